@@ -1,0 +1,39 @@
+import type { AnyEvent, Command, EntityType, EventData, EventType } from '@cm/contracts';
+
+/** An event as a decider proposes it; the handler shell adds ids, versions and metadata. */
+export type EventDraft = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
+
+/** Whether an aggregate has been created, and whether it has since been deleted. */
+export type AggregateStatus = 'absent' | 'active' | 'deleted';
+
+/** Another aggregate a command refers to (checked, not locked). Always in the command's campaign and branch. */
+export interface AggregateRef {
+  entityType: EntityType;
+  entityId: string;
+}
+
+export const refKey = (ref: AggregateRef): string => `${ref.entityType}:${ref.entityId}`;
+
+/** Facts the shell loads before deciding, so that `decide` stays a pure function. */
+export interface DecideContext {
+  /** Status of every aggregate named by `refsOf(command)`, keyed by `refKey`. */
+  refs: Readonly<Record<string, AggregateStatus>>;
+  /** The stream's last sequence when the command was handled: where a fork without `atSeq` is taken. */
+  headSeq: number;
+}
+
+/**
+ * A pure decider, after Emmett: `decide` turns a command and the folded state into events or throws an
+ * `AppError`; `evolve` folds one event into the state. No I/O, no clock, no randomness: all of those arrive on
+ * the command or in the context.
+ */
+export interface Decider<C extends Command, E extends AnyEvent, S> {
+  entityType: EntityType;
+  initialState: S;
+  evolve(state: S, event: E): S;
+  decide(command: C, state: S, ctx: DecideContext): EventDraft[];
+  /** Other aggregates (same campaign and branch) whose existence `decide` checks. */
+  refsOf(command: C): AggregateRef[];
+  /** Whether the aggregate is absent, active or deleted, for other aggregates' checks. */
+  statusOf(state: S): AggregateStatus;
+}

@@ -1,0 +1,44 @@
+import { ID_SEPARATOR, type OwnerType, type VariableValue } from '@cm/contracts';
+import type { AggregateEvent } from '../aggregate-event.js';
+import { unknownEvent } from '../guards.js';
+
+/**
+ * All state variables of one owner entity: one aggregate per owner, so that setting two keys of the same
+ * owner serialises but different owners never contend. It has no create or delete of its own.
+ */
+export interface StateVariableState {
+  /** Null until the first variable is set. */
+  ownerType: OwnerType | null;
+  ownerId: string | null;
+  /** Value per key. Read it through `variableValue`: keys such as `constructor` are valid. */
+  values: Readonly<Record<string, VariableValue>>;
+}
+
+export type StateVariableEvent = AggregateEvent<'state-variable'>;
+
+export const initialState: StateVariableState = { ownerType: null, ownerId: null, values: {} };
+
+/** The aggregate id of an owner's variables: `<ownerType>~<ownerId>`. */
+export function variableAggregateId(ownerType: OwnerType, ownerId: string): string {
+  return `${ownerType}${ID_SEPARATOR}${ownerId}`;
+}
+
+export function variableValue(state: StateVariableState, key: string): VariableValue | undefined {
+  return Object.hasOwn(state.values, key) ? state.values[key] : undefined;
+}
+
+export function evolve(state: StateVariableState, event: StateVariableEvent): StateVariableState {
+  switch (event.type) {
+    case 'StateVariableSet': {
+      const { ownerType, ownerId, key, value } = event.data;
+      return { ownerType, ownerId, values: { ...state.values, [key]: value } };
+    }
+    case 'StateVariableUnset': {
+      const { ownerType, ownerId, key } = event.data;
+      const { [key]: _unset, ...values } = state.values;
+      return { ownerType, ownerId, values };
+    }
+    default:
+      return unknownEvent(event);
+  }
+}

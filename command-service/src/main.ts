@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { natsNames } from '@cm/contracts';
+import { closeNats, closeServer, connectNats, createLogger, createMetrics, ensureEventStream, Lifecycle, runMain, startOpsServer } from '@cm/platform';
+import { AppModule } from './app.module.js';
+import { CommandProcessor } from './application/command-processor.js';
+import { CommandMetrics } from './command.metrics.js';
+import { loadCommandConfig } from './config.js';
+import { createRepository } from './event-store/create-repository.js';
+import { JetStreamEventStore } from './event-store/jetstream-event-store.js';
+import { PinoNestLogger } from './nest-logger.js';
+import { SagaRunner } from './sagas/saga-runner.js';
+import { PlainJsonDeserializer, PlainJsonSerializer } from './transport/plain-json.codec.js';
+
+runMain(async () => {
+  const config = loadCommandConfig();
+  const logger = createLogger('command-service', config);
+  const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
+  lifecycle.installSignalHandlers();
+  const names = natsNames(config.CM_NAMESPACE);
+
+  const nats = await connectNats(config.NATS_URL, 'command-service:store', logger);
+  lifecycle.onStop('nats', () => closeNats(nats));
+  const stream = await ensureEventStream(nats.jsm, names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS });
+  logger.info({ stream: names.eventStream, result: stream }, 'event stream ready');
+
+  const registry = createMetrics('command-service');
+  const metrics = new CommandMetrics(registry);
+  const repo = createRepository(new JetStreamEventStore(nats, names), config.AGGREGATE_CACHE_SIZE);
+  const processor = new CommandProcessor(repo, config.CONFLICT_RETRIES, logger, metrics);
+
+  if (config.SAGAS_ENABLED) {
+    const sagas = new SagaRunner(nats, names, processor, repo, logger);
+    await sagas.start();
+    lifecycle.onStop('sagas', () => sagas.stop());
+  }
+
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.register({ processor, logger, metrics, prefix: names.prefix }), {
+    transport: Transport.NATS,
+    options: {
+      servers: config.NATS_URL.split(','),
+      name: 'command-service:commands',
+      queue: names.commandQueue,
+      serializer: new PlainJsonSerializer(),
+      deserializer: new PlainJsonDeserializer(),
+    },
+    logger: new PinoNestLogger(logger),
+  });
+  await app.listen();
+  // Registered last so it runs first: stop taking commands, then finish sagas, then drain NATS.
+  lifecycle.onStop('command intake', () => app.close());
+
+  const ops = await startOpsServer({
+    service: 'command-service',
+    port: config.COMMAND_OPS_PORT,
+    logger,
+    registry,
+    accepting: () => lifecycle.accepting,
+    checks: [{ name: 'nats', check: async () => void (await nats.jsm.streams.info(names.eventStream)) }],
+  });
+  lifecycle.onStop('ops server', () => closeServer(ops));
+  logger.info({ subjects: `${names.prefix}.cmd.>`, queue: names.commandQueue }, 'command service ready');
+});

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { buildComputedFieldsKey, buildEntityListKey, buildSpatialQueryKey, normalizeSpatialParams } from './cache-keys.js';
+
+describe('cache keys', () => {
+  it('builds the computed-fields key', () => {
+    expect(buildComputedFieldsKey('settlement', 'settle_123', 'main')).toBe('computed-fields:settlement:settle_123:main');
+  });
+  it('builds the entity list key', () => {
+    expect(buildEntityListKey('structures', 'settlement', 'settle_456', 'main')).toBe('structures:settlement:settle_456:main');
+  });
+  it('normalises fractional coordinates to 6 decimals and keeps integers', () => {
+    expect(normalizeSpatialParams(1.234567, 2.345678, 1000, 3857)).toEqual(['1.234567', '2.345678', '1000', '3857']);
+    expect(normalizeSpatialParams(48.8566, 0.1 + 0.2)).toEqual(['48.856600', '0.300000']);
+  });
+  it('builds the spatial key with normalised parameters', () => {
+    expect(buildSpatialQueryKey('locations-within-bounds', [48.8566, 2.3522, 5000, 3857, 'world_123'], 'main')).toBe(
+      'spatial:locations-within-bounds:48.856600:2.352200:5000:3857:world_123:main',
+    );
+  });
+});

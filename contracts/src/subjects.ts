@@ -1,0 +1,70 @@
+import type { CommandType } from './commands.js';
+import type { EntityType } from './domain.js';
+
+/** Where an event lives: the tokens of its subject. */
+export interface EventAddress {
+  campaignId: string;
+  branchId: string;
+  entityType: EntityType;
+  entityId: string;
+}
+
+/**
+ * Every NATS name the system uses, derived from one namespace prefix (`cm` in production). Tests run whole
+ * systems side by side on one server by giving each its own prefix, which changes stream, subject, bucket and
+ * consumer names together.
+ */
+export function natsNames(prefix = 'cm') {
+  const upper = prefix.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  return {
+    prefix,
+    /** The source of truth: `<PREFIX>_EVENTS` on `<prefix>.evt.>`. */
+    eventStream: `${upper}_EVENTS`,
+    eventWildcard: `${prefix}.evt.>`,
+    jobStream: `${upper}_JOBS`,
+    jobWildcard: `${prefix}.job.>`,
+    commandWildcard: `${prefix}.cmd.>`,
+    /** KV bucket that holds the projector leases. */
+    leaseBucket: `${upper}_leases`,
+    commandQueue: 'command-service',
+
+    eventSubject(a: EventAddress): string {
+      return `${prefix}.evt.${a.campaignId}.${a.branchId}.${a.entityType}.${a.entityId}`;
+    },
+    /** Every event of one aggregate type in one campaign branch (`*` for all branches). */
+    entityTypeFilter(campaignId: string, branchId: string, entityType: EntityType): string {
+      return `${prefix}.evt.${campaignId}.${branchId}.${entityType}.>`;
+    },
+    campaignFilter(campaignId: string, branchId = '*'): string {
+      return `${prefix}.evt.${campaignId}.${branchId}.>`;
+    },
+    parseEventSubject(subject: string): EventAddress {
+      const parts = subject.split('.');
+      if (parts.length !== 6 || parts[0] !== prefix || parts[1] !== 'evt') throw new Error(`not an event subject: ${subject}`);
+      return { campaignId: parts[2]!, branchId: parts[3]!, entityType: parts[4] as EntityType, entityId: parts[5]! };
+    },
+    commandSubject(type: CommandType): string {
+      return `${prefix}.cmd.${type}`;
+    },
+    /** Projectors announce each applied checkpoint here, for read-your-writes waits. */
+    checkpointSubject(projection: string): string {
+      return `${prefix}.chk.${projection}`;
+    },
+    rulesEvaluateSubject: `${prefix}.rules.evaluate`,
+    /** Durable consumer name of a projection on the event stream. */
+    projectionConsumer(projection: string): string {
+      return `projection-${projection}`;
+    },
+    sagaConsumer: 'command-sagas',
+  };
+}
+
+export type NatsNames = ReturnType<typeof natsNames>;
+
+/** Message headers we set on every commit. */
+export const Headers = {
+  /** JetStream de-duplication key: the command id. */
+  MsgId: 'Nats-Msg-Id',
+  CorrelationId: 'Cm-Correlation-Id',
+  CommandType: 'Cm-Command-Type',
+} as const;
