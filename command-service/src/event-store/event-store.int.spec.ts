@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError, natsNames, type Command, type CommandPayload, type CommandType, type NatsNames } from '@cm/contracts';
+import { closeNats, connectNats, createLogger, ensureEventStream, type Nats } from '@cm/platform';
+import { CommandProcessor } from '../application/command-processor.js';
+import { createRepository } from './create-repository.js';
+import { JetStreamEventStore, WrongExpectedSequence } from './jetstream-event-store.js';
+
+// Real NATS, a stream of our own per test file: isolated by namespace, deleted afterwards.
+const logger = createLogger('event-store-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
+let nats: Nats;
+let names: NatsNames;
+let store: JetStreamEventStore;
+
+beforeAll(async () => {
+  names = natsNames(`t${randomBytes(5).toString('hex')}`);
+  nats = await connectNats(process.env.NATS_URL ?? '127.0.0.1:4222', 'event-store-test', logger);
+  await ensureEventStream(nats.jsm, names, { replicas: 1, duplicateWindowMs: 120_000 });
+  store = new JetStreamEventStore(nats, names);
+});
+
+afterAll(async () => {
+  await nats?.jsm.streams.delete(names.eventStream).catch(() => undefined);
+  await closeNats(nats);
+});
+
+/** A processor with its own aggregate cache: what one command-service instance is. */
+const instance = (retries = 5) => new CommandProcessor(createRepository(store, 1000), retries, logger);
+
+let counter = 0;
+function cmd<T extends CommandType>(type: T, campaignId: string, aggregateId: string, payload: CommandPayload<T>, over: Partial<Command> = {}): Command {
+  counter += 1;
+  return {
+    commandId: `cmd-${counter}-${randomBytes(4).toString('hex')}`,
+    type,
+    campaignId,
+    branchId: 'main',
+    aggregateId,
+    payload,
+    actor: { userId: 'owner' },
+    correlationId: `corr-${counter}`,
+    issuedAt: new Date().toISOString(),
+    ...over,
+  } as Command;
+}
+
+async function newCampaign(p: CommandProcessor): Promise<string> {
+  const id = `camp${randomBytes(4).toString('hex')}`;
+  await p.process(cmd('campaign.create', id, id, { name: 'Test campaign' }));
+  return id;
+}
+
+const codeOf = (e: unknown) => (e instanceof AppError ? e.code : String(e));
+
+describe('JetStream event store', () => {
+  it('lets exactly one of several appends at the same expected sequence through', async () => {
+    const subject = names.eventSubject({ campaignId: 'race', branchId: 'main', entityType: 'kingdom', entityId: 'k' });
+    const commit = (i: number) => ({ commitId: `c${i}`, events: [] });
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.append(subject, commit(i), 0, `race-${i}`, 'corr')));
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(7);
+    for (const r of lost) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedSequence);
+    expect(await store.read(subject)).toHaveLength(1);
+  });
+
+  it('gives concurrent writers on separate instances a consistent history; losers past the retries get CONFLICT', async () => {
+    const setup = instance();
+    const campaignId = await newCampaign(setup);
+    await setup.process(cmd('kingdom.create', campaignId, 'k1', { name: 'K-0' }));
+
+    // One attempt each, and every instance has already folded k1 (a no-op rename fills its cache), so all
+    // decide on the same state and race for the same expected sequence: exactly one can win.
+    const writers = Array.from({ length: 6 }, () => instance(1));
+    for (const w of writers) await w.process(cmd('kingdom.rename', campaignId, 'k1', { name: 'K-0' }));
+    const outcomes = await Promise.allSettled(writers.map((w, i) => w.process(cmd('kingdom.rename', campaignId, 'k1', { name: `K-${i + 1}` }))));
+    const ok = outcomes.filter((o) => o.status === 'fulfilled');
+    const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(ok).toHaveLength(1);
+    expect(failed).toHaveLength(5);
+    for (const f of failed) expect(codeOf(f.reason)).toBe('CONFLICT');
+
+    const history = await store.read(names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' }));
+    const versions = history.flatMap((c) => c.events.map((e) => e.aggregateVersion));
+    expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
+    expect(history).toHaveLength(1 + ok.length);
+  });
+
+  it('with retries, every concurrent writer eventually lands, each exactly once and in version order', async () => {
+    const setup = instance();
+    const campaignId = await newCampaign(setup);
+    await setup.process(cmd('kingdom.create', campaignId, 'k1', { name: 'start' }));
+    const writers = Array.from({ length: 4 }, () => instance(20));
+    const replies = await Promise.all(writers.map((w, i) => w.process(cmd('kingdom.rename', campaignId, 'k1', { name: `name-${i}` }))));
+    const history = await store.read(names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' }));
+    expect(history).toHaveLength(5);
+    expect(new Set(replies.map((r) => r.seq)).size).toBe(4);
+    expect(history.map((c) => c.events[0]!.aggregateVersion)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('answers a retried command id with the first result and writes one commit, also from another instance', async () => {
+    const a = instance();
+    const campaignId = await newCampaign(a);
+    const create = cmd('kingdom.create', campaignId, 'kdup', { name: 'Once' });
+    const first = await a.process(create);
+    const again = await a.process(create);
+    const elsewhere = await instance().process(create);
+    // Concurrent retries of a fresh id from fresh instances race into JetStream's de-duplication.
+    const rename = cmd('kingdom.rename', campaignId, 'kdup', { name: 'Twice?' });
+    const burst = await Promise.all([instance(), instance(), instance()].map((p) => p.process(rename)));
+
+    expect(first.duplicate).toBeUndefined();
+    for (const r of [again, elsewhere]) expect(r).toMatchObject({ seq: first.seq, commitId: first.commitId, aggregateVersion: 1, duplicate: true });
+    expect(new Set(burst.map((r) => r.seq)).size).toBe(1);
+    expect(new Set(burst.map((r) => r.commitId)).size).toBe(1);
+    const history = await store.read(names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'kdup' }));
+    expect(history.map((c) => c.events.map((e) => e.type))).toEqual([['KingdomCreated'], ['KingdomRenamed']]);
+  });
+
+  it('reads a forked branch as the parent up to the fork, then its own events', async () => {
+    const p = instance();
+    const campaignId = await newCampaign(p);
+    await p.process(cmd('kingdom.create', campaignId, 'k1', { name: 'Before fork' }));
+    const fork = await p.process(cmd('branch.fork', campaignId, 'alt', { parentBranchId: 'main', name: 'Alternate' }));
+    await p.process(cmd('kingdom.rename', campaignId, 'k1', { name: 'Main after fork' }));
+    await p.process(cmd('kingdom.create', campaignId, 'k2', { name: 'Only in main' }));
+    const renamed = await p.process(cmd('kingdom.rename', campaignId, 'k1', { name: 'Alt after fork' }, { branchId: 'alt' }));
+
+    // A fresh instance folds from the log alone, with no cache.
+    const repo = createRepository(store, 100);
+    const { deciders } = await import('../domain/index.js');
+    const inAlt = await repo.load(deciders.kingdom, { campaignId, branchId: 'alt', entityType: 'kingdom', entityId: 'k1' });
+    const inMain = await repo.load(deciders.kingdom, { campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' });
+    const k2InAlt = await repo.load(deciders.kingdom, { campaignId, branchId: 'alt', entityType: 'kingdom', entityId: 'k2' });
+    expect(inAlt.state).toMatchObject({ name: 'Alt after fork' });
+    expect(inAlt.version).toBe(2);
+    expect(renamed.aggregateVersion).toBe(2);
+    expect(inMain.state).toMatchObject({ name: 'Main after fork' });
+    expect(k2InAlt.version).toBe(0);
+
+    // A fork of the fork at an explicit earlier sequence sees neither branch's later changes.
+    const nested = await p.process(cmd('branch.fork', campaignId, 'alt2', { parentBranchId: 'alt', name: 'Nested', atSeq: fork.seq }));
+    const inNested = await createRepository(store, 100).load(deciders.kingdom, { campaignId, branchId: 'alt2', entityType: 'kingdom', entityId: 'k1' });
+    expect(nested.ok).toBe(true);
+    expect(inNested.state).toMatchObject({ name: 'Before fork' });
+    expect(inNested.version).toBe(1);
+  });
+
+  it('refuses commands in a branch that does not exist', async () => {
+    const p = instance();
+    const campaignId = await newCampaign(p);
+    const err = await p.process(cmd('kingdom.create', campaignId, 'k1', { name: 'x' }, { branchId: 'nope' })).catch((e: unknown) => e);
+    expect(codeOf(err)).toBe('NOT_FOUND');
+  });
+});
