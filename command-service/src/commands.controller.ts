@@ -28,18 +28,21 @@ export function commandsControllerFor(pattern: string, prefix: string): Type<unk
       const started = performance.now();
       const subjectType = ctx.getSubject().slice(prefix.length + 5); // `<prefix>.cmd.`
       let type = subjectType;
+      // Carried from the HTTP request (x-correlation-id) so one id follows a change through every log line.
+      const ids = { correlationId: (data as { correlationId?: unknown })?.correlationId, commandId: (data as { commandId?: unknown })?.commandId };
       try {
         const command = parseCommand(data);
         type = command.type;
         if (command.type !== subjectType) throw new AppError(ErrorCode.VALIDATION, `command type ${command.type} sent on the subject of ${subjectType}`);
         const reply = await this.bus.execute<AggregateCommand, CommandReply>(new aggregateCommands[aggregateOf(command.type)].command(command));
         this.metrics.observe(type, 'ok', started);
+        this.logger.debug({ ...ids, type, reply }, 'command handled');
         return reply;
       } catch (e) {
         const error = toErrorPayload(e);
         this.metrics.observe(type, error.code, started);
-        if (error.code === ErrorCode.INTERNAL) this.logger.error({ err: e, type }, 'command failed');
-        else this.logger.debug({ code: error.code, type, message: error.message }, 'command rejected');
+        if (error.code === ErrorCode.INTERNAL) this.logger.error({ err: e, ...ids, type }, 'command failed');
+        else this.logger.info({ ...ids, code: error.code, type, message: error.message }, 'command rejected');
         return { ok: false, error };
       }
     }
