@@ -1,0 +1,181 @@
+import { ErrorCode, type CommandPayload } from '@cm/contracts';
+import { describe, expect, it } from 'vitest';
+import { command, given } from '../given.test-util.js';
+import { fieldConditionDecider, type FieldConditionCommand } from './field-condition.decide.js';
+import type { JsonLogic } from './field-condition.state.js';
+
+const condition = <T extends FieldConditionCommand['type']>(type: T, payload: CommandPayload<T>) =>
+  command(type, payload, { aggregateId: 'fc1' });
+const prosperous: JsonLogic = { '>': [{ var: 'level' }, 3] };
+const walled: JsonLogic = { '==': [{ var: 'walled' }, true] };
+/** A condition on every settlement. */
+const defined = {
+  type: 'FieldConditionDefined',
+  data: { entityType: 'settlement', entityId: null, field: 'prosperous', expression: prosperous, priority: 0, active: true },
+} as const;
+const deleted = { type: 'FieldConditionDeleted', data: {} } as const;
+const defineForAll = condition('field-condition.define', {
+  entityType: 'settlement',
+  field: 'prosperous',
+  expression: prosperous,
+  priority: 0,
+  active: true,
+});
+const defineForOne = condition('field-condition.define', {
+  entityType: 'settlement',
+  entityId: 's1',
+  field: 'prosperous',
+  expression: prosperous,
+  priority: 5,
+  active: false,
+});
+const update = (payload: CommandPayload<'field-condition.update'>) => condition('field-condition.update', payload);
+const updated = (data: Partial<{ field: string; expression: JsonLogic; priority: number; active: boolean }>) => ({
+  type: 'FieldConditionUpdated' as const,
+  data: { field: 'prosperous', expression: prosperous, priority: 0, active: true, ...data },
+});
+
+describe('field-condition.define', () => {
+  it('defines a condition on every entity of a type, with a null entity id', () => {
+    given(fieldConditionDecider).when(defineForAll).then([defined]);
+  });
+  it('checks no entity when it covers a whole type', () => {
+    expect(fieldConditionDecider.refsOf(defineForAll)).toEqual([]);
+  });
+  it('defines a condition on one live entity', () => {
+    given(fieldConditionDecider)
+      .when(defineForOne, { refs: { 'settlement:s1': 'active' } })
+      .then([
+        {
+          type: 'FieldConditionDefined',
+          data: { entityType: 'settlement', entityId: 's1', field: 'prosperous', expression: prosperous, priority: 5, active: false },
+        },
+      ]);
+  });
+  it('refers to the one entity it covers', () => {
+    expect(fieldConditionDecider.refsOf(defineForOne)).toEqual([{ entityType: 'settlement', entityId: 's1' }]);
+  });
+  it('rejects a missing entity', () => {
+    given(fieldConditionDecider)
+      .when(defineForOne, { refs: { 'settlement:s1': 'absent' } })
+      .thenThrows(ErrorCode.NOT_FOUND, 'settlement s1 not found');
+  });
+  it('rejects a deleted entity', () => {
+    given(fieldConditionDecider)
+      .when(defineForOne, { refs: { 'settlement:s1': 'deleted' } })
+      .thenThrows(ErrorCode.NOT_FOUND, 'settlement s1 not found');
+  });
+  it('treats an entity the shell did not load as missing', () => {
+    given(fieldConditionDecider).when(defineForOne).thenThrows(ErrorCode.NOT_FOUND);
+  });
+  it('rejects an existing condition', () => {
+    given(fieldConditionDecider, [defined]).when(defineForAll).thenThrows(ErrorCode.ALREADY_EXISTS, 'field-condition fc1 already exists');
+  });
+  it('rejects a deleted condition: ids are not reused', () => {
+    given(fieldConditionDecider, [defined, deleted]).when(defineForAll).thenThrows(ErrorCode.ALREADY_EXISTS);
+  });
+  it('reports an existing condition before a missing entity', () => {
+    given(fieldConditionDecider, [defined]).when(defineForOne).thenThrows(ErrorCode.ALREADY_EXISTS);
+  });
+});
+
+describe('field-condition.update', () => {
+  it('changes the field, carrying the whole definition', () => {
+    given(fieldConditionDecider, [defined]).when(update({ field: 'rich' })).then([updated({ field: 'rich' })]);
+  });
+  it('changes the expression', () => {
+    given(fieldConditionDecider, [defined]).when(update({ expression: walled })).then([updated({ expression: walled })]);
+  });
+  it('changes the priority', () => {
+    given(fieldConditionDecider, [defined]).when(update({ priority: -10 })).then([updated({ priority: -10 })]);
+  });
+  it('changes the priority back to 0', () => {
+    given(fieldConditionDecider, [defined, updated({ priority: 7 })]).when(update({ priority: 0 })).then([updated({ priority: 0 })]);
+  });
+  it('deactivates the condition', () => {
+    given(fieldConditionDecider, [defined]).when(update({ active: false })).then([updated({ active: false })]);
+  });
+  it('reactivates the condition', () => {
+    given(fieldConditionDecider, [defined, updated({ active: false })]).when(update({ active: true })).then([updated({ active: true })]);
+  });
+  it('changes several parts at once', () => {
+    given(fieldConditionDecider, [defined])
+      .when(update({ field: 'rich', expression: walled, priority: 2, active: false }))
+      .then([updated({ field: 'rich', expression: walled, priority: 2, active: false })]);
+  });
+  it('keeps what an earlier update changed', () => {
+    given(fieldConditionDecider, [defined, updated({ field: 'rich', priority: 2 })])
+      .when(update({ active: false }))
+      .then([updated({ field: 'rich', priority: 2, active: false })]);
+  });
+  it('changes nothing when the payload is empty', () => {
+    given(fieldConditionDecider, [defined]).when(update({})).then([]);
+  });
+  it('changes nothing when every part is the same', () => {
+    given(fieldConditionDecider, [defined]).when(update({ field: 'prosperous', expression: prosperous, priority: 0, active: true })).then([]);
+  });
+  it('changes nothing for a structurally equal expression', () => {
+    const expression: JsonLogic = { and: [{ '>': [{ var: 'level' }, 3] }, { '==': [{ var: 'walled' }, true] }] };
+    given(fieldConditionDecider, [defined, updated({ expression })])
+      .when(update({ expression: structuredClone(expression) }))
+      .then([]);
+  });
+  it('changes the expression when only the order of its operands differs', () => {
+    const expression: JsonLogic = { and: [{ var: 'walled' }, { var: 'coastal' }] };
+    const swapped: JsonLogic = { and: [{ var: 'coastal' }, { var: 'walled' }] };
+    given(fieldConditionDecider, [defined, updated({ expression })])
+      .when(update({ expression: swapped }))
+      .then([updated({ expression: swapped })]);
+  });
+  it('changes nothing when the update repeats the last one', () => {
+    given(fieldConditionDecider, [defined, updated({ field: 'rich' })]).when(update({ field: 'rich' })).then([]);
+  });
+  it('checks no other aggregate', () => {
+    expect(fieldConditionDecider.refsOf(update({ field: 'rich' }))).toEqual([]);
+  });
+  it('rejects an absent condition', () => {
+    given(fieldConditionDecider).when(update({ field: 'rich' })).thenThrows(ErrorCode.NOT_FOUND, 'field-condition fc1 not found');
+  });
+  it('rejects a deleted condition', () => {
+    given(fieldConditionDecider, [defined, deleted]).when(update({ field: 'rich' })).thenThrows(ErrorCode.NOT_FOUND);
+  });
+  it('rejects a deleted condition even when the update would change nothing', () => {
+    given(fieldConditionDecider, [defined, deleted]).when(update({})).thenThrows(ErrorCode.NOT_FOUND);
+  });
+});
+
+describe('field-condition.delete', () => {
+  it('deletes the condition', () => {
+    given(fieldConditionDecider, [defined]).when(condition('field-condition.delete', {})).then([deleted]);
+  });
+  it('checks no other aggregate', () => {
+    expect(fieldConditionDecider.refsOf(condition('field-condition.delete', {}))).toEqual([]);
+  });
+  it('rejects an absent condition', () => {
+    given(fieldConditionDecider).when(condition('field-condition.delete', {})).thenThrows(ErrorCode.NOT_FOUND);
+  });
+  it('rejects a deleted condition', () => {
+    given(fieldConditionDecider, [defined, deleted]).when(condition('field-condition.delete', {})).thenThrows(ErrorCode.NOT_FOUND);
+  });
+});
+
+describe('field-condition state', () => {
+  it('folds an update over the definition, keeping what it covers', () => {
+    const { state } = given(fieldConditionDecider, [defined, updated({ field: 'rich', expression: walled, priority: 3, active: false })]);
+    expect(state).toEqual({
+      status: 'active',
+      entityType: 'settlement',
+      entityId: null,
+      field: 'rich',
+      expression: walled,
+      priority: 3,
+      active: false,
+    });
+  });
+  it('is absent, then active, then deleted', () => {
+    const { statusOf } = fieldConditionDecider;
+    expect(statusOf(given(fieldConditionDecider).state)).toBe('absent');
+    expect(statusOf(given(fieldConditionDecider, [defined]).state)).toBe('active');
+    expect(statusOf(given(fieldConditionDecider, [defined, deleted]).state)).toBe('deleted');
+  });
+});
