@@ -1,4 +1,4 @@
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { NatsNames } from '@cm/contracts';
 
@@ -44,4 +44,35 @@ export async function ensureEventStream(jsm: JetStreamManager, names: NatsNames,
   }
   await jsm.streams.update(names.eventStream, { ...c, ...config, subjects: c.subjects });
   return 'updated';
+}
+
+/**
+ * Most messages a projection consumer may have delivered but not acked. It is the real bound of what a projector
+ * buffers (the pull client keeps pulling until the server stops at this limit), so it must exceed twice the
+ * largest batch (`PROJECTOR_BATCH_SIZE` ≤ 10,000) and stay small enough to hold in memory.
+ */
+export const PROJECTION_MAX_ACK_PENDING = 20_000;
+
+/**
+ * The durable pull consumer of a projection on the event stream (DESIGN §4), named `projection-<projection>`.
+ * The projector provisions it itself; the operator CLI may create it ahead of time with the same config.
+ * `startSeq` (> 1) starts delivery there: a projector re-creates its consumer at checkpoint + 1 when the old
+ * one has deliveries in flight, because JetStream would otherwise redeliver those only after `ack_wait`, behind
+ * newer messages, and a projection must apply events in stream order.
+ */
+export function projectionConsumerConfig(
+  names: NatsNames,
+  projection: string,
+  opts: { startSeq?: number } = {},
+): Partial<ConsumerConfig> & { durable_name: string } {
+  const startSeq = opts.startSeq ?? 1;
+  return {
+    durable_name: names.projectionConsumer(projection),
+    description: `${projection} projection of ${names.eventStream}`,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(30_000),
+    max_deliver: -1,
+    max_ack_pending: PROJECTION_MAX_ACK_PENDING,
+    ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
+  };
 }

@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifyToken } from '@cm/platform';
+import { isolatedNames } from './isolation.js';
+import { dropNamespace } from './namespace-cleanup.js';
+import { repoRoot } from './paths.js';
+
+// The built CLI as an operator runs it (`npm run cm -- ...`), as a separate process.
+const run = promisify(execFile);
+const cli = join(repoRoot, 'infra/dist/cli.js');
+
+async function cm(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env: { ...process.env, NODE_ENV: 'development', ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('cm token', () => {
+  it('prints a token that platform verifyToken accepts for the user', async () => {
+    const secret = `test-${randomBytes(16).toString('hex')}`;
+    const { code, stdout } = await cm(['token', 'alice'], { JWT_SECRET: secret });
+    expect(code).toBe(0);
+    await expect(verifyToken(secret, stdout.trim())).resolves.toEqual({ userId: 'alice' });
+    await expect(verifyToken(`other-${secret}`, stdout.trim())).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('refuses to mint tokens in production', async () => {
+    const { code, stdout, stderr } = await cm(['token', 'alice'], { NODE_ENV: 'production', JWT_SECRET: randomBytes(16).toString('hex') });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/refusing .* NODE_ENV=production/);
+  });
+
+  it('answers a usage error with exit code 2 and a pointer to --help', async () => {
+    const missing = await cm(['token']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/needs a <userId>[\s\S]*--help/);
+    expect((await cm(['token', 'not.an.id'])).code).toBe(2);
+    expect((await cm(['no-such-command'])).code).toBe(2);
+  });
+});
+
+describe('cm provision and cm streams', () => {
+  const { namespace } = isolatedNames('cli');
+  const upper = namespace.toUpperCase();
+  afterAll(() => dropNamespace({ namespace }));
+
+  it('creates the event stream, lease bucket and projection consumer once, then finds them', async () => {
+    const first = await cm(['provision', '--namespace', namespace, '--lease-ttl-ms', '5000']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(new RegExp(`${upper}_EVENTS\\s+created`));
+    expect(first.stdout).toMatch(/consumer projection-postgres\s+created/);
+    const second = await cm(['provision', '--namespace', namespace, '--lease-ttl-ms', '5000']);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(new RegExp(`${upper}_EVENTS\\s+unchanged`));
+    expect(second.stdout).toMatch(/KV \S+\s+unchanged/);
+    expect(second.stdout).toMatch(/consumer projection-postgres\s+exists/);
+
+    const streams = await cm(['streams', '--namespace', namespace, '--json']);
+    expect(streams.code).toBe(0);
+    const report = JSON.parse(streams.stdout) as { name: string; consumers: { name: string; pending: number }[] }[];
+    expect(report.map((r) => r.name)).toEqual([`${upper}_EVENTS`, `KV_${upper}_leases`].sort());
+    expect(report.find((r) => r.name === `${upper}_EVENTS`)!.consumers).toMatchObject([{ name: 'projection-postgres', pending: 0 }]);
+  });
+});

@@ -1,0 +1,50 @@
+import pg from 'pg';
+import { natsNames } from '@cm/contracts';
+import type { JetStreamManager } from '@cm/platform';
+import { natsUrl, withNats } from './nats-admin.js';
+
+/** What `dropNamespace` removes: a namespace's NATS streams and, optionally, its read-model schema. */
+export interface CleanupTarget {
+  namespace: string;
+  /** Postgres schema to drop; `public` is never dropped. */
+  schema?: string;
+  natsUrl?: string;
+  databaseUrl?: string;
+}
+
+/** Streams that belong to a namespace: `<PREFIX>_*` and the KV buckets `KV_<PREFIX>_*`. */
+export async function namespaceStreams(jsm: JetStreamManager, namespace: string): Promise<string[]> {
+  const upper = natsNames(namespace).eventStream.replace(/_EVENTS$/, '');
+  const out: string[] = [];
+  // Namespaces are [a-z][a-z0-9]*, so `CM_` can never match another namespace's `CMX_`.
+  for await (const name of jsm.streams.names()) {
+    if (name.startsWith(`${upper}_`) || name.startsWith(`KV_${upper}_`)) out.push(name);
+  }
+  return out.sort();
+}
+
+/**
+ * Deletes everything a test or benchmark system left behind: its streams (with their consumers) and KV
+ * buckets, and its read-model schema. Refuses the production namespace `cm` so a typo cannot wipe real data.
+ */
+export async function dropNamespace(target: CleanupTarget): Promise<{ streams: string[]; schema?: string }> {
+  if (target.namespace === 'cm') throw new Error('refusing to drop the namespace cm: it holds the real event log');
+  const streams = await withNats(
+    'infra:cleanup',
+    async ({ jsm }) => {
+      const names = await namespaceStreams(jsm, target.namespace);
+      for (const name of names) await jsm.streams.delete(name);
+      return names;
+    },
+    target.natsUrl ?? natsUrl(),
+  );
+  if (!target.schema || target.schema === 'public') return { streams };
+  const client = new pg.Client({ connectionString: target.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/campaign_manager' });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${target.schema.replace(/"/g, '')}" cascade`);
+  } finally {
+    await client.end();
+  }
+  return { streams, schema: target.schema };
+}

@@ -1,0 +1,94 @@
+import type http from 'node:http';
+import type { NatsNames } from '@cm/contracts';
+import { newId, type Nats, type ReadinessCheck } from '@cm/platform';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { QueryConfig } from '../config.js';
+import type { ReadModel } from '../read-model/read-model.port.js';
+import { ApiMetrics } from './api.metrics.js';
+import { CheckpointTracker } from './checkpoint-tracker.js';
+import { CommandGateway } from './command-gateway.js';
+import type { ApiServices } from './graphql-context.js';
+import { createYogaServer } from './yoga-server.js';
+
+/** What the GraphQL API needs; `main.ts` builds it. */
+export interface ApiDeps {
+  config: QueryConfig;
+  logger: Logger;
+  nats: Nats;
+  names: NatsNames;
+  readModel: ReadModel;
+  registry: Registry;
+}
+
+/** The GraphQL API as a request handler: `main.ts` puts the ops endpoints in front of it on one port. */
+export interface Api {
+  handle(req: http.IncomingMessage, res: http.ServerResponse): void;
+  /** Readiness checks the API adds (for example the checkpoint subscription). */
+  checks: ReadinessCheck[];
+  close(): Promise<void>;
+}
+
+/** The projection reads come from; its checkpoints decide read-your-writes waits. */
+export const READ_PROJECTION = 'postgres';
+
+/**
+ * The public GraphQL endpoint (`/graphql`): authenticated reads from the read model through per-request
+ * DataLoaders, mutations forwarded to the command service and answered once the projection has applied
+ * them, depth/alias/token/cost limits, and a contract `ErrorCode` on every error.
+ */
+export async function createApi(deps: ApiDeps): Promise<Api> {
+  const { config, nats, names, readModel, registry } = deps;
+  const logger = deps.logger.child({ component: 'graphql' });
+  const metrics = new ApiMetrics(registry);
+
+  const tracker = new CheckpointTracker({
+    nc: nats.nc,
+    subject: names.checkpointSubject(READ_PROJECTION),
+    projection: READ_PROJECTION,
+    readCheckpoint: () => readModel.checkpoint(READ_PROJECTION),
+    streamHead: async () => (await nats.jsm.streams.info(names.eventStream)).state.last_seq,
+    logger,
+  });
+  await tracker.start();
+
+  const services: ApiServices = {
+    readModel,
+    tracker,
+    commands: new CommandGateway({
+      nc: nats.nc,
+      names,
+      timeoutMs: config.COMMAND_TIMEOUT_MS,
+      logger,
+      onReply: (type, code) => metrics.commandForwarded(type, code),
+    }),
+    jwtSecret: config.JWT_SECRET,
+    minSeqTimeoutMs: config.MIN_SEQ_TIMEOUT_MS,
+    newId,
+  };
+
+  const yoga = createYogaServer({
+    services,
+    metrics,
+    logger,
+    graphiql: config.NODE_ENV !== 'production',
+    limits: {
+      maxDepth: config.GRAPHQL_MAX_DEPTH,
+      maxAliases: config.GRAPHQL_MAX_ALIASES,
+      maxTokens: config.GRAPHQL_MAX_TOKENS,
+      maxCost: config.GRAPHQL_MAX_COST,
+    },
+  });
+
+  return {
+    // yoga's node listener writes the response itself and never rejects.
+    handle: (req, res) => {
+      void yoga.requestListener(req, res);
+    },
+    checks: [tracker.readiness],
+    close: async () => {
+      await tracker.stop();
+      await yoga.dispose();
+    },
+  };
+}

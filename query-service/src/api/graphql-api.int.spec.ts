@@ -1,0 +1,242 @@
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { natsNames, type NatsNames } from '@cm/contracts';
+import { closeNats, closeServer, connectNats, createLogger, createMetrics, ensureEventStream, signToken, type Nats, type Registry } from '@cm/platform';
+import { loadQueryConfig } from '../config.js';
+import { startProjector, type Projector } from '../projector/postgres-projector.js';
+import { openDatabase, type Database } from '../read-model/database.js';
+import type { ReadModel } from '../read-model/read-model.port.js';
+import { startCommandService, type RunningCommandService } from './command-service.test-util.js';
+import { createApi, type Api } from './create-api.js';
+
+// The API in-process over everything real: NATS, the command service as its own process, the Postgres read
+// model in a fresh schema and its projector. Namespace, schema and lease bucket are ours and removed after.
+const JWT_SECRET = `int-${randomBytes(16).toString('hex')}`;
+const logger = createLogger('graphql-api-test', { NODE_ENV: 'test', LOG_LEVEL: (process.env.TEST_LOG_LEVEL as 'error') ?? 'silent', LOG_FORMAT: 'json' });
+let names: NatsNames;
+let nats: Nats;
+let db: Database;
+let projector: Projector;
+let api: Api;
+let server: http.Server;
+let service: RunningCommandService;
+let registry: Registry;
+let url: string;
+const tokens: Record<string, string> = {};
+
+/** Read-model calls per method: a spy on the real read model, to see how many round trips a query costs. */
+const calls = new Map<string, number>();
+function counting(readModel: ReadModel): ReadModel {
+  return new Proxy(readModel, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+beforeAll(async () => {
+  const namespace = `t${randomBytes(5).toString('hex')}`;
+  const config = loadQueryConfig({
+    ...process.env,
+    NODE_ENV: 'test',
+    CM_NAMESPACE: namespace,
+    DATABASE_SCHEMA: `t_${randomBytes(5).toString('hex')}`,
+    JWT_SECRET,
+    MIN_SEQ_TIMEOUT_MS: '5000',
+    PROJECTOR_BATCH_SIZE: '100',
+  });
+  names = natsNames(namespace);
+  registry = createMetrics('graphql-api-test');
+  nats = await connectNats(config.NATS_URL, 'graphql-api-test', logger);
+  await ensureEventStream(nats.jsm, names, { replicas: 1, duplicateWindowMs: 120_000 });
+  service = await startCommandService(namespace);
+  db = await openDatabase(config, logger);
+  await db.migrateUp();
+  projector = await startProjector({ config, logger, nats, names, db, registry });
+  api = await createApi({ config, logger, nats, names, readModel: counting(db.readModel), registry });
+  server = http.createServer((req, res) => api.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+  for (const user of ['alice', 'bob', 'mallory']) tokens[user] = await signToken(JWT_SECRET, user);
+});
+
+afterAll(async () => {
+  await closeServer(server);
+  await api?.close();
+  await projector?.stop();
+  await db?.sql.run(`drop schema if exists "${db.schema}" cascade`).catch(() => undefined);
+  await db?.close();
+  await service?.stop();
+  await nats?.jsm.streams.delete(names.eventStream).catch(() => undefined);
+  await nats?.jsm.streams.delete(`KV_${names.leaseBucket}`).catch(() => undefined);
+  await closeNats(nats);
+});
+
+interface Response<T> {
+  status: number;
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: { code?: string; details?: Record<string, unknown> } }[];
+}
+
+async function gql<T = any>(user: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response<T>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[user]}`, ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, ...((await res.json()) as Omit<Response<T>, 'status'>) };
+}
+
+async function ok<T = any>(user: string, query: string, variables?: Record<string, unknown>): Promise<T> {
+  const r = await gql<T>(user, query, variables);
+  if (r.errors?.length || !r.data) throw new Error(`operation failed: ${JSON.stringify(r.errors)}\n${query}`);
+  return r.data;
+}
+
+const codes = (r: Response<unknown>) => (r.errors ?? []).map((e) => e.extensions?.code);
+const streamHead = async () => (await nats.jsm.streams.info(names.eventStream)).state.last_seq;
+
+const C = `camp-${randomBytes(3).toString('hex')}`;
+let lastSeq = 0;
+const track = <T extends Record<string, { seq: number }>>(data: T): T => {
+  for (const r of Object.values(data)) lastSeq = Math.max(lastSeq, r.seq);
+  return data;
+};
+
+describe('the GraphQL API over the real system', () => {
+  beforeEach(() => calls.clear());
+
+  it('creates a campaign and returns it as the read model holds it once applied', async () => {
+    const data = track(
+      await ok('alice', `mutation($id: ID!) { createCampaign(id: $id, name: "The Shattered Crown") { seq commitId aggregateVersion duplicate campaign { id name ownerId archived myRole members { userId role } branches { id } seq } } }`, { id: C }),
+    );
+    const result = data.createCampaign;
+    expect(result).toMatchObject({ aggregateVersion: 1, duplicate: false });
+    expect(result.campaign).toEqual({
+      id: C,
+      name: 'The Shattered Crown',
+      ownerId: 'alice',
+      archived: false,
+      myRole: 'OWNER',
+      members: [{ userId: 'alice', role: 'OWNER' }],
+      branches: [{ id: 'main' }],
+      seq: result.seq,
+    });
+  });
+
+  it('builds a world, and a nested read costs one read-model call per level', async () => {
+    const v = { c: C };
+    for (const k of ['north', 'south', 'east']) {
+      track(await ok('alice', `mutation($c: ID!, $id: ID!, $n: String!) { createKingdom(campaignId: $c, id: $id, name: $n) { seq kingdom { id name branchId } } }`, { ...v, id: k, n: k }));
+      track(await ok('alice', `mutation($c: ID!, $id: ID!, $g: GeoJSON!) { createLocation(campaignId: $c, id: $id, name: "Place", geometry: $g) { seq } }`, { ...v, id: `${k}-loc`, g: { type: 'Point', coordinates: [12.3456789, 45.1] } }));
+      for (const s of [1, 2]) {
+        const sid = `${k}-town-${s}`;
+        track(await ok('alice', `mutation($c: ID!, $id: ID!, $k: ID!, $l: ID!) { createSettlement(campaignId: $c, id: $id, kingdomId: $k, locationId: $l, name: "Town", level: 2) { seq } }`, { ...v, id: sid, k, l: `${k}-loc` }));
+        track(await ok('alice', `mutation($c: ID!, $s: ID!) { createStructure(campaignId: $c, id: "keep-${sid}", settlementId: $s, name: "Keep", structureType: "fortress") { seq structure { level condition } } }`, { ...v, s: sid }));
+        track(await ok('alice', `mutation($c: ID!, $s: ID!) { setStateVariable(campaignId: $c, ownerType: SETTLEMENT, ownerId: $s, key: "population", value: { type: NUMBER, value: 1200 }) { seq variable { ownerType type value } } }`, { ...v, s: sid }));
+      }
+    }
+    calls.clear();
+    const tree = await gql(
+      'alice',
+      `query($c: ID!, $m: Int) { campaign(id: $c, minSeq: $m) { kingdoms { id settlements { id level location { id geometry } structures { id structureType condition } variables { key type value ownerType } } } } }`,
+      { c: C, m: lastSeq },
+    );
+    expect(tree.errors).toBeUndefined();
+    const kingdoms = tree.data.campaign.kingdoms;
+    expect(kingdoms.map((k: any) => k.id).sort()).toEqual(['east', 'north', 'south']);
+    const town = kingdoms.find((k: any) => k.id === 'north').settlements.find((s: any) => s.id === 'north-town-1');
+    expect(town.location.geometry.type).toBe('Point');
+    expect(town.location.geometry.coordinates[0]).toBeCloseTo(12.3456789, 6);
+    expect(town.structures).toEqual([{ id: 'keep-north-town-1', structureType: 'fortress', condition: 100 }]);
+    expect(town.variables).toEqual([{ key: 'population', type: 'NUMBER', value: 1200, ownerType: 'SETTLEMENT' }]);
+    // 3 kingdoms, 6 settlements, 6 locations: still one call per loader and level.
+    for (const method of ['kingdomsByScopes', 'settlementsByParents', 'locationsByKeys', 'structuresBySettlements', 'variablesByOwners']) {
+      expect(calls.get(method), method).toBe(1);
+    }
+  });
+
+  it('keeps campaigns private: FORBIDDEN for a stranger, null or NOT_FOUND for a campaign that does not exist', async () => {
+    expect(codes(await gql('mallory', `query($c: ID!) { campaign(id: $c) { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
+    expect(codes(await gql('mallory', `query($c: ID!) { kingdoms(campaignId: $c) { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
+    expect(codes(await gql('mallory', `query($c: ID!) { kingdom(campaignId: $c, id: "north") { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
+    expect((await ok('mallory', `{ campaign(id: "no-such-campaign") { id } }`)).campaign).toBeNull();
+    expect(codes(await gql('mallory', `{ kingdoms(campaignId: "no-such-campaign") { id } }`))).toEqual(['NOT_FOUND']);
+    expect((await ok('mallory', `{ me { id } campaigns { id } }`))).toEqual({ me: { id: 'mallory' }, campaigns: [] });
+  });
+
+  it('lets any member read, and leaves writing to the roles the command service allows', async () => {
+    track(await ok('alice', `mutation($c: ID!) { addCampaignMember(campaignId: $c, userId: "bob", role: VIEWER) { seq campaign { members { userId role } } } }`, { c: C }));
+    const read = await gql('bob', `query($c: ID!) { campaigns { id myRole } kingdom(campaignId: $c, id: "north") { name } }`, { c: C }, { 'x-min-seq': String(lastSeq) });
+    expect(read.data).toEqual({ campaigns: [{ id: C, myRole: 'VIEWER' }], kingdom: { name: 'north' } });
+    const write = await gql('bob', `mutation($c: ID!) { renameKingdom(campaignId: $c, id: "north", name: "Mine") { seq } }`, { c: C });
+    expect(codes(write)).toEqual(['FORBIDDEN']);
+  });
+
+  it('answers refused commands with their code and sends nothing for bad ids', async () => {
+    const head = await streamHead();
+    expect(codes(await gql('alice', `mutation($c: ID!) { renameKingdom(campaignId: $c, id: "atlantis", name: "x") { seq } }`, { c: C }))).toEqual(['NOT_FOUND']);
+    expect(codes(await gql('alice', `mutation($c: ID!) { createKingdom(campaignId: $c, id: "north", name: "x") { seq } }`, { c: C }))).toEqual(['ALREADY_EXISTS']);
+    const dotted = await gql('alice', `mutation($c: ID!) { createKingdom(campaignId: $c, id: "a.b", name: "x") { seq } }`, { c: C });
+    expect(codes(dotted)).toEqual(['VALIDATION']);
+    expect(dotted.errors![0]!.extensions!.details).toMatchObject({ argument: 'id' });
+    expect(codes(await gql('alice', `mutation($c: ID!) { setSettlementLevel(campaignId: $c, id: "north-town-1", level: -5) { seq } }`, { c: C }))).toEqual(['VALIDATION']);
+    expect(codes(await gql('alice', `{ kingdoms(campaignId: "x>y") { id } }`))).toEqual(['VALIDATION']);
+    expect(await streamHead()).toBe(head);
+  });
+
+  it('returns deleted entities as null, and a retried command id as the first result', async () => {
+    const del = track(await ok('alice', `mutation($c: ID!) { deleteStructure(campaignId: $c, id: "keep-south-town-2") { seq structure { id } } }`, { c: C }));
+    expect(del.deleteStructure.structure).toBeNull();
+    const retry = `mutation($c: ID!) { setSettlementLevel(campaignId: $c, id: "south-town-1", level: 7, commandId: "lvl-${C}") { seq commitId duplicate settlement { level } } }`;
+    const first = track(await ok('alice', retry, { c: C }));
+    const second = await ok('alice', retry, { c: C });
+    expect(first.setSettlementLevel).toMatchObject({ duplicate: false, settlement: { level: 7 } });
+    expect(second.setSettlementLevel).toEqual({ ...first.setSettlementLevel, duplicate: true });
+  });
+
+  it('forks a branch whose entities start as a copy of main', async () => {
+    const fork = track(await ok('alice', `mutation($c: ID!) { forkBranch(campaignId: $c, id: "what-if", name: "What if") { seq branch { id campaignId parentBranchId forkedAtSeq name } } }`, { c: C }));
+    expect(fork.forkBranch.branch).toMatchObject({ id: 'what-if', campaignId: C, parentBranchId: 'main', name: 'What if' });
+    track(await ok('alice', `mutation($c: ID!) { renameKingdom(campaignId: $c, branchId: "what-if", id: "north", name: "Usurped") { seq kingdom { name branchId } } }`, { c: C }));
+    const data = await ok('alice', `query($c: ID!, $m: Int) { branches(campaignId: $c, minSeq: $m) { id } alt: kingdom(campaignId: $c, branchId: "what-if", id: "north") { name } main: kingdom(campaignId: $c, id: "north") { name } }`, { c: C, m: lastSeq });
+    expect(data.branches.map((b: any) => b.id).sort()).toEqual(['main', 'what-if']);
+    expect(data).toMatchObject({ alt: { name: 'Usurped' }, main: { name: 'north' } });
+  });
+
+  it('maps enums and JSON of world events and field conditions both ways', async () => {
+    const v = { c: C };
+    const effects = [{ ownerType: 'SETTLEMENT', ownerId: 'north-town-1', key: 'gold', value: { type: 'NUMBER', value: -10 } }];
+    const scheduled = track(
+      await ok('alice', `mutation($c: ID!, $e: [EffectInput!]) { scheduleWorldEvent(campaignId: $c, id: "flood", name: "Flood", scheduledAt: "2030-01-01T00:00:00Z", effects: $e) { seq worldEvent { status effects expiresAt } } }`, { ...v, e: effects }),
+    );
+    expect(scheduled.scheduleWorldEvent.worldEvent).toEqual({ status: 'SCHEDULED', effects, expiresAt: null });
+    const expression = { '>': [{ var: 'level' }, 3] };
+    const defined = track(
+      await ok('alice', `mutation($c: ID!, $x: JSON!) { defineFieldCondition(campaignId: $c, id: "big", entityType: SETTLEMENT, field: "isCity", expression: $x) { seq fieldCondition { entityType entityId expression priority active } } }`, { ...v, x: expression }),
+    );
+    expect(defined.defineFieldCondition.fieldCondition).toEqual({ entityType: 'SETTLEMENT', entityId: null, expression, priority: 0, active: true });
+    const filtered = await ok('alice', `query($c: ID!, $m: Int) { fieldConditions(campaignId: $c, entityType: SETTLEMENT, minSeq: $m) { id } none: fieldConditions(campaignId: $c, entityType: KINGDOM) { id } }`, { ...v, m: lastSeq });
+    expect(filtered).toEqual({ fieldConditions: [{ id: 'big' }], none: [] });
+  });
+
+  it('answers STALE_READ at once for a sequence that was never written', async () => {
+    const started = performance.now();
+    expect(codes(await gql('alice', `query($c: ID!) { kingdoms(campaignId: $c, minSeq: 999999999) { id } }`, { c: C }))).toEqual(['STALE_READ']);
+    expect(codes(await gql('alice', `{ campaigns { id } }`, undefined, { 'x-min-seq': '999999999' }))).toEqual(['STALE_READ']);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('counts forwarded commands and operations', async () => {
+    const text = await registry.metrics();
+    expect(text).toMatch(/cm_graphql_commands_forwarded_total\{type="kingdom.create",code="ok"[^}]*\} [1-9]/);
+    expect(text).toMatch(/cm_graphql_commands_forwarded_total\{type="kingdom.rename",code="FORBIDDEN"[^}]*\} 1/);
+    expect(text).toMatch(/cm_graphql_operations_total\{type="mutation",outcome="ok"[^}]*\} [1-9]/);
+  });
+});

@@ -1,0 +1,63 @@
+import { AppError, ErrorCode } from '@cm/contracts';
+import { bearerToken, verifyToken, type Principal } from '@cm/platform';
+import { acceptCorrelationId, parseMinSeq } from './arguments.js';
+import type { CheckpointTracker } from './checkpoint-tracker.js';
+import type { CommandGateway } from './command-gateway.js';
+import { createLoaders, type Loaders } from './loaders.js';
+import type { ReadModel } from '../read-model/read-model.port.js';
+
+/** Long-lived collaborators every request shares. */
+export interface ApiServices {
+  readModel: ReadModel;
+  commands: CommandGateway;
+  tracker: CheckpointTracker;
+  jwtSecret: string;
+  /** Bound of every read-your-writes wait (`MIN_SEQ_TIMEOUT_MS`). */
+  minSeqTimeoutMs: number;
+  newId: () => string;
+}
+
+/** What every resolver gets: who asks, the request's loaders and consistency wait. */
+export interface GraphQLContext {
+  principal: Principal;
+  correlationId: string;
+  loaders: Loaders;
+  services: ApiServices;
+  /**
+   * Waits until the read model has applied the larger of the request's `x-min-seq` header and `minSeq`;
+   * throws `STALE_READ` when it does not within the bound.
+   */
+  readAfter(minSeq?: number | null): Promise<void>;
+}
+
+/**
+ * Builds the context of one request. Authentication happens here, once, before any resolver runs: every
+ * operation needs a valid bearer token, and a failure is a request error (`UNAUTHENTICATED`, HTTP 401).
+ */
+export async function buildContext(services: ApiServices, request: Request): Promise<GraphQLContext> {
+  const token = bearerToken(request.headers.get('authorization'));
+  if (!token) throw new AppError(ErrorCode.UNAUTHENTICATED, 'an Authorization: Bearer <token> header is required');
+  const principal = await verifyToken(services.jwtSecret, token);
+  const headerMinSeq = parseMinSeq(request.headers.get('x-min-seq'), 'x-min-seq') ?? 0;
+  const correlationId = acceptCorrelationId(request.headers.get('x-correlation-id'), services.newId);
+
+  // One wait per distinct target: the root fields of a query share it instead of each polling alone.
+  const waits = new Map<number, Promise<void>>();
+  return {
+    principal,
+    correlationId,
+    loaders: createLoaders(services.readModel),
+    services,
+    readAfter(minSeq) {
+      const target = Math.max(headerMinSeq, parseMinSeq(minSeq, 'minSeq') ?? 0);
+      if (target <= services.tracker.appliedSeq) return Promise.resolve();
+      let wait = waits.get(target);
+      if (!wait) {
+        // A token the client was handed is always in the stream; one that is not was never issued.
+        wait = services.tracker.waitFor(target, services.minSeqTimeoutMs, { verifyIssued: true });
+        waits.set(target, wait);
+      }
+      return wait;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import DataLoader from 'dataloader';
+import type { OwnerType, Role } from '@cm/contracts';
+import type {
+  BranchRow,
+  CampaignRow,
+  EntityKey,
+  FieldConditionRow,
+  KingdomRow,
+  LocationRow,
+  MemberRow,
+  OwnerKey,
+  ReadModel,
+  Scope,
+  SettlementRow,
+  StateVariableRow,
+  StructureRow,
+  WorldEventRow,
+} from '../read-model/read-model.port.js';
+
+/**
+ * Cache key of a key object: JSON with sorted property names, so `{a, b}` and `{b, a}` share an entry.
+ * Absent and `undefined` properties drop out alike, which is what optional filters need.
+ */
+export function keyOf(key: unknown): string {
+  if (key === null || typeof key !== 'object') return JSON.stringify(key);
+  return JSON.stringify(key, Object.keys(key).sort());
+}
+
+/** Batch functions get readonly arrays from DataLoader; the read model promises one answer per key. */
+function loader<K, V>(batch: (keys: readonly K[]) => Promise<V[]>): DataLoader<K, V, string> {
+  return new DataLoader<K, V, string>((keys) => batch(keys), { cacheKeyFn: keyOf });
+}
+
+export type RoleKey = { campaignId: string; userId: string };
+export type BranchKey = { campaignId: string; id: string };
+export type SettlementParent = Scope & { kingdomId?: string; locationId?: string };
+export type StructureParent = Scope & { settlementId: string };
+export type VariableKey = OwnerKey & { key: string };
+export type FieldConditionFilter = Scope & { entityType?: OwnerType; entityId?: string };
+
+/**
+ * One DataLoader per read-model method, made per request: rows are cached for the request only (so a
+ * permission or a write is never served stale to someone else) and a nested query costs one round trip per
+ * level, not one per parent.
+ */
+export function createLoaders(rm: ReadModel) {
+  const loaders = {
+    campaign: loader<string, CampaignRow | null>((ids) => rm.campaignsByIds(ids)),
+    members: loader<string, MemberRow[]>((ids) => rm.membersByCampaigns(ids)),
+    role: loader<RoleKey, Role | null>((keys) => rm.rolesByKeys(keys)),
+
+    branch: loader<BranchKey, BranchRow | null>((keys) => rm.branchesByKeys(keys)),
+    branches: loader<string, BranchRow[]>((ids) => rm.branchesByCampaigns(ids)),
+
+    kingdom: loader<EntityKey, KingdomRow | null>((keys) => rm.kingdomsByKeys(keys)),
+    kingdoms: loader<Scope, KingdomRow[]>((scopes) => rm.kingdomsByScopes(scopes)),
+
+    location: loader<EntityKey, LocationRow | null>((keys) => rm.locationsByKeys(keys)),
+    locations: loader<Scope, LocationRow[]>((scopes) => rm.locationsByScopes(scopes)),
+
+    settlement: loader<EntityKey, SettlementRow | null>((keys) => rm.settlementsByKeys(keys)),
+    settlements: loader<SettlementParent, SettlementRow[]>((parents) => rm.settlementsByParents(parents)),
+
+    structure: loader<EntityKey, StructureRow | null>((keys) => rm.structuresByKeys(keys)),
+    structures: loader<StructureParent, StructureRow[]>((parents) => rm.structuresBySettlements(parents)),
+
+    variable: loader<VariableKey, StateVariableRow | null>((keys) => rm.variablesByKeys(keys)),
+    variables: loader<OwnerKey, StateVariableRow[]>((owners) => rm.variablesByOwners(owners)),
+
+    fieldCondition: loader<EntityKey, FieldConditionRow | null>((keys) => rm.fieldConditionsByKeys(keys)),
+    fieldConditions: loader<FieldConditionFilter, FieldConditionRow[]>((filters) => rm.fieldConditionsByScopes(filters)),
+
+    worldEvent: loader<EntityKey, WorldEventRow | null>((keys) => rm.worldEventsByKeys(keys)),
+    worldEvents: loader<Scope, WorldEventRow[]>((scopes) => rm.worldEventsByScopes(scopes)),
+  };
+  return {
+    ...loaders,
+    /** Forgets every cached row: a mutation in this request has just changed what they may say. */
+    clearAll(): void {
+      for (const l of Object.values(loaders)) l.clearAll();
+    },
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

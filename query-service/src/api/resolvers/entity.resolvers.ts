@@ -1,0 +1,90 @@
+import { ownerTypeEnum, variableTypeEnum, type OwnerType, type VariableValue, type WorldEventEffect } from '@cm/contracts';
+import type { GraphQLContext } from '../graphql-context.js';
+import type {
+  CampaignRow,
+  KingdomRow,
+  LocationRow,
+  SettlementRow,
+  StateVariableRow,
+  StructureRow,
+  WorldEventRow,
+} from '../../read-model/read-model.port.js';
+
+type BranchArg = { branchId: string };
+type Scoped = { campaignId: string; branchId: string; id: string };
+
+/** The variables an entity owns: `ownerType` follows from the GraphQL type the field sits on. */
+const variablesOf =
+  (ownerType: OwnerType) =>
+  (row: Scoped, _: unknown, ctx: GraphQLContext): Promise<StateVariableRow[]> =>
+    ctx.loaders.variables.load({ campaignId: row.campaignId, branchId: row.branchId, ownerType, ownerId: row.id });
+
+const toGraphQL = <T extends Record<string, string>>(map: T) =>
+  Object.fromEntries(Object.entries(map).map(([name, value]) => [value, name])) as Record<T[keyof T], keyof T>;
+const ownerTypeName = toGraphQL(ownerTypeEnum);
+const variableTypeName = toGraphQL(variableTypeEnum);
+
+/**
+ * World event effects are a JSON field, so no enum mapping applies to them; we write them back in the
+ * spelling clients send them in (`EffectInput`: `SETTLEMENT`, `NUMBER`), not in the domain's.
+ */
+export function effectToGraphQL(effect: WorldEventEffect) {
+  const value: VariableValue = effect.value;
+  return {
+    ownerType: ownerTypeName[effect.ownerType],
+    ownerId: effect.ownerId,
+    key: effect.key,
+    value: { type: variableTypeName[value.type], value: value.value },
+  };
+}
+
+/**
+ * Fields the rows do not carry as they are. Everything a nested field loads goes through the request's
+ * loaders, so sibling parents share one read-model round trip per level.
+ */
+export const entityResolvers = {
+  Campaign: {
+    members: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.members.load(c.id),
+    myRole: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.role.load({ campaignId: c.id, userId: ctx.principal.userId }),
+    branches: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.branches.load(c.id),
+    kingdoms: (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => ctx.loaders.kingdoms.load({ campaignId: c.id, branchId }),
+    locations: (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => ctx.loaders.locations.load({ campaignId: c.id, branchId }),
+    worldEvents: (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => ctx.loaders.worldEvents.load({ campaignId: c.id, branchId }),
+    fieldConditions: (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) =>
+      ctx.loaders.fieldConditions.load({ campaignId: c.id, branchId }),
+    // The campaign's own variables (owner type CAMPAIGN), like `variables` on every other entity.
+    variables: (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) =>
+      ctx.loaders.variables.load({ campaignId: c.id, branchId, ownerType: 'campaign', ownerId: c.id }),
+  },
+  Kingdom: {
+    settlements: (k: KingdomRow, _: unknown, ctx: GraphQLContext) =>
+      ctx.loaders.settlements.load({ campaignId: k.campaignId, branchId: k.branchId, kingdomId: k.id }),
+    variables: variablesOf('kingdom'),
+  },
+  Location: {
+    settlements: (l: LocationRow, _: unknown, ctx: GraphQLContext) =>
+      ctx.loaders.settlements.load({ campaignId: l.campaignId, branchId: l.branchId, locationId: l.id }),
+    variables: variablesOf('location'),
+  },
+  Settlement: {
+    kingdom: (s: SettlementRow, _: unknown, ctx: GraphQLContext) =>
+      ctx.loaders.kingdom.load({ campaignId: s.campaignId, branchId: s.branchId, id: s.kingdomId }),
+    location: (s: SettlementRow, _: unknown, ctx: GraphQLContext) =>
+      ctx.loaders.location.load({ campaignId: s.campaignId, branchId: s.branchId, id: s.locationId }),
+    structures: (s: SettlementRow, _: unknown, ctx: GraphQLContext) =>
+      ctx.loaders.structures.load({ campaignId: s.campaignId, branchId: s.branchId, settlementId: s.id }),
+    variables: variablesOf('settlement'),
+  },
+  Structure: {
+    settlement: (s: StructureRow, _: unknown, ctx: GraphQLContext) =>
+      ctx.loaders.settlement.load({ campaignId: s.campaignId, branchId: s.branchId, id: s.settlementId }),
+    variables: variablesOf('structure'),
+  },
+  StateVariable: {
+    type: (v: StateVariableRow) => v.value.type,
+    value: (v: StateVariableRow) => v.value.value,
+  },
+  WorldEvent: {
+    effects: (w: WorldEventRow) => w.effects.map(effectToGraphQL),
+  },
+};

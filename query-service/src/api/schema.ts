@@ -1,0 +1,59 @@
+import { createSchema } from 'graphql-yoga';
+import { ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { assertIdArguments } from './arguments.js';
+import type { GraphQLContext } from './graphql-context.js';
+import { entityResolvers } from './resolvers/entity.resolvers.js';
+import { mutationResolvers } from './resolvers/mutation.resolvers.js';
+import { queryResolvers } from './resolvers/query.resolvers.js';
+import { GeoJSONScalar, JSONScalar } from './scalars.js';
+
+type FieldResolver = (parent: unknown, args: Record<string, unknown>, ctx: GraphQLContext, info: unknown) => unknown;
+type TypeResolvers = Record<string, Record<string, FieldResolver>>;
+
+/**
+ * Checks id arguments before any resolver body runs, on every field that takes arguments (nested ones like
+ * `Campaign.kingdoms(branchId:)` included), so no resolver can forget to.
+ */
+function guardIdArguments(types: TypeResolvers): TypeResolvers {
+  return Object.fromEntries(
+    Object.entries(types).map(([type, fields]) => [
+      type,
+      Object.fromEntries(
+        Object.entries(fields).map(([name, resolve]) => [
+          name,
+          (parent: unknown, args: Record<string, unknown>, ctx: GraphQLContext, info: unknown) => {
+            assertIdArguments(args);
+            return resolve(parent, args, ctx, info);
+          },
+        ]),
+      ),
+    ]),
+  );
+}
+
+/**
+ * The executable schema: the SDL of contracts with our resolvers. Enums get their domain values as internal
+ * values, so resolvers and the read model see `world-event` and `gm` while clients see `WORLD_EVENT` and
+ * `GM`, in arguments, input objects and results alike.
+ */
+export function buildSchema() {
+  const resolvers = guardIdArguments({
+    ...(queryResolvers as unknown as TypeResolvers),
+    ...(entityResolvers as unknown as TypeResolvers),
+    ...(mutationResolvers as unknown as TypeResolvers),
+  });
+  return createSchema<GraphQLContext>({
+    typeDefs,
+    resolvers: [
+      resolvers,
+      {
+        JSON: JSONScalar,
+        GeoJSON: GeoJSONScalar,
+        Role: roleEnum,
+        OwnerType: ownerTypeEnum,
+        VariableType: variableTypeEnum,
+        WorldEventStatus: worldEventStatusEnum,
+      },
+    ],
+  });
+}

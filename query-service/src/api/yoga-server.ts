@@ -1,0 +1,61 @@
+import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { ErrorCode, isAppError } from '@cm/contracts';
+import type { Logger } from '@cm/platform';
+import type { ApiMetrics } from './api.metrics.js';
+import { maskError, rootCause } from './errors.js';
+import { buildContext, type ApiServices } from './graphql-context.js';
+import { errorCodesPlugin } from './plugins/error-codes.plugin.js';
+import { limitsPlugins, type QueryLimits } from './plugins/limits.plugin.js';
+import { metricsPlugin } from './plugins/metrics.plugin.js';
+import { buildSchema } from './schema.js';
+
+export interface YogaServerOptions {
+  services: ApiServices;
+  metrics: ApiMetrics;
+  logger: Logger;
+  limits: QueryLimits;
+  /** The GraphiQL IDE on GET /graphql; off in production. */
+  graphiql: boolean;
+}
+
+/**
+ * yoga logs through our pino logger. At error level it logs the original of every error it masked: for our
+ * own coded errors (a FORBIDDEN, a VALIDATION) that is the normal course of things, not an incident.
+ */
+function yogaLogger(logger: Logger): YogaLogger {
+  const log =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      const [first, ...rest] = args;
+      const cause = rootCause(first);
+      if (isAppError(cause) && cause.code !== ErrorCode.INTERNAL) logger.debug({ code: cause.code, message: cause.message }, 'graphql: request refused');
+      else if (first instanceof Error) logger[level]({ err: first }, 'graphql: unexpected error');
+      else logger[level]({ details: rest.length ? rest : undefined }, `graphql: ${String(first)}`);
+    };
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+/**
+ * The yoga instance behind `/graphql`: schema, per-request context (authentication, loaders, consistency
+ * waits), masked errors, limits, stable error codes and metrics. Transport-agnostic: `createApi` serves it
+ * to Node's HTTP server, tests call its `fetch`.
+ */
+export function createYogaServer(opts: YogaServerOptions) {
+  return createYoga({
+    schema: buildSchema(),
+    graphqlEndpoint: '/graphql',
+    graphiql: opts.graphiql,
+    landingPage: false,
+    logging: yogaLogger(opts.logger),
+    maskedErrors: { maskError },
+    context: ({ request }) => buildContext(opts.services, request),
+    plugins: [
+      ...limitsPlugins(opts.limits),
+      // Order matters: codes are settled before the metrics read them as outcomes.
+      errorCodesPlugin(),
+      metricsPlugin(opts.metrics),
+    ],
+  });
+}
+
+export type YogaServer = ReturnType<typeof createYogaServer>;

@@ -1,0 +1,124 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, createMetrics, signToken, type Registry } from '@cm/platform';
+import { ApiMetrics } from './api.metrics.js';
+import type { ApiServices } from './graphql-context.js';
+import { createYogaServer, type YogaServer } from './yoga-server.js';
+
+// The HTTP edge without I/O: every request here fails before a resolver runs (token, syntax, validation,
+// limits, variable coercion), so the collaborators behind the resolvers must never be touched.
+const untouchable = <T extends object>(name: string): T =>
+  new Proxy({} as T, {
+    get: (_, prop) => {
+      throw new Error(`${name}.${String(prop)} must not be reached by a request that fails at the edge`);
+    },
+  });
+
+const SECRET = 'unit-test-secret-0123456789';
+let yoga: YogaServer;
+let registry: Registry;
+let token: string;
+
+beforeAll(async () => {
+  registry = createMetrics('query-service-test');
+  const services: ApiServices = {
+    readModel: untouchable('readModel'),
+    commands: untouchable('commands'),
+    tracker: untouchable('tracker'),
+    jwtSecret: SECRET,
+    minSeqTimeoutMs: 100,
+    newId: () => 'id-1',
+  };
+  yoga = createYogaServer({
+    services,
+    metrics: new ApiMetrics(registry),
+    logger: createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }),
+    limits: { maxDepth: 4, maxAliases: 2, maxTokens: 200, maxCost: 40 },
+    graphiql: false,
+  });
+  token = await signToken(SECRET, 'alice');
+});
+
+interface Body {
+  data?: unknown;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+async function post(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const res = await yoga.fetch('http://localhost/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}`, ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as Body;
+  return { status: res.status, body, codes: (body.errors ?? []).map((e) => e.extensions?.code) };
+}
+
+describe('the GraphQL edge', () => {
+  it.each([
+    ['no token', { authorization: '' }],
+    ['a garbage token', { authorization: 'Bearer not-a-jwt' }],
+    ['a token signed with another secret', { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJl' }],
+    ['a basic auth header', { authorization: 'Basic YWxpY2U6c2VjcmV0' }],
+  ])('answers %s with UNAUTHENTICATED and HTTP 401', async (_name, headers) => {
+    const r = await post('{ me { id } }', undefined, headers);
+    expect(r.status).toBe(401);
+    expect(r.codes).toEqual(['UNAUTHENTICATED']);
+    expect(r.body.data).toBeUndefined();
+  });
+
+  it.each([
+    ['a syntax error', 'query { campaigns { id }', undefined],
+    ['an unknown field', '{ campaigns { id nope } }', undefined],
+    ['a missing required argument', 'mutation { createKingdom(name: "x") { seq } }', undefined],
+    ['a literal of the wrong type', 'mutation { setSettlementLevel(campaignId: "c", id: "s", level: "high") { seq } }', undefined],
+    ['an unknown enum value', 'mutation { setStateVariable(campaignId: "c", ownerType: PLANET, ownerId: "p", key: "k", value: { type: NUMBER, value: 1 }) { seq } }', undefined],
+    ['a GeoJSON literal that is not an object', 'mutation { createLocation(campaignId: "c", name: "x", geometry: 5) { seq } }', undefined],
+    ['a variable of the wrong type', 'mutation($l: Int!) { setSettlementLevel(campaignId: "c", id: "s", level: $l) { seq } }', { l: 'high' }],
+    ['a missing variable', 'query($id: ID!) { campaign(id: $id) { id } }', {}],
+    ['a GeoJSON variable that is not an object', 'mutation($g: GeoJSON!) { createLocation(campaignId: "c", name: "x", geometry: $g) { seq } }', { g: 'POINT(1 2)' }],
+  ])('answers %s with VALIDATION', async (_name, query, variables) => {
+    const r = await post(query, variables);
+    expect(r.codes.length).toBeGreaterThan(0);
+    expect(new Set(r.codes)).toEqual(new Set(['VALIDATION']));
+    expect(r.status).toBe(400);
+    for (const e of r.body.errors!) expect(e.message).not.toMatch(/\bat .*\.[jt]s:\d+/);
+  });
+
+  it('answers a body that is not JSON with VALIDATION', async () => {
+    const res = await yoga.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{"query": ',
+    });
+    const body = (await res.json()) as Body;
+    expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['VALIDATION']);
+  });
+
+  it('answers a malformed x-min-seq header with VALIDATION', async () => {
+    const r = await post('{ me { id } }', undefined, { 'x-min-seq': 'soon' });
+    expect(r.codes).toEqual(['VALIDATION']);
+  });
+
+  it.each([
+    ['depth', '{ campaigns { kingdoms { settlements { structures { settlement { id } } } } } }', /depth limit of 4/],
+    ['aliases', '{ a: me { id } b: me { id } c: me { id } }', /Aliases limit of 2/],
+    ['tokens', `{ ${Array.from({ length: 120 }, (_, i) => `f${i}: me { id }`).join(' ')} }`, /Token limit of 200/],
+    ['cost', '{ campaigns { kingdoms { id name campaignId branchId seq settlements { id name level kingdomId locationId seq campaignId branchId } } } }', /cost/i],
+  ])('answers a query over the %s limit with QUERY_TOO_COMPLEX', async (_name, query, message) => {
+    const r = await post(query);
+    expect(r.codes).toContain('QUERY_TOO_COMPLEX');
+    expect(new Set(r.codes)).toEqual(new Set(['QUERY_TOO_COMPLEX']));
+    expect(r.body.errors!.map((e) => e.message).join(' ')).toMatch(message);
+    expect(r.body.errors!.map((e) => e.message).join(' ')).not.toMatch(/Syntax Error/);
+  });
+
+  it('counts operations by type and outcome', async () => {
+    await post('mutation { archiveCampaign(id: "c") { seq } }', undefined, { authorization: '' });
+    await post('query { campaigns { id }');
+    const text = await registry.metrics();
+    // Authentication comes after parsing, so the operation type is known; a syntax error leaves it unknown.
+    expect(text).toMatch(/cm_graphql_operations_total\{type="mutation",outcome="UNAUTHENTICATED",service="query-service-test"\} [1-9]/);
+    expect(text).toMatch(/cm_graphql_operations_total\{type="unknown",outcome="VALIDATION",service="query-service-test"\} [1-9]/);
+    expect(text).toMatch(/cm_graphql_operation_duration_seconds_count\{service="query-service-test",type="query",outcome="QUERY_TOO_COMPLEX"\} [1-9]/);
+  });
+});

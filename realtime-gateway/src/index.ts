@@ -1,0 +1,1 @@
+export { realtimeConfigSchema, loadRealtimeConfig, type RealtimeConfig } from './config.js';

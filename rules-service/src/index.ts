@@ -1,0 +1,1 @@
+export { rulesConfigSchema, loadRulesConfig, type RulesConfig } from './config.js';

@@ -1,0 +1,1 @@
+export { schedulerConfigSchema, loadSchedulerConfig, type SchedulerConfig } from './config.js';
