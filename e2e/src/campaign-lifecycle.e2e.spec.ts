@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await system?.stop();
+  await system?.stop({ cleanup: true });
   await nats?.jsm.streams.delete(natsNames(system.namespace).eventStream).catch(() => undefined);
   await closeNats(nats);
 });
@@ -89,8 +89,8 @@ describe('a campaign through GraphQL, end to end', () => {
     for (const [id, type] of [['docks', 'harbor'], ['keep', 'fortress'], ['market', 'market']]) {
       track(
         await alice.ok(
-          `mutation($c: ID!, $id: ID!, $t: String!) { createStructure(campaignId: $c, id: $id, settlementId: "port-royal", name: $id, structureType: $t, level: 1) { seq structure { id } } }`,
-          { ...v, id, t: type },
+          `mutation($c: ID!, $id: ID!, $name: String!, $t: String!) { createStructure(campaignId: $c, id: $id, settlementId: "port-royal", name: $name, structureType: $t, level: 1) { seq structure { id } } }`,
+          { ...v, id, name: id, t: type },
         ),
       );
     }
