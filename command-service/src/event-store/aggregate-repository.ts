@@ -59,11 +59,18 @@ export class AggregateRepository {
     return this.store.names.eventSubject(address);
   }
 
-  async load<S>(decider: Decider<any, any, S>, address: EventAddress): Promise<Loaded<S>> {
+  /**
+   * `assumeNew` skips reading a main-branch aggregate that is not cached and folds nothing: right for a create,
+   * whose id is almost always new. It is safe because the append then expects sequence 0, so an aggregate that
+   * does exist fails it, and the caller reloads for real. (A branch aggregate may exist through its lineage,
+   * which the expectation on its own subject would not catch, so branches are always read.)
+   */
+  async load<S>(decider: Decider<any, any, S>, address: EventAddress, assumeNew = false): Promise<Loaded<S>> {
     const subject = this.subjectOf(address);
     const cached = this.cache.get(subject) as Loaded<S> | undefined;
     if (cached) return cached;
     const loaded: Loaded<S> = { state: decider.initialState, version: 0, lastSeq: 0, foldedSeq: 0, results: new Map() };
+    if (assumeNew && address.branchId === MAIN_BRANCH) return loaded;
     const segments = await this.lineage(address.campaignId, address.branchId);
     for (const segment of segments) {
       const own = segment.branchId === address.branchId;

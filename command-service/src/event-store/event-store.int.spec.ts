@@ -147,6 +147,20 @@ describe('JetStream event store', () => {
     expect(inNested.version).toBe(1);
   });
 
+  it('refuses to create what exists, from a cold instance and through a branch lineage', async () => {
+    const p = instance();
+    const campaignId = await newCampaign(p);
+    await p.process(cmd('kingdom.create', campaignId, 'k1', { name: 'Original' }));
+    await p.process(cmd('branch.fork', campaignId, 'alt', { parentBranchId: 'main', name: 'Alt' }));
+    // A cold instance with a single attempt: the create is tried as new, fails the expectation, and is decided again.
+    const cold = await instance(1).process(cmd('kingdom.create', campaignId, 'k1', { name: 'Again' })).catch((e: unknown) => e);
+    const inBranch = await instance(1).process(cmd('kingdom.create', campaignId, 'k1', { name: 'Again' }, { branchId: 'alt' })).catch((e: unknown) => e);
+    const campaignAgain = await instance(1).process(cmd('campaign.create', campaignId, campaignId, { name: 'Again' })).catch((e: unknown) => e);
+    expect([codeOf(cold), codeOf(inBranch), codeOf(campaignAgain)]).toEqual(['ALREADY_EXISTS', 'ALREADY_EXISTS', 'ALREADY_EXISTS']);
+    const history = await store.read(names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' }));
+    expect(history).toHaveLength(1);
+  });
+
   it('refuses commands in a branch that does not exist', async () => {
     const p = instance();
     const campaignId = await newCampaign(p);
