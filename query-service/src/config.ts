@@ -21,6 +21,10 @@ export const queryConfigSchema = z.object({
   MIN_SEQ_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Timeout of a command request to the command service. */
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Replicas of the event stream when this service is the first to create it (as in command-service). */
+  EVENT_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** Command-id de-duplication window of the event stream (as in command-service). */
+  DUPLICATE_WINDOW_MS: z.coerce.number().int().min(1000).default(120_000),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(10),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5_000),

@@ -1,0 +1,75 @@
+import http from 'node:http';
+import { natsNames } from '@cm/contracts';
+import {
+  closeNats,
+  closeServer,
+  connectNats,
+  createLogger,
+  createMetrics,
+  ensureEventStream,
+  handleOps,
+  Lifecycle,
+  runMain,
+  type ReadinessCheck,
+} from '@cm/platform';
+import { createApi, type Api } from './api/create-api.js';
+import { loadQueryConfig } from './config.js';
+import { startProjector } from './projector/postgres-projector.js';
+import { openDatabase } from './read-model/database.js';
+
+runMain(async () => {
+  const config = loadQueryConfig();
+  const logger = createLogger('query-service', config);
+  const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
+  lifecycle.installSignalHandlers();
+  const names = natsNames(config.CM_NAMESPACE);
+  const registry = createMetrics('query-service');
+  const role = config.QUERY_ROLE;
+
+  // Steps stop in reverse order of registration: HTTP intake, projector (its batch in hand), API, database, NATS.
+  const nats = await connectNats(config.NATS_URL, `query-service:${role}`, logger);
+  lifecycle.onStop('nats', () => closeNats(nats));
+  const stream = await ensureEventStream(nats.jsm, names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS });
+  logger.info({ stream: names.eventStream, result: stream }, 'event stream ready');
+
+  const db = await openDatabase(config, logger);
+  lifecycle.onStop('database', () => db.close());
+  await db.migrateUp();
+
+  const checks: ReadinessCheck[] = [
+    { name: 'postgres', check: () => db.ping() },
+    { name: 'nats', check: async () => void (await nats.jsm.streams.info(names.eventStream)) },
+  ];
+
+  let api: Api | undefined;
+  if (role === 'api' || role === 'all') {
+    const created = await createApi({ config, logger, nats, names, readModel: db.readModel, registry });
+    api = created;
+    lifecycle.onStop('api', () => created.close());
+    checks.push(...created.checks);
+  }
+  if (role === 'projector' || role === 'all') {
+    const projector = await startProjector({ config, logger, nats, names, db, registry });
+    lifecycle.onStop('projector', () => projector.stop());
+    checks.push(...projector.checks);
+  }
+
+  const ops = { service: 'query-service', registry, checks, accepting: () => lifecycle.accepting };
+  const server = http.createServer((req, res) => {
+    if (handleOps(ops, req, res)) return;
+    if (api) {
+      api.handle(req, res);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: `query-service runs as ${role}: no API here` } }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.QUERY_PORT, config.QUERY_HOST, resolve);
+  });
+  lifecycle.onStop('http server', () => closeServer(server));
+  const { port } = server.address() as { port: number };
+  const host = config.QUERY_HOST === '0.0.0.0' ? '127.0.0.1' : config.QUERY_HOST;
+  logger.info({ url: `http://${host}:${port}`, role }, 'query service listening');
+});

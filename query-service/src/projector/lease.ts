@@ -1,0 +1,119 @@
+import { hostname } from 'node:os';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsNames } from '@cm/contracts';
+import type { Logger, Nats } from '@cm/platform';
+
+export interface LeaseOptions {
+  nats: Nats;
+  names: NatsNames;
+  /** The key is `projection-<projection>`. */
+  projection: string;
+  ttlMs: number;
+  logger: Logger;
+}
+
+/**
+ * The right to be a projection's one active instance, held as a key in the NATS KV bucket `names.leaseBucket`.
+ *
+ * Server 2.9 has no per-key TTL, so the bucket's `max_age` is the TTL: a key nobody renews disappears after it.
+ * Taking the lease is `kv.create` (fails while the key exists); renewing is `kv.update` against the revision we
+ * hold (fails once someone else holds it, or once it expired). Renewal runs every ttl/3; the first failure
+ * counts as loss, and the holder must stop at once. `isValid()` is a local bound on top: the key cannot
+ * outlive `ttl` after the last write we saw succeed, measured from before we sent it.
+ */
+export class ProjectionLease {
+  readonly key: string;
+  readonly holder = `${hostname()}:${process.pid}:${Math.random().toString(16).slice(2, 8)}`;
+  private revision = 0;
+  private validUntil = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly kv: KV,
+    private readonly opts: LeaseOptions,
+  ) {
+    this.key = `projection-${opts.projection}`;
+  }
+
+  /** Opens the lease bucket, creating it (max_age = ttl) if missing. */
+  static async open(opts: LeaseOptions): Promise<ProjectionLease> {
+    const kvm = new Kvm(opts.nats.js);
+    const kv = await kvm.create(opts.names.leaseBucket, { ttl: opts.ttlMs, history: 1 });
+    const status = await kv.status();
+    if (status.ttl !== opts.ttlMs) {
+      opts.logger.warn({ bucket: opts.names.leaseBucket, bucketTtlMs: status.ttl, configuredTtlMs: opts.ttlMs }, 'lease bucket has another max_age; it decides');
+    }
+    return new ProjectionLease(kv, opts);
+  }
+
+  get held(): boolean {
+    return this.revision > 0;
+  }
+
+  /** Held, and certainly not expired on the server yet. */
+  isValid(): boolean {
+    return this.held && Date.now() < this.validUntil;
+  }
+
+  /** One attempt to take the lease; true if we hold it now. */
+  async tryAcquire(): Promise<boolean> {
+    if (this.held) return true;
+    const sent = Date.now();
+    try {
+      this.revision = await this.kv.create(this.key, this.value());
+    } catch {
+      return false; // someone holds it (or NATS is unreachable); a standby simply tries again later
+    }
+    this.validUntil = sent + this.opts.ttlMs;
+    return true;
+  }
+
+  /** Renews every ttl/3 until `stopRenewing` or the first failure, which it reports once through `onLost`. */
+  startRenewing(onLost: (reason: string) => void): void {
+    this.stopRenewing();
+    const period = Math.max(100, Math.floor(this.opts.ttlMs / 3));
+    this.timer = setInterval(() => {
+      void this.renew().then((reason) => {
+        if (reason === undefined) return;
+        this.stopRenewing();
+        onLost(reason);
+      });
+    }, period);
+    this.timer.unref();
+  }
+
+  stopRenewing(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Resolves to why the lease is lost, or undefined if it was renewed. */
+  private async renew(): Promise<string | undefined> {
+    if (!this.held) return 'not held';
+    const sent = Date.now();
+    try {
+      this.revision = await this.kv.update(this.key, this.value(), this.revision);
+      this.validUntil = sent + this.opts.ttlMs;
+      return undefined;
+    } catch (e) {
+      this.revision = 0;
+      this.validUntil = 0;
+      return (e as Error).message;
+    }
+  }
+
+  /** Gives the lease up so a standby can take over at once; a no-op if it is already gone. */
+  async release(): Promise<void> {
+    this.stopRenewing();
+    if (!this.held) return;
+    const revision = this.revision;
+    this.revision = 0;
+    this.validUntil = 0;
+    // Only our own revision: if someone else holds the key by now, the delete fails and leaves theirs alone.
+    await this.kv.delete(this.key, { previousSeq: revision }).catch(() => undefined);
+  }
+
+  private value(): string {
+    return JSON.stringify({ holder: this.holder, renewedAt: new Date().toISOString() });
+  }
+}

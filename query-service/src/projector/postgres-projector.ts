@@ -1,0 +1,268 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { decodeCommit, type NatsNames } from '@cm/contracts';
+import type { Logger, Nats, ReadinessCheck, Registry } from '@cm/platform';
+import type { QueryConfig } from '../config.js';
+import type { Database } from '../read-model/database.js';
+import { jetStreamHistory, type EventHistory } from './event-history.js';
+import { ProjectionLease } from './lease.js';
+import type { SequencedEvent } from './postgres.projection.js';
+import { openConsumer, type ConsumerSession } from './projection-consumer.js';
+import { CheckpointMovedError, POSTGRES_PROJECTION, ProjectionWriter } from './projection-writer.js';
+import { ProjectorMetrics } from './projector.metrics.js';
+
+export interface ProjectorDeps {
+  config: Pick<QueryConfig, 'PROJECTOR_BATCH_SIZE' | 'PROJECTOR_LEASE_TTL_MS'>;
+  logger: Logger;
+  nats: Nats;
+  names: NatsNames;
+  db: Database;
+  registry: Registry;
+  /** Where forks at an earlier sequence re-read history; the event stream by default. */
+  history?: EventHistory;
+}
+
+export interface ProjectorStatus {
+  projection: string;
+  /** `active` holds the lease and applies events; `standby` waits to take it over. */
+  state: 'standby' | 'active' | 'stopped';
+  /** Last sequence this instance committed or read from the database. */
+  checkpoint: number;
+  holder: string;
+  /** Why the last batch failed, until one succeeds. */
+  lastError?: string;
+}
+
+export interface Projector {
+  /** Finishes the batch in hand, acks it, releases the lease. */
+  stop(): Promise<void>;
+  checks: ReadinessCheck[];
+  status(): ProjectorStatus;
+}
+
+const ANNOUNCE_EVERY_MS = 1000;
+const RETRY_MS = 1000;
+
+/**
+ * Runs the Postgres projection (DESIGN §4): one durable pull consumer, one active instance chosen by a KV lease,
+ * the others hot standbys. The active one applies batches of up to PROJECTOR_BATCH_SIZE events in one
+ * transaction with the checkpoint, acks them, then announces `{projection, seq}` on the checkpoint subject.
+ */
+export async function startProjector(deps: ProjectorDeps): Promise<Projector> {
+  const lease = await ProjectionLease.open({
+    nats: deps.nats,
+    names: deps.names,
+    projection: POSTGRES_PROJECTION,
+    ttlMs: deps.config.PROJECTOR_LEASE_TTL_MS,
+    logger: deps.logger,
+  });
+  const runner = new ProjectorRunner(deps, lease);
+  runner.start();
+  return {
+    stop: () => runner.stop(),
+    status: () => runner.status(),
+    checks: [
+      {
+        name: 'projector',
+        check: async () => {
+          const status = runner.status();
+          if (status.state === 'stopped') throw new Error('projector stopped');
+          if (status.lastError) throw new Error(`projector failing: ${status.lastError}`);
+          return { state: status.state, checkpoint: status.checkpoint };
+        },
+      },
+    ],
+  };
+}
+
+class ProjectorRunner {
+  private readonly projection = POSTGRES_PROJECTION;
+  private readonly logger: Logger;
+  private readonly metrics: ProjectorMetrics;
+  private readonly writer: ProjectionWriter;
+  private state: ProjectorStatus['state'] = 'standby';
+  private checkpoint = 0;
+  private lastError: string | undefined;
+  private stopping = false;
+  private session: ConsumerSession | undefined;
+  private loop: Promise<void> = Promise.resolve();
+  private wake: (() => void) | undefined;
+  private announcer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: ProjectorDeps,
+    private readonly lease: ProjectionLease,
+  ) {
+    this.logger = deps.logger.child({ projection: this.projection });
+    this.metrics = new ProjectorMetrics(deps.registry);
+    this.writer = new ProjectionWriter(deps.db, deps.history ?? jetStreamHistory(deps.nats, deps.names), this.projection);
+  }
+
+  start(): void {
+    this.loop = this.run().catch((e: unknown) => {
+      this.logger.fatal({ err: e }, 'projector loop crashed');
+      this.state = 'stopped';
+    });
+    // Re-announced while idle so that a waiter which missed the announcement of its sequence still learns of it.
+    this.announcer = setInterval(() => {
+      if (this.state === 'active') this.announce();
+    }, ANNOUNCE_EVERY_MS);
+    this.announcer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.session?.stop();
+    this.wake?.();
+    await this.loop;
+    clearInterval(this.announcer);
+    this.state = 'stopped';
+  }
+
+  status(): ProjectorStatus {
+    const status: ProjectorStatus = { projection: this.projection, state: this.state, checkpoint: this.checkpoint, holder: this.lease.holder };
+    if (this.lastError) status.lastError = this.lastError;
+    return status;
+  }
+
+  private labels() {
+    return { projection: this.projection };
+  }
+
+  private async run(): Promise<void> {
+    this.metrics.leaseHeld.set(this.labels(), 0);
+    while (!this.stopping) {
+      if (!(await this.lease.tryAcquire())) {
+        await this.sleep(Math.min(RETRY_MS, Math.floor(this.deps.config.PROJECTOR_LEASE_TTL_MS / 4)));
+        continue;
+      }
+      this.logger.info({ holder: this.lease.holder }, 'projector lease acquired; active');
+      this.lease.startRenewing((reason) => {
+        this.logger.warn({ reason }, 'projector lease lost; stopping consumption');
+        this.session?.stop();
+        this.wake?.();
+      });
+      this.state = 'active';
+      this.metrics.leaseHeld.set(this.labels(), 1);
+      try {
+        await this.runActive();
+      } catch (e) {
+        this.logger.error({ err: e }, 'active projector stopped');
+      } finally {
+        this.session?.stop();
+        this.session = undefined;
+        await this.lease.release();
+        this.state = 'standby';
+        this.metrics.leaseHeld.set(this.labels(), 0);
+      }
+    }
+  }
+
+  /** Consumes while the lease holds: one consumer session after another (a session ends on a gap or failure). */
+  private async runActive(): Promise<void> {
+    this.setCheckpoint(await this.writer.checkpoint());
+    let reset = false;
+    while (!this.stopping && this.lease.isValid()) {
+      try {
+        this.session = await openConsumer(this.deps.nats, this.deps.names, this.projection, this.checkpoint, reset);
+        if (this.session.fresh) this.metrics.consumerResets.inc(this.labels());
+        if (this.lease.isValid() && !this.stopping) this.announce();
+        reset = (await this.consume(this.session)) === 'gap';
+      } catch (e) {
+        if (e instanceof CheckpointMovedError) throw e; // someone else is writing: we are not the holder any more
+        this.lastError = (e as Error).message;
+        this.logger.error({ err: e, checkpoint: this.checkpoint }, 'projection batch failed; resuming from the checkpoint');
+        reset = true;
+        await this.sleep(RETRY_MS);
+      } finally {
+        this.session?.stop();
+      }
+    }
+  }
+
+  /** Applies batches until the session ends (`gap`: the consumer must restart at the checkpoint). */
+  private async consume(session: ConsumerSession): Promise<'ended' | 'gap'> {
+    let first = true;
+    while (!this.stopping && this.lease.isValid()) {
+      const messages = await session.next(this.deps.config.PROJECTOR_BATCH_SIZE);
+      if (messages.length === 0) return 'ended';
+      const { batch, stale, gap } = this.ordered(messages, first && session.fresh);
+      first = false;
+      for (const m of stale) m.ack();
+      if (batch.length > 0) {
+        if (!this.lease.isValid()) return 'ended'; // lost while waiting: the next holder starts from our checkpoint
+        await this.apply(batch);
+      }
+      if (gap) {
+        // Something before `gap` is still in flight on the server (after a reconnect, say); only a consumer
+        // restarted at the checkpoint gets it to us in order.
+        this.logger.warn({ checkpoint: this.checkpoint, next: gap }, 'gap in delivery; restarting the consumer at the checkpoint');
+        return 'gap';
+      }
+    }
+    return 'ended';
+  }
+
+  /**
+   * Splits delivered messages into what extends the checkpoint contiguously, what is already applied (to ack
+   * and drop), and the sequence where a gap starts. The stream denies deletes and purges, so its sequences are
+   * contiguous; the only gap accepted is at the very start of a consumer created at checkpoint + 1, where the
+   * server itself proves nothing lies in between.
+   */
+  private ordered(messages: JsMsg[], mayJump: boolean): { batch: JsMsg[]; stale: JsMsg[]; gap?: number } {
+    const batch: JsMsg[] = [];
+    const stale: JsMsg[] = [];
+    let last = this.checkpoint;
+    for (const m of messages) {
+      if (m.seq <= last) {
+        stale.push(m);
+        continue;
+      }
+      if (m.seq !== last + 1 && !(mayJump && batch.length === 0)) return { batch, stale, gap: m.seq };
+      batch.push(m);
+      last = m.seq;
+    }
+    return { batch, stale };
+  }
+
+  private async apply(messages: JsMsg[]): Promise<void> {
+    const started = performance.now();
+    const events: SequencedEvent[] = [];
+    for (const m of messages) {
+      for (const event of decodeCommit(m.data).events) events.push({ seq: m.seq, event });
+    }
+    const result = await this.writer.apply(events, { expectedCheckpoint: this.checkpoint });
+    for (const m of messages) m.ack();
+    this.lastError = undefined;
+    this.setCheckpoint(result.checkpoint);
+    this.metrics.eventsApplied.inc(this.labels(), events.length);
+    this.metrics.batchDuration.observe(this.labels(), (performance.now() - started) / 1000);
+    this.announce();
+    if (result.forks.length > 0) this.logger.info({ forks: result.forks, checkpoint: result.checkpoint }, 'applied branch forks');
+  }
+
+  private setCheckpoint(seq: number): void {
+    this.checkpoint = seq;
+    this.metrics.checkpoint.set(this.labels(), seq);
+  }
+
+  private announce(): void {
+    const subject = this.deps.names.checkpointSubject(this.projection);
+    try {
+      this.deps.nats.nc.publish(subject, JSON.stringify({ projection: this.projection, seq: this.checkpoint }));
+    } catch (e) {
+      this.logger.debug({ err: e }, 'checkpoint announcement not sent');
+    }
+  }
+
+  /** Sleeps `ms`, or less if `stop` or a lost lease wakes it. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

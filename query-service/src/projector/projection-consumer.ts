@@ -1,0 +1,60 @@
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { NatsNames } from '@cm/contracts';
+import { projectionConsumerConfig, type Nats } from '@cm/platform';
+
+/** One run of pulling from the projection's durable consumer. */
+export interface ConsumerSession {
+  /** Whether the consumer was (re)created at checkpoint + 1 for this session. */
+  readonly fresh: boolean;
+  /**
+   * Waits for the next message, then takes whatever else has already arrived, up to `max`, in delivery order.
+   * Resolves to an empty array once the session is stopped or the subscription ends.
+   */
+  next(max: number): Promise<JsMsg[]>;
+  /** Stops pulling; a pending `next` resolves empty. Delivered, unacked messages stay pending on the server. */
+  stop(): void;
+}
+
+/**
+ * Opens the projection's durable pull consumer for an instance that holds the lease, at `checkpoint`.
+ *
+ * JetStream redelivers an unacked message only after `ack_wait`, and meanwhile delivers newer ones: after a
+ * crash or a failed batch, the consumer would hand the projector events out of order. So unless the consumer is
+ * clean (nothing in flight, nothing delivered past the checkpoint) it is deleted and re-created to start at
+ * checkpoint + 1. Only the lease holder touches it, so nobody else is reading from it.
+ */
+export async function openConsumer(nats: Nats, names: NatsNames, projection: string, checkpoint: number, forceReset: boolean): Promise<ConsumerSession> {
+  const durable = names.projectionConsumer(projection);
+  const info = await nats.jsm.consumers.info(names.eventStream, durable).catch(() => undefined);
+  const clean = info !== undefined && info.num_ack_pending === 0 && info.delivered.stream_seq <= checkpoint;
+  const fresh = forceReset || !clean;
+  if (fresh) {
+    if (info) await nats.jsm.consumers.delete(names.eventStream, durable);
+    await nats.jsm.consumers.add(names.eventStream, projectionConsumerConfig(names, projection, { startSeq: checkpoint + 1 }));
+  }
+  const consumer = await nats.js.consumers.get(names.eventStream, durable);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: 1000 });
+  const iterator = messages[Symbol.asyncIterator]();
+  let stopped = false;
+
+  return {
+    fresh,
+    async next(max) {
+      if (stopped) return [];
+      const first = await iterator.next();
+      if (first.done || stopped) return [];
+      const batch = [first.value];
+      // Already queued messages resolve without waiting: a busy stream fills the batch, a quiet one does not delay it.
+      while (batch.length < max && messages.getPending() > 0) {
+        const more = await iterator.next();
+        if (more.done) break;
+        batch.push(more.value);
+      }
+      return batch;
+    },
+    stop() {
+      stopped = true;
+      messages.stop();
+    },
+  };
+}

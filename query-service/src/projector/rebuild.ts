@@ -1,0 +1,40 @@
+import type { NatsNames } from '@cm/contracts';
+import type { Nats } from '@cm/platform';
+import { readCommits } from './event-history.js';
+import type { SequencedEvent } from './postgres.projection.js';
+import type { ApplyResult, ProjectionWriter } from './projection-writer.js';
+
+export interface RebuildOptions {
+  /** Last sequence to apply; the stream's last sequence now by default. */
+  uptoSeq?: number;
+  /** Events per transaction (whole commits: a commit never spans two batches). */
+  batchSize?: number;
+  /** Called after each committed batch. */
+  onBatch?: (result: ApplyResult) => void;
+}
+
+/**
+ * Projects the event stream into `writer`'s schema from its checkpoint (1 for an empty schema) up to `uptoSeq`
+ * with an ordered consumer, through the same projection and writer the projector uses. Rebuilding into a fresh
+ * schema and comparing it with the live one is how the projection is checked end to end. Resolves to the
+ * checkpoint reached.
+ */
+export async function projectStream(nats: Nats, names: NatsNames, writer: ProjectionWriter, opts: RebuildOptions = {}): Promise<number> {
+  const uptoSeq = opts.uptoSeq ?? (await nats.jsm.streams.info(names.eventStream)).state.last_seq;
+  const batchSize = opts.batchSize ?? 500;
+  let checkpoint = await writer.checkpoint();
+  let batch: SequencedEvent[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const result = await writer.apply(batch, { expectedCheckpoint: checkpoint });
+    opts.onBatch?.(result);
+    checkpoint = result.checkpoint;
+    batch = [];
+  };
+  for await (const { seq, commit } of readCommits(nats, names, { filter: names.eventWildcard, fromSeq: checkpoint + 1, uptoSeq })) {
+    for (const event of commit.events) batch.push({ seq, event });
+    if (batch.length >= batchSize) await flush();
+  }
+  await flush();
+  return checkpoint;
+}

@@ -1,0 +1,54 @@
+import type { KeyOf, TableName, ValuesOf } from './tables.js';
+
+/**
+ * A whole row, written unless the stored row already reflects this sequence or a later one
+ * (`WHERE table.last_seq < EXCLUDED.last_seq`): creations, and anything that (re)defines every column.
+ */
+export interface UpsertOp<T extends TableName = TableName> {
+  kind: 'upsert';
+  table: T;
+  key: KeyOf<T>;
+  values: ValuesOf<T>;
+  seq: number;
+}
+
+/**
+ * Some columns of an existing row, under the same sequence guard. A patch of a row that does not exist changes
+ * nothing: every event but a creation presupposes one. Deletion is a patch to `deleted = true` (a tombstone),
+ * so that a redelivered creation, whose sequence is lower, cannot bring the row back.
+ */
+export interface PatchOp<T extends TableName = TableName> {
+  kind: 'patch';
+  table: T;
+  key: KeyOf<T>;
+  values: Partial<ValuesOf<T>>;
+  seq: number;
+}
+
+/**
+ * `BranchForked`: fill the new branch with the parent branch's rows as of `forkedAtSeq`. Applied against the
+ * state built from every event before `seq` (docs/read-model.md, Forks).
+ */
+export interface ForkOp {
+  kind: 'fork';
+  campaignId: string;
+  branchId: string;
+  parentBranchId: string;
+  forkedAtSeq: number;
+  seq: number;
+}
+
+export type RowOp = { [T in TableName]: UpsertOp<T> | PatchOp<T> }[TableName];
+export type WriteOp = RowOp | ForkOp;
+
+export function upsert<T extends TableName>(table: T, key: KeyOf<T>, values: ValuesOf<T>, seq: number): RowOp {
+  return { kind: 'upsert', table, key, values, seq } as UpsertOp<T> as RowOp;
+}
+
+export function patch<T extends TableName>(table: T, key: KeyOf<T>, values: Partial<ValuesOf<T>>, seq: number): RowOp {
+  return { kind: 'patch', table, key, values, seq } as PatchOp<T> as RowOp;
+}
+
+export function tombstone<T extends TableName>(table: T, key: KeyOf<T>, seq: number): RowOp {
+  return patch(table, key, { deleted: true } as Partial<ValuesOf<T>>, seq);
+}

@@ -1,0 +1,198 @@
+import type { OwnerType, Role } from '@cm/contracts';
+import type {
+  BranchRow,
+  CampaignRow,
+  EntityKey,
+  FieldConditionRow,
+  KingdomRow,
+  LocationRow,
+  MemberRow,
+  OwnerKey,
+  ReadModel,
+  Scope,
+  SettlementRow,
+  StateVariableRow,
+  StructureRow,
+  WorldEventRow,
+} from './read-model.port.js';
+import * as m from './row-mappers.js';
+import type { DbRow } from './row-mappers.js';
+import { pgArray, type Sql } from './sql.js';
+
+/** One input column of a batch: its SQL name and one value per input (null: "no filter" where allowed). */
+type Input = [name: string, values: readonly (string | null | undefined)[]];
+
+/**
+ * The ReadModel port over the Postgres read model. Every method costs one query whatever the number of keys:
+ * the inputs are `unnest`ed `WITH ORDINALITY`, joined to the table, and each result row carries the ordinal
+ * (`k.i`) of the input it answers, so answers come back in input order (DataLoader's contract).
+ * Tombstones (`deleted`) are filtered out in SQL.
+ */
+export class PostgresReadModel implements ReadModel {
+  constructor(
+    private readonly sql: Sql,
+    private readonly schema: string,
+  ) {}
+
+  private table(name: string): string {
+    return `"${this.schema}"."${name}"`;
+  }
+
+  /** Rows per input (index 0-based), from one statement. `on` joins `k` (the inputs) to `t`. */
+  private async batched(count: number, inputs: Input[], from: string, select: string, on: string, order: string): Promise<DbRow[][]> {
+    const out: DbRow[][] = Array.from({ length: count }, () => []);
+    if (count === 0) return out;
+    const arrays = inputs.map(() => '?::text[]').join(', ');
+    const names = inputs.map(([name]) => name).join(', ');
+    const rows = await this.sql.all<DbRow>(
+      `SELECT k.i, ${select} FROM unnest(${arrays}) WITH ORDINALITY AS k(${names}, i) ` +
+        `JOIN ${this.table(from)} t ON ${on} WHERE NOT t.deleted ORDER BY k.i, ${order}`,
+      inputs.map(([, values]) => pgArray(values)),
+    );
+    for (const row of rows) out[Number(row.i) - 1]!.push(row);
+    return out;
+  }
+
+  private async one<R>(count: number, inputs: Input[], from: string, select: string, on: string, map: (r: DbRow) => R): Promise<(R | null)[]> {
+    const rows = await this.batched(count, inputs, from, select, on, 't.last_seq');
+    return rows.map((r) => (r[0] ? map(r[0]) : null));
+  }
+
+  private async many<R>(count: number, inputs: Input[], from: string, select: string, on: string, order: string, map: (r: DbRow) => R): Promise<R[][]> {
+    const rows = await this.batched(count, inputs, from, select, on, order);
+    return rows.map((r) => r.map(map));
+  }
+
+  private entityKeys(keys: readonly EntityKey[]): Input[] {
+    return [['campaign_id', keys.map((k) => k.campaignId)], ['branch_id', keys.map((k) => k.branchId)], ['id', keys.map((k) => k.id)]];
+  }
+
+  private scopeInputs(scopes: readonly Scope[]): Input[] {
+    return [['campaign_id', scopes.map((s) => s.campaignId)], ['branch_id', scopes.map((s) => s.branchId)]];
+  }
+
+  private static readonly ON_ENTITY = 't.campaign_id = k.campaign_id AND t.branch_id = k.branch_id AND t.id = k.id';
+  private static readonly ON_SCOPE = 't.campaign_id = k.campaign_id AND t.branch_id = k.branch_id';
+
+  campaignsByIds(ids: readonly string[]): Promise<(CampaignRow | null)[]> {
+    return this.one(ids.length, [['id', ids]], 'campaign', m.SELECT.campaign, 't.id = k.id', m.toCampaign);
+  }
+
+  async campaignsOfUser(userId: string): Promise<CampaignRow[]> {
+    const rows = await this.sql.all<DbRow>(
+      `SELECT ${m.SELECT.campaign} FROM ${this.table('campaign_member')} mb JOIN ${this.table('campaign')} t ON t.id = mb.campaign_id ` +
+        'WHERE mb.user_id = ? AND NOT mb.deleted AND NOT t.deleted ORDER BY t.name, t.id',
+      [userId],
+    );
+    return rows.map(m.toCampaign);
+  }
+
+  membersByCampaigns(campaignIds: readonly string[]): Promise<MemberRow[][]> {
+    return this.many(campaignIds.length, [['campaign_id', campaignIds]], 'campaign_member', m.SELECT.member, 't.campaign_id = k.campaign_id', 't.user_id', m.toMember);
+  }
+
+  async rolesByKeys(keys: readonly { campaignId: string; userId: string }[]): Promise<(Role | null)[]> {
+    const inputs: Input[] = [['campaign_id', keys.map((k) => k.campaignId)], ['user_id', keys.map((k) => k.userId)]];
+    const rows = await this.one(keys.length, inputs, 'campaign_member', m.SELECT.member, 't.campaign_id = k.campaign_id AND t.user_id = k.user_id', m.toMember);
+    return rows.map((r) => r?.role ?? null);
+  }
+
+  branchesByCampaigns(campaignIds: readonly string[]): Promise<BranchRow[][]> {
+    // `main` first, then by name.
+    const order = "t.id <> 'main', t.name, t.id";
+    return this.many(campaignIds.length, [['campaign_id', campaignIds]], 'branch', m.SELECT.branch, 't.campaign_id = k.campaign_id', order, m.toBranch);
+  }
+
+  branchesByKeys(keys: readonly { campaignId: string; id: string }[]): Promise<(BranchRow | null)[]> {
+    const inputs: Input[] = [['campaign_id', keys.map((k) => k.campaignId)], ['id', keys.map((k) => k.id)]];
+    return this.one(keys.length, inputs, 'branch', m.SELECT.branch, 't.campaign_id = k.campaign_id AND t.id = k.id', m.toBranch);
+  }
+
+  kingdomsByKeys(keys: readonly EntityKey[]): Promise<(KingdomRow | null)[]> {
+    return this.one(keys.length, this.entityKeys(keys), 'kingdom', m.SELECT.kingdom, PostgresReadModel.ON_ENTITY, m.toKingdom);
+  }
+
+  kingdomsByScopes(scopes: readonly Scope[]): Promise<KingdomRow[][]> {
+    return this.many(scopes.length, this.scopeInputs(scopes), 'kingdom', m.SELECT.kingdom, PostgresReadModel.ON_SCOPE, 't.name, t.id', m.toKingdom);
+  }
+
+  locationsByKeys(keys: readonly EntityKey[]): Promise<(LocationRow | null)[]> {
+    return this.one(keys.length, this.entityKeys(keys), 'location', m.SELECT.location, PostgresReadModel.ON_ENTITY, m.toLocation);
+  }
+
+  locationsByScopes(scopes: readonly Scope[]): Promise<LocationRow[][]> {
+    return this.many(scopes.length, this.scopeInputs(scopes), 'location', m.SELECT.location, PostgresReadModel.ON_SCOPE, 't.name, t.id', m.toLocation);
+  }
+
+  settlementsByKeys(keys: readonly EntityKey[]): Promise<(SettlementRow | null)[]> {
+    return this.one(keys.length, this.entityKeys(keys), 'settlement', m.SELECT.settlement, PostgresReadModel.ON_ENTITY, m.toSettlement);
+  }
+
+  settlementsByParents(parents: readonly (Scope & { kingdomId?: string; locationId?: string })[]): Promise<SettlementRow[][]> {
+    const inputs: Input[] = [
+      ...this.scopeInputs(parents),
+      ['kingdom_id', parents.map((p) => p.kingdomId)],
+      ['location_id', parents.map((p) => p.locationId)],
+    ];
+    const on =
+      `${PostgresReadModel.ON_SCOPE} AND (k.kingdom_id IS NULL OR t.kingdom_id = k.kingdom_id) ` +
+      'AND (k.location_id IS NULL OR t.location_id = k.location_id)';
+    return this.many(parents.length, inputs, 'settlement', m.SELECT.settlement, on, 't.name, t.id', m.toSettlement);
+  }
+
+  structuresByKeys(keys: readonly EntityKey[]): Promise<(StructureRow | null)[]> {
+    return this.one(keys.length, this.entityKeys(keys), 'structure', m.SELECT.structure, PostgresReadModel.ON_ENTITY, m.toStructure);
+  }
+
+  structuresBySettlements(parents: readonly (Scope & { settlementId: string })[]): Promise<StructureRow[][]> {
+    const inputs: Input[] = [...this.scopeInputs(parents), ['settlement_id', parents.map((p) => p.settlementId)]];
+    const on = `${PostgresReadModel.ON_SCOPE} AND t.settlement_id = k.settlement_id`;
+    return this.many(parents.length, inputs, 'structure', m.SELECT.structure, on, 't.name, t.id', m.toStructure);
+  }
+
+  variablesByKeys(keys: readonly (OwnerKey & { key: string })[]): Promise<(StateVariableRow | null)[]> {
+    const inputs: Input[] = [...this.ownerInputs(keys), ['key', keys.map((k) => k.key)]];
+    const on = `${PostgresReadModel.ON_SCOPE} AND t.owner_type = k.owner_type AND t.owner_id = k.owner_id AND t.key = k.key`;
+    return this.one(keys.length, inputs, 'state_variable', m.SELECT.stateVariable, on, m.toStateVariable);
+  }
+
+  variablesByOwners(owners: readonly OwnerKey[]): Promise<StateVariableRow[][]> {
+    const on = `${PostgresReadModel.ON_SCOPE} AND t.owner_type = k.owner_type AND t.owner_id = k.owner_id`;
+    return this.many(owners.length, this.ownerInputs(owners), 'state_variable', m.SELECT.stateVariable, on, 't.key', m.toStateVariable);
+  }
+
+  variablesByScopes(scopes: readonly Scope[]): Promise<StateVariableRow[][]> {
+    const order = 't.owner_type, t.owner_id, t.key';
+    return this.many(scopes.length, this.scopeInputs(scopes), 'state_variable', m.SELECT.stateVariable, PostgresReadModel.ON_SCOPE, order, m.toStateVariable);
+  }
+
+  private ownerInputs(owners: readonly OwnerKey[]): Input[] {
+    return [...this.scopeInputs(owners), ['owner_type', owners.map((o) => o.ownerType)], ['owner_id', owners.map((o) => o.ownerId)]];
+  }
+
+  fieldConditionsByKeys(keys: readonly EntityKey[]): Promise<(FieldConditionRow | null)[]> {
+    return this.one(keys.length, this.entityKeys(keys), 'field_condition', m.SELECT.fieldCondition, PostgresReadModel.ON_ENTITY, m.toFieldCondition);
+  }
+
+  fieldConditionsByScopes(scopes: readonly (Scope & { entityType?: OwnerType; entityId?: string })[]): Promise<FieldConditionRow[][]> {
+    const inputs: Input[] = [...this.scopeInputs(scopes), ['entity_type', scopes.map((s) => s.entityType)], ['entity_id', scopes.map((s) => s.entityId)]];
+    const on =
+      `${PostgresReadModel.ON_SCOPE} AND (k.entity_type IS NULL OR t.entity_type = k.entity_type) ` +
+      'AND (k.entity_id IS NULL OR t.entity_id = k.entity_id)';
+    // Highest priority first.
+    return this.many(scopes.length, inputs, 'field_condition', m.SELECT.fieldCondition, on, 't.priority DESC, t.id', m.toFieldCondition);
+  }
+
+  worldEventsByKeys(keys: readonly EntityKey[]): Promise<(WorldEventRow | null)[]> {
+    return this.one(keys.length, this.entityKeys(keys), 'world_event', m.SELECT.worldEvent, PostgresReadModel.ON_ENTITY, m.toWorldEvent);
+  }
+
+  worldEventsByScopes(scopes: readonly Scope[]): Promise<WorldEventRow[][]> {
+    return this.many(scopes.length, this.scopeInputs(scopes), 'world_event', m.SELECT.worldEvent, PostgresReadModel.ON_SCOPE, 't.scheduled_at, t.id', m.toWorldEvent);
+  }
+
+  async checkpoint(projection: string): Promise<number> {
+    const rows = await this.sql.all<{ seq: string }>(`SELECT seq FROM ${this.table('projection_checkpoint')} WHERE name = ?`, [projection]);
+    return rows[0] ? Number(rows[0].seq) : 0;
+  }
+}
