@@ -36,17 +36,27 @@ export async function openConsumer(nats: Nats, names: NatsNames, projection: str
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 1000 });
   const iterator = messages[Symbol.asyncIterator]();
   let stopped = false;
+  // A `next()` of the iterator that lost the race below: it still owns the next message, so it heads the next batch.
+  let ahead: Promise<IteratorResult<JsMsg>> | undefined;
 
   return {
     fresh,
     async next(max) {
       if (stopped) return [];
-      const first = await iterator.next();
+      const first = await (ahead ?? iterator.next());
+      ahead = undefined;
       if (first.done || stopped) return [];
       const batch = [first.value];
-      // Already queued messages resolve without waiting: a busy stream fills the batch, a quiet one does not delay it.
-      while (batch.length < max && messages.getPending() > 0) {
-        const more = await iterator.next();
+      // Take what has already arrived without waiting for more: a queued message resolves within microtasks, ahead
+      // of `setImmediate`. (The iterator's own pending count also counts its internal pull requests, so it cannot
+      // tell whether a message is there.) A busy stream fills the batch, a quiet one does not delay it.
+      while (batch.length < max) {
+        const pending = iterator.next();
+        const more = await Promise.race([pending, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+        if (more === undefined) {
+          ahead = pending;
+          break;
+        }
         if (more.done) break;
         batch.push(more.value);
       }

@@ -1,9 +1,11 @@
 import type { Geometry } from '@cm/contracts';
 import type { CommandClient } from './int-support.test-util.js';
 
-/** How many commands a campaign script sends; the chaos loop watches it. */
+/** How many commands the campaign scripts sent; the chaos loop watches it, and can pause them with `gate`. */
 export interface Progress {
   sent: number;
+  /** Every command waits for it first. */
+  gate: Promise<void>;
 }
 
 const point = (i: number): Geometry => ({ type: 'Point', coordinates: [(i % 360) - 180 + 0.5, ((i * 7) % 180) - 90 + 0.25] });
@@ -21,6 +23,7 @@ const square = (i: number): Geometry => {
  */
 export async function campaignScript(client: CommandClient, campaignId: string, progress: Progress): Promise<void> {
   const send = async (...args: Parameters<CommandClient['must']>) => {
+    await progress.gate;
     await client.must(...args);
     progress.sent += 1;
   };

@@ -14,6 +14,8 @@ const branchScoped = () => ({
   branchId: p.string().columnType('text').primary(),
 });
 const text = () => p.string().columnType('text');
+/** `deleted` and `archived` start false. */
+const flag = () => p.boolean().default(false);
 
 export const CampaignEntity = defineEntity({
   name: 'Campaign',
@@ -23,8 +25,8 @@ export const CampaignEntity = defineEntity({
     name: text(),
     description: text().nullable(),
     ownerId: text(),
-    archived: p.boolean(),
-    deleted: p.boolean(),
+    archived: flag(),
+    deleted: flag(),
     lastSeq: lastSeq(),
     updatedAt: updatedAt(),
   },
@@ -37,7 +39,7 @@ export const CampaignMemberEntity = defineEntity({
     campaignId: text().primary(),
     userId: text().primary(),
     role: text(),
-    deleted: p.boolean(),
+    deleted: flag(),
     lastSeq: lastSeq(),
     updatedAt: updatedAt(),
   },
@@ -53,7 +55,7 @@ export const BranchEntity = defineEntity({
     name: text(),
     parentBranchId: text().nullable(),
     forkedAtSeq: p.bigint('number').nullable(),
-    deleted: p.boolean(),
+    deleted: flag(),
     lastSeq: lastSeq(),
     updatedAt: updatedAt(),
   },
@@ -62,7 +64,7 @@ export const BranchEntity = defineEntity({
 export const KingdomEntity = defineEntity({
   name: 'Kingdom',
   tableName: 'kingdom',
-  properties: { ...branchScoped(), id: text().primary(), name: text(), deleted: p.boolean(), lastSeq: lastSeq(), updatedAt: updatedAt() },
+  properties: { ...branchScoped(), id: text().primary(), name: text(), deleted: flag(), lastSeq: lastSeq(), updatedAt: updatedAt() },
   indexes: [{ properties: ['campaignId', 'branchId'] }],
 });
 
@@ -74,7 +76,7 @@ export const LocationEntity = defineEntity({
     id: text().primary(),
     name: text(),
     geometry: p.string().columnType('geometry(Geometry,4326)'),
-    deleted: p.boolean(),
+    deleted: flag(),
     lastSeq: lastSeq(),
     updatedAt: updatedAt(),
   },
@@ -91,11 +93,14 @@ export const SettlementEntity = defineEntity({
     locationId: text(),
     name: text(),
     level: p.integer(),
-    deleted: p.boolean(),
+    deleted: flag(),
     lastSeq: lastSeq(),
     updatedAt: updatedAt(),
   },
-  indexes: [{ properties: ['campaignId', 'branchId', 'kingdomId'] }, { properties: ['campaignId', 'branchId', 'locationId'] }],
+  indexes: [
+    { name: 'settlement_kingdom_index', properties: ['campaignId', 'branchId', 'kingdomId'] },
+    { name: 'settlement_location_index', properties: ['campaignId', 'branchId', 'locationId'] },
+  ],
 });
 
 export const StructureEntity = defineEntity({
@@ -109,11 +114,11 @@ export const StructureEntity = defineEntity({
     structureType: text(),
     level: p.integer(),
     condition: p.integer(),
-    deleted: p.boolean(),
+    deleted: flag(),
     lastSeq: lastSeq(),
     updatedAt: updatedAt(),
   },
-  indexes: [{ properties: ['campaignId', 'branchId', 'settlementId'] }],
+  indexes: [{ name: 'structure_settlement_index', properties: ['campaignId', 'branchId', 'settlementId'] }],
 });
 
 export const StateVariableEntity = defineEntity({
@@ -126,7 +131,7 @@ export const StateVariableEntity = defineEntity({
     key: text().primary(),
     valueType: text(),
     value: p.json<unknown>(),
-    deleted: p.boolean(),
+    deleted: flag(),
     lastSeq: lastSeq(),
     updatedAt: updatedAt(),
   },
@@ -144,11 +149,11 @@ export const FieldConditionEntity = defineEntity({
     expression: p.json<unknown>(),
     priority: p.integer(),
     active: p.boolean(),
-    deleted: p.boolean(),
+    deleted: flag(),
     lastSeq: lastSeq(),
     updatedAt: updatedAt(),
   },
-  indexes: [{ properties: ['campaignId', 'branchId', 'entityType', 'entityId'] }],
+  indexes: [{ name: 'field_condition_entity_index', properties: ['campaignId', 'branchId', 'entityType', 'entityId'] }],
 });
 
 export const WorldEventEntity = defineEntity({
@@ -164,11 +169,11 @@ export const WorldEventEntity = defineEntity({
     expiresAt: p.datetime().columnType('timestamptz').nullable(),
     effects: p.json<unknown>(),
     outcome: text().nullable(),
-    deleted: p.boolean(),
+    deleted: flag(),
     lastSeq: lastSeq(),
     updatedAt: updatedAt(),
   },
-  indexes: [{ properties: ['campaignId', 'branchId', 'status'] }],
+  indexes: [{ name: 'world_event_status_index', properties: ['campaignId', 'branchId', 'status'] }],
 });
 
 export const ProjectionCheckpointEntity = defineEntity({

@@ -46,9 +46,9 @@ export interface MutationOutcome {
 }
 
 /**
- * Validate, send, wait until the projection has applied the commit, load the entity. A wait that times out
- * does not fail the mutation (the write happened): it fails only the entity field, so the client still
- * gets the `seq` to read with later.
+ * Validate, send; when the entity is selected, wait until the projection has applied the commit and load it. A
+ * wait that times out does not fail the mutation (the write happened): it fails only the entity field, so the
+ * client still gets the `seq` to read with later.
  */
 async function runMutation(spec: MutationSpec, args: MutationArgs, ctx: GraphQLContext): Promise<MutationOutcome> {
   const { services } = ctx;
@@ -59,21 +59,21 @@ async function runMutation(spec: MutationSpec, args: MutationArgs, ctx: GraphQLC
     newId: services.newId,
   });
   const reply = await services.commands.send(command);
-  const waitError = await services.tracker.waitFor(reply.seq, services.minSeqTimeoutMs).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  // Rows this request read before the write (an earlier mutation's result, say) are stale now.
-  ctx.loaders.clearAll();
   return {
     __typename: resultTypeOf[spec.result],
     seq: reply.seq,
     commitId: reply.commitId,
     aggregateVersion: reply.aggregateVersion,
     duplicate: reply.duplicate === true,
+    // Only a client that selects the entity waits for the projection: `seq` alone is known at once, and a client
+    // that reads later passes it as `minSeq`. (Mutation fields run one after another, so this wait still ends
+    // before the next mutation of the same request starts.)
     entity: async () => {
-      if (waitError) throw waitError;
-      return spec.deletes ? null : loadEntity[spec.result](ctx.loaders, command);
+      if (spec.deletes) return null;
+      await services.tracker.waitFor(reply.seq, services.minSeqTimeoutMs);
+      // Rows this request read before the write (an earlier mutation's result, say) are stale now.
+      ctx.loaders.clearAll();
+      return loadEntity[spec.result](ctx.loaders, command);
     },
   };
 }
