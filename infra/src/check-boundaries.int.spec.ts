@@ -95,3 +95,16 @@ describe('check-boundaries', () => {
     expect(stdout).toMatch(/ok \(1 files\)/);
   });
 });
+
+describe('this workspace', () => {
+  // The rules hold for the real packages too, so `npm test` fails when a service reaches into another.
+  const packages = ['contracts', 'platform', 'command-service', 'query-service', 'rules-service', 'scheduler-service', 'realtime-gateway', 'infra', 'e2e'];
+  it.each(packages)('%s keeps its module boundaries', async (dir) => {
+    const result = await run(process.execPath, [script, join(repoRoot, dir)]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+});
