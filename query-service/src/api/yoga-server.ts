@@ -4,10 +4,12 @@ import type { Logger } from '@cm/platform';
 import type { ApiMetrics } from './api.metrics.js';
 import { maskError, rootCause } from './errors.js';
 import { buildContext, type ApiServices } from './graphql-context.js';
+import { bodyLimitPlugin } from './plugins/body-limit.plugin.js';
 import { errorCodesPlugin } from './plugins/error-codes.plugin.js';
 import { limitsPlugins, type QueryLimits } from './plugins/limits.plugin.js';
 import { metricsPlugin } from './plugins/metrics.plugin.js';
 import { buildSchema } from './schema.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export interface YogaServerOptions {
   services: ApiServices;
@@ -41,6 +43,7 @@ function yogaLogger(logger: Logger): YogaLogger {
  * to Node's HTTP server, tests call its `fetch`.
  */
 export function createYogaServer(opts: YogaServerOptions) {
+  const tokens = new VerifiedTokens(opts.services.jwtSecret);
   return createYoga({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
@@ -48,8 +51,12 @@ export function createYogaServer(opts: YogaServerOptions) {
     landingPage: false,
     logging: yogaLogger(opts.logger),
     maskedErrors: { maskError },
-    context: ({ request }) => buildContext(opts.services, request),
+    // Replaced by bodyLimitPlugin, which enforces the same limit without streaming bodies of known length.
+    maxRequestBodySize: false,
+    context: ({ request }) => buildContext(opts.services, request, (token) => tokens.verify(token)),
     plugins: [
+      // After yoga's request parsers (they are registered before user plugins), so it can wrap the chosen one.
+      bodyLimitPlugin(),
       ...limitsPlugins(opts.limits),
       // Order matters: codes are settled before the metrics read them as outcomes.
       errorCodesPlugin(),

@@ -94,6 +94,17 @@ describe('the GraphQL edge', () => {
     expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['VALIDATION']);
   });
 
+  it('refuses a body whose Content-Length is over the limit with HTTP 413, and a malformed one with 400', async () => {
+    const send = (contentLength: string) =>
+      yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': contentLength },
+        body: '{"query":"{ __typename }"}',
+      });
+    expect((await send('25000001')).status).toBe(413);
+    expect((await send('12, 12')).status).toBe(400);
+  });
+
   it('answers a malformed x-min-seq header with VALIDATION', async () => {
     const r = await post('{ me { id } }', undefined, { 'x-min-seq': 'soon' });
     expect(r.codes).toEqual(['VALIDATION']);
