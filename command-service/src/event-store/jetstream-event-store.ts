@@ -1,7 +1,7 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { AppError, decodeCommit, encodeCommit, ErrorCode, Headers, type Commit, type NatsNames } from '@cm/contracts';
-import type { Nats } from '@cm/platform';
+import { TurnBatcher, type Nats } from '@cm/platform';
 
 /** A commit as read back, with its stream position. */
 export interface StoredCommit extends Commit {
@@ -28,6 +28,9 @@ const WRONG_LAST_SEQUENCE = 10071;
  * concurrency through `expect.lastSubjectSequence`; idempotency through `Nats-Msg-Id`.
  */
 export class JetStreamEventStore {
+  /** Appends decided in one event-loop turn leave in one socket write. */
+  private readonly batcher = new TurnBatcher();
+
   constructor(
     private readonly nats: Nats,
     readonly names: NatsNames,
@@ -41,11 +44,10 @@ export class JetStreamEventStore {
     const h = natsHeaders();
     h.set(Headers.CorrelationId, correlationId);
     try {
-      const ack = await this.nats.js.publish(subject, encodeCommit(commit), {
-        msgID: commandId,
-        headers: h,
-        expect: { lastSubjectSequence: expectedLastSeq },
-      });
+      const data = encodeCommit(commit);
+      const ack = await this.batcher.run(() =>
+        this.nats.js.publish(subject, data, { msgID: commandId, headers: h, expect: { lastSubjectSequence: expectedLastSeq } }),
+      );
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (e) {
       if (e instanceof JetStreamApiError && e.code === WRONG_LAST_SEQUENCE) throw new WrongExpectedSequence(subject, expectedLastSeq);

@@ -1,5 +1,6 @@
 import { AppError, ErrorCode, type Command, type CommandReply, type NatsNames } from '@cm/contracts';
 import type { Logger, NatsConnection } from '@cm/platform';
+import { TurnBatcher } from '@cm/platform';
 import { natsRequestError } from './errors.js';
 
 /** A successful reply of the command service. */
@@ -21,34 +22,13 @@ const decoder = new TextDecoder();
  * turns every failure into an `AppError`: the service's own answer keeps its code and details.
  */
 export class CommandGateway {
-  /** Requests waiting for the end of this event-loop turn (see `request`). */
-  private queued: (() => void)[] = [];
+  /** Commands that arrive in one event-loop turn leave in one socket write (see TurnBatcher). */
+  private readonly batcher = new TurnBatcher();
 
   constructor(private readonly opts: CommandGatewayOptions) {}
 
-  /**
-   * `nc.request`, deferred to `setImmediate`. The NATS client writes its outbound buffer to the socket in a
-   * microtask, so each HTTP request (its own macrotask) cost one socket write: ~13% of query-service CPU at 64
-   * connections went to those writes. Issued together after the poll phase, all commands that arrived in one turn
-   * of the event loop leave in one write. The delay is the rest of the current turn, well under a millisecond.
-   */
   private request(subject: string, data: string): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => {
-      this.queued.push(() => {
-        try {
-          this.opts.nc.request(subject, data, { timeout: this.opts.timeoutMs }).then((msg) => resolve(msg.data), reject);
-        } catch (e) {
-          reject(e); // a closed connection throws at once: the caller maps it like any failed request
-        }
-      });
-      if (this.queued.length === 1) {
-        setImmediate(() => {
-          const batch = this.queued;
-          this.queued = [];
-          for (const send of batch) send();
-        });
-      }
-    });
+    return this.batcher.run(() => this.opts.nc.request(subject, data, { timeout: this.opts.timeoutMs })).then((msg) => msg.data);
   }
 
   async send(command: Command): Promise<CommandAccepted> {
