@@ -193,6 +193,22 @@ describe('a campaign through GraphQL, end to end', () => {
     expect(main.kingdoms[0].settlements[0].structures.map((s: any) => s.id).sort()).toEqual(['docks', 'keep']);
   });
 
+  it('deletes a branch: reading it is NOT_FOUND, main is untouched', async () => {
+    const before = await tree('main', lastSeq);
+    track(await alice.ok(`mutation($c: ID!) { forkBranch(campaignId: $c, id: "doomed", name: "Short-lived") { seq } }`, { c: CAMPAIGN }));
+    expect((await tree('doomed', lastSeq)).kingdoms).toEqual(before.kingdoms);
+    track(await alice.ok(`mutation($c: ID!) { deleteBranch(campaignId: $c, id: "doomed") { seq branch { id } } }`, { c: CAMPAIGN }));
+    const r = await alice.request(TREE, { id: CAMPAIGN, branchId: 'doomed', minSeq: lastSeq });
+    expect(r.errors?.map((e) => e.extensions?.code)).toContain('NOT_FOUND');
+    const list = await alice.request(`query($c: ID!, $s: Int) { kingdoms(campaignId: $c, branchId: "doomed", minSeq: $s) { id } }`, { c: CAMPAIGN, s: lastSeq });
+    expect(list.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    const writeCodes = await alice.codes(`mutation($c: ID!) { createKingdom(campaignId: $c, branchId: "doomed", name: "Ghost") { seq } }`, { c: CAMPAIGN });
+    expect(writeCodes).toEqual(['NOT_FOUND']);
+    const main = await tree('main', lastSeq);
+    expect(main.kingdoms).toEqual(before.kingdoms);
+    expect(main.branches.map((b: any) => b.id).sort()).toEqual(['main', 'what-if']);
+  });
+
   describe('bad input gets a coded error and changes nothing', () => {
     const cases: [string, GraphQLClient | (() => GraphQLClient), string, Record<string, unknown>, string][] = [];
     const add = (name: string, who: () => GraphQLClient, query: string, variables: Record<string, unknown>, code: string) =>

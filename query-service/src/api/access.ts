@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, type Role } from '@cm/contracts';
+import { AppError, ErrorCode, MAIN_BRANCH, type Role } from '@cm/contracts';
 import type { GraphQLContext } from './graphql-context.js';
 
 /**
@@ -24,4 +24,15 @@ export async function requireMember(ctx: GraphQLContext, campaignId: string): Pr
 /** For by-id lookups: `false` when the campaign does not exist, so the lookup answers `null`. */
 export async function mayRead(ctx: GraphQLContext, campaignId: string): Promise<boolean> {
   return (await campaignAccess(ctx, campaignId)) !== 'absent';
+}
+
+/**
+ * A branch that was never forked or has been deleted is `NOT_FOUND`, not an empty world: the projector keeps a
+ * deleted branch's rows (tombstoning the branch only), so without this check they would still be readable.
+ * `main` exists whenever its campaign does.
+ */
+export async function requireBranch(ctx: GraphQLContext, campaignId: string, branchId: string): Promise<void> {
+  if (branchId === MAIN_BRANCH) return;
+  const branch = await ctx.loaders.branch.load({ campaignId, id: branchId });
+  if (!branch) throw new AppError(ErrorCode.NOT_FOUND, `branch ${branchId} not found`, { entityType: 'branch', entityId: branchId });
 }

@@ -1,4 +1,5 @@
 import { ownerTypeEnum, variableTypeEnum, type OwnerType, type VariableValue, type WorldEventEffect } from '@cm/contracts';
+import { requireBranch } from '../access.js';
 import type { GraphQLContext } from '../graphql-context.js';
 import type {
   CampaignRow,
@@ -47,14 +48,27 @@ export const entityResolvers = {
     members: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.members.load(c.id),
     myRole: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.role.load({ campaignId: c.id, userId: ctx.principal.userId }),
     branches: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.branches.load(c.id),
-    kingdoms: (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => ctx.loaders.kingdoms.load({ campaignId: c.id, branchId }),
-    locations: (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => ctx.loaders.locations.load({ campaignId: c.id, branchId }),
-    worldEvents: (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => ctx.loaders.worldEvents.load({ campaignId: c.id, branchId }),
-    fieldConditions: (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) =>
-      ctx.loaders.fieldConditions.load({ campaignId: c.id, branchId }),
+    kingdoms: async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => {
+      await requireBranch(ctx, c.id, branchId);
+      return ctx.loaders.kingdoms.load({ campaignId: c.id, branchId });
+    },
+    locations: async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => {
+      await requireBranch(ctx, c.id, branchId);
+      return ctx.loaders.locations.load({ campaignId: c.id, branchId });
+    },
+    worldEvents: async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => {
+      await requireBranch(ctx, c.id, branchId);
+      return ctx.loaders.worldEvents.load({ campaignId: c.id, branchId });
+    },
+    fieldConditions: async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => {
+      await requireBranch(ctx, c.id, branchId);
+      return ctx.loaders.fieldConditions.load({ campaignId: c.id, branchId });
+    },
     // The campaign's own variables (owner type CAMPAIGN), like `variables` on every other entity.
-    variables: (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) =>
-      ctx.loaders.variables.load({ campaignId: c.id, branchId, ownerType: 'campaign', ownerId: c.id }),
+    variables: async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => {
+      await requireBranch(ctx, c.id, branchId);
+      return ctx.loaders.variables.load({ campaignId: c.id, branchId, ownerType: 'campaign', ownerId: c.id });
+    },
   },
   Kingdom: {
     settlements: (k: KingdomRow, _: unknown, ctx: GraphQLContext) =>

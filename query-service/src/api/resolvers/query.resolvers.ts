@@ -1,5 +1,5 @@
 import type { OwnerType } from '@cm/contracts';
-import { mayRead, requireMember } from '../access.js';
+import { mayRead, requireBranch, requireMember } from '../access.js';
 import type { GraphQLContext } from '../graphql-context.js';
 import type { EntityKey, Scope } from '../../read-model/read-model.port.js';
 
@@ -14,6 +14,7 @@ function byId<T>(load: (ctx: GraphQLContext, key: EntityKey) => Promise<T | null
   return async (_: unknown, { campaignId, branchId, id, minSeq }: ByIdArgs, ctx: GraphQLContext): Promise<T | null> => {
     await ctx.readAfter(minSeq);
     if (!(await mayRead(ctx, campaignId))) return null;
+    await requireBranch(ctx, campaignId, branchId);
     return load(ctx, { campaignId, branchId, id });
   };
 }
@@ -23,6 +24,7 @@ function list<A extends ScopeArgs, T>(load: (ctx: GraphQLContext, scope: Scope, 
   return async (_: unknown, args: A, ctx: GraphQLContext): Promise<T[]> => {
     await ctx.readAfter(args.minSeq);
     await requireMember(ctx, args.campaignId);
+    await requireBranch(ctx, args.campaignId, args.branchId);
     return load(ctx, { campaignId: args.campaignId, branchId: args.branchId }, args);
   };
 }
