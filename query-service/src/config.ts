@@ -15,6 +15,12 @@ export const queryConfigSchema = z.object({
   REDIS_CACHE_DB: z.coerce.number().int().min(0).max(15).default(1),
   /** Events per projector batch (one transaction, one checkpoint). */
   PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /**
+   * While events are flowing (the last batch held more than one), how long the projector waits to fill a batch.
+   * One transaction per handful of events cost ~2 ms of CPU per mutation at moderate load; batching them frees
+   * that CPU for the command path. 0 takes only what has already arrived.
+   */
+  PROJECTOR_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(5),
   /** How long a projector lease lives without renewal; a standby takes over after this. */
   PROJECTOR_LEASE_TTL_MS: z.coerce.number().int().min(1000).default(10_000),
   /** Longest a read with `minSeq` waits for the projection before answering STALE_READ. */

@@ -11,7 +11,7 @@ import { CheckpointMovedError, POSTGRES_PROJECTION, ProjectionWriter } from './p
 import { ProjectorMetrics } from './projector.metrics.js';
 
 export interface ProjectorDeps {
-  config: Pick<QueryConfig, 'PROJECTOR_BATCH_SIZE' | 'PROJECTOR_LEASE_TTL_MS'>;
+  config: Pick<QueryConfig, 'PROJECTOR_BATCH_SIZE' | 'PROJECTOR_LEASE_TTL_MS'> & Partial<Pick<QueryConfig, 'PROJECTOR_LINGER_MS'>>;
   logger: Logger;
   nats: Nats;
   names: NatsNames;
@@ -183,7 +183,7 @@ class ProjectorRunner {
   private async consume(session: ConsumerSession): Promise<'ended' | 'gap'> {
     let first = true;
     while (!this.stopping && this.lease.isValid()) {
-      const messages = await session.next(this.deps.config.PROJECTOR_BATCH_SIZE);
+      const messages = await session.next(this.deps.config.PROJECTOR_BATCH_SIZE, this.deps.config.PROJECTOR_LINGER_MS ?? 0);
       if (messages.length === 0) return 'ended';
       const { batch, stale, gap } = this.ordered(messages, first && session.fresh);
       first = false;

@@ -10,7 +10,7 @@ export interface ConsumerSession {
    * Waits for the next message, then takes whatever else has already arrived, up to `max`, in delivery order.
    * Resolves to an empty array once the session is stopped or the subscription ends.
    */
-  next(max: number): Promise<JsMsg[]>;
+  next(max: number, lingerMs?: number): Promise<JsMsg[]>;
   /** Stops pulling; a pending `next` resolves empty. Delivered, unacked messages stay pending on the server. */
   stop(): void;
 }
@@ -38,10 +38,11 @@ export async function openConsumer(nats: Nats, names: NatsNames, projection: str
   let stopped = false;
   // A `next()` of the iterator that lost the race below: it still owns the next message, so it heads the next batch.
   let ahead: Promise<IteratorResult<JsMsg>> | undefined;
+  let lastSize = 0;
 
   return {
     fresh,
-    async next(max) {
+    async next(max, lingerMs = 0) {
       if (stopped) return [];
       const first = await (ahead ?? iterator.next());
       ahead = undefined;
@@ -50,9 +51,13 @@ export async function openConsumer(nats: Nats, names: NatsNames, projection: str
       // Take what has already arrived without waiting for more: a queued message resolves within microtasks, ahead
       // of `setImmediate`. (The iterator's own pending count also counts its internal pull requests, so it cannot
       // tell whether a message is there.) A busy stream fills the batch, a quiet one does not delay it.
+      // While events flow (the last batch held more than one), wait up to `lingerMs` to fill the batch instead.
+      const linger = lingerMs > 0 && lastSize > 1;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = linger ? new Promise<undefined>((resolve) => (timer = setTimeout(resolve, lingerMs, undefined))) : undefined;
       while (batch.length < max) {
         const pending = iterator.next();
-        const more = await Promise.race([pending, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+        const more = await Promise.race([pending, deadline ?? new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
         if (more === undefined) {
           ahead = pending;
           break;
@@ -60,6 +65,8 @@ export async function openConsumer(nats: Nats, names: NatsNames, projection: str
         if (more.done) break;
         batch.push(more.value);
       }
+      clearTimeout(timer);
+      lastSize = batch.length;
       return batch;
     },
     stop() {
