@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { natsNames } from '@cm/contracts';
+import { decodeCommit, natsNames } from '@cm/contracts';
 import { startSystem, type System } from '@cm/infra';
 import { closeNats, connectNats, createLogger, signToken, type Nats } from '@cm/platform';
 import { GraphQLClient } from './graphql-client.js';
@@ -191,6 +191,18 @@ describe('a campaign through GraphQL, end to end', () => {
     expect(structures).toEqual([]);
     const main = await tree('main');
     expect(main.kingdoms[0].settlements[0].structures.map((s: any) => s.id).sort()).toEqual(['docks', 'keep']);
+  });
+
+  it('carries the request\'s correlation id and the caller into the event metadata', async () => {
+    const correlationId = `corr-${randomBytes(4).toString('hex')}`;
+    const data = track(
+      await alice.ok(`mutation($c: ID!) { renameKingdom(campaignId: $c, id: "aurelia", name: "Aurelia Reborn") { seq } }`, { c: CAMPAIGN }, { 'x-correlation-id': correlationId }),
+    );
+    const stored = await nats.jsm.direct.getMessage(natsNames(system.namespace).eventStream, { seq: data.renameKingdom.seq });
+    const commit = decodeCommit(stored!.data);
+    expect(commit.events).toHaveLength(1);
+    expect(commit.events[0]).toMatchObject({ type: 'KingdomRenamed', entityId: 'aurelia', metadata: { correlationId, userId: 'alice' } });
+    expect(stored!.header?.get('Cm-Correlation-Id')).toBe(correlationId);
   });
 
   it('deletes a branch: reading it is NOT_FOUND, main is untouched', async () => {
