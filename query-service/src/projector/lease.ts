@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsNames } from '@cm/contracts';
 import type { Logger, Nats } from '@cm/platform';
@@ -17,10 +18,13 @@ export interface LeaseOptions {
  *
  * Server 2.9 has no per-key TTL, so the bucket's `max_age` is the TTL: a key nobody renews disappears after it.
  * Taking the lease is `kv.create` (fails while the key exists); renewing is `kv.update` against the revision we
- * hold (fails once someone else holds it, or once it expired). Renewal runs every ttl/3; the first failure
- * counts as loss, and the holder must stop at once. `isValid()` is a local bound on top: the key cannot
+ * hold (fails once someone else holds it, or once it expired). Renewal runs every ttl/3; a revision mismatch
+ * (or a failure with no time left for another attempt) counts as loss, and the holder must stop at once. `isValid()` is a local bound on top: the key cannot
  * outlive `ttl` after the last write we saw succeed, measured from before we sent it.
  */
+// JetStream's "wrong last sequence": the key was written by someone else since our revision.
+const WRONG_LAST_SEQUENCE = 10071;
+
 export class ProjectionLease {
   readonly key: string;
   readonly holder = `${hostname()}:${process.pid}:${Math.random().toString(16).slice(2, 8)}`;
@@ -62,7 +66,9 @@ export class ProjectionLease {
     try {
       this.revision = await this.kv.create(this.key, this.value());
     } catch {
-      return false; // someone holds it (or NATS is unreachable); a standby simply tries again later
+      // Someone holds it (or NATS is unreachable): a standby tries again later. But the holder may be this very
+      // process, its lease given up after a failed renewal: adopt it rather than stall the projection for a TTL.
+      return this.adoptOwn(sent);
     }
     this.validUntil = sent + this.opts.ttlMs;
     return true;
@@ -71,7 +77,7 @@ export class ProjectionLease {
   /** Renews every ttl/3 until `stopRenewing` or the first failure, which it reports once through `onLost`. */
   startRenewing(onLost: (reason: string) => void): void {
     this.stopRenewing();
-    const period = Math.max(100, Math.floor(this.opts.ttlMs / 3));
+    const period = this.period();
     this.timer = setInterval(() => {
       void this.renew().then((reason) => {
         if (reason === undefined) return;
@@ -87,7 +93,10 @@ export class ProjectionLease {
     this.timer = undefined;
   }
 
-  /** Resolves to why the lease is lost, or undefined if it was renewed. */
+  /**
+   * Resolves to why the lease is lost, or undefined if it was renewed. Only a revision mismatch proves someone
+   * else holds it; a timeout or disconnect is tolerated while another attempt still fits before the key expires.
+   */
   private async renew(): Promise<string | undefined> {
     if (!this.held) return 'not held';
     const sent = Date.now();
@@ -96,10 +105,32 @@ export class ProjectionLease {
       this.validUntil = sent + this.opts.ttlMs;
       return undefined;
     } catch (e) {
+      const taken = e instanceof JetStreamApiError && e.code === WRONG_LAST_SEQUENCE;
+      if (!taken && Date.now() + this.period() < this.validUntil) {
+        this.opts.logger.warn({ err: (e as Error).message }, 'projector lease renewal failed; retrying before it expires');
+        return undefined;
+      }
       this.revision = 0;
       this.validUntil = 0;
       return (e as Error).message;
     }
+  }
+
+  /** Takes over the key if it still holds this instance's own value (see `tryAcquire`). */
+  private async adoptOwn(sent: number): Promise<boolean> {
+    try {
+      const entry = await this.kv.get(this.key);
+      if (!entry || entry.operation !== 'PUT' || (entry.json<{ holder?: string }>().holder ?? '') !== this.holder) return false;
+      this.revision = await this.kv.update(this.key, this.value(), entry.revision);
+      this.validUntil = sent + this.opts.ttlMs;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private period(): number {
+    return Math.max(100, Math.floor(this.opts.ttlMs / 3));
   }
 
   /** Gives the lease up so a standby can take over at once; a no-op if it is already gone. */
