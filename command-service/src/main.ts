@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import { natsNames } from '@cm/contracts';
 import { closeNats, closeServer, connectNats, createLogger, createMetrics, ensureEventStream, Lifecycle, runMain, startOpsServer } from '@cm/platform';
 import { AppModule } from './app.module.js';
@@ -12,6 +12,7 @@ import { JetStreamEventStore } from './event-store/jetstream-event-store.js';
 import { PinoNestLogger } from './nest-logger.js';
 import { SagaRunner } from './sagas/saga-runner.js';
 import { PlainJsonDeserializer, PlainJsonSerializer } from './transport/plain-json.codec.js';
+import { SharedConnectionServerNats } from './transport/shared-connection.server.js';
 
 runMain(async () => {
   const config = loadCommandConfig();
@@ -20,7 +21,7 @@ runMain(async () => {
   lifecycle.installSignalHandlers();
   const names = natsNames(config.CM_NAMESPACE);
 
-  const nats = await connectNats(config.NATS_URL, 'command-service:store', logger);
+  const nats = await connectNats(config.NATS_URL, 'command-service', logger);
   lifecycle.onStop('nats', () => closeNats(nats));
   const stream = await ensureEventStream(nats.jsm, names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS });
   logger.info({ stream: names.eventStream, result: stream }, 'event stream ready');
@@ -36,15 +37,9 @@ runMain(async () => {
     lifecycle.onStop('sagas', () => sagas.stop());
   }
 
+  const transport = { queue: names.commandQueue, serializer: new PlainJsonSerializer(), deserializer: new PlainJsonDeserializer() };
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.register({ processor, logger, metrics, prefix: names.prefix }), {
-    transport: Transport.NATS,
-    options: {
-      servers: config.NATS_URL.split(','),
-      name: 'command-service:commands',
-      queue: names.commandQueue,
-      serializer: new PlainJsonSerializer(),
-      deserializer: new PlainJsonDeserializer(),
-    },
+    strategy: new SharedConnectionServerNats(transport, nats.nc),
     logger: new PinoNestLogger(logger),
   });
   await app.listen();
