@@ -32,6 +32,14 @@ export class SharedConnectionServerNats extends ServerNats {
     super.bindEvents(recording);
   }
 
+  /**
+   * Our patterns are plain subject strings, registered as themselves. Nest's lookup first tries `JSON.parse` on
+   * every incoming channel and throws and catches for a plain string: ~4% of this service's CPU in a profile.
+   */
+  override getHandlerByPattern(pattern: string) {
+    return this.messageHandlers.get(pattern) ?? super.getHandlerByPattern(pattern);
+  }
+
   override async close(): Promise<void> {
     for (const sub of this.own.splice(0)) sub.unsubscribe();
   }
