@@ -1,3 +1,4 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
 import { ErrorCode, isAppError } from '@cm/contracts';
 import type { Logger } from '@cm/platform';
@@ -48,6 +49,9 @@ export function createYogaServer(opts: YogaServerOptions) {
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
     graphiql: opts.graphiql,
+    // GraphiQL with its assets inlined: yoga's default page loads them from unpkg.com, which a machine without
+    // internet access cannot reach.
+    renderGraphiQL,
     landingPage: false,
     logging: yogaLogger(opts.logger),
     maskedErrors: { maskError },

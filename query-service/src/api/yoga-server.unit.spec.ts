@@ -133,3 +133,22 @@ describe('the GraphQL edge', () => {
     expect(text).toMatch(/cm_graphql_operation_duration_seconds_count\{service="query-service-test",type="query",outcome="QUERY_TOO_COMPLEX"\} [1-9]/);
   });
 });
+
+describe('GraphiQL', () => {
+  it('is served in development with its assets inlined (no CDN), and not at all when disabled', async () => {
+    const dev = createYogaServer({
+      services: { readModel: untouchable('readModel'), commands: untouchable('commands'), tracker: untouchable('tracker'), jwtSecret: SECRET, minSeqTimeoutMs: 100, newId: () => 'id-1' },
+      metrics: new ApiMetrics(createMetrics('graphiql-test')),
+      logger: createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }),
+      limits: { maxDepth: 4, maxAliases: 2, maxTokens: 200, maxCost: 40 },
+      graphiql: true,
+    });
+    const page = await dev.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } });
+    const html = await page.text();
+    expect(page.status).toBe(200);
+    expect(html).toContain('YogaGraphiQL');
+    expect(html).not.toMatch(/https?:\/\/unpkg\.com/);
+    const off = await yoga.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } });
+    expect(await off.text()).not.toContain('YogaGraphiQL');
+  });
+});
