@@ -1,32 +1,14 @@
 import { natsNames } from '@cm/contracts';
-import { closeNats, closeServer, connectNats, createLogger, createMetrics, Lifecycle, runMain, startOpsServer } from '@cm/platform';
+import { runMain, startOpsOnlyService } from '@cm/platform';
 import { loadRulesConfig } from './config.js';
 
-const SERVICE = 'rules-service';
-
-// A placeholder process until FieldCondition evaluation is built (DESIGN §5). It already starts, reports
-// readiness and shuts down like every other service, so deployments and the launcher can include it.
+// A placeholder process until FieldCondition evaluation is built (DESIGN §5): it starts, reports readiness and shuts down like every other
+// service, so deployments and the launcher can include it already.
 runMain(async () => {
   const config = loadRulesConfig();
-  const logger = createLogger(SERVICE, config);
-  const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
-  lifecycle.installSignalHandlers();
-  const names = natsNames(config.CM_NAMESPACE);
-
-  const nats = await connectNats(config.NATS_URL, SERVICE, logger);
-  lifecycle.onStop('nats', () => closeNats(nats));
-
-  const ops = await startOpsServer({
-    service: SERVICE,
-    port: config.RULES_OPS_PORT,
-    logger,
-    registry: createMetrics(SERVICE),
-    accepting: () => lifecycle.accepting,
-    checks: [{ name: 'nats', check: async () => ({ rttMs: await nats.nc.rtt() }) }],
-  });
-  // Registered last so it runs first: stop answering ready before the connection drains.
-  lifecycle.onStop('ops server', () => closeServer(ops));
+  const logger = await startOpsOnlyService('rules-service', config, config.RULES_OPS_PORT);
   logger.warn(
-    { subject: names.rulesEvaluateSubject },
-    'rules-service is a placeholder awaiting its own issue: it serves /health, /ready and /metrics and does nothing else yet');
+    { subject: natsNames(config.CM_NAMESPACE).rulesEvaluateSubject },
+    'rules-service is a placeholder awaiting its own issue: it serves /health, /ready and /metrics and does nothing else yet',
+  );
 });
