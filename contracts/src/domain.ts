@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema } from './ids.js';
+import { ID_SEPARATOR, idSchema } from './ids.js';
 
 /** Aggregate kinds; each is the `<entityType>` token of an event subject. */
 export const ENTITY_TYPES = [
@@ -19,6 +19,14 @@ export type EntityType = (typeof ENTITY_TYPES)[number];
 export const OWNER_TYPES = ['campaign', 'kingdom', 'location', 'settlement', 'structure', 'world-event'] as const;
 export type OwnerType = (typeof OWNER_TYPES)[number];
 export const ownerTypeSchema = z.enum(OWNER_TYPES);
+
+/**
+ * The aggregate id of an owner's state variables, `<ownerType>~<ownerId>`: the edge builds it, the
+ * state-variable decider rejects any other id.
+ */
+export function variableAggregateId(ownerType: OwnerType, ownerId: string): string {
+  return `${ownerType}${ID_SEPARATOR}${ownerId}`;
+}
 
 /** Campaign roles, strongest first. */
 export const ROLES = ['owner', 'gm', 'player', 'viewer'] as const;

@@ -1,4 +1,4 @@
-import { ID_SEPARATOR, MAIN_BRANCH, type CommandType, type OwnerType } from '@cm/contracts';
+import { MAIN_BRANCH, variableAggregateId, type CommandType, type OwnerType } from '@cm/contracts';
 
 /** Mutation arguments as graphql-js hands them over: enums already in domain spelling (see `schema.ts`). */
 export type MutationArgs = Readonly<Record<string, unknown>>;
@@ -22,14 +22,6 @@ export interface MutationSpec {
   toCommand(args: MutationArgs, newId: () => string): CommandTarget;
 }
 
-/**
- * The aggregate id of an owner's state variables, `<ownerType>~<ownerId>`. It mirrors `variableAggregateId`
- * of the command service's state-variable aggregate (which rejects any other id with VALIDATION); it belongs
- * in contracts, where both sides could share it.
- */
-export function variableAggregateId(ownerType: OwnerType, ownerId: string): string {
-  return `${ownerType}${ID_SEPARATOR}${ownerId}`;
-}
 
 /**
  * The named arguments that are set. GraphQL lets a client pass `null` for an optional argument; the payload

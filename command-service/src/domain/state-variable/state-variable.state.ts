@@ -1,4 +1,4 @@
-import { ID_SEPARATOR, type OwnerType, type VariableValue } from '@cm/contracts';
+import type { OwnerType, VariableValue } from '@cm/contracts';
 import type { AggregateEvent } from '../aggregate-event.js';
 import { unknownEvent } from '../guards.js';
 
@@ -18,10 +18,7 @@ export type StateVariableEvent = AggregateEvent<'state-variable'>;
 
 export const initialState: StateVariableState = { ownerType: null, ownerId: null, values: {} };
 
-/** The aggregate id of an owner's variables: `<ownerType>~<ownerId>`. */
-export function variableAggregateId(ownerType: OwnerType, ownerId: string): string {
-  return `${ownerType}${ID_SEPARATOR}${ownerId}`;
-}
+export { variableAggregateId } from '@cm/contracts';
 
 export function variableValue(state: StateVariableState, key: string): VariableValue | undefined {
   return Object.hasOwn(state.values, key) ? state.values[key] : undefined;
