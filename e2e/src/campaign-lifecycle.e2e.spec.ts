@@ -26,7 +26,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await system?.stop({ cleanup: true });
-  await nats?.jsm.streams.delete(natsNames(system.namespace).eventStream).catch(() => undefined);
   await closeNats(nats);
 });
 

@@ -39,6 +39,14 @@ export function effectToGraphQL(effect: WorldEventEffect) {
   };
 }
 
+/** A campaign field that takes a branch: the branch must exist (see `requireBranch`), then `load` reads in it. */
+function inBranch<T>(load: (ctx: GraphQLContext, scope: { campaignId: string; branchId: string }) => Promise<T>) {
+  return async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext): Promise<T> => {
+    await requireBranch(ctx, c.id, branchId);
+    return load(ctx, { campaignId: c.id, branchId });
+  };
+}
+
 /**
  * Fields the rows do not carry as they are. Everything a nested field loads goes through the request's
  * loaders, so sibling parents share one read-model round trip per level.
@@ -48,27 +56,12 @@ export const entityResolvers = {
     members: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.members.load(c.id),
     myRole: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.role.load({ campaignId: c.id, userId: ctx.principal.userId }),
     branches: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.branches.load(c.id),
-    kingdoms: async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => {
-      await requireBranch(ctx, c.id, branchId);
-      return ctx.loaders.kingdoms.load({ campaignId: c.id, branchId });
-    },
-    locations: async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => {
-      await requireBranch(ctx, c.id, branchId);
-      return ctx.loaders.locations.load({ campaignId: c.id, branchId });
-    },
-    worldEvents: async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => {
-      await requireBranch(ctx, c.id, branchId);
-      return ctx.loaders.worldEvents.load({ campaignId: c.id, branchId });
-    },
-    fieldConditions: async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => {
-      await requireBranch(ctx, c.id, branchId);
-      return ctx.loaders.fieldConditions.load({ campaignId: c.id, branchId });
-    },
+    kingdoms: inBranch((ctx, scope) => ctx.loaders.kingdoms.load(scope)),
+    locations: inBranch((ctx, scope) => ctx.loaders.locations.load(scope)),
+    worldEvents: inBranch((ctx, scope) => ctx.loaders.worldEvents.load(scope)),
+    fieldConditions: inBranch((ctx, scope) => ctx.loaders.fieldConditions.load(scope)),
     // The campaign's own variables (owner type CAMPAIGN), like `variables` on every other entity.
-    variables: async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext) => {
-      await requireBranch(ctx, c.id, branchId);
-      return ctx.loaders.variables.load({ campaignId: c.id, branchId, ownerType: 'campaign', ownerId: c.id });
-    },
+    variables: inBranch((ctx, scope) => ctx.loaders.variables.load({ ...scope, ownerType: 'campaign', ownerId: scope.campaignId })),
   },
   Kingdom: {
     settlements: (k: KingdomRow, _: unknown, ctx: GraphQLContext) =>
