@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
+import { tuneNatsClient } from './nats-client-tuning.js';
 
 export interface Nats {
   nc: NatsConnection;
@@ -24,6 +25,7 @@ export async function connectNats(url: string, name: string, logger: Logger): Pr
     // senders in a profile. Our errors carry codes and context instead.
     noAsyncTraces: true,
   });
+  tuneNatsClient(nc);
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'error') logger.warn({ nats: s }, 'nats connection problem');

@@ -69,7 +69,9 @@ export function projectionConsumerConfig(
   return {
     durable_name: names.projectionConsumer(projection),
     description: `${projection} projection of ${names.eventStream}`,
-    ack_policy: AckPolicy.Explicit,
+    // The projector applies messages in stream order and acks the last of each batch, which acks the batch: one
+    // ack per batch instead of one per event, work the NATS server no longer does per event.
+    ack_policy: AckPolicy.All,
     ack_wait: nanos(30_000),
     max_deliver: -1,
     max_ack_pending: PROJECTION_MAX_ACK_PENDING,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { KeepAliveClient } from './http-client.js';
+import type { CpuSnapshot } from './cpu.js';
 import { closedLoop, openLoop, type LoadResult } from './load.js';
 
 export interface GraphqlResults {
@@ -19,6 +20,8 @@ export interface GraphqlLoadOptions {
   /** Waits until the projections have applied everything written so far, so phases do not overlap. */
   settle: () => Promise<void>;
   log: (s: string) => void;
+  /** Samples the CPU time of the system's processes, for CPU per request. */
+  cpu?: () => CpuSnapshot;
 }
 
 type Gql = (query: string, variables?: Record<string, unknown>) => Promise<string | void>;
@@ -56,6 +59,7 @@ export async function measureGraphql(opts: GraphqlLoadOptions): Promise<GraphqlR
     log('HTTP GET /health of query-service, 64 connections');
     const health64 = await closedLoop({
       concurrency: 64,
+      cpu: opts.cpu,
       durationMs: opts.durationMs / 2,
       warmupMs: 500,
       op: async () => {
@@ -64,13 +68,16 @@ export async function measureGraphql(opts: GraphqlLoadOptions): Promise<GraphqlR
       },
     });
     log(`  ${health64.rate} req/s, p50 ${health64.latencyMs.p50} ms`);
+    if (health64.cpu) log(`  CPU µs per request ${JSON.stringify(health64.cpu.usPerOp)}`);
     log('GraphQL trivial query { __typename }, 64 connections');
-    const trivial64 = await closedLoop({ concurrency: 64, durationMs: opts.durationMs, warmupMs: 500, op: trivial });
+    const trivial64 = await closedLoop({ concurrency: 64, durationMs: opts.durationMs, warmupMs: 500, op: trivial, cpu: opts.cpu });
     log(`  ${trivial64.rate} req/s, p50 ${trivial64.latencyMs.p50} ms, p99 ${trivial64.latencyMs.p99} ms`);
+    if (trivial64.cpu) log(`  CPU µs per request ${JSON.stringify(trivial64.cpu.usPerOp)}`);
 
     log('GraphQL mutations (createKingdom), 64 connections');
-    const mutations64 = await closedLoop({ concurrency: 64, durationMs: opts.durationMs, warmupMs: 1000, op: createKingdom });
+    const mutations64 = await closedLoop({ concurrency: 64, durationMs: opts.durationMs, warmupMs: 1000, op: createKingdom, cpu: opts.cpu });
     log(`  ${mutations64.rate} mutations/s, p50 ${mutations64.latencyMs.p50} ms, p99 ${mutations64.latencyMs.p99} ms, ${mutations64.errors} errors ${JSON.stringify(mutations64.errorKinds)}`);
+    if (mutations64.cpu) log(`  CPU µs per mutation ${JSON.stringify(mutations64.cpu.usPerOp)}, machine ${Math.round(mutations64.cpu.busyShare * 100)}% busy`);
     await opts.settle();
 
     const openClient = new KeepAliveClient(url.origin, 512);

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import os from 'node:os';
+import { cpuPerOperation, type CpuSnapshot } from './cpu.js';
 import { round, Samples, type LatencySummary } from './stats.js';
 
 /** What one load phase measured. */
@@ -11,6 +13,8 @@ export interface LoadResult {
   errorKinds: Record<string, number>;
   seconds: number;
   latencyMs: LatencySummary;
+  /** CPU microseconds per successful operation of each part of the system, when sampled. */
+  cpu?: ReturnType<typeof cpuPerOperation>;
 }
 
 /** One operation; `i` is a unique sequence number across all senders. Throw (or return an error kind) to fail. */
@@ -42,12 +46,13 @@ function recorder() {
  * Closed loop: `concurrency` senders, each sending its next operation as soon as the previous one completed, for
  * `durationMs` after a warm-up that is not counted (JIT, connection pools, caches).
  */
-export async function closedLoop(opts: { concurrency: number; durationMs: number; warmupMs?: number; op: Operation; firstIndex?: number }): Promise<LoadResult> {
+export async function closedLoop(opts: { concurrency: number; durationMs: number; warmupMs?: number; op: Operation; firstIndex?: number; cpu?: () => CpuSnapshot }): Promise<LoadResult> {
   let next = opts.firstIndex ?? 0;
   const warmupEnd = performance.now() + (opts.warmupMs ?? 0);
   const end = warmupEnd + opts.durationMs;
   const rec = recorder();
   let measuredFrom = 0;
+  let cpuFrom: CpuSnapshot | undefined;
   const sender = async () => {
     for (;;) {
       const started = performance.now();
@@ -65,10 +70,13 @@ export async function closedLoop(opts: { concurrency: number; durationMs: number
   const warm = (async () => {
     await sleep(Math.max(0, warmupEnd - performance.now()));
     measuredFrom = performance.now();
+    cpuFrom = opts.cpu?.();
   })();
   await Promise.all([warm, ...Array.from({ length: opts.concurrency }, sender)]);
   // Operations started before the deadline may finish after it; they count, and so does the time they took.
-  return rec.result((performance.now() - measuredFrom) / 1000);
+  const result = rec.result((performance.now() - measuredFrom) / 1000);
+  if (opts.cpu && cpuFrom) result.cpu = cpuPerOperation(cpuFrom, opts.cpu(), result.ok, result.seconds, os.cpus().length);
+  return result;
 }
 
 /**

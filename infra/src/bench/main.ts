@@ -12,6 +12,7 @@ import { startSystem, type ServiceName, type System } from '../launcher.js';
 import { dropNamespace } from '../namespace-cleanup.js';
 import { natsUrl, toolLogger } from '../nats-admin.js';
 import { repoRoot } from '../paths.js';
+import { cpuSampler } from './cpu.js';
 import { measureCommands, type CommandThroughput } from './command-load.js';
 import { measureGraphql, type GraphqlResults } from './graphql-load.js';
 import { measureRawPublish } from './raw-publish.js';
@@ -24,15 +25,18 @@ const { values: args } = parseArgs({
     'open-loop-ms': { type: 'string', default: '10000' },
     rate: { type: 'string', default: '1000' },
     'skip-graphql': { type: 'boolean', default: false },
+    'cpu-prof-dir': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
-  process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql]
+  process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
 
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, commands over NATS, GraphQL mutations over HTTP and open-loop latency, prints JSON and a Markdown table,
-writes bench-results/bench-<timestamp>.json, and removes the namespace's streams and schema.
+writes bench-results/bench-<timestamp>.json, and removes the namespace's streams and schema. Each phase also
+reports the CPU time every process spent per operation. --cpu-prof-dir writes a V8 CPU profile of each service
+(node --cpu-prof) into DIR when the services stop.
 `);
   process.exit(0);
 }
@@ -48,7 +52,8 @@ const JWT_SECRET = randomBytes(24).toString('hex');
 
 /** Starts the full system, or the command service alone when the query service is not built or will not start. */
 async function start(): Promise<{ system: System; graphqlSkipped?: string }> {
-  const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET };
+  const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET };
+  if (args['cpu-prof-dir']) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${args['cpu-prof-dir']}`;
   const base = { ...names, env, output: 'files' as const };
   const commandOnly: ServiceName[] = ['command-service'];
   if (args['skip-graphql']) return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: '--skip-graphql' };
@@ -74,8 +79,10 @@ try {
   log(`system ready: ${Object.entries(system.urls).map(([k, v]) => `${k} ${v}`).join(', ')}; logs in ${system.logDir}`);
   nats = await connectNats(natsUrl(), 'bench', toolLogger('bench'));
 
-  const raw = await measureRawPublish(nats, nats_, durationMs, log);
-  const commands: CommandThroughput = await measureCommands(nats, nats_, durationMs, log);
+  const sys = system;
+  const cpu = cpuSampler(Object.fromEntries(Object.keys(sys.urls).map((name) => [name, sys.pid(name as ServiceName)])));
+  const raw = await measureRawPublish(nats, nats_, durationMs, log, cpu);
+  const commands: CommandThroughput = await measureCommands(nats, nats_, durationMs, log, cpu);
 
   let projection: SettleResult | undefined;
   let graphql: GraphqlResults | undefined;
@@ -89,6 +96,7 @@ try {
       durationMs,
       openLoopMs,
       openLoopRate: rate,
+      cpu,
       settle: async () => void (await waitForProjections(nats!, nats_, 300_000)),
       log,
     });
@@ -102,6 +110,7 @@ try {
     row('commands via NATS, 1 sender', commands.create1.rate, 'cmds/s', { rawLimit: raw.inFlight1.rate }),
     row('commands via NATS, 64 senders', commands.create64.rate, 'cmds/s', { target: { op: '>=', value: 10_000 }, rawLimit: raw.inFlight64.rate }),
     row('commands @64 / pipelined raw publish', commands.create64.rate / raw.inFlight64.rate, '×', { target: { op: '>=', value: 0.35 } }),
+    row('CPU per command @64, all processes', commands.create64.cpu?.usPerOp.total, 'µs'),
     row('command p99 latency, 64 senders', commands.create64.latencyMs.p99, 'ms', { rawLimit: raw.inFlight64.latencyMs.p99 }),
     row('renames via NATS, 64 senders (spread aggregates)', commands.rename64.rate, 'cmds/s', { rawLimit: raw.inFlight64.rate }),
     row('projection catch-up after the command phases', projection?.eventsPerSecond, 'events/s'),

@@ -187,7 +187,7 @@ class ProjectorRunner {
       if (messages.length === 0) return 'ended';
       const { batch, stale, gap } = this.ordered(messages, first && session.fresh);
       first = false;
-      for (const m of stale) m.ack();
+      stale.at(-1)?.ack(); // the consumer acks all: the last acks every one before it
       if (batch.length > 0) {
         if (!this.lease.isValid()) return 'ended'; // lost while waiting: the next holder starts from our checkpoint
         await this.apply(batch);
@@ -231,7 +231,7 @@ class ProjectorRunner {
       for (const event of decodeCommit(m.data).events) events.push({ seq: m.seq, event });
     }
     const result = await this.writer.apply(events, { expectedCheckpoint: this.checkpoint });
-    for (const m of messages) m.ack();
+    messages.at(-1)?.ack(); // acks the whole batch (ack policy all)
     this.lastError = undefined;
     this.setCheckpoint(result.checkpoint);
     this.metrics.eventsApplied.inc(this.labels(), events.length);

@@ -26,7 +26,9 @@ export interface ConsumerSession {
 export async function openConsumer(nats: Nats, names: NatsNames, projection: string, checkpoint: number, forceReset: boolean): Promise<ConsumerSession> {
   const durable = names.projectionConsumer(projection);
   const info = await nats.jsm.consumers.info(names.eventStream, durable).catch(() => undefined);
-  const clean = info !== undefined && info.num_ack_pending === 0 && info.delivered.stream_seq <= checkpoint;
+  // A consumer made with other settings (an older release acked each message) is re-created like a dirty one.
+  const current = info?.config.ack_policy === projectionConsumerConfig(names, projection).ack_policy;
+  const clean = info !== undefined && current && info.num_ack_pending === 0 && info.delivered.stream_seq <= checkpoint;
   const fresh = forceReset || !clean;
   if (fresh) {
     if (info) await nats.jsm.consumers.delete(names.eventStream, durable);
