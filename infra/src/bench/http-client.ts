@@ -3,7 +3,7 @@ import { Pool } from 'undici';
 /**
  * A keep-alive HTTP/1.1 client for load generation: an undici pool with one connection per concurrent request,
  * so the numbers measure the server and not connection set-up. The load generator shares the machine's two cores
- * with the system it measures: undici spends about a third of the CPU per request that `node:http` did
+ * with the system it measures: undici spends about 25% less CPU per request than `node:http` did
  * (`npm run bench` reports the benchmark client's CPU per request next to each service's).
  */
 export class KeepAliveClient {

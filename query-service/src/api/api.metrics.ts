@@ -11,6 +11,7 @@ export class ApiMetrics {
   private readonly operations: Counter<'type' | 'outcome'>;
   private readonly duration: Histogram<'type' | 'outcome'>;
   private readonly commands: Counter<'type' | 'code'>;
+  private readonly fastPath: Counter;
 
   constructor(registry: Registry) {
     this.operations = new Counter({
@@ -32,6 +33,15 @@ export class ApiMetrics {
       labelNames: ['type', 'code'],
       registers: [registry],
     });
+    this.fastPath = new Counter({
+      name: 'cm_graphql_fast_path_total',
+      help: 'GraphQL requests answered by the fast path (a JSON POST of a query text yoga already validated) instead of yoga',
+      registers: [registry],
+    });
+  }
+
+  fastPathAnswered(): void {
+    this.fastPath.inc();
   }
 
   operation(type: OperationType, outcome: string, seconds: number): void {

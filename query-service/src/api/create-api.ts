@@ -8,8 +8,11 @@ import type { ReadModel } from '../read-model/read-model.port.js';
 import { ApiMetrics } from './api.metrics.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import { CommandGateway } from './command-gateway.js';
-import type { ApiServices } from './graphql-context.js';
-import { createYogaServer } from './yoga-server.js';
+import { GraphqlFastPath } from './fast-path.js';
+import { buildContext, type ApiServices } from './graphql-context.js';
+import { buildSchema } from './schema.js';
+import { VerifiedTokens } from './verified-tokens.js';
+import { createYogaServer, type YogaServer } from './yoga-server.js';
 
 /** What the GraphQL API needs; `main.ts` builds it. */
 export interface ApiDeps {
@@ -67,10 +70,21 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     newId,
   };
 
+  const schema = buildSchema();
+  const tokens = new VerifiedTokens(config.JWT_SECRET);
+  const fastPath = new GraphqlFastPath({
+    schema,
+    metrics,
+    context: (headers) => buildContext(services, { headers }, (token) => tokens.verify(token)),
+    onUnexpectedError: (err) => logger.error({ err }, 'graphql: unexpected error'),
+  });
   const yoga = createYogaServer({
     services,
     metrics,
     logger,
+    schema,
+    tokens,
+    plugins: [fastPath.approvalPlugin()],
     graphiql: config.NODE_ENV !== 'production',
     limits: {
       maxDepth: config.GRAPHQL_MAX_DEPTH,
@@ -81,8 +95,9 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   });
 
   return {
-    // yoga's node listener writes the response itself and never rejects.
     handle: (req, res) => {
+      if (fastPath.handle(req, res, (body) => void replayToYoga(yoga, req, res, body))) return;
+      // yoga's node listener writes the response itself and never rejects.
       void yoga.requestListener(req, res);
     },
     checks: [tracker.readiness],
@@ -91,4 +106,21 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
       await yoga.dispose();
     },
   };
+}
+
+/** Hands yoga a request whose body the fast path already read, and writes yoga's answer. */
+async function replayToYoga(yoga: YogaServer, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+  try {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const response = await yoga.fetch(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/graphql'}`, { method: req.method ?? 'POST', headers, body });
+    const out: Record<string, string> = {};
+    response.headers.forEach((value, name) => (out[name] = value));
+    const payload = Buffer.from(await response.arrayBuffer());
+    res.writeHead(response.status, { ...out, 'content-length': String(payload.length) });
+    res.end(payload);
+  } catch {
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+    res.end();
+  }
 }

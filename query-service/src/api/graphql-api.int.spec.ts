@@ -233,6 +233,41 @@ describe('the GraphQL API over the real system', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  it('answers a query text it has seen on the fast path exactly as yoga answered it the first time', async () => {
+    const fastCount = async () => Number(/cm_graphql_fast_path_total(?:\{[^}]*\})? (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
+    const strict = { accept: 'application/graphql-response+json' };
+    const cases: { user: string; query: string; variables?: Record<string, unknown>; headers?: Record<string, string>; operationName?: string; fast: boolean }[] = [
+      { user: 'alice', query: `query($c: ID!) { kingdoms(campaignId: $c) { id name } }`, variables: { c: C }, fast: true },
+      { user: 'alice', query: `query($c: ID!) { kingdoms(campaignId: $c) { id name } }`, variables: { c: C }, headers: { ...strict, origin: 'http://localhost:5173' }, fast: true },
+      { user: 'mallory', query: `query($c: ID!) { campaign(id: $c) { name } }`, variables: { c: C }, fast: true },
+      { user: 'alice', query: `mutation($c: ID!) { renameKingdom(campaignId: $c, id: "atlantis", name: "x") { seq } }`, variables: { c: C }, headers: strict, fast: true },
+      { user: 'alice', query: `mutation($c: ID!) { createKingdom(campaignId: $c, id: "a.b", name: "x") { seq } }`, variables: { c: C }, fast: true },
+      // Variable coercion fails before execution: a request error, whose status depends on the media type.
+      { user: 'alice', query: `mutation($c: ID!, $l: Int!) { setSettlementLevel(campaignId: $c, id: "north-town-1", level: $l) { seq } }`, variables: { c: C, l: 'high' }, fast: true },
+      { user: 'alice', query: `mutation($c: ID!, $l: Int!) { setSettlementLevel(campaignId: $c, id: "north-town-1", level: $l) { seq } }`, variables: { c: C }, headers: strict, fast: true },
+      { user: 'alice', query: `query A { campaigns { id } } query B($c: ID!) { kingdoms(campaignId: $c) { id } }`, variables: { c: C }, operationName: 'B', fast: true },
+      // Never on the fast path: no token, an operation name that selects nothing, a query that fails validation.
+      { user: 'nobody', query: `{ campaigns { id } }`, fast: false },
+      { user: 'alice', query: `query A { campaigns { id } }`, operationName: 'Z', fast: false },
+      { user: 'alice', query: `{ campaigns { nope } }`, fast: false },
+    ];
+    for (const [i, c] of cases.entries()) {
+      // A comment makes each case's text new to the fast path, so the first send goes through yoga.
+      const body = JSON.stringify({ query: `${c.query} # parity ${i} ${C}`, variables: c.variables, ...(c.operationName ? { operationName: c.operationName } : {}) });
+      const send = async () => {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(tokens[c.user] ? { authorization: `Bearer ${tokens[c.user]}` } : {}), ...c.headers }, body });
+        const h = (name: string) => res.headers.get(name);
+        return { status: res.status, type: h('content-type'), cors: [h('access-control-allow-origin'), h('access-control-allow-credentials'), h('vary')], body: await res.text() };
+      };
+      const before = await fastCount();
+      const viaYoga = await send();
+      expect(await fastCount(), `case ${i}: the first send goes to yoga`).toBe(before);
+      const second = await send();
+      expect(await fastCount(), `case ${i}: the second send ${c.fast ? 'takes' : 'does not take'} the fast path`).toBe(before + (c.fast ? 1 : 0));
+      expect(second, `case ${i}: ${c.query}`).toEqual(viaYoga);
+    }
+  });
+
   it('counts forwarded commands and operations', async () => {
     const text = await registry.metrics();
     expect(text).toMatch(/cm_graphql_commands_forwarded_total\{type="kingdom.create",code="ok"[^}]*\} [1-9]/);

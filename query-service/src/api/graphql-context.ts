@@ -36,7 +36,7 @@ export interface GraphQLContext {
  */
 export async function buildContext(
   services: ApiServices,
-  request: Request,
+  request: { headers: { get(name: string): string | null } },
   // The yoga server passes a `VerifiedTokens` cache here (see verified-tokens.ts for why).
   verify: (token: string) => Promise<Principal> = (token) => verifyToken(services.jwtSecret, token),
 ): Promise<GraphQLContext> {

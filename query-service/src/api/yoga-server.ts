@@ -1,5 +1,6 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type YogaLogger } from 'graphql-yoga';
+import type { GraphQLSchema } from 'graphql';
+import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { ErrorCode, isAppError } from '@cm/contracts';
 import type { Logger } from '@cm/platform';
 import type { ApiMetrics } from './api.metrics.js';
@@ -19,6 +20,12 @@ export interface YogaServerOptions {
   limits: QueryLimits;
   /** The GraphiQL IDE on GET /graphql; off in production. */
   graphiql: boolean;
+  /** Shared with the fast path, so both trust the same verified tokens. */
+  tokens?: VerifiedTokens;
+  /** Shared with the fast path, which executes the documents yoga approved against it. */
+  schema?: GraphQLSchema;
+  /** More plugins, after ours (the fast path's approval of validated documents). */
+  plugins?: Plugin[];
 }
 
 /**
@@ -44,9 +51,9 @@ function yogaLogger(logger: Logger): YogaLogger {
  * to Node's HTTP server, tests call its `fetch`.
  */
 export function createYogaServer(opts: YogaServerOptions) {
-  const tokens = new VerifiedTokens(opts.services.jwtSecret);
+  const tokens = opts.tokens ?? new VerifiedTokens(opts.services.jwtSecret);
   return createYoga({
-    schema: buildSchema(),
+    schema: opts.schema ?? buildSchema(),
     graphqlEndpoint: '/graphql',
     graphiql: opts.graphiql,
     // GraphiQL with its assets inlined: yoga's default page loads them from unpkg.com, which a machine without
@@ -65,6 +72,7 @@ export function createYogaServer(opts: YogaServerOptions) {
       // Order matters: codes are settled before the metrics read them as outcomes.
       errorCodesPlugin(),
       metricsPlugin(opts.metrics),
+      ...(opts.plugins ?? []),
     ],
   });
 }

@@ -1,0 +1,195 @@
+import type http from 'node:http';
+import { normalizedExecutor } from '@graphql-tools/executor';
+import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationTypeNode } from 'graphql';
+import { processRegularResult, type Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
+import { ErrorCode } from '@cm/contracts';
+import type { ApiMetrics } from './api.metrics.js';
+import { maskError } from './errors.js';
+import type { GraphQLContext } from './graphql-context.js';
+import { stabilizeResult } from './plugins/error-codes.plugin.js';
+import { MAX_REQUEST_BODY_BYTES } from './plugins/body-limit.plugin.js';
+
+/** What the fast path needs from the request to build a context: the headers, read like a fetch `Request`'s. */
+export interface RequestHeaders {
+  get(name: string): string | null;
+}
+
+export interface FastPathOptions {
+  schema: GraphQLSchema;
+  metrics: ApiMetrics;
+  /** The same context factory yoga uses; a rejection (no token, bad token) sends the request to yoga. */
+  context(headers: RequestHeaders): Promise<GraphQLContext>;
+  /** Called with the original of every error masked as `INTERNAL` (yoga logs those the same way). */
+  onUnexpectedError(error: unknown): void;
+  /** How many approved documents are kept. */
+  maxDocuments?: number;
+}
+
+/** A document yoga parsed and validated (with every limit of ours), kept by its query text. */
+interface Approved {
+  document: DocumentNode;
+  /** Operation per `operationName` ('' for none); null when the name selects no operation. */
+  operations: Map<string, { type: OperationTypeNode } | null>;
+}
+
+const JSON_TYPES = ['application/graphql-response+json', 'application/json'] as const;
+type JsonType = (typeof JSON_TYPES)[number];
+
+/**
+ * The media type yoga would answer a regular (non-streamed) result with, or nothing when the request accepts
+ * something else too early in its list (SSE, multipart), which yoga must handle.
+ */
+function acceptedJsonType(accept: string | undefined): JsonType | undefined {
+  if (!accept) return 'application/json';
+  for (const part of accept.split(',')) {
+    const type = part.split(';', 1)[0]!.trim().toLowerCase();
+    if (type === 'application/graphql-response+json' || type === 'application/json') return type;
+    if (type === '*/*' || type === 'application/*') return 'application/json';
+    if (type) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The common case of `/graphql` without yoga's per-request machinery: a JSON POST of one query whose text yoga
+ * has already parsed and validated. yoga's pipeline (the fetch-API adapter, plugin hooks, content negotiation)
+ * costs ~130 µs per request on this machine even for `{ __typename }`, where parsing the body, executing the
+ * cached document and writing the result take ~10; at 64 connections that was the largest cost of a mutation.
+ *
+ * Everything else, and anything unusual, goes to yoga unchanged: GET, other content types, batches, bodies
+ * without a length, unknown query texts (yoga approves them through `approvalPlugin`), failed authentication,
+ * subscriptions. The answer is built by yoga's own functions (`maskError`, our error codes, yoga's
+ * `processRegularResult` for status and body), and the parity test compares both paths on the same requests.
+ */
+export class GraphqlFastPath {
+  private readonly approved: LRUCache<string, Approved>;
+
+  constructor(private readonly opts: FastPathOptions) {
+    this.approved = new LRUCache({ max: opts.maxDocuments ?? 1000 });
+  }
+
+  /** A yoga plugin that records every document yoga validated successfully, by its query text. */
+  approvalPlugin(): Plugin {
+    return {
+      onValidate: ({ params, context }) => {
+        const query = (context as { params?: { query?: unknown } }).params?.query;
+        if (typeof query !== 'string' || this.approved.has(query)) return;
+        return ({ valid }) => {
+          if (valid) this.approved.set(query, { document: params.documentAST, operations: new Map() });
+        };
+      },
+    };
+  }
+
+  /**
+   * Answers the request when it is the common case and returns true; returns false without touching it
+   * otherwise. `fallback` gets requests it took but found unusual once the body was read.
+   */
+  handle(req: http.IncomingMessage, res: http.ServerResponse, fallback: (body: Buffer) => void): boolean {
+    if (req.method !== 'POST' || req.url !== '/graphql') return false;
+    const contentType = req.headers['content-type'];
+    if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType)) return false;
+    const length = req.headers['content-length'];
+    if (!length || !/^\d+$/.test(length) || Number(length) > MAX_REQUEST_BODY_BYTES) return false;
+    const mediaType = acceptedJsonType(req.headers.accept);
+    if (!mediaType) return false;
+
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      this.answer(req, res, body, mediaType).then(
+        (answered) => answered || fallback(body),
+        () => fallback(body),
+      );
+    });
+    req.on('error', () => res.destroy());
+    return true;
+  }
+
+  private async answer(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, mediaType: JsonType): Promise<boolean> {
+    const started = performance.now();
+    let params: unknown;
+    try {
+      params = JSON.parse(body.toString('utf8'));
+    } catch {
+      return false;
+    }
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) return false;
+    const { query, variables, operationName, extensions, ...rest } = params as Record<string, unknown>;
+    if (typeof query !== 'string' || extensions != null || Object.keys(rest).length > 0) return false;
+    if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return false;
+    if (operationName != null && typeof operationName !== 'string') return false;
+
+    const approved = this.approved.get(query);
+    if (!approved) return false;
+    const operation = this.operationOf(approved, operationName ?? '');
+    if (!operation || operation.type === 'subscription') return false;
+
+    const headers: RequestHeaders = { get: (name) => headerValue(req.headers[name]) };
+    let contextValue: GraphQLContext;
+    try {
+      contextValue = await this.opts.context(headers);
+    } catch {
+      return false; // yoga answers authentication failures (status, codes)
+    }
+
+    // yoga's own executor: the same instance of graphql as the schema, and the same results.
+    const executed = (await normalizedExecutor({
+      schema: this.opts.schema,
+      document: approved.document,
+      contextValue,
+      variableValues: (variables ?? undefined) as Record<string, unknown> | undefined,
+      operationName: (operationName ?? undefined) as string | undefined,
+    })) as ExecutionResult;
+    const masked = executed.errors?.map((e) => {
+      const m = maskError(e) as typeof e;
+      if (m.extensions?.['code'] === ErrorCode.INTERNAL) this.opts.onUnexpectedError(e);
+      return m;
+    });
+    const result = stabilizeResult(masked ? { ...executed, errors: masked } : executed);
+
+    const response = processRegularResult(result, CAPTURE_FETCH_API as never, mediaType) as unknown as CapturedResponse;
+    const out: Record<string, string> = { ...response.init.headers, 'Content-Length': String(Buffer.byteLength(response.body)) };
+    const origin = req.headers.origin;
+    if (origin) Object.assign(out, { 'Access-Control-Allow-Origin': origin, Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' });
+    res.writeHead(response.init.status, out);
+    res.end(response.body);
+
+    const error = result.errors?.[0];
+    const code = error?.extensions?.['code'];
+    this.opts.metrics.fastPathAnswered();
+    this.opts.metrics.operation(operation.type, error ? (typeof code === 'string' ? code : 'INTERNAL') : 'ok', (performance.now() - started) / 1000);
+    return true;
+  }
+
+  private operationOf(approved: Approved, name: string): { type: OperationTypeNode } | null {
+    let op = approved.operations.get(name);
+    if (op === undefined) {
+      const ast = getOperationAST(approved.document, name || undefined);
+      op = ast ? { type: ast.operation } : null;
+      approved.operations.set(name, op);
+    }
+    return op;
+  }
+}
+
+function headerValue(v: string | string[] | undefined): string | null {
+  if (v === undefined) return null;
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** What `processRegularResult` builds, captured instead of becoming a fetch `Response` (a stream we would read back). */
+interface CapturedResponse {
+  body: string;
+  init: { status: number; headers: Record<string, string> };
+}
+const CAPTURE_FETCH_API = {
+  Response: class {
+    constructor(
+      readonly body: string,
+      readonly init: { status: number; headers: Record<string, string> },
+    ) {}
+  },
+};
