@@ -7,5 +7,4 @@ export * from './ops-http.js';
 export * from './lifecycle.js';
 export * from './ids.js';
 export * from './streams.js';
-export * from './turn-batch.js';
 export * from './ops-only-service.js';

@@ -1,7 +1,7 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { AppError, decodeCommit, encodeCommit, ErrorCode, Headers, type Commit, type NatsNames } from '@cm/contracts';
-import { TurnBatcher, type Nats } from '@cm/platform';
+import type { Nats } from '@cm/platform';
 
 /** A commit as read back, with its stream position. */
 export interface StoredCommit extends Commit {
@@ -28,9 +28,6 @@ const WRONG_LAST_SEQUENCE = 10071;
  * concurrency through `expect.lastSubjectSequence`; idempotency through `Nats-Msg-Id`.
  */
 export class JetStreamEventStore {
-  /** Appends decided in one event-loop turn leave in one socket write. */
-  private readonly batcher = new TurnBatcher();
-
   constructor(
     private readonly nats: Nats,
     readonly names: NatsNames,
@@ -45,9 +42,8 @@ export class JetStreamEventStore {
     h.set(Headers.CorrelationId, correlationId);
     try {
       const data = encodeCommit(commit);
-      const ack = await this.batcher.run(() =>
-        this.nats.js.publish(subject, data, { msgID: commandId, headers: h, expect: { lastSubjectSequence: expectedLastSeq } }),
-      );
+      // Appends decided in one event-loop turn leave in one socket write (platform's NATS client tuning).
+      const ack = await this.nats.js.publish(subject, data, { msgID: commandId, headers: h, expect: { lastSubjectSequence: expectedLastSeq } });
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (e) {
       if (e instanceof JetStreamApiError && e.code === WRONG_LAST_SEQUENCE) throw new WrongExpectedSequence(subject, expectedLastSeq);

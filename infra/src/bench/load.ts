@@ -101,9 +101,11 @@ export async function openLoop(opts: { rate: number; durationMs: number; op: Ope
       continue;
     }
     const i = (opts.firstIndex ?? 0) + k;
+    // From when it was due, or from when it started if that was earlier (less than a millisecond ahead).
+    const from = Math.min(due, performance.now());
     const p: Promise<void> = opts.op(i).then(
-      (outcome) => rec.record(performance.now() - due, outcome),
-      (e: unknown) => rec.record(performance.now() - due, e as Error),
+      (outcome) => rec.record(performance.now() - from, outcome),
+      (e: unknown) => rec.record(performance.now() - from, e as Error),
     ).finally(() => pending.delete(p));
     pending.add(p);
   }

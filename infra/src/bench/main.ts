@@ -50,6 +50,12 @@ const names = isolatedNames('bench');
 const nats_ = natsNames(names.namespace);
 const JWT_SECRET = randomBytes(24).toString('hex');
 
+/**
+ * Every service of the production layout, each its own process: the GraphQL API and the projector as separate
+ * roles of query-service (DESIGN §4), so each has a core's event loop to itself.
+ */
+const FULL_SYSTEM: ServiceName[] = ['command-service', 'query-api', 'query-projector', 'rules-service', 'scheduler-service', 'realtime-gateway'];
+
 /** Starts the full system, or the command service alone when the query service is not built or will not start. */
 async function start(): Promise<{ system: System; graphqlSkipped?: string }> {
   const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET };
@@ -61,7 +67,7 @@ async function start(): Promise<{ system: System; graphqlSkipped?: string }> {
     return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: 'query-service is not built (query-service/dist/main.js missing)' };
   }
   try {
-    return { system: await startSystem(base) };
+    return { system: await startSystem({ ...base, services: FULL_SYSTEM }) };
   } catch (e) {
     const reason = (e as Error).message.split('\n')[0]!;
     log(`full system did not start (${reason}); measuring the command side only`);

@@ -1,6 +1,5 @@
 import { AppError, ErrorCode, type Command, type CommandReply, type NatsNames } from '@cm/contracts';
 import type { Logger, NatsConnection } from '@cm/platform';
-import { TurnBatcher } from '@cm/platform';
 import { natsRequestError } from './errors.js';
 
 /** A successful reply of the command service. */
@@ -22,13 +21,11 @@ const decoder = new TextDecoder();
  * turns every failure into an `AppError`: the service's own answer keeps its code and details.
  */
 export class CommandGateway {
-  /** Commands that arrive in one event-loop turn leave in one socket write (see TurnBatcher). */
-  private readonly batcher = new TurnBatcher();
-
   constructor(private readonly opts: CommandGatewayOptions) {}
 
   private request(subject: string, data: string): Promise<Uint8Array> {
-    return this.batcher.run(() => this.opts.nc.request(subject, data, { timeout: this.opts.timeoutMs })).then((msg) => msg.data);
+    // Commands sent in one event-loop turn leave in one socket write (platform's NATS client tuning).
+    return this.opts.nc.request(subject, data, { timeout: this.opts.timeoutMs }).then((msg) => msg.data);
   }
 
   async send(command: Command): Promise<CommandAccepted> {
