@@ -94,7 +94,7 @@ try {
   let graphql: GraphqlResults | undefined;
   if (!started.graphqlSkipped) {
     log('waiting for the projections to apply the command phases');
-    projection = await waitForProjections(nats, nats_, 300_000);
+    projection = await waitForProjections(nats, nats_, 300_000, log);
     log(`  ${projection.drained ? 'drained' : 'NOT drained'}: ${projection.pendingAtStart} events in ${projection.seconds} s (${projection.eventsPerSecond} events/s) ${JSON.stringify(projection.consumersAtStart)}`);
     graphql = await measureGraphql({
       graphqlUrl: system.graphqlUrl,
@@ -103,7 +103,7 @@ try {
       openLoopMs,
       openLoopRate: rate,
       cpu,
-      settle: async () => void (await waitForProjections(nats!, nats_, 300_000)),
+      settle: async () => void (await waitForProjections(nats!, nats_, 300_000, log)),
       log,
     });
   } else {

@@ -28,14 +28,20 @@ const total = (consumers: SettleResult['consumersAtStart']) => consumers.reduce(
  * Waits until every durable consumer of the event stream has applied everything, so that one benchmark phase
  * does not pay for the projection work of the previous one. The drain rate is a rough projection throughput.
  */
-export async function waitForProjections(nats: Nats, names: NatsNames, timeoutMs: number): Promise<SettleResult> {
+export async function waitForProjections(nats: Nats, names: NatsNames, timeoutMs: number, log?: (s: string) => void): Promise<SettleResult> {
   const started = performance.now();
   const consumersAtStart = await backlog(nats, names);
   const pendingAtStart = total(consumersAtStart);
   let pending = pendingAtStart;
+  let reported = started;
   while (pending > 0 && performance.now() - started < timeoutMs) {
     await sleep(200);
-    pending = total(await backlog(nats, names));
+    const now = await backlog(nats, names);
+    pending = total(now);
+    if (log && performance.now() - reported >= 2000) {
+      reported = performance.now();
+      log(`  still ${pending} events to apply after ${round((reported - started) / 1000, 1)} s: ${now.filter((c) => c.pending + c.ackPending > 0).map((c) => `${c.name} ${c.pending} pending, ${c.ackPending} delivered`).join('; ')}`);
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   return {
