@@ -4,6 +4,7 @@ import type { Logger } from '@cm/platform';
 import type { QueryConfig } from '../config.js';
 import { READ_MODEL_ENTITIES } from './entities.js';
 import { Migration20260101000000_read_model } from './migrations/Migration20260101000000_read_model.js';
+import { Migration20261123000000_drop_prefix_indexes } from './migrations/Migration20261123000000_drop_prefix_indexes.js';
 import { PostgresReadModel } from './postgres-read-model.js';
 import type { ReadModel } from './read-model.port.js';
 import { createSql, type Sql } from './sql.js';
@@ -26,7 +27,10 @@ export interface Database {
 }
 
 /** Migrations in order; listed rather than discovered so the same code runs from `src` (tests) and `dist`. */
-const MIGRATIONS = [{ name: 'Migration20260101000000_read_model', class: Migration20260101000000_read_model }];
+const MIGRATIONS = [
+  { name: 'Migration20260101000000_read_model', class: Migration20260101000000_read_model },
+  { name: 'Migration20261123000000_drop_prefix_indexes', class: Migration20261123000000_drop_prefix_indexes },
+];
 
 /**
  * Connects to `DATABASE_URL` with MikroORM. Nothing is created until `migrateUp`.

@@ -65,7 +65,7 @@ export const KingdomEntity = defineEntity({
   name: 'Kingdom',
   tableName: 'kingdom',
   properties: { ...branchScoped(), id: text().primary(), name: text(), deleted: flag(), lastSeq: lastSeq(), updatedAt: updatedAt() },
-  indexes: [{ properties: ['campaignId', 'branchId'] }],
+  // No (campaign_id, branch_id) index: the primary key serves it (Migration20261123000000_drop_prefix_indexes).
 });
 
 export const LocationEntity = defineEntity({
@@ -80,7 +80,7 @@ export const LocationEntity = defineEntity({
     lastSeq: lastSeq(),
     updatedAt: updatedAt(),
   },
-  indexes: [{ properties: ['campaignId', 'branchId'] }, { properties: ['geometry'], type: 'gist' }],
+  indexes: [{ properties: ['geometry'], type: 'gist' }],
 });
 
 export const SettlementEntity = defineEntity({
