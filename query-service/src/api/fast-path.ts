@@ -99,16 +99,25 @@ export class GraphqlFastPath {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      this.answer(req, res, body, mediaType).then(
+      const state = { executing: false };
+      this.answer(req, res, body, mediaType, state).then(
         (answered) => answered || fallback(body),
-        () => fallback(body),
+        (e: unknown) => {
+          // Before execution nothing happened: yoga may try. After it started, a mutation may have been sent, and
+          // yoga would send it again: answer INTERNAL instead.
+          if (!state.executing) return fallback(body);
+          this.opts.onUnexpectedError(e);
+          if (res.headersSent) return void res.destroy();
+          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify({ errors: [{ message: 'internal error', extensions: { code: ErrorCode.INTERNAL } }] }));
+        },
       );
     });
     req.on('error', () => res.destroy());
     return true;
   }
 
-  private async answer(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, mediaType: JsonType): Promise<boolean> {
+  private async answer(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, mediaType: JsonType, state: { executing: boolean }): Promise<boolean> {
     const started = performance.now();
     let params: unknown;
     try {
@@ -136,6 +145,7 @@ export class GraphqlFastPath {
     }
 
     // yoga's own executor: the same instance of graphql as the schema, and the same results.
+    state.executing = true;
     const executed = (await normalizedExecutor({
       schema: this.opts.schema,
       document: approved.document,
