@@ -29,8 +29,8 @@ export interface FastPathOptions {
 /** A document yoga parsed and validated (with every limit of ours), kept by its query text. */
 interface Approved {
   document: DocumentNode;
-  /** Operation per `operationName` ('' for none); null when the name selects no operation. */
-  operations: Map<string, { type: OperationTypeNode } | null>;
+  /** Operation per `operationName` ('' for none). */
+  operations: Map<string, { type: OperationTypeNode }>;
 }
 
 const JSON_TYPES = ['application/graphql-response+json', 'application/json'] as const;
@@ -174,13 +174,14 @@ export class GraphqlFastPath {
     return true;
   }
 
-  private operationOf(approved: Approved, name: string): { type: OperationTypeNode } | null {
-    let op = approved.operations.get(name);
-    if (op === undefined) {
-      const ast = getOperationAST(approved.document, name || undefined);
-      op = ast ? { type: ast.operation } : null;
-      approved.operations.set(name, op);
-    }
+  /** The operation `name` selects; only names that select one are remembered, so clients cannot grow the map. */
+  private operationOf(approved: Approved, name: string): { type: OperationTypeNode } | undefined {
+    const known = approved.operations.get(name);
+    if (known) return known;
+    const ast = getOperationAST(approved.document, name || undefined);
+    if (!ast) return undefined;
+    const op = { type: ast.operation };
+    approved.operations.set(name, op);
     return op;
   }
 }
