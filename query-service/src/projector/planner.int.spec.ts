@@ -18,7 +18,7 @@ const noHistory = {
 };
 
 beforeAll(async () => {
-  db = await openTestDatabase(ns, `rm_${ns}_stats`);
+  db = await openTestDatabase(ns, `rm_${ns}_planner`);
 });
 afterAll(async () => {
   if (!db) return;
