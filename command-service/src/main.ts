@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { natsNames } from '@cm/contracts';
-import { closeNats, closeServer, connectNats, createLogger, createMetrics, ensureEventStream, Lifecycle, runMain, startOpsServer } from '@cm/platform';
+import { closeNats, closeServer, connectNats, createLogger, createMetrics, ensureEventStream, eventStreamReadiness, Lifecycle, runMain, startOpsServer } from '@cm/platform';
 import { AppModule } from './app.module.js';
 import { CommandProcessor } from './application/command-processor.js';
 import { CommandMetrics } from './command.metrics.js';
@@ -52,7 +52,7 @@ runMain(async () => {
     logger,
     registry,
     accepting: () => lifecycle.accepting,
-    checks: [{ name: 'nats', check: async () => void (await nats.jsm.streams.info(names.eventStream)) }],
+    checks: [eventStreamReadiness(nats.jsm, names)],
   });
   lifecycle.onStop('ops server', () => closeServer(ops));
   logger.info({ subjects: `${names.prefix}.cmd.>`, queue: names.commandQueue }, 'command service ready');

@@ -1,6 +1,7 @@
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { NatsNames } from '@cm/contracts';
+import type { ReadinessCheck } from './ops-http.js';
 
 export interface EventStreamOptions {
   replicas: number;
@@ -44,6 +45,11 @@ export async function ensureEventStream(jsm: JetStreamManager, names: NatsNames,
   }
   await jsm.streams.update(names.eventStream, { ...c, ...config, subjects: c.subjects });
   return 'updated';
+}
+
+/** The readiness check of a service that reads or writes the event stream: the stream answers its info request. */
+export function eventStreamReadiness(jsm: JetStreamManager, names: NatsNames): ReadinessCheck {
+  return { name: 'nats', check: async () => void (await jsm.streams.info(names.eventStream)) };
 }
 
 /**

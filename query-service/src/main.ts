@@ -7,6 +7,7 @@ import {
   createLogger,
   createMetrics,
   ensureEventStream,
+  eventStreamReadiness,
   handleOps,
   Lifecycle,
   runMain,
@@ -38,7 +39,7 @@ runMain(async () => {
 
   const checks: ReadinessCheck[] = [
     { name: 'postgres', check: () => db.ping() },
-    { name: 'nats', check: async () => void (await nats.jsm.streams.info(names.eventStream)) },
+    eventStreamReadiness(nats.jsm, names),
   ];
 
   let api: Api | undefined;

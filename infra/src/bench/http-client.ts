@@ -127,7 +127,6 @@ export class KeepAliveClient {
   private readonly port: number;
   private readonly idle: Connection[] = [];
   private readonly queue: Pending[] = [];
-  private opened = 0;
   private readonly all: Connection[] = [];
 
   constructor(
@@ -153,8 +152,7 @@ export class KeepAliveClient {
   }
 
   private open(): Connection | undefined {
-    if (this.opened >= this.connections) return undefined;
-    this.opened += 1;
+    if (this.all.length >= this.connections) return undefined;
     const c = new Connection(this.host, this.port, (conn) => {
       const next = this.queue.shift();
       if (next) conn.send(next);

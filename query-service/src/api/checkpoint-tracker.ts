@@ -35,6 +35,8 @@ const decoder = new TextDecoder();
  */
 export class CheckpointTracker {
   private applied = 0;
+  /** Highest stream head seen: the stream never shrinks (no deletes, no purges), so anything up to it was issued. */
+  private headSeen = 0;
   private seeded = false;
   private sub: Subscription | undefined;
   private readonly waiters = new Set<Waiter>();
@@ -69,8 +71,9 @@ export class CheckpointTracker {
    */
   async waitFor(seq: number, timeoutMs: number, { verifyIssued = false } = {}): Promise<void> {
     if (seq <= this.applied) return;
-    if (verifyIssued && this.opts.streamHead) {
+    if (verifyIssued && this.opts.streamHead && seq > this.headSeen) {
       const head = await this.opts.streamHead().catch(() => undefined);
+      if (head !== undefined) this.headSeen = Math.max(this.headSeen, head);
       if (head !== undefined && seq > head) {
         throw new AppError(ErrorCode.STALE_READ, `sequence ${seq} has not been written (the stream ends at ${head})`, { minSeq: seq, appliedSeq: this.applied, headSeq: head });
       }

@@ -12,7 +12,7 @@ import { GraphqlFastPath } from './fast-path.js';
 import { buildContext, type ApiServices } from './graphql-context.js';
 import { buildSchema } from './schema.js';
 import { VerifiedTokens } from './verified-tokens.js';
-import { createYogaServer, type YogaServer } from './yoga-server.js';
+import { createYogaServer } from './yoga-server.js';
 
 /** What the GraphQL API needs; `main.ts` builds it. */
 export interface ApiDeps {
@@ -96,7 +96,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
 
   return {
     handle: (req, res) => {
-      if (fastPath.handle(req, res, (body) => void replayToYoga(yoga, req, res, body))) return;
+      if (fastPath.handle(req, res, yoga)) return;
       // yoga's node listener writes the response itself and never rejects.
       void yoga.requestListener(req, res);
     },
@@ -108,19 +108,3 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   };
 }
 
-/** Hands yoga a request whose body the fast path already read, and writes yoga's answer. */
-async function replayToYoga(yoga: YogaServer, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
-  try {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    const response = await yoga.fetch(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/graphql'}`, { method: req.method ?? 'POST', headers, body });
-    const out: Record<string, string> = {};
-    response.headers.forEach((value, name) => (out[name] = value));
-    const payload = Buffer.from(await response.arrayBuffer());
-    res.writeHead(response.status, { ...out, 'content-length': String(payload.length) });
-    res.end(payload);
-  } catch {
-    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-    res.end();
-  }
-}

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { normalizedExecutor } from '@graphql-tools/executor';
 import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationTypeNode } from 'graphql';
 import { processRegularResult, type Plugin } from 'graphql-yoga';
+import { getCORSHeadersByRequestAndOptions } from '@whatwg-node/server';
 import { LRUCache } from 'lru-cache';
 import { ErrorCode } from '@cm/contracts';
 import type { ApiMetrics } from './api.metrics.js';
@@ -26,6 +27,14 @@ export interface FastPathOptions {
   maxDocuments?: number;
 }
 
+/** A request the fast path answers: an approved document, the operation selected, its variables. */
+interface Plan {
+  document: DocumentNode;
+  operation: { type: OperationTypeNode };
+  variables: Record<string, unknown> | undefined;
+  operationName: string | undefined;
+}
+
 /** A document yoga parsed and validated (with every limit of ours), kept by its query text. */
 interface Approved {
   document: DocumentNode;
@@ -33,8 +42,7 @@ interface Approved {
   operations: Map<string, { type: OperationTypeNode }>;
 }
 
-const JSON_TYPES = ['application/graphql-response+json', 'application/json'] as const;
-type JsonType = (typeof JSON_TYPES)[number];
+type JsonType = 'application/graphql-response+json' | 'application/json';
 
 /**
  * The media type yoga would answer a regular (non-streamed) result with, or nothing when the request accepts
@@ -83,10 +91,11 @@ export class GraphqlFastPath {
   }
 
   /**
-   * Answers the request when it is the common case and returns true; returns false without touching it
-   * otherwise. `fallback` gets requests it took but found unusual once the body was read.
+   * Takes the request when it is a JSON POST to `/graphql` that yoga would answer with a regular result, and
+   * returns false without touching it otherwise. A taken request whose body turns out unusual (or whose
+   * authentication fails) is handed to `yoga` with the body already read.
    */
-  handle(req: http.IncomingMessage, res: http.ServerResponse, fallback: (body: Buffer) => void): boolean {
+  handle(req: http.IncomingMessage, res: http.ServerResponse, yoga: FetchHandler): boolean {
     if (req.method !== 'POST' || req.url !== '/graphql') return false;
     const contentType = req.headers['content-type'];
     if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType)) return false;
@@ -99,59 +108,47 @@ export class GraphqlFastPath {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      const state = { executing: false };
-      this.answer(req, res, body, mediaType, state).then(
-        (answered) => answered || fallback(body),
-        (e: unknown) => {
-          // Before execution nothing happened: yoga may try. After it started, a mutation may have been sent, and
-          // yoga would send it again: answer INTERNAL instead.
-          if (!state.executing) return fallback(body);
-          this.opts.onUnexpectedError(e);
-          if (res.headersSent) return void res.destroy();
-          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-          res.end(JSON.stringify({ errors: [{ message: 'internal error', extensions: { code: ErrorCode.INTERNAL } }] }));
-        },
+      const started = performance.now();
+      const plan = this.plan(body);
+      if (!plan) return void replayToYoga(yoga, req, res, body);
+      const headers: RequestHeaders = { get: (name) => headerValue(req.headers[name]) };
+      this.opts.context(headers).then(
+        // From here on a mutation may have been sent: never hand the request to yoga, which would send it again.
+        (context) => this.execute(res, headers, plan, context, mediaType, started).catch((e: unknown) => this.internalError(res, e)),
+        () => replayToYoga(yoga, req, res, body), // yoga answers authentication failures (status, codes)
       );
     });
     req.on('error', () => res.destroy());
     return true;
   }
 
-  private async answer(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, mediaType: JsonType, state: { executing: boolean }): Promise<boolean> {
-    const started = performance.now();
+  /** What to execute, or nothing when the body is not a single query with a text yoga approved. No side effects. */
+  private plan(body: Buffer): Plan | undefined {
     let params: unknown;
     try {
       params = JSON.parse(body.toString('utf8'));
     } catch {
-      return false;
+      return undefined;
     }
-    if (params === null || typeof params !== 'object' || Array.isArray(params)) return false;
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) return undefined;
     const { query, variables, operationName, extensions, ...rest } = params as Record<string, unknown>;
-    if (typeof query !== 'string' || extensions != null || Object.keys(rest).length > 0) return false;
-    if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return false;
-    if (operationName != null && typeof operationName !== 'string') return false;
-
+    if (typeof query !== 'string' || extensions != null || Object.keys(rest).length > 0) return undefined;
+    if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
+    if (operationName != null && typeof operationName !== 'string') return undefined;
     const approved = this.approved.get(query);
-    if (!approved) return false;
-    const operation = this.operationOf(approved, operationName ?? '');
-    if (!operation || operation.type === 'subscription') return false;
+    const operation = approved && this.operationOf(approved, operationName ?? '');
+    if (!approved || !operation || operation.type === 'subscription') return undefined;
+    return { document: approved.document, operation, variables: (variables ?? undefined) as Plan['variables'], operationName: operationName ?? undefined };
+  }
 
-    const headers: RequestHeaders = { get: (name) => headerValue(req.headers[name]) };
-    let contextValue: GraphQLContext;
-    try {
-      contextValue = await this.opts.context(headers);
-    } catch {
-      return false; // yoga answers authentication failures (status, codes)
-    }
-
+  private async execute(res: http.ServerResponse, headers: RequestHeaders, plan: Plan, contextValue: GraphQLContext, mediaType: JsonType, started: number): Promise<void> {
     // yoga's own executor: the same instance of graphql as the schema, and the same results.
-    state.executing = true;
     const executed = (await normalizedExecutor({
       schema: this.opts.schema,
-      document: approved.document,
+      document: plan.document,
       contextValue,
-      variableValues: (variables ?? undefined) as Record<string, unknown> | undefined,
-      operationName: (operationName ?? undefined) as string | undefined,
+      variableValues: plan.variables,
+      operationName: plan.operationName,
     })) as ExecutionResult;
     const masked = executed.errors?.map((e) => {
       const m = maskError(e) as typeof e;
@@ -161,17 +158,21 @@ export class GraphqlFastPath {
     const result = stabilizeResult(masked ? { ...executed, errors: masked } : executed);
 
     const response = processRegularResult(result, CAPTURE_FETCH_API as never, mediaType) as unknown as CapturedResponse;
-    const out: Record<string, string> = { ...response.init.headers, 'Content-Length': String(Buffer.byteLength(response.body)) };
-    const origin = req.headers.origin;
-    if (origin) Object.assign(out, { 'Access-Control-Allow-Origin': origin, Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' });
-    res.writeHead(response.init.status, out);
+    // yoga's CORS headers, from its own function with its default options (createYogaServer sets no `cors`).
+    const cors = getCORSHeadersByRequestAndOptions({ headers } as Request, {});
+    res.writeHead(response.init.status, { ...response.init.headers, ...cors, 'Content-Length': String(Buffer.byteLength(response.body)) });
     res.end(response.body);
 
-    const error = result.errors?.[0];
-    const code = error?.extensions?.['code'];
+    const code = result.errors?.[0]?.extensions?.['code'];
     this.opts.metrics.fastPathAnswered();
-    this.opts.metrics.operation(operation.type, error ? (typeof code === 'string' ? code : 'INTERNAL') : 'ok', (performance.now() - started) / 1000);
-    return true;
+    this.opts.metrics.operation(plan.operation.type, result.errors?.length ? (typeof code === 'string' ? code : 'INTERNAL') : 'ok', (performance.now() - started) / 1000);
+  }
+
+  private internalError(res: http.ServerResponse, error: unknown): void {
+    this.opts.onUnexpectedError(error);
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify({ errors: [{ message: 'internal error', extensions: { code: ErrorCode.INTERNAL } }] }));
   }
 
   /** The operation `name` selects; only names that select one are remembered, so clients cannot grow the map. */
@@ -189,6 +190,31 @@ export class GraphqlFastPath {
 function headerValue(v: string | string[] | undefined): string | null {
   if (v === undefined) return null;
   return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** What the fast path hands unusual requests to: yoga's fetch handler. */
+export interface FetchHandler {
+  fetch(url: string, init: { method: string; headers: Record<string, string>; body: Buffer }): Promise<Response> | Response;
+}
+
+/** Hands yoga a request whose body was already read, and writes yoga's answer. */
+async function replayToYoga(yoga: FetchHandler, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+  try {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      const v = headerValue(value);
+      if (v !== null) headers[name] = v;
+    }
+    const response = await yoga.fetch(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/graphql'}`, { method: req.method ?? 'POST', headers, body });
+    const out: Record<string, string> = {};
+    response.headers.forEach((value, name) => (out[name] = value));
+    const payload = Buffer.from(await response.arrayBuffer());
+    res.writeHead(response.status, { ...out, 'content-length': String(payload.length) });
+    res.end(payload);
+  } catch {
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+    res.end();
+  }
 }
 
 /** What `processRegularResult` builds, captured instead of becoming a fetch `Response` (a stream we would read back). */
