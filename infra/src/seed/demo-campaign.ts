@@ -117,7 +117,8 @@ export interface SeedSummary {
 }
 
 /**
- * Writes the demo campaign through the public GraphQL API, as `token`'s user (who becomes its owner).
+ * Writes the demo campaign through the public GraphQL API, as `token`'s user (who becomes its owner), and returns
+ * once the read model has applied it.
  * Idempotent: command ids are fixed (de-duplicated inside the stream's window) and an entity that exists
  * already (`ALREADY_EXISTS`) counts as seeded, so a second run changes nothing.
  */
@@ -145,5 +146,8 @@ export async function seedDemoCampaign(graphqlUrl: string, token: string, log: (
       throw new Error(`seeding ${step.key} failed: ${(e as Error).message}${e instanceof GraphQLRequestError && e.code ? ` [${e.code}]` : ''}`);
     }
   }
+  // The writes are acknowledged, not yet readable: wait (read-your-writes) until the read model holds the last one,
+  // so whoever prints "seeded" can send the reader straight to the data.
+  if (summary.lastSeq > 0) await graphql(graphqlUrl, token, `query($id: ID!, $s: Int) { campaign(id: $id, minSeq: $s) { id } }`, { id: DEMO_CAMPAIGN_ID, s: summary.lastSeq });
   return summary;
 }
