@@ -1,7 +1,7 @@
 import { AppError, ErrorCode, MAIN_BRANCH, type AnyEvent, type EventAddress } from '@cm/contracts';
 import type { Decider } from '../domain/decider.js';
 import type { JetStreamEventStore, StoredCommit } from './jetstream-event-store.js';
-import { Lru } from './lru.js';
+import { LRUCache } from 'lru-cache';
 
 /** The first result of a command, kept so that a retried command id gets it back. */
 export interface CommitResult {
@@ -44,7 +44,8 @@ export interface BranchFacts {
  * and the caller invalidates and reloads.
  */
 export class AggregateRepository {
-  private readonly cache: Lru<string, Loaded<unknown>>;
+  /** Folded states by subject; absent when AGGREGATE_CACHE_SIZE is 0. */
+  private readonly cache: LRUCache<string, Loaded<unknown>> | undefined;
 
   constructor(
     readonly store: JetStreamEventStore,
@@ -52,7 +53,7 @@ export class AggregateRepository {
     private readonly branchFacts: (state: unknown) => BranchFacts,
     private readonly branchDecider: Decider<any, any, any>,
   ) {
-    this.cache = new Lru(cacheSize);
+    this.cache = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
   }
 
   subjectOf(address: EventAddress): string {
@@ -67,7 +68,7 @@ export class AggregateRepository {
    */
   async load<S>(decider: Decider<any, any, S>, address: EventAddress, assumeNew = false): Promise<Loaded<S>> {
     const subject = this.subjectOf(address);
-    const cached = this.cache.get(subject) as Loaded<S> | undefined;
+    const cached = this.cache?.get(subject) as Loaded<S> | undefined;
     if (cached) return cached;
     const loaded: Loaded<S> = { state: decider.initialState, version: 0, lastSeq: 0, foldedSeq: 0, results: new Map() };
     if (assumeNew && address.branchId === MAIN_BRANCH) return loaded;
@@ -77,7 +78,7 @@ export class AggregateRepository {
       const commits = await this.store.read(this.subjectOf({ ...address, branchId: segment.branchId }), 0, segment.uptoSeq);
       for (const commit of commits) this.fold(decider, loaded, commit, own);
     }
-    this.cache.set(subject, loaded as Loaded<unknown>);
+    this.cache?.set(subject, loaded as Loaded<unknown>);
     return loaded;
   }
 
@@ -85,12 +86,12 @@ export class AggregateRepository {
   recordAppend<S>(decider: Decider<any, any, S>, address: EventAddress, loaded: Loaded<S>, commit: StoredCommit): Loaded<S> {
     const next: Loaded<S> = { ...loaded, results: new Map(loaded.results) };
     this.fold(decider, next, commit, true);
-    this.cache.set(this.subjectOf(address), next as Loaded<unknown>);
+    this.cache?.set(this.subjectOf(address), next as Loaded<unknown>);
     return next;
   }
 
   invalidate(address: EventAddress): void {
-    this.cache.delete(this.subjectOf(address));
+    this.cache?.delete(this.subjectOf(address));
   }
 
   /**

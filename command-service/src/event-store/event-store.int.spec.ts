@@ -147,6 +147,24 @@ describe('JetStream event store', () => {
     expect(inNested.version).toBe(1);
   });
 
+  it('decides from the log alike with no aggregate cache and with one smaller than the working set', async () => {
+    const { deciders } = await import('../domain/index.js');
+    for (const cacheSize of [0, 2]) {
+      const p = new CommandProcessor(createRepository(store, cacheSize), 5, logger);
+      const campaignId = await newCampaign(p);
+      const ids = ['k1', 'k2', 'k3', 'k4'];
+      for (const id of ids) await p.process(cmd('kingdom.create', campaignId, id, { name: `${id}-0` }));
+      for (const round of [1, 2]) for (const id of ids) await p.process(cmd('kingdom.rename', campaignId, id, { name: `${id}-${round}` }));
+      const again = await p.process(cmd('kingdom.create', campaignId, 'k1', { name: 'Again' })).catch((e: unknown) => e);
+      expect(codeOf(again)).toBe('ALREADY_EXISTS');
+      const fresh = createRepository(store, 100);
+      for (const id of ids) {
+        const loaded = await fresh.load(deciders.kingdom, { campaignId, branchId: 'main', entityType: 'kingdom', entityId: id });
+        expect([loaded.state, loaded.version]).toMatchObject([{ name: `${id}-2` }, 3]);
+      }
+    }
+  });
+
   it('refuses to create what exists, from a cold instance and through a branch lineage', async () => {
     const p = instance();
     const campaignId = await newCampaign(p);
