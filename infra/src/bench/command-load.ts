@@ -6,8 +6,11 @@ import { closedLoop, type LoadResult } from './load.js';
 
 const USER = 'bench-user';
 
-/** Sends one command the way any NATS client may (plain JSON request/reply) and returns the reply. */
-export async function sendCommand(nats: Nats, names: NatsNames, type: CommandType, campaignId: string, aggregateId: string, payload: unknown): Promise<CommandReply> {
+/**
+ * Sends one command the way any NATS client may (plain JSON request/reply) and returns the reply; `subject`
+ * overrides the command service's subject for the type.
+ */
+export async function sendCommand(nats: Nats, names: NatsNames, type: CommandType, campaignId: string, aggregateId: string, payload: unknown, subject = names.commandSubject(type)): Promise<CommandReply> {
   const envelope: Omit<CommandEnvelope, 'payload'> & { payload: unknown } = {
     commandId: randomUUID(),
     type,
@@ -19,7 +22,7 @@ export async function sendCommand(nats: Nats, names: NatsNames, type: CommandTyp
     correlationId: randomUUID(),
     issuedAt: new Date().toISOString(),
   };
-  const msg = await nats.nc.request(names.commandSubject(type), JSON.stringify(envelope), { timeout: 10_000 });
+  const msg = await nats.nc.request(subject, JSON.stringify(envelope), { timeout: 10_000 });
   return msg.json<CommandReply>();
 }
 

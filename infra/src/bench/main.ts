@@ -86,8 +86,10 @@ try {
   nats = await connectNats(natsUrl(), 'bench', toolLogger('bench'));
 
   const sys = system;
-  const cpu = cpuSampler(Object.fromEntries(Object.keys(sys.urls).map((name) => [name, sys.pid(name as ServiceName)])));
-  const raw = await measureRawPublish(nats, nats_, durationMs, log, cpu);
+  const servicePids = Object.fromEntries(Object.keys(sys.urls).map((name) => [name, sys.pid(name as ServiceName)]));
+  const cpuWith = (extra: Record<string, number | undefined>) => cpuSampler({ ...servicePids, ...extra });
+  const cpu = cpuWith({});
+  const raw = await measureRawPublish(nats, nats_, natsUrl(), durationMs, log, cpuWith);
   const commands: CommandThroughput = await measureCommands(nats, nats_, durationMs, log, cpu);
 
   let projection: SettleResult | undefined;
@@ -116,7 +118,10 @@ try {
     row('commands via NATS, 1 sender', commands.create1.rate, 'cmds/s', { rawLimit: raw.inFlight1.rate }),
     row('commands via NATS, 64 senders', commands.create64.rate, 'cmds/s', { target: { op: '>=', value: 10_000 }, rawLimit: raw.inFlight64.rate }),
     row('commands @64 / pipelined raw publish', commands.create64.rate / raw.inFlight64.rate, '×', { target: { op: '>=', value: 0.35 } }),
+    row('command floor @64: request/reply + one publish, bare responder', raw.commandFloor64.rate, 'req/s', { rawLimit: raw.inFlight64.rate }),
+    row('commands @64 / command floor', commands.create64.rate / raw.commandFloor64.rate, '×'),
     row('CPU per command @64, all processes', commands.create64.cpu?.usPerOp.total, 'µs'),
+    row('CPU per request of the command floor @64, all processes', raw.commandFloor64.cpu?.usPerOp.total, 'µs'),
     row('command p99 latency, 64 senders', commands.create64.latencyMs.p99, 'ms', { rawLimit: raw.inFlight64.latencyMs.p99 }),
     row('renames via NATS, 64 senders (spread aggregates)', commands.rename64.rate, 'cmds/s', { rawLimit: raw.inFlight64.rate }),
     row('projection catch-up after the command phases (backlog ≥ 2,000)', projection?.eventsPerSecond, 'events/s'),

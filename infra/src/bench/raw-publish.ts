@@ -1,8 +1,12 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { eventStreamConfig, type Nats } from '@cm/platform';
 import { Headers, type NatsNames } from '@cm/contracts';
 import type { CpuSnapshot } from './cpu.js';
+import { sendCommand } from './command-load.js';
 import { closedLoop, type LoadResult } from './load.js';
 
 /**
@@ -32,12 +36,25 @@ function sampleCommit(i: number): Uint8Array {
   );
 }
 
+/** The raw limits, each measured in the same run as the phases compared with them. */
+export interface RawLimits {
+  inFlight1: LoadResult;
+  inFlight64: LoadResult;
+  /** A command's floor: request/reply to a bare responder process that does one JetStream publish per request. */
+  commandFloor64: LoadResult;
+}
+
 /**
- * The raw limit of the event log on this machine: publish-with-ack to a throwaway stream configured exactly like
- * the event stream, each message as the command service sends a create (its own subject, `Nats-Msg-Id`,
- * expected last subject sequence 0). Measured with one publish in flight and with 64 pipelined.
+ * The raw limits of the event log on this machine, on a throwaway stream configured exactly like the event
+ * stream:
+ * - publish-with-ack, each message as the command service sends a create (its own subject, `Nats-Msg-Id`,
+ *   expected last subject sequence 0), with one publish in flight and with 64 pipelined;
+ * - the floor under a command: the same JSON request the command service gets, answered by a bare responder in
+ *   its own process (raw-responder.ts) after one such publish, with 64 in flight. What the command service adds
+ *   on top (validation, authorization, decision, cache, framework) is the gap between this and the commands.
+ * `cpuWith` samples CPU with extra processes attributed by pid.
  */
-export async function measureRawPublish(nats: Nats, names: NatsNames, durationMs: number, log: (s: string) => void, cpu?: () => CpuSnapshot): Promise<{ inFlight1: LoadResult; inFlight64: LoadResult }> {
+export async function measureRawPublish(nats: Nats, names: NatsNames, natsUrl: string, durationMs: number, log: (s: string) => void, cpuWith?: (extra: Record<string, number | undefined>) => () => CpuSnapshot): Promise<RawLimits> {
   const stream = `${names.eventStream.replace(/_EVENTS$/, '')}_BENCHRAW`;
   const prefix = `${names.prefix}.benchraw`;
   await nats.jsm.streams.add({ ...eventStreamConfig(names, { replicas: 1, duplicateWindowMs: 120_000 }), name: stream, subjects: [`${prefix}.>`] });
@@ -51,11 +68,32 @@ export async function measureRawPublish(nats: Nats, names: NatsNames, durationMs
     const inFlight1 = await closedLoop({ concurrency: 1, durationMs, warmupMs: 500, op });
     log(`  ${inFlight1.rate} msgs/s, p50 ${inFlight1.latencyMs.p50} ms`);
     log('raw JetStream publish, 64 in flight');
-    const inFlight64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op, firstIndex: 10_000_000, cpu });
+    const inFlight64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op, firstIndex: 10_000_000, cpu: cpuWith?.({}) });
     log(`  ${inFlight64.rate} msgs/s, p50 ${inFlight64.latencyMs.p50} ms`);
     if (inFlight64.cpu) log(`  CPU µs per publish ${JSON.stringify(inFlight64.cpu.usPerOp)}, machine ${Math.round(inFlight64.cpu.busyShare * 100)}% busy`);
-    return { inFlight1, inFlight64 };
+    const commandFloor64 = await measureCommandFloor(nats, names, natsUrl, `${prefix}.floor`, durationMs, log, cpuWith);
+    return { inFlight1, inFlight64, commandFloor64 };
   } finally {
     await nats.jsm.streams.delete(stream).catch(() => undefined);
+  }
+}
+
+async function measureCommandFloor(nats: Nats, names: NatsNames, natsUrl: string, publishPrefix: string, durationMs: number, log: (s: string) => void, cpuWith?: (extra: Record<string, number | undefined>) => () => CpuSnapshot): Promise<LoadResult> {
+  const subject = `${names.prefix}.benchfloor.request`;
+  const script = fileURLToPath(new URL('./raw-responder.js', import.meta.url));
+  const responder = spawn(process.execPath, [script, natsUrl, subject, publishPrefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [line] = (await Promise.race([once(responder.stdout, 'data'), once(responder, 'exit').then(() => { throw new Error('the raw responder exited before it was ready'); })])) as [Buffer];
+    if (!line.toString().startsWith('ready')) throw new Error(`the raw responder said ${line.toString().trim()}`);
+    const campaignId = `floor-${randomUUID().slice(0, 8)}`;
+    const op = (i: number) => sendCommand(nats, names, 'kingdom.create', campaignId, `k${i}`, { name: `Kingdom ${i}` }, subject).then((r) => (r.ok ? undefined : r.error.code));
+    log('command floor: request/reply to a bare responder that publishes once, 64 in flight');
+    const result = await closedLoop({ concurrency: 64, durationMs, warmupMs: 1000, op, cpu: cpuWith?.({ 'raw responder': responder.pid }) });
+    log(`  ${result.rate} req/s, p50 ${result.latencyMs.p50} ms, ${result.errors} errors`);
+    if (result.cpu) log(`  CPU µs per request ${JSON.stringify(result.cpu.usPerOp)}, machine ${Math.round(result.cpu.busyShare * 100)}% busy`);
+    return result;
+  } finally {
+    responder.kill('SIGTERM');
+    if (responder.exitCode === null) await once(responder, 'exit');
   }
 }
