@@ -3,6 +3,9 @@ import { natsNames } from '@cm/contracts';
 import type { JetStreamManager } from '@cm/platform';
 import { natsUrl, withNats } from './nats-admin.js';
 
+/** The read-model database: `DATABASE_URL`, or the local default every script here uses. */
+export const databaseUrl = (): string => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/campaign_manager';
+
 /** What `dropNamespace` removes: a namespace's NATS streams and, optionally, its read-model schema. */
 export interface CleanupTarget {
   namespace: string;
@@ -39,7 +42,7 @@ export async function dropNamespace(target: CleanupTarget): Promise<{ streams: s
     target.natsUrl ?? natsUrl(),
   );
   if (!target.schema || target.schema === 'public') return { streams };
-  const client = new pg.Client({ connectionString: target.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/campaign_manager' });
+  const client = new pg.Client({ connectionString: target.databaseUrl ?? databaseUrl() });
   await client.connect();
   try {
     await client.query(`drop schema if exists "${target.schema.replace(/"/g, '')}" cascade`);

@@ -63,3 +63,25 @@ export async function measureCommands(nats: Nats, names: NatsNames, durationMs: 
 
   return { create1, create64, rename64 };
 }
+
+/**
+ * Appends up to `count` kingdom creates to a new campaign, 64 in flight, and stops starting new ones after
+ * `maxMs`. Returns how many succeeded: the backlog that the projection catch-up measures.
+ */
+export async function writeBurst(nats: Nats, names: NatsNames, count: number, maxMs: number): Promise<number> {
+  const campaignId = `burst-${randomUUID().slice(0, 8)}`;
+  const created = await sendCommand(nats, names, 'campaign.create', campaignId, campaignId, { name: 'Catch-up campaign' });
+  if (!created.ok) throw new Error(`cannot create the catch-up campaign: ${created.error.code} ${created.error.message}`);
+  const deadline = performance.now() + maxMs;
+  let next = 0;
+  let ok = 0;
+  const sender = async () => {
+    while (next < count && performance.now() < deadline) {
+      const i = next++;
+      const reply = await sendCommand(nats, names, 'kingdom.create', campaignId, `k${i}`, { name: `Kingdom ${i}` });
+      if (reply.ok) ok += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, sender));
+  return ok;
+}

@@ -13,7 +13,8 @@ import { dropNamespace } from '../namespace-cleanup.js';
 import { natsUrl, toolLogger } from '../nats-admin.js';
 import { repoRoot } from '../paths.js';
 import { cpuSampler } from './cpu.js';
-import { measureCommands, type CommandThroughput } from './command-load.js';
+import { measureCommands, writeBurst, type CommandThroughput } from './command-load.js';
+import { measureCatchUp, measureRawUpsert, type CatchUp, type RawUpsert } from './projection-catchup.js';
 import { measureGraphql, type GraphqlResults } from './graphql-load.js';
 import { measureRawPublish } from './raw-publish.js';
 import { markdownTable, row, type ReportRow } from './report.js';
@@ -49,6 +50,9 @@ const startedAt = new Date();
 const names = isolatedNames('bench');
 const nats_ = natsNames(names.namespace);
 const JWT_SECRET = randomBytes(24).toString('hex');
+
+/** Commands written while the projector is paused, for the catch-up phase (fewer if 6 s are not enough). */
+const CATCH_UP_BACKLOG = 20_000;
 
 /**
  * Every service of the production layout, each its own process: the GraphQL API and the projector as separate
@@ -93,11 +97,18 @@ try {
   const commands: CommandThroughput = await measureCommands(nats, nats_, durationMs, log, cpu);
 
   let projection: SettleResult | undefined;
+  let rawUpsert: RawUpsert | undefined;
+  let catchUp: CatchUp | undefined;
   let graphql: GraphqlResults | undefined;
   if (!started.graphqlSkipped) {
     log('waiting for the projections to apply the command phases');
     projection = await waitForProjections(nats, nats_, 300_000, log);
-    log(`  ${projection.drained ? 'drained' : 'NOT drained'}: ${projection.pendingAtStart} events in ${projection.seconds} s (${projection.eventsPerSecond} events/s) ${JSON.stringify(projection.consumersAtStart)}`);
+    log(`  ${projection.drained ? 'drained' : 'NOT drained'}: ${projection.pendingAtStart} events in ${projection.seconds} s`);
+    rawUpsert = await measureRawUpsert(names.schema, durationMs, log, cpu);
+    const projectorPid = system.pid('query-projector');
+    if (projectorPid) {
+      catchUp = await measureCatchUp({ nats, names: nats_, projectorPid, write: () => writeBurst(nats!, nats_, CATCH_UP_BACKLOG, 6_000), log, cpu });
+    }
     graphql = await measureGraphql({
       graphqlUrl: system.graphqlUrl,
       token: await system.token('bench-user'),
@@ -124,7 +135,8 @@ try {
     row('CPU per request of the command floor @64, all processes', raw.commandFloor64.cpu?.usPerOp.total, 'µs'),
     row('command p99 latency, 64 senders', commands.create64.latencyMs.p99, 'ms', { rawLimit: raw.inFlight64.latencyMs.p99 }),
     row('renames via NATS, 64 senders (spread aggregates)', commands.rename64.rate, 'cmds/s', { rawLimit: raw.inFlight64.rate }),
-    row('projection catch-up after the command phases (backlog ≥ 2,000)', projection?.eventsPerSecond, 'events/s'),
+    row('raw Postgres batched upsert, 500 rows per transaction', rawUpsert?.rate, 'rows/s'),
+    row(`projection catch-up after a pause (${catchUp?.backlog ?? CATCH_UP_BACKLOG}-event backlog)`, catchUp?.rate, 'events/s', { rawLimit: rawUpsert?.rate ?? null }),
     row('GraphQL mutations over HTTP, 64 connections', graphql?.mutations64.rate, 'mutations/s', { target: { op: '>=', value: 3_000 }, rawLimit: graphql?.trivial64.rate ?? null }),
     row('GraphQL mutation p99 latency, 64 connections', graphql?.mutations64.latencyMs.p99, 'ms', { rawLimit: graphql?.trivial64.latencyMs.p99 ?? null }),
     row(`mutation p99 at ${rate}/s open loop`, graphql?.openLoopMutations.latencyMs.p99, 'ms', { target: { op: '<=', value: 25 }, rawLimit: graphql?.openLoopTrivial.latencyMs.p99 ?? null }),
@@ -139,6 +151,8 @@ try {
     raw,
     commands,
     projection: projection ?? null,
+    rawUpsert: rawUpsert ?? null,
+    catchUp: catchUp ?? null,
     graphql: graphql ?? null,
     rows,
   };

@@ -31,14 +31,14 @@ const total = (consumers: SettleResult['consumersAtStart']) => consumers.reduce(
  * Waits until every durable consumer of the event stream has applied everything, so that one benchmark phase
  * does not pay for the projection work of the previous one. The drain rate is a rough projection throughput.
  */
-export async function waitForProjections(nats: Nats, names: NatsNames, timeoutMs: number, log?: (s: string) => void): Promise<SettleResult> {
+export async function waitForProjections(nats: Nats, names: NatsNames, timeoutMs: number, log?: (s: string) => void, pollMs = 200): Promise<SettleResult> {
   const started = performance.now();
   const consumersAtStart = await backlog(nats, names);
   const pendingAtStart = total(consumersAtStart);
   let pending = pendingAtStart;
   let reported = started;
   while (pending > 0 && performance.now() - started < timeoutMs) {
-    await sleep(200);
+    await sleep(pollMs);
     const now = await backlog(nats, names);
     pending = total(now);
     if (log && performance.now() - reported >= 2000) {
@@ -52,7 +52,7 @@ export async function waitForProjections(nats: Nats, names: NatsNames, timeoutMs
     pendingAtStart,
     consumersAtStart: consumersAtStart.filter((c) => c.pending + c.ackPending > 0),
     seconds: round(seconds, 2),
-    // Polled every 200 ms: a small backlog drains within one poll, and its "rate" would only measure the polling.
+    // Polled every `pollMs`: a small backlog drains within one poll, and its "rate" would only measure the polling.
     eventsPerSecond: pendingAtStart >= MIN_BACKLOG_FOR_RATE && pending === 0 ? round(pendingAtStart / seconds, 0) : null,
   };
 }
