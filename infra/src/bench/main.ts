@@ -36,10 +36,9 @@ if (args.help) {
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, the command floor (a bare responder that publishes once per request), commands over NATS, raw Postgres
 batched upserts, projection catch-up after a pause, GraphQL mutations over HTTP and open-loop latency, prints
-JSON and a Markdown table,
-writes bench-results/bench-<timestamp>.json, and removes the namespace's streams and schema. Each phase also
-reports the CPU time every process spent per operation. --cpu-prof-dir writes a V8 CPU profile of each service
-(node --cpu-prof) into DIR when the services stop.
+JSON and a Markdown table, writes bench-results/bench-<timestamp>.json, and removes the namespace's streams and
+schema. Each phase also reports the CPU time every process spent per operation. --cpu-prof-dir writes a V8 CPU
+profile of each service (node --cpu-prof) into DIR when the services stop.
 `);
   process.exit(0);
 }
