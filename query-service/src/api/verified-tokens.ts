@@ -1,8 +1,9 @@
+import { LRUCache } from 'lru-cache';
 import { verifyToken, type Principal } from '@cm/platform';
 
 /** Longest an entry is trusted without verifying the token again, whatever its `exp`. */
 const MAX_AGE_MS = 60_000;
-/** Bound on memory: past it, the oldest entry makes room. Clients reuse a handful of tokens each. */
+/** Bound on memory: past it, the least recently used entry makes room. Clients reuse a handful of tokens each. */
 const MAX_ENTRIES = 10_000;
 
 /**
@@ -15,7 +16,7 @@ const MAX_ENTRIES = 10_000;
  * Failures are never cached: a bad token is verified (and refused) every time, as before.
  */
 export class VerifiedTokens {
-  private readonly entries = new Map<string, { principal: Principal; validUntilMs: number }>();
+  private readonly entries = new LRUCache<string, { principal: Principal; validUntilMs: number }>({ max: MAX_ENTRIES });
 
   constructor(
     private readonly secret: string,
@@ -33,7 +34,6 @@ export class VerifiedTokens {
     const exp = expiryOf(token);
     const validUntilMs = Math.min(now + MAX_AGE_MS, exp === undefined ? Infinity : exp * 1000);
     if (validUntilMs > now) {
-      if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
       this.entries.set(token, { principal, validUntilMs });
     }
     return principal;
