@@ -1,3 +1,4 @@
+import os from 'node:os';
 import pg from 'pg';
 import type { NatsNames } from '@cm/contracts';
 import type { Nats } from '@cm/platform';
@@ -5,7 +6,6 @@ import { databaseUrl } from '../namespace-cleanup.js';
 import { cpuPerOperation, type CpuSnapshot } from './cpu.js';
 import { waitForProjections } from './settle.js';
 import { round } from './stats.js';
-import os from 'node:os';
 
 /** Rows per statement in the raw upsert: the projector's default batch (PROJECTOR_BATCH_SIZE). */
 const RAW_BATCH = 500;
@@ -68,6 +68,7 @@ export async function measureRawUpsert(schema: string, durationMs: number, log: 
     const result: RawUpsert = { rate: round(rows / seconds, 0), rows, batches: batches - 4, seconds: round(seconds) };
     if (cpu && from) result.cpu = cpuPerOperation(from, cpu(), rows, seconds, os.cpus().length);
     log(`  ${result.rate} rows/s`);
+    if (result.cpu) log(`  CPU µs per row ${JSON.stringify(result.cpu.usPerOp)}`);
     return result;
   } finally {
     await client.query(`drop table if exists ${table}, ${checkpoint}`).catch(() => undefined);
