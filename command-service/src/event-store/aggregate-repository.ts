@@ -1,7 +1,7 @@
+import { LRUCache } from 'lru-cache';
 import { AppError, ErrorCode, MAIN_BRANCH, type AnyEvent, type EventAddress } from '@cm/contracts';
 import type { Decider } from '../domain/decider.js';
 import type { JetStreamEventStore, StoredCommit } from './jetstream-event-store.js';
-import { LRUCache } from 'lru-cache';
 
 /** The first result of a command, kept so that a retried command id gets it back. */
 export interface CommitResult {
