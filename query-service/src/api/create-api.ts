@@ -9,9 +9,8 @@ import { ApiMetrics } from './api.metrics.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import { CommandGateway } from './command-gateway.js';
 import { GraphqlFastPath } from './fast-path.js';
-import { buildContext, type ApiServices } from './graphql-context.js';
+import { contextFactory, type ApiServices } from './graphql-context.js';
 import { buildSchema } from './schema.js';
-import { VerifiedTokens } from './verified-tokens.js';
 import { createYogaServer } from './yoga-server.js';
 
 /** What the GraphQL API needs; `main.ts` builds it. */
@@ -71,11 +70,11 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   };
 
   const schema = buildSchema();
-  const tokens = new VerifiedTokens(config.JWT_SECRET);
+  const context = contextFactory(services);
   const fastPath = new GraphqlFastPath({
     schema,
     metrics,
-    context: (headers) => buildContext(services, { headers }, (token) => tokens.verify(token)),
+    context,
     onUnexpectedError: (err) => logger.error({ err }, 'graphql: unexpected error'),
   });
   const yoga = createYogaServer({
@@ -83,7 +82,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     metrics,
     logger,
     schema,
-    tokens,
+    context,
     plugins: [fastPath.approvalPlugin()],
     graphiql: config.NODE_ENV !== 'production',
     limits: {
@@ -107,4 +106,3 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     },
   };
 }
-

@@ -7,20 +7,17 @@ import { LRUCache } from 'lru-cache';
 import { ErrorCode } from '@cm/contracts';
 import type { ApiMetrics } from './api.metrics.js';
 import { maskError } from './errors.js';
-import type { GraphQLContext } from './graphql-context.js';
+import type { ContextFactory, ContextRequest, GraphQLContext } from './graphql-context.js';
 import { stabilizeResult } from './plugins/error-codes.plugin.js';
 import { MAX_REQUEST_BODY_BYTES } from './plugins/body-limit.plugin.js';
 
-/** What the fast path needs from the request to build a context: the headers, read like a fetch `Request`'s. */
-export interface RequestHeaders {
-  get(name: string): string | null;
-}
+type RequestHeaders = ContextRequest['headers'];
 
 export interface FastPathOptions {
   schema: GraphQLSchema;
   metrics: ApiMetrics;
   /** The same context factory yoga uses; a rejection (no token, bad token) sends the request to yoga. */
-  context(headers: RequestHeaders): Promise<GraphQLContext>;
+  context: ContextFactory;
   /** Called with the original of every error masked as `INTERNAL` (yoga logs those the same way). */
   onUnexpectedError(error: unknown): void;
   /** How many approved documents are kept. */
@@ -112,7 +109,7 @@ export class GraphqlFastPath {
       const plan = this.plan(body);
       if (!plan) return void replayToYoga(yoga, req, res, body);
       const headers: RequestHeaders = { get: (name) => headerValue(req.headers[name]) };
-      this.opts.context(headers).then(
+      this.opts.context({ headers }).then(
         // From here on a mutation may have been sent: never hand the request to yoga, which would send it again.
         (context) => this.execute(res, headers, plan, context, mediaType, started).catch((e: unknown) => this.internalError(res, e)),
         () => replayToYoga(yoga, req, res, body), // yoga answers authentication failures (status, codes)

@@ -1,10 +1,11 @@
 import { AppError, ErrorCode } from '@cm/contracts';
-import { bearerToken, verifyToken, type Principal } from '@cm/platform';
+import { bearerToken, type Principal } from '@cm/platform';
 import { acceptCorrelationId, parseMinSeq } from './arguments.js';
 import type { CheckpointTracker } from './checkpoint-tracker.js';
 import type { CommandGateway } from './command-gateway.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 /** Long-lived collaborators every request shares. */
 export interface ApiServices {
@@ -30,16 +31,28 @@ export interface GraphQLContext {
   readAfter(minSeq?: number | null): Promise<void>;
 }
 
+/** What a context is built from: the request's headers, read like a fetch `Request`'s. */
+export interface ContextRequest {
+  headers: { get(name: string): string | null };
+}
+
+/** Builds the context of one request; the API has one, shared by yoga and the fast path. */
+export type ContextFactory = (request: ContextRequest) => Promise<GraphQLContext>;
+
+/**
+ * The API's context factory, with one cache of verified tokens (see verified-tokens.ts for why) for every
+ * request it serves, whichever path answers it.
+ */
+export function contextFactory(services: ApiServices): ContextFactory {
+  const tokens = new VerifiedTokens(services.jwtSecret);
+  return (request) => buildContext(services, request, (token) => tokens.verify(token));
+}
+
 /**
  * Builds the context of one request. Authentication happens here, once, before any resolver runs: every
  * operation needs a valid bearer token, and a failure is a request error (`UNAUTHENTICATED`, HTTP 401).
  */
-export async function buildContext(
-  services: ApiServices,
-  request: { headers: { get(name: string): string | null } },
-  // The yoga server passes a `VerifiedTokens` cache here (see verified-tokens.ts for why).
-  verify: (token: string) => Promise<Principal> = (token) => verifyToken(services.jwtSecret, token),
-): Promise<GraphQLContext> {
+async function buildContext(services: ApiServices, request: ContextRequest, verify: (token: string) => Promise<Principal>): Promise<GraphQLContext> {
   const token = bearerToken(request.headers.get('authorization'));
   if (!token) throw new AppError(ErrorCode.UNAUTHENTICATED, 'an Authorization: Bearer <token> header is required');
   const principal = await verify(token);

@@ -5,13 +5,12 @@ import { ErrorCode, isAppError } from '@cm/contracts';
 import type { Logger } from '@cm/platform';
 import type { ApiMetrics } from './api.metrics.js';
 import { maskError, rootCause } from './errors.js';
-import { buildContext, type ApiServices } from './graphql-context.js';
+import { contextFactory, type ApiServices, type ContextFactory } from './graphql-context.js';
 import { bodyLimitPlugin } from './plugins/body-limit.plugin.js';
 import { errorCodesPlugin } from './plugins/error-codes.plugin.js';
 import { limitsPlugins, type QueryLimits } from './plugins/limits.plugin.js';
 import { metricsPlugin } from './plugins/metrics.plugin.js';
 import { buildSchema } from './schema.js';
-import { VerifiedTokens } from './verified-tokens.js';
 
 export interface YogaServerOptions {
   services: ApiServices;
@@ -20,8 +19,8 @@ export interface YogaServerOptions {
   limits: QueryLimits;
   /** The GraphiQL IDE on GET /graphql; off in production. */
   graphiql: boolean;
-  /** Shared with the fast path, so both trust the same verified tokens. */
-  tokens?: VerifiedTokens;
+  /** Shared with the fast path, so both build contexts alike and trust the same verified tokens. */
+  context?: ContextFactory;
   /** Shared with the fast path, which executes the documents yoga approved against it. */
   schema?: GraphQLSchema;
   /** More plugins, after ours (the fast path's approval of validated documents). */
@@ -51,7 +50,7 @@ function yogaLogger(logger: Logger): YogaLogger {
  * to Node's HTTP server, tests call its `fetch`.
  */
 export function createYogaServer(opts: YogaServerOptions) {
-  const tokens = opts.tokens ?? new VerifiedTokens(opts.services.jwtSecret);
+  const context = opts.context ?? contextFactory(opts.services);
   return createYoga({
     schema: opts.schema ?? buildSchema(),
     graphqlEndpoint: '/graphql',
@@ -64,7 +63,7 @@ export function createYogaServer(opts: YogaServerOptions) {
     maskedErrors: { maskError },
     // Replaced by bodyLimitPlugin, which enforces the same limit without streaming bodies of known length.
     maxRequestBodySize: false,
-    context: ({ request }) => buildContext(opts.services, request, (token) => tokens.verify(token)),
+    context: ({ request }) => context(request),
     plugins: [
       // After yoga's request parsers (they are registered before user plugins), so it can wrap the chosen one.
       bodyLimitPlugin(),
