@@ -28,7 +28,6 @@ export { settlementDecider, type SettlementCommand } from './settlement/settleme
 export type { SettlementEvent, SettlementState } from './settlement/settlement.state.js';
 export { stateVariableDecider, type StateVariableCommand } from './state-variable/state-variable.decide.js';
 export {
-  variableAggregateId,
   variableValue,
   type StateVariableEvent,
   type StateVariableState,

@@ -1,11 +1,10 @@
-import { AppError, ErrorCode, type CommandOf } from '@cm/contracts';
+import { AppError, ErrorCode, variableAggregateId, type CommandOf } from '@cm/contracts';
 import type { AggregateRef, AggregateStatus, DecideContext, Decider, EventDraft } from '../decider.js';
 import { mustBeActiveRef, unknownCommand } from '../guards.js';
 import { jsonEqual } from '../json-equal.js';
 import {
   evolve,
   initialState,
-  variableAggregateId,
   variableValue,
   type StateVariableEvent,
   type StateVariableState,

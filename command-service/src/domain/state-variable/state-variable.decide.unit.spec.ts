@@ -1,8 +1,8 @@
-import { ErrorCode, type CommandPayload } from '@cm/contracts';
+import { ErrorCode, variableAggregateId, type CommandPayload } from '@cm/contracts';
 import { describe, expect, it } from 'vitest';
 import { command, given } from '../given.test-util.js';
 import { stateVariableDecider, type StateVariableCommand } from './state-variable.decide.js';
-import { variableAggregateId, variableValue } from './state-variable.state.js';
+import { variableValue } from './state-variable.state.js';
 
 /** The variables of settlement s1 live in aggregate `settlement~s1`. */
 const AGGREGATE_ID = 'settlement~s1';
