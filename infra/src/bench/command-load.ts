@@ -72,16 +72,6 @@ export async function writeBurst(nats: Nats, names: NatsNames, count: number, ma
   const campaignId = `burst-${randomUUID().slice(0, 8)}`;
   const created = await sendCommand(nats, names, 'campaign.create', campaignId, campaignId, { name: 'Catch-up campaign' });
   if (!created.ok) throw new Error(`cannot create the catch-up campaign: ${created.error.code} ${created.error.message}`);
-  const deadline = performance.now() + maxMs;
-  let next = 0;
-  let ok = 0;
-  const sender = async () => {
-    while (next < count && performance.now() < deadline) {
-      const i = next++;
-      const reply = await sendCommand(nats, names, 'kingdom.create', campaignId, `k${i}`, { name: `Kingdom ${i}` });
-      if (reply.ok) ok += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: 64 }, sender));
-  return ok;
+  const create = (i: number) => sendCommand(nats, names, 'kingdom.create', campaignId, `k${i}`, { name: `Kingdom ${i}` }).then(outcome);
+  return (await closedLoop({ concurrency: 64, durationMs: maxMs, op: create, maxOps: count })).ok;
 }

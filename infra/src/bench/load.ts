@@ -44,10 +44,12 @@ function recorder() {
 
 /**
  * Closed loop: `concurrency` senders, each sending its next operation as soon as the previous one completed, for
- * `durationMs` after a warm-up that is not counted (JIT, connection pools, caches).
+ * `durationMs` after a warm-up that is not counted (JIT, connection pools, caches), or until `maxOps` operations
+ * were started, whichever comes first.
  */
-export async function closedLoop(opts: { concurrency: number; durationMs: number; warmupMs?: number; op: Operation; firstIndex?: number; cpu?: () => CpuSnapshot }): Promise<LoadResult> {
+export async function closedLoop(opts: { concurrency: number; durationMs: number; warmupMs?: number; op: Operation; firstIndex?: number; maxOps?: number; cpu?: () => CpuSnapshot }): Promise<LoadResult> {
   let next = opts.firstIndex ?? 0;
+  const last = next + (opts.maxOps ?? Infinity);
   const warmupEnd = performance.now() + (opts.warmupMs ?? 0);
   const end = warmupEnd + opts.durationMs;
   const rec = recorder();
@@ -56,7 +58,7 @@ export async function closedLoop(opts: { concurrency: number; durationMs: number
   const sender = async () => {
     for (;;) {
       const started = performance.now();
-      if (started >= end) return;
+      if (started >= end || next >= last) return;
       const i = next++;
       let outcome: string | void | Error;
       try {
