@@ -22,7 +22,6 @@ export interface MutationSpec {
   toCommand(args: MutationArgs, newId: () => string): CommandTarget;
 }
 
-
 /**
  * The named arguments that are set. GraphQL lets a client pass `null` for an optional argument; the payload
  * schemas are strict and know only "absent", which is what `null` means here.
