@@ -109,7 +109,7 @@ describe('postgres projector', () => {
     await projector.stop();
   });
 
-  it('fences a writer that lost its lease: a moved checkpoint fails its transaction', async () => {
+  it('fences a writer that lost its lease: a moved checkpoint fails its batch, which writes nothing', async () => {
     const writer = new ProjectionWriter(db, jetStreamHistory(nats, names));
     const stored = await writer.checkpoint();
     const late = [{ seq: stored + 1, event: event('KingdomRenamed', { name: 'Too late' }, { campaignId: C, entityId: 'k1' }) }];

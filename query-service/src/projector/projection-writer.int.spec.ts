@@ -156,6 +156,9 @@ describe('ProjectionWriter against a stream written by the command service', () 
     const again = await writer.apply(events);
     expect(again).toMatchObject({ checkpoint: beforeForks, rowsChanged: 0 });
     await writer.apply(events.slice(Math.floor(events.length / 3), Math.floor((2 * events.length) / 3)));
+    // The same through the one-statement path a fenced batch without forks takes (the projector's usual one).
+    const fenced = await writer.apply(events, { expectedCheckpoint: beforeForks });
+    expect(fenced).toMatchObject({ checkpoint: beforeForks, rowsChanged: 0 });
     expect(await dumpTables(live.sql, live.schema, { updatedAt: true })).toEqual(before);
   });
 

@@ -1,10 +1,11 @@
 import type { Database } from '../read-model/database.js';
 import type { Sql } from '../read-model/sql.js';
 import type { EventHistory } from './event-history.js';
-import { flushWrites } from './flush-writes.js';
+import { batchStatement, CHECKPOINT_MOVED_SQLSTATE, flushWrites } from './flush-writes.js';
 import { applyFork, type ForkOutcome } from './fork.js';
 import { projectEvent, type SequencedEvent } from './postgres.projection.js';
 import { tableRef } from './row-statements.js';
+import type { WriteOp } from './write-ops.js';
 import { WriteSet } from './write-set.js';
 
 /** The projection's name: its checkpoint row, consumer, lease and checkpoint subject. */
@@ -21,10 +22,17 @@ export class CheckpointMovedError extends Error {
   }
 }
 
+/** Whether a driver error is `cm_checkpoint_moved()` (MikroORM wraps pg's error and keeps its `code`). */
+function isCheckpointMoved(e: unknown): boolean {
+  const err = e as { code?: unknown; cause?: { code?: unknown } } | null;
+  return err?.code === CHECKPOINT_MOVED_SQLSTATE || err?.cause?.code === CHECKPOINT_MOVED_SQLSTATE;
+}
+
 export interface ApplyOptions {
   /**
-   * The checkpoint this writer believes is stored. The transaction fails with `CheckpointMovedError` if it is
-   * not: a fence against a writer whose lease ran out while it was busy. Omit it to apply regardless.
+   * The checkpoint this writer believes is stored. The batch fails with `CheckpointMovedError`, and writes
+   * nothing, if it is not: a fence against a writer whose lease ran out while it was busy. Omit it to apply
+   * regardless (then the batch takes the transaction path, which reads the stored checkpoint first).
    */
   expectedCheckpoint?: number;
 }
@@ -39,12 +47,14 @@ export interface ApplyResult {
 
 /**
  * Applies batches of events to the Postgres read model: the projection's writes, merged per row and grouped
- * into multi-row statements, plus the checkpoint, in one transaction. Every write is guarded by `last_seq`,
- * so applying a batch again, or one that overlaps what is stored, changes nothing that is already there.
+ * into multi-row statements, plus the checkpoint, atomically. A batch without forks is a single statement (one
+ * round trip, see `batchStatement`); one with forks, which read the parent's rows, is a transaction. Every
+ * write is guarded by `last_seq`, so applying a batch again, or one that overlaps what is stored, changes
+ * nothing that is already there.
  */
 export class ProjectionWriter {
   constructor(
-    private readonly db: Pick<Database, 'schema' | 'transaction' | 'readModel'>,
+    private readonly db: Pick<Database, 'schema' | 'sql' | 'transaction' | 'readModel'>,
     private readonly history: EventHistory,
     readonly projection = POSTGRES_PROJECTION,
   ) {}
@@ -55,36 +65,58 @@ export class ProjectionWriter {
   }
 
   /** `events` must be in stream order; several may share a sequence (one commit). */
-  apply(events: readonly SequencedEvent[], opts: ApplyOptions = {}): Promise<ApplyResult> {
+  async apply(events: readonly SequencedEvent[], opts: ApplyOptions = {}): Promise<ApplyResult> {
+    const ops: WriteOp[] = [];
+    let last = 0;
+    for (const { seq, event } of events) {
+      last = Math.max(last, seq);
+      for (const op of projectEvent(event, seq)) ops.push(op);
+    }
+    const expected = opts.expectedCheckpoint;
+    // A fork reads the parent's rows, so a batch with one needs a transaction of several statements.
+    if (expected === undefined || ops.some((op) => op.kind === 'fork')) return this.applyInTransaction(ops, last, expected);
+    return this.applyAsOneStatement(ops, Math.max(last, expected), expected);
+  }
+
+  /** The common batch, in one round trip: see `batchStatement`. */
+  private async applyAsOneStatement(ops: readonly WriteOp[], last: number, expected: number): Promise<ApplyResult> {
+    const set = new WriteSet();
+    for (const op of ops) if (op.kind !== 'fork') set.add(op);
+    const { sql, params } = batchStatement(this.db.schema, set, { projection: this.projection, from: expected, to: last });
+    try {
+      const rows = await this.db.sql.all<{ changed: string }>(sql, params);
+      return { checkpoint: last, rowsChanged: Number(rows[0]!.changed), forks: [] };
+    } catch (e) {
+      if (!isCheckpointMoved(e)) throw e;
+      throw new CheckpointMovedError(expected, await this.checkpoint());
+    }
+  }
+
+  private applyInTransaction(ops: readonly WriteOp[], last: number, expected: number | undefined): Promise<ApplyResult> {
     return this.db.transaction(async (sql) => {
       const stored = await this.lockCheckpoint(sql);
-      if (opts.expectedCheckpoint !== undefined && stored !== opts.expectedCheckpoint) {
-        throw new CheckpointMovedError(opts.expectedCheckpoint, stored);
-      }
+      if (expected !== undefined && stored !== expected) throw new CheckpointMovedError(expected, stored);
       const set = new WriteSet();
       const forks: ForkOutcome[] = [];
       let rowsChanged = 0;
-      let last = stored;
-      for (const { seq, event } of events) {
-        last = Math.max(last, seq);
-        for (const op of projectEvent(event, seq)) {
-          if (op.kind !== 'fork') {
-            set.add(op);
-            continue;
-          }
-          // A fork reads the parent's rows: everything before it must be written first.
-          rowsChanged += await flushWrites(sql, this.db.schema, set);
-          forks.push(await applyFork(sql, this.db.schema, op, this.history));
+      for (const op of ops) {
+        if (op.kind !== 'fork') {
+          set.add(op);
+          continue;
         }
+        // A fork reads the parent's rows: everything before it must be written first.
+        rowsChanged += await flushWrites(sql, this.db.schema, set);
+        forks.push(await applyFork(sql, this.db.schema, op, this.history));
       }
       rowsChanged += await flushWrites(sql, this.db.schema, set);
-      if (last > stored) {
+      const checkpoint = Math.max(stored, last);
+      if (checkpoint > stored) {
         await sql.run(`UPDATE ${tableRef(this.db.schema, 'projection_checkpoint')} SET seq = ?, updated_at = now() WHERE name = ?`, [
-          last,
+          checkpoint,
           this.projection,
         ]);
       }
-      return { checkpoint: last, rowsChanged, forks };
+      return { checkpoint, rowsChanged, forks };
     });
   }
 

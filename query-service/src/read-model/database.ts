@@ -5,6 +5,7 @@ import type { QueryConfig } from '../config.js';
 import { READ_MODEL_ENTITIES } from './entities.js';
 import { Migration20260101000000_read_model } from './migrations/Migration20260101000000_read_model.js';
 import { Migration20261123000000_drop_prefix_indexes } from './migrations/Migration20261123000000_drop_prefix_indexes.js';
+import { Migration20261123100000_checkpoint_fence } from './migrations/Migration20261123100000_checkpoint_fence.js';
 import { PostgresReadModel } from './postgres-read-model.js';
 import type { ReadModel } from './read-model.port.js';
 import { createSql, type Sql } from './sql.js';
@@ -30,6 +31,7 @@ export interface Database {
 const MIGRATIONS = [
   { name: 'Migration20260101000000_read_model', class: Migration20260101000000_read_model },
   { name: 'Migration20261123000000_drop_prefix_indexes', class: Migration20261123000000_drop_prefix_indexes },
+  { name: 'Migration20261123100000_checkpoint_fence', class: Migration20261123100000_checkpoint_fence },
 ];
 
 /**
