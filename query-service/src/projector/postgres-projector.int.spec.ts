@@ -118,4 +118,26 @@ describe('postgres projector', () => {
     const [k1] = await db.readModel.kingdomsByKeys([{ campaignId: C, branchId: 'main', id: 'k1' }]);
     expect(k1!.name).toBe('Kingdom 1');
   });
+
+  it('lets exactly one of two writers racing from the same checkpoint commit; the other writes nothing', async () => {
+    const a = new ProjectionWriter(db, jetStreamHistory(nats, names));
+    const b = new ProjectionWriter(db, jetStreamHistory(nats, names));
+    const stored = await a.checkpoint();
+    const batch = (name: string, id: string) => [
+      { seq: stored + 1, event: event('KingdomRenamed', { name }, { campaignId: C, entityId: 'k2' }) },
+      { seq: stored + 2, event: event('KingdomCreated', { name }, { campaignId: C, entityId: id }) },
+    ];
+    const outcomes = await Promise.allSettled([
+      a.apply(batch('Writer A', 'race-a'), { expectedCheckpoint: stored }),
+      b.apply(batch('Writer B', 'race-b'), { expectedCheckpoint: stored }),
+    ]);
+    const won = outcomes.findIndex((o) => o.status === 'fulfilled');
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const lost = outcomes[1 - won] as PromiseRejectedResult;
+    expect(lost.reason).toBeInstanceOf(CheckpointMovedError);
+    expect(await a.checkpoint()).toBe(stored + 2);
+    const winner = won === 0 ? 'A' : 'B';
+    const rows = await db.readModel.kingdomsByKeys(['k2', 'race-a', 'race-b'].map((id) => ({ campaignId: C, branchId: 'main', id })));
+    expect(rows.map((r) => r?.name ?? null)).toEqual([`Writer ${winner}`, winner === 'A' ? 'Writer A' : null, winner === 'B' ? 'Writer B' : null]);
+  });
 });
