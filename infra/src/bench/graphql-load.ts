@@ -9,6 +9,8 @@ export interface GraphqlResults {
   mutations64: LoadResult;
   openLoopTrivial: LoadResult & { targetRate: number };
   openLoopMutations: LoadResult & { targetRate: number };
+  /** The same mutation selecting the created entity, so each waits until the read model has it. */
+  openLoopReadYourWrites: LoadResult & { targetRate: number };
 }
 
 export interface GraphqlLoadOptions {
@@ -38,6 +40,8 @@ function graphqlCaller(client: KeepAliveClient, path: string, token: string): Gq
 }
 
 const CREATE_KINGDOM = 'mutation($c: ID!, $id: ID!, $name: String!) { createKingdom(campaignId: $c, id: $id, name: $name) { seq commitId } }';
+/** What a UI usually sends: the result selects the entity, so the answer waits until the projection applied it. */
+const CREATE_KINGDOM_READ_BACK = 'mutation($c: ID!, $id: ID!, $name: String!) { createKingdom(campaignId: $c, id: $id, name: $name) { seq kingdom { id name } } }';
 
 /**
  * GraphQL over HTTP as a client sees it: mutations per second with 64 concurrent keep-alive connections, and the
@@ -95,7 +99,14 @@ export async function measureGraphql(opts: GraphqlLoadOptions): Promise<GraphqlR
         op: (i) => openGql(CREATE_KINGDOM, { c: campaignId, id: `o${i}`, name: `Kingdom ${i}` }),
       });
       log(`  p50 ${openLoopMutations.latencyMs.p50} ms, p99 ${openLoopMutations.latencyMs.p99} ms, ${openLoopMutations.rate}/s, ${openLoopMutations.errors} errors`);
-      return { health64, trivial64, mutations64, openLoopTrivial, openLoopMutations };
+      log(`GraphQL mutations selecting the created entity (read-your-writes), open loop at ${opts.openLoopRate}/s for ${opts.openLoopMs / 2000} s`);
+      const openLoopReadYourWrites = await openLoop({
+        rate: opts.openLoopRate,
+        durationMs: opts.openLoopMs / 2,
+        op: (i) => openGql(CREATE_KINGDOM_READ_BACK, { c: campaignId, id: `ryw${i}`, name: `Kingdom ${i}` }),
+      });
+      log(`  p50 ${openLoopReadYourWrites.latencyMs.p50} ms, p99 ${openLoopReadYourWrites.latencyMs.p99} ms, ${openLoopReadYourWrites.rate}/s, ${openLoopReadYourWrites.errors} errors`);
+      return { health64, trivial64, mutations64, openLoopTrivial, openLoopMutations, openLoopReadYourWrites };
     } finally {
       openClient.close();
     }

@@ -35,7 +35,8 @@ if (args.help) {
 
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, the command floor (a bare responder that publishes once per request), commands over NATS, raw Postgres
-batched upserts, projection catch-up after a pause, GraphQL mutations over HTTP and open-loop latency, prints
+batched upserts, projection catch-up after a pause, GraphQL mutations over HTTP, open-loop latency without and
+with the entity read back (read-your-writes), prints
 JSON and a Markdown table, writes bench-results/bench-<timestamp>.json, and removes the namespace's streams and
 schema. Each phase also reports the CPU time every process spent per operation. --cpu-prof-dir writes a V8 CPU
 profile of each service (node --cpu-prof) into DIR when the services stop.
@@ -142,6 +143,9 @@ try {
     row('GraphQL mutation p99 latency, 64 connections', graphql?.mutations64.latencyMs.p99, 'ms', { rawLimit: graphql?.trivial64.latencyMs.p99 ?? null }),
     row(`mutation p99 at ${rate}/s open loop`, graphql?.openLoopMutations.latencyMs.p99, 'ms', { target: { op: '<=', value: 25 }, rawLimit: graphql?.openLoopTrivial.latencyMs.p99 ?? null }),
     row(`mutations completed at ${rate}/s open loop`, graphql?.openLoopMutations.rate, '/s'),
+    row(`mutation p99 at ${rate}/s open loop, entity selected (waits for the read model)`, graphql?.openLoopReadYourWrites.latencyMs.p99, 'ms', {
+      rawLimit: graphql?.openLoopMutations.latencyMs.p99 ?? null,
+    }),
   ];
 
   const results = {

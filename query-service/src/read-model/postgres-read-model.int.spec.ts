@@ -66,20 +66,20 @@ afterAll(async () => {
 
 describe('PostgresReadModel', () => {
   it('answers every batched method with one query, in key order, null for a missing row or a tombstone', async () => {
-    const calls: [string, () => Promise<unknown>, unknown][] = [
-      ['campaignsByIds', () => rm.campaignsByIds(['c1', 'nope', 'c2', 'c1']), ['Alpha', null, 'Beta', 'Alpha']],
-      ['kingdomsByKeys', () => rm.kingdomsByKeys([{ ...scope('c1'), id: 'k3' }, { ...scope('c2'), id: 'k1' }, { ...scope('c1'), id: 'k1' }]), [null, 'Other campaign', 'Zeta']],
-      ['kingdomsByScopes', () => rm.kingdomsByScopes([scope('c1'), scope('c1', 'other'), scope('c2')]), [['Eta', 'Zeta'], [], ['Other campaign']]],
-      ['settlementsByParents', () => rm.settlementsByParents([scope('c1'), { ...scope('c1'), kingdomId: 'k1' }, { ...scope('c1'), locationId: 'l1', kingdomId: 'k2' }]), [['A-town', 'B-town'], ['B-town'], ['A-town']]],
-      ['structuresBySettlements', () => rm.structuresBySettlements([{ ...scope('c1'), settlementId: 's2' }, { ...scope('c1'), settlementId: 's1' }]), [[], ['Keep']]],
-      ['membersByCampaigns', () => rm.membersByCampaigns(['c1', 'c2']), [['u1', 'u2'], ['u1']]],
-      ['rolesByKeys', () => rm.rolesByKeys([{ campaignId: 'c1', userId: 'u2' }, { campaignId: 'c2', userId: 'u2' }]), ['viewer', null]],
-      ['branchesByKeys', () => rm.branchesByKeys([{ campaignId: 'c1', id: 'main' }, { campaignId: 'c1', id: 'x' }]), ['main', null]],
-      ['fieldConditionsByScopes', () => rm.fieldConditionsByScopes([scope('c1'), { ...scope('c1'), entityId: 's1' }, { ...scope('c1'), entityType: 'kingdom' }]), [['f2', 'f1'], ['f2'], []]],
+    const calls: [string, (keys: any[]) => Promise<unknown[]>, unknown[], unknown[]][] = [
+      ['campaignsByIds', (k) => rm.campaignsByIds(k), ['c1', 'nope', 'c2', 'c1'], ['Alpha', null, 'Beta', 'Alpha']],
+      ['kingdomsByKeys', (k) => rm.kingdomsByKeys(k), [{ ...scope('c1'), id: 'k3' }, { ...scope('c2'), id: 'k1' }, { ...scope('c1'), id: 'k1' }], [null, 'Other campaign', 'Zeta']],
+      ['kingdomsByScopes', (k) => rm.kingdomsByScopes(k), [scope('c1'), scope('c1', 'other'), scope('c2')], [['Eta', 'Zeta'], [], ['Other campaign']]],
+      ['settlementsByParents', (k) => rm.settlementsByParents(k), [scope('c1'), { ...scope('c1'), kingdomId: 'k1' }, { ...scope('c1'), locationId: 'l1', kingdomId: 'k2' }], [['A-town', 'B-town'], ['B-town'], ['A-town']]],
+      ['structuresBySettlements', (k) => rm.structuresBySettlements(k), [{ ...scope('c1'), settlementId: 's2' }, { ...scope('c1'), settlementId: 's1' }], [[], ['Keep']]],
+      ['membersByCampaigns', (k) => rm.membersByCampaigns(k), ['c1', 'c2'], [['u1', 'u2'], ['u1']]],
+      ['rolesByKeys', (k) => rm.rolesByKeys(k), [{ campaignId: 'c1', userId: 'u2' }, { campaignId: 'c2', userId: 'u2' }], ['viewer', null]],
+      ['branchesByKeys', (k) => rm.branchesByKeys(k), [{ campaignId: 'c1', id: 'main' }, { campaignId: 'c1', id: 'x' }], ['main', null]],
+      ['fieldConditionsByScopes', (k) => rm.fieldConditionsByScopes(k), [scope('c1'), { ...scope('c1'), entityId: 's1' }, { ...scope('c1'), entityType: 'kingdom' }], [['f2', 'f1'], ['f2'], []]],
     ];
-    for (const [name, call, expected] of calls) {
+    for (const [name, call, keys, expected] of calls) {
       statements = 0;
-      const result = (await call()) as unknown[];
+      const result = await call(keys);
       expect(statements, name).toBe(1);
       const pick = (row: unknown): unknown => {
         if (row === null || typeof row === 'string') return row;
@@ -88,6 +88,8 @@ describe('PostgresReadModel', () => {
         return name === 'membersByCampaigns' ? r.userId : name === 'fieldConditionsByScopes' || name === 'branchesByKeys' ? r.id : r.name;
       };
       expect(result.map(pick), name).toEqual(expected);
+      // Each key alone takes the one-key form of the statement (a one-row VALUES): the same answer.
+      for (const [i, key] of keys.entries()) expect((await call([key])).map(pick), `${name}, key ${i} alone`).toEqual([expected[i]]);
     }
     statements = 0;
     expect(await rm.locationsByKeys([])).toEqual([]);

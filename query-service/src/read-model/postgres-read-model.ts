@@ -42,12 +42,16 @@ export class PostgresReadModel implements ReadModel {
   private async batched(count: number, inputs: Input[], from: string, select: string, on: string, order: string): Promise<DbRow[][]> {
     const out: DbRow[][] = Array.from({ length: count }, () => []);
     if (count === 0) return out;
-    const arrays = inputs.map(() => '?::text[]').join(', ');
     const names = inputs.map(([name]) => name).join(', ');
+    // One input (a lone DataLoader key, as when a mutation reads back its entity) as a one-row VALUES: Postgres
+    // folds its constants into the join and plans a plain index lookup, about twice the rate of the unnest form.
+    const single = count === 1;
+    const source = single
+      ? `(VALUES (${inputs.map(() => '?::text').join(', ')}, 1)) AS k(${names}, i)`
+      : `unnest(${inputs.map(() => '?::text[]').join(', ')}) WITH ORDINALITY AS k(${names}, i)`;
     const rows = await this.sql.all<DbRow>(
-      `SELECT k.i, ${select} FROM unnest(${arrays}) WITH ORDINALITY AS k(${names}, i) ` +
-        `JOIN ${this.table(from)} t ON ${on} WHERE NOT t.deleted ORDER BY k.i, ${order}`,
-      inputs.map(([, values]) => pgArray(values)),
+      `SELECT k.i, ${select} FROM ${source} JOIN ${this.table(from)} t ON ${on} WHERE NOT t.deleted ORDER BY k.i, ${order}`,
+      inputs.map(([, values]) => (single ? (values[0] ?? null) : pgArray(values))),
     );
     for (const row of rows) out[Number(row.i) - 1]!.push(row);
     return out;
