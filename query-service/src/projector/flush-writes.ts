@@ -33,19 +33,19 @@ export interface CheckpointMove {
 
 /**
  * A whole batch as one statement: every write of the set as a data-modifying CTE, and the checkpoint's move,
- * which happens only if the stored checkpoint is still `from` (`updated_at` marks when it last moved); otherwise the statement raises `CMCP1`
- * (`cm_checkpoint_moved()`) and nothing of it stays. One statement is atomic on its own, so the batch needs
- * neither `BEGIN` nor `COMMIT` nor a separate lock: one round trip instead of five. Every CTE sees the same
- * snapshot, which is exact here because the write set puts each row in exactly one statement. The result row
- * is `{ changed }`: rows written, those the sequence guard skipped not counted.
+ * which happens only if the stored checkpoint is still `from` (`updated_at` changes only when it moves);
+ * otherwise the statement raises `CMCP1` (`cm_checkpoint_moved()`) and nothing of it stays. One statement is
+ * atomic on its own, so the batch needs neither `BEGIN` nor `COMMIT` nor a separate lock: one round trip instead
+ * of five. Every CTE sees the same snapshot, which is exact here because the write set puts each row in exactly
+ * one statement. The result row is `{ changed }`: rows written, those the sequence guard skipped not counted.
  */
 export function batchStatement(schema: string, set: WriteSet, move: CheckpointMove): Statement {
   const writes = writeStatements(schema, set);
   const ctes = writes.map((w, i) => `w${i} AS (${w.sql} RETURNING 1)`);
   const checkpoint = tableRef(schema, 'projection_checkpoint');
   ctes.push(
-    `cp AS (INSERT INTO ${checkpoint} AS c (name, seq) VALUES (?, ?) ` +
-      `ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq, updated_at = CASE WHEN c.seq = EXCLUDED.seq THEN c.updated_at ELSE now() END ` +
+    `cp AS (INSERT INTO ${checkpoint} AS c (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE ` +
+      'SET seq = EXCLUDED.seq, updated_at = CASE WHEN c.seq = EXCLUDED.seq THEN c.updated_at ELSE now() END ' +
       'WHERE c.seq = ? RETURNING 1)',
   );
   const changed = writes.length > 0 ? writes.map((_, i) => `(SELECT count(*) FROM w${i})`).join(' + ') : '0';
