@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCommit, natsNames } from '@cm/contracts';
 import { startSystem, type System } from '@cm/infra';
-import { closeNats, connectNats, createLogger, signToken, type Nats } from '@cm/platform';
+import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, signToken, type Nats } from '@cm/platform';
 import { GraphQLClient } from './graphql-client.js';
 
 // The whole system as `npm start` runs it: real processes over the real NATS, Postgres and Redis, driven only
@@ -21,7 +21,7 @@ beforeAll(async () => {
   anonymous = new GraphQLClient(system.graphqlUrl);
   alice = anonymous.withToken(await signToken(JWT_SECRET, 'alice'));
   bob = anonymous.withToken(await signToken(JWT_SECRET, 'bob'));
-  nats = await connectNats(process.env.NATS_URL ?? '127.0.0.1:4222', 'e2e', createLogger('e2e', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }));
+  nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'e2e', createLogger('e2e', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }));
 });
 
 afterAll(async () => {

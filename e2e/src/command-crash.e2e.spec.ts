@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCommit, natsNames, type CommandEnvelope, type CommandReply, type NatsNames } from '@cm/contracts';
 import { isolatedNames, startSystem, type System } from '@cm/infra';
-import { closeNats, connectNats, createLogger, type Nats } from '@cm/platform';
+import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
 
 // The command service as a real process, killed with SIGKILL while commands are in flight, then restarted. The
 // client does what the contract asks of any client: it retries a command that got no reply with the same
@@ -14,7 +14,7 @@ let nats: Nats;
 
 beforeAll(async () => {
   system = await startSystem({ ...names, services: ['command-service'], env: { LOG_LEVEL: 'warn' } });
-  nats = await connectNats(process.env.NATS_URL ?? '127.0.0.1:4222', 'e2e-crash', createLogger('e2e-crash', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }));
+  nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'e2e-crash', createLogger('e2e-crash', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }));
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { natsNames, type CommandReply } from '@cm/contracts';
 import { isolatedNames } from './isolation.js';
 import { startSystem, ServiceStartError, type System } from './launcher.js';
-import { withNats } from './nats-admin.js';
+import { natsUrl, withNats } from './nats-admin.js';
 
 // The launcher against the real command service: a real process on a free port, in its own namespace.
 const names = isolatedNames('lch');
@@ -50,7 +50,7 @@ describe('startSystem', () => {
   });
 
   it('runs the service in its namespace: commands on <namespace>.cmd.* are answered', async () => {
-    const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+    const nc = await connect({ servers: natsUrl() });
     try {
       const id = `c${Date.now()}`;
       const command = {

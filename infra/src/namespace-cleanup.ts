@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { natsNames } from '@cm/contracts';
-import type { JetStreamManager } from '@cm/platform';
+import { LOCAL_DEFAULTS, type JetStreamManager } from '@cm/platform';
 import { natsUrl, withNats } from './nats-admin.js';
 
 /** The read-model database: `DATABASE_URL`, or the local default every script here uses. */
-export const databaseUrl = (): string => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/campaign_manager';
+export const databaseUrl = (): string => process.env.DATABASE_URL ?? LOCAL_DEFAULTS.DATABASE_URL;
 
 /** What `dropNamespace` removes: a namespace's NATS streams and, optionally, its read-model schema. */
 export interface CleanupTarget {

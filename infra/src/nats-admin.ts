@@ -1,7 +1,7 @@
-import { closeNats, connectNats, createLogger, type Logger, type Nats } from '@cm/platform';
+import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, type Logger, type Nats } from '@cm/platform';
 
 /** The NATS URL every infra tool uses, as the services read it. */
-export const natsUrl = (): string => process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+export const natsUrl = (): string => process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL;
 
 /** A logger for infra tools: quiet unless LOG_LEVEL says otherwise, JSON so it never needs a worker thread. */
 export function toolLogger(name: string): Logger {

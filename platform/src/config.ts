@@ -3,13 +3,19 @@ import { z } from 'zod';
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** Where the stack listens on a developer's machine and in CI: the defaults of every service and script. */
+export const LOCAL_DEFAULTS = {
+  NATS_URL: 'nats://127.0.0.1:4222',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/campaign_manager',
+} as const;
+
 /** Variables every service reads. Each service extends this with its own. */
 export const baseConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `pretty` for people at a terminal, `json` for log shippers; default: pretty in development. */
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
-  NATS_URL: z.string().regex(/^(nats|tls|wss?):\/\/[^\s]+$/, 'must be a nats:// URL (comma-separate several)').default('nats://127.0.0.1:4222'),
+  NATS_URL: z.string().regex(/^(nats|tls|wss?):\/\/[^\s]+$/, 'must be a nats:// URL (comma-separate several)').default(LOCAL_DEFAULTS.NATS_URL),
   /** Prefix of every stream, subject, bucket and consumer name; tests give each system its own. */
   CM_NAMESPACE: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'must be 1-16 lowercase letters or digits').default('cm'),
   /** HS256 secret for bearer tokens. Required in production; a fixed development secret otherwise. */

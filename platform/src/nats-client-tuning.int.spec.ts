@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { errors } from '@nats-io/transport-node';
 import { closeNats, connectNats, type Nats } from './nats.js';
+import { LOCAL_DEFAULTS } from './config.js';
 
 // Against the NATS server on this machine: the tuned client still behaves like the client, and it writes once
 // per event-loop turn.
-const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const url = process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL;
 const logger = pino({ level: 'silent' });
 
 describe('tuned NATS client', () => {

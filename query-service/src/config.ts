@@ -1,4 +1,4 @@
-import { configHelpers, loadConfig, z } from '@cm/platform';
+import { configHelpers, loadConfig, LOCAL_DEFAULTS, z } from '@cm/platform';
 
 const { port } = configHelpers;
 
@@ -7,7 +7,7 @@ export const queryConfigSchema = z.object({
   QUERY_ROLE: z.enum(['api', 'projector', 'all']).default('all'),
   QUERY_PORT: port.default(4000),
   QUERY_HOST: z.string().default('0.0.0.0'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://postgres@127.0.0.1:5432/campaign_manager'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default(LOCAL_DEFAULTS.DATABASE_URL),
   /** Postgres schema of the read model; tests give each run its own. */
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').default('public'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, natsNames, type Command, type CommandPayload, type CommandType, type NatsNames } from '@cm/contracts';
-import { closeNats, connectNats, createLogger, ensureEventStream, type Nats } from '@cm/platform';
+import { closeNats, connectNats, createLogger, ensureEventStream, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
 import { CommandProcessor } from '../application/command-processor.js';
 import { createRepository } from './create-repository.js';
 import { JetStreamEventStore, WrongExpectedSequence } from './jetstream-event-store.js';
@@ -14,7 +14,7 @@ let store: JetStreamEventStore;
 
 beforeAll(async () => {
   names = natsNames(`t${randomBytes(5).toString('hex')}`);
-  nats = await connectNats(process.env.NATS_URL ?? '127.0.0.1:4222', 'event-store-test', logger);
+  nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'event-store-test', logger);
   await ensureEventStream(nats.jsm, names, { replicas: 1, duplicateWindowMs: 120_000 });
   store = new JetStreamEventStore(nats, names);
 });

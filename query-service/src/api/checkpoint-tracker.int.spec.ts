@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, natsNames, type NatsNames } from '@cm/contracts';
-import { closeNats, connectNats, createLogger, ensureEventStream, type Nats } from '@cm/platform';
+import { closeNats, connectNats, createLogger, ensureEventStream, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 
 // Real NATS: announcements are real core-NATS publishes on a namespace of our own, the stream head is a
@@ -16,7 +16,7 @@ const trackers: CheckpointTracker[] = [];
 
 beforeAll(async () => {
   names = natsNames(`t${randomBytes(5).toString('hex')}`);
-  nats = await connectNats(process.env.NATS_URL ?? 'nats://127.0.0.1:4222', 'checkpoint-tracker-test', logger);
+  nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'checkpoint-tracker-test', logger);
   await ensureEventStream(nats.jsm, names, { replicas: 1, duplicateWindowMs: 120_000 });
   for (let i = 0; i < 3; i += 1) await nats.js.publish(`${names.prefix}.evt.c.main.kingdom.k${i}`, '{}');
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, natsNames, type Command, type NatsNames } from '@cm/contracts';
-import { closeNats, connectNats, createLogger, type Nats } from '@cm/platform';
+import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
 import { buildCommand } from './command-envelope.js';
 import { CommandGateway } from './command-gateway.js';
 import { startCommandService, type RunningCommandService } from './command-service.test-util.js';
@@ -20,7 +20,7 @@ const replies: string[] = [];
 
 beforeAll(async () => {
   names = natsNames(`t${randomBytes(5).toString('hex')}`);
-  nats = await connectNats(process.env.NATS_URL ?? 'nats://127.0.0.1:4222', 'command-gateway-test', logger);
+  nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'command-gateway-test', logger);
   gateway = new CommandGateway({ nc: nats.nc, names, timeoutMs: 10_000, logger, onReply: (type, code) => replies.push(`${type} ${code}`) });
   service = await startCommandService(names.prefix);
 });

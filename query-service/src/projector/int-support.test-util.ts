@@ -1,14 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { natsNames, type CommandInput, type CommandReply, type CommandType, type NatsNames } from '@cm/contracts';
-import { closeNats, connectNats, createLogger, type Logger, type Nats } from '@cm/platform';
+import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, type Logger, type Nats } from '@cm/platform';
 import { loadQueryConfig, type QueryConfig } from '../config.js';
 import { openDatabase, type Database } from '../read-model/database.js';
 import type { Sql } from '../read-model/sql.js';
 import { tableRef } from './row-statements.js';
 import { TABLE_NAMES, TABLES } from './tables.js';
 
-export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+export const NATS_URL = process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL;
 
 /** A fresh namespace per test file: `t` + hex, lowercase letters and digits only. */
 export function testNamespace(): string {
