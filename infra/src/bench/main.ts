@@ -137,7 +137,7 @@ try {
     row('CPU per request of the command floor @64, all processes', raw.commandFloor64.cpu?.usPerOp.total, 'µs'),
     row('command p99 latency, 64 senders', commands.create64.latencyMs.p99, 'ms', { rawLimit: raw.inFlight64.latencyMs.p99 }),
     row('renames via NATS, 64 senders (spread aggregates)', commands.rename64.rate, 'cmds/s', { rawLimit: raw.inFlight64.rate }),
-    row('raw Postgres batched upsert, 500 rows per transaction', rawUpsert?.rate, 'rows/s'),
+    row('raw Postgres batched upsert, 500 rows per statement', rawUpsert?.rate, 'rows/s'),
     row(`projection catch-up after a pause (${catchUp?.backlog ?? CATCH_UP_BACKLOG}-event backlog)`, catchUp?.rate, 'events/s', { rawLimit: rawUpsert?.rate ?? null }),
     row('GraphQL mutations over HTTP, 64 connections', graphql?.mutations64.rate, 'mutations/s', { target: { op: '>=', value: 3_000 }, rawLimit: graphql?.trivial64.rate ?? null }),
     row('GraphQL mutation p99 latency, 64 connections', graphql?.mutations64.latencyMs.p99, 'ms', { rawLimit: graphql?.trivial64.latencyMs.p99 ?? null }),

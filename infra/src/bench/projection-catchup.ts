@@ -21,9 +21,9 @@ export interface RawUpsert {
 
 /**
  * The raw limit of the Postgres read model on this machine: new rows upserted in batches of 500 into a copy of
- * the kingdom table (same columns, key and indexes) with the projector's statement shape (`INSERT ... SELECT FROM
- * unnest(arrays) ON CONFLICT DO UPDATE ... WHERE last_seq <`), each batch in its own transaction with a
- * checkpoint update, from one connection: what the projector does per batch, without NATS or decoding.
+ * the kingdom table (same columns, key and indexes) with the projector's statement shape: one statement per
+ * batch, the `INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE ... WHERE last_seq <` as a CTE beside
+ * the checkpoint's fenced move, from one connection. What the projector does per batch, without NATS or decoding.
  */
 export async function measureRawUpsert(schema: string, durationMs: number, log: (s: string) => void, cpu?: () => CpuSnapshot): Promise<RawUpsert> {
   const client = new pg.Client({ connectionString: databaseUrl() });
@@ -36,26 +36,27 @@ export async function measureRawUpsert(schema: string, durationMs: number, log: 
     await client.query(`create table ${checkpoint} (projection text primary key, seq bigint not null)`);
     await client.query(`insert into ${checkpoint} values ('raw', 0)`);
     const sql =
-      `insert into ${table} as t (campaign_id, branch_id, id, name, last_seq, updated_at) ` +
+      `with w as (insert into ${table} as t (campaign_id, branch_id, id, name, last_seq, updated_at) ` +
       `select v.campaign_id, v.branch_id, v.id, v.name, v.last_seq, now() from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) as v(campaign_id, branch_id, id, name, last_seq) ` +
-      `on conflict (campaign_id, branch_id, id) do update set name = excluded.name, last_seq = excluded.last_seq, updated_at = excluded.updated_at where t.last_seq < excluded.last_seq`;
-    log(`raw Postgres batched upsert, ${RAW_BATCH} rows per transaction`);
+      `on conflict (campaign_id, branch_id, id) do update set name = excluded.name, last_seq = excluded.last_seq, updated_at = excluded.updated_at where t.last_seq < excluded.last_seq returning 1), ` +
+      `cp as (update ${checkpoint} set seq = $6 where projection = 'raw' and seq = $7 returning 1) ` +
+      'select (select count(*) from w) as changed, (select count(*) from cp) as moved';
+    log(`raw Postgres batched upsert, ${RAW_BATCH} rows per statement`);
     let seq = 0;
     let batches = 0;
     const batch = async () => {
       const ids: string[] = [];
       const names: string[] = [];
       const seqs: number[] = [];
+      const from = seq;
       for (let i = 0; i < RAW_BATCH; i += 1) {
         seq += 1;
         ids.push(`k${seq}`);
         names.push(`Kingdom ${seq}`);
         seqs.push(seq);
       }
-      await client.query('begin');
-      await client.query(sql, [Array(RAW_BATCH).fill('bench'), Array(RAW_BATCH).fill('main'), ids, names, seqs]);
-      await client.query(`update ${checkpoint} set seq = $1 where projection = 'raw'`, [seq]);
-      await client.query('commit');
+      const { rows } = await client.query(sql, [Array(RAW_BATCH).fill('bench'), Array(RAW_BATCH).fill('main'), ids, names, seqs, seq, from]);
+      if (Number(rows[0].moved) !== 1) throw new Error(`raw upsert: the checkpoint was not at ${from}`);
       batches += 1;
     };
     for (let warm = 0; warm < 4; warm += 1) await batch();
