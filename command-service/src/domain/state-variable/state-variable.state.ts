@@ -18,7 +18,6 @@ export type StateVariableEvent = AggregateEvent<'state-variable'>;
 
 export const initialState: StateVariableState = { ownerType: null, ownerId: null, values: {} };
 
-
 export function variableValue(state: StateVariableState, key: string): VariableValue | undefined {
   return Object.hasOwn(state.values, key) ? state.values[key] : undefined;
 }
