@@ -20,6 +20,8 @@ export const baseConfigSchema = z.object({
   CM_NAMESPACE: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'must be 1-16 lowercase letters or digits').default('cm'),
   /** HS256 secret for bearer tokens. Required in production; a fixed development secret otherwise. */
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** How far in the future a token's `iat` and `nbf` may be (issuers' clocks drift); tokens beyond are refused. */
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   /** How long a graceful shutdown may take before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { NatsNames } from '@cm/contracts';
-import { newId, type Nats, type ReadinessCheck } from '@cm/platform';
+import { newId, tokenRulesOf, type Nats, type ReadinessCheck } from '@cm/platform';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { QueryConfig } from '../config.js';
@@ -65,6 +65,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
       onReply: (type, code) => metrics.commandForwarded(type, code),
     }),
     jwtSecret: config.JWT_SECRET,
+    tokenRules: tokenRulesOf(config),
     minSeqTimeoutMs: config.MIN_SEQ_TIMEOUT_MS,
     newId,
   };
