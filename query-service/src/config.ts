@@ -1,4 +1,6 @@
 import { configHelpers, loadConfig, LOCAL_DEFAULTS, z } from '@cm/platform';
+import { DEFAULT_MAX_BODY_BYTES } from './api/plugins/body-limit.plugin.js';
+import { DEFAULT_VARIABLES_LIMITS } from './api/plugins/variables-limit.plugin.js';
 
 const { port } = configHelpers;
 
@@ -35,6 +37,12 @@ export const queryConfigSchema = z.object({
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5_000),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(100).default(20_000),
+  /** Largest request body; a larger one is answered 413 `PAYLOAD_TOO_LARGE` before the rest is read. */
+  GRAPHQL_MAX_BODY_BYTES: z.coerce.number().int().min(1_000).default(DEFAULT_MAX_BODY_BYTES),
+  /** Largest `variables` of a request, as JSON (413 `PAYLOAD_TOO_LARGE`). */
+  GRAPHQL_MAX_VARIABLES_BYTES: z.coerce.number().int().min(100).default(DEFAULT_VARIABLES_LIMITS.maxVariablesBytes),
+  /** Deepest nesting of objects and arrays in `variables` (`VALIDATION`). */
+  GRAPHQL_MAX_VARIABLES_DEPTH: z.coerce.number().int().min(1).max(100).default(DEFAULT_VARIABLES_LIMITS.maxVariablesDepth),
 });
 
 export const loadQueryConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(queryConfigSchema, env);

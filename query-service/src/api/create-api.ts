@@ -11,7 +11,8 @@ import { CommandGateway } from './command-gateway.js';
 import { GraphqlFastPath } from './fast-path.js';
 import { contextFactory, type ApiServices } from './graphql-context.js';
 import { buildSchema } from './schema.js';
-import { createYogaServer } from './yoga-server.js';
+import { requestSteps } from './request-steps.js';
+import { createYogaServer, type YogaServer } from './yoga-server.js';
 
 /** What the GraphQL API needs; `main.ts` builds it. */
 export interface ApiDeps {
@@ -29,6 +30,15 @@ export interface Api {
   /** Readiness checks the API adds (for example the checkpoint subscription). */
   checks: ReadinessCheck[];
   close(): Promise<void>;
+}
+
+/** `/graphql` over Node's HTTP server: the fast path takes what it can, yoga the rest. */
+export function graphqlHandler(fastPath: GraphqlFastPath, yoga: YogaServer): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  return (req, res) => {
+    if (fastPath.handle(req, res, yoga)) return;
+    // yoga's node listener writes the response itself and never rejects.
+    void yoga.requestListener(req, res);
+  };
 }
 
 /** The projection reads come from; its checkpoints decide read-your-writes waits. */
@@ -72,10 +82,22 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
 
   const schema = buildSchema();
   const context = contextFactory(services);
+  const limits = {
+    maxDepth: config.GRAPHQL_MAX_DEPTH,
+    maxAliases: config.GRAPHQL_MAX_ALIASES,
+    maxTokens: config.GRAPHQL_MAX_TOKENS,
+    maxCost: config.GRAPHQL_MAX_COST,
+    maxBodyBytes: config.GRAPHQL_MAX_BODY_BYTES,
+    maxVariablesBytes: config.GRAPHQL_MAX_VARIABLES_BYTES,
+    maxVariablesDepth: config.GRAPHQL_MAX_VARIABLES_DEPTH,
+  };
+  // One list of request steps for both paths: yoga runs their plugins, the fast path their fast-path side.
+  const steps = requestSteps({ limits, metrics });
   const fastPath = new GraphqlFastPath({
     schema,
     metrics,
     context,
+    steps,
     onUnexpectedError: (err) => logger.error({ err }, 'graphql: unexpected error'),
   });
   const yoga = createYogaServer({
@@ -84,22 +106,13 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     logger,
     schema,
     context,
-    plugins: [fastPath.approvalPlugin()],
+    steps: [...steps, fastPath.approvalStep()],
     graphiql: config.NODE_ENV !== 'production',
-    limits: {
-      maxDepth: config.GRAPHQL_MAX_DEPTH,
-      maxAliases: config.GRAPHQL_MAX_ALIASES,
-      maxTokens: config.GRAPHQL_MAX_TOKENS,
-      maxCost: config.GRAPHQL_MAX_COST,
-    },
+    limits,
   });
 
   return {
-    handle: (req, res) => {
-      if (fastPath.handle(req, res, yoga)) return;
-      // yoga's node listener writes the response itself and never rejects.
-      void yoga.requestListener(req, res);
-    },
+    handle: graphqlHandler(fastPath, yoga),
     checks: [tracker.readiness],
     close: async () => {
       await tracker.stop();

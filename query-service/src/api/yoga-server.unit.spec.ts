@@ -1,7 +1,9 @@
+import { createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createMetrics, signToken, type Registry } from '@cm/platform';
 import { ApiMetrics } from './api.metrics.js';
 import type { ApiServices } from './graphql-context.js';
+import { requestStep } from './request-steps.js';
 import { createYogaServer, type YogaServer } from './yoga-server.js';
 
 // The HTTP edge without I/O: every request here fails before a resolver runs (token, syntax, validation,
@@ -131,6 +133,61 @@ describe('the GraphQL edge', () => {
     expect(text).toMatch(/cm_graphql_operations_total\{type="mutation",outcome="UNAUTHENTICATED",service="query-service-test"\} [1-9]/);
     expect(text).toMatch(/cm_graphql_operations_total\{type="unknown",outcome="VALIDATION",service="query-service-test"\} [1-9]/);
     expect(text).toMatch(/cm_graphql_operation_duration_seconds_count\{service="query-service-test",type="query",outcome="QUERY_TOO_COMPLEX"\} [1-9]/);
+  });
+});
+
+describe('request steps', () => {
+  const options = () => ({
+    services: { readModel: untouchable<ApiServices['readModel']>('readModel'), commands: untouchable<ApiServices['commands']>('commands'), tracker: untouchable<ApiServices['tracker']>('tracker'), jwtSecret: SECRET, minSeqTimeoutMs: 100, newId: () => 'id-1' },
+    metrics: new ApiMetrics(createMetrics('steps-test')),
+    logger: createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }),
+    limits: { maxDepth: 4, maxAliases: 2, maxTokens: 200, maxCost: 40 },
+    graphiql: false,
+  });
+
+  it('refuses at start-up a yoga plugin that is not part of a request step', () => {
+    const cacheStatistics = { onExecute() {} };
+    expect(() => createYogaServer({ ...options(), plugins: [cacheStatistics] })).toThrow(/yoga plugin #\d+ \(hooks: onExecute\) is not part of a request step.*request-steps\.ts/);
+  });
+
+  it('refuses a step with yoga plugins and no fast-path side', () => {
+    expect(() => requestStep({ name: 'rate-limit', plugins: [{ onExecute() {} }], fast: {} })).toThrow(/request step "rate-limit" has yoga plugins but no fast-path side/);
+    const declared = requestStep({ name: 'tracing', plugins: [{ onExecute() {} }], fast: { answered: () => undefined } });
+    expect(() => createYogaServer({ ...options(), plugins: [...declared.plugins] })).not.toThrow();
+  });
+});
+
+describe('request limits', () => {
+  it('answers a token issued in the future with UNAUTHENTICATED and HTTP 401', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const unsigned = `${part({ alg: 'HS256' })}.${part({ sub: 'alice', iss: 'campaign-manager', iat: now + 3 * 365 * 86400, exp: now + 4 * 365 * 86400 })}`;
+    const future = `${unsigned}.${createHmac('sha256', SECRET).update(unsigned).digest('base64url')}`;
+    const r = await post('{ me { id } }', undefined, { authorization: `Bearer ${future}` });
+    expect(r.status).toBe(401);
+    expect(r.codes).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('answers a body over the limit with PAYLOAD_TOO_LARGE and HTTP 413', async () => {
+    const res = await yoga.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': '30000000' },
+      body: '{"query":"{ __typename }"}',
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as Body).errors?.map((e) => e.extensions?.code)).toEqual(['PAYLOAD_TOO_LARGE']);
+  });
+
+  it('answers variables nested too deep with VALIDATION, and too large with PAYLOAD_TOO_LARGE', async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 13; i++) deep = [deep];
+    const tooDeep = await post('query($id: ID!) { campaign(id: $id) { id } }', { id: 'c', g: deep });
+    expect(tooDeep.codes).toEqual(['VALIDATION']);
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.body.errors?.[0]?.message).toMatch(/variables nested deeper than 12 levels/);
+    const tooLarge = await post('query($id: ID!) { campaign(id: $id) { id } }', { id: 'c', pad: 'x'.repeat(600_000) });
+    expect(tooLarge.codes).toEqual(['PAYLOAD_TOO_LARGE']);
+    expect(tooLarge.status).toBe(413);
   });
 });
 
