@@ -226,7 +226,8 @@ describe('a campaign through GraphQL, end to end', () => {
       cases.push([name, who, query, variables, code]);
 
     add('unknown kingdom', () => alice, `mutation($c: ID!) { renameKingdom(campaignId: $c, id: "atlantis", name: "x") { seq } }`, { c: CAMPAIGN }, 'NOT_FOUND');
-    add('unknown campaign', () => alice, `mutation { createKingdom(campaignId: "no-such-campaign", name: "x") { seq } }`, {}, 'NOT_FOUND');
+    // As a non-member of an existing campaign would be answered: existence does not leak.
+    add('unknown campaign', () => alice, `mutation { createKingdom(campaignId: "no-such-campaign", name: "x") { seq } }`, {}, 'FORBIDDEN');
     add('unknown settlement for a structure', () => alice, `mutation($c: ID!) { createStructure(campaignId: $c, settlementId: "nowhere", name: "x", structureType: "t") { seq } }`, { c: CAMPAIGN }, 'NOT_FOUND');
     add('unknown branch', () => alice, `mutation($c: ID!) { createKingdom(campaignId: $c, branchId: "nope", name: "x") { seq } }`, { c: CAMPAIGN }, 'NOT_FOUND');
     add('id with a dot', () => alice, `mutation($c: ID!) { createKingdom(campaignId: $c, id: "a.b", name: "x") { seq } }`, { c: CAMPAIGN }, 'VALIDATION');

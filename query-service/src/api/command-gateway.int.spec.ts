@@ -86,7 +86,8 @@ describe('CommandGateway against the command service', () => {
 
   it.each([
     ['an unknown kingdom', 'alice', 'renameKingdom', { campaignId: C, id: 'atlantis', name: 'x' }, 'NOT_FOUND'],
-    ['an unknown campaign', 'alice', 'createKingdom', { campaignId: 'no-such-campaign', name: 'x' }, 'NOT_FOUND'],
+    // Nobody is a member of a campaign that does not exist; NOT_FOUND would tell strangers which ids exist.
+    ['an unknown campaign', 'alice', 'createKingdom', { campaignId: 'no-such-campaign', name: 'x' }, 'FORBIDDEN'],
     ['an unknown branch', 'alice', 'createKingdom', { campaignId: C, branchId: 'nope', name: 'x' }, 'NOT_FOUND'],
     ['a taken id', 'alice', 'createKingdom', { campaignId: C, id: 'aurelia', name: 'again' }, 'ALREADY_EXISTS'],
     ['a viewer writing', 'bob', 'renameKingdom', { campaignId: C, id: 'aurelia', name: 'Mine' }, 'FORBIDDEN'],
