@@ -137,7 +137,7 @@ async function banner(system: System, services: ServiceName[], seeded: string): 
     const gql = local(system.graphqlUrl);
     lines.push(
       `  GraphQL endpoint   ${gql}          ← point a GraphQL client here (POST, JSON)`,
-      `  GraphiQL           open ${gql} in a browser, add the header below under "Headers"`,
+      `  GraphiQL           open ${gql} in a browser: in development it opens signed in as ${DEMO_USER}, on the demo campaign`,
     );
   }
   if (token) {

@@ -1,6 +1,6 @@
 import type http from 'node:http';
-import type { NatsNames } from '@cm/contracts';
-import { newId, tokenRulesOf, type Nats, type ReadinessCheck } from '@cm/platform';
+import { DEMO_USER, type NatsNames } from '@cm/contracts';
+import { newId, signToken, tokenRulesOf, type Nats, type ReadinessCheck } from '@cm/platform';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { QueryConfig } from '../config.js';
@@ -108,6 +108,8 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     context,
     steps: [...steps, fastPath.approvalStep()],
     graphiql: config.NODE_ENV !== 'production',
+    // A person at `npm start` gets a page signed in as the demo game master; never outside development.
+    ...(config.NODE_ENV === 'development' ? { graphiqlToken: () => signToken(config.JWT_SECRET, DEMO_USER, '12h') } : {}),
     limits,
   });
 

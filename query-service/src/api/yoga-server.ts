@@ -5,6 +5,7 @@ import { ErrorCode, isAppError } from '@cm/contracts';
 import type { Logger } from '@cm/platform';
 import type { ApiMetrics } from './api.metrics.js';
 import { maskError, rootCause } from './errors.js';
+import { graphiqlOptions } from './graphiql.js';
 import { contextFactory, type ApiServices, type ContextFactory } from './graphql-context.js';
 import { assertEveryPluginIsAStep, requestSteps, type ApiLimits, type RequestStep } from './request-steps.js';
 import { buildSchema } from './schema.js';
@@ -17,6 +18,8 @@ export interface YogaServerOptions {
   limits: ApiLimits;
   /** The GraphiQL IDE on GET /graphql; off in production. */
   graphiql: boolean;
+  /** Signs the token GraphiQL opens with (development only); without it the page opens signed out. */
+  graphiqlToken?: () => Promise<string>;
   /** Shared with the fast path, so both build contexts alike and trust the same verified tokens. */
   context?: ContextFactory;
   /** Shared with the fast path, which executes the documents yoga approved against it. */
@@ -58,7 +61,7 @@ export function createYogaServer(opts: YogaServerOptions) {
   return createYoga({
     schema: opts.schema ?? buildSchema(),
     graphqlEndpoint: '/graphql',
-    graphiql: opts.graphiql,
+    graphiql: opts.graphiql ? () => graphiqlOptions(opts.graphiqlToken) : false,
     // GraphiQL with its assets inlined: yoga's default page loads them from unpkg.com, which a machine without
     // internet access cannot reach.
     renderGraphiQL,

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createMetrics, signToken, type Registry } from '@cm/platform';
 import { ApiMetrics } from './api.metrics.js';
 import type { ApiServices } from './graphql-context.js';
+import { DEMO_QUERY, DEMO_WRITE_AND_READ } from './graphiql.js';
 import { requestStep } from './request-steps.js';
 import { createYogaServer, type YogaServer } from './yoga-server.js';
 
@@ -207,5 +208,34 @@ describe('GraphiQL', () => {
     expect(html).not.toMatch(/https?:\/\/unpkg\.com/);
     const off = await yoga.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } });
     expect(await off.text()).not.toContain('YogaGraphiQL');
+  });
+
+  it('opens on the demo campaign, signed in as its game master when given a token, and its documents validate', async () => {
+    const page = async (graphiqlToken?: () => Promise<string>) => {
+      const server = createYogaServer({
+        services: { readModel: untouchable('readModel'), commands: untouchable('commands'), tracker: untouchable('tracker'), jwtSecret: SECRET, minSeqTimeoutMs: 100, newId: () => 'id-1' },
+        metrics: new ApiMetrics(createMetrics('graphiql-demo-test')),
+        logger: createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }),
+        limits: { maxDepth: 10, maxAliases: 30, maxTokens: 5000, maxCost: 20000 },
+        graphiql: true,
+        ...(graphiqlToken ? { graphiqlToken } : {}),
+      });
+      return (await server.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } })).text();
+    };
+    const demoToken = await signToken(SECRET, 'demo-gm');
+    const signedIn = await page(async () => demoToken);
+    expect(signedIn).toContain('Campaign Manager GraphQL');
+    expect(signedIn).toContain(JSON.stringify(JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2)).slice(1, -1));
+    expect(signedIn).toContain('campaign(id: \\"shattered-crown\\")');
+    const signedOut = await page();
+    expect(signedOut).toContain('campaign(id: \\"shattered-crown\\")');
+    expect(signedOut).not.toContain('Bearer');
+    // Both tabs are valid against the schema (a valid document without a token is refused only as UNAUTHENTICATED).
+    for (const query of [DEMO_QUERY, DEMO_WRITE_AND_READ]) {
+      for (const operationName of [...query.matchAll(/^(?:query|mutation) (\w+)/gm)].map((m) => m[1])) {
+        const res = await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, operationName }) });
+        expect(((await res.json()) as Body).errors?.map((e) => e.extensions?.code), operationName).toEqual(['UNAUTHENTICATED']);
+      }
+    }
   });
 });
