@@ -1,47 +1,24 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeServer, createLogger, createMetrics, signToken } from '@cm/platform';
-import { ApiMetrics } from './api.metrics.js';
-import { graphqlHandler } from './create-api.js';
-import { GraphqlFastPath } from './fast-path.js';
-import { contextFactory, type ApiServices } from './graphql-context.js';
-import { requestSteps } from './request-steps.js';
-import { buildSchema } from './schema.js';
-import { createYogaServer } from './yoga-server.js';
+import { signToken } from '@cm/platform';
+import { startApiEdge, type ApiEdge } from './api-edge.test-util.js';
 
 // The body limit over a real socket, both request paths wired as in createApi: a request over the limit is
 // answered before the rest of its body is read. Every request here is refused before a resolver runs.
-const untouchable = <T extends object>(name: string): T =>
-  new Proxy({} as T, {
-    get: (_, prop) => {
-      throw new Error(`${name}.${String(prop)} must not be reached by a request refused for its size`);
-    },
-  });
-
 const SECRET = 'unit-test-secret-0123456789';
 const LIMIT = 1_000_000;
-let server: http.Server;
+let edge: ApiEdge;
 let port: number;
 let token: string;
 
 beforeAll(async () => {
-  const services: ApiServices = { readModel: untouchable('readModel'), commands: untouchable('commands'), tracker: untouchable('tracker'), jwtSecret: SECRET, minSeqTimeoutMs: 100, newId: () => 'id-1' };
-  const metrics = new ApiMetrics(createMetrics('body-limits-test'));
-  const schema = buildSchema();
-  const context = contextFactory(services);
-  const limits = { maxDepth: 10, maxAliases: 30, maxTokens: 5000, maxCost: 20000, maxBodyBytes: LIMIT };
-  const steps = requestSteps({ limits, metrics });
-  const fastPath = new GraphqlFastPath({ schema, metrics, context, steps, onUnexpectedError: () => undefined });
-  const logger = createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
-  const yoga = createYogaServer({ services, metrics, logger, schema, context, limits, graphiql: false, steps: [...steps, fastPath.approvalStep()] });
-  server = http.createServer(graphqlHandler(fastPath, yoga));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as { port: number }).port;
+  edge = await startApiEdge({ secret: SECRET, limits: { maxBodyBytes: LIMIT } });
+  port = Number(new URL(edge.url).port);
   token = await signToken(SECRET, 'alice');
 });
 
 afterAll(async () => {
-  await closeServer(server);
+  await edge?.close();
 });
 
 interface Answer {

@@ -8,7 +8,7 @@ import { ErrorCode } from '@cm/contracts';
 import type { ApiMetrics } from './api.metrics.js';
 import { maskError } from './errors.js';
 import type { ContextFactory, ContextRequest, GraphQLContext } from './graphql-context.js';
-import { requestStep, type RequestStep } from './request-steps.js';
+import { requestStep, type FastRequest, type RequestStep } from './request-steps.js';
 
 type RequestHeaders = ContextRequest['headers'];
 
@@ -31,6 +31,8 @@ interface Plan {
   operation: { type: OperationTypeNode };
   variables: Record<string, unknown> | undefined;
   operationName: string | undefined;
+  /** What the request steps' fast-path hooks see. */
+  request: FastRequest;
 }
 
 /** A document yoga parsed and validated (with every limit of ours), kept by its query text. */
@@ -123,8 +125,12 @@ export class GraphqlFastPath {
       if (!plan) return void replayToYoga(yoga, req, res, body);
       const headers: RequestHeaders = { get: (name) => headerValue(req.headers[name]) };
       this.opts.context({ headers }).then(
-        // From here on a mutation may have been sent: never hand the request to yoga, which would send it again.
-        (context) => this.execute(res, headers, plan, context, mediaType, started).catch((e: unknown) => this.internalError(res, e)),
+        (context) => {
+          // A step that refuses this caller leaves the answer to yoga, whose plugin refuses it alike.
+          for (const step of this.opts.steps) if (step.fast.admitsCaller?.(context, plan.request) === false) return replayToYoga(yoga, req, res, body);
+          // From here on a mutation may have been sent: never hand the request to yoga, which would send it again.
+          return this.execute(res, headers, plan, context, mediaType, started).catch((e: unknown) => this.internalError(res, e));
+        },
         () => replayToYoga(yoga, req, res, body), // yoga answers authentication failures (status, codes)
       );
     });
@@ -148,10 +154,10 @@ export class GraphqlFastPath {
     const approved = this.approved.get(query);
     const operation = approved && this.operationOf(approved, operationName ?? '');
     if (!approved || !operation || operation.type === 'subscription') return undefined;
-    const plan: Plan = { document: approved.document, operation, variables: (variables ?? undefined) as Plan['variables'], operationName: operationName ?? undefined };
-    const request = { params: { query, variables: plan.variables, operationName: plan.operationName }, bodyBytes: body.length };
+    const vars = (variables ?? undefined) as Plan['variables'];
+    const request: FastRequest = { params: { query, variables: vars, operationName: operationName ?? undefined }, bodyBytes: body.length };
     for (const step of this.opts.steps) if (step.fast.admits?.(request) === false) return undefined;
-    return plan;
+    return { document: approved.document, operation, variables: vars, operationName: operationName ?? undefined, request };
   }
 
   private async execute(res: http.ServerResponse, headers: RequestHeaders, plan: Plan, contextValue: GraphQLContext, mediaType: JsonType, started: number): Promise<void> {

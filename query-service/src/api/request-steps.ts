@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { ApiMetrics, OperationType } from './api.metrics.js';
+import type { GraphQLContext } from './graphql-context.js';
 import { bodyLimitPlugin, declaredLengthWithin, DEFAULT_MAX_BODY_BYTES } from './plugins/body-limit.plugin.js';
 import { errorCodesPlugin, stabilizeResult } from './plugins/error-codes.plugin.js';
 import { limitsPlugins, type QueryLimits } from './plugins/limits.plugin.js';
@@ -47,6 +48,12 @@ export interface FastSide {
   admitsHeaders?(headers: http.IncomingHttpHeaders): boolean;
   /** Once the body is parsed, before execution; `false` hands the request (body already read) to yoga. */
   admits?(request: FastRequest): boolean;
+  /**
+   * Once the caller is authenticated (its context built), before execution: where a per-caller step such as rate
+   * limiting decides. `false` hands the request to yoga, whose plugin runs the same check again and refuses it,
+   * so such a check must not count a request it refuses.
+   */
+  admitsCaller?(context: GraphQLContext, request: FastRequest): boolean;
   /** The result on its way to the client (yoga: `onResultProcess`). */
   result?(result: ExecutionResult): ExecutionResult;
   /** After the answer is written. */
