@@ -1,5 +1,5 @@
 import type { AnyEvent } from '@cm/contracts';
-import type { BranchKey } from './tables.js';
+import type { EntityKeyColumns } from '../read-model/tables.js';
 import { patch, tombstone, upsert, type WriteOp } from './write-ops.js';
 
 /** Events of the map: kingdoms, locations, settlements and the structures in them. */
@@ -29,7 +29,7 @@ export type PlaceEvent = Extract<
 >;
 
 /** The row key of the entity an event is about. */
-export function entityKey(event: AnyEvent): BranchKey {
+export function entityKey(event: AnyEvent): EntityKeyColumns {
   return { campaign_id: event.campaignId, branch_id: event.branchId, id: event.entityId };
 }
 

@@ -1,4 +1,4 @@
-import type { KeyOf, TableName, ValuesOf } from './tables.js';
+import type { KeyOf, TableName, ValuesOf } from '../read-model/tables.js';
 
 /**
  * A whole row, written unless the stored row already reflects this sequence or a later one

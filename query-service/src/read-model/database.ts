@@ -2,7 +2,6 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Logger } from '@cm/platform';
 import type { QueryConfig } from '../config.js';
-import { READ_MODEL_ENTITIES } from './entities.js';
 import { Migration20260101000000_read_model } from './migrations/Migration20260101000000_read_model.js';
 import { Migration20261123000000_drop_prefix_indexes } from './migrations/Migration20261123000000_drop_prefix_indexes.js';
 import { Migration20261123100000_checkpoint_fence } from './migrations/Migration20261123100000_checkpoint_fence.js';
@@ -42,7 +41,10 @@ export async function openDatabase(config: QueryConfig, logger: Logger): Promise
   const orm = await MikroORM.init({
     clientUrl: config.DATABASE_URL,
     schema,
-    entities: READ_MODEL_ENTITIES,
+    // No entity metadata: the tables are declared once in tables.ts, reads and writes are set-based SQL, and
+    // MikroORM keeps the connection, transactions and migrations (docs/read-model.md).
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     // migrateUp holds a transaction while the migrator uses a second connection to prepare its own table.
     pool: { min: 0, max: Math.max(2, config.DATABASE_POOL_MAX) },

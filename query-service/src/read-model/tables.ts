@@ -1,0 +1,151 @@
+import type { Geometry, OwnerType, Role, VariableValue, WorldEventEffect } from '@cm/contracts';
+import {
+  bigint,
+  bool,
+  geometry,
+  int,
+  jsonb,
+  nullable,
+  text,
+  timestamptz,
+  type CamelValues,
+  type Column,
+  type Columns,
+  type Simplify,
+  type ValuesOfColumns,
+} from './columns.js';
+
+/*
+ * The read model's tables, each declared once (docs/read-model.md). The projection's write types and
+ * statements, the fork copy, the read model's select lists, row mappers and row types all derive from these
+ * declarations; `tables.int.spec.ts` holds them to the database the migrations build, column by column.
+ * A new column is: a migration, a line here, and the projection or GraphQL field that fills or shows it.
+ */
+
+/** A table as the schema test and the statements see it: its columns in three groups, in SQL order. */
+export interface TableDeclaration<K extends Columns = Columns, V extends Columns = Columns> {
+  readonly name: string;
+  /** Primary key columns, in index order. */
+  readonly key: K;
+  /** Columns the projection writes (`deleted` included). */
+  readonly values: V;
+  /** Columns the writer maintains itself, never a projection: `last_seq`, `updated_at`. */
+  readonly system: Columns;
+}
+
+/** A row as the read model answers it, in domain spelling, before a table's own `read` reshapes it. */
+export type ReadRow<K extends Columns, V extends Columns> = Simplify<CamelValues<K> & CamelValues<Omit<V, 'deleted'>> & { seq: number }>;
+
+/** A table of the projection: every row keeps `last_seq` and `updated_at`, and deletion leaves a tombstone. */
+export interface EntityTable<K extends Columns, V extends Columns, R> extends TableDeclaration<K, V> {
+  /** Keyed by `(campaign_id, branch_id, ...)`: copied into a branch when it is forked. */
+  readonly branchScoped: boolean;
+  /** Reshapes the read row where the domain spells it differently from the columns (`{ type, value }`). */
+  readonly read: (row: ReadRow<K, V>) => R;
+}
+
+const tombstone = { deleted: bool() } as const;
+const guard = { last_seq: bigint(), updated_at: timestamptz() } as const;
+
+function entityTable<K extends Columns, V extends Columns, R = ReadRow<K, V & typeof tombstone>>(
+  name: string,
+  key: K,
+  values: V,
+  read?: (row: ReadRow<K, V & typeof tombstone>) => R,
+): EntityTable<K, V & typeof tombstone, R> {
+  const keys = Object.keys(key);
+  return {
+    name,
+    key,
+    values: { ...values, ...tombstone },
+    system: guard,
+    branchScoped: keys[0] === 'campaign_id' && keys[1] === 'branch_id',
+    read: read ?? ((row) => row as unknown as R),
+  };
+}
+
+/** Key columns of one entity of a campaign branch (kingdom, location, ...). */
+const entityKey = { campaign_id: text(), branch_id: text(), id: text() } as const;
+
+/** Key columns of a branch-scoped entity row in SQL spelling, as a projection writes them. */
+export type EntityKeyColumns = ValuesOfColumns<typeof entityKey>;
+
+/** Every table the projection writes. Column order here is the order of the statements' columns. */
+export const TABLES = {
+  campaign: entityTable('campaign', { id: text() }, { name: text(), description: nullable(text()), owner_id: text(), archived: bool() }),
+  campaign_member: entityTable('campaign_member', { campaign_id: text(), user_id: text() }, { role: text<Role>() }),
+  branch: entityTable(
+    'branch',
+    { campaign_id: text(), id: text() },
+    // The row `main` is written when the campaign is created; forks carry where they came from.
+    { name: text(), parent_branch_id: nullable(text()), forked_at_seq: nullable(bigint()) },
+  ),
+  kingdom: entityTable('kingdom', entityKey, { name: text() }),
+  location: entityTable('location', entityKey, { name: text(), geometry: geometry<Geometry>() }),
+  settlement: entityTable('settlement', entityKey, { kingdom_id: text(), location_id: text(), name: text(), level: int() }),
+  structure: entityTable('structure', entityKey, {
+    settlement_id: text(),
+    name: text(),
+    structure_type: text(),
+    level: int(),
+    condition: int(),
+  }),
+  state_variable: entityTable(
+    'state_variable',
+    { campaign_id: text(), branch_id: text(), owner_type: text<OwnerType>(), owner_id: text(), key: text() },
+    { value_type: text<VariableValue['type']>(), value: jsonb() },
+    // Read back as the `{ type, value }` the command carried.
+    ({ valueType, value, ...row }) => ({ ...row, value: { type: valueType, value } as VariableValue }),
+  ),
+  field_condition: entityTable('field_condition', entityKey, {
+    entity_type: text<OwnerType>(),
+    entity_id: nullable(text()),
+    field: text(),
+    expression: jsonb(),
+    priority: int(),
+    active: bool(),
+  }),
+  world_event: entityTable('world_event', entityKey, {
+    name: text(),
+    description: nullable(text()),
+    status: text<'scheduled' | 'active' | 'expired' | 'resolved'>(),
+    scheduled_at: timestamptz(),
+    expires_at: nullable(timestamptz()),
+    effects: jsonb<WorldEventEffect[]>(),
+    outcome: nullable(text()),
+  }),
+} as const;
+
+/** Where each projection's checkpoint stands (written by the projection writer, read by `ReadModel.checkpoint`). */
+export const CHECKPOINT_TABLE = {
+  name: 'projection_checkpoint',
+  key: { name: text() },
+  values: { seq: bigint() },
+  system: { updated_at: timestamptz() },
+} as const satisfies TableDeclaration;
+
+export type TableName = keyof typeof TABLES;
+type Declared<T extends TableName> = (typeof TABLES)[T];
+
+/** Key columns of a table's row, in SQL spelling. */
+export type KeyOf<T extends TableName> = ValuesOfColumns<Declared<T>['key']>;
+/** Value columns of a table's row as the projection writes them, in SQL spelling. */
+export type ValuesOf<T extends TableName> = ValuesOfColumns<Declared<T>['values']>;
+/** A row as the read model returns it: domain spelling, tombstones never, `seq` for `last_seq`. */
+export type RowOf<T extends TableName> = ReturnType<Declared<T>['read']>;
+
+export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
+
+/** The tables a fork copies: every one keyed by branch. */
+export const BRANCH_SCOPED_TABLES = TABLE_NAMES.filter((t) => TABLES[t].branchScoped);
+
+/** Every table of the read model: the projection's and the checkpoint's. */
+export const ALL_TABLES: readonly TableDeclaration[] = [...TABLE_NAMES.map((t) => TABLES[t]), CHECKPOINT_TABLE];
+
+/** Column names of a group, in declaration order. */
+export const columnNames = (columns: Columns): string[] => Object.keys(columns);
+
+/** Every column of a table, key first: the order of a copied row and of the schema test. */
+export function allColumns(table: TableDeclaration): [name: string, column: Column][] {
+  return [...Object.entries(table.key), ...Object.entries(table.values), ...Object.entries(table.system)];
+}
