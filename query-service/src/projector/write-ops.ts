@@ -4,7 +4,7 @@ import type { KeyOf, TableName, ValuesOf } from '../read-model/tables.js';
  * A whole row, written unless the stored row already reflects this sequence or a later one
  * (`WHERE table.last_seq < EXCLUDED.last_seq`): creations, and anything that (re)defines every column.
  */
-export interface UpsertOp<T extends TableName = TableName> {
+interface UpsertOp<T extends TableName = TableName> {
   kind: 'upsert';
   table: T;
   key: KeyOf<T>;
@@ -17,7 +17,7 @@ export interface UpsertOp<T extends TableName = TableName> {
  * nothing: every event but a creation presupposes one. Deletion is a patch to `deleted = true` (a tombstone),
  * so that a redelivered creation, whose sequence is lower, cannot bring the row back.
  */
-export interface PatchOp<T extends TableName = TableName> {
+interface PatchOp<T extends TableName = TableName> {
   kind: 'patch';
   table: T;
   key: KeyOf<T>;

@@ -13,7 +13,7 @@ export interface MergedRow {
 }
 
 /** What one table receives from a batch: one multi-row upsert, and one multi-row update per set of columns. */
-export interface TableWrites {
+interface TableWrites {
   table: TableName;
   upserts: MergedRow[];
   /** Patches grouped by the columns they set (`columns` sorted), so each group is one statement. */

@@ -39,7 +39,7 @@ export type Columns = Readonly<Record<string, Column>>;
 export type ValuesOfColumns<C extends Columns> = { -readonly [K in keyof C]: C[K] extends Column<infer V> ? V : never };
 
 /** `owner_id` → `ownerId`. */
-export type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
 
 export function camel(name: string): string {
   return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());

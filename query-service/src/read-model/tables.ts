@@ -34,10 +34,10 @@ export interface TableDeclaration<K extends Columns = Columns, V extends Columns
 }
 
 /** A row as the read model answers it, in domain spelling, before a table's own `read` reshapes it. */
-export type ReadRow<K extends Columns, V extends Columns> = Simplify<CamelValues<K> & CamelValues<Omit<V, 'deleted'>> & { seq: number }>;
+type ReadRow<K extends Columns, V extends Columns> = Simplify<CamelValues<K> & CamelValues<Omit<V, 'deleted'>> & { seq: number }>;
 
 /** A table of the projection: every row keeps `last_seq` and `updated_at`, and deletion leaves a tombstone. */
-export interface EntityTable<K extends Columns, V extends Columns, R> extends TableDeclaration<K, V> {
+interface EntityTable<K extends Columns, V extends Columns, R> extends TableDeclaration<K, V> {
   /** Keyed by `(campaign_id, branch_id, ...)`: copied into a branch when it is forked. */
   readonly branchScoped: boolean;
   /** Reshapes the read row where the domain spells it differently from the columns (`{ type, value }`). */
@@ -141,9 +141,6 @@ export const BRANCH_SCOPED_TABLES = TABLE_NAMES.filter((t) => TABLES[t].branchSc
 
 /** Every table of the read model: the projection's and the checkpoint's. */
 export const ALL_TABLES: readonly TableDeclaration[] = [...TABLE_NAMES.map((t) => TABLES[t]), CHECKPOINT_TABLE];
-
-/** Column names of a group, in declaration order. */
-export const columnNames = (columns: Columns): string[] => Object.keys(columns);
 
 /** Every column of a table, key first: the order of a copied row and of the schema test. */
 export function allColumns(table: TableDeclaration): [name: string, column: Column][] {
