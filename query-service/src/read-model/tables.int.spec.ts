@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropSchema, openTestDatabase, testNamespace } from '../projector/int-support.test-util.js';
 import { nullable, text, type ColumnType } from './columns.js';
 import type { Database } from './database.js';
+import { readMigrations } from './migrations.js';
 import type { Sql } from './sql.js';
 import { ALL_TABLES, allColumns, TABLES, type TableDeclaration } from './tables.js';
 
@@ -108,6 +109,16 @@ afterAll(async () => {
   if (!db) return;
   await dropSchema(db.sql, schema);
   await db.close();
+});
+
+describe('migrations', () => {
+  it('are every Migration file of ./migrations, applied in the order of their timestamps', async () => {
+    const found = (await readMigrations()).map((m) => m.name);
+    expect(found).toEqual([...found].sort());
+    expect(found.slice(0, 3)).toEqual(['Migration20260101000000_read_model', 'Migration20261123000000_drop_prefix_indexes', 'Migration20261123100000_checkpoint_fence']);
+    const applied = await db.sql.all<{ name: string }>(`SELECT name FROM "${schema}".${MIGRATIONS_TABLE} ORDER BY id`);
+    expect(applied.map((m) => m.name)).toEqual(found);
+  });
 });
 
 describe('table declarations', () => {
