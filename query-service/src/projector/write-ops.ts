@@ -1,3 +1,4 @@
+import { snake, type Snake } from '../read-model/columns.js';
 import type { KeyOf, TableName, ValuesOf } from '../read-model/tables.js';
 
 /**
@@ -51,4 +52,17 @@ export function patch<T extends TableName>(table: T, key: KeyOf<T>, values: Part
 
 export function tombstone<T extends TableName>(table: T, key: KeyOf<T>, seq: number): RowOp {
   return patch(table, key, { deleted: true } as Partial<ValuesOf<T>>, seq);
+}
+
+/** An object with its keys in SQL spelling: `{ ownerId }` → `{ owner_id }`. */
+export type ColumnsOf<D> = { [K in keyof D & string as Snake<K>]: D[K] };
+
+/**
+ * Event data as row values, when the event carries columns under their domain names (creations): a field
+ * added to such an event and declared on its table needs no line here. Upserts write declared columns only.
+ */
+export function columnsOf<D extends object>(data: D): ColumnsOf<D> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(data)) out[snake(name)] = value;
+  return out as ColumnsOf<D>;
 }

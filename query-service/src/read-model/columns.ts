@@ -45,6 +45,22 @@ export function camel(name: string): string {
   return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
+/** `ownerId` → `owner_id`. */
+export type Snake<S extends string> = S extends `${infer H}${infer T}`
+  ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}`
+  : S;
+
+const snakeNames = new Map<string, string>();
+
+export function snake(name: string): string {
+  let out = snakeNames.get(name);
+  if (out === undefined) {
+    out = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    snakeNames.set(name, out);
+  }
+  return out;
+}
+
 /** The value object of some columns in domain spelling (`ownerId: string`). */
 export type CamelValues<C extends Columns> = { -readonly [K in keyof C & string as Camel<K>]: C[K] extends Column<infer V> ? V : never };
 
