@@ -19,7 +19,8 @@ import {
  * The read model's tables, each declared once (docs/read-model.md). The projection's write types and
  * statements, the fork copy, the read model's select lists, row mappers and row types all derive from these
  * declarations; `tables.int.spec.ts` holds them to the database the migrations build, column by column.
- * A new column is: a migration, a line here, and the projection or GraphQL field that fills or shows it.
+ * A new column is a migration and a line here, beside the event field that fills it and the GraphQL field that
+ * shows it.
  */
 
 /** A table as the schema test and the statements see it: its columns in three groups, in SQL order. */
@@ -48,14 +49,12 @@ const tombstone = { deleted: bool() } as const;
 const guard = { last_seq: bigint(), updated_at: timestamptz() } as const;
 
 function entityTable<K extends Columns, V extends Columns, R = ReadRow<K, V & typeof tombstone>>(
-  name: string,
   key: K,
   values: V,
   read?: (row: ReadRow<K, V & typeof tombstone>) => R,
-): EntityTable<K, V & typeof tombstone, R> {
+): Omit<EntityTable<K, V & typeof tombstone, R>, 'name'> {
   const keys = Object.keys(key);
   return {
-    name,
     key,
     values: { ...values, ...tombstone },
     system: guard,
@@ -70,20 +69,27 @@ const entityKey = { campaign_id: text(), branch_id: text(), id: text() } as cons
 /** Key columns of a branch-scoped entity row in SQL spelling, as a projection writes them. */
 export type EntityKeyColumns = ValuesOfColumns<typeof entityKey>;
 
+/** Names each table after its property, so the name is spelled once. */
+type Named<T> = { [N in keyof T & string]: T[N] & { name: N } };
+
+// The constraint leaves `read` out: as a contextual type it would infer every row type as `unknown`.
+function named<T extends Record<string, Pick<TableDeclaration, 'key' | 'values'>>>(tables: T): Named<T> {
+  return Object.fromEntries(Object.entries(tables).map(([name, table]) => [name, { ...table, name }])) as Named<T>;
+}
+
 /** Every table the projection writes. Column order here is the order of the statements' columns. */
-export const TABLES = {
-  campaign: entityTable('campaign', { id: text() }, { name: text(), description: nullable(text()), owner_id: text(), archived: bool() }),
-  campaign_member: entityTable('campaign_member', { campaign_id: text(), user_id: text() }, { role: text<Role>() }),
+export const TABLES = named({
+  campaign: entityTable({ id: text() }, { name: text(), description: nullable(text()), owner_id: text(), archived: bool() }),
+  campaign_member: entityTable({ campaign_id: text(), user_id: text() }, { role: text<Role>() }),
   branch: entityTable(
-    'branch',
     { campaign_id: text(), id: text() },
     // The row `main` is written when the campaign is created; forks carry where they came from.
     { name: text(), parent_branch_id: nullable(text()), forked_at_seq: nullable(bigint()) },
   ),
-  kingdom: entityTable('kingdom', entityKey, { name: text() }),
-  location: entityTable('location', entityKey, { name: text(), geometry: geometry<Geometry>() }),
-  settlement: entityTable('settlement', entityKey, { kingdom_id: text(), location_id: text(), name: text(), level: int() }),
-  structure: entityTable('structure', entityKey, {
+  kingdom: entityTable(entityKey, { name: text() }),
+  location: entityTable(entityKey, { name: text(), geometry: geometry<Geometry>() }),
+  settlement: entityTable(entityKey, { kingdom_id: text(), location_id: text(), name: text(), level: int() }),
+  structure: entityTable(entityKey, {
     settlement_id: text(),
     name: text(),
     structure_type: text(),
@@ -91,13 +97,12 @@ export const TABLES = {
     condition: int(),
   }),
   state_variable: entityTable(
-    'state_variable',
     { campaign_id: text(), branch_id: text(), owner_type: text<OwnerType>(), owner_id: text(), key: text() },
     { value_type: text<VariableValue['type']>(), value: jsonb() },
     // Read back as the `{ type, value }` the command carried.
     ({ valueType, value, ...row }) => ({ ...row, value: { type: valueType, value } as VariableValue }),
   ),
-  field_condition: entityTable('field_condition', entityKey, {
+  field_condition: entityTable(entityKey, {
     entity_type: text<OwnerType>(),
     entity_id: nullable(text()),
     field: text(),
@@ -105,7 +110,7 @@ export const TABLES = {
     priority: int(),
     active: bool(),
   }),
-  world_event: entityTable('world_event', entityKey, {
+  world_event: entityTable(entityKey, {
     name: text(),
     description: nullable(text()),
     status: text<'scheduled' | 'active' | 'expired' | 'resolved'>(),
@@ -114,7 +119,7 @@ export const TABLES = {
     effects: jsonb<WorldEventEffect[]>(),
     outcome: nullable(text()),
   }),
-} as const;
+});
 
 /** Where each projection's checkpoint stands (written by the projection writer, read by `ReadModel.checkpoint`). */
 export const CHECKPOINT_TABLE = {
