@@ -55,7 +55,7 @@ export function tombstone<T extends TableName>(table: T, key: KeyOf<T>, seq: num
 }
 
 /** An object with its keys in SQL spelling: `{ ownerId }` → `{ owner_id }`. */
-export type ColumnsOf<D> = { [K in keyof D & string as Snake<K>]: D[K] };
+type ColumnsOf<D> = { [K in keyof D & string as Snake<K>]: D[K] };
 
 /**
  * Event data as row values, when the event carries columns under their domain names (creations): a field
