@@ -36,7 +36,7 @@ export async function startApiEdge(opts: { secret: string; limits?: Partial<ApiL
   const steps = [...requestSteps({ limits, metrics }), ...(opts.extraSteps ?? [])];
   const fastPath = new GraphqlFastPath({ schema, metrics, context, steps, onUnexpectedError: () => undefined });
   const logger = createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
-  const yoga = createYogaServer({ services, metrics, logger, schema, context, limits, graphiql: false, steps: [...steps, fastPath.approvalStep()] });
+  const yoga = createYogaServer({ services, metrics, logger, schema, context, limits, graphiql: false, steps: fastPath.yogaSteps() });
   const server = http.createServer(graphqlHandler(fastPath, yoga));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;

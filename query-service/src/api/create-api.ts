@@ -91,7 +91,8 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     maxVariablesBytes: config.GRAPHQL_MAX_VARIABLES_BYTES,
     maxVariablesDepth: config.GRAPHQL_MAX_VARIABLES_DEPTH,
   };
-  // One list of request steps for both paths: yoga runs their plugins, the fast path their fast-path side.
+  // One list of request steps for both paths: the fast path runs their fast-path side and hands yoga the same
+  // list (with its approval step), whose plugins yoga runs.
   const steps = requestSteps({ limits, metrics });
   const fastPath = new GraphqlFastPath({
     schema,
@@ -106,7 +107,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     logger,
     schema,
     context,
-    steps: [...steps, fastPath.approvalStep()],
+    steps: fastPath.yogaSteps(),
     graphiql: config.NODE_ENV !== 'production',
     // A person at `npm start` gets a page signed in as the demo game master; never outside development.
     ...(config.NODE_ENV === 'development' ? { graphiqlToken: () => signToken(config.JWT_SECRET, DEMO_USER, '12h') } : {}),

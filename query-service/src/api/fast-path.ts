@@ -79,8 +79,16 @@ export class GraphqlFastPath {
     this.approved = new LRUCache({ max: opts.maxDocuments ?? 1000 });
   }
 
+  /**
+   * The steps yoga must run: the fast path's own, and its approval step. Handing yoga this list (rather than
+   * building one beside it) keeps the two paths on the same steps by construction.
+   */
+  yogaSteps(): RequestStep[] {
+    return [...this.opts.steps, this.approvalStep()];
+  }
+
   /** The step that records, in yoga, every document yoga validated successfully, by its query text. */
-  approvalStep(): RequestStep {
+  private approvalStep(): RequestStep {
     return requestStep({
       name: 'fast-path-approval',
       plugins: [this.approvalPlugin()],
