@@ -1,4 +1,4 @@
-import { configHelpers, loadConfig, LOCAL_DEFAULTS, z } from '@cm/platform';
+import { configHelpers, loadConfig, LOCAL_DEFAULTS, natsResourcesConfigSchema, z } from '@cm/platform';
 
 const { port } = configHelpers;
 
@@ -21,20 +21,16 @@ export const queryConfigSchema = z.object({
    * that CPU for the command path. 0 takes only what has already arrived.
    */
   PROJECTOR_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(5),
-  /** How long a projector lease lives without renewal; a standby takes over after this. */
-  PROJECTOR_LEASE_TTL_MS: z.coerce.number().int().min(1000).default(10_000),
   /** Longest a read with `minSeq` waits for the projection before answering STALE_READ. */
   MIN_SEQ_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Timeout of a command request to the command service. */
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
-  /** Replicas of the event stream when this service is the first to create it (as in command-service). */
-  EVENT_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
-  /** Command-id de-duplication window of the event stream (as in command-service). */
-  DUPLICATE_WINDOW_MS: z.coerce.number().int().min(1000).default(120_000),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(10),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5_000),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(100).default(20_000),
+  /** The settings of the NATS resources it verifies at start: the event stream's, and the lease TTL (bucket max_age). */
+  ...natsResourcesConfigSchema.shape,
 });
 
 export const loadQueryConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(queryConfigSchema, env);
