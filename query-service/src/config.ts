@@ -17,8 +17,8 @@ export const queryConfigSchema = z.object({
   PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /**
    * While events are flowing (the last batch held more than one), how long the projector waits to fill a batch.
-   * One transaction per handful of events cost ~2 ms of CPU per mutation at moderate load; batching them frees
-   * that CPU for the command path. 0 takes only what has already arrived.
+   * One transaction per handful of events costs far more CPU per mutation than one per batch (docs/perf.md);
+   * batching them frees that CPU for the command path. 0 takes only what has already arrived.
    */
   PROJECTOR_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(5),
   /** Longest a read with `minSeq` waits for the projection before answering STALE_READ. */
