@@ -9,8 +9,8 @@ import { dropNamespace } from './namespace-cleanup.js';
 import { provisionFromEnv } from './provision.js';
 import { repoRoot } from './paths.js';
 
-export { SERVICE_NAMES, DEFAULT_SERVICES, defaultPorts, isServiceName, type ServiceName, type PortKey } from './launcher/services.js';
-export { ServiceProcess, ServiceStartError, type ExitInfo, type ServiceProcessOptions } from './launcher/service-process.js';
+export type { ServiceName, PortKey } from './launcher/services.js';
+export { ServiceProcess, ServiceStartError, type ExitInfo } from './launcher/service-process.js';
 
 /** How to run a system; everything is optional. */
 export interface SystemOptions {

@@ -41,7 +41,7 @@ export function eventStreamReadiness(jsm: JetStreamManager, names: NatsNames): R
  * buffers (the pull client keeps pulling until the server stops at this limit), so it must exceed twice the
  * largest batch (`PROJECTOR_BATCH_SIZE` ≤ 10,000) and stay small enough to hold in memory.
  */
-export const PROJECTION_MAX_ACK_PENDING = 20_000;
+const PROJECTION_MAX_ACK_PENDING = 20_000;
 
 /**
  * The durable pull consumer of a projection on the event stream (DESIGN §4), named `projection-<projection>`.
