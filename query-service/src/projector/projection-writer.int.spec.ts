@@ -7,7 +7,7 @@ import { jetStreamHistory, readEvents } from './event-history.js';
 import { dropSchema, dumpTables, openTestDatabase } from './int-support.test-util.js';
 import { ProjectionWriter, type ApplyResult } from './projection-writer.js';
 import { projectStream } from './rebuild.js';
-import { BRANCH_SCOPED_TABLES } from './tables.js';
+import { BRANCH_SCOPED_TABLES } from '../read-model/tables.js';
 import { tableRef } from './row-statements.js';
 
 const ns = testNamespace();
