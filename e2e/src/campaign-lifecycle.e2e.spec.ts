@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCommit, natsNames } from '@cm/contracts';
 import { startSystem, type System } from '@cm/infra';
 import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, signToken, type Nats } from '@cm/platform';
-import { GraphQLClient } from './graphql-client.js';
+import { GraphQLClient } from '@cm/testkit';
 
 // The whole system as `npm start` runs it: real processes over the real NATS, Postgres and Redis, driven only
 // through HTTP GraphQL. Its own namespace and database schema keep it apart from anything else running.

@@ -43,8 +43,14 @@ export class ConfigError extends Error {
 /**
  * Reads configuration from the environment only, validated against `schema` (which should extend
  * `baseConfigSchema`). Throws a `ConfigError` that names every bad variable; `runService` prints it and exits.
+ * Tools that sign and verify no tokens (`cm provision`) pass `{ jwtSecret: false }`: production does not make
+ * them require `JWT_SECRET`.
  */
-export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> & BaseConfig {
+export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { jwtSecret?: boolean } = {},
+): z.output<S> & BaseConfig {
   const merged = baseConfigSchema.extend(schema.shape);
   const result = merged.safeParse(env);
   if (!result.success) {
@@ -52,7 +58,7 @@ export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(schema: S, env:
   }
   const config = result.data as z.output<S> & BaseConfig;
   if (!config.JWT_SECRET) {
-    if (config.NODE_ENV === 'production') throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production']);
+    if (config.NODE_ENV === 'production' && opts.jwtSecret !== false) throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production']);
     config.JWT_SECRET = DEVELOPMENT_JWT_SECRET;
   }
   return config;

@@ -21,11 +21,11 @@ export async function connectNats(url: string, name: string, logger: Logger): Pr
     reconnectTimeWait: 500,
     reconnectJitter: 250,
     pingInterval: 10_000,
-    // Async stack traces cost two captured Error objects per request: ~12% of the command service's CPU at 64
-    // senders in a profile. Our errors carry codes and context instead.
+    // Async stack traces cost two captured Error objects per request, a cost CPU profiles showed (docs/perf.md).
+    // Our errors carry codes and context instead.
     noAsyncTraces: true,
   });
-  tuneNatsClient(nc);
+  tuneNatsClient(nc, logger);
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'error') logger.warn({ nats: s }, 'nats connection problem');

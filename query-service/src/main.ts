@@ -6,11 +6,12 @@ import {
   connectNats,
   createLogger,
   createMetrics,
-  ensureEventStream,
   eventStreamReadiness,
   handleOps,
   Lifecycle,
+  natsResources,
   runMain,
+  verifyNatsResources,
   type ReadinessCheck,
 } from '@cm/platform';
 import { createApi, type Api } from './api/create-api.js';
@@ -30,8 +31,11 @@ runMain(async () => {
   // Steps stop in reverse order of registration: HTTP intake, projector (its batch in hand), API, database, NATS.
   const nats = await connectNats(config.NATS_URL, `query-service:${role}`, logger);
   lifecycle.onStop('nats', () => closeNats(nats));
-  const stream = await ensureEventStream(nats.jsm, names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS });
-  logger.info({ stream: names.eventStream, result: stream }, 'event stream ready');
+  // The provisioner (`cm provision`, the launcher) owns the resources' settings; a mismatch stops the start here.
+  const resources = natsResources(names, config);
+  if (role !== 'projector') await verifyNatsResources(nats.jsm, resources, 'query-api');
+  if (role !== 'api') await verifyNatsResources(nats.jsm, resources, 'query-projector');
+  logger.info({ stream: names.eventStream }, 'NATS resources verified');
 
   const db = await openDatabase(config, logger);
   lifecycle.onStop('database', () => db.close());

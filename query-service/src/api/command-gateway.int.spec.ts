@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, natsNames, type Command, type NatsNames } from '@cm/contracts';
 import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
+import { type RunningCommandService, startCommandService } from '@cm/testkit';
 import { buildCommand } from './command-envelope.js';
 import { CommandGateway } from './command-gateway.js';
-import { startCommandService, type RunningCommandService } from './command-service.test-util.js';
 import { mutationSpecs, type MutationName } from './mutation-commands.js';
 
 // The gateway against the real command service: its built process on a namespace of our own, over the real

@@ -3,11 +3,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { natsNames, type NatsNames } from '@cm/contracts';
 import { closeNats, closeServer, connectNats, createLogger, createMetrics, ensureEventStream, signToken, type Nats, type Registry } from '@cm/platform';
+import { type RunningCommandService, startCommandService } from '@cm/testkit';
 import { loadQueryConfig } from '../config.js';
 import { startProjector, type Projector } from '../projector/postgres-projector.js';
 import { openDatabase, type Database } from '../read-model/database.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
-import { startCommandService, type RunningCommandService } from './command-service.test-util.js';
 import { createApi, type Api } from './create-api.js';
 
 // The API in-process over everything real: NATS, the command service as its own process, the Postgres read

@@ -2,7 +2,8 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { natsNames } from '@cm/contracts';
 import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestNats, connectTestNats, dropNamespace, testLogger, testNamespace } from './int-support.test-util.js';
+import { closeTestNats, connectTestNats, dropNamespace, testNamespace } from '@cm/testkit';
+import { testLogger } from './int-support.test-util.js';
 import { ProjectionLease } from './lease.js';
 
 // The lease against the real KV bucket: who may take it, when it counts as lost, and that an instance whose

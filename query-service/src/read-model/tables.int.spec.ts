@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropSchema, openTestDatabase, testNamespace } from '../projector/int-support.test-util.js';
+import { testNamespace } from '@cm/testkit';
+import { dropSchema, openTestDatabase } from '../projector/int-support.test-util.js';
 import { nullable, text, type ColumnType } from './columns.js';
 import type { Database } from './database.js';
 import { readMigrations } from './migrations.js';
