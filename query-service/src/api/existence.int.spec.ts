@@ -8,7 +8,7 @@ import { loadQueryConfig } from '../config.js';
 import { startProjector, type Projector } from '../projector/postgres-projector.js';
 import { openDatabase, type Database } from '../read-model/database.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
-import { startCommandService, type RunningCommandService } from './command-service.test-util.js';
+import { startCommandService, type RunningCommandService } from '@cm/testkit';
 import { createApi, type Api } from './create-api.js';
 import { buildSchema } from './schema.js';
 
