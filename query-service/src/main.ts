@@ -11,12 +11,13 @@ import {
   handleOps,
   Lifecycle,
   runMain,
+  whileConnected,
   type ReadinessCheck,
 } from '@cm/platform';
 import { createApi, type Api } from './api/create-api.js';
 import { loadQueryConfig } from './config.js';
 import { startProjector } from './projector/postgres-projector.js';
-import { openDatabase } from './read-model/database.js';
+import { openDatabase, type Database } from './read-model/database.js';
 
 runMain(async () => {
   const config = loadQueryConfig();
@@ -33,13 +34,17 @@ runMain(async () => {
   const stream = await ensureEventStream(nats.jsm, names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS });
   logger.info({ stream: names.eventStream, result: stream }, 'event stream ready');
 
-  const db = await openDatabase(config, logger);
+  // Every projection statement runs under PROJECTION_STATEMENT_TIMEOUT_MS, API reads do not: a projector process
+  // opens its one pool with it, `all` opens a second pool for the projector.
+  const projectionDbOptions = { statementTimeoutMs: config.PROJECTION_STATEMENT_TIMEOUT_MS };
+  const db = await openDatabase(config, logger, role === 'projector' ? projectionDbOptions : {});
   lifecycle.onStop('database', () => db.close());
   await db.migrateUp();
 
   const checks: ReadinessCheck[] = [
     { name: 'postgres', check: () => db.ping() },
-    eventStreamReadiness(nats.jsm, names),
+    // Fails at once while NATS is down instead of waiting out a request that cannot be answered.
+    whileConnected(nats.link, eventStreamReadiness(nats.jsm, names)),
   ];
 
   let api: Api | undefined;
@@ -50,7 +55,13 @@ runMain(async () => {
     checks.push(...created.checks);
   }
   if (role === 'projector' || role === 'all') {
-    const projector = await startProjector({ config, logger, nats, names, db, registry });
+    let projectionDb: Database = db;
+    if (role === 'all') {
+      const own = await openDatabase(config, logger, projectionDbOptions);
+      lifecycle.onStop('projection database', () => own.close());
+      projectionDb = own;
+    }
+    const projector = await startProjector({ config, logger, nats, names, db: projectionDb, registry });
     lifecycle.onStop('projector', () => projector.stop());
     checks.push(...projector.checks);
   }

@@ -74,13 +74,26 @@ export class ProjectionLease {
     return true;
   }
 
-  /** Renews every ttl/3 until `stopRenewing` or the first failure, which it reports once through `onLost`. */
-  startRenewing(onLost: (reason: string) => void): void {
+  /**
+   * Renews every ttl/3 until `stopRenewing` or the first failure, which it reports once through `onLost`.
+   *
+   * The lease is the right to write, so it is only worth renewing while the holder can write: a NATS connection
+   * that works says nothing about the database. Before each renewal `stalled` is asked; a reason from it gives the
+   * lease up at once (so a standby with a working connection need not even wait for the key to expire) and is
+   * reported through `onLost`. Whatever the stalled holder sends later is refused by the fenced checkpoint.
+   */
+  startRenewing(onLost: (reason: string) => void, stalled: () => string | undefined = () => undefined): void {
     this.stopRenewing();
     const period = this.period();
     this.timer = setInterval(() => {
+      const stall = stalled();
+      if (stall !== undefined) {
+        void this.release();
+        onLost(`${stall}; lease given up`);
+        return;
+      }
       void this.renew().then((reason) => {
-        if (reason === undefined) return;
+        if (reason === undefined || this.timer === undefined) return;
         this.stopRenewing();
         onLost(reason);
       });
@@ -100,8 +113,15 @@ export class ProjectionLease {
   private async renew(): Promise<string | undefined> {
     if (!this.held) return 'not held';
     const sent = Date.now();
+    const revision = this.revision;
     try {
-      this.revision = await this.kv.update(this.key, this.value(), this.revision);
+      const next = await this.kv.update(this.key, this.value(), revision);
+      if (this.revision !== revision) {
+        // Given up while this renewal was on its way: give up what it wrote too.
+        await this.kv.delete(this.key, { previousSeq: next }).catch(() => undefined);
+        return undefined;
+      }
+      this.revision = next;
       this.validUntil = sent + this.opts.ttlMs;
       return undefined;
     } catch (e) {
