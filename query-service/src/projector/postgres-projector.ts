@@ -148,6 +148,7 @@ class ProjectorRunner {
     this.metrics.leaseHeld.set(this.labels(), 0);
     while (!this.stopping) {
       if (!(await this.lease.tryAcquire())) {
+        this.lastError = undefined; // another instance holds the lease: what failed here no longer holds anything up
         await this.sleep(Math.min(RETRY_MS, Math.floor(this.deps.config.PROJECTOR_LEASE_TTL_MS / 4)));
         continue;
       }
@@ -165,9 +166,12 @@ class ProjectorRunner {
       );
       this.state = 'active';
       this.metrics.leaseHeld.set(this.labels(), 1);
+      let failed = false;
       try {
         await this.runActive();
       } catch (e) {
+        failed = true;
+        if (!(e instanceof CheckpointMovedError)) this.lastError = (e as Error).message;
         this.logger.error({ err: e }, 'active projector stopped');
       } finally {
         this.session?.stop();
@@ -177,6 +181,8 @@ class ProjectorRunner {
         this.watch.waiting();
         this.metrics.leaseHeld.set(this.labels(), 0);
       }
+      // Not straight back to the lease: whatever failed (the database, say) would fail again at once.
+      if (failed && !this.stopping) await this.sleep(RETRY_MS);
     }
   }
 
