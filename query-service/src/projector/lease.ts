@@ -3,6 +3,7 @@ import { JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsNames } from '@cm/contracts';
 import type { Logger, Nats } from '@cm/platform';
+import type { ProgressWatch } from './progress-watch.js';
 
 export interface LeaseOptions {
   nats: Nats;
@@ -80,13 +81,14 @@ export class ProjectionLease {
    * The lease is the right to write, so it is only worth renewing while the holder can write: a NATS connection
    * that works says nothing about the database. Before each renewal `stalled` is asked; a reason from it gives the
    * lease up at once (so a standby with a working connection need not even wait for the key to expire) and is
-   * reported through `onLost`. Whatever the stalled holder sends later is refused by the fenced checkpoint.
+   * reported through `onLost`. Whatever the stalled holder sends later is refused by the fenced checkpoint. Every
+   * projection passes its apply loop's `ProgressWatch` here; there is no renewal without one.
    */
-  startRenewing(onLost: (reason: string) => void, stalled: () => string | undefined = () => undefined): void {
+  startRenewing(onLost: (reason: string) => void, progress: Pick<ProgressWatch, 'stalled'>): void {
     this.stopRenewing();
     const period = this.period();
     this.timer = setInterval(() => {
-      const stall = stalled();
+      const stall = progress.stalled();
       if (stall !== undefined) {
         void this.release();
         onLost(`${stall}; lease given up`);

@@ -162,7 +162,7 @@ class ProjectorRunner {
           this.session?.stop();
           this.wake?.();
         },
-        () => this.watch.stalled(),
+        this.watch,
       );
       this.state = 'active';
       this.metrics.leaseHeld.set(this.labels(), 1);
