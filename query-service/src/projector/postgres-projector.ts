@@ -155,8 +155,9 @@ class ProjectorRunner {
       this.logger.info({ holder: this.lease.holder }, 'projector lease acquired; active');
       this.watch.working(); // reading the checkpoint and opening the consumer are work that must finish
       this.lease.startRenewing(
-        (reason) => {
+        (reason, cause) => {
           this.logger.warn({ reason, checkpoint: this.checkpoint }, 'projector lease lost; stopping consumption');
+          this.metrics.leaseLost.inc({ ...this.labels(), cause });
           this.state = 'standby';
           this.metrics.leaseHeld.set(this.labels(), 0);
           this.session?.stop();

@@ -170,6 +170,8 @@ describe('a projector whose database connection hangs', () => {
       return r.code === 200 && r.body.checks.projector?.state === 'standby';
     }, 30_000);
     expect(a.tail(400)).toMatch(/checkpoint moved from \d+ to \d+ under this writer/);
+    const metrics = await fetch(`http://127.0.0.1:${a.port}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^cm_projector_lease_lost_total\{projection="postgres",cause="stalled"[^}]*\} 1$/m);
     // Not a row, not even an `updated_at`, changed since A woke.
     expect(await dumpTables(live.sql, live.schema, { updatedAt: true })).toEqual(beforeWake);
     expect((await ready(b)).body.checks.projector).toMatchObject({ status: 'up', state: 'active', checkpoint: target });
