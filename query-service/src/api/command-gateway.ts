@@ -34,9 +34,8 @@ interface InFlight {
  * Sends validated commands to the command service over NATS request/reply (plain JSON both ways) and
  * turns every failure into an `AppError`: the service's own answer keeps its code and details.
  *
- * While the NATS connection is down, nats.js keeps a request pending until its timeout, though no reply can come
- * (the reply subscription is re-made on reconnect, the command service's reply is lost with the old connection).
- * So a command sent while the link is down is refused at once, and the commands in flight when it drops are
+ * While the NATS connection is down, nats.js keeps a request pending until its timeout, though its reply cannot
+ * come (core NATS keeps no messages: a reply sent while we are disconnected is gone). So a command sent while the link is down is refused at once, and the commands in flight when it drops are
  * answered at once, both `UNAVAILABLE` with `retryAfterSeconds`: resending with the same `commandId` is safe
  * (the event stream de-duplicates by command id), whether or not the first attempt was applied.
  */
@@ -83,11 +82,11 @@ export class CommandGateway {
     });
   }
 
-  /** Refuses at once while NATS is down: the request could only wait out its timeout. */
-  private refuseWhileDown(subject: string, commandId: string): void {
+  /** The refusal of a command while NATS is down (the request could only wait out its timeout), or undefined. */
+  private refusalWhileDown(subject: string, commandId: string): AppError | undefined {
     const down = this.opts.link.downReason();
-    if (!down) return;
-    throw new AppError(ErrorCode.UNAVAILABLE, `the command service cannot be reached (${down}); retry with the same commandId`, {
+    if (!down) return undefined;
+    return new AppError(ErrorCode.UNAVAILABLE, `the command service cannot be reached (${down}); retry with the same commandId`, {
       subject,
       commandId,
       retryAfterSeconds: RETRY_AFTER_SECONDS,
@@ -98,9 +97,15 @@ export class CommandGateway {
     const subject = this.opts.names.commandSubject(command.type);
     const started = performance.now();
     const log = { correlationId: command.correlationId, commandId: command.commandId, type: command.type, aggregateId: command.aggregateId };
+    const refused = this.refusalWhileDown(subject, command.commandId);
+    if (refused) {
+      // Debug only: the outage itself is logged once, by the connection; thousands of refusals would drown it.
+      this.opts.onReply?.(command.type, refused.code);
+      this.opts.logger.debug({ ...log, code: refused.code }, 'command refused: nats is down');
+      throw refused;
+    }
     let reply: CommandReply;
     try {
-      this.refuseWhileDown(subject, command.commandId);
       reply = parseReply(await this.request(subject, JSON.stringify(command), command.commandId));
     } catch (e) {
       const error = e instanceof AppError ? e : natsRequestError(e, subject, command.commandId);
