@@ -17,7 +17,7 @@ import {
 import { createApi, type Api } from './api/create-api.js';
 import { loadQueryConfig } from './config.js';
 import { startProjector } from './projector/postgres-projector.js';
-import { openDatabase, type Database } from './read-model/database.js';
+import { openDatabase } from './read-model/database.js';
 
 runMain(async () => {
   const config = loadQueryConfig();
@@ -34,10 +34,7 @@ runMain(async () => {
   const stream = await ensureEventStream(nats.jsm, names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS });
   logger.info({ stream: names.eventStream, result: stream }, 'event stream ready');
 
-  // Every projection statement runs under PROJECTION_STATEMENT_TIMEOUT_MS, API reads do not: a projector process
-  // opens its one pool with it, `all` opens a second pool for the projector.
-  const projectionDbOptions = { statementTimeoutMs: config.PROJECTION_STATEMENT_TIMEOUT_MS };
-  const db = await openDatabase(config, logger, role === 'projector' ? projectionDbOptions : {});
+  const db = await openDatabase(config, logger);
   lifecycle.onStop('database', () => db.close());
   await db.migrateUp();
 
@@ -55,12 +52,10 @@ runMain(async () => {
     checks.push(...created.checks);
   }
   if (role === 'projector' || role === 'all') {
-    let projectionDb: Database = db;
-    if (role === 'all') {
-      const own = await openDatabase(config, logger, projectionDbOptions);
-      lifecycle.onStop('projection database', () => own.close());
-      projectionDb = own;
-    }
+    // A pool of its own, where every statement runs under PROJECTION_STATEMENT_TIMEOUT_MS; API reads and
+    // migrations (which may rightly take longer) use the other.
+    const projectionDb = await openDatabase(config, logger, { statementTimeoutMs: config.PROJECTION_STATEMENT_TIMEOUT_MS });
+    lifecycle.onStop('projection database', () => projectionDb.close());
     const projector = await startProjector({ config, logger, nats, names, db: projectionDb, registry });
     lifecycle.onStop('projector', () => projector.stop());
     checks.push(...projector.checks);
