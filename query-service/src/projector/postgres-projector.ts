@@ -46,6 +46,19 @@ const ANNOUNCE_EVERY_MS = 1000;
 const RETRY_MS = 1000;
 /** Beyond the statement timeout, how long a batch may wait for an answer Postgres should already have sent. */
 const DEADLINE_GRACE_MS = 1000;
+/**
+ * The shortest stall that costs the lease. A healthy batch on a busy machine (two cores shared with Postgres and
+ * every other service) has been seen to take over a second; giving the lease up for that only moves the same
+ * slow work to another instance.
+ */
+const MIN_STALL_MS = 5000;
+
+/**
+ * How long the apply loop may work without committing before it gives up the lease: half the TTL, at least
+ * MIN_STALL_MS. The holder gives it up at the first renewal after that (every ttl/3) and a standby retries at
+ * least every second, so with the default TTL (10 s) a standby takes over within the TTL of the stall.
+ */
+export const stallMs = (leaseTtlMs: number): number => Math.max(MIN_STALL_MS, Math.floor(leaseTtlMs / 2));
 
 /**
  * Runs the Postgres projection (DESIGN §4): one durable pull consumer, one active instance chosen by a KV lease,
@@ -104,9 +117,7 @@ class ProjectorRunner {
     this.logger = deps.logger.child({ projection: this.projection });
     this.metrics = new ProjectorMetrics(deps.registry);
     this.writer = new ProjectionWriter(deps.db, deps.history ?? jetStreamHistory(deps.nats, deps.names), this.projection);
-    // Half the TTL: a stalled holder gives the lease up at the first renewal after that (every ttl/3), and a
-    // standby retries every ttl/4 at most, so it takes over within the TTL of the stall.
-    this.watch = new ProgressWatch(Math.floor(deps.config.PROJECTOR_LEASE_TTL_MS / 2));
+    this.watch = new ProgressWatch(stallMs(deps.config.PROJECTOR_LEASE_TTL_MS));
     const timeout = deps.config.PROJECTION_STATEMENT_TIMEOUT_MS;
     this.deadlineMs = timeout === undefined ? undefined : timeout + DEADLINE_GRACE_MS;
   }
