@@ -23,6 +23,12 @@ export const queryConfigSchema = z.object({
    * batching them frees that CPU for the command path. 0 takes only what has already arrived.
    */
   PROJECTOR_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(5),
+  /**
+   * Statement timeout of every projection statement (Postgres cancels it; the projector also stops waiting for an
+   * answer shortly after, in case the connection itself hangs). Must exceed the slowest healthy batch (a fork of a
+   * large branch copies its rows in one statement).
+   */
+  PROJECTION_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   /** Longest a read with `minSeq` waits for the projection before answering STALE_READ. */
   MIN_SEQ_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Timeout of a command request to the command service. */

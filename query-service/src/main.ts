@@ -12,6 +12,7 @@ import {
   natsResources,
   runMain,
   verifyNatsResources,
+  whileConnected,
   type ReadinessCheck,
 } from '@cm/platform';
 import { createApi, type Api } from './api/create-api.js';
@@ -43,7 +44,8 @@ runMain(async () => {
 
   const checks: ReadinessCheck[] = [
     { name: 'postgres', check: () => db.ping() },
-    eventStreamReadiness(nats.jsm, names),
+    // Fails at once while NATS is down instead of waiting out a request that cannot be answered.
+    whileConnected(nats.link, eventStreamReadiness(nats.jsm, names)),
   ];
 
   let api: Api | undefined;
@@ -54,7 +56,11 @@ runMain(async () => {
     checks.push(...created.checks);
   }
   if (role === 'projector' || role === 'all') {
-    const projector = await startProjector({ config, logger, nats, names, db, registry });
+    // A pool of its own, where every statement runs under PROJECTION_STATEMENT_TIMEOUT_MS; API reads and
+    // migrations (which may rightly take longer) use the other.
+    const projectionDb = await openDatabase(config, logger, { statementTimeoutMs: config.PROJECTION_STATEMENT_TIMEOUT_MS });
+    lifecycle.onStop('projection database', () => projectionDb.close());
+    const projector = await startProjector({ config, logger, nats, names, db: projectionDb, registry });
     lifecycle.onStop('projector', () => projector.stop());
     checks.push(...projector.checks);
   }

@@ -21,7 +21,7 @@ const replies: string[] = [];
 beforeAll(async () => {
   names = natsNames(`t${randomBytes(5).toString('hex')}`);
   nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'command-gateway-test', logger);
-  gateway = new CommandGateway({ nc: nats.nc, names, timeoutMs: 10_000, logger, onReply: (type, code) => replies.push(`${type} ${code}`) });
+  gateway = new CommandGateway({ nc: nats.nc, link: nats.link, names, timeoutMs: 10_000, logger, onReply: (type, code) => replies.push(`${type} ${code}`) });
   service = await startCommandService(names.prefix);
 });
 
@@ -100,7 +100,7 @@ describe('CommandGateway against the command service', () => {
   });
 
   it('answers UNAVAILABLE when no command service listens', async () => {
-    const nobody = new CommandGateway({ nc: nats.nc, names: natsNames(`t${randomBytes(5).toString('hex')}`), timeoutMs: 5000, logger });
+    const nobody = new CommandGateway({ nc: nats.nc, link: nats.link, names: natsNames(`t${randomBytes(5).toString('hex')}`), timeoutMs: 5000, logger });
     const started = performance.now();
     const e = await refusal(nobody.send(command('alice', 'renameKingdom', { campaignId: C, id: 'aurelia', name: 'x' })));
     expect(e.code).toBe('UNAVAILABLE');
@@ -111,7 +111,7 @@ describe('CommandGateway against the command service', () => {
     const silent = natsNames(`t${randomBytes(5).toString('hex')}`);
     const sub = nats.nc.subscribe(silent.commandWildcard, { callback: () => undefined });
     try {
-      const slow = new CommandGateway({ nc: nats.nc, names: silent, timeoutMs: 200, logger });
+      const slow = new CommandGateway({ nc: nats.nc, link: nats.link, names: silent, timeoutMs: 200, logger });
       const c = command('alice', 'renameKingdom', { campaignId: C, id: 'aurelia', name: 'x' });
       const e = await refusal(slow.send(c));
       expect(e.code).toBe('TIMEOUT');

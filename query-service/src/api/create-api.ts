@@ -64,16 +64,18 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   });
   await tracker.start();
 
+  const commands = new CommandGateway({
+    nc: nats.nc,
+    link: nats.link,
+    names,
+    timeoutMs: config.COMMAND_TIMEOUT_MS,
+    logger,
+    onReply: (type, code) => metrics.commandForwarded(type, code),
+  });
   const services: ApiServices = {
     readModel,
     tracker,
-    commands: new CommandGateway({
-      nc: nats.nc,
-      names,
-      timeoutMs: config.COMMAND_TIMEOUT_MS,
-      logger,
-      onReply: (type, code) => metrics.commandForwarded(type, code),
-    }),
+    commands,
     jwtSecret: config.JWT_SECRET,
     tokenRules: tokenRulesOf(config),
     minSeqTimeoutMs: config.MIN_SEQ_TIMEOUT_MS,
@@ -118,6 +120,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     handle: graphqlHandler(fastPath, yoga),
     checks: [tracker.readiness],
     close: async () => {
+      commands.close();
       await tracker.stop();
       await yoga.dispose();
     },

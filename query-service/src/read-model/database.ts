@@ -24,10 +24,15 @@ export interface Database {
   close(): Promise<void>;
 }
 
+export interface DatabaseOptions {
+  /** Postgres' `statement_timeout` on every connection of this pool (the projector's: `PROJECTION_STATEMENT_TIMEOUT_MS`). */
+  statementTimeoutMs?: number;
+}
+
 /**
  * Connects to `DATABASE_URL` with MikroORM. Nothing is created until `migrateUp`.
  */
-export async function openDatabase(config: QueryConfig, logger: Logger): Promise<Database> {
+export async function openDatabase(config: QueryConfig, logger: Logger, opts: DatabaseOptions = {}): Promise<Database> {
   const schema = config.DATABASE_SCHEMA;
   const orm = await MikroORM.init({
     clientUrl: config.DATABASE_URL,
@@ -39,6 +44,7 @@ export async function openDatabase(config: QueryConfig, logger: Logger): Promise
     extensions: [Migrator],
     // migrateUp holds a transaction while the migrator uses a second connection to prepare its own table.
     pool: { min: 0, max: Math.max(2, config.DATABASE_POOL_MAX) },
+    ...(opts.statementTimeoutMs === undefined ? {} : { driverOptions: { statement_timeout: opts.statementTimeoutMs } }),
     migrations: { migrationsList: await readMigrations(), snapshot: false, transactional: true, allOrNothing: true, silent: true },
     debug: false,
     colors: false,
