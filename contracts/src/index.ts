@@ -8,4 +8,6 @@ export * from './cache-keys.js';
 export * from './upcasters.js';
 export * from './validation.js';
 export * from './graphql/schema.graphql.js';
+export * from './graphql/history.graphql.js';
+export * from './history.js';
 export * from './demo.js';

@@ -9,6 +9,7 @@ import { ApiMetrics } from './api.metrics.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import { CommandGateway } from './command-gateway.js';
 import { GraphqlFastPath } from './fast-path.js';
+import { HistoryClient } from './history/history-client.js';
 import { contextFactory, type ApiServices } from './graphql-context.js';
 import { buildSchema } from './schema.js';
 import { requestSteps } from './request-steps.js';
@@ -76,6 +77,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     readModel,
     tracker,
     commands,
+    history: new HistoryClient(nats, names, config.COMMAND_TIMEOUT_MS),
     jwtSecret: config.JWT_SECRET,
     tokenRules: tokenRulesOf(config),
     minSeqTimeoutMs: config.MIN_SEQ_TIMEOUT_MS,

@@ -3,6 +3,7 @@ import { bearerToken, type Principal, type TokenRules } from '@cm/platform';
 import { acceptCorrelationId, parseMinSeq } from './arguments.js';
 import type { CheckpointTracker } from './checkpoint-tracker.js';
 import type { CommandGateway } from './command-gateway.js';
+import type { HistoryClient } from './history/history-client.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
 import { VerifiedTokens } from './verified-tokens.js';
@@ -11,6 +12,8 @@ import { VerifiedTokens } from './verified-tokens.js';
 export interface ApiServices {
   readModel: ReadModel;
   commands: CommandGateway;
+  /** Entity history, time travel, event pages and traces; absent where an API is built without NATS (unit tests). */
+  history?: HistoryClient;
   tracker: CheckpointTracker;
   jwtSecret: string;
   /** Clock skew allowed to `iat`/`nbf`, and whether `exp` is required; the lenient defaults when absent. */

@@ -1,8 +1,9 @@
 import { createSchema } from 'graphql-yoga';
-import { ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { entityTypeEnum, historyTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
 import { assertIdArguments } from './arguments.js';
 import type { GraphQLContext } from './graphql-context.js';
 import { entityResolvers } from './resolvers/entity.resolvers.js';
+import { historyResolvers } from './resolvers/history.resolvers.js';
 import { mutationResolvers } from './resolvers/mutation.resolvers.js';
 import { queryResolvers } from './resolvers/query.resolvers.js';
 import { GeoJSONScalar, JSONScalar } from './scalars.js';
@@ -39,11 +40,12 @@ function guardIdArguments(types: TypeResolvers): TypeResolvers {
 export function buildSchema() {
   const resolvers = guardIdArguments({
     ...(queryResolvers as unknown as TypeResolvers),
+    Query: { ...queryResolvers.Query, ...historyResolvers.Query } as unknown as TypeResolvers[string],
     ...(entityResolvers as unknown as TypeResolvers),
     ...(mutationResolvers as unknown as TypeResolvers),
   });
   return createSchema<GraphQLContext>({
-    typeDefs,
+    typeDefs: [typeDefs, historyTypeDefs],
     resolvers: [
       resolvers,
       {
@@ -53,6 +55,7 @@ export function buildSchema() {
         OwnerType: ownerTypeEnum,
         VariableType: variableTypeEnum,
         WorldEventStatus: worldEventStatusEnum,
+        EntityType: entityTypeEnum,
       },
     ],
   });
