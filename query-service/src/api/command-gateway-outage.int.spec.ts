@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, natsNames, type Command } from '@cm/contracts';
 import { closeNats, connectNats, type Nats } from '@cm/platform';
-import { freePort, testLogger } from '../projector/int-support.test-util.js';
+import { freePort } from '@cm/testkit';
+import { testLogger } from '../projector/int-support.test-util.js';
 import { CommandGateway } from './command-gateway.js';
 import { OwnNatsServer } from './nats-server.test-util.js';
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { natsNames } from '@cm/contracts';
 import { closeNats, connectNats, signToken, type Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropSchema, freePort, openTestDatabase, testLogger, testNamespace } from '../projector/int-support.test-util.js';
-import { distEntry, ServiceProcess } from '../projector/service-process.test-util.js';
+import { distEntry, freePort, ServiceProcess, testNamespace } from '@cm/testkit';
+import { dropSchema, openTestDatabase, testLogger } from '../projector/int-support.test-util.js';
 import { OwnNatsServer } from './nats-server.test-util.js';
 
 /*

@@ -3,7 +3,8 @@ import { createMetrics, ensureEventStream, LOCAL_DEFAULTS, type Nats } from '@cm
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../read-model/database.js';
 import { event, publishCommit } from './events.test-util.js';
-import { closeTestNats, connectTestNats, dropNamespace, dropSchema, openTestDatabase, testConfig, testLogger, testNamespace } from './int-support.test-util.js';
+import { closeTestNats, connectTestNats, dropNamespace, testNamespace } from '@cm/testkit';
+import { dropSchema, openTestDatabase, testConfig, testLogger } from './int-support.test-util.js';
 import { startProjector, type Projector } from './postgres-projector.js';
 import { TcpProxy } from './tcp-proxy.test-util.js';
 
