@@ -5,6 +5,7 @@ export * from './commands.js';
 export * from './events.js';
 export * from './subjects.js';
 export * from './cache-keys.js';
-export * from './upcasters.js';
+export * from './commit-codec.js';
+export * from './aggregates.js';
 export * from './validation.js';
 export * from './graphql/schema.graphql.js';

@@ -66,5 +66,10 @@ export const Headers = {
   /** JetStream de-duplication key: the command id. */
   MsgId: 'Nats-Msg-Id',
   CorrelationId: 'Cm-Correlation-Id',
-  CommandType: 'Cm-Command-Type',
+  /**
+   * The stream sequence of the previous commit on the same subject (`0`: the first), which is the expected last
+   * subject sequence the append was made with. Reading an aggregate walks back from its last commit along these,
+   * one direct get per commit, instead of scanning the stream forwards for the subject.
+   */
+  PreviousSubjectSeq: 'Cm-Prev-Seq',
 } as const;
