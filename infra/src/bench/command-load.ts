@@ -30,6 +30,9 @@ export async function sendCommand(nats: Nats, names: NatsNames, type: CommandTyp
 const outcome = (r: CommandReply): string | void => (r.ok ? undefined : r.error.code);
 
 export interface CommandThroughput {
+  campaignId: string;
+  /** Kingdoms the 64-sender phase created for sure: k10000000 upwards. */
+  created64: number;
   create1: LoadResult;
   create64: LoadResult;
   rename64: LoadResult;
@@ -61,7 +64,7 @@ export async function measureCommands(nats: Nats, names: NatsNames, durationMs: 
   const rename64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op: rename, cpu });
   log(`  ${rename64.rate} cmds/s, p50 ${rename64.latencyMs.p50} ms, p99 ${rename64.latencyMs.p99} ms, ${rename64.errors} errors`);
 
-  return { create1, create64, rename64 };
+  return { campaignId, created64: spread, create1, create64, rename64 };
 }
 
 /**

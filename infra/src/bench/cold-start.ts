@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { NatsNames } from '@cm/contracts';
+import type { Nats } from '@cm/platform';
+import type { CpuSnapshot } from './cpu.js';
+import { sendCommand } from './command-load.js';
+import { closedLoop, type LoadResult } from './load.js';
+import { commitHeaders, sampleCommit } from './raw-publish.js';
+import { round } from './stats.js';
+
+/** Events per kingdom in the filled history: a create and three renames, each its own commit. */
+const COMMITS_PER_KINGDOM = 4;
+const FILL_IN_FLIGHT = 256;
+
+export interface ColdStart {
+  /** Messages in the event stream when the command service was restarted. */
+  streamMessages: number;
+  /** How long filling the stream took, and at what rate. */
+  fill: { events: number; seconds: number; rate: number };
+  /** The first `commands` renames after the restart, each on a kingdom no command touched since. */
+  cold: LoadResult;
+}
+
+/**
+ * Fills the event stream, through raw pipelined publishes of the commits the command service would write (a
+ * create and three renames per kingdom, each expecting the subject's last sequence and carrying it as the
+ * previous sequence), to about `events` messages in a campaign created through the command service.
+ */
+export async function fillEventStream(nats: Nats, names: NatsNames, events: number, log: (s: string) => void): Promise<{ campaignId: string; kingdoms: number; fill: ColdStart['fill'] }> {
+  const campaignId = `cold-${randomUUID().slice(0, 8)}`;
+  const created = await sendCommand(nats, names, 'campaign.create', campaignId, campaignId, { name: 'Cold-start campaign' });
+  if (!created.ok) throw new Error(`cannot create the cold-start campaign: ${created.error.code} ${created.error.message}`);
+  const { state } = await nats.jsm.streams.info(names.eventStream);
+  const kingdoms = Math.max(1, Math.ceil((events - state.messages) / COMMITS_PER_KINGDOM));
+  const lastSeq = new Uint32Array(kingdoms);
+  const started = performance.now();
+  // Round by round, so that every publish of a round goes to a different subject and all can be in flight.
+  for (let version = 1; version <= COMMITS_PER_KINGDOM; version += 1) {
+    const op = async (i: number) => {
+      const expected = lastSeq[i]!;
+      const ack = await nats.js.publish(names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: `k${i}` }), sampleCommit(i, campaignId, version), {
+        headers: commitHeaders(expected),
+        expect: { lastSubjectSequence: expected },
+      });
+      lastSeq[i] = ack.seq;
+    };
+    const round_ = await closedLoop({ concurrency: FILL_IN_FLIGHT, durationMs: Number.MAX_SAFE_INTEGER, op, maxOps: kingdoms });
+    if (round_.errors > 0) throw new Error(`filling the stream: ${round_.errors} publishes failed ${JSON.stringify(round_.errorKinds)}`);
+    log(`  round ${version}/${COMMITS_PER_KINGDOM}: ${kingdoms} commits at ${round_.rate}/s`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const filled = kingdoms * COMMITS_PER_KINGDOM;
+  return { campaignId, kingdoms, fill: { events: filled, seconds: round(seconds, 1), rate: round(filled / seconds, 1) } };
+}
+
+/**
+ * After `restart()` (the command service's aggregate cache is empty), sends `commands` renames with 64
+ * senders, each to a kingdom of `kingdomIds` that no command has touched since the restart, and measures them
+ * all, from the first: the cost of cold loads.
+ */
+export async function measureColdRenames(opts: {
+  nats: Nats;
+  names: NatsNames;
+  campaignId: string;
+  kingdomIds: (n: number) => string;
+  commands: number;
+  restart: () => Promise<void>;
+  log: (s: string) => void;
+  /** Builds the CPU sampler once the restarted service runs (its pid changed). */
+  cpu?: () => () => CpuSnapshot;
+}): Promise<Omit<ColdStart, 'fill'>> {
+  await opts.restart();
+  const cpu = opts.cpu?.();
+  const { state } = await opts.nats.jsm.streams.info(opts.names.eventStream);
+  const rename = (n: number) =>
+    sendCommand(opts.nats, opts.names, 'kingdom.rename', opts.campaignId, opts.kingdomIds(n), { name: `Cold ${n}` }).then((r) => (r.ok ? undefined : r.error.code));
+  opts.log(`the first ${opts.commands} renames after a restart, 64 senders, stream of ${state.messages} messages`);
+  const cold = await closedLoop({ concurrency: 64, durationMs: Number.MAX_SAFE_INTEGER, op: rename, maxOps: opts.commands, cpu });
+  opts.log(`  ${cold.rate} cmds/s, p50 ${cold.latencyMs.p50} ms, p99 ${cold.latencyMs.p99} ms, ${cold.errors} errors`);
+  if (cold.cpu) opts.log(`  CPU µs per command ${JSON.stringify(cold.cpu.usPerOp)}`);
+  return { streamMessages: state.messages, cold };
+}
