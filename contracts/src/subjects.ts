@@ -67,9 +67,11 @@ export const Headers = {
   MsgId: 'Nats-Msg-Id',
   CorrelationId: 'Cm-Correlation-Id',
   /**
-   * The stream sequence of the previous commit on the same subject (`0`: the first), which is the expected last
-   * subject sequence the append was made with. Reading an aggregate walks back from its last commit along these,
-   * one direct get per commit, instead of scanning the stream forwards for the subject.
+   * Where the previous commits on the same subject are: their stream sequences, newest first, comma separated,
+   * at most eight, and a final `0` when the list reaches back to the subject's first commit (a first commit
+   * carries just `0`). The first entry is the expected last subject sequence the append was made with. Reading
+   * an aggregate starts from its last commit and fetches these by sequence, in parallel, instead of scanning the
+   * stream forwards for the subject.
    */
-  PreviousSubjectSeq: 'Cm-Prev-Seq',
+  PreviousSeqs: 'Cm-Prev-Seqs',
 } as const;

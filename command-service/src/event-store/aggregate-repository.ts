@@ -17,6 +17,9 @@ export interface Loaded<S> {
   version: number;
   /** Last sequence on this aggregate's own subject (0: none); the optimistic-concurrency expectation. */
   lastSeq: number;
+  /** Sequences of the most recent commits on its own subject, newest first (bounded), and how many it has. */
+  ownSeqs: readonly number[];
+  ownCommits: number;
   /** Highest sequence folded, ancestors included: a consistency token for a no-op command. */
   foldedSeq: number;
   /** Sequence of the first commit folded (0: none): where the aggregate's history begins. */
@@ -26,6 +29,8 @@ export interface Loaded<S> {
 }
 
 const RECENT_RESULTS = 64;
+/** Own commit sequences kept per aggregate; the store records what it can use of them with each append. */
+const RECENT_SEQS = 16;
 
 /** Where a branch was forked from, or undefined for a branch that does not exist or was deleted. */
 export type ForkPointOf = (branchState: unknown) => ForkPoint | undefined;
@@ -64,7 +69,7 @@ export class AggregateRepository {
     const key = this.keyOf(address);
     const cached = this.cache?.get(key) as Loaded<S> | undefined;
     if (cached) return cached;
-    const loaded: Loaded<S> = { state: decider.initialState, version: 0, lastSeq: 0, foldedSeq: 0, firstSeq: 0, results: new Map() };
+    const loaded: Loaded<S> = { state: decider.initialState, version: 0, lastSeq: 0, ownSeqs: [], ownCommits: 0, foldedSeq: 0, firstSeq: 0, results: new Map() };
     if (assumeNew && address.branchId === MAIN_BRANCH) return loaded;
     for (const segment of await this.lineage(address.campaignId, address.branchId)) {
       const own = segment.branchId === address.branchId;
@@ -76,7 +81,7 @@ export class AggregateRepository {
 
   /**
    * Appends the commit a decision produced on `loaded`, expecting the subject still ends at `loaded.lastSeq`
-   * (throws `WrongExpectedSequence` when it does not). A new commit is folded into the cached state, saving a
+   * (throws `WrongExpectedSequence` when it does not) and telling the store where the earlier commits are. A new commit is folded into the cached state, saving a
    * read of it; `state` is undefined for a duplicate command id, which wrote nothing.
    */
   async append<S>(
@@ -86,7 +91,8 @@ export class AggregateRepository {
     commit: Commit,
     ids: { commandId: string; correlationId: string },
   ): Promise<AppendResult & { state?: Loaded<S> }> {
-    const ack = await this.store.append(address, commit, loaded.lastSeq, ids);
+    const position = { lastSeq: loaded.lastSeq, earlierSeqs: loaded.ownSeqs.slice(1), complete: loaded.ownCommits === loaded.ownSeqs.length };
+    const ack = await this.store.append(address, commit, position, ids);
     if (ack.duplicate) {
       this.invalidate(address);
       return ack;
@@ -141,6 +147,8 @@ function fold<S>(decider: Decider<any, any, S>, loaded: Loaded<S>, commit: Recor
   if (loaded.firstSeq === 0) loaded.firstSeq = commit.seq;
   if (!own) return;
   loaded.lastSeq = commit.seq;
+  loaded.ownSeqs = [commit.seq, ...loaded.ownSeqs.slice(0, RECENT_SEQS - 1)];
+  loaded.ownCommits += 1;
   const commandId = commit.events[0]?.metadata.commandId;
   if (commandId) {
     loaded.results.set(commandId, { seq: commit.seq, commitId: commit.commitId, aggregateVersion: loaded.version });

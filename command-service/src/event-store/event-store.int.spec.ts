@@ -57,7 +57,7 @@ describe('JetStream event store', () => {
   it('lets exactly one of several appends at the same expected sequence through', async () => {
     const address = { campaignId: 'race', branchId: 'main', entityType: 'kingdom', entityId: 'k' } as const;
     const commit = (i: number) => ({ commitId: `c${i}`, events: [] });
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.append(address, commit(i), 0, { commandId: `race-${i}`, correlationId: 'corr' })));
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.append(address, commit(i), { lastSeq: 0, earlierSeqs: [], complete: true }, { commandId: `race-${i}`, correlationId: 'corr' })));
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r) => r.status === 'rejected');
     expect(won).toHaveLength(1);
@@ -199,7 +199,7 @@ describe('JetStream event store', () => {
     expect((await fork('head', head)).ok).toBe(true);
   });
 
-  it('reads commits written before they carried the previous sequence, and the ones after', async () => {
+  it('reads commits written before they listed the earlier ones, and the ones after', async () => {
     const p = instance();
     const campaignId = await newCampaign(p);
     const address = { campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'old' } as const;
@@ -228,6 +228,25 @@ describe('JetStream event store', () => {
     const { deciders } = await import('../domain/index.js');
     const loaded = await createRepository(store, 0).load(deciders.kingdom, address);
     expect([loaded.state, loaded.version, loaded.lastSeq]).toMatchObject([{ name: 'v4' }, 4, history[3]!.seq]);
+  });
+
+  it('reads a history longer than one commit lists, interleaved with other subjects, with and without a cache', async () => {
+    for (const cacheSize of [0, 1000]) {
+      const p = new CommandProcessor(createRepository(store, cacheSize), 5, logger);
+      const campaignId = await newCampaign(p);
+      const address = { campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'long' } as const;
+      await p.process(cmd('kingdom.create', campaignId, 'long', { name: 'v1' }));
+      for (let v = 2; v <= 20; v += 1) {
+        await p.process(cmd('kingdom.rename', campaignId, 'long', { name: `v${v}` }));
+        await p.process(cmd('kingdom.create', campaignId, `other${v}`, { name: 'Other' }));
+      }
+      const history = await store.read(address);
+      expect(history.map((c) => c.events[0]!.aggregateVersion)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await store.read(address, history[9]!.seq)).toEqual(history.slice(0, 10));
+      const { deciders } = await import('../domain/index.js');
+      const loaded = await createRepository(store, 0).load(deciders.kingdom, address);
+      expect([loaded.state, loaded.version]).toMatchObject([{ name: 'v20' }, 20]);
+    }
   });
 
   it('refuses commands in a branch that does not exist', async () => {

@@ -11,6 +11,19 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/**
+ * What an appender knows of the aggregate's own commits: the append expects `lastSeq` and records where the
+ * earlier ones are, so that a reader can fetch them all by sequence.
+ */
+export interface CommitPosition {
+  /** Stream sequence of the aggregate's last commit (0: none yet): the optimistic-concurrency expectation. */
+  lastSeq: number;
+  /** Sequences of the commits before it, newest first; possibly only the most recent ones. */
+  earlierSeqs: readonly number[];
+  /** Whether `lastSeq` and `earlierSeqs` together are every commit the aggregate has. */
+  complete: boolean;
+}
+
 /** Thrown when the subject moved past the sequence we decided on: reload and decide again. */
 export class WrongExpectedSequence extends Error {
   constructor(
@@ -29,10 +42,10 @@ export interface EventStore {
   /** The key that orders an aggregate's commits (its subject): one queue per key in a process. */
   keyOf(address: EventAddress): string;
   /**
-   * Appends `commit` if the aggregate's last commit is still at `expectedLastSeq` (0: none yet), else throws
+   * Appends `commit` if the aggregate's last commit is still at `after.lastSeq` (0: none yet), else throws
    * `WrongExpectedSequence`. A command id seen before (inside the duplicate window) is not written again.
    */
-  append(address: EventAddress, commit: Commit, expectedLastSeq: number, ids: { commandId: string; correlationId: string }): Promise<AppendResult>;
+  append(address: EventAddress, commit: Commit, after: CommitPosition, ids: { commandId: string; correlationId: string }): Promise<AppendResult>;
   /** The aggregate's commits with `seq <= uptoSeq`, oldest first. */
   read(address: EventAddress, uptoSeq?: number): Promise<RecordedCommit[]>;
   /** One commit by its stream sequence. */

@@ -22,8 +22,8 @@ export interface ColdStart {
 
 /**
  * Fills the event stream, through raw pipelined publishes of the commits the command service would write (a
- * create and three renames per kingdom, each expecting the subject's last sequence and carrying it as the
- * previous sequence), to about `events` messages in a campaign created through the command service.
+ * create and three renames per kingdom, each expecting the subject's last sequence and listing the earlier
+ * ones), to about `events` messages in a campaign created through the command service.
  */
 export async function fillEventStream(nats: Nats, names: NatsNames, events: number, log: (s: string) => void): Promise<{ campaignId: string; kingdoms: number; fill: ColdStart['fill'] }> {
   const campaignId = `cold-${randomUUID().slice(0, 8)}`;
@@ -31,17 +31,19 @@ export async function fillEventStream(nats: Nats, names: NatsNames, events: numb
   if (!created.ok) throw new Error(`cannot create the cold-start campaign: ${created.error.code} ${created.error.message}`);
   const { state } = await nats.jsm.streams.info(names.eventStream);
   const kingdoms = Math.max(1, Math.ceil((events - state.messages) / COMMITS_PER_KINGDOM));
-  const lastSeq = new Uint32Array(kingdoms);
+  // The sequence of commit v (1-based) of kingdom i at [i * COMMITS_PER_KINGDOM + v - 1].
+  const seqs = new Float64Array(kingdoms * COMMITS_PER_KINGDOM);
   const started = performance.now();
   // Round by round, so that every publish of a round goes to a different subject and all can be in flight.
   for (let version = 1; version <= COMMITS_PER_KINGDOM; version += 1) {
     const op = async (i: number) => {
-      const expected = lastSeq[i]!;
+      const previous = Array.from(seqs.subarray(i * COMMITS_PER_KINGDOM, i * COMMITS_PER_KINGDOM + version - 1)).reverse();
+      const expected = previous[0] ?? 0;
       const ack = await nats.js.publish(names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: `k${i}` }), sampleCommit(i, campaignId, version), {
-        headers: commitHeaders(expected),
+        headers: commitHeaders(previous),
         expect: { lastSubjectSequence: expected },
       });
-      lastSeq[i] = ack.seq;
+      seqs[i * COMMITS_PER_KINGDOM + version - 1] = ack.seq;
     };
     const round_ = await closedLoop({ concurrency: FILL_IN_FLIGHT, durationMs: Number.MAX_SAFE_INTEGER, op, maxOps: kingdoms });
     if (round_.errors > 0) throw new Error(`filling the stream: ${round_.errors} publishes failed ${JSON.stringify(round_.errorKinds)}`);

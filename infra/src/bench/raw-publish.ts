@@ -36,11 +36,14 @@ export function sampleCommit(i: number, campaignId = 'bench', version = 1): Uint
   );
 }
 
-/** The headers the command service puts on a commit appended after `previousSeq` (0: the first). */
-export function commitHeaders(previousSeq: number) {
+/**
+ * The headers the command service puts on a commit appended after the commits at `previousSeqs` (newest first,
+ * all of them; none for a first commit).
+ */
+export function commitHeaders(previousSeqs: readonly number[]) {
   const h = natsHeaders();
   h.set(Headers.CorrelationId, randomUUID());
-  h.set(Headers.PreviousSubjectSeq, String(previousSeq));
+  h.set(Headers.PreviousSeqs, [...previousSeqs, 0].join(','));
   return h;
 }
 
@@ -76,12 +79,11 @@ export async function measureRawPublish(nats: Nats, names: NatsNames, natsUrl: s
   const prefix = `${names.prefix}.benchraw`;
   await nats.jsm.streams.add({ ...eventStreamConfig(names, { replicas: 1, duplicateWindowMs: 120_000 }), name: stream, subjects: [`${prefix}.>`] });
   try {
-    // Each subject's last sequence, as the command service knows it from its aggregate cache.
-    const lastSeq = new Map<number, number>();
-    const version = new Map<number, number>();
+    // Each subject's commit sequences, newest first, as the command service knows them from its aggregate cache.
+    const seqs = new Map<number, number[]>();
     const op = async (i: number) => {
-      const ack = await nats.js.publish(`${prefix}.bench.main.kingdom.k${i}`, sampleCommit(i), { msgID: randomUUID(), headers: commitHeaders(0), expect: { lastSubjectSequence: 0 } });
-      lastSeq.set(i, ack.seq);
+      const ack = await nats.js.publish(`${prefix}.bench.main.kingdom.k${i}`, sampleCommit(i), { msgID: randomUUID(), headers: commitHeaders([]), expect: { lastSubjectSequence: 0 } });
+      seqs.set(i, [ack.seq]);
     };
     log('raw JetStream publish, 1 in flight');
     const inFlight1 = await closedLoop({ concurrency: 1, durationMs, warmupMs: 500, op });
@@ -91,14 +93,16 @@ export async function measureRawPublish(nats: Nats, names: NatsNames, natsUrl: s
     log(`  ${inFlight64.rate} msgs/s, p50 ${inFlight64.latencyMs.p50} ms`);
     if (inFlight64.cpu) log(`  CPU µs per publish ${JSON.stringify(inFlight64.cpu.usPerOp)}, machine ${Math.round(inFlight64.cpu.busyShare * 100)}% busy`);
 
-    const existing = [...lastSeq.keys()].filter((i) => i >= 10_000_000);
+    const existing = [...seqs.keys()].filter((i) => i >= 10_000_000);
     const update = async (n: number) => {
       const i = existing[n % existing.length]!;
-      const v = (version.get(i) ?? 1) + 1;
-      const expected = lastSeq.get(i)!;
-      const ack = await nats.js.publish(`${prefix}.bench.main.kingdom.k${i}`, sampleCommit(i, 'bench', v), { msgID: randomUUID(), headers: commitHeaders(expected), expect: { lastSubjectSequence: expected } });
-      lastSeq.set(i, ack.seq);
-      version.set(i, v);
+      const previous = seqs.get(i)!;
+      const ack = await nats.js.publish(`${prefix}.bench.main.kingdom.k${i}`, sampleCommit(i, 'bench', previous.length + 1), {
+        msgID: randomUUID(),
+        headers: commitHeaders(previous),
+        expect: { lastSubjectSequence: previous[0]! },
+      });
+      seqs.set(i, [ack.seq, ...previous]);
     };
     log(`raw JetStream publish to subjects that hold a message (expecting their last sequence), 64 in flight, over ${existing.length} subjects`);
     const update64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op: update, cpu: cpuWith?.({}) });
@@ -108,7 +112,7 @@ export async function measureRawPublish(nats: Nats, names: NatsNames, natsUrl: s
     const createAfterUpdates64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op, firstIndex: 20_000_000, cpu: cpuWith?.({}) });
     log(`  ${createAfterUpdates64.rate} msgs/s, p50 ${createAfterUpdates64.latencyMs.p50} ms`);
     if (createAfterUpdates64.cpu) log(`  CPU µs per publish ${JSON.stringify(createAfterUpdates64.cpu.usPerOp)}`);
-    lastSeq.clear();
+    seqs.clear();
     const commandFloor64 = await measureCommandFloor(nats, names, natsUrl, `${prefix}.floor`, durationMs, log, cpuWith);
     return { inFlight1, inFlight64, commandFloor64, update64, createAfterUpdates64 };
   } finally {
