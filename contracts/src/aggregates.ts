@@ -7,7 +7,7 @@ import { MAIN_BRANCH } from './ids.js';
  * command names (the campaign itself and its branches). `branch`: one instance per campaign branch, inherited by
  * forks.
  */
-export const AGGREGATE_SCOPE = {
+const AGGREGATE_SCOPE = {
   campaign: 'campaign',
   branch: 'campaign',
   kingdom: 'branch',

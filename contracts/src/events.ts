@@ -181,6 +181,3 @@ export interface Commit {
   commitId: string;
   events: AnyEvent[];
 }
-
-/** An event together with where it sits in the log, as consumers see it. */
-export type PositionedEvent = AnyEvent & { seq: number };

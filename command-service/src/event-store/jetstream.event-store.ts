@@ -7,7 +7,7 @@ import { WrongExpectedSequence, type AppendResult, type CommitPosition, type Eve
 // JetStream API error codes we act on.
 const WRONG_LAST_SEQUENCE = 10071;
 /** Earlier commit sequences a commit carries: an aggregate of up to this many commits plus one loads in two round trips. */
-export const PREVIOUS_SEQS_CARRIED = 8;
+const PREVIOUS_SEQS_CARRIED = 8;
 
 /**
  * The JetStream adapter of the event store: one message per commit on the aggregate's subject, concurrency

@@ -19,6 +19,7 @@ import { measureCatchUp, measureRawUpsert, type CatchUp, type RawUpsert } from '
 import { measureGraphql, type GraphqlResults } from './graphql-load.js';
 import { measureRawPublish } from './raw-publish.js';
 import { markdownTable, row, type ReportRow } from './report.js';
+import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
 
 const { values: args } = parseArgs({
@@ -51,8 +52,9 @@ floor), commands (creates and renames through the command service), graphql (pro
 needs the query service). Without graphql only the command service is started.
 --cold-start adds the cold-start rows (off by default: filling the stream takes minutes; it drops the graphql
 phase, whose projector would apply the filler commits meanwhile): the first 10,000
-renames after a command-service restart, on the stream as the command phase left it and again after filling it
-with raw commits to --cold-stream-events messages. Needs the commands phase.
+renames after a command-service restart, on kingdoms of four commits each in a stream filled with raw commits
+to a tenth of --cold-stream-events messages, then on others of the same kingdoms after filling it to
+--cold-stream-events.
 `);
   process.exit(0);
 }
@@ -60,7 +62,7 @@ const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);
 const phases = new Set(args.phases!.split(',').map((p) => p.trim()));
-const coldStart = args['cold-start'] && phases.has('commands');
+const coldStart = args['cold-start'] === true;
 // The projector would apply the million filler commits while the cold renames are measured.
 if (coldStart) phases.delete('graphql');
 const coldStreamEvents = Number(args['cold-stream-events']);
@@ -119,24 +121,24 @@ try {
   const raw = phases.has('raw') ? await measureRawPublish(nats, nats_, natsUrl(), durationMs, log, cpuWith) : undefined;
   const commands: CommandThroughput | undefined = phases.has('commands') ? await measureCommands(nats, nats_, durationMs, log, cpu) : undefined;
 
-  let coldSmall: Omit<ColdStart, 'fill'> | undefined;
+  let coldSmall: ColdStart | undefined;
   let coldLarge: ColdStart | undefined;
-  if (coldStart && commands) {
+  let coldFill: { events: number; seconds: number; rate: number } | undefined;
+  if (coldStart) {
+    // The same kind of aggregate (four commits, in the first tenth of the stream) cold on a stream of a tenth of
+    // the size and on the full one: half of the first fill's kingdoms for each, so that both find them untouched.
     const restart = () => sys.restart('command-service');
     const cpuAfterRestart = () => cpuWith({ 'command-service': sys.pid('command-service') });
-    const cold = Math.min(COLD_COMMANDS, commands.created64);
-    coldSmall = await measureColdRenames({
-      nats, names: nats_, campaignId: commands.campaignId, commands: cold,
-      kingdomIds: (n) => `k${10_000_000 + Math.floor((n * commands.created64) / cold)}`, restart, log, cpu: cpuAfterRestart,
-    });
+    log(`filling the event stream to ${coldStreamEvents / 10} messages with raw commits`);
+    const early = await fillEventStream(nats, nats_, coldStreamEvents / 10, log);
+    const cold = Math.min(COLD_COMMANDS, Math.floor(early.kingdoms / 2));
+    const spread = (parity: number) => (n: number) => `k${2 * Math.floor((n * Math.floor(early.kingdoms / 2)) / cold) + parity}`;
+    coldSmall = await measureColdRenames({ nats, names: nats_, campaignId: early.campaignId, commands: cold, kingdomIds: spread(0), restart, log, cpu: cpuAfterRestart });
     log(`filling the event stream to ${coldStreamEvents} messages with raw commits`);
-    const filled = await fillEventStream(nats, nats_, coldStreamEvents, log);
-    log(`  ${filled.fill.events} commits in ${filled.fill.seconds} s`);
-    const large = await measureColdRenames({
-      nats, names: nats_, campaignId: filled.campaignId, commands: COLD_COMMANDS,
-      kingdomIds: (n) => `k${Math.floor((n * filled.kingdoms) / COLD_COMMANDS)}`, restart, log, cpu: cpuAfterRestart,
-    });
-    coldLarge = { ...large, fill: filled.fill };
+    const rest = await fillEventStream(nats, nats_, coldStreamEvents, log, early);
+    coldFill = { events: early.fill.events + rest.fill.events, seconds: round(early.fill.seconds + rest.fill.seconds, 1), rate: round((early.fill.events + rest.fill.events) / (early.fill.seconds + rest.fill.seconds), 1) };
+    log(`  ${coldFill.events} commits in ${coldFill.seconds} s`);
+    coldLarge = await measureColdRenames({ nats, names: nats_, campaignId: early.campaignId, commands: cold, kingdomIds: spread(1), restart, log, cpu: cpuAfterRestart });
   }
 
   let projection: SettleResult | undefined;
@@ -185,14 +187,13 @@ try {
     row('CPU per rename @64, all processes', commands?.rename64.cpu?.usPerOp.total, 'µs'),
     ...(coldStart
       ? [
-          row(`first ${COLD_COMMANDS} renames after a restart, every aggregate cold, ${coldSmall?.streamMessages ?? '?'}-message stream`, coldSmall?.cold.rate, 'cmds/s', {
+          row(`first ${coldSmall ? coldSmall.cold.ok + coldSmall.cold.errors : COLD_COMMANDS} renames after a restart, every aggregate cold (4 commits), ${coldSmall?.streamMessages ?? '?'}-message stream`, coldSmall?.cold.rate, 'cmds/s', {
             rawLimit: commands?.rename64.rate,
           }),
-          row(`first ${COLD_COMMANDS} renames after a restart, every aggregate cold, ${coldLarge?.streamMessages ?? '?'}-message stream`, coldLarge?.cold.rate, 'cmds/s', {
-            rawLimit: coldSmall?.cold.rate,
-          }),
+          row(`the same, ${coldLarge?.streamMessages ?? '?'}-message stream`, coldLarge?.cold.rate, 'cmds/s', { rawLimit: coldSmall?.cold.rate }),
+          row('nats-server CPU per cold rename, large stream', coldLarge?.cold.cpu?.usPerOp['nats-server'], 'µs', { rawLimit: coldSmall?.cold.cpu?.usPerOp['nats-server'] }),
           row('cold rename p99 latency, large stream', coldLarge?.cold.latencyMs.p99, 'ms', { rawLimit: coldSmall?.cold.latencyMs.p99 }),
-          row('raw commits written to fill the stream', coldLarge?.fill.rate, 'msgs/s'),
+          row('raw commits written to fill the stream', coldFill?.rate, 'msgs/s'),
         ]
       : []),
     row('raw Postgres batched upsert, 500 rows per statement', rawUpsert?.rate, 'rows/s'),
@@ -213,7 +214,7 @@ try {
     settings: { namespace: names.namespace, schema: names.schema, phases: [...phases], coldStart, coldStreamEvents, durationMs, openLoopMs, openLoopRate: rate, services: Object.keys(system.urls), graphqlSkipped: started.graphqlSkipped ?? null },
     raw: raw ?? null,
     commands: commands ?? null,
-    coldStart: coldStart ? { smallStream: coldSmall ?? null, largeStream: coldLarge ?? null } : null,
+    coldStart: coldStart ? { smallStream: coldSmall ?? null, largeStream: coldLarge ?? null, fill: coldFill ?? null } : null,
     projection: projection ?? null,
     rawUpsert: rawUpsert ?? null,
     catchUp: catchUp ?? null,
