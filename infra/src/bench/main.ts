@@ -32,12 +32,14 @@ const { values: args } = parseArgs({
     phases: { type: 'string', default: 'raw,commands,graphql' },
     'cold-start': { type: 'boolean', default: false },
     'cold-stream-events': { type: 'string', default: '1000000' },
+    'aggregate-cache-size': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
   process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
                        [--phases raw,commands,graphql] [--cold-start] [--cold-stream-events 1000000]
+                       [--aggregate-cache-size N]
 
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, the command floor (a bare responder that publishes once per request), commands over NATS, raw Postgres
@@ -55,6 +57,9 @@ phase, whose projector would apply the filler commits meanwhile): the first 10,0
 renames after a command-service restart, on kingdoms of four commits each in a stream filled with raw commits
 to a tenth of --cold-stream-events messages, then on others of the same kingdoms after filling it to
 --cold-stream-events.
+--aggregate-cache-size sets the command service's AGGREGATE_CACHE_SIZE: smaller than the kingdoms the create
+phase makes, every rename misses the cache (the renames walk the kingdoms in creation order, the LRU's worst
+case), as on a machine fast enough to create more kingdoms than the default cache holds.
 `);
   process.exit(0);
 }
@@ -87,6 +92,7 @@ const FULL_SYSTEM: ServiceName[] = ['command-service', 'query-api', 'query-proje
 /** Starts the full system, or the command service alone when the query service is not built or will not start. */
 async function start(): Promise<{ system: System; graphqlSkipped?: string }> {
   const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET };
+  if (args['aggregate-cache-size']) env.AGGREGATE_CACHE_SIZE = args['aggregate-cache-size'];
   if (args['cpu-prof-dir']) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${args['cpu-prof-dir']}`;
   const base = { ...names, env, output: 'files' as const };
   const commandOnly: ServiceName[] = ['command-service'];
