@@ -33,13 +33,14 @@ const { values: args } = parseArgs({
     'cold-start': { type: 'boolean', default: false },
     'cold-stream-events': { type: 'string', default: '1000000' },
     'aggregate-cache-size': { type: 'string' },
+    'prefill-events': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
   process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
                        [--phases raw,commands,graphql] [--cold-start] [--cold-stream-events 1000000]
-                       [--aggregate-cache-size N]
+                       [--aggregate-cache-size N] [--prefill-events N]
 
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, the command floor (a bare responder that publishes once per request), commands over NATS, raw Postgres
@@ -60,6 +61,8 @@ to a tenth of --cold-stream-events messages, then on others of the same kingdoms
 --aggregate-cache-size sets the command service's AGGREGATE_CACHE_SIZE: smaller than the kingdoms the create
 phase makes, every rename misses the cache (the renames walk the kingdoms in creation order, the LRU's worst
 case), as on a machine fast enough to create more kingdoms than the default cache holds.
+--prefill-events fills the event stream with raw commits to N messages before the first phase, so that the
+command phases run on a stream of a given size.
 `);
   process.exit(0);
 }
@@ -124,6 +127,11 @@ try {
   const servicePids = Object.fromEntries(Object.keys(sys.urls).map((name) => [name, sys.pid(name as ServiceName)]));
   const cpuWith = (extra: Record<string, number | undefined>) => cpuSampler({ ...servicePids, ...extra });
   const cpu = cpuWith({});
+  if (args['prefill-events']) {
+    log(`filling the event stream to ${args['prefill-events']} messages with raw commits`);
+    const { fill } = await fillEventStream(nats, nats_, Number(args['prefill-events']), log);
+    log(`  ${fill.events} commits in ${fill.seconds} s`);
+  }
   const raw = phases.has('raw') ? await measureRawPublish(nats, nats_, natsUrl(), durationMs, log, cpuWith) : undefined;
   const commands: CommandThroughput | undefined = phases.has('commands') ? await measureCommands(nats, nats_, durationMs, log, cpu) : undefined;
 
