@@ -9,3 +9,4 @@ export * from './commit-codec.js';
 export * from './aggregates.js';
 export * from './validation.js';
 export * from './graphql/schema.graphql.js';
+export * from './demo.js';
