@@ -1,6 +1,6 @@
 import { Kvm } from '@nats-io/kv';
 import { natsNames } from '@cm/contracts';
-import { ensureEventStream, projectionConsumerConfig } from '@cm/platform';
+import { ensureEventStream, ensureJobStream, projectionConsumerConfig } from '@cm/platform';
 import { withNats } from '../nats-admin.js';
 import { intOption, namespaceOption, parseCommandArgs, UsageError, type CliCommand } from './command.js';
 
@@ -9,7 +9,8 @@ Usage: cm provision [--namespace cm] [--replicas 1] [--duplicate-window-ms 12000
                     [--projections postgres]
 
 Creates what the services expect on NATS, idempotently: the event stream <PREFIX>_EVENTS (DESIGN §2: file
-storage, no discard of history, deny delete/purge, direct get, duplicate window), the KV bucket of the projector
+storage, no discard of history, deny delete/purge, direct get, duplicate window), the scheduler's work-queue
+stream <PREFIX>_JOBS (DESIGN §7), the KV bucket of the projector
 leases (its max_age is the lease TTL), and the durable consumer of each projection (projection-<name>), so that
 operators see them before the first projector starts. Safe to run on every start: the stream's changeable
 settings are updated; an existing bucket or consumer is left as it is (its owner manages it).
@@ -46,6 +47,7 @@ export const provisionCommand: CliCommand = {
     await withNats('cm-cli:provision', async (nats) => {
       const stream = await ensureEventStream(nats.jsm, names, { replicas, duplicateWindowMs });
       report(names.eventStream, stream);
+      report(names.jobStream, await ensureJobStream(nats.jsm, names, { replicas, duplicateWindowMs }));
 
       // Server 2.9 has no per-key TTL: the bucket's max_age is the lease TTL, as the projector's lease expects.
       // Kvm.create opens an existing bucket as it is, so a bucket the projectors made first is left alone.
