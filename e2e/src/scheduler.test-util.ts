@@ -36,8 +36,8 @@ export class SchedulerHarness {
     await this.db.connect();
   }
 
-  async addReplica(): Promise<System> {
-    const s = await startSystem({ ...this.names, services: ['scheduler-service'], env: { LOG_LEVEL: 'info', ...this.schedulerEnv } });
+  async addReplica(env: Record<string, string> = {}): Promise<System> {
+    const s = await startSystem({ ...this.names, services: ['scheduler-service'], env: { LOG_LEVEL: 'info', ...this.schedulerEnv, ...env } });
     this.replicas.push(s);
     return s;
   }
