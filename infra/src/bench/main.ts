@@ -6,7 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { natsNames } from '@cm/contracts';
-import { closeNats, connectNats, type Nats } from '@cm/platform';
+import { closeNats, connectNats, ensureJobStream, type Nats } from '@cm/platform';
 import { isolatedNames } from '../isolation.js';
 import { startSystem, type ServiceName, type System } from '../launcher.js';
 import { dropNamespace } from '../namespace-cleanup.js';
@@ -19,6 +19,7 @@ import { measureGraphql, type GraphqlResults } from './graphql-load.js';
 import { measureRawPublish } from './raw-publish.js';
 import { markdownTable, row, type ReportRow } from './report.js';
 import { waitForProjections, type SettleResult } from './settle.js';
+import { runSchedulerBench } from './scheduler-tick.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'skip-graphql': { type: 'boolean', default: false },
     'cpu-prof-dir': { type: 'string' },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -40,9 +42,11 @@ with the entity read back (read-your-writes), prints
 JSON and a Markdown table, writes bench-results/bench-<timestamp>.json, and removes the namespace's streams and
 schema. Each phase also reports the CPU time every process spent per operation. --cpu-prof-dir writes a V8 CPU
 profile of each service (node --cpu-prof) into DIR when the services stop.
+--only scheduler runs only the scheduler's growth-tick benchmark (infra/src/bench/scheduler-tick.ts).
 `);
   process.exit(0);
 }
+if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);
@@ -67,6 +71,8 @@ async function start(): Promise<{ system: System; graphqlSkipped?: string }> {
   const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET };
   if (args['cpu-prof-dir']) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${args['cpu-prof-dir']}`;
   const base = { ...names, env, output: 'files' as const };
+  // The scheduler verifies its job stream at start; `cm provision` creates it for `npm start`, this does for the bench.
+  await withJobStream();
   const commandOnly: ServiceName[] = ['command-service'];
   if (args['skip-graphql']) return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: '--skip-graphql' };
   if (!existsSync(join(repoRoot, 'query-service/dist/main.js'))) {
@@ -78,6 +84,15 @@ async function start(): Promise<{ system: System; graphqlSkipped?: string }> {
     const reason = (e as Error).message.split('\n')[0]!;
     log(`full system did not start (${reason}); measuring the command side only`);
     return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: reason };
+  }
+}
+
+async function withJobStream(): Promise<void> {
+  const n = await connectNats(natsUrl(), 'bench-provision', toolLogger('bench'));
+  try {
+    await ensureJobStream(n.jsm, nats_, { replicas: 1, duplicateWindowMs: 120_000 });
+  } finally {
+    await closeNats(n);
   }
 }
 
