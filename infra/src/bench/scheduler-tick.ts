@@ -2,6 +2,7 @@
 // fires, the lock holder plans the jobs, the replicas' jobs read the read model and send one command per
 // settlement, the commands are appended and projected), beside the same number of plain commands sent straight
 // to the command service in the same run; and the Redis round trips the cron lock cost per tick.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +68,7 @@ export async function runSchedulerBench(log: (s: string) => void): Promise<numbe
   const startedAt = new Date();
   const names = isolatedNames('bsched');
   const nn = natsNames(names.namespace);
-  const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn' };
+  const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET: randomBytes(24).toString('hex') };
   let core: System | undefined;
   let scheduler: System | undefined;
   let nats: Nats | undefined;

@@ -76,8 +76,9 @@ export class CronPlanner {
 
   /** One tick of one cron job; never throws (the outcome is logged, counted and shown in /health). */
   async tick(cron: CronJobName): Promise<void> {
-    const before = this.lock.stats.roundTrips;
     let outcome: string;
+    // A refused acquisition is one round trip; a tick that held the lock reports its own (ticks of other crons overlap).
+    let roundTrips = 1;
     try {
       const held = await this.lock.withLock(`${this.opts.lockPrefix}:scheduler:lock:${cron}`, (lock) => this.plan(cron, lock.signal));
       if (!held) {
@@ -85,6 +86,7 @@ export class CronPlanner {
         outcome = 'another replica holds the lock';
       } else {
         this.metrics.lockAcquired.inc({ cron });
+        roundTrips = held.roundTrips;
         outcome = held.result;
         if (!held.releasedCleanly) {
           this.metrics.lockLost.inc({ cron });
@@ -95,7 +97,7 @@ export class CronPlanner {
       outcome = e instanceof StateMovedError ? 'another replica planned it first' : `failed: ${(e as Error).message}`;
       if (!(e instanceof StateMovedError)) this.logger.error({ err: e, cron }, 'cron tick failed');
     }
-    this.metrics.lockRoundTrips.inc({ cron }, this.lock.stats.roundTrips - before);
+    this.metrics.lockRoundTrips.inc({ cron }, roundTrips);
     const next = schedule(this.opts.expressions[cron]).nextRun();
     this.status[cron].nextRun = next?.toISOString() ?? null;
     this.status[cron].lastTick = { at: new Date().toISOString(), outcome };

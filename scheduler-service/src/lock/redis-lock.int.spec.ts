@@ -73,7 +73,8 @@ describe('RedisLock', () => {
       }
       return held.lost;
     });
-    expect(outcome).toEqual({ result: false, releasedCleanly: true });
+    expect(outcome).toMatchObject({ result: false, releasedCleanly: true });
+    expect(outcome!.roundTrips).toBeGreaterThan(2);
     expect(contended).toBe(8);
     expect(a.stats.roundTrips).toBeGreaterThan(2);
   });
@@ -87,7 +88,7 @@ describe('RedisLock', () => {
       expect(await a.renew(held)).toBe(false);
       return held.signal.aborted;
     });
-    expect(outcome).toEqual({ result: true, releasedCleanly: false });
+    expect(outcome).toEqual({ result: true, releasedCleanly: false, roundTrips: 3 });
     expect(await redis.get(key)).toBe('someone-else');
     expect(a.stats.lost).toBe(1);
   });

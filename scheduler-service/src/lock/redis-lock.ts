@@ -9,6 +9,8 @@ const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('
 /** A lock this process holds; `lost` turns true when a renewal finds it gone or someone else's. */
 export class HeldLock {
   private readonly controller = new AbortController();
+  /** Redis round trips spent on this lock: its acquisition, renewals and release. */
+  roundTrips = 1;
   constructor(
     readonly key: string,
     readonly token: string,
@@ -69,6 +71,7 @@ export class RedisLock {
   /** Extends the lock by the TTL when it is still ours; marks it lost (and aborts its signal) otherwise. */
   async renew(lock: HeldLock): Promise<boolean> {
     this.stats.roundTrips += 1;
+    lock.roundTrips += 1;
     const ok = (await this.evalsha(this.renewSha, RENEW, lock.key, lock.token, String(this.ttlMs))) === 1;
     if (!ok) this.markLost(lock);
     return ok;
@@ -77,6 +80,7 @@ export class RedisLock {
   /** Deletes the lock only if it still holds our token; false when it had expired (and maybe been taken). */
   async release(lock: HeldLock): Promise<boolean> {
     this.stats.roundTrips += 1;
+    lock.roundTrips += 1;
     const deleted = (await this.evalsha(this.releaseSha, RELEASE, lock.key, lock.token)) === 1;
     if (!deleted && !lock.lost) this.markLost(lock);
     return deleted;
@@ -86,7 +90,7 @@ export class RedisLock {
    * Runs `work` under the lock of `key`, renewing it every third of the TTL, and releases it afterwards. Returns
    * `null` without running when another replica holds it. `work` gets the lock's signal, aborted when lost.
    */
-  async withLock<T>(key: string, work: (lock: HeldLock) => Promise<T>): Promise<{ result: T; releasedCleanly: boolean } | null> {
+  async withLock<T>(key: string, work: (lock: HeldLock) => Promise<T>): Promise<{ result: T; releasedCleanly: boolean; roundTrips: number } | null> {
     const lock = await this.acquire(key);
     if (!lock) return null;
     const timer = setInterval(() => void this.renew(lock).catch(() => this.markLost(lock)), Math.max(50, Math.floor(this.ttlMs / 3)));
@@ -94,7 +98,7 @@ export class RedisLock {
       const result = await work(lock);
       clearInterval(timer);
       const releasedCleanly = await this.release(lock);
-      return { result, releasedCleanly };
+      return { result, releasedCleanly, roundTrips: lock.roundTrips };
     } catch (e) {
       clearInterval(timer);
       await this.release(lock).catch(() => false);
