@@ -75,8 +75,8 @@ runMain(async () => {
       { name: 'redis', check: async () => void (await redis.ping()) },
       { name: 'postgres', check: () => readModel.ping() },
     ],
-    details: () => ({
-      jobs: worker.counts,
+    details: async () => ({
+      jobs: { ...worker.counts, queue: await queue.backlog() },
       crons: planner.status,
       lock: lock.stats,
       worldEvents: { nextDue: timer.nextDue },

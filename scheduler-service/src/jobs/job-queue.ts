@@ -55,6 +55,12 @@ export class JobQueue {
     return this.nats.js.consumers.get(this.names.jobStream, durable);
   }
 
+  /** Jobs waiting for a worker, and jobs delivered to one and not yet acked, across all replicas. */
+  async backlog(): Promise<{ waiting: number; inFlight: number; redelivered: number }> {
+    const info = await this.nats.jsm.consumers.info(this.names.jobStream, this.subjects.workerConsumer);
+    return { waiting: info.num_pending, inFlight: info.num_ack_pending, redelivered: info.num_redelivered };
+  }
+
   /** Publishes a job; `duplicate` when a job with this id was already published within the duplicate window. */
   async publish(job: AnyJob, msgId = job.jobId): Promise<{ duplicate: boolean; seq: number }> {
     const h = natsHeaders();
