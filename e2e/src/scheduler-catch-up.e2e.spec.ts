@@ -47,7 +47,9 @@ describe('a scheduler down across several windows', () => {
     for (const w of ran) expect(growth.filter((g) => g.window === w)).toHaveLength(SETTLEMENTS);
 
     // The report of the restart: a range of windows beyond the horizon, none of which ran.
-    const report = h.logLines(replica).find((l) => l.msg === 'missed windows beyond the catch-up horizon; reported, not run');
+    const lines = h.logLines(replica);
+    const reportAt = lines.findIndex((l) => l.msg === 'missed windows beyond the catch-up horizon; reported, not run');
+    const report = lines[reportAt];
     expect(report).toBeDefined();
     expect(report!.count).toBeGreaterThanOrEqual(1);
     const reported: string[] = [];
@@ -61,8 +63,7 @@ describe('a scheduler down across several windows', () => {
     for (let i = 1; i < all.length; i++) expect(windowMs(all[i]!) - windowMs(all[i - 1]!)).toBe(2000);
     // The restart's first planning starts right after the reported range: the missed windows since then ran in one
     // ordered claim, the oldest first.
-    const lines = h.logLines(replica);
-    const firstPlan = lines.slice(lines.indexOf(report!)).find((l) => l.msg === 'cron windows planned');
+    const firstPlan = lines.slice(reportAt).find((l) => l.msg === 'cron windows planned');
     expect(firstPlan?.windows[0]).toBe(new Date(Date.parse(report!.last) + 2000).toISOString());
     expect(metrics).toMatch(new RegExp(`cm_scheduler_windows_beyond_horizon_total\\{[^}]*cron="settlement-growth"[^}]*\\} ${report!.count}\\b`));
   });

@@ -1,6 +1,6 @@
-import { Cron } from 'croner';
 import { CRON_JOBS, type CronJobName } from '@cm/contracts';
 import { configHelpers, LOCAL_DEFAULTS, loadConfig, z } from '@cm/platform';
+import { schedule } from './cron/windows.js';
 
 const cron = (name: CronJobName) =>
   z
@@ -8,7 +8,7 @@ const cron = (name: CronJobName) =>
     .default(CRON_JOBS[name].default)
     .refine((expr) => {
       try {
-        new Cron(expr, { paused: true });
+        schedule(expr);
         return true;
       } catch {
         return false;
