@@ -4,7 +4,7 @@ import type { Logger } from '@cm/platform';
 import type { JobQueue } from '../jobs/job-queue.js';
 import { StateMovedError } from '../jobs/job-queue.js';
 import { batchJobs, worldEventJob } from '../jobs/job-plans.js';
-import type { RedisLock } from '../lock/redis-lock.js';
+import { LockLostError, type RedisLock } from '../lock/redis-lock.js';
 import type { SchedulerReadModel } from '../read-model/read-model.adapter.js';
 import type { SchedulerMetrics } from '../scheduler.metrics.js';
 import { dueWindows, schedule } from './windows.js';
@@ -95,7 +95,11 @@ export class CronPlanner {
       }
     } catch (e) {
       outcome = e instanceof StateMovedError ? 'another replica planned it first' : `failed: ${(e as Error).message}`;
-      if (!(e instanceof StateMovedError)) this.logger.error({ err: e, cron }, 'cron tick failed');
+      if (e instanceof LockLostError) {
+        // The claim stays unpublished; whoever holds the lock next publishes the same job ids.
+        this.metrics.lockLost.inc({ cron });
+        this.logger.error({ cron }, 'the cron lock was lost while planning; stopped publishing, the next tick finishes the claim');
+      } else if (!(e instanceof StateMovedError)) this.logger.error({ err: e, cron }, 'cron tick failed');
     }
     this.metrics.lockRoundTrips.inc({ cron }, roundTrips);
     const next = schedule(this.opts.expressions[cron]).nextRun();

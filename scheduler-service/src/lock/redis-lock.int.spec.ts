@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisLock } from './redis-lock.js';
+import { LockLostError, RedisLock } from './redis-lock.js';
 
 // Against the real Redis; every key of this file starts with its own random prefix and is deleted afterwards.
 const prefix = `locktest:${randomBytes(4).toString('hex')}`;
@@ -86,7 +86,7 @@ describe('RedisLock', () => {
       // Another party overwrites the key (as after an expiry and a new SET NX): renewals must now fail.
       await redis.set(key, 'someone-else', 'PX', 10_000);
       expect(await a.renew(held)).toBe(false);
-      return held.signal.aborted;
+      return held.signal.reason instanceof LockLostError;
     });
     expect(outcome).toEqual({ result: true, releasedCleanly: false, roundTrips: 3 });
     expect(await redis.get(key)).toBe('someone-else');

@@ -6,6 +6,14 @@ import type { Redis } from 'ioredis';
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
+/** The abort reason of a lock's signal: its TTL ran out (or someone else holds it) while work was under way. */
+export class LockLostError extends Error {
+  constructor(key: string) {
+    super(`lock ${key} lost: it expired or another replica holds it`);
+    this.name = 'LockLostError';
+  }
+}
+
 /** A lock this process holds; `lost` turns true when a renewal finds it gone or someone else's. */
 export class HeldLock {
   private readonly controller = new AbortController();
@@ -23,7 +31,7 @@ export class HeldLock {
     return this.controller.signal;
   }
   markLost(): void {
-    this.controller.abort(new Error(`lock ${this.key} lost`));
+    this.controller.abort(new LockLostError(this.key));
   }
 }
 
