@@ -4,7 +4,7 @@ import type { EventHistory } from './event-history.js';
 import { flushWrites } from './flush-writes.js';
 import { isBranchScoped, projectEvent } from './postgres.projection.js';
 import { quote, tableRef } from './row-statements.js';
-import { BRANCH_SCOPED_TABLES, TABLES } from './tables.js';
+import { allColumns, BRANCH_SCOPED_TABLES, TABLES } from '../read-model/tables.js';
 import type { ForkOp } from './write-ops.js';
 import { WriteSet } from './write-set.js';
 
@@ -50,8 +50,8 @@ async function parentMovedSince(sql: Sql, schema: string, op: ForkOp): Promise<b
 
 async function copyParentRows(sql: Sql, schema: string, op: ForkOp): Promise<void> {
   for (const table of BRANCH_SCOPED_TABLES) {
-    const spec = TABLES[table];
-    const columns = [...spec.key, ...Object.keys(spec.columns), 'last_seq'];
+    // Every column but `updated_at`, which records when this copy was made.
+    const columns = allColumns(TABLES[table]).map(([name]) => name).filter((c) => c !== 'updated_at');
     const select = columns.map((c) => (c === 'branch_id' ? '?' : quote(c)));
     await sql.run(
       `INSERT INTO ${tableRef(schema, table)} (${columns.map(quote).join(', ')}, updated_at) ` +

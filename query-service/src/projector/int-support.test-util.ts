@@ -6,7 +6,7 @@ import { loadQueryConfig, type QueryConfig } from '../config.js';
 import { openDatabase, type Database } from '../read-model/database.js';
 import type { Sql } from '../read-model/sql.js';
 import { tableRef } from './row-statements.js';
-import { TABLE_NAMES, TABLES } from './tables.js';
+import { ALL_TABLES, allColumns, type TableName } from '../read-model/tables.js';
 
 export const NATS_URL = process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL;
 
@@ -63,13 +63,12 @@ export async function freePort(): Promise<number> {
  */
 export async function dumpTables(sql: Sql, schema: string, opts: { updatedAt?: boolean; branchAs?: Record<string, string> } = {}): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
-  for (const table of [...TABLE_NAMES, 'projection_checkpoint' as const]) {
-    const spec = table === 'projection_checkpoint' ? { key: ['name'], columns: { seq: 'bigint' } } : TABLES[table];
-    const columns = [...spec.key, ...Object.keys(spec.columns), ...(table === 'projection_checkpoint' ? [] : ['last_seq'])].map((c) =>
-      (spec.columns as Record<string, string>)[c] === 'geometry' ? `ST_AsEWKT(${c}) AS ${c}` : `"${c}"`,
-    );
-    if (opts.updatedAt) columns.push('updated_at');
-    out[table] = await sql.all(`SELECT ${columns.join(', ')} FROM ${tableRef(schema, table)} ORDER BY ${spec.key.map((k) => `"${k}"`).join(', ')}`);
+  for (const spec of ALL_TABLES) {
+    const columns = allColumns(spec)
+      .filter(([c]) => c !== 'updated_at' || opts.updatedAt)
+      .map(([c, { type }]) => (type === 'geometry' ? `ST_AsEWKT(${c}) AS ${c}` : `"${c}"`));
+    const order = Object.keys(spec.key).map((k) => `"${k}"`).join(', ');
+    out[spec.name] = await sql.all(`SELECT ${columns.join(', ')} FROM ${tableRef(schema, spec.name as TableName)} ORDER BY ${order}`);
   }
   return out;
 }

@@ -20,7 +20,7 @@ import {
 import { ProjectionWriter, type ApplyResult } from './projection-writer.js';
 import { projectStream } from './rebuild.js';
 import { distEntry, ServiceProcess } from './service-process.test-util.js';
-import { BRANCH_SCOPED_TABLES } from './tables.js';
+import { BRANCH_SCOPED_TABLES } from '../read-model/tables.js';
 import { tableRef } from './row-statements.js';
 
 const ns = testNamespace();
