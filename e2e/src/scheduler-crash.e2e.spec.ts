@@ -21,7 +21,9 @@ afterAll(async () => {
 
 describe('a scheduler killed in the middle of a job', () => {
   it('has its job redelivered to another replica, with effects applied once', { timeout: 240_000 }, async () => {
+    // One growth window 15 s from now; the cron state says it ran until now (catch-up covers a late replica).
     const at = new Date(Date.now() + 15_000);
+    await h.cronRanUntil('settlement-growth', new Date());
     const env = {
       CRON_SETTLEMENT_GROWTH: `${at.getSeconds()} ${at.getMinutes()} ${at.getHours()} * * *`,
       CRON_STRUCTURE_MAINTENANCE: NEVER,

@@ -28,8 +28,10 @@ type Parked = { job: { jobId: string; kind: string; campaignId: string }; attemp
 
 describe('a job that always fails', () => {
   it('is parked after its attempts, and `cm jobs retry` applies it once after the fix', async () => {
-    // One growth window, a few seconds after the replica is up (cron fields are local time, as croner reads them).
+    // One growth window 15 s from now (cron fields in local time, as croner reads them); the cron state says it ran
+    // until now, so that window runs even if the replica comes up after it.
     const at = new Date(Date.now() + 15_000);
+    await h.cronRanUntil('settlement-growth', new Date());
     await h.addReplica({
       CRON_SETTLEMENT_GROWTH: `${at.getSeconds()} ${at.getMinutes()} ${at.getHours()} * * *`,
       CRON_STRUCTURE_MAINTENANCE: NEVER,

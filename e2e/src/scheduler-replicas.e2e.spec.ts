@@ -26,8 +26,8 @@ afterAll(async () => {
 describe('three scheduler replicas', () => {
   it('run each cron window once: one growth per settlement and window, windows contiguous', async () => {
     await waitFor(async () => new Set((await h.growthEvents(campaignId)).map((g) => g.window)).size >= 4, 60_000, 'four growth windows');
-    // Stop all replicas (gracefully: jobs in hand finish) so that the counts below are final.
-    await Promise.all(h.replicas.map((r) => r.stop()));
+    // Stop all replicas and run what they left queued, so that the counts below are final.
+    await h.stopAndDrain();
     const growth = await h.growthEvents(campaignId);
 
     const perKey = new Map<string, number>();
@@ -46,7 +46,7 @@ describe('three scheduler replicas', () => {
     for (const [, value] of populations) expect(value).toBe(grownTimes(100, windows.length));
 
     // More than one replica ran jobs: the work is spread over the replicas, not only planned once.
-    const logs = h.replicas.map((r) => r.logs('scheduler-service', 5000).join('\n'));
+    const logs = h.replicas.slice(0, 3).map((r) => r.logs('scheduler-service', 5000).join('\n'));
     const ranJobs = logs.filter((log) => log.includes('job succeeded')).length;
     expect(ranJobs).toBeGreaterThanOrEqual(2);
   });

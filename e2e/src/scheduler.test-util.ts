@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import pg from 'pg';
-import { decodeCommit, natsNames, type AnyEvent, type CommandEnvelope, type CommandReply, type NatsNames } from '@cm/contracts';
+import { decodeCommit, jobSubjects, natsNames, type AnyEvent, type CronJobName, type CommandEnvelope, type CommandReply, type NatsNames } from '@cm/contracts';
 import { isolatedNames, repoRoot, startSystem, type System } from '@cm/infra';
 import { closeNats, connectNats, createLogger, ensureJobStream, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
 
@@ -42,6 +42,24 @@ export class SchedulerHarness {
     return s;
   }
 
+  /**
+   * Stops every replica, then lets one replica whose crons never fire run whatever jobs were still queued (a
+   * graceful stop finishes the jobs in hand, not the queue), so that counts taken afterwards are final.
+   */
+  async stopAndDrain(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.stop()));
+    const drainer = await this.addReplica({ CRON_SETTLEMENT_GROWTH: NEVER, CRON_STRUCTURE_MAINTENANCE: NEVER, CRON_EVENT_EXPIRATION: NEVER });
+    await waitFor(
+      async () => {
+        const info = await this.nats.jsm.consumers.info(this.nn.jobStream, 'scheduler-workers');
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      60_000,
+      'the job queue to drain',
+    );
+    await drainer.stop();
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.replicas.map((r) => r.stop({ cleanup: false })));
     await this.db?.end();
@@ -51,6 +69,14 @@ export class SchedulerHarness {
 
   async health(replica: System): Promise<any> {
     return (await fetch(`${replica.urls['scheduler-service']}/health`)).json();
+  }
+
+  /**
+   * Records `lastWindow` as the cron's last planned window, as a scheduler that ran until then would have: a window
+   * after it then runs even if the replica comes up late (catch-up), instead of being taken for history.
+   */
+  async cronRanUntil(cron: CronJobName, lastWindow: Date): Promise<void> {
+    await this.nats.js.publish(jobSubjects(this.nn).state(cron), JSON.stringify({ lastWindow: lastWindow.toISOString(), windows: [], published: true }));
   }
 
   /** Sends a command as the owner would, pipelined callers welcome; throws on a rejection. */
