@@ -33,18 +33,14 @@ describe('a scheduler killed in the middle of a job', () => {
       SCHEDULER_JOB_ACK_WAIT_MS: '3000',
     };
     const replicas = [await h.addReplica(env), await h.addReplica(env)];
+    const before = await h.lastSeq();
 
+    // Once the job is some way in (nothing else writes now: a new commit is a growth command), kill the replica
+    // running it, without a chance to ack, nak or finish.
+    await waitFor(async () => (await h.lastSeq()) > before, 60_000, 'the first growth commands', 10);
     let runner: System | undefined;
-    await waitFor(
-      async () => {
-        for (const r of replicas) if ((await h.health(r)).jobs.running.length > 0) runner = r;
-        return runner !== undefined;
-      },
-      60_000,
-      'a replica running the growth job',
-    );
-    // Let it get some way into the job, then kill it without a chance to ack, nak or finish.
-    await waitFor(async () => (await h.growthEvents(campaignId)).length > 0, 30_000, 'the first growth commands');
+    for (const r of replicas) if ((await h.health(r)).jobs.running.length > 0) runner = r;
+    expect(runner, 'a replica still running the growth job').toBeDefined();
     await runner!.kill('scheduler-service', 'SIGKILL');
     const atKill = (await h.growthEvents(campaignId)).length;
     expect(atKill).toBeGreaterThan(0);

@@ -105,6 +105,10 @@ export class SchedulerHarness {
     return last;
   }
 
+  async lastSeq(): Promise<number> {
+    return (await this.nats.jsm.streams.info(this.nn.eventStream)).state.last_seq;
+  }
+
   /** Waits until the read model has applied `seq`. */
   async projected(seq: number, timeoutMs = 60_000): Promise<void> {
     await waitFor(async () => {
@@ -167,11 +171,11 @@ export class SchedulerHarness {
   }
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string, pollMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
+    await sleep(pollMs);
   }
 }
 
