@@ -21,8 +21,9 @@ afterAll(async () => {
 
 describe('a scheduler killed in the middle of a job', () => {
   it('has its job redelivered to another replica, with effects applied once', { timeout: 240_000 }, async () => {
-    // One growth window 15 s from now; the cron state says it ran until now (catch-up covers a late replica).
-    const at = new Date(Date.now() + 15_000);
+    // One growth window 10 s from now, once both replicas are up; the cron state says it ran until now (catch-up
+    // covers a late replica).
+    const at = new Date(Date.now() + 10_000);
     await h.cronRanUntil('settlement-growth', new Date());
     const env = {
       CRON_SETTLEMENT_GROWTH: `${at.getSeconds()} ${at.getMinutes()} ${at.getHours()} * * *`,
@@ -32,7 +33,7 @@ describe('a scheduler killed in the middle of a job', () => {
       SCHEDULER_COMMAND_CONCURRENCY: '1',
       SCHEDULER_JOB_ACK_WAIT_MS: '3000',
     };
-    const replicas = [await h.addReplica(env), await h.addReplica(env)];
+    const replicas = await Promise.all([h.addReplica(env), h.addReplica(env)]);
     const before = await h.lastSeq();
 
     // Once the job is some way in (nothing else writes now: a new commit is a growth command), kill the replica

@@ -28,9 +28,9 @@ type Parked = { job: { jobId: string; kind: string; campaignId: string }; attemp
 
 describe('a job that always fails', () => {
   it('is parked after its attempts, and `cm jobs retry` applies it once after the fix', async () => {
-    // One growth window 15 s from now (cron fields in local time, as croner reads them); the cron state says it ran
+    // One growth window 3 s from now (cron fields in local time, as croner reads them); the cron state says it ran
     // until now, so that window runs even if the replica comes up after it.
-    const at = new Date(Date.now() + 15_000);
+    const at = new Date(Date.now() + 3_000);
     await h.cronRanUntil('settlement-growth', new Date());
     await h.addReplica({
       CRON_SETTLEMENT_GROWTH: `${at.getSeconds()} ${at.getMinutes()} ${at.getHours()} * * *`,
