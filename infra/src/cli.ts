@@ -2,6 +2,7 @@
 // The operator CLI: `npm run cm -- <command>` (= node infra/dist/cli.js <command>).
 import { ConfigError } from '@cm/platform';
 import { CliFailure, UsageError, type CliCommand } from './cli/command.js';
+import { jobsCommand } from './cli/jobs.command.js';
 import { provisionCommand } from './cli/provision.command.js';
 import { replayCommand } from './cli/replay.command.js';
 import { seedCommand } from './cli/seed.command.js';
@@ -10,7 +11,7 @@ import { tailCommand } from './cli/tail.command.js';
 import { tokenCommand } from './cli/token.command.js';
 import { upCommand } from './cli/up.command.js';
 
-const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, tailCommand, replayCommand, tokenCommand];
+const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, tailCommand, replayCommand, tokenCommand, jobsCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

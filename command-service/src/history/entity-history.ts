@@ -1,4 +1,4 @@
-import { AppError, diffStates, ErrorCode, MAIN_BRANCH, type AnyEvent, type EntitySnapshot, type EventAddress, type HistoryEntry, type HistoryPage } from '@cm/contracts';
+import { AppError, diffStates, ErrorCode, homeBranchOf, type AnyEvent, type EntitySnapshot, type EventAddress, type HistoryEntry, type HistoryPage } from '@cm/contracts';
 import type { Decider } from '../domain/decider.js';
 import { deciders } from '../domain/index.js';
 import type { CommitSource, TimedCommit } from './subject-commits.js';
@@ -64,7 +64,7 @@ export class EntityHistory {
 
   /** The aggregate's commits across its lineage, oldest first, up to `uptoSeq`. */
   private async *lineageCommits(address: EventAddress, uptoSeq: number): AsyncGenerator<TimedCommit> {
-    const home = homeBranch(address);
+    const home = homeBranchOf(address.entityType, address.branchId);
     for (const segment of await this.deps.lineage(address.campaignId, home)) {
       const subject = this.deps.subjectOf({ ...address, branchId: segment.branchId });
       yield* this.deps.commits(subject, 0, Math.min(segment.uptoSeq, uptoSeq));
@@ -76,14 +76,6 @@ export class EntityHistory {
     if (!decider) throw new AppError(ErrorCode.VALIDATION, `unknown entity type ${String(address.entityType)}`);
     return decider;
   }
-}
-
-/**
- * Campaigns and branches are one aggregate per campaign, filed under `main` whatever branch is named (the rule
- * the command side addresses them by).
- */
-function homeBranch(address: EventAddress): string {
-  return address.entityType === 'campaign' || address.entityType === 'branch' ? MAIN_BRANCH : address.branchId;
 }
 
 function foldCommit(decider: Decider<any, any, unknown>, state: unknown, commit: TimedCommit): unknown {
