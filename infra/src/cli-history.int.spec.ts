@@ -123,3 +123,26 @@ describe('cm replay', () => {
     for (const name of ['tail', 'replay']) expect((await cm([name, '--help'])).stdout).toMatch(new RegExp(`Usage: cm ${name}`));
   });
 });
+
+describe('cm seed --size', () => {
+  it('writes a generated campaign of that many writes, readable once it returns', async () => {
+    const campaign = `gen-${randomBytes(3).toString('hex')}`;
+    const { code, stdout, stderr } = await (async () => {
+      try {
+        return { code: 0, ...(await run(process.execPath, [cli, 'seed', '--size', '100', '--campaign', campaign, '--url', system.graphqlUrl, '--token', token, '--json'])) };
+      } catch (e) {
+        return e as { code: number; stdout: string; stderr: string };
+      }
+    })();
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ campaignId: campaign, writes: 101, plan: { kingdoms: 2, settlements: 12, locations: 12, structures: 40, variables: 30, conditions: 4 } });
+    expect(stderr).toMatch(/100% 101\/101/);
+    const data = await graphql<any>(system.graphqlUrl, token, `query($c: ID!) { campaign(id: $c) { kingdoms { settlements { structures { id } variables { key } } } fieldConditions { id } } }`, { c: campaign });
+    const settlements = data.campaign.kingdoms.flatMap((k: any) => k.settlements);
+    expect(settlements).toHaveLength(12);
+    expect(settlements.flatMap((s: any) => s.structures)).toHaveLength(40);
+    expect(settlements.flatMap((s: any) => s.variables)).toHaveLength(30);
+    expect(data.campaign.fieldConditions).toHaveLength(4);
+  });
+});

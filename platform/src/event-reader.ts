@@ -53,15 +53,42 @@ export async function* readStream(nats: Nats, stream: string, range: StreamRange
   }
   const consumer = await nats.js.consumers.get(stream, { filter_subjects: range.filter, ...start });
   const messages = await consumer.consume({ max_messages: 500 });
+  const iterator = messages[Symbol.asyncIterator]();
+  let lastSeq = (start.opt_start_seq ?? 1) - 1;
+  // One `next()` in flight at a time: an idle check keeps waiting on the same promise, so no message is lost.
+  let pending = iterator.next();
   try {
-    for await (const m of messages) {
-      if (m.seq > toSeq || m.time.getTime() > toTime) break;
+    for (;;) {
+      const next = range.follow ? await pending : await orIdle(pending);
+      if (next === IDLE) {
+        // A bounded read that heard nothing for a while: end if nothing is left, else keep waiting (the ordered
+        // consumer is being recreated, which a loaded server can take seconds to do).
+        const rest = await nats.jsm.direct.getMessage(stream, { seq: lastSeq + 1, next_by_subj: range.filter });
+        if (!rest || rest.seq > toSeq || rest.time.getTime() > toTime) return;
+        continue;
+      }
+      if (next.done) return;
+      pending = iterator.next();
+      const m = next.value;
+      if (m.seq > toSeq || m.time.getTime() > toTime) return;
+      lastSeq = m.seq;
       yield { seq: m.seq, time: m.time.toISOString(), subject: m.subject, commit: decodeCommit(m.data) };
-      if (!range.follow && (m.seq === toSeq || m.info.pending === 0)) break;
+      if (!range.follow && (m.seq === toSeq || m.info.pending === 0)) return;
     }
   } finally {
     messages.stop();
+    pending.catch(() => undefined);
   }
+}
+
+const IDLE = Symbol('idle');
+/** How long a bounded read waits for its next message before it asks the stream whether one is left. */
+const IDLE_CHECK_MS = 2_000;
+
+function orIdle<T>(next: Promise<IteratorResult<T>>): Promise<IteratorResult<T> | typeof IDLE> {
+  let timer: NodeJS.Timeout | undefined;
+  const idle = new Promise<typeof IDLE>((resolve) => (timer = setTimeout(() => resolve(IDLE), IDLE_CHECK_MS)));
+  return Promise.race([next, idle]).finally(() => clearTimeout(timer));
 }
 
 /** The first stream sequence stored at or after `time` (one past the last when none is): timestamps grow with sequences. */
