@@ -51,18 +51,28 @@ export type HistoryReply<T> = { ok: true; result: T } | { ok: false; error: Erro
 
 /**
  * The fields whose values differ between two folded states (compared as JSON), in the order they first appear.
- * States are plain JSON objects of the deciders; a nested value (a geometry, a member list) is one field.
+ * States are plain JSON objects of the deciders. A field holding an object on both sides is compared field by
+ * field under a dotted path (`values.population.value`), so a change to one of an owner's many variables is one
+ * line; arrays and values that change kind are one field.
  */
-export function diffStates(before: unknown, after: unknown): FieldChange[] {
+export function diffStates(before: unknown, after: unknown, path = ''): FieldChange[] {
   const a = (before ?? {}) as Record<string, unknown>;
   const b = (after ?? {}) as Record<string, unknown>;
   const changes: FieldChange[] = [];
-  for (const field of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (JSON.stringify(a[field]) === JSON.stringify(b[field])) continue;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const field = `${path}${key}`;
+    if (JSON.stringify(a[key]) === JSON.stringify(b[key])) continue;
+    if (isPlainObject(a[key]) && isPlainObject(b[key])) {
+      changes.push(...diffStates(a[key], b[key], `${field}.`));
+      continue;
+    }
     const change: FieldChange = { field };
-    if (a[field] !== undefined) change.before = a[field];
-    if (b[field] !== undefined) change.after = b[field];
+    if (a[key] !== undefined) change.before = a[key];
+    if (b[key] !== undefined) change.after = b[key];
     changes.push(change);
   }
   return changes;
 }
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -43,22 +43,53 @@ const SETTLEMENT_WRITE = {
 };
 
 beforeAll(async () => {
-  system = await startSystem({ namespace: `e2e${randomBytes(4).toString('hex')}`, schema: `e2e_${randomBytes(4).toString('hex')}`, env: { JWT_SECRET } });
+  system = await startSystem({
+    namespace: `e2e${randomBytes(4).toString('hex')}`,
+    schema: `e2e_${randomBytes(4).toString('hex')}`,
+    env: { JWT_SECRET },
+  });
   const anonymous = new GraphQLClient(system.graphqlUrl);
   alice = anonymous.withToken(await signToken(JWT_SECRET, 'alice'));
   bob = anonymous.withToken(await signToken(JWT_SECRET, 'bob'));
 
   await alice.ok(`mutation($id: ID!) { createCampaign(id: $id, name: "History") { seq } }`, { id: CAMPAIGN });
-  await mutate(`mutation($campaignId: ID!) { addCampaignMember(campaignId: $campaignId, userId: "bob", role: PLAYER) { seq } }`, {});
-  await mutate(`mutation($campaignId: ID!) { createKingdom(campaignId: $campaignId, id: "realm", name: "Realm") { seq } }`, {});
-  await mutate(`mutation($campaignId: ID!) { createLocation(campaignId: $campaignId, id: "spot", name: "Spot", geometry: { type: "Point", coordinates: [1, 2] }) { seq } }`, {});
-  await mutate(`mutation($campaignId: ID!) { createLocation(campaignId: $campaignId, id: "hill", name: "Hill", geometry: { type: "Point", coordinates: [3, 4] }) { seq } }`, {});
-  await record('main', await mutate(`mutation($campaignId: ID!) { createSettlement(campaignId: $campaignId, id: "town", kingdomId: "realm", locationId: "spot", name: "Ashford", level: 1) { seq } }`, {}));
+  await mutate(
+    `mutation($campaignId: ID!) { addCampaignMember(campaignId: $campaignId, userId: "bob", role: PLAYER) { seq } }`,
+    {},
+  );
+  await mutate(
+    `mutation($campaignId: ID!) { createKingdom(campaignId: $campaignId, id: "realm", name: "Realm") { seq } }`,
+    {},
+  );
+  await mutate(
+    `mutation($campaignId: ID!) { createLocation(campaignId: $campaignId, id: "spot", name: "Spot", geometry: { type: "Point", coordinates: [1, 2] }) { seq } }`,
+    {},
+  );
+  await mutate(
+    `mutation($campaignId: ID!) { createLocation(campaignId: $campaignId, id: "hill", name: "Hill", geometry: { type: "Point", coordinates: [3, 4] }) { seq } }`,
+    {},
+  );
+  await record(
+    'main',
+    await mutate(
+      `mutation($campaignId: ID!) { createSettlement(campaignId: $campaignId, id: "town", kingdomId: "realm", locationId: "spot", name: "Ashford", level: 1) { seq } }`,
+      {},
+    ),
+  );
   await record('main', await mutate(SETTLEMENT_WRITE.rename, { b: 'main', name: 'Ashford Market' }));
   await record('main', await mutate(SETTLEMENT_WRITE.level, { b: 'main', level: 2 }));
-  forkSeq = await mutate(`mutation($campaignId: ID!) { forkBranch(campaignId: $campaignId, id: "what_if", name: "What if") { seq } }`, {});
+  forkSeq = await mutate(
+    `mutation($campaignId: ID!) { forkBranch(campaignId: $campaignId, id: "what_if", name: "What if") { seq } }`,
+    {},
+  );
   await record('what_if', await mutate(SETTLEMENT_WRITE.rename, { b: 'what_if', name: 'Ashford Burned' }));
-  await record('what_if', await mutate(`mutation($campaignId: ID!) { moveSettlement(campaignId: $campaignId, branchId: "what_if", id: "town", locationId: "hill") { seq } }`, {}));
+  await record(
+    'what_if',
+    await mutate(
+      `mutation($campaignId: ID!) { moveSettlement(campaignId: $campaignId, branchId: "what_if", id: "town", locationId: "hill") { seq } }`,
+      {},
+    ),
+  );
   await record('main', await mutate(SETTLEMENT_WRITE.level, { b: 'main', level: 3 }));
 });
 
@@ -75,7 +106,11 @@ const HISTORY = `query($c: ID!, $b: ID!, $after: Int, $first: Int) {
 }`;
 
 async function stateAt(branchId: string, seq: number): Promise<Row> {
-  const { entityAt } = await alice.ok<{ entityAt: { state: Row & { status: string } } }>(AT, { c: CAMPAIGN, b: branchId, seq });
+  const { entityAt } = await alice.ok<{ entityAt: { state: Row & { status: string } } }>(AT, {
+    c: CAMPAIGN,
+    b: branchId,
+    seq,
+  });
   const { name, level, kingdomId, locationId } = entityAt.state;
   return { name, level, kingdomId, locationId };
 }
@@ -86,7 +121,8 @@ describe('time travel: entityAt', () => {
   });
 
   it('equals what the read model held after every write, in the branch, and the parent before the fork', async () => {
-    for (const { seq, row } of recorded.what_if!) expect(await stateAt('what_if', seq), `what_if at ${seq}`).toEqual(row);
+    for (const { seq, row } of recorded.what_if!)
+      expect(await stateAt('what_if', seq), `what_if at ${seq}`).toEqual(row);
     // Before its own writes, the branch is its parent as of the fork; main's later write is not inherited.
     const beforeFork = recorded.main!.filter((r) => r.seq < forkSeq);
     for (const { seq, row } of beforeFork) expect(await stateAt('what_if', seq)).toEqual(row);
@@ -113,9 +149,13 @@ describe('entityHistory', () => {
     expect(first.entries[1].event).toMatchObject({ userId: 'alice', aggregateVersion: 2, branchId: 'main' });
     expect(first.entries[1].event.commandId).toBeTruthy();
     expect(first.entries[1].event.correlationId).toBeTruthy();
-    const rest = (await alice.ok<any>(HISTORY, { c: CAMPAIGN, b: 'main', first: 10, after: first.endCursor })).entityHistory;
+    const rest = (await alice.ok<any>(HISTORY, { c: CAMPAIGN, b: 'main', first: 10, after: first.endCursor }))
+      .entityHistory;
     expect(rest.hasNextPage).toBe(false);
-    expect(rest.entries.map((e: any) => e.changes)).toEqual([[{ field: 'level', before: 1, after: 2 }], [{ field: 'level', before: 2, after: 3 }]]);
+    expect(rest.entries.map((e: any) => e.changes)).toEqual([
+      [{ field: 'level', before: 1, after: 2 }],
+      [{ field: 'level', before: 2, after: 3 }],
+    ]);
   });
 
   it("follows the branch's lineage into its parent up to the fork", async () => {
@@ -127,8 +167,28 @@ describe('entityHistory', () => {
       ['what_if', 'SettlementRenamed'],
       ['what_if', 'SettlementMoved'],
     ]);
-    expect(entityHistory.entries[3].changes).toEqual([{ field: 'name', before: 'Ashford Market', after: 'Ashford Burned' }]);
+    expect(entityHistory.entries[3].changes).toEqual([
+      { field: 'name', before: 'Ashford Market', after: 'Ashford Burned' },
+    ]);
     expect(entityHistory.entries[4].changes).toEqual([{ field: 'locationId', before: 'spot', after: 'hill' }]);
+  });
+
+  it("addresses an owner's state variables by ownerType and owner id, one dotted field per variable", async () => {
+    const set = `mutation($campaignId: ID!, $v: JSON) { setStateVariable(campaignId: $campaignId, ownerType: KINGDOM, ownerId: "realm", key: "treasury", value: { type: NUMBER, value: $v }) { seq } }`;
+    await mutate(set, { v: 100 });
+    await mutate(set, { v: 250 });
+    const { entityHistory } = await alice.ok<any>(
+      `query($c: ID!) { entityHistory(campaignId: $c, entityType: STATE_VARIABLE, ownerType: KINGDOM, entityId: "realm") { entries { event { type entityId } changes { field before after } } } }`,
+      { c: CAMPAIGN },
+    );
+    expect(entityHistory.entries.map((e: any) => e.event.type)).toEqual(['StateVariableSet', 'StateVariableSet']);
+    expect(entityHistory.entries[1].changes).toEqual([{ field: 'values.treasury.value', before: 100, after: 250 }]);
+    expect(
+      await alice.codes(
+        `query($c: ID!) { entityAt(campaignId: $c, entityType: STATE_VARIABLE, entityId: "realm") { seq } }`,
+        { c: CAMPAIGN },
+      ),
+    ).toEqual(['VALIDATION']);
   });
 
   it('is refused to a player and to a stranger alike', async () => {
@@ -148,14 +208,25 @@ describe('events', () => {
     const pages: any[] = [];
     let after: number | undefined;
     for (;;) {
-      const { events } = await alice.ok<any>(EVENTS, { c: CAMPAIGN, types: ['SettlementRenamed', 'SettlementLevelSet'], first: 2, after });
+      const { events } = await alice.ok<any>(EVENTS, {
+        c: CAMPAIGN,
+        types: ['SettlementRenamed', 'SettlementLevelSet'],
+        first: 2,
+        after,
+      });
       pages.push(events.events.map((e: any) => [e.branchId, e.type]));
       if (!events.hasNextPage) break;
       after = events.endCursor;
     }
     expect(pages).toEqual([
-      [['main', 'SettlementRenamed'], ['main', 'SettlementLevelSet']],
-      [['what_if', 'SettlementRenamed'], ['main', 'SettlementLevelSet']],
+      [
+        ['main', 'SettlementRenamed'],
+        ['main', 'SettlementLevelSet'],
+      ],
+      [
+        ['what_if', 'SettlementRenamed'],
+        ['main', 'SettlementLevelSet'],
+      ],
     ]);
   });
 
@@ -163,10 +234,19 @@ describe('events', () => {
     const branch = (await alice.ok<any>(EVENTS, { c: CAMPAIGN, b: 'what_if', entityId: 'town' })).events.events;
     expect(branch.map((e: any) => e.type)).toEqual(['SettlementRenamed', 'SettlementMoved']);
     const [created] = recorded.main!;
-    const ranged = (await alice.ok<any>(EVENTS, { c: CAMPAIGN, b: 'main', entityId: 'town', fromSeq: created!.seq + 1, toSeq: recorded.main![2]!.seq })).events.events;
+    const ranged = (
+      await alice.ok<any>(EVENTS, {
+        c: CAMPAIGN,
+        b: 'main',
+        entityId: 'town',
+        fromSeq: created!.seq + 1,
+        toSeq: recorded.main![2]!.seq,
+      })
+    ).events.events;
     expect(ranged.map((e: any) => e.type)).toEqual(['SettlementRenamed', 'SettlementLevelSet']);
     const last = recorded.main!.at(-1)!;
-    const byTime = (await alice.ok<any>(EVENTS, { c: CAMPAIGN, b: 'main', entityId: 'town', fromTime: ranged[1].time })).events.events;
+    const byTime = (await alice.ok<any>(EVENTS, { c: CAMPAIGN, b: 'main', entityId: 'town', fromTime: ranged[1].time }))
+      .events.events;
     expect(byTime.map((e: any) => e.seq)).toEqual([recorded.main![2]!.seq, last.seq]);
   });
 });
@@ -174,9 +254,15 @@ describe('events', () => {
 describe('commandTrace', () => {
   it("shows a settlement delete and the saga's structure deletes it caused", async () => {
     for (const id of ['mill', 'well']) {
-      await mutate(`mutation($campaignId: ID!, $id: ID!, $name: String!) { createStructure(campaignId: $campaignId, id: $id, settlementId: "town", name: $name, structureType: "basic") { seq } }`, { id, name: id });
+      await mutate(
+        `mutation($campaignId: ID!, $id: ID!, $name: String!) { createStructure(campaignId: $campaignId, id: $id, settlementId: "town", name: $name, structureType: "basic") { seq } }`,
+        { id, name: id },
+      );
     }
-    const del = await alice.ok<any>(`mutation($c: ID!) { deleteSettlement(campaignId: $c, id: "town", commandId: "delete-town-1") { seq } }`, { c: CAMPAIGN });
+    const del = await alice.ok<any>(
+      `mutation($c: ID!) { deleteSettlement(campaignId: $c, id: "town", commandId: "delete-town-1") { seq } }`,
+      { c: CAMPAIGN },
+    );
     expect(del.deleteSettlement.seq).toBeGreaterThan(0);
     const TRACE = `query($c: ID!, $id: String) { commandTrace(campaignId: $c, commandId: $id) { correlationId commands { commandId causedByEventId causedByCommandId userId events { id type entityId } } } }`;
     let trace: any;
@@ -186,13 +272,28 @@ describe('commandTrace', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const [root, ...caused] = trace.commands;
-    expect(root).toMatchObject({ commandId: 'delete-town-1', causedByEventId: null, events: [{ type: 'SettlementDeleted', entityId: 'town' }] });
-    expect(caused.map((c: any) => c.events.map((e: any) => [e.type, e.entityId])).flat().sort()).toEqual([
+    expect(root).toMatchObject({
+      commandId: 'delete-town-1',
+      causedByEventId: null,
+      events: [{ type: 'SettlementDeleted', entityId: 'town' }],
+    });
+    expect(
+      caused
+        .map((c: any) => c.events.map((e: any) => [e.type, e.entityId]))
+        .flat()
+        .sort(),
+    ).toEqual([
       ['StructureDeleted', 'mill'],
       ['StructureDeleted', 'well'],
     ]);
-    for (const c of caused) expect(c).toMatchObject({ causedByEventId: root.events[0].id, causedByCommandId: 'delete-town-1' });
-    const byCorrelation = (await alice.ok<any>(`query($c: ID!, $k: String) { commandTrace(campaignId: $c, correlationId: $k) { commands { commandId } } }`, { c: CAMPAIGN, k: trace.correlationId })).commandTrace;
+    for (const c of caused)
+      expect(c).toMatchObject({ causedByEventId: root.events[0].id, causedByCommandId: 'delete-town-1' });
+    const byCorrelation = (
+      await alice.ok<any>(
+        `query($c: ID!, $k: String) { commandTrace(campaignId: $c, correlationId: $k) { commands { commandId } } }`,
+        { c: CAMPAIGN, k: trace.correlationId },
+      )
+    ).commandTrace;
     expect(byCorrelation.commands.map((c: any) => c.commandId)).toEqual(trace.commands.map((c: any) => c.commandId));
   });
 });

@@ -26,7 +26,9 @@ const plain = (text: string) => text.replace(ANSI, '').replace(/\r/g, '');
 
 async function cm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args, '--namespace', names.namespace], { env: { ...process.env, NO_COLOR: '' } });
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args, '--namespace', names.namespace], {
+      env: { ...process.env, NO_COLOR: '' },
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -34,18 +36,40 @@ async function cm(args: string[]): Promise<{ code: number; stdout: string; stder
   }
 }
 
-const gql = (query: string, variables: Record<string, unknown> = {}) => graphql<Record<string, { seq: number }>>(system.graphqlUrl, token, query, { c: CAMPAIGN, ...variables });
+const gql = (query: string, variables: Record<string, unknown> = {}) =>
+  graphql<Record<string, { seq: number }>>(system.graphqlUrl, token, query, { c: CAMPAIGN, ...variables });
 
 /** The scenario, in order; each line is what `cm tail` must print for it (type, then what changed). */
 const SCENARIO: [string, RegExp][] = [
   [`mutation($c: ID!) { createCampaign(id: $c, name: "Story") { seq } }`, /CampaignCreated .*name = "Story"/],
-  [`mutation($c: ID!) { createKingdom(campaignId: $c, id: "realm", name: "Realm") { seq } }`, /kingdom:realm {2}KingdomCreated .*name = "Realm"/],
-  [`mutation($c: ID!) { createLocation(campaignId: $c, id: "spot", name: "Spot", geometry: { type: "Point", coordinates: [1, 2] }) { seq } }`, /LocationCreated/],
-  [`mutation($c: ID!) { createSettlement(campaignId: $c, id: "town", kingdomId: "realm", locationId: "spot", name: "Ashford", level: 1) { seq } }`, /settlement:town {2}SettlementCreated .*name = "Ashford", level = 1/],
-  [`mutation($c: ID!) { renameSettlement(campaignId: $c, id: "town", name: "Ashford Market") { seq } }`, /SettlementRenamed .*name "Ashford" → "Ashford Market"/],
-  [`mutation($c: ID!) { setSettlementLevel(campaignId: $c, id: "town", level: 2) { seq } }`, /SettlementLevelSet .*level 1 → 2/],
-  [`mutation($c: ID!) { createStructure(campaignId: $c, id: "mill", settlementId: "town", name: "Mill", structureType: "mill") { seq } }`, /StructureCreated/],
-  [`mutation($c: ID!) { deleteSettlement(campaignId: $c, id: "town", commandId: "raze-town") { seq } }`, /SettlementDeleted .*status "active" → "deleted"/],
+  [
+    `mutation($c: ID!) { createKingdom(campaignId: $c, id: "realm", name: "Realm") { seq } }`,
+    /kingdom:realm {2}KingdomCreated .*name = "Realm"/,
+  ],
+  [
+    `mutation($c: ID!) { createLocation(campaignId: $c, id: "spot", name: "Spot", geometry: { type: "Point", coordinates: [1, 2] }) { seq } }`,
+    /LocationCreated/,
+  ],
+  [
+    `mutation($c: ID!) { createSettlement(campaignId: $c, id: "town", kingdomId: "realm", locationId: "spot", name: "Ashford", level: 1) { seq } }`,
+    /settlement:town {2}SettlementCreated .*name = "Ashford", level = 1/,
+  ],
+  [
+    `mutation($c: ID!) { renameSettlement(campaignId: $c, id: "town", name: "Ashford Market") { seq } }`,
+    /SettlementRenamed .*name "Ashford" → "Ashford Market"/,
+  ],
+  [
+    `mutation($c: ID!) { setSettlementLevel(campaignId: $c, id: "town", level: 2) { seq } }`,
+    /SettlementLevelSet .*level 1 → 2/,
+  ],
+  [
+    `mutation($c: ID!) { createStructure(campaignId: $c, id: "mill", settlementId: "town", name: "Mill", structureType: "mill") { seq } }`,
+    /StructureCreated/,
+  ],
+  [
+    `mutation($c: ID!) { deleteSettlement(campaignId: $c, id: "town", commandId: "raze-town") { seq } }`,
+    /SettlementDeleted .*status "active" → "deleted"/,
+  ],
 ];
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
@@ -54,11 +78,30 @@ async function waitFor(check: () => boolean, what: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  system = await startSystem({ ...names, env: { JWT_SECRET, LOG_LEVEL: 'warn' }, services: ['command-service', 'query-service'] });
+  system = await startSystem({
+    ...names,
+    env: { JWT_SECRET, LOG_LEVEL: 'warn' },
+    services: ['command-service', 'query-service'],
+  });
   token = await signToken(JWT_SECRET, 'alice');
   // `script -q -c CMD /dev/null`: CMD gets a pseudo-terminal as its stdout, as in an operator's shell.
-  const command = [process.execPath, cli, 'tail', '--namespace', names.namespace, '--campaign', CAMPAIGN, '--from', '1', '--limit', String(SCENARIO.length + 1)].join(' ');
-  tail = spawn('script', ['-q', '-f', '-e', '-c', command, '/dev/null'], { env: { ...process.env, NO_COLOR: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const command = [
+    process.execPath,
+    cli,
+    'tail',
+    '--namespace',
+    names.namespace,
+    '--campaign',
+    CAMPAIGN,
+    '--from',
+    '1',
+    '--limit',
+    String(SCENARIO.length + 1),
+  ].join(' ');
+  tail = spawn('script', ['-q', '-f', '-e', '-c', command, '/dev/null'], {
+    env: { ...process.env, NO_COLOR: '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   tail.stdout!.on('data', (chunk: Buffer) => (tailOutput += chunk.toString()));
   tail.stderr!.on('data', (chunk: Buffer) => (tailOutput += chunk.toString()));
   for (const [mutation] of SCENARIO) await gql(mutation);
@@ -73,7 +116,9 @@ describe('cm tail', () => {
   it('prints each event of the scenario as it is written, in order, coloured, with what it changed', async () => {
     // The saga's structure delete follows the settlement delete: one line more than the scenario's writes.
     await waitFor(() => /StructureDeleted/.test(plain(tailOutput)), 'the saga event');
-    const lines = plain(tailOutput).split('\n').filter((l) => /^#\d+/.test(l));
+    const lines = plain(tailOutput)
+      .split('\n')
+      .filter((l) => /^#\d+/.test(l));
     expect(lines).toHaveLength(SCENARIO.length + 1);
     SCENARIO.forEach(([, expected], i) => expect(lines[i]).toMatch(expected));
     expect(lines.at(-1)).toMatch(/structure:mill {2}StructureDeleted/);
@@ -83,9 +128,27 @@ describe('cm tail', () => {
   });
 
   it('filters by type and user, and prints JSON lines', async () => {
-    const { stdout, code } = await cm(['tail', '--campaign', CAMPAIGN, '--from', '1', '--type', 'SettlementRenamed', '--type', 'SettlementLevelSet', '--user', 'alice', '--json', '--limit', '2']);
+    const { stdout, code } = await cm([
+      'tail',
+      '--campaign',
+      CAMPAIGN,
+      '--from',
+      '1',
+      '--type',
+      'SettlementRenamed',
+      '--type',
+      'SettlementLevelSet',
+      '--user',
+      'alice',
+      '--json',
+      '--limit',
+      '2',
+    ]);
     expect(code).toBe(0);
-    const events = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.map((e) => [e.type, e.changes])).toEqual([
       ['SettlementRenamed', [{ field: 'name', before: 'Ashford', after: 'Ashford Market' }]],
       ['SettlementLevelSet', [{ field: 'level', before: 1, after: 2 }]],
@@ -96,7 +159,15 @@ describe('cm tail', () => {
 
 describe('cm replay', () => {
   it("tells an entity's story in order with its diffs", async () => {
-    const { stdout, code } = await cm(['replay', '--campaign', CAMPAIGN, '--entity-type', 'settlement', '--entity', 'town']);
+    const { stdout, code } = await cm([
+      'replay',
+      '--campaign',
+      CAMPAIGN,
+      '--entity-type',
+      'settlement',
+      '--entity',
+      'town',
+    ]);
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(4);
@@ -106,21 +177,30 @@ describe('cm replay', () => {
     expect(lines[3]).toMatch(/deleted: status "active" → "deleted"/);
   });
 
-  it("replays a command with the saga commands it caused, and a sequence range as JSON", async () => {
+  it('replays a command with the saga commands it caused, and a sequence range as JSON', async () => {
     const byCommand = await cm(['replay', '--command', 'raze-town']);
     expect(byCommand.code).toBe(0);
     const lines = byCommand.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/settlement town in main deleted/);
     expect(lines[1]).toMatch(/structure mill in main deleted: status "active" → "deleted" \(caused by event .+\)/);
-    const all = (await cm(['replay', '--campaign', CAMPAIGN, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const all = (await cm(['replay', '--campaign', CAMPAIGN, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const [, second, third] = all;
-    const ranged = (await cm(['replay', '--campaign', CAMPAIGN, '--from', String(second.seq), '--to', String(third.seq), '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const ranged = (
+      await cm(['replay', '--campaign', CAMPAIGN, '--from', String(second.seq), '--to', String(third.seq), '--json'])
+    ).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(ranged.map((e) => e.seq)).toEqual([second.seq, third.seq]);
     expect((await cm(['replay', '--command', 'no-such-command'])).code).toBe(1);
   });
 
   it('has help', async () => {
-    for (const name of ['tail', 'replay']) expect((await cm([name, '--help'])).stdout).toMatch(new RegExp(`Usage: cm ${name}`));
+    for (const name of ['tail', 'replay'])
+      expect((await cm([name, '--help'])).stdout).toMatch(new RegExp(`Usage: cm ${name}`));
   });
 });
 
@@ -129,16 +209,58 @@ describe('cm seed --size', () => {
     const campaign = `gen-${randomBytes(3).toString('hex')}`;
     const { code, stdout, stderr } = await (async () => {
       try {
-        return { code: 0, ...(await run(process.execPath, [cli, 'seed', '--size', '100', '--campaign', campaign, '--url', system.graphqlUrl, '--token', token, '--json'])) };
+        return {
+          code: 0,
+          ...(await run(process.execPath, [
+            cli,
+            'seed',
+            '--size',
+            '100',
+            '--campaign',
+            campaign,
+            '--url',
+            system.graphqlUrl,
+            '--token',
+            token,
+            '--json',
+          ])),
+        };
       } catch (e) {
         return e as { code: number; stdout: string; stderr: string };
       }
     })();
     expect(code, stderr).toBe(0);
     const summary = JSON.parse(stdout);
-    expect(summary).toMatchObject({ campaignId: campaign, writes: 101, plan: { kingdoms: 2, settlements: 12, locations: 12, structures: 40, variables: 30, conditions: 4 } });
+    expect(summary).toMatchObject({
+      campaignId: campaign,
+      writes: 101,
+      plan: { kingdoms: 2, settlements: 12, locations: 12, structures: 40, variables: 30, conditions: 4 },
+    });
     expect(stderr).toMatch(/100% 101\/101/);
-    const data = await graphql<any>(system.graphqlUrl, token, `query($c: ID!) { campaign(id: $c) { kingdoms { settlements { structures { id } variables { key } } } fieldConditions { id } } }`, { c: campaign });
+    const data = await graphql<any>(
+      system.graphqlUrl,
+      token,
+      `
+        query ($c: ID!) {
+          campaign(id: $c) {
+            kingdoms {
+              settlements {
+                structures {
+                  id
+                }
+                variables {
+                  key
+                }
+              }
+            }
+            fieldConditions {
+              id
+            }
+          }
+        }
+      `,
+      { c: campaign },
+    );
     const settlements = data.campaign.kingdoms.flatMap((k: any) => k.settlements);
     expect(settlements).toHaveLength(12);
     expect(settlements.flatMap((s: any) => s.structures)).toHaveLength(40);

@@ -24,6 +24,8 @@ export interface StreamRange {
   toTime?: string;
   /** Keep following as commits are written (a tail); otherwise stop at the stream's last message. */
   follow?: boolean;
+  /** Messages the consumer asks for at a time (default 500): a reader that needs a page of 20 asks for 21. */
+  batch?: number;
 }
 
 /**
@@ -46,13 +48,14 @@ export async function* readStream(nats: Nats, stream: string, range: StreamRange
           : { deliver_policy: DeliverPolicy.New };
   } else {
     let fromSeq = Math.max(1, range.fromSeq ?? 1);
-    if (range.fromTime !== undefined) fromSeq = Math.max(fromSeq, await firstSeqAtOrAfter(nats, stream, Date.parse(range.fromTime)));
+    if (range.fromTime !== undefined)
+      fromSeq = Math.max(fromSeq, await firstSeqAtOrAfter(nats, stream, Date.parse(range.fromTime)));
     const first = await nats.jsm.direct.getMessage(stream, { seq: fromSeq, next_by_subj: range.filter });
     if (!first || first.seq > toSeq || first.time.getTime() > toTime) return;
     start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first.seq };
   }
   const consumer = await nats.js.consumers.get(stream, { filter_subjects: range.filter, ...start });
-  const messages = await consumer.consume({ max_messages: 500 });
+  const messages = await consumer.consume({ max_messages: Math.max(1, Math.min(500, range.batch ?? 500)) });
   const iterator = messages[Symbol.asyncIterator]();
   let lastSeq = (start.opt_start_seq ?? 1) - 1;
   // One `next()` in flight at a time: an idle check keeps waiting on the same promise, so no message is lost.

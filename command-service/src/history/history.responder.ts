@@ -1,4 +1,11 @@
-import { AppError, ErrorCode, toErrorPayload, type HistoryReply, type HistoryRequest, type NatsNames } from '@cm/contracts';
+import {
+  AppError,
+  ErrorCode,
+  toErrorPayload,
+  type HistoryReply,
+  type HistoryRequest,
+  type NatsNames,
+} from '@cm/contracts';
 import type { Logger, Nats } from '@cm/platform';
 import type { Subscription } from '@nats-io/transport-node';
 import type { EntityHistory } from './entity-history.js';

@@ -1,5 +1,5 @@
-import { decodeCommit, type Commit } from '@cm/contracts';
-import type { Nats } from '@cm/platform';
+import type { Commit } from '@cm/contracts';
+import { readStream, type Nats } from '@cm/platform';
 
 /** A commit of one subject, with the stream's sequence and timestamp. */
 export interface TimedCommit extends Commit {
@@ -7,21 +7,21 @@ export interface TimedCommit extends Commit {
   time: string;
 }
 
-/** Yields one subject's commits lazily, oldest first: a consumer that stops early reads no further. */
-export type CommitSource = (subject: string, afterSeq: number, uptoSeq: number) => AsyncIterable<TimedCommit>;
+/**
+ * Yields one subject's commits lazily, oldest first, with `afterSeq < seq <= uptoSeq`; `batch` says how many the
+ * caller expects to need, so a reader that stops early has not fetched much more.
+ */
+export type CommitSource = (subject: string, afterSeq: number, uptoSeq: number, batch: number) => AsyncIterable<TimedCommit>;
 
 /**
- * Direct gets by `next_by_subj`, one commit per round trip, read only as far as the caller iterates: the first
- * page of a 10,000-commit history costs a page's worth of reads, not 10,000. No consumer is created.
+ * An ordered consumer on the subject (one direct get first to see whether anything is there): a page of 20
+ * commits costs about three round trips instead of a direct get per commit, and a fold of a long history streams
+ * with flow control. Nothing durable is created.
  */
-export function directGetCommits(nats: Nats, stream: string): CommitSource {
-  return async function* (subject, afterSeq, uptoSeq) {
-    let next = afterSeq + 1;
-    while (next <= uptoSeq) {
-      const m = await nats.jsm.direct.getMessage(stream, { seq: next, next_by_subj: subject });
-      if (!m || m.seq > uptoSeq) return;
-      yield { seq: m.seq, time: m.time.toISOString(), ...decodeCommit(m.data) };
-      next = m.seq + 1;
+export function streamCommits(nats: Nats, stream: string): CommitSource {
+  return async function* (subject, afterSeq, uptoSeq, batch) {
+    for await (const c of readStream(nats, stream, { filter: subject, fromSeq: afterSeq + 1, toSeq: uptoSeq, batch })) {
+      yield { seq: c.seq, time: c.time, ...c.commit };
     }
   };
 }

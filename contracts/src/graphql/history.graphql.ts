@@ -66,10 +66,14 @@ type TracedCommand {
 type CommandTrace { correlationId: String! commands: [TracedCommand!]! }
 
 extend type Query {
-  "An entity's events with what each changed, following its branch's lineage into the parent. Owners and GMs."
-  entityHistory(campaignId: ID!, branchId: ID = "main", entityType: EntityType!, entityId: ID!, after: Int, first: Int = 20): HistoryPage!
+  """
+  An entity's events with what each changed, following its branch's lineage into the parent. Owners and GMs.
+  The state variables of one owner are one aggregate: entityType STATE_VARIABLE, ownerType, and the owner's id as
+  entityId (likewise in entityAt).
+  """
+  entityHistory(campaignId: ID!, branchId: ID = "main", entityType: EntityType!, entityId: ID!, ownerType: OwnerType, after: Int, first: Int = 20): HistoryPage!
   "The entity folded up to a sequence or a time (the latest when neither is given). Owners and GMs."
-  entityAt(campaignId: ID!, branchId: ID = "main", entityType: EntityType!, entityId: ID!, seq: Int, time: String): EntitySnapshot!
+  entityAt(campaignId: ID!, branchId: ID = "main", entityType: EntityType!, entityId: ID!, ownerType: OwnerType, seq: Int, time: String): EntitySnapshot!
   "A campaign's events, by branch (all when absent), type, entity, sequence and time range; cursor = sequence. Owners and GMs."
   events(campaignId: ID!, branchId: ID, types: [String!], entityId: ID, fromSeq: Int, toSeq: Int, fromTime: String, toTime: String, first: Int = 50, after: Int): EventPage!
   "A command, its events and the saga commands they caused, by command id or correlation id. Owners and GMs."

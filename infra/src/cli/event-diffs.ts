@@ -22,12 +22,19 @@ export class EventDiffs {
     if (!this.available) return undefined;
     const request: HistoryRequest = {
       op: 'history',
-      address: { campaignId: event.campaignId, branchId: event.branchId, entityType: event.entityType, entityId: event.entityId },
+      address: {
+        campaignId: event.campaignId,
+        branchId: event.branchId,
+        entityType: event.entityType,
+        entityId: event.entityId,
+      },
       after: seq - 1,
       first: 1,
     };
     try {
-      const msg = await this.nats.nc.request(this.names.historySubject, JSON.stringify(request), { timeout: this.timeoutMs });
+      const msg = await this.nats.nc.request(this.names.historySubject, JSON.stringify(request), {
+        timeout: this.timeoutMs,
+      });
       const reply = JSON.parse(decoder.decode(msg.data)) as HistoryReply<HistoryPage>;
       if (!reply.ok) return undefined;
       return new Map(reply.result.entries.filter((e) => e.seq === seq).map((e) => [e.event.id, e.changes]));

@@ -9,7 +9,15 @@ export interface PrintedEvent {
   changes?: FieldChange[];
 }
 
-const ANSI = { reset: '\x1b[0m', dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m' };
+const ANSI = {
+  reset: '\x1b[0m',
+  dim: '\x1b[2m',
+  bold: '\x1b[1m',
+  red: '\x1b[31m',
+  green: '\x1b[32m',
+  yellow: '\x1b[33m',
+  cyan: '\x1b[36m',
+};
 type Colour = keyof typeof ANSI;
 
 /** Colours only for a terminal, and never with NO_COLOR set (no-color.org). */
@@ -25,7 +33,11 @@ const value = (v: unknown): string => (v === undefined ? '∅' : JSON.stringify(
 export function formatChanges(changes: readonly FieldChange[]): string {
   return changes
     .filter((c) => c.field !== 'status' || c.after === 'deleted')
-    .map((c) => (c.before === undefined || c.before === '' || c.before === 0 || c.before === null ? `${c.field} = ${value(c.after)}` : `${c.field} ${value(c.before)} → ${value(c.after)}`))
+    .map((c) =>
+      c.before === undefined || c.before === '' || c.before === 0 || c.before === null
+        ? `${c.field} = ${value(c.after)}`
+        : `${c.field} ${value(c.before)} → ${value(c.after)}`,
+    )
     .join(', ');
 }
 
@@ -35,7 +47,12 @@ const formatData = (data: unknown): string =>
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(' ');
 
-const colourOf = (type: string): Colour => (type.endsWith('Created') || type.endsWith('Defined') || type.endsWith('Forked') || type.endsWith('Added') ? 'green' : type.endsWith('Deleted') || type.endsWith('Removed') || type.endsWith('Unset') ? 'red' : 'yellow');
+const colourOf = (type: string): Colour =>
+  type.endsWith('Created') || type.endsWith('Defined') || type.endsWith('Forked') || type.endsWith('Added')
+    ? 'green'
+    : type.endsWith('Deleted') || type.endsWith('Removed') || type.endsWith('Unset')
+      ? 'red'
+      : 'yellow';
 
 /** One line per event: `#seq time campaign/branch entity Type by user  changes`. */
 export function formatLine(p: PrintedEvent, colour: boolean, verbose: boolean): string {
@@ -58,7 +75,9 @@ export function formatLine(p: PrintedEvent, colour: boolean, verbose: boolean): 
 
 /** The words of an event type after its aggregate's name: `SettlementLevelSet` → `level set`. */
 function verbOf(event: AnyEvent): string {
-  const aggregate = event.entityType.replace(/-(\w)/g, (_, ch: string) => ch.toUpperCase()).replace(/^\w/, (ch) => ch.toUpperCase());
+  const aggregate = event.entityType
+    .replace(/-(\w)/g, (_, ch: string) => ch.toUpperCase())
+    .replace(/^\w/, (ch) => ch.toUpperCase());
   const rest = event.type.startsWith(aggregate) ? event.type.slice(aggregate.length) : event.type;
   return rest.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }
@@ -68,7 +87,8 @@ export function formatStory(p: PrintedEvent, colour: boolean): string {
   const c = paint(colour);
   const e = p.event;
   const what = p.changes ? formatChanges(p.changes) : formatData(e.data);
-  const saga = e.metadata.causationId === e.metadata.commandId ? '' : c('dim', ` (caused by event ${e.metadata.causationId})`);
+  const saga =
+    e.metadata.causationId === e.metadata.commandId ? '' : c('dim', ` (caused by event ${e.metadata.causationId})`);
   return `${c('dim', `#${p.seq} at ${p.time}`)} ${c('bold', e.metadata.userId)}: ${e.entityType} ${c('cyan', e.entityId)} in ${e.branchId} ${c(colourOf(e.type), verbOf(e))}${what ? `: ${what}` : ''}${saga}`;
 }
 
@@ -78,4 +98,5 @@ export function formatJson(p: PrintedEvent): string {
 }
 
 /** Events of a commit, each with the commit's position. */
-export const eventsOf = (c: StreamCommit): PrintedEvent[] => c.commit.events.map((event) => ({ seq: c.seq, time: c.time, event }));
+export const eventsOf = (c: StreamCommit): PrintedEvent[] =>
+  c.commit.events.map((event) => ({ seq: c.seq, time: c.time, event }));

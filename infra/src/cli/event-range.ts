@@ -34,16 +34,25 @@ export interface EventSelection {
 
 function id(value: unknown, option: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !ID_PATTERN.test(value)) throw new UsageError(`--${option} must be 1-64 characters of A-Z a-z 0-9 _ -; got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || !ID_PATTERN.test(value))
+    throw new UsageError(`--${option} must be 1-64 characters of A-Z a-z 0-9 _ -; got ${JSON.stringify(value)}`);
   return value;
 }
 
 /** The subject filter (one: server 2.9) and the client-side filters the options ask for. */
 export function selection(values: Record<string, unknown>, names: NatsNames): EventSelection {
   const entityType = values['entity-type'] as string | undefined;
-  if (entityType !== undefined && !(ENTITY_TYPES as readonly string[]).includes(entityType)) throw new UsageError(`--entity-type must be one of ${ENTITY_TYPES.join(', ')}`);
-  const tokens = [id(values.campaign, 'campaign'), id(values.branch, 'branch'), entityType, id(values.entity, 'entity')];
-  const filter = tokens.every((t) => t === undefined) ? names.eventWildcard : `${names.prefix}.evt.${tokens.map((t) => t ?? '*').join('.')}`;
+  if (entityType !== undefined && !(ENTITY_TYPES as readonly string[]).includes(entityType))
+    throw new UsageError(`--entity-type must be one of ${ENTITY_TYPES.join(', ')}`);
+  const tokens = [
+    id(values.campaign, 'campaign'),
+    id(values.branch, 'branch'),
+    entityType,
+    id(values.entity, 'entity'),
+  ];
+  const filter = tokens.every((t) => t === undefined)
+    ? names.eventWildcard
+    : `${names.prefix}.evt.${tokens.map((t) => t ?? '*').join('.')}`;
   const types = values.type as string[] | undefined;
   const user = id(values.user, 'user');
   return { filter, ...(types?.length ? { types: new Set(types) } : {}), ...(user ? { user } : {}) };
@@ -55,12 +64,16 @@ export function position(value: unknown, option: string): { seq: number } | { ti
   const text = String(value);
   if (/^\d{1,16}$/.test(text)) return { seq: Number(text) };
   const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new UsageError(`--${option} must be a stream sequence or an ISO-8601 time; got ${JSON.stringify(text)}`);
+  if (Number.isNaN(ms))
+    throw new UsageError(`--${option} must be a stream sequence or an ISO-8601 time; got ${JSON.stringify(text)}`);
   return { time: new Date(ms).toISOString() };
 }
 
 /** The part of a range `--from` and `--to` give. */
-export function rangeOf(from: ReturnType<typeof position>, to: ReturnType<typeof position>): Omit<StreamRange, 'filter'> {
+export function rangeOf(
+  from: ReturnType<typeof position>,
+  to: ReturnType<typeof position>,
+): Omit<StreamRange, 'filter'> {
   return {
     ...(from && 'seq' in from ? { fromSeq: from.seq } : {}),
     ...(from && 'time' in from ? { fromTime: from.time } : {}),

@@ -2,7 +2,10 @@
  * A one-line progress bar on a terminal (`[#####-----] 50% 500/1000 120/s ETA 4s`), redrawn at most every
  * 100 ms; elsewhere (a pipe, a CI log) a plain line every 10%.
  */
-export function progressBar(stream: NodeJS.WriteStream, label: string): { update(done: number, total: number): void; end(): void } {
+export function progressBar(
+  stream: NodeJS.WriteStream,
+  label: string,
+): { update(done: number, total: number): void; end(): void } {
   const started = Date.now();
   let drawn = 0;
   let lastDecile = -1;

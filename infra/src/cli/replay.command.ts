@@ -31,22 +31,38 @@ export const replayCommand: CliCommand = {
   summary: 'print a range of events (by sequence, time, entity or command) as a readable story',
   help,
   async run(argv) {
-    const args = parseCommandArgs(this, argv, { ...FILTER_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, command: { type: 'string' }, correlation: { type: 'string' } });
+    const args = parseCommandArgs(this, argv, {
+      ...FILTER_OPTIONS,
+      from: { type: 'string' },
+      to: { type: 'string' },
+      command: { type: 'string' },
+      correlation: { type: 'string' },
+    });
     if (!args) return 0;
-    if (args.values.command && args.values.correlation) throw new UsageError('give at most one of --command and --correlation');
+    if (args.values.command && args.values.correlation)
+      throw new UsageError('give at most one of --command and --correlation');
     const names = natsNames(namespaceOption(args.values.namespace as string | undefined));
     const sel = selection(args.values, names);
-    const range: StreamRange = { filter: sel.filter, ...rangeOf(position(args.values.from, 'from'), position(args.values.to, 'to')) };
+    const range: StreamRange = {
+      filter: sel.filter,
+      ...rangeOf(position(args.values.from, 'from'), position(args.values.to, 'to')),
+    };
     const colour = useColour(process.stdout);
     return withNats('cm-cli:replay', async (nats) => {
       const diffs = args.values['no-diff'] ? undefined : new EventDiffs(nats, names);
-      const correlation = (args.values.correlation as string | undefined) ?? (args.values.command ? await correlationOf(nats, names.eventStream, range, args.values.command as string) : undefined);
+      const correlation =
+        (args.values.correlation as string | undefined) ??
+        (args.values.command
+          ? await correlationOf(nats, names.eventStream, range, args.values.command as string)
+          : undefined);
       if (args.values.command && !correlation) {
         process.stderr.write(`no event of command ${String(args.values.command)} in that range\n`);
         return 1;
       }
       for await (const commit of readStream(nats, names.eventStream, range)) {
-        const events = correlation ? commit.commit.events.filter((e) => e.metadata.correlationId === correlation) : commit.commit.events;
+        const events = correlation
+          ? commit.commit.events.filter((e) => e.metadata.correlationId === correlation)
+          : commit.commit.events;
         if (events.length === 0) continue;
         for (const p of await selectedEvents({ ...commit, commit: { ...commit.commit, events } }, sel, diffs)) {
           process.stdout.write(`${args.values.json ? formatJson(p) : formatStory(p, colour)}\n`);
@@ -58,7 +74,12 @@ export const replayCommand: CliCommand = {
 };
 
 /** The correlation id of a command's first event in the range. */
-async function correlationOf(nats: Nats, stream: string, range: StreamRange, commandId: string): Promise<string | undefined> {
+async function correlationOf(
+  nats: Nats,
+  stream: string,
+  range: StreamRange,
+  commandId: string,
+): Promise<string | undefined> {
   for await (const commit of readStream(nats, stream, range)) {
     const event = commit.commit.events.find((e) => e.metadata.commandId === commandId);
     if (event) return event.metadata.correlationId;

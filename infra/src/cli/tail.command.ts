@@ -30,7 +30,12 @@ export const tailCommand: CliCommand = {
   summary: 'follow events as they are written, filtered by campaign, branch, entity, type or user',
   help,
   async run(argv) {
-    const args = parseCommandArgs(this, argv, { ...FILTER_OPTIONS, from: { type: 'string' }, verbose: { type: 'boolean' }, limit: { type: 'string' } });
+    const args = parseCommandArgs(this, argv, {
+      ...FILTER_OPTIONS,
+      from: { type: 'string' },
+      verbose: { type: 'boolean' },
+      limit: { type: 'string' },
+    });
     if (!args) return 0;
     const names = natsNames(namespaceOption(args.values.namespace as string | undefined));
     const sel = selection(args.values, names);
@@ -47,7 +52,9 @@ export const tailCommand: CliCommand = {
         const next = await Promise.race([stream.next(), stop]);
         if (next === 'stop' || next.done) break;
         for (const p of await selectedEvents(next.value, sel, diffs)) {
-          process.stdout.write(`${args.values.json ? formatJson(p) : formatLine(p, colour, Boolean(args.values.verbose))}\n`);
+          process.stdout.write(
+            `${args.values.json ? formatJson(p) : formatLine(p, colour, Boolean(args.values.verbose))}\n`,
+          );
           if (++printed >= limit) break;
         }
         if (printed >= limit) break;

@@ -40,7 +40,12 @@ export function sizedPhases(campaignId: string, size: number): Write[][] {
   const kingdom = (i: number) => `k${i}`;
   const settlement = (i: number) => `s${i}`;
   return [
-    [{ mutation: `mutation($c: ID!, $name: String!) { createCampaign(id: $c, name: $name) ${result} }`, variables: { c, name: `Generated campaign of ${size}` } }],
+    [
+      {
+        mutation: `mutation($c: ID!, $name: String!) { createCampaign(id: $c, name: $name) ${result} }`,
+        variables: { c, name: `Generated campaign of ${size}` },
+      },
+    ],
     [
       ...range(plan.kingdoms).map((i) => ({
         mutation: `mutation($c: ID!, $id: ID!, $name: String!) { createKingdom(campaignId: $c, id: $id, name: $name) ${result} }`,
@@ -49,21 +54,45 @@ export function sizedPhases(campaignId: string, size: number): Write[][] {
       ...range(plan.locations).map((i) => ({
         mutation: `mutation($c: ID!, $id: ID!, $name: String!, $g: GeoJSON!) { createLocation(campaignId: $c, id: $id, name: $name, geometry: $g) ${result} }`,
         // A grid of points around the map's origin, so spatial queries have something to find.
-        variables: { c, id: `l${i}`, name: `Place ${i}`, g: { type: 'Point', coordinates: [10 + (i % 100) * 0.05, 40 + Math.floor(i / 100) * 0.05] } },
+        variables: {
+          c,
+          id: `l${i}`,
+          name: `Place ${i}`,
+          g: { type: 'Point', coordinates: [10 + (i % 100) * 0.05, 40 + Math.floor(i / 100) * 0.05] },
+        },
       })),
     ],
     range(plan.settlements).map((i) => ({
       mutation: `mutation($c: ID!, $id: ID!, $name: String!, $k: ID!, $l: ID!, $level: Int) { createSettlement(campaignId: $c, id: $id, name: $name, kingdomId: $k, locationId: $l, level: $level) ${result} }`,
-      variables: { c, id: settlement(i), name: `Settlement ${i}`, k: kingdom(i % plan.kingdoms), l: `l${i}`, level: 1 + (i % 5) },
+      variables: {
+        c,
+        id: settlement(i),
+        name: `Settlement ${i}`,
+        k: kingdom(i % plan.kingdoms),
+        l: `l${i}`,
+        level: 1 + (i % 5),
+      },
     })),
     [
       ...range(plan.structures).map((i) => ({
         mutation: `mutation($c: ID!, $id: ID!, $name: String!, $s: ID!, $t: String!, $level: Int) { createStructure(campaignId: $c, id: $id, name: $name, settlementId: $s, structureType: $t, level: $level) ${result} }`,
-        variables: { c, id: `st${i}`, name: `Structure ${i}`, s: settlement(i % plan.settlements), t: ['farm', 'mill', 'temple', 'wall', 'market'][i % 5], level: 1 + (i % 3) },
+        variables: {
+          c,
+          id: `st${i}`,
+          name: `Structure ${i}`,
+          s: settlement(i % plan.settlements),
+          t: ['farm', 'mill', 'temple', 'wall', 'market'][i % 5],
+          level: 1 + (i % 3),
+        },
       })),
       ...range(plan.variables).map((i) => ({
         mutation: `mutation($c: ID!, $o: ID!, $key: String!, $v: VariableValueInput!) { setStateVariable(campaignId: $c, ownerType: SETTLEMENT, ownerId: $o, key: $key, value: $v) ${result} }`,
-        variables: { c, o: settlement(i % plan.settlements), key: `stat${Math.floor(i / plan.settlements)}`, v: { type: 'NUMBER', value: i } },
+        variables: {
+          c,
+          o: settlement(i % plan.settlements),
+          key: `stat${Math.floor(i / plan.settlements)}`,
+          v: { type: 'NUMBER', value: i },
+        },
       })),
       ...range(plan.conditions).map((i) => ({
         mutation: `mutation($c: ID!, $id: ID!, $field: String!, $e: JSON!) { defineFieldCondition(campaignId: $c, id: $id, entityType: SETTLEMENT, field: $field, expression: $e) ${result} }`,
@@ -100,6 +129,17 @@ export async function seedSizedCampaign(
     };
     await Promise.all(Array.from({ length: Math.min(opts.concurrency, phase.length) }, worker));
   }
-  await graphql(url, token, `query($id: ID!, $s: Int) { campaign(id: $id, minSeq: $s) { id } }`, { id: campaignId, s: lastSeq });
+  await graphql(
+    url,
+    token,
+    `
+      query ($id: ID!, $s: Int) {
+        campaign(id: $id, minSeq: $s) {
+          id
+        }
+      }
+    `,
+    { id: campaignId, s: lastSeq },
+  );
   return { writes: total, lastSeq, plan: planOf(size) };
 }

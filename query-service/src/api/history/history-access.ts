@@ -9,5 +9,7 @@ import type { GraphQLContext } from '../graphql-context.js';
 export async function requireHistoryReader(ctx: GraphQLContext, campaignId: string): Promise<void> {
   const role = await ctx.loaders.role.load({ campaignId, userId: ctx.principal.userId });
   if (role === 'owner' || role === 'gm') return;
-  throw new AppError(ErrorCode.FORBIDDEN, `the history of campaign ${campaignId} is for its owners and game masters`, { campaignId });
+  throw new AppError(ErrorCode.FORBIDDEN, `the history of campaign ${campaignId} is for its owners and game masters`, {
+    campaignId,
+  });
 }

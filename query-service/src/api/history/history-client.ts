@@ -69,7 +69,13 @@ export class HistoryClient {
     const events: StoredEvent[] = [];
     let scanned = 0;
     let endCursor: number | null = null;
-    const range = { filter, fromSeq, ...(f.toSeq != null ? { toSeq: f.toSeq } : {}), ...(f.fromTime ? { fromTime: f.fromTime } : {}), ...(f.toTime ? { toTime: f.toTime } : {}) };
+    const range = {
+      filter,
+      fromSeq,
+      ...(f.toSeq != null ? { toSeq: f.toSeq } : {}),
+      ...(f.fromTime ? { fromTime: f.fromTime } : {}),
+      ...(f.toTime ? { toTime: f.toTime } : {}),
+    };
     for await (const c of readStream(this.nats, this.names.eventStream, range)) {
       const matching = c.commit.events.filter((e) => !types || types.has(e.type));
       // A commit is never split across pages: the cursor is its sequence.
@@ -87,16 +93,22 @@ export class HistoryClient {
    * reading its stream: by command id, the correlation of that command's first event; then every event that
    * carries the correlation id, from that point on.
    */
-  async trace(campaignId: string, by: { commandId?: string; correlationId?: string }): Promise<{ correlationId: string; events: StoredEvent[] } | undefined> {
+  async trace(
+    campaignId: string,
+    by: { commandId?: string; correlationId?: string },
+  ): Promise<{ correlationId: string; events: StoredEvent[] } | undefined> {
     const filter = `${this.names.prefix}.evt.${campaignId}.>`;
     let correlationId = by.correlationId;
     const events: StoredEvent[] = [];
     let scanned = 0;
     for await (const c of readStream(this.nats, this.names.eventStream, { filter })) {
-      if (++scanned > MAX_TRACE_SCAN) throw new AppError(ErrorCode.QUERY_TOO_COMPLEX, `a trace reads at most ${MAX_TRACE_SCAN} commits`);
+      if (++scanned > MAX_TRACE_SCAN)
+        throw new AppError(ErrorCode.QUERY_TOO_COMPLEX, `a trace reads at most ${MAX_TRACE_SCAN} commits`);
       for (const event of c.commit.events) {
-        if (correlationId === undefined && event.metadata.commandId === by.commandId) correlationId = event.metadata.correlationId;
-        if (correlationId !== undefined && event.metadata.correlationId === correlationId) events.push({ seq: c.seq, time: c.time, event });
+        if (correlationId === undefined && event.metadata.commandId === by.commandId)
+          correlationId = event.metadata.correlationId;
+        if (correlationId !== undefined && event.metadata.correlationId === correlationId)
+          events.push({ seq: c.seq, time: c.time, event });
       }
     }
     return correlationId === undefined || events.length === 0 ? undefined : { correlationId, events };
@@ -105,9 +117,13 @@ export class HistoryClient {
   private async ask<T>(request: HistoryRequest): Promise<T> {
     let data: Uint8Array;
     try {
-      data = (await this.nats.nc.request(this.names.historySubject, JSON.stringify(request), { timeout: this.timeoutMs })).data;
+      data = (
+        await this.nats.nc.request(this.names.historySubject, JSON.stringify(request), { timeout: this.timeoutMs })
+      ).data;
     } catch (e) {
-      throw new AppError(ErrorCode.UNAVAILABLE, 'the command service did not answer the history request', { reason: e instanceof Error ? e.message : String(e) });
+      throw new AppError(ErrorCode.UNAVAILABLE, 'the command service did not answer the history request', {
+        reason: e instanceof Error ? e.message : String(e),
+      });
     }
     const reply = JSON.parse(decoder.decode(data)) as HistoryReply<T>;
     if (!reply.ok) throw AppError.from(reply.error);
