@@ -112,7 +112,7 @@ afterAll(async () => {
   await system?.stop({ cleanup: true });
 });
 
-describe('cm tail', () => {
+describe('cm tail', { timeout: 120_000 }, () => {
   it('prints each event of the scenario as it is written, in order, coloured, with what it changed', async () => {
     // The saga's structure delete follows the settlement delete: one line more than the scenario's writes.
     await waitFor(() => /StructureDeleted/.test(plain(tailOutput)), 'the saga event');
@@ -157,7 +157,8 @@ describe('cm tail', () => {
   });
 });
 
-describe('cm replay', () => {
+// Several CLI processes per test, each a Node start-up, on a machine other test runs share.
+describe('cm replay', { timeout: 120_000 }, () => {
   it("tells an entity's story in order with its diffs", async () => {
     const { stdout, code } = await cm([
       'replay',
@@ -183,13 +184,23 @@ describe('cm replay', () => {
     const lines = byCommand.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/settlement town in main deleted/);
     expect(lines[1]).toMatch(/structure mill in main deleted: status "active" → "deleted" \(caused by event .+\)/);
-    const all = (await cm(['replay', '--campaign', CAMPAIGN, '--json'])).stdout
+    const all = (await cm(['replay', '--campaign', CAMPAIGN, '--json', '--no-diff'])).stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
     const [, second, third] = all;
     const ranged = (
-      await cm(['replay', '--campaign', CAMPAIGN, '--from', String(second.seq), '--to', String(third.seq), '--json'])
+      await cm([
+        'replay',
+        '--campaign',
+        CAMPAIGN,
+        '--from',
+        String(second.seq),
+        '--to',
+        String(third.seq),
+        '--json',
+        '--no-diff',
+      ])
     ).stdout
       .trim()
       .split('\n')
@@ -204,7 +215,7 @@ describe('cm replay', () => {
   });
 });
 
-describe('cm seed --size', () => {
+describe('cm seed --size', { timeout: 120_000 }, () => {
   it('writes a generated campaign of that many writes, readable once it returns', async () => {
     const campaign = `gen-${randomBytes(3).toString('hex')}`;
     const { code, stdout, stderr } = await (async () => {
