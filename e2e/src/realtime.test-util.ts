@@ -78,3 +78,14 @@ export function metricValue(text: string, name: string, labels = ''): number {
   }
   return sum;
 }
+
+/** Waits until the gateway holds at least `min` open subscriptions (a subscription without a resume point sees only what comes after it). */
+export async function subscriptionsOpen(gateway: string, min: number, timeoutMs = 20_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = metricValue(await (await fetch(`${gateway}/metrics`)).text(), 'realtime_subscriptions');
+    if (n >= min) return n;
+    if (Date.now() > deadline) throw new Error(`the gateway holds ${n} subscriptions, expected at least ${min}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -13,6 +13,7 @@ export function createGatewayMetrics(registry: Registry) {
     dropped: new Counter({ name: 'realtime_dropped_total', help: 'Subscriptions the gateway closed, by reason', labelNames: ['reason'], registers: r }),
     resumes: new Counter({ name: 'realtime_resumes_total', help: 'Subscriptions that resumed after a sequence, by outcome', labelNames: ['outcome'], registers: r }),
     refused: new Counter({ name: 'realtime_refused_total', help: 'Subscription requests refused, by code', labelNames: ['code'], registers: r }),
+    graphqlExecutions: new Counter({ name: 'realtime_graphql_executions_total', help: 'Subscription selections executed (once per event and distinct operation, shared by its subscribers)', registers: r }),
     liveSeq: new Gauge({ name: 'realtime_live_seq', help: 'Stream sequence of the last commit the live consumer dispatched', registers: r }),
     fanOutLatency: new Histogram({
       name: 'realtime_fanout_latency_seconds',

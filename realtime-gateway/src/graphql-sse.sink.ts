@@ -41,15 +41,16 @@ export class GraphqlSink implements Sink, AsyncIterableIterator<ExecutionResult>
     if (res && res.writableLength > this.maxBytes) return false;
     for (const { update } of batch) {
       this.push(
-        encodedOnce(update, `gql:${this.op.key}`, () =>
-          execute({
+        encodedOnce(update, `gql:${this.op.key}`, () => {
+          this.metrics.graphqlExecutions.inc();
+          return execute({
             schema: this.op.schema,
             document: this.op.document,
             operationName: this.op.operationName,
             variableValues: this.op.variableValues,
             rootValue: { [this.op.field]: update.payload },
-          }) as ExecutionResult,
-        ),
+          }) as ExecutionResult;
+        }),
       );
     }
     this.metrics.messages.inc(batch.length);
