@@ -8,11 +8,10 @@ import type { GatewayMetrics } from './gateway.metrics.js';
 /**
  * A plain-SSE response as a subscriber's sink. Frames go straight to the socket while it takes them; once
  * Node's buffer is past its high-water mark they wait in a bounded queue until `drain`, and past the bound
- * the subscriber is cut off. Everything written in one event-loop turn leaves in one `writev` (cork).
+ * the subscriber is cut off.
  */
 export class SseSink implements Sink {
   private readonly queue: BoundedQueue<Buffer>;
-  private corked = false;
   private waiters: (() => void)[] = [];
 
   constructor(
@@ -32,7 +31,8 @@ export class SseSink implements Sink {
   /** Writes or queues one frame; false when the queue is past its bound. */
   write(frame: Buffer): boolean {
     if (this.res.destroyed || this.res.writableEnded) return true;
-    if (this.queue.length > 0 || this.res.writableNeedDrain) return this.queue.push(frame, frame.length);
+    if (this.queue.length > 0 && !this.backedUp()) this.drain();
+    if (this.queue.length > 0 || this.backedUp()) return this.queue.push(frame, frame.length);
     this.put(frame);
     return true;
   }
@@ -42,7 +42,7 @@ export class SseSink implements Sink {
   }
 
   writable(): Promise<void> {
-    if (this.queue.length === 0 && !this.res.writableNeedDrain) return Promise.resolve();
+    if (this.queue.length === 0 && !this.backedUp()) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -56,15 +56,15 @@ export class SseSink implements Sink {
     setTimeout(() => this.res.destroy(), 2_000).unref();
   }
 
+  /**
+   * Node's own buffer past its high-water mark: the kernel is not taking more. (Measured by length rather
+   * than `writableNeedDrain`, which stayed false with megabytes buffered once writes had been corked.)
+   */
+  private backedUp(): boolean {
+    return this.res.writableLength >= this.res.writableHighWaterMark;
+  }
+
   private put(frame: Buffer): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.res.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.res.uncork();
-      });
-    }
     this.res.write(frame);
     this.metrics.messages.inc();
     this.metrics.bytes.inc(frame.length);
@@ -73,9 +73,9 @@ export class SseSink implements Sink {
   private drain(): void {
     const pending = this.queue.takeAll();
     let i = 0;
-    for (; i < pending.length && !this.res.writableNeedDrain; i++) this.put(pending[i]!);
+    for (; i < pending.length && !this.backedUp(); i++) this.put(pending[i]!);
     for (; i < pending.length; i++) this.queue.push(pending[i]!, pending[i]!.length);
-    if (this.queue.length === 0 && !this.res.writableNeedDrain) this.wake();
+    if (this.queue.length === 0 && !this.backedUp()) this.wake();
   }
 
   private wake(): void {
