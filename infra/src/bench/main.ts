@@ -17,6 +17,7 @@ import { measureCommands, writeBurst, type CommandThroughput } from './command-l
 import { measureCatchUp, measureRawUpsert, type CatchUp, type RawUpsert } from './projection-catchup.js';
 import { measureGraphql, type GraphqlResults } from './graphql-load.js';
 import { measureRawPublish } from './raw-publish.js';
+import { runRealtimeBench } from './realtime-main.js';
 import { markdownTable, row, type ReportRow } from './report.js';
 import { waitForProjections, type SettleResult } from './settle.js';
 
@@ -27,11 +28,15 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'skip-graphql': { type: 'boolean', default: false },
     'cpu-prof-dir': { type: 'string' },
+    /** `realtime`: only the realtime gateway's rows, in a system of their own. */
+    only: { type: 'string' },
+    subscribers: { type: 'string', default: '10000' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
   process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
+                        [--only realtime [--subscribers 10000]]
 
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, the command floor (a bare responder that publishes once per request), commands over NATS, raw Postgres
@@ -40,6 +45,8 @@ with the entity read back (read-your-writes), prints
 JSON and a Markdown table, writes bench-results/bench-<timestamp>.json, and removes the namespace's streams and
 schema. Each phase also reports the CPU time every process spent per operation. --cpu-prof-dir writes a V8 CPU
 profile of each service (node --cpu-prof) into DIR when the services stop.
+--only realtime measures only the realtime gateway (mutation ack → SSE client at --rate for --duration-ms, beside
+raw JetStream delivery; a broadcast to --subscribers SSE connections and gateway memory per connection).
 `);
   process.exit(0);
 }
@@ -48,6 +55,7 @@ const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);
 
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
+if (args.only === 'realtime') process.exit(await runRealtimeBench({ durationMs, rate, subscribers: Number(args.subscribers), log }));
 const startedAt = new Date();
 const names = isolatedNames('bench');
 const nats_ = natsNames(names.namespace);
