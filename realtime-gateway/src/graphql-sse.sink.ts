@@ -53,7 +53,7 @@ export class GraphqlSink implements Sink, AsyncIterableIterator<ExecutionResult>
         }),
       );
     }
-    this.metrics.messages.inc(batch.length);
+    this.metrics.tally.messages += batch.length;
     return true;
   }
 

@@ -3,6 +3,7 @@ import type { RealtimeReason } from '@cm/contracts';
 import { BoundedQueue } from './core/bounded-queue.js';
 import { noticeFrame, updateFrame } from './core/sse-frames.js';
 import type { Delivery, Sink } from './core/subscriber.js';
+import type { Update } from './core/update.js';
 import type { GatewayMetrics } from './gateway.metrics.js';
 
 /**
@@ -26,6 +27,10 @@ export class SseSink implements Sink {
   send(batch: Delivery[]): boolean {
     for (const d of batch) if (!this.write(updateFrame(d.update, d.withId))) return false;
     return true;
+  }
+
+  sendOne(update: Update): boolean {
+    return this.write(updateFrame(update, true));
   }
 
   /** Writes or queues one frame; false when the queue is past its bound. */
@@ -66,8 +71,8 @@ export class SseSink implements Sink {
 
   private put(frame: Buffer): void {
     this.res.write(frame);
-    this.metrics.messages.inc();
-    this.metrics.bytes.inc(frame.length);
+    this.metrics.tally.messages += 1;
+    this.metrics.tally.bytes += frame.length;
   }
 
   private drain(): void {

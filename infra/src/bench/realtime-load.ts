@@ -14,7 +14,16 @@ export interface RealtimeResults {
   /** Raw limit: JetStream publish acknowledged → the same message delivered to an ordered consumer, same rate. */
   rawDelivery: { rate: number; published: number; delivered: number; latencyMs: LatencySummary };
   /** N concurrent SSE subscribers of one room on one gateway process, a few broadcasts. */
-  broadcast: { subscribers: number; connected: number; broadcasts: number; deliveries: number; latencyMs: LatencySummary; gatewayBytesPerConnection: number };
+  broadcast: {
+    subscribers: number;
+    connected: number;
+    broadcasts: number;
+    deliveries: number;
+    latencyMs: LatencySummary;
+    gatewayBytesPerConnection: number;
+    /** The gateway's own measure: event stored → written to the last subscriber's socket, mean per broadcast. */
+    gatewayFanOutMeanMs: number;
+  };
 }
 
 export interface RealtimeLoadOptions {
@@ -156,6 +165,7 @@ export async function measureRealtime(opts: RealtimeLoadOptions): Promise<Realti
     log(`realtime: ${sockets.length} connected (gateway RSS ${Math.round(rssAfter / 2 ** 20)} MiB); broadcasting`);
     const broadcast = new Samples();
     const BROADCASTS = 5;
+    const fanOutBefore = [await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_sum'), await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_count')];
     for (let b = 0; b < BROADCASTS; b++) {
       const seq = await call(RENAME, { c: campaign, id: 'k0', n: `broadcast${b}` });
       const at = performance.now();
@@ -164,6 +174,7 @@ export async function measureRealtime(opts: RealtimeLoadOptions): Promise<Realti
       for (const t of arrivals.get(seq) ?? []) broadcast.add(Math.max(0, t - at));
       await sleep(500);
     }
+    const fanOutAfter = [await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_sum'), await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_count')];
     return {
       ackToSse: { rate: round(load.rate), mutations: acked.size, delivered: ackToSse.count, latencyMs: ackToSse.summary() },
       rawDelivery: { rate: round(raw.rate), published: rawAcked.size, delivered: rawSamples.count, latencyMs: rawSamples.summary() },
@@ -174,6 +185,7 @@ export async function measureRealtime(opts: RealtimeLoadOptions): Promise<Realti
         deliveries: broadcast.count,
         latencyMs: broadcast.summary(),
         gatewayBytesPerConnection: Math.round((rssAfter - rssBefore) / Math.max(1, sockets.length)),
+        gatewayFanOutMeanMs: round(((fanOutAfter[0]! - fanOutBefore[0]!) * 1000) / Math.max(1, fanOutAfter[1]! - fanOutBefore[1]!)),
       },
     };
   } finally {

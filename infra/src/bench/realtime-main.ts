@@ -46,6 +46,7 @@ export async function runRealtimeBench(opts: { durationMs: number; rate: number;
       row(`mutation ack → SSE client p99 at ${opts.rate}/s`, r.ackToSse.latencyMs.p99, 'ms', { target: { op: '<=', value: 25 }, rawLimit: r.rawDelivery.latencyMs.p99 }),
       row(`raw JetStream publish ack → ordered consumer p99 at ${opts.rate}/s`, r.rawDelivery.latencyMs.p99, 'ms'),
       row(`broadcast to ${r.broadcast.connected} SSE subscribers on one gateway, p99 (mutation ack → each client)`, r.broadcast.latencyMs.p99, 'ms', { target: { op: '<=', value: 250 }, rawLimit: r.rawDelivery.latencyMs.p99 }),
+      row(`gateway fan-out per broadcast to ${r.broadcast.connected} (event stored → last socket write, gateway's histogram), mean`, r.broadcast.gatewayFanOutMeanMs, 'ms'),
       row('gateway memory per SSE connection (RSS delta / connections)', r.broadcast.gatewayBytesPerConnection / 1024, 'KiB', { target: { op: '<=', value: 20 } }),
     ];
     const json = JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), settings: { ...opts, log: undefined, namespace: names.namespace }, realtime: r, rows }, null, 2);

@@ -12,6 +12,8 @@ export interface Delivery {
 export interface Sink {
   /** Writes one batch; false when the connection's bounded queue overflowed. */
   send(batch: Delivery[]): boolean;
+  /** The common case (no coalescing, one event): the same without allocating a batch. */
+  sendOne?(update: Update): boolean;
   /** Ends the stream, telling the client why. */
   close(reason: RealtimeReason | 'CLIENT_GONE', message: string): void;
   /** Tells the client something without ending the stream (`RESUME_TOO_OLD`); `id` moves its last seq. */
@@ -32,6 +34,8 @@ export interface SubscriberOptions {
   /** Bound on live events held while the missed ones are replayed. */
   maxHeld: number;
 }
+
+const SLOW_MESSAGE = 'the connection fell behind past its queue bound; reconnect with the last seq to resume';
 
 export type SubscriberState = 'replaying' | 'live' | 'closed';
 
@@ -78,6 +82,11 @@ export class Subscriber implements Recipient {
     if (this.state === 'replaying') {
       this.held.push(update);
       if (this.held.length > this.opts.maxHeld) this.close('SLOW_CONSUMER', 'too many live events arrived while replaying');
+      return;
+    }
+    if (!this.coalesce && this.sink.sendOne) {
+      if (this.sink.sendOne(update)) this.lastSeq = update.payload.seq;
+      else this.close('SLOW_CONSUMER', SLOW_MESSAGE);
       return;
     }
     this.deliver([update]);
@@ -136,7 +145,7 @@ export class Subscriber implements Recipient {
     const last = batch[batch.length - 1];
     if (!last) return;
     if (!this.sink.send(batch)) {
-      this.close('SLOW_CONSUMER', 'the connection fell behind past its queue bound; reconnect with the last seq to resume');
+      this.close('SLOW_CONSUMER', SLOW_MESSAGE);
       return;
     }
     this.lastSeq = Math.max(this.lastSeq, last.update.payload.seq);
