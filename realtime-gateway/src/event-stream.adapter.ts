@@ -44,7 +44,13 @@ export async function* readCommits(nats: Nats, names: NatsNames, filter: string,
  * The gateway's one live consumer: ordered, ephemeral, from `afterSeq + 1`, over every event. Each gateway
  * process has its own, so processes share nothing and any of them can serve any client.
  */
-export async function followLive(nats: Nats, names: NatsNames, afterSeq: number, onCommit: (c: StoredCommit) => void): Promise<{ stop(): void; done: Promise<void> }> {
+export async function followLive(
+  nats: Nats,
+  names: NatsNames,
+  afterSeq: number,
+  onCommit: (c: StoredCommit) => void,
+  onBadCommit: (seq: number, e: unknown) => void,
+): Promise<{ stop(): void; done: Promise<void> }> {
   const consumer = await nats.js.consumers.get(names.eventStream, {
     filter_subjects: names.eventWildcard,
     deliver_policy: DeliverPolicy.StartSequence,
@@ -52,7 +58,13 @@ export async function followLive(nats: Nats, names: NatsNames, afterSeq: number,
   });
   const messages = await consumer.consume({ max_messages: 1000 });
   const done = (async () => {
-    for await (const m of messages) onCommit(toStored(m));
+    for await (const m of messages) {
+      try {
+        onCommit(toStored(m));
+      } catch (e) {
+        onBadCommit(m.seq, e);
+      }
+    }
   })();
   return { stop: () => void messages.stop(), done };
 }

@@ -46,7 +46,21 @@ runMain(async () => {
     for (const event of commit.events) gateway.membership.apply(event);
   }
   gateway.liveSeq = head;
-  const live = await followLive(nats, names, head, (c) => gateway.dispatch(c));
+  const live = await followLive(
+    nats,
+    names,
+    head,
+    (c) => gateway.dispatch(c),
+    (seq, e) => {
+      // One commit that cannot be decoded or dispatched must not stop every stream: logged and skipped.
+      logger.error({ err: e, seq }, 'could not dispatch a commit');
+      gateway.liveSeq = Math.max(gateway.liveSeq, seq);
+    },
+  );
+  void live.done.catch((e: unknown) => {
+    logger.fatal({ err: e }, 'the live consumer failed; exiting so the process is restarted');
+    process.exit(1);
+  });
   lifecycle.onStop('live consumer', () => live.stop());
   logger.info({ head, campaigns: gateway.membership.campaigns, membersFromReadModel: snapshot.members.length }, 'following the event stream');
 
