@@ -1,4 +1,5 @@
-import { natsNames } from '@cm/contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError, ErrorCode, natsNames } from '@cm/contracts';
 import { closeNats, closeServer, connectNats, createLogger, createMetrics, Lifecycle, runMain } from '@cm/platform';
 import { loadRealtimeConfig } from './config.js';
 import { followLive, readCommits, streamBounds } from './event-stream.adapter.js';
@@ -37,9 +38,69 @@ runMain(async () => {
     logger,
   );
 
+  const sse = createSseHandler(gateway, {
+    jwtSecret: config.JWT_SECRET,
+    maxQueueBytes: config.REALTIME_QUEUE_MAX_BYTES,
+    maxQueueMessages: config.REALTIME_QUEUE_MAX_MESSAGES,
+    heartbeatMs: config.REALTIME_HEARTBEAT_MS,
+    retryMs: config.REALTIME_RETRY_MS,
+  }, metrics);
+  const graphql = createGraphqlSseHandler(gateway, { jwtSecret: config.JWT_SECRET, maxQueueBytes: config.REALTIME_QUEUE_MAX_BYTES }, metrics);
+  // Until membership is loaded and the live consumer runs, a subscription could be refused or miss events.
+  let following = false;
+  const whenFollowing = (route: Route): Route => (req, res, url) => {
+    if (!following) throw new AppError(ErrorCode.UNAVAILABLE, 'the gateway is still attaching to the event stream');
+    return route(req, res, url);
+  };
+  const routes: Record<string, Route> = { 'GET /events': whenFollowing(sse.handle) };
+  for (const method of ['GET', 'POST', 'PUT', 'DELETE']) routes[`${method} /graphql/stream`] = whenFollowing(graphql);
+  if (config.REALTIME_LIVE_PAGE) Object.assign(routes, liveRoutes(config.JWT_SECRET));
+
+  const server = createHttpServer({
+    ops: {
+      service: SERVICE,
+      registry,
+      accepting: () => lifecycle.accepting,
+      checks: [
+        { name: 'nats', check: async () => ({ rttMs: await nats.nc.rtt() }) },
+        {
+          name: 'event stream',
+          check: async () => {
+            if (!following) throw new Error(`waiting for stream ${names.eventStream}`);
+            return { liveSeq: gateway.liveSeq };
+          },
+        },
+      ],
+    },
+    routes,
+    corsOrigins: config.REALTIME_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.REALTIME_PORT, config.REALTIME_HOST, resolve);
+  });
+  logger.info({ port: config.REALTIME_PORT, livePage: config.REALTIME_LIVE_PAGE }, 'realtime gateway listening (/events, /graphql/stream, /health, /ready, /metrics)');
+  // Registered last so it runs first: tell open streams to reconnect (with their last seq), stop the server,
+  // then the live consumer and NATS.
+  lifecycle.onStop('streams and http server', async () => {
+    sse.stop();
+    gateway.closeAll();
+    await closeServer(server);
+  });
+
+  // The command service creates the stream; a gateway started first waits for it (not ready meanwhile).
+  let head: number | undefined;
+  while (head === undefined && lifecycle.accepting) {
+    head = await streamBounds(nats, names).then((b) => b.last, () => undefined);
+    if (head === undefined) {
+      logger.info({ stream: names.eventStream }, 'waiting for the event stream');
+      await sleep(1000);
+    }
+  }
+  if (head === undefined) return;
+
   // Membership: the read model's snapshot, then the member events it had not applied yet, up to the stream
   // head the live consumer starts after; from there the live stream keeps it current.
-  const head = (await streamBounds(nats, names)).last;
   const snapshot = await loadMembers(config.DATABASE_URL, config.DATABASE_SCHEMA);
   for (const m of snapshot.members) gateway.membership.set(m.campaignId, m.userId, m.role);
   for await (const commit of readCommits(nats, names, `${names.prefix}.evt.*.*.campaign.*`, snapshot.checkpoint + 1, head)) {
@@ -62,40 +123,6 @@ runMain(async () => {
     process.exit(1);
   });
   lifecycle.onStop('live consumer', () => live.stop());
+  following = true;
   logger.info({ head, campaigns: gateway.membership.campaigns, membersFromReadModel: snapshot.members.length }, 'following the event stream');
-
-  const sse = createSseHandler(gateway, {
-    jwtSecret: config.JWT_SECRET,
-    maxQueueBytes: config.REALTIME_QUEUE_MAX_BYTES,
-    maxQueueMessages: config.REALTIME_QUEUE_MAX_MESSAGES,
-    heartbeatMs: config.REALTIME_HEARTBEAT_MS,
-    retryMs: config.REALTIME_RETRY_MS,
-  }, metrics);
-  const graphql = createGraphqlSseHandler(gateway, { jwtSecret: config.JWT_SECRET, maxQueueBytes: config.REALTIME_QUEUE_MAX_BYTES }, metrics);
-  const routes: Record<string, Route> = { 'GET /events': sse.handle };
-  for (const method of ['GET', 'POST', 'PUT', 'DELETE']) routes[`${method} /graphql/stream`] = graphql;
-  if (config.REALTIME_LIVE_PAGE) Object.assign(routes, liveRoutes(config.JWT_SECRET));
-
-  const server = createHttpServer({
-    ops: {
-      service: SERVICE,
-      registry,
-      accepting: () => lifecycle.accepting,
-      checks: [{ name: 'nats', check: async () => ({ rttMs: await nats.nc.rtt(), liveSeq: gateway.liveSeq }) }],
-    },
-    routes,
-    corsOrigins: config.REALTIME_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.REALTIME_PORT, config.REALTIME_HOST, resolve);
-  });
-  logger.info({ port: config.REALTIME_PORT, livePage: config.REALTIME_LIVE_PAGE }, 'realtime gateway listening (/events, /graphql/stream, /health, /ready, /metrics)');
-  // Registered last so it runs first: tell open streams to reconnect (with their last seq), stop the server,
-  // then the live consumer and NATS.
-  lifecycle.onStop('streams and http server', async () => {
-    sse.stop();
-    gateway.closeAll();
-    await closeServer(server);
-  });
 });
