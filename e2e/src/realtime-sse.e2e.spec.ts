@@ -137,25 +137,6 @@ describe('plain SSE', () => {
     }
   });
 
-  it('answers a sequence the stream no longer holds with RESUME_TOO_OLD, then follows live', async () => {
-    const { connectNats, createLogger, LOCAL_DEFAULTS, closeNats } = await import('@cm/platform');
-    const { natsNames } = await import('@cm/contracts');
-    const nats = await connectNats(LOCAL_DEFAULTS.NATS_URL, 'e2e', createLogger('e2e', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }));
-    try {
-      // The stream denies purges; a retention limit drops its oldest messages the way age or size would.
-      const stream = natsNames(system.namespace).eventStream;
-      for (let i = 0; i < 30; i++) await gm.rename(C1, 'k1', `old${i}`);
-      const info = await nats.jsm.streams.update(stream, { max_msgs: 10 });
-      expect(info.state.first_seq).toBeGreaterThan(2);
-      const r = await events(`campaign=${C1}&coalesce=0`, { 'last-event-id': '1' });
-      await r.until((x) => x.messages.some((m) => m.event === 'RESUME_TOO_OLD'), 20_000, 'RESUME_TOO_OLD');
-      const live = await gm.rename(C1, 'k1', 'after-purge');
-      await r.until((x) => seqs(x).includes(live), 20_000, 'the live event');
-      expect(seqs(r)).toEqual([live]);
-    } finally {
-      await closeNats(nats);
-    }
-  });
 });
 
 describe('plain SSE errors and access', () => {
@@ -198,5 +179,28 @@ describe('plain SSE errors and access', () => {
     expect(r.status).toBe(200);
     await r.until((x) => x.ended, 20_000, 'the end of the stream');
     expect(r.messages.at(-1)!.event).toBe('TOKEN_EXPIRED');
+  });
+});
+
+// Last: a retention limit drops the oldest events of the whole stream, campaigns' creations included.
+describe('plain SSE after retention', () => {
+  it('answers a sequence the stream no longer holds with RESUME_TOO_OLD, then follows live', async () => {
+    const { connectNats, createLogger, LOCAL_DEFAULTS, closeNats } = await import('@cm/platform');
+    const { natsNames } = await import('@cm/contracts');
+    const nats = await connectNats(LOCAL_DEFAULTS.NATS_URL, 'e2e', createLogger('e2e', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }));
+    try {
+      // The stream denies purges; a retention limit drops its oldest messages the way age or size would.
+      const stream = natsNames(system.namespace).eventStream;
+      for (let i = 0; i < 30; i++) await gm.rename(C1, 'k1', `old${i}`);
+      const info = await nats.jsm.streams.update(stream, { max_msgs: 10 });
+      expect(info.state.first_seq).toBeGreaterThan(2);
+      const r = await events(`campaign=${C1}&coalesce=0`, { 'last-event-id': '1' });
+      await r.until((x) => x.messages.some((m) => m.event === 'RESUME_TOO_OLD'), 20_000, 'RESUME_TOO_OLD');
+      const live = await gm.rename(C1, 'k1', 'after-purge');
+      await r.until((x) => seqs(x).includes(live), 20_000, 'the live event');
+      expect(seqs(r)).toEqual([live]);
+    } finally {
+      await closeNats(nats);
+    }
   });
 });
