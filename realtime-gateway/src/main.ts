@@ -46,9 +46,13 @@ runMain(async () => {
     retryMs: config.REALTIME_RETRY_MS,
   }, metrics);
   const graphql = createGraphqlSseHandler(gateway, { jwtSecret: config.JWT_SECRET, maxQueueBytes: config.REALTIME_QUEUE_MAX_BYTES }, metrics);
-  // Until membership is loaded and the live consumer runs, a subscription could be refused or miss events.
+  // Until membership is loaded and the live consumer runs, a subscription could be refused or miss events, so
+  // it waits (a browser's EventSource gives up for good on an error status, so refusing would strand it).
   let following = false;
-  const whenFollowing = (route: Route): Route => (req, res, url) => {
+  let followed!: () => void;
+  const attached = new Promise<void>((resolve) => (followed = resolve));
+  const whenFollowing = (route: Route): Route => async (req, res, url) => {
+    if (!following) await Promise.race([attached, sleep(30_000)]);
     if (!following) throw new AppError(ErrorCode.UNAVAILABLE, 'the gateway is still attaching to the event stream');
     return route(req, res, url);
   };
@@ -124,5 +128,6 @@ runMain(async () => {
   });
   lifecycle.onStop('live consumer', () => live.stop());
   following = true;
+  followed();
   logger.info({ head, campaigns: gateway.membership.campaigns, membersFromReadModel: snapshot.members.length }, 'following the event stream');
 });
