@@ -53,27 +53,33 @@ export type RealtimeReason = (typeof RealtimeReason)[keyof typeof RealtimeReason
  * window off (one message per event).
  */
 export const realtimeTypeDefs = /* GraphQL */ `
-"One change pushed by the realtime gateway (see RealtimeUpdate in contracts)."
-type EntityUpdate {
-  seq: Int!
-  firstSeq: Int!
-  type: String!
-  campaignId: ID!
-  branchId: ID!
-  entityType: String!
-  entityId: ID!
-  state: JSON
-  changes: [String!]!
-  updatedBy: ID!
-  at: String!
-}
+  "One change pushed by the realtime gateway (see RealtimeUpdate in contracts)."
+  type EntityUpdate {
+    seq: Int!
+    firstSeq: Int!
+    type: String!
+    campaignId: ID!
+    branchId: ID!
+    entityType: String!
+    entityId: ID!
+    state: JSON
+    changes: [String!]!
+    updatedBy: ID!
+    at: String!
+  }
 
-type Subscription {
-  "Changes of one entity (entityType as in event subjects: settlement, structure, state-variable ...)."
-  entityModified(entityType: String!, entityId: ID!, branchId: ID = "main", coalesce: Boolean = true): EntityUpdate!
-  "Every change in a campaign branch, optionally only some event types; after: resume after this seq."
-  campaignEvents(campaignId: ID!, branchId: ID = "main", types: [String!], after: Int, coalesce: Boolean = true): EntityUpdate!
-  settlementUpdated(id: ID!, branchId: ID = "main", coalesce: Boolean = true): EntityUpdate!
-  structureUpdated(id: ID!, branchId: ID = "main", coalesce: Boolean = true): EntityUpdate!
-}
+  type Subscription {
+    "Changes of one entity (entityType as in event subjects: settlement, structure, state-variable ...)."
+    entityModified(entityType: String!, entityId: ID!, branchId: ID = "main", coalesce: Boolean = true): EntityUpdate!
+    "Every change in a campaign branch, optionally only some event types; after: resume after this seq."
+    campaignEvents(
+      campaignId: ID!
+      branchId: ID = "main"
+      types: [String!]
+      after: Int
+      coalesce: Boolean = true
+    ): EntityUpdate!
+    settlementUpdated(id: ID!, branchId: ID = "main", coalesce: Boolean = true): EntityUpdate!
+    structureUpdated(id: ID!, branchId: ID = "main", coalesce: Boolean = true): EntityUpdate!
+  }
 `;

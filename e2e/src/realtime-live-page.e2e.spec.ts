@@ -20,7 +20,15 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -38,7 +46,9 @@ describe('the live page', () => {
     await page.locator('#status.ok').waitFor({ timeout: 20_000 });
 
     const renamed = await gm.rename(CAMPAIGN, 'aurelia', 'Aurelia the Bright');
-    await page.locator('tr[data-entity="kingdom:aurelia"] .values', { hasText: 'name=Aurelia the Bright' }).waitFor({ timeout: 20_000 });
+    await page
+      .locator('tr[data-entity="kingdom:aurelia"] .values', { hasText: 'name=Aurelia the Bright' })
+      .waitFor({ timeout: 20_000 });
     expect(await row.locator('.seq').textContent()).toBe(String(renamed));
     expect(await row.locator('.values .changed').textContent()).toContain('name=Aurelia the Bright');
 
@@ -48,7 +58,9 @@ describe('the live page', () => {
     await system.restart('realtime-gateway');
 
     await page.locator('tr[data-entity="kingdom:umbra"]').waitFor({ timeout: 30_000 });
-    await page.locator('tr[data-entity="kingdom:aurelia"] .values', { hasText: 'name=Aurelia in the Dark' }).waitFor({ timeout: 30_000 });
+    await page
+      .locator('tr[data-entity="kingdom:aurelia"] .values', { hasText: 'name=Aurelia in the Dark' })
+      .waitFor({ timeout: 30_000 });
     expect(await row.locator('.seq').textContent()).toBe(String(whileDown));
     expect(await page.locator('#seq').textContent()).toBe(String(created));
     await page.close();

@@ -17,7 +17,10 @@ let slowReader: ChildProcess | undefined;
 const C = 'crown';
 
 beforeAll(async () => {
-  ({ system, secret, gateway } = await startRealtimeSystem({ REALTIME_QUEUE_MAX_BYTES: String(MAX_BYTES), REALTIME_QUEUE_MAX_MESSAGES: '200' }));
+  ({ system, secret, gateway } = await startRealtimeSystem({
+    REALTIME_QUEUE_MAX_BYTES: String(MAX_BYTES),
+    REALTIME_QUEUE_MAX_MESSAGES: '200',
+  }));
   gm = await Writer.as(system, secret, 'gm');
   created = await gm.campaign(C);
 });
@@ -46,17 +49,33 @@ describe('a slow reader', () => {
 
     // The slow reader: a socket with a 4 KB receive buffer (fixed before connecting, so the kernel cannot grow
     // it) that sends its request and never reads. Node cannot size a TCP receive buffer; Python can.
-    const slow = spawn('python3', ['-c', SLOW_READER, new URL(gateway).port, `/events?campaign=${C}&coalesce=0`, token], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const slow = spawn(
+      'python3',
+      ['-c', SLOW_READER, new URL(gateway).port, `/events?campaign=${C}&coalesce=0`, token],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     slowReader = slow;
     await new Promise<void>((resolve) => slow.stdout.once('data', () => resolve()));
     await subscriptionsOpen(gateway, 1);
-    const healthy = await SseReader.open(`${gateway}/events?campaign=${C}&coalesce=0`, { authorization: `Bearer ${token}` });
+    const healthy = await SseReader.open(`${gateway}/events?campaign=${C}&coalesce=0`, {
+      authorization: `Bearer ${token}`,
+    });
 
     // ~10 KB per event: well past the slow socket's kernel buffers and its 256 KB queue.
     const big = 'x'.repeat(9_990);
-    const written = await inParallel(8, Array.from({ length: 800 }, (_, i) => async () =>
-      (await gm.client.ok<any>(`mutation($c: ID!, $k: String!, $v: VariableValueInput!) { setStateVariable(campaignId: $c, ownerType: CAMPAIGN, ownerId: $c, key: $k, value: $v) { seq } }`, { c: C, k: `k${i % 20}`, v: { type: 'STRING', value: `${i}${big}` } })).setStateVariable.seq as number,
-    ));
+    const written = await inParallel(
+      8,
+      Array.from(
+        { length: 800 },
+        (_, i) => async () =>
+          (
+            await gm.client.ok<any>(
+              `mutation($c: ID!, $k: String!, $v: VariableValueInput!) { setStateVariable(campaignId: $c, ownerType: CAMPAIGN, ownerId: $c, key: $k, value: $v) { seq } }`,
+              { c: C, k: `k${i % 20}`, v: { type: 'STRING', value: `${i}${big}` } },
+            )
+          ).setStateVariable.seq as number,
+      ),
+    );
     written.sort((a, b) => a - b);
     const last = written.at(-1)!;
 
@@ -74,7 +93,10 @@ describe('a slow reader', () => {
     slow.kill();
     // It read nothing; it resumes from the last seq it knew, and gets exactly the rest.
     const lastSeen = created;
-    const resumed = await SseReader.open(`${gateway}/events?campaign=${C}&coalesce=0`, { authorization: `Bearer ${token}`, 'last-event-id': String(lastSeen) });
+    const resumed = await SseReader.open(`${gateway}/events?campaign=${C}&coalesce=0`, {
+      authorization: `Bearer ${token}`,
+      'last-event-id': String(lastSeen),
+    });
     await resumed.until((r) => r.updates().some((u) => u.seq === last), 60_000, 'the rest after resuming');
     expect(resumed.updates().map((u) => u.seq)).toEqual(written.filter((s) => s > lastSeen));
     resumed.close();

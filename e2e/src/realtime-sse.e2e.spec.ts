@@ -15,7 +15,10 @@ const C1 = 'crown';
 const C2 = 'other';
 const open: SseReader[] = [];
 
-const events = (q: string, headers: Record<string, string> = {}, token = gmToken) => SseReader.open(`${gateway}/events?${q}`, { authorization: `Bearer ${token}`, ...headers }).then((r) => (open.push(r), r));
+const events = (q: string, headers: Record<string, string> = {}, token = gmToken) =>
+  SseReader.open(`${gateway}/events?${q}`, { authorization: `Bearer ${token}`, ...headers }).then(
+    (r) => (open.push(r), r),
+  );
 const seqs = (r: SseReader) => r.updates().map((u) => u.seq);
 
 beforeAll(async () => {
@@ -47,7 +50,16 @@ describe('plain SSE', () => {
     expect(seqs(r)).toEqual(mine);
     expect(r.messages.filter((m) => m.event === 'message').map((m) => Number(m.id))).toEqual(mine);
     const last = r.updates().at(-1)!;
-    expect(last).toMatchObject({ type: 'KingdomRenamed', campaignId: C1, branchId: 'main', entityType: 'kingdom', entityId: 'k1', state: { name: 'd' }, changes: ['name'], updatedBy: 'gm' });
+    expect(last).toMatchObject({
+      type: 'KingdomRenamed',
+      campaignId: C1,
+      branchId: 'main',
+      entityType: 'kingdom',
+      entityId: 'k1',
+      state: { name: 'd' },
+      changes: ['name'],
+      updatedBy: 'gm',
+    });
   });
 
   it('filters by event types and by entity', async () => {
@@ -64,7 +76,10 @@ describe('plain SSE', () => {
 
   it('coalesces by entity within the window: the latest state wins and the payload covers first and last seq', async () => {
     const r = await events(`campaign=${C1}`);
-    const written = await inParallel(1, ['g', 'h', 'i'].map((n) => () => gm.rename(C1, 'k1', n)));
+    const written = await inParallel(
+      1,
+      ['g', 'h', 'i'].map((n) => () => gm.rename(C1, 'k1', n)),
+    );
     await r.until((x) => seqs(x).includes(written[2]!), 20_000, 'the last rename');
     const updates = r.updates<{ seq: number; firstSeq: number; state: { name: string } }>();
     // However the three fell into windows, together they cover exactly the written range and end on its state.
@@ -97,7 +112,13 @@ describe('plain SSE', () => {
 
   it('keeps every client gapless through random disconnects: 50 clients, 1,000 events', async () => {
     const start = await gm.rename(C1, 'k1', 'start');
-    const clients = Array.from({ length: 50 }, (_, i) => ({ campaign: i % 2 ? C1 : C2, last: start, seqs: [] as number[], reader: undefined as SseReader | undefined, collected: 0 }));
+    const clients = Array.from({ length: 50 }, (_, i) => ({
+      campaign: i % 2 ? C1 : C2,
+      last: start,
+      seqs: [] as number[],
+      reader: undefined as SseReader | undefined,
+      collected: 0,
+    }));
     const connect = async (c: (typeof clients)[number]) => {
       c.reader = await events(`campaign=${c.campaign}&coalesce=0`, { 'last-event-id': String(c.last) });
       c.collected = 0;
@@ -112,12 +133,15 @@ describe('plain SSE', () => {
     const expected: Record<string, number[]> = { [C1]: [], [C2]: [] };
     let written = 0;
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     while (written < 1000) {
-      const batch = await inParallel(4, Array.from({ length: 50 }, (_, i) => async () => {
-        const campaign = (written + i) % 2 ? C1 : C2;
-        return { campaign, seq: await gm.rename(campaign, campaign === C1 ? 'k1' : 'k2', `r${written + i}`) };
-      }));
+      const batch = await inParallel(
+        4,
+        Array.from({ length: 50 }, (_, i) => async () => {
+          const campaign = (written + i) % 2 ? C1 : C2;
+          return { campaign, seq: await gm.rename(campaign, campaign === C1 ? 'k1' : 'k2', `r${written + i}`) };
+        }),
+      );
       written += batch.length;
       for (const { campaign, seq } of batch.sort((a, b) => a.seq - b.seq)) expected[campaign]!.push(seq);
       // A few clients drop their connection; they come back with the last seq they saw.
@@ -131,16 +155,22 @@ describe('plain SSE', () => {
     }
     for (const c of clients) {
       const want = expected[c.campaign]!;
-      await c.reader!.until((r) => seqs(r).slice(c.collected).concat(c.seqs).length >= want.length && seqs(r).includes(want.at(-1)!) || c.last === want.at(-1), 30_000, 'every event');
+      await c.reader!.until(
+        (r) =>
+          (seqs(r).slice(c.collected).concat(c.seqs).length >= want.length && seqs(r).includes(want.at(-1)!)) ||
+          c.last === want.at(-1),
+        30_000,
+        'every event',
+      );
       harvest(c);
       expect(c.seqs).toEqual(want);
     }
   });
-
 });
 
 describe('plain SSE errors and access', () => {
-  const plain = (q: string, headers: Record<string, string> = {}) => SseReader.open(`${gateway}/events?${q}`, headers).then((r) => (open.push(r), r));
+  const plain = (q: string, headers: Record<string, string> = {}) =>
+    SseReader.open(`${gateway}/events?${q}`, headers).then((r) => (open.push(r), r));
 
   it('refuses unauthenticated, non-member and malformed requests with coded errors', async () => {
     const cases: [Promise<SseReader>, number, string][] = [
@@ -187,7 +217,11 @@ describe('plain SSE after retention', () => {
   it('answers a sequence the stream no longer holds with RESUME_TOO_OLD, then follows live', async () => {
     const { connectNats, createLogger, LOCAL_DEFAULTS, closeNats } = await import('@cm/platform');
     const { natsNames } = await import('@cm/contracts');
-    const nats = await connectNats(LOCAL_DEFAULTS.NATS_URL, 'e2e', createLogger('e2e', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }));
+    const nats = await connectNats(
+      LOCAL_DEFAULTS.NATS_URL,
+      'e2e',
+      createLogger('e2e', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }),
+    );
     try {
       // The stream denies purges; a retention limit drops its oldest messages the way age or size would.
       const stream = natsNames(system.namespace).eventStream;

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { startSystem, type System } from '@cm/infra';
 import { signToken } from '@cm/platform';
-import { GraphQLClient } from './graphql-client.js';
+import { GraphQLClient } from '@cm/testkit';
 
 export const REALTIME_SERVICES = ['command-service', 'query-service', 'realtime-gateway'] as const;
 
 /** A whole system with the realtime gateway, in a namespace and schema of its own. */
-export async function startRealtimeSystem(gatewayEnv: Record<string, string> = {}): Promise<{ system: System; secret: string; gateway: string }> {
+export async function startRealtimeSystem(
+  gatewayEnv: Record<string, string> = {},
+): Promise<{ system: System; secret: string; gateway: string }> {
   const secret = `rt-${randomBytes(16).toString('hex')}`;
   const system = await startSystem({
     namespace: `rt${randomBytes(4).toString('hex')}`,
@@ -27,27 +29,57 @@ export class Writer {
   }
 
   async campaign(id: string): Promise<number> {
-    return (await this.client.ok<any>(`mutation($id: ID!, $n: String!) { createCampaign(id: $id, name: $n) { seq } }`, { id, n: id })).createCampaign.seq;
+    return (
+      await this.client.ok<any>(`mutation($id: ID!, $n: String!) { createCampaign(id: $id, name: $n) { seq } }`, {
+        id,
+        n: id,
+      })
+    ).createCampaign.seq;
   }
 
   async kingdom(campaignId: string, id: string, branchId = 'main'): Promise<number> {
-    return (await this.client.ok<any>(`mutation($c: ID!, $b: ID!, $id: ID!, $n: String!) { createKingdom(campaignId: $c, branchId: $b, id: $id, name: $n) { seq } }`, { c: campaignId, b: branchId, id, n: id })).createKingdom.seq;
+    return (
+      await this.client.ok<any>(
+        `mutation($c: ID!, $b: ID!, $id: ID!, $n: String!) { createKingdom(campaignId: $c, branchId: $b, id: $id, name: $n) { seq } }`,
+        { c: campaignId, b: branchId, id, n: id },
+      )
+    ).createKingdom.seq;
   }
 
   async rename(campaignId: string, id: string, name: string, branchId = 'main'): Promise<number> {
-    return (await this.client.ok<any>(`mutation($c: ID!, $b: ID!, $id: ID!, $n: String!) { renameKingdom(campaignId: $c, branchId: $b, id: $id, name: $n) { seq } }`, { c: campaignId, b: branchId, id, n: name })).renameKingdom.seq;
+    return (
+      await this.client.ok<any>(
+        `mutation($c: ID!, $b: ID!, $id: ID!, $n: String!) { renameKingdom(campaignId: $c, branchId: $b, id: $id, name: $n) { seq } }`,
+        { c: campaignId, b: branchId, id, n: name },
+      )
+    ).renameKingdom.seq;
   }
 
   async fork(campaignId: string, id: string): Promise<number> {
-    return (await this.client.ok<any>(`mutation($c: ID!, $id: ID!, $n: String!) { forkBranch(campaignId: $c, id: $id, name: $n) { seq } }`, { c: campaignId, id, n: id })).forkBranch.seq;
+    return (
+      await this.client.ok<any>(
+        `mutation($c: ID!, $id: ID!, $n: String!) { forkBranch(campaignId: $c, id: $id, name: $n) { seq } }`,
+        { c: campaignId, id, n: id },
+      )
+    ).forkBranch.seq;
   }
 
   async addMember(campaignId: string, userId: string): Promise<number> {
-    return (await this.client.ok<any>(`mutation($c: ID!, $u: ID!) { addCampaignMember(campaignId: $c, userId: $u, role: PLAYER) { seq } }`, { c: campaignId, u: userId })).addCampaignMember.seq;
+    return (
+      await this.client.ok<any>(
+        `mutation($c: ID!, $u: ID!) { addCampaignMember(campaignId: $c, userId: $u, role: PLAYER) { seq } }`,
+        { c: campaignId, u: userId },
+      )
+    ).addCampaignMember.seq;
   }
 
   async removeMember(campaignId: string, userId: string): Promise<number> {
-    return (await this.client.ok<any>(`mutation($c: ID!, $u: ID!) { removeCampaignMember(campaignId: $c, userId: $u) { seq } }`, { c: campaignId, u: userId })).removeCampaignMember.seq;
+    return (
+      await this.client.ok<any>(
+        `mutation($c: ID!, $u: ID!) { removeCampaignMember(campaignId: $c, userId: $u) { seq } }`,
+        { c: campaignId, u: userId },
+      )
+    ).removeCampaignMember.seq;
   }
 }
 

@@ -68,7 +68,9 @@ export class SseReader {
   }
 
   /** Update messages (unnamed events) with their parsed payloads. */
-  updates<T = { seq: number; type: string; campaignId: string; branchId: string; entityId: string; state: unknown }>(): T[] {
+  updates<
+    T = { seq: number; type: string; campaignId: string; branchId: string; entityId: string; state: unknown },
+  >(): T[] {
     return this.messages.filter((m) => m.event === 'message').map((m) => JSON.parse(m.data) as T);
   }
 
@@ -76,7 +78,10 @@ export class SseReader {
   async until(predicate: (r: SseReader) => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
-      if (Date.now() > deadline) throw new Error(`SSE: timed out waiting for ${what}; got ${this.messages.length} messages, ended=${this.ended}, last=${JSON.stringify(this.messages.slice(-3))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `SSE: timed out waiting for ${what}; got ${this.messages.length} messages, ended=${this.ended}, last=${JSON.stringify(this.messages.slice(-3))}`,
+        );
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 200);

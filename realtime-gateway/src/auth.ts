@@ -21,12 +21,20 @@ function cookie(header: string | undefined, name: string): string | undefined {
 
 /** The token of a request: `Authorization: Bearer`, else the `cm_token` cookie, else (when allowed) `?token=`. */
 export function tokenOf(req: http.IncomingMessage, url: URL, allowQuery: boolean): string | undefined {
-  return bearerToken(req.headers.authorization) ?? cookie(req.headers.cookie, TOKEN_COOKIE) ?? (allowQuery ? (url.searchParams.get('token') ?? undefined) : undefined);
+  return (
+    bearerToken(req.headers.authorization) ??
+    cookie(req.headers.cookie, TOKEN_COOKIE) ??
+    (allowQuery ? (url.searchParams.get('token') ?? undefined) : undefined)
+  );
 }
 
 /** Verifies the token with the platform's one verifier and reads its expiry, or throws `UNAUTHENTICATED`. */
 export async function authenticate(secret: string, token: string | undefined): Promise<Caller> {
-  if (!token) throw new AppError(ErrorCode.UNAUTHENTICATED, 'a bearer token is required (Authorization header, cm_token cookie or token parameter)');
+  if (!token)
+    throw new AppError(
+      ErrorCode.UNAUTHENTICATED,
+      'a bearer token is required (Authorization header, cm_token cookie or token parameter)',
+    );
   const { userId } = await verifyToken(secret, token);
   // Verified above; the payload is read only for its expiry.
   const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: number };

@@ -23,7 +23,10 @@ export const realtimeConfigSchema = z.object({
   REALTIME_LIVE_PAGE: configHelpers.bool.optional(),
   /** The read model (campaign members are read from it at start). */
   DATABASE_URL: z.string().default(LOCAL_DEFAULTS.DATABASE_URL),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('public'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('public'),
 });
 
 export const loadRealtimeConfig = (env: NodeJS.ProcessEnv = process.env) => {

@@ -9,7 +9,11 @@ export interface StoredCommit {
   events: AnyEvent[];
 }
 
-const toStored = (m: JsMsg): StoredCommit => ({ seq: m.seq, storedAtMs: Number(m.timestampNanos / 1_000_000n), events: decodeCommit(m.data).events });
+const toStored = (m: JsMsg): StoredCommit => ({
+  seq: m.seq,
+  storedAtMs: Number(m.timestampNanos / 1_000_000n),
+  events: decodeCommit(m.data).events,
+});
 
 /** The sequences the stream holds now: `first > last` when it is empty. */
 export async function streamBounds(nats: Nats, names: NatsNames): Promise<{ first: number; last: number }> {
@@ -21,13 +25,23 @@ export async function streamBounds(nats: Nats, names: NatsNames): Promise<{ firs
  * Reads the commits on `filter` with `fromSeq <= seq <= uptoSeq`, in order, through an ordered consumer (one
  * filter subject: NATS 2.9). Stops at `uptoSeq` or at the last matching message the stream holds.
  */
-export async function* readCommits(nats: Nats, names: NatsNames, filter: string, fromSeq: number, uptoSeq: number): AsyncGenerator<StoredCommit> {
+export async function* readCommits(
+  nats: Nats,
+  names: NatsNames,
+  filter: string,
+  fromSeq: number,
+  uptoSeq: number,
+): AsyncGenerator<StoredCommit> {
   fromSeq = Math.max(1, fromSeq);
   if (uptoSeq < fromSeq) return;
   // An ordered consumer waits forever for a first message that does not exist; ask the stream first.
   const first = await nats.jsm.direct.getMessage(names.eventStream, { seq: fromSeq, next_by_subj: filter });
   if (!first || first.seq > uptoSeq) return;
-  const consumer = await nats.js.consumers.get(names.eventStream, { filter_subjects: filter, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first.seq });
+  const consumer = await nats.js.consumers.get(names.eventStream, {
+    filter_subjects: filter,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: first.seq,
+  });
   const messages = await consumer.consume({ max_messages: 500 });
   try {
     for await (const m of messages) {

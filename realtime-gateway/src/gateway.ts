@@ -87,9 +87,14 @@ export class Gateway {
     if (req.campaignId !== undefined && !this.membership.isMember(req.campaignId, req.userId)) {
       throw new AppError(ErrorCode.FORBIDDEN, `not a member of campaign ${req.campaignId}`);
     }
-    if (req.expiresAtMs !== undefined && req.expiresAtMs <= Date.now()) throw new AppError(ErrorCode.UNAUTHENTICATED, 'token expired');
+    if (req.expiresAtMs !== undefined && req.expiresAtMs <= Date.now())
+      throw new AppError(ErrorCode.UNAUTHENTICATED, 'token expired');
     const slot = this.limits.acquire(req.userId);
-    if (slot !== 'ok') throw new AppError(ErrorCode.RATE_LIMITED, slot === 'user' ? 'too many connections for this user' : 'the gateway is at its connection limit');
+    if (slot !== 'ok')
+      throw new AppError(
+        ErrorCode.RATE_LIMITED,
+        slot === 'user' ? 'too many connections for this user' : 'the gateway is at its connection limit',
+      );
     // Every refusal is above, before the transport commits to a stream (an HTTP status is still possible).
     const sink = makeSink();
 
@@ -107,9 +112,21 @@ export class Gateway {
 
     const handover = this.liveSeq;
     const sub = new Subscriber(
-      { userId: req.userId, room: req.room, campaignId: req.campaignId, types: req.types, coalesce: req.coalesce && this.opts.coalesceMs > 0, resumeAfter, maxHeld: this.opts.maxHeld },
+      {
+        userId: req.userId,
+        room: req.room,
+        campaignId: req.campaignId,
+        types: req.types,
+        coalesce: req.coalesce && this.opts.coalesceMs > 0,
+        resumeAfter,
+        maxHeld: this.opts.maxHeld,
+      },
       sink,
-      { onDirty: (s) => this.markDirty(s), onClose: (s, reason) => this.closed(s, reason), onCoalesced: () => this.metrics.coalesced.inc() },
+      {
+        onDirty: (s) => this.markDirty(s),
+        onClose: (s, reason) => this.closed(s, reason),
+        onCoalesced: () => this.metrics.coalesced.inc(),
+      },
     );
     this.rooms.join(sub);
     let users = this.byUser.get(req.userId);
@@ -118,12 +135,19 @@ export class Gateway {
     this.metrics.subscriptions.inc();
     this.metrics.rooms.set(this.rooms.size);
     if (req.expiresAtMs !== undefined) {
-      const timer = setTimeout(() => sub.close(RealtimeReason.TOKEN_EXPIRED, 'the token expired; reconnect with a fresh one'), req.expiresAtMs - Date.now());
+      const timer = setTimeout(
+        () => sub.close(RealtimeReason.TOKEN_EXPIRED, 'the token expired; reconnect with a fresh one'),
+        req.expiresAtMs - Date.now(),
+      );
       this.expiry.set(sub, timer);
     }
     if (tooOld) {
       this.metrics.resumes.inc({ outcome: 'too_old' });
-      sink.notice?.(RealtimeReason.RESUME_TOO_OLD, { message: 'the stream no longer holds events after that sequence; reload, then follow live', seq: handover }, handover);
+      sink.notice?.(
+        RealtimeReason.RESUME_TOO_OLD,
+        { message: 'the stream no longer holds events after that sequence; reload, then follow live', seq: handover },
+        handover,
+      );
     } else if (resumeAfter !== undefined && resumeAfter < handover) {
       this.metrics.resumes.inc({ outcome: 'replayed' });
       void this.replay(sub, req.filter, resumeAfter, handover, sink);
@@ -157,7 +181,8 @@ export class Gateway {
   /** A member removed from a campaign stops receiving its events with that event. */
   private revoke(campaignId: string, userId: string): void {
     for (const s of [...(this.byUser.get(userId) ?? [])]) {
-      if (s.campaignId === campaignId) s.close(RealtimeReason.MEMBERSHIP_REVOKED, `removed from campaign ${campaignId}`);
+      if (s.campaignId === campaignId)
+        s.close(RealtimeReason.MEMBERSHIP_REVOKED, `removed from campaign ${campaignId}`);
     }
   }
 
@@ -189,7 +214,9 @@ export class Gateway {
 
   /** Ends every stream (shutdown): clients reconnect elsewhere with their last seq. */
   closeAll(): void {
-    for (const users of [...this.byUser.values()]) for (const s of [...users]) s.close(RealtimeReason.SHUTTING_DOWN, 'the gateway is shutting down; reconnect with the last seq');
+    for (const users of [...this.byUser.values()])
+      for (const s of [...users])
+        s.close(RealtimeReason.SHUTTING_DOWN, 'the gateway is shutting down; reconnect with the last seq');
     clearTimeout(this.flushTimer);
   }
 }

@@ -24,7 +24,11 @@ export const realtimeSchema = buildSchema(`${typeDefs}\n${realtimeTypeDefs}`);
 
 const coded = (e: unknown): ExecutionResult => {
   const p = toErrorPayload(e);
-  return { errors: [new GraphQLError(p.message, { extensions: { code: p.code, ...(p.details ? { details: p.details } : {}) } })] };
+  return {
+    errors: [
+      new GraphQLError(p.message, { extensions: { code: p.code, ...(p.details ? { details: p.details } : {}) } }),
+    ],
+  };
 };
 
 /**
@@ -33,7 +37,11 @@ const coded = (e: unknown): ExecutionResult => {
  * executed once per distinct operation, not once per subscriber. The HTTP glue is ours (about graphql-sse's
  * own `use/http`) so writes do not wait one by one and the stream's buffer can be bounded.
  */
-export function createGraphqlSseHandler(gateway: Gateway, opts: { jwtSecret: string; maxQueueBytes: number }, metrics: GatewayMetrics) {
+export function createGraphqlSseHandler(
+  gateway: Gateway,
+  opts: { jwtSecret: string; maxQueueBytes: number },
+  metrics: GatewayMetrics,
+) {
   const callers = new WeakMap<http.IncomingMessage, Caller>();
   /** Single-connection mode: the response each stream token writes to. */
   const streams = new Map<string, http.ServerResponse>();
@@ -49,15 +57,34 @@ export function createGraphqlSseHandler(gateway: Gateway, opts: { jwtSecret: str
     const fieldNode = operation?.selectionSet.selections[0] as FieldNode | undefined;
     const fieldDef = fieldNode && realtimeSchema.getSubscriptionType()?.getFields()[fieldNode.name.value];
     if (!operation || !fieldNode || !fieldDef) return coded(new Error('no subscription field'));
-    const vars = getVariableValues(realtimeSchema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
-    if (vars.errors) return { errors: vars.errors.map((e) => new GraphQLError(e.message, { extensions: { code: 'VALIDATION' } })) };
+    const vars = getVariableValues(
+      realtimeSchema,
+      operation.variableDefinitions ?? [],
+      (args.variableValues ?? {}) as Record<string, unknown>,
+    );
+    if (vars.errors)
+      return { errors: vars.errors.map((e) => new GraphQLError(e.message, { extensions: { code: 'VALIDATION' } })) };
     try {
-      const request = subscriptionRequestOf(fieldDef.name, getArgumentValues(fieldDef, fieldNode, vars.coerced), gateway.names);
+      const request = subscriptionRequestOf(
+        fieldDef.name,
+        getArgumentValues(fieldDef, fieldNode, vars.coerced),
+        gateway.names,
+      );
       const token = streamTokenOf(req, url);
       const key = `${print(args.document)}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}`;
-      const op = { schema: realtimeSchema, document: args.document, operationName: args.operationName ?? undefined, variableValues: vars.coerced, field: fieldNode.alias?.value ?? fieldDef.name, key };
+      const op = {
+        schema: realtimeSchema,
+        document: args.document,
+        operationName: args.operationName ?? undefined,
+        variableValues: vars.coerced,
+        field: fieldNode.alias?.value ?? fieldDef.name,
+        key,
+      };
       const sink = new GraphqlSink(op, () => (token ? streams.get(token) : res), opts.maxQueueBytes, metrics);
-      const sub = await gateway.open({ ...request, userId: caller.userId, expiresAtMs: caller.expiresAtMs }, () => sink);
+      const sub = await gateway.open(
+        { ...request, userId: caller.userId, expiresAtMs: caller.expiresAtMs },
+        () => sink,
+      );
       sink.onReturn = () => sub.close('CLIENT_GONE', 'operation completed by the client');
       return sink;
     } catch (e) {
@@ -70,7 +97,13 @@ export function createGraphqlSseHandler(gateway: Gateway, opts: { jwtSecret: str
     schema: realtimeSchema,
     context: (req) => ({ req: req.raw, res: req.context.res, url: req.context.url }) as never,
     subscribe: subscribe as never,
-    execute: (() => coded(Object.assign(new Error('this endpoint serves subscriptions only; queries and mutations go to the GraphQL API'), {}))) as never,
+    execute: (() =>
+      coded(
+        Object.assign(
+          new Error('this endpoint serves subscriptions only; queries and mutations go to the GraphQL API'),
+          {},
+        ),
+      )) as never,
   });
 
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
@@ -83,14 +116,20 @@ export function createGraphqlSseHandler(gateway: Gateway, opts: { jwtSecret: str
     const [body, init] = await handler({
       method: req.method!,
       url: req.url!,
-      headers: { get: (key: string) => { const v = req.headers[key]; return Array.isArray(v) ? v.join('\n') : v; } },
-      body: () => new Promise<string>((resolve, reject) => {
-        let text = '';
-        req.setEncoding('utf8');
-        req.on('data', (c: string) => (text += c));
-        req.once('error', reject);
-        req.once('end', () => resolve(text));
-      }),
+      headers: {
+        get: (key: string) => {
+          const v = req.headers[key];
+          return Array.isArray(v) ? v.join('\n') : v;
+        },
+      },
+      body: () =>
+        new Promise<string>((resolve, reject) => {
+          let text = '';
+          req.setEncoding('utf8');
+          req.on('data', (c: string) => (text += c));
+          req.once('error', reject);
+          req.once('end', () => resolve(text));
+        }),
       raw: req,
       context: { res, url },
     });

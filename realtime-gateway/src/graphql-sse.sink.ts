@@ -58,7 +58,9 @@ export class GraphqlSink implements Sink, AsyncIterableIterator<ExecutionResult>
   }
 
   notice(event: RealtimeReason, data: Record<string, unknown>): void {
-    this.push({ errors: [{ message: String(data.message ?? event), extensions: { code: event, ...data } }] } as unknown as ExecutionResult);
+    this.push({
+      errors: [{ message: String(data.message ?? event), extensions: { code: event, ...data } }],
+    } as unknown as ExecutionResult);
   }
 
   close(reason: RealtimeReason | 'CLIENT_GONE', message: string): void {

@@ -4,7 +4,8 @@ import type { SubscriptionRequest } from './gateway.js';
 
 const ENTITY_ID = /^[A-Za-z0-9_~-]{1,130}$/;
 const id = (value: unknown, field: string, pattern = ID_PATTERN): string => {
-  if (typeof value !== 'string' || !pattern.test(value)) throw new AppError(ErrorCode.VALIDATION, `${field}: 1-64 characters of A-Z a-z 0-9 _ -`, { field });
+  if (typeof value !== 'string' || !pattern.test(value))
+    throw new AppError(ErrorCode.VALIDATION, `${field}: 1-64 characters of A-Z a-z 0-9 _ -`, { field });
   return value;
 };
 
@@ -34,7 +35,8 @@ export function subscriptionRequestOf(
     case 'campaignEvents': {
       const campaignId = id(args.campaignId, 'campaignId');
       const after = args.after;
-      if (after !== undefined && after !== null && (typeof after !== 'number' || after < 0)) throw new AppError(ErrorCode.VALIDATION, 'after: a stream sequence', { field: 'after' });
+      if (after !== undefined && after !== null && (typeof after !== 'number' || after < 0))
+        throw new AppError(ErrorCode.VALIDATION, 'after: a stream sequence', { field: 'after' });
       const types = Array.isArray(args.types) && args.types.length ? new Set(args.types as string[]) : undefined;
       return {
         room: campaignRoom(campaignId, branchId),

@@ -23,7 +23,11 @@ function cors(req: http.IncomingMessage, res: http.ServerResponse, origins: stri
     res.setHeader('vary', 'origin');
   }
   if (req.method !== 'OPTIONS') return false;
-  res.writeHead(204, { 'access-control-allow-methods': 'GET, POST, PUT, DELETE', 'access-control-allow-headers': CORS_HEADERS, 'access-control-max-age': '600' });
+  res.writeHead(204, {
+    'access-control-allow-methods': 'GET, POST, PUT, DELETE',
+    'access-control-allow-headers': CORS_HEADERS,
+    'access-control-max-age': '600',
+  });
   res.end();
   return true;
 }

@@ -18,7 +18,8 @@ export function liveRoutes(jwtSecret: string): Record<string, Route> {
     },
     'GET /dev/token': async (_req, res, url) => {
       const user = url.searchParams.get('user') ?? DEMO_USER;
-      if (user !== DEMO_USER) throw new AppError(ErrorCode.FORBIDDEN, `development tokens are minted for ${DEMO_USER} only`);
+      if (user !== DEMO_USER)
+        throw new AppError(ErrorCode.FORBIDDEN, `development tokens are minted for ${DEMO_USER} only`);
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify({ userId: user, token: await signToken(jwtSecret, user, '12h') }));
     },

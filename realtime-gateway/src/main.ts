@@ -27,7 +27,10 @@ runMain(async () => {
   const metrics = createGatewayMetrics(registry);
   const gateway = new Gateway(
     names,
-    { bounds: () => streamBounds(nats, names), read: (filter, from, upto) => readCommits(nats, names, filter, from, upto) },
+    {
+      bounds: () => streamBounds(nats, names),
+      read: (filter, from, upto) => readCommits(nats, names, filter, from, upto),
+    },
     {
       coalesceMs: config.REALTIME_COALESCE_MS,
       maxHeld: config.REALTIME_QUEUE_MAX_MESSAGES,
@@ -38,24 +41,34 @@ runMain(async () => {
     logger,
   );
 
-  const sse = createSseHandler(gateway, {
-    jwtSecret: config.JWT_SECRET,
-    maxQueueBytes: config.REALTIME_QUEUE_MAX_BYTES,
-    maxQueueMessages: config.REALTIME_QUEUE_MAX_MESSAGES,
-    heartbeatMs: config.REALTIME_HEARTBEAT_MS,
-    retryMs: config.REALTIME_RETRY_MS,
-  }, metrics);
-  const graphql = createGraphqlSseHandler(gateway, { jwtSecret: config.JWT_SECRET, maxQueueBytes: config.REALTIME_QUEUE_MAX_BYTES }, metrics);
+  const sse = createSseHandler(
+    gateway,
+    {
+      jwtSecret: config.JWT_SECRET,
+      maxQueueBytes: config.REALTIME_QUEUE_MAX_BYTES,
+      maxQueueMessages: config.REALTIME_QUEUE_MAX_MESSAGES,
+      heartbeatMs: config.REALTIME_HEARTBEAT_MS,
+      retryMs: config.REALTIME_RETRY_MS,
+    },
+    metrics,
+  );
+  const graphql = createGraphqlSseHandler(
+    gateway,
+    { jwtSecret: config.JWT_SECRET, maxQueueBytes: config.REALTIME_QUEUE_MAX_BYTES },
+    metrics,
+  );
   // Until membership is loaded and the live consumer runs, a subscription could be refused or miss events, so
   // it waits (a browser's EventSource gives up for good on an error status, so refusing would strand it).
   let following = false;
   let followed!: () => void;
   const attached = new Promise<void>((resolve) => (followed = resolve));
-  const whenFollowing = (route: Route): Route => async (req, res, url) => {
-    if (!following) await Promise.race([attached, sleep(30_000)]);
-    if (!following) throw new AppError(ErrorCode.UNAVAILABLE, 'the gateway is still attaching to the event stream');
-    return route(req, res, url);
-  };
+  const whenFollowing =
+    (route: Route): Route =>
+    async (req, res, url) => {
+      if (!following) await Promise.race([attached, sleep(30_000)]);
+      if (!following) throw new AppError(ErrorCode.UNAVAILABLE, 'the gateway is still attaching to the event stream');
+      return route(req, res, url);
+    };
   const routes: Record<string, Route> = { 'GET /events': whenFollowing(sse.handle) };
   for (const method of ['GET', 'POST', 'PUT', 'DELETE']) routes[`${method} /graphql/stream`] = whenFollowing(graphql);
   if (config.REALTIME_LIVE_PAGE) Object.assign(routes, liveRoutes(config.JWT_SECRET));
@@ -77,13 +90,18 @@ runMain(async () => {
       ],
     },
     routes,
-    corsOrigins: config.REALTIME_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: config.REALTIME_CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.REALTIME_PORT, config.REALTIME_HOST, resolve);
   });
-  logger.info({ port: config.REALTIME_PORT, livePage: config.REALTIME_LIVE_PAGE }, 'realtime gateway listening (/events, /graphql/stream, /health, /ready, /metrics)');
+  logger.info(
+    { port: config.REALTIME_PORT, livePage: config.REALTIME_LIVE_PAGE },
+    'realtime gateway listening (/events, /graphql/stream, /health, /ready, /metrics)',
+  );
   // Registered last so it runs first: tell open streams to reconnect (with their last seq), stop the server,
   // then the live consumer and NATS.
   lifecycle.onStop('streams and http server', async () => {
@@ -95,7 +113,10 @@ runMain(async () => {
   // The command service creates the stream; a gateway started first waits for it (not ready meanwhile).
   let head: number | undefined;
   while (head === undefined && lifecycle.accepting) {
-    head = await streamBounds(nats, names).then((b) => b.last, () => undefined);
+    head = await streamBounds(nats, names).then(
+      (b) => b.last,
+      () => undefined,
+    );
     if (head === undefined) {
       logger.info({ stream: names.eventStream }, 'waiting for the event stream');
       await sleep(1000);
@@ -107,7 +128,13 @@ runMain(async () => {
   // head the live consumer starts after; from there the live stream keeps it current.
   const snapshot = await loadMembers(config.DATABASE_URL, config.DATABASE_SCHEMA);
   for (const m of snapshot.members) gateway.membership.set(m.campaignId, m.userId, m.role);
-  for await (const commit of readCommits(nats, names, `${names.prefix}.evt.*.*.campaign.*`, snapshot.checkpoint + 1, head)) {
+  for await (const commit of readCommits(
+    nats,
+    names,
+    `${names.prefix}.evt.*.*.campaign.*`,
+    snapshot.checkpoint + 1,
+    head,
+  )) {
     for (const event of commit.events) gateway.membership.apply(event);
   }
   gateway.liveSeq = head;
@@ -129,5 +156,8 @@ runMain(async () => {
   lifecycle.onStop('live consumer', () => live.stop());
   following = true;
   followed();
-  logger.info({ head, campaigns: gateway.membership.campaigns, membersFromReadModel: snapshot.members.length }, 'following the event stream');
+  logger.info(
+    { head, campaigns: gateway.membership.campaigns, membersFromReadModel: snapshot.members.length },
+    'following the event stream',
+  );
 });

@@ -17,7 +17,9 @@ beforeAll(async () => {
     `create table ${schema}.campaign_member (campaign_id text not null, user_id text not null, role text not null, deleted boolean not null default false, last_seq bigint not null, primary key (campaign_id, user_id))`,
   );
   await client.query(`insert into ${schema}.projection_checkpoint values ('postgres', 42), ('other', 7)`);
-  await client.query(`insert into ${schema}.campaign_member values ('crown', 'gm', 'owner', false, 1), ('crown', 'gone', 'player', true, 5), ('other', 'p', 'viewer', false, 9)`);
+  await client.query(
+    `insert into ${schema}.campaign_member values ('crown', 'gm', 'owner', false, 1), ('crown', 'gone', 'player', true, 5), ('other', 'p', 'viewer', false, 9)`,
+  );
 });
 
 afterAll(async () => {

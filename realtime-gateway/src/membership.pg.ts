@@ -14,18 +14,30 @@ const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
  * query service's tables). A read model that does not exist yet reads as empty at checkpoint 0: the gateway
  * then takes membership from the stream alone.
  */
-export async function loadMembers(databaseUrl: string, schema: string, projection = 'postgres'): Promise<MemberSnapshot> {
+export async function loadMembers(
+  databaseUrl: string,
+  schema: string,
+  projection = 'postgres',
+): Promise<MemberSnapshot> {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'realtime-gateway' });
   await client.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const exists = await client.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [`${quote(schema)}.projection_checkpoint`]);
+    const exists = await client.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [
+      `${quote(schema)}.projection_checkpoint`,
+    ]);
     if (!exists.rows[0]?.t) return { checkpoint: 0, members: [] };
-    const cp = await client.query<{ seq: string }>(`SELECT seq FROM ${quote(schema)}.projection_checkpoint WHERE name = $1`, [projection]);
+    const cp = await client.query<{ seq: string }>(
+      `SELECT seq FROM ${quote(schema)}.projection_checkpoint WHERE name = $1`,
+      [projection],
+    );
     const rows = await client.query<{ campaign_id: string; user_id: string; role: Role }>(
       `SELECT campaign_id, user_id, role FROM ${quote(schema)}.campaign_member WHERE NOT deleted`,
     );
-    return { checkpoint: Number(cp.rows[0]?.seq ?? 0), members: rows.rows.map((r) => ({ campaignId: r.campaign_id, userId: r.user_id, role: r.role })) };
+    return {
+      checkpoint: Number(cp.rows[0]?.seq ?? 0),
+      members: rows.rows.map((r) => ({ campaignId: r.campaign_id, userId: r.user_id, role: r.role })),
+    };
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
     await client.end();

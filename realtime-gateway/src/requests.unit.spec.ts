@@ -4,7 +4,8 @@ import { subscriptionRequestOf } from './graphql-subscription.js';
 import { parseEventsRequest } from './sse-request.js';
 
 const names = natsNames('cm');
-const parse = (q: string, lastEventId?: string) => parseEventsRequest(new URL(`http://g/events?${q}`), lastEventId, names);
+const parse = (q: string, lastEventId?: string) =>
+  parseEventsRequest(new URL(`http://g/events?${q}`), lastEventId, names);
 const codeOf = (f: () => unknown) => {
   try {
     f();
@@ -48,7 +49,13 @@ describe('plain SSE request', () => {
 
 describe('GraphQL subscription request', () => {
   it('maps each root field to its room', () => {
-    expect(subscriptionRequestOf('campaignEvents', { campaignId: 'crown', branchId: 'main', types: ['KingdomRenamed'], after: 5, coalesce: false }, names)).toEqual({
+    expect(
+      subscriptionRequestOf(
+        'campaignEvents',
+        { campaignId: 'crown', branchId: 'main', types: ['KingdomRenamed'], after: 5, coalesce: false },
+        names,
+      ),
+    ).toEqual({
       room: 'campaign:crown:main',
       campaignId: 'crown',
       types: new Set(['KingdomRenamed']),
@@ -56,8 +63,12 @@ describe('GraphQL subscription request', () => {
       resumeAfter: 5,
       filter: 'cm.evt.crown.main.>',
     });
-    expect(subscriptionRequestOf('settlementUpdated', { id: 's1', branchId: 'main', coalesce: true }, names)).toMatchObject({ room: 'settlement:s1:main', campaignId: undefined, filter: 'cm.evt.*.main.settlement.s1' });
-    expect(subscriptionRequestOf('entityModified', { entityType: 'structure', entityId: 'x', branchId: 'b' }, names)).toMatchObject({ room: 'structure:x:b' });
+    expect(
+      subscriptionRequestOf('settlementUpdated', { id: 's1', branchId: 'main', coalesce: true }, names),
+    ).toMatchObject({ room: 'settlement:s1:main', campaignId: undefined, filter: 'cm.evt.*.main.settlement.s1' });
+    expect(
+      subscriptionRequestOf('entityModified', { entityType: 'structure', entityId: 'x', branchId: 'b' }, names),
+    ).toMatchObject({ room: 'structure:x:b' });
   });
 
   it('refuses malformed ids with VALIDATION', () => {

@@ -45,11 +45,16 @@ function sseConnection(url: URL, token: string, onId: (seq: number, at: number) 
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(url.port), url.hostname);
     let open = false;
-    socket.once('connect', () => socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${token}\r\naccept: text/event-stream\r\n\r\n`));
+    socket.once('connect', () =>
+      socket.write(
+        `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${token}\r\naccept: text/event-stream\r\n\r\n`,
+      ),
+    );
     socket.on('data', (chunk: Buffer) => {
       const at = performance.now();
       if (!open) {
-        if (chunk.indexOf(HTTP_OK) !== 0) return reject(new Error(`SSE refused: ${chunk.toString('latin1').split('\r\n')[0]}`));
+        if (chunk.indexOf(HTTP_OK) !== 0)
+          return reject(new Error(`SSE refused: ${chunk.toString('latin1').split('\r\n')[0]}`));
         open = true;
         resolve(socket);
       }
@@ -57,7 +62,8 @@ function sseConnection(url: URL, token: string, onId: (seq: number, at: number) 
       // clients in one process cheap enough not to be what is measured.
       for (let i = chunk.indexOf(ID_LINE); i >= 0; i = chunk.indexOf(ID_LINE, i + 1)) {
         let seq = 0;
-        for (let j = i + ID_LINE.length; j < chunk.length && chunk[j]! >= 48 && chunk[j]! <= 57; j++) seq = seq * 10 + chunk[j]! - 48;
+        for (let j = i + ID_LINE.length; j < chunk.length && chunk[j]! >= 48 && chunk[j]! <= 57; j++)
+          seq = seq * 10 + chunk[j]! - 48;
         onId(seq, at);
       }
     });
@@ -84,17 +90,32 @@ export async function measureRealtime(opts: RealtimeLoadOptions): Promise<Realti
   const gql = new KeepAliveClient(new URL(opts.graphqlUrl).origin, 64);
   const headers = { authorization: `Bearer ${opts.token}`, accept: 'application/json' };
   const call = async (query: string, variables: Record<string, unknown>) => {
-    const res = await gql.request('POST', new URL(opts.graphqlUrl).pathname, JSON.stringify({ query, variables }), headers);
-    const body = JSON.parse(res.body) as { data?: Record<string, { seq: number }>; errors?: { extensions?: { code?: string } }[] };
+    const res = await gql.request(
+      'POST',
+      new URL(opts.graphqlUrl).pathname,
+      JSON.stringify({ query, variables }),
+      headers,
+    );
+    const body = JSON.parse(res.body) as {
+      data?: Record<string, { seq: number }>;
+      errors?: { extensions?: { code?: string } }[];
+    };
     if (body.errors?.length) throw new Error(body.errors[0]?.extensions?.code ?? 'GRAPHQL_ERROR');
     return Object.values(body.data ?? {})[0]!.seq;
   };
   const sockets: net.Socket[] = [];
   try {
     const campaign = 'bench-realtime';
-    await call('mutation($id: ID!, $n: String!) { createCampaign(id: $id, name: $n) { seq } }', { id: campaign, n: campaign });
+    await call('mutation($id: ID!, $n: String!) { createCampaign(id: $id, name: $n) { seq } }', {
+      id: campaign,
+      n: campaign,
+    });
     const KINGDOMS = 64;
-    for (let k = 0; k < KINGDOMS; k++) await call('mutation($c: ID!, $id: ID!, $n: String!) { createKingdom(campaignId: $c, id: $id, name: $n) { seq } }', { c: campaign, id: `k${k}`, n: `k${k}` });
+    for (let k = 0; k < KINGDOMS; k++)
+      await call(
+        'mutation($c: ID!, $id: ID!, $n: String!) { createKingdom(campaignId: $c, id: $id, name: $n) { seq } }',
+        { c: campaign, id: `k${k}`, n: `k${k}` },
+      );
 
     // 1. Mutation ack → SSE, open loop.
     log(`realtime: mutation ack → SSE client at ${opts.rate}/s for ${opts.durationMs} ms`);
@@ -129,7 +150,12 @@ export async function measureRealtime(opts: RealtimeLoadOptions): Promise<Realti
     const consuming = (async () => {
       for await (const m of messages) rawReceived.set(m.seq, performance.now());
     })();
-    const payload = new TextEncoder().encode(JSON.stringify({ commitId: 'x'.repeat(36), events: [{ type: 'KingdomRenamed', data: { name: 'n'.repeat(12) }, metadata: { userId: 'bench' } }] }).padEnd(400));
+    const payload = new TextEncoder().encode(
+      JSON.stringify({
+        commitId: 'x'.repeat(36),
+        events: [{ type: 'KingdomRenamed', data: { name: 'n'.repeat(12) }, metadata: { userId: 'bench' } }],
+      }).padEnd(400),
+    );
     const raw = await openLoop({
       rate: opts.rate,
       durationMs: opts.durationMs,
@@ -159,9 +185,11 @@ export async function measureRealtime(opts: RealtimeLoadOptions): Promise<Realti
       if (!list) arrivals.set(seq, (list = []));
       list.push(at);
     };
-    for (let opened = 0; opened < opts.subscribers; ) {
+    for (let opened = 0; opened < opts.subscribers;) {
       const batch = Math.min(250, opts.subscribers - opened);
-      const results = await Promise.allSettled(Array.from({ length: batch }, () => sseConnection(stream, opts.token, onId)));
+      const results = await Promise.allSettled(
+        Array.from({ length: batch }, () => sseConnection(stream, opts.token, onId)),
+      );
       for (const r of results) if (r.status === 'fulfilled') sockets.push(r.value);
       opened += batch;
     }
@@ -170,7 +198,10 @@ export async function measureRealtime(opts: RealtimeLoadOptions): Promise<Realti
     log(`realtime: ${sockets.length} connected (gateway RSS ${Math.round(rssAfter / 2 ** 20)} MiB); broadcasting`);
     const broadcast = new Samples();
     const BROADCASTS = 5;
-    const fanOutBefore = [await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_sum'), await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_count')];
+    const fanOutBefore = [
+      await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_sum'),
+      await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_count'),
+    ];
     for (let b = 0; b < BROADCASTS; b++) {
       const seq = await call(RENAME, { c: campaign, id: 'k0', n: `broadcast${b}` });
       const at = performance.now();
@@ -179,10 +210,23 @@ export async function measureRealtime(opts: RealtimeLoadOptions): Promise<Realti
       for (const t of arrivals.get(seq) ?? []) broadcast.add(Math.max(0, t - at));
       await sleep(500);
     }
-    const fanOutAfter = [await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_sum'), await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_count')];
+    const fanOutAfter = [
+      await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_sum'),
+      await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_count'),
+    ];
     return {
-      ackToSse: { rate: round(load.rate), mutations: acked.size, delivered: ackToSse.count, latencyMs: ackToSse.summary() },
-      rawDelivery: { rate: round(raw.rate), published: rawAcked.size, delivered: rawSamples.count, latencyMs: rawSamples.summary() },
+      ackToSse: {
+        rate: round(load.rate),
+        mutations: acked.size,
+        delivered: ackToSse.count,
+        latencyMs: ackToSse.summary(),
+      },
+      rawDelivery: {
+        rate: round(raw.rate),
+        published: rawAcked.size,
+        delivered: rawSamples.count,
+        latencyMs: rawSamples.summary(),
+      },
       broadcast: {
         subscribers: opts.subscribers,
         connected: sockets.length,
@@ -190,7 +234,9 @@ export async function measureRealtime(opts: RealtimeLoadOptions): Promise<Realti
         deliveries: broadcast.count,
         latencyMs: broadcast.summary(),
         gatewayBytesPerConnection: Math.round((rssAfter - rssBefore) / Math.max(1, sockets.length)),
-        gatewayFanOutMeanMs: round(((fanOutAfter[0]! - fanOutBefore[0]!) * 1000) / Math.max(1, fanOutAfter[1]! - fanOutBefore[1]!)),
+        gatewayFanOutMeanMs: round(
+          ((fanOutAfter[0]! - fanOutBefore[0]!) * 1000) / Math.max(1, fanOutAfter[1]! - fanOutBefore[1]!),
+        ),
       },
     };
   } finally {

@@ -15,7 +15,12 @@ import { markdownTable, row } from './report.js';
  * `npm run bench -- --only realtime`: the realtime gateway's rows alone, in a system of their own (command
  * service, GraphQL API, projector, gateway; production mode). Returns the exit code.
  */
-export async function runRealtimeBench(opts: { durationMs: number; rate: number; subscribers: number; log: (s: string) => void }): Promise<number> {
+export async function runRealtimeBench(opts: {
+  durationMs: number;
+  rate: number;
+  subscribers: number;
+  log: (s: string) => void;
+}): Promise<number> {
   const { log } = opts;
   const startedAt = new Date();
   const names = isolatedNames('benchrt');
@@ -28,7 +33,12 @@ export async function runRealtimeBench(opts: { durationMs: number; rate: number;
       env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET },
       output: 'files',
       services: ['command-service', 'query-api', 'query-projector', 'realtime-gateway'],
-      serviceEnv: { 'realtime-gateway': { REALTIME_MAX_CONNECTIONS: String(opts.subscribers + 100), REALTIME_MAX_CONNECTIONS_PER_USER: String(opts.subscribers + 100) } },
+      serviceEnv: {
+        'realtime-gateway': {
+          REALTIME_MAX_CONNECTIONS: String(opts.subscribers + 100),
+          REALTIME_MAX_CONNECTIONS_PER_USER: String(opts.subscribers + 100),
+        },
+      },
     });
     nats = await connectNats(natsUrl(), 'bench', toolLogger('bench'));
     const r = await measureRealtime({
@@ -43,13 +53,40 @@ export async function runRealtimeBench(opts: { durationMs: number; rate: number;
       log,
     });
     const rows = [
-      row(`mutation ack → SSE client p99 at ${opts.rate}/s`, r.ackToSse.latencyMs.p99, 'ms', { target: { op: '<=', value: 25 }, rawLimit: r.rawDelivery.latencyMs.p99 }),
+      row(`mutation ack → SSE client p99 at ${opts.rate}/s`, r.ackToSse.latencyMs.p99, 'ms', {
+        target: { op: '<=', value: 25 },
+        rawLimit: r.rawDelivery.latencyMs.p99,
+      }),
       row(`raw JetStream publish ack → ordered consumer p99 at ${opts.rate}/s`, r.rawDelivery.latencyMs.p99, 'ms'),
-      row(`broadcast to ${r.broadcast.connected} SSE subscribers on one gateway, p99 (mutation ack → each client)`, r.broadcast.latencyMs.p99, 'ms', { target: { op: '<=', value: 250 }, rawLimit: r.rawDelivery.latencyMs.p99 }),
-      row(`gateway fan-out per broadcast to ${r.broadcast.connected} (event stored → last socket write, gateway's histogram), mean`, r.broadcast.gatewayFanOutMeanMs, 'ms'),
-      row('gateway memory per SSE connection (RSS delta / connections)', r.broadcast.gatewayBytesPerConnection / 1024, 'KiB', { target: { op: '<=', value: 20 } }),
+      row(
+        `broadcast to ${r.broadcast.connected} SSE subscribers on one gateway, p99 (mutation ack → each client)`,
+        r.broadcast.latencyMs.p99,
+        'ms',
+        { target: { op: '<=', value: 250 }, rawLimit: r.rawDelivery.latencyMs.p99 },
+      ),
+      row(
+        `gateway fan-out per broadcast to ${r.broadcast.connected} (event stored → last socket write, gateway's histogram), mean`,
+        r.broadcast.gatewayFanOutMeanMs,
+        'ms',
+      ),
+      row(
+        'gateway memory per SSE connection (RSS delta / connections)',
+        r.broadcast.gatewayBytesPerConnection / 1024,
+        'KiB',
+        { target: { op: '<=', value: 20 } },
+      ),
     ];
-    const json = JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), settings: { ...opts, log: undefined, namespace: names.namespace }, realtime: r, rows }, null, 2);
+    const json = JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        settings: { ...opts, log: undefined, namespace: names.namespace },
+        realtime: r,
+        rows,
+      },
+      null,
+      2,
+    );
     const dir = join(repoRoot, 'bench-results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `bench-realtime-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), `${json}\n`);

@@ -21,8 +21,13 @@ const event = (over: Partial<AnyEvent> & { type: AnyEvent['type']; data: any }, 
     ...over,
   }) as AnyEvent;
 
-const update = (seq: number, over: Partial<AnyEvent> & { type: AnyEvent['type']; data: any } = { type: 'KingdomRenamed', data: { name: `n${seq}` } }): Update =>
-  makeUpdate(toPayload(event(over), seq), 0);
+const update = (
+  seq: number,
+  over: Partial<AnyEvent> & { type: AnyEvent['type']; data: any } = {
+    type: 'KingdomRenamed',
+    data: { name: `n${seq}` },
+  },
+): Update => makeUpdate(toPayload(event(over), seq), 0);
 
 class RecordingSink implements Sink {
   batches: Delivery[][] = [];
@@ -44,7 +49,16 @@ class RecordingSink implements Sink {
 function subscriber(opts: Partial<ConstructorParameters<typeof Subscriber>[0]> = {}, sink = new RecordingSink()) {
   const dirty: Subscriber[] = [];
   const s = new Subscriber(
-    { userId: 'gm', room: campaignRoom('crown', 'main'), campaignId: 'crown', types: undefined, coalesce: false, resumeAfter: undefined, maxHeld: 100, ...opts },
+    {
+      userId: 'gm',
+      room: campaignRoom('crown', 'main'),
+      campaignId: 'crown',
+      types: undefined,
+      coalesce: false,
+      resumeAfter: undefined,
+      maxHeld: 100,
+      ...opts,
+    },
     sink,
     { onDirty: (x) => dirty.push(x), onClose: () => undefined },
   );
@@ -53,19 +67,44 @@ function subscriber(opts: Partial<ConstructorParameters<typeof Subscriber>[0]> =
 
 describe('payload', () => {
   it('carries type, entity, new state, changes, who and when, and the seq', () => {
-    expect(toPayload(event({ type: 'SettlementLevelSet', entityType: 'settlement', entityId: 's1', data: { level: 3 } }), 42)).toEqual({
-      seq: 42, firstSeq: 42, type: 'SettlementLevelSet', campaignId: 'crown', branchId: 'main', entityType: 'settlement', entityId: 's1',
-      state: { level: 3 }, changes: ['level'], updatedBy: 'gm', at: '2026-01-01T00:00:00.000Z',
+    expect(
+      toPayload(
+        event({ type: 'SettlementLevelSet', entityType: 'settlement', entityId: 's1', data: { level: 3 } }),
+        42,
+      ),
+    ).toEqual({
+      seq: 42,
+      firstSeq: 42,
+      type: 'SettlementLevelSet',
+      campaignId: 'crown',
+      branchId: 'main',
+      entityType: 'settlement',
+      entityId: 's1',
+      state: { level: 3 },
+      changes: ['level'],
+      updatedBy: 'gm',
+      at: '2026-01-01T00:00:00.000Z',
     });
-    expect(toPayload(event({ type: 'KingdomDeleted', data: {} }), 7)).toMatchObject({ state: null, changes: ['deleted'] });
+    expect(toPayload(event({ type: 'KingdomDeleted', data: {} }), 7)).toMatchObject({
+      state: null,
+      changes: ['deleted'],
+    });
   });
 
   it('merges later into earlier: latest state per field, changes accumulate, both seq ranges covered', () => {
     const a = update(1, { type: 'StructureLevelSet', entityType: 'structure', data: { level: 1 } });
     const b = update(3, { type: 'StructureConditionSet', entityType: 'structure', data: { condition: 50 } });
     const c = update(5, { type: 'StructureLevelSet', entityType: 'structure', data: { level: 2 } });
-    expect(mergeUpdates(mergeUpdates(a, b), c).payload).toMatchObject({ seq: 5, firstSeq: 1, state: { level: 2, condition: 50 }, changes: ['level', 'condition'] });
-    expect(mergeUpdates(a, update(6, { type: 'StructureDeleted', entityType: 'structure', data: { settlementId: 's' } })).payload).toMatchObject({ state: null, changes: ['deleted'], firstSeq: 1 });
+    expect(mergeUpdates(mergeUpdates(a, b), c).payload).toMatchObject({
+      seq: 5,
+      firstSeq: 1,
+      state: { level: 2, condition: 50 },
+      changes: ['level', 'condition'],
+    });
+    expect(
+      mergeUpdates(a, update(6, { type: 'StructureDeleted', entityType: 'structure', data: { settlementId: 's' } }))
+        .payload,
+    ).toMatchObject({ state: null, changes: ['deleted'], firstSeq: 1 });
   });
 
   it('encodes an SSE frame once and shares the bytes', () => {
@@ -101,7 +140,10 @@ describe('rooms and fan-out', () => {
     const entityAnyCampaign = subscriber({ room: entityRoom('kingdom', 'k1', 'main'), campaignId: undefined }).s;
     [typed, stranger, entityAnyCampaign].forEach((s) => rooms.join(s));
     expect(recipientsOf(update(1), rooms, membership)).toEqual([entityAnyCampaign]);
-    expect(recipientsOf(update(2, { type: 'KingdomCreated', data: { name: 'x' } }), rooms, membership)).toEqual([typed, entityAnyCampaign]);
+    expect(recipientsOf(update(2, { type: 'KingdomCreated', data: { name: 'x' } }), rooms, membership)).toEqual([
+      typed,
+      entityAnyCampaign,
+    ]);
     // The same entity id in a campaign the subscriber is not a member of stays invisible to it.
     const elsewhere = update(3, { type: 'KingdomRenamed', campaignId: 'secret', data: { name: 'x' } });
     expect(recipientsOf(elsewhere, rooms, membership)).toEqual([]);
@@ -113,7 +155,10 @@ describe('subscriber', () => {
     const { s, sink } = subscriber();
     s.offer(update(1));
     s.offer(update(2));
-    expect(sink.batches).toEqual([[{ update: expect.anything(), withId: true }], [{ update: expect.anything(), withId: true }]]);
+    expect(sink.batches).toEqual([
+      [{ update: expect.anything(), withId: true }],
+      [{ update: expect.anything(), withId: true }],
+    ]);
     expect(sink.seqs()).toEqual([1, 2]);
   });
 
@@ -154,7 +199,9 @@ describe('subscriber', () => {
     expect(dirty.length).toBeGreaterThan(0);
     s.flush();
     const [batch] = sink.batches;
-    expect(batch!.map((d) => [d.update.payload.entityId, d.update.payload.firstSeq, d.update.payload.seq, d.withId])).toEqual([
+    expect(
+      batch!.map((d) => [d.update.payload.entityId, d.update.payload.firstSeq, d.update.payload.seq, d.withId]),
+    ).toEqual([
       ['k2', 2, 2, false],
       ['k1', 1, 3, true],
     ]);
@@ -172,17 +219,34 @@ describe('bounds', () => {
 
   it('connection limits per user and per process', () => {
     const limits = new ConnectionLimits(3, 2);
-    expect([limits.acquire('a'), limits.acquire('a'), limits.acquire('a'), limits.acquire('b'), limits.acquire('c')]).toEqual(['ok', 'ok', 'user', 'ok', 'process']);
+    expect([
+      limits.acquire('a'),
+      limits.acquire('a'),
+      limits.acquire('a'),
+      limits.acquire('b'),
+      limits.acquire('c'),
+    ]).toEqual(['ok', 'ok', 'user', 'ok', 'process']);
     limits.release('a');
     expect(limits.acquire('c')).toBe('ok');
   });
 
   it('membership follows member events', () => {
     const m = new Membership();
-    m.apply(event({ type: 'CampaignCreated', entityType: 'campaign', entityId: 'crown', data: { name: 'c', description: null, ownerId: 'gm' } }));
-    m.apply(event({ type: 'MemberAdded', entityType: 'campaign', entityId: 'crown', data: { userId: 'p', role: 'player' } }));
+    m.apply(
+      event({
+        type: 'CampaignCreated',
+        entityType: 'campaign',
+        entityId: 'crown',
+        data: { name: 'c', description: null, ownerId: 'gm' },
+      }),
+    );
+    m.apply(
+      event({ type: 'MemberAdded', entityType: 'campaign', entityId: 'crown', data: { userId: 'p', role: 'player' } }),
+    );
     expect([m.isMember('crown', 'gm'), m.isMember('crown', 'p')]).toEqual([true, true]);
-    expect(m.apply(event({ type: 'MemberRemoved', entityType: 'campaign', entityId: 'crown', data: { userId: 'p' } }))).toEqual({ kind: 'removed', campaignId: 'crown', userId: 'p' });
+    expect(
+      m.apply(event({ type: 'MemberRemoved', entityType: 'campaign', entityId: 'crown', data: { userId: 'p' } })),
+    ).toEqual({ kind: 'removed', campaignId: 'crown', userId: 'p' });
     expect(m.isMember('crown', 'p')).toBe(false);
   });
 });

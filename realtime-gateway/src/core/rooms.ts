@@ -4,10 +4,13 @@ import type { Update } from './update.js';
 /** `campaign:<id>:<branch>`: every change in one campaign branch. */
 export const campaignRoom = (campaignId: string, branchId: string): string => `campaign:${campaignId}:${branchId}`;
 /** `<entityType>:<id>:<branch>`: the changes of one entity (ids are unique per campaign; see `Recipient.campaignId`). */
-export const entityRoom = (entityType: string, entityId: string, branchId: string): string => `${entityType}:${entityId}:${branchId}`;
+export const entityRoom = (entityType: string, entityId: string, branchId: string): string =>
+  `${entityType}:${entityId}:${branchId}`;
 
 /** The two rooms an event is published to. */
-export function roomsOf(p: Pick<RealtimeUpdate, 'campaignId' | 'branchId' | 'entityType' | 'entityId'>): [string, string] {
+export function roomsOf(
+  p: Pick<RealtimeUpdate, 'campaignId' | 'branchId' | 'entityType' | 'entityId'>,
+): [string, string] {
   return [campaignRoom(p.campaignId, p.branchId), entityRoom(p.entityType, p.entityId, p.branchId)];
 }
 

@@ -64,7 +64,11 @@ export class Subscriber implements Recipient {
   constructor(
     private readonly opts: SubscriberOptions,
     private readonly sink: Sink,
-    private readonly hooks: { onDirty(s: Subscriber): void; onClose(s: Subscriber, reason: string): void; onCoalesced?(): void },
+    private readonly hooks: {
+      onDirty(s: Subscriber): void;
+      onClose(s: Subscriber, reason: string): void;
+      onCoalesced?(): void;
+    },
   ) {
     this.userId = opts.userId;
     this.room = opts.room;
@@ -81,7 +85,8 @@ export class Subscriber implements Recipient {
     if (this.state === 'closed' || update.payload.seq <= this.floor) return;
     if (this.state === 'replaying') {
       this.held.push(update);
-      if (this.held.length > this.opts.maxHeld) this.close('SLOW_CONSUMER', 'too many live events arrived while replaying');
+      if (this.held.length > this.opts.maxHeld)
+        this.close('SLOW_CONSUMER', 'too many live events arrived while replaying');
       return;
     }
     if (!this.coalesce && this.sink.sendOne) {

@@ -36,7 +36,12 @@ export function toPayload(event: AnyEvent, seq: number): RealtimeUpdate {
 }
 
 export function makeUpdate(payload: RealtimeUpdate, storedAtMs: number): Update {
-  return { payload, entityKey: `${payload.campaignId}:${payload.branchId}:${payload.entityType}:${payload.entityId}`, storedAtMs, encoded: new Map() };
+  return {
+    payload,
+    entityKey: `${payload.campaignId}:${payload.branchId}:${payload.entityType}:${payload.entityId}`,
+    storedAtMs,
+    encoded: new Map(),
+  };
 }
 
 /** Returns the memoized encoding `key` of an update, making it once with `make`. */
@@ -57,6 +62,7 @@ export function mergeUpdates(earlier: Update, later: Update): Update {
   const a = earlier.payload;
   const b = later.payload;
   const state = b.state === null ? null : { ...(a.state ?? {}), ...b.state };
-  const changes = b.state === null ? ['deleted'] : [...new Set([...(a.state === null ? ['deleted'] : a.changes), ...b.changes])];
+  const changes =
+    b.state === null ? ['deleted'] : [...new Set([...(a.state === null ? ['deleted'] : a.changes), ...b.changes])];
   return makeUpdate({ ...b, firstSeq: a.firstSeq, state, changes }, Math.min(earlier.storedAtMs, later.storedAtMs));
 }
