@@ -13,3 +13,4 @@ export * from './graphql/history.graphql.js';
 export * from './history.js';
 export * from './demo.js';
 export * from './jobs.js';
+export * from './realtime.js';
