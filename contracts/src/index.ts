@@ -8,3 +8,4 @@ export * from './cache-keys.js';
 export * from './upcasters.js';
 export * from './validation.js';
 export * from './graphql/schema.graphql.js';
+export * from './rules/index.js';
