@@ -14,6 +14,8 @@ export interface OpsOptions {
   checks: ReadinessCheck[];
   /** False while shutting down: readiness then fails so load balancers stop sending work. */
   accepting?: () => boolean;
+  /** Figures a service adds to its `/health` body (cache hit rate, say); cheap, computed per request. */
+  health?: () => Record<string, unknown>;
 }
 
 async function readiness(opts: OpsOptions): Promise<{ ok: boolean; body: Record<string, unknown> }> {
@@ -49,7 +51,7 @@ export function handleOps(opts: OpsOptions, req: http.IncomingMessage, res: http
   const path = req.url?.split('?')[0];
   if (req.method !== 'GET') return false;
   if (path === '/health') {
-    send(res, 200, JSON.stringify({ status: 'ok', service: opts.service, uptimeSeconds: Math.round(process.uptime()) }));
+    send(res, 200, JSON.stringify({ status: 'ok', service: opts.service, uptimeSeconds: Math.round(process.uptime()), ...opts.health?.() }));
     return true;
   }
   if (path === '/ready') {
