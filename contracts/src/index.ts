@@ -9,3 +9,4 @@ export * from './upcasters.js';
 export * from './validation.js';
 export * from './graphql/schema.graphql.js';
 export * from './rules/index.js';
+export * from './graphql/computed-fields.graphql.js';

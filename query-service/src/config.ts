@@ -27,6 +27,8 @@ export const queryConfigSchema = z.object({
   MIN_SEQ_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Timeout of a command request to the command service. */
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Timeout of a computed-fields request to the rules service. */
+  RULES_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Replicas of the event stream when this service is the first to create it (as in command-service). */
   EVENT_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** Command-id de-duplication window of the event stream (as in command-service). */

@@ -3,6 +3,7 @@ import { bearerToken, type Principal } from '@cm/platform';
 import { acceptCorrelationId, parseMinSeq } from './arguments.js';
 import type { CheckpointTracker } from './checkpoint-tracker.js';
 import type { CommandGateway } from './command-gateway.js';
+import type { RulesClient } from './computed-fields.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
 import { VerifiedTokens } from './verified-tokens.js';
@@ -11,6 +12,8 @@ import { VerifiedTokens } from './verified-tokens.js';
 export interface ApiServices {
   readModel: ReadModel;
   commands: CommandGateway;
+  /** Computed fields, from the rules service. */
+  rules: RulesClient;
   tracker: CheckpointTracker;
   jwtSecret: string;
   /** Bound of every read-your-writes wait (`MIN_SEQ_TIMEOUT_MS`). */
