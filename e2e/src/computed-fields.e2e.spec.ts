@@ -132,7 +132,7 @@ describe('two rules services side by side', () => {
       if (data.settlement.computed.value !== level + 2) stale.push({ i, got: data.settlement.computed.value, want: level + 2 });
     }
     expect(stale).toEqual([]);
-  });
+  }, 600_000);
 });
 
 describe('malicious and broken expressions', () => {
@@ -203,5 +203,5 @@ describe('a rules service killed under load', () => {
     const seq = await mutate(`mutation($c: ID!) { setStructureLevel(campaignId: $c, id: "s1-b1", level: 7) { seq } }`);
     const data = await gm.ok<any>(SETTLEMENT, { c: C, id: 's1', minSeq: seq });
     expect(data.settlement.computed).toEqual({ value: 7 + level, error: null });
-  });
+  }, 300_000);
 });

@@ -29,24 +29,26 @@ export class Evaluator {
 
   evaluate(req: RulesEvaluateRequest): EntityComputedFields[] {
     const b = this.state.branch(req.campaignId, req.branchId);
+    const cache = this.state.cache;
     return req.entities.map(({ entityType, entityId }) => {
       const fact = b?.facts.get(entityType, entityId);
       if (!b || !fact) return { entityType, entityId, found: false, fields: [] };
-      const run = new EntityRun(this, b, fact);
-      const names = req.fields ?? [...b.book.fieldsOf(entityType).keys()];
+      // Built only on the first miss: a fully cached entity costs one cache lookup per field.
+      let run: EntityRun | undefined;
+      const names = req.fields ?? b.book.fieldsOf(entityType).keys();
       const fields: ComputedFieldValue[] = [];
       for (const field of names) {
-        const r = run.result(field);
-        if (r) fields.push({ field, ...r });
+        const r = cache.get(ResultCache.key(b.campaignId, b.branchId, entityType, entityId, field)) ?? (run ??= new EntityRun(this, b, fact)).compute(field);
+        if (r) fields.push(r.error ? { field, value: r.value, error: r.error } : { field, value: r.value });
       }
       const out: EntityComputedFields = { entityType, entityId, found: true, fields };
-      if (req.explain) out.explanation = run.explain(req.explain);
+      if (req.explain) out.explanation = (run ?? new EntityRun(this, b, fact)).explain(req.explain);
       return out;
     });
   }
 
   /** One uncached evaluation of `condition` for `run`'s entity, turning a coded failure into the field's error. */
-  compute(run: EntityRun, condition: ConditionDef): CachedResult {
+  run(run: EntityRun, condition: ConditionDef): CachedResult {
     this.stats.evaluations++;
     if (!condition.rule) {
       this.stats.errors++;
@@ -110,9 +112,12 @@ class EntityRun {
   /** The cached or freshly computed result of `field`, or undefined when no active condition defines it here. */
   result(field: string): CachedResult | undefined {
     const { b, fact } = this;
-    const key = ResultCache.key(b.campaignId, b.branchId, fact.type, fact.id, field);
-    const cached = this.evaluator.state.cache.get(key);
-    if (cached) return cached;
+    return this.evaluator.state.cache.get(ResultCache.key(b.campaignId, b.branchId, fact.type, fact.id, field)) ?? this.compute(field);
+  }
+
+  /** Evaluates `field` (known not to be cached) and caches the result. */
+  compute(field: string): CachedResult | undefined {
+    const { b, fact } = this;
     const winner = this.winner(field);
     if (!winner) return undefined;
     let r: CachedResult;
@@ -121,12 +126,12 @@ class EntityRun {
     } else {
       this.inProgress.add(field);
       try {
-        r = this.evaluator.compute(this, winner);
+        r = this.evaluator.run(this, winner);
       } finally {
         this.inProgress.delete(field);
       }
     }
-    this.evaluator.state.cache.set(key, r);
+    this.evaluator.state.cache.set(ResultCache.key(b.campaignId, b.branchId, fact.type, fact.id, field), r);
     return r;
   }
 

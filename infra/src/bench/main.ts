@@ -18,6 +18,7 @@ import { measureCatchUp, measureRawUpsert, type CatchUp, type RawUpsert } from '
 import { measureGraphql, type GraphqlResults } from './graphql-load.js';
 import { measureRawPublish } from './raw-publish.js';
 import { markdownTable, row, type ReportRow } from './report.js';
+import { runRulesBench } from './rules-bench.js';
 import { waitForProjections, type SettleResult } from './settle.js';
 
 const { values: args } = parseArgs({
@@ -27,11 +28,12 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'skip-graphql': { type: 'boolean', default: false },
     'cpu-prof-dir': { type: 'string' },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
-  process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
+  process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR] [--only rules]
 
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, the command floor (a bare responder that publishes once per request), commands over NATS, raw Postgres
@@ -39,13 +41,17 @@ batched upserts, projection catch-up after a pause, GraphQL mutations over HTTP,
 with the entity read back (read-your-writes), prints
 JSON and a Markdown table, writes bench-results/bench-<timestamp>.json, and removes the namespace's streams and
 schema. Each phase also reports the CPU time every process spent per operation. --cpu-prof-dir writes a V8 CPU
-profile of each service (node --cpu-prof) into DIR when the services stop.
+profile of each service (node --cpu-prof) into DIR when the services stop. --only rules measures the rules service
+alone (engine in one process, computedFields on 1,000 settlements) in a system of its own.
 `);
   process.exit(0);
 }
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);
+
+// `--only rules`: the rules service's rows alone, in a system of their own (rules-bench.ts).
+if (args.only === 'rules') process.exit(await runRulesBench({ durationMs, log: (s) => void process.stderr.write(`[bench] ${s}\n`) }));
 
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
 const startedAt = new Date();

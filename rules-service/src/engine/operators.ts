@@ -5,7 +5,8 @@ import { truthy } from './evaluation.js';
 export type Fn = (c: EvaluationContext, d: unknown) => unknown;
 type Build = (args: Fn[]) => Fn;
 
-const num = (v: unknown) => parseFloat(v as string);
+/** json-logic-js's parseFloat, without the round trip through a string for what already is a number. */
+const num = (v: unknown): number => (typeof v === 'number' ? (v === 0 ? 0 : v) : parseFloat(v as string));
 
 /** Evaluates every argument, counting the operator once. */
 const eager =
@@ -13,10 +14,9 @@ const eager =
   (args) =>
   (c, d) => {
     c.spend();
-    return f(
-      c,
-      args.map((a) => a(c, d)),
-    );
+    const values = new Array<unknown>(args.length);
+    for (let i = 0; i < args.length; i++) values[i] = args[i]!(c, d);
+    return f(c, values);
   };
 
 /** Two-argument operators get a closure without the argument array: most conditions are made of these. */
@@ -80,7 +80,16 @@ export const operators: Record<string, Build> = {
   '*': eager((_, vs) => (vs.length === 0 ? undefined : vs.reduce((p, v) => num(p) * num(v)))),
   min: eager((c, vs) => (c.checkArray(vs.length, 'min'), Math.min(...(vs as number[])))),
   max: eager((c, vs) => (c.checkArray(vs.length, 'max'), Math.max(...(vs as number[])))),
-  cat: eager((c, vs) => c.checkString(vs.join(''), 'cat')),
+  cat: (args) => (c, d) => {
+    c.spend();
+    // Array.prototype.join's conversions (null and undefined become ''), without building the array.
+    let s = '';
+    for (const a of args) {
+      const v = a(c, d);
+      s += v === null || v === undefined ? '' : String(v);
+    }
+    return c.checkString(s, 'cat');
+  },
   substr: eager((c, [source, start, end]) => {
     const s = String(source);
     if ((end as number) < 0) {
