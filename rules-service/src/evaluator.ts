@@ -38,7 +38,7 @@ export class Evaluator {
       const names = req.fields ?? b.book.fieldsOf(entityType).keys();
       const fields: ComputedFieldValue[] = [];
       for (const field of names) {
-        const r = cache.get(ResultCache.key(b.campaignId, b.branchId, entityType, entityId, field)) ?? (run ??= new EntityRun(this, b, fact)).compute(field);
+        const r = cache.get(cacheKeyOf(b, fact, field)) ?? (run ??= new EntityRun(this, b, fact)).compute(field);
         if (r) fields.push(r.error ? { field, value: r.value, error: r.error } : { field, value: r.value });
       }
       const out: EntityComputedFields = { entityType, entityId, found: true, fields };
@@ -112,7 +112,7 @@ class EntityRun {
   /** The cached or freshly computed result of `field`, or undefined when no active condition defines it here. */
   result(field: string): CachedResult | undefined {
     const { b, fact } = this;
-    return this.evaluator.state.cache.get(ResultCache.key(b.campaignId, b.branchId, fact.type, fact.id, field)) ?? this.compute(field);
+    return this.evaluator.state.cache.get(cacheKeyOf(b, fact, field)) ?? this.compute(field);
   }
 
   /** Evaluates `field` (known not to be cached) and caches the result. */
@@ -131,7 +131,7 @@ class EntityRun {
         this.inProgress.delete(field);
       }
     }
-    this.evaluator.state.cache.set(ResultCache.key(b.campaignId, b.branchId, fact.type, fact.id, field), r);
+    this.evaluator.state.cache.set(cacheKeyOf(b, fact, field), r);
     return r;
   }
 
@@ -171,6 +171,14 @@ class EntityRun {
       inputs,
     };
   }
+}
+
+/** The fact's cache key of `field`, built once per fact and field (see `EntityFact.cacheKeys`). */
+function cacheKeyOf(b: BranchState, fact: EntityFact, field: string): string {
+  fact.cacheKeys ??= new Map();
+  let key = fact.cacheKeys.get(field);
+  if (key === undefined) fact.cacheKeys.set(field, (key = ResultCache.key(b.campaignId, b.branchId, fact.type, fact.id, field)));
+  return key;
 }
 
 const ownValue = (o: Record<string, unknown> | undefined, k: string) => (o && Object.hasOwn(o, k) ? o[k] : undefined);

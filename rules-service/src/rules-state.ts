@@ -23,25 +23,27 @@ function childCollectionsReadingParent(type: OwnerType): [string, OwnerType][] {
  * feeds it read-model rows, the evaluator reads it.
  */
 export class RulesState {
-  private readonly branches = new Map<string, BranchState>();
+  /** campaign → branch → state: looked up per request without building a combined key. */
+  private readonly branches = new Map<string, Map<string, BranchState>>();
   /** The last stream sequence applied: every answer reflects it. */
   appliedSeq = 0;
 
   constructor(readonly cache: ResultCache) {}
 
   branch(campaignId: string, branchId: string): BranchState | undefined {
-    return this.branches.get(`${campaignId}|${branchId}`);
+    return this.branches.get(campaignId)?.get(branchId);
   }
 
   ensureBranch(campaignId: string, branchId: string): BranchState {
-    const key = `${campaignId}|${branchId}`;
-    let b = this.branches.get(key);
-    if (!b) this.branches.set(key, (b = { campaignId, branchId, facts: new BranchFacts(campaignId), book: new ConditionBook() }));
+    let campaign = this.branches.get(campaignId);
+    if (!campaign) this.branches.set(campaignId, (campaign = new Map()));
+    let b = campaign.get(branchId);
+    if (!b) campaign.set(branchId, (b = { campaignId, branchId, facts: new BranchFacts(campaignId), book: new ConditionBook() }));
     return b;
   }
 
-  allBranches(): IterableIterator<BranchState> {
-    return this.branches.values();
+  *allBranches(): IterableIterator<BranchState> {
+    for (const campaign of this.branches.values()) yield* campaign.values();
   }
 
   /** Applies every event of one commit at `seq`, dropping what they invalidate, then moves `appliedSeq`. */
@@ -56,14 +58,12 @@ export class RulesState {
         const parent = this.branch(e.campaignId, e.data.parentBranchId);
         const child = this.ensureBranch(e.campaignId, e.entityId);
         // Applied in stream order, the parent's facts now are its state just before the fork: what the fork copies.
-        if (parent) {
-          this.branches.set(`${e.campaignId}|${e.entityId}`, { ...child, facts: parent.facts.fork(), book: parent.book.fork() });
-        }
+        if (parent) this.branches.get(e.campaignId)!.set(e.entityId, { ...child, facts: parent.facts.fork(), book: parent.book.fork() });
         this.cache.dropWhere(e.campaignId, e.entityId, 'branch');
         return;
       }
       case 'BranchDeleted':
-        this.branches.delete(`${e.campaignId}|${e.entityId}`);
+        this.branches.get(e.campaignId)?.delete(e.entityId);
         this.cache.dropWhere(e.campaignId, e.entityId, 'branch');
         return;
       case 'StateVariableSet':
@@ -93,7 +93,7 @@ export class RulesState {
           return;
         }
         if (effect.kind === 'patch' && !old) return;
-        const next: EntityFact = { type: effect.type, id: effect.id, fields: { ...old?.fields, ...effect.fields } };
+        const next: EntityFact = { type: effect.type, id: effect.id, fields: { ...old?.fields, ...effect.fields }, cacheKeys: old?.cacheKeys };
         b.facts.put(next);
         this.invalidateEntity(b, old ?? null, next);
       }

@@ -8,6 +8,11 @@ export interface EntityFact {
   fields: Record<string, unknown>;
   /** Built on first use inside a parent's aggregate, dropped when the entity or its variables change. */
   view?: ChildView;
+  /**
+   * Its result-cache keys by field, built once: a key made by concatenation on every lookup has to be flattened
+   * and hashed each time, which cost more than the cache lookup itself.
+   */
+  cacheKeys?: Map<string, string>;
 }
 
 /** A collection an entity belongs to: `<parentType>:<parentId>` lists it under `collection`. */
@@ -36,7 +41,8 @@ export const entityKey = (type: OwnerType, id: string) => `${type}:${id}`;
  * current by the events.
  */
 export class BranchFacts {
-  readonly entities = new Map<string, EntityFact>();
+  /** type → id → fact: looked up without building a combined key per request. */
+  private readonly byType = new Map<OwnerType, Map<string, EntityFact>>();
   readonly variables = new Map<string, Record<string, unknown>>();
   /** `<parentType>:<parentId>:<collection>` → child ids. */
   readonly children = new Map<string, Set<string>>();
@@ -44,7 +50,11 @@ export class BranchFacts {
   constructor(readonly campaignId: string) {}
 
   get(type: OwnerType, id: string): EntityFact | undefined {
-    return this.entities.get(entityKey(type, id));
+    return this.byType.get(type)?.get(id);
+  }
+
+  *all(): IterableIterator<EntityFact> {
+    for (const m of this.byType.values()) yield* m.values();
   }
 
   /** The collections `fact` belongs to, from its link fields. */
@@ -72,9 +82,11 @@ export class BranchFacts {
 
   /** Inserts or replaces an entity, keeping the collections it belongs to in step. */
   put(fact: EntityFact): void {
-    const old = this.entities.get(entityKey(fact.type, fact.id));
+    const old = this.get(fact.type, fact.id);
     if (old) this.unlink(old);
-    this.entities.set(entityKey(fact.type, fact.id), fact);
+    let ofType = this.byType.get(fact.type);
+    if (!ofType) this.byType.set(fact.type, (ofType = new Map()));
+    ofType.set(fact.id, fact);
     for (const m of this.membershipsOf(fact)) {
       const key = `${m.parentType}:${m.parentId}:${m.collection}`;
       let set = this.children.get(key);
@@ -84,10 +96,10 @@ export class BranchFacts {
   }
 
   remove(type: OwnerType, id: string): EntityFact | undefined {
-    const old = this.entities.get(entityKey(type, id));
+    const old = this.get(type, id);
     if (!old) return undefined;
     this.unlink(old);
-    this.entities.delete(entityKey(type, id));
+    this.byType.get(type)!.delete(id);
     this.variables.delete(entityKey(type, id));
     return old;
   }
@@ -104,7 +116,7 @@ export class BranchFacts {
     const k = entityKey(type, id);
     // Replaced, never mutated: a child view handed out earlier keeps the values it was built with.
     this.variables.set(k, { ...this.variables.get(k), [key]: value });
-    const fact = this.entities.get(k);
+    const fact = this.get(type, id);
     if (fact) fact.view = undefined;
   }
 
@@ -114,7 +126,7 @@ export class BranchFacts {
     if (!vars || !Object.hasOwn(vars, key)) return;
     const { [key]: _, ...rest } = vars;
     this.variables.set(k, rest);
-    const fact = this.entities.get(k);
+    const fact = this.get(type, id);
     if (fact) fact.view = undefined;
   }
 
@@ -127,7 +139,7 @@ export class BranchFacts {
   /** A deep enough copy for a fork: the new branch then changes on its own. */
   fork(): BranchFacts {
     const copy = new BranchFacts(this.campaignId);
-    for (const fact of this.entities.values()) copy.put({ type: fact.type, id: fact.id, fields: { ...fact.fields } });
+    for (const fact of this.all()) copy.put({ type: fact.type, id: fact.id, fields: { ...fact.fields } });
     for (const [k, v] of this.variables) copy.variables.set(k, { ...v });
     return copy;
   }
