@@ -1,7 +1,7 @@
 import { RULE_ENTITIES, RuleErrorCode, type ComputedFieldExplanation, type ComputedFieldValue, type EntityComputedFields, type RulesEvaluateRequest } from '@cm/contracts';
 import { ResultCache, type CachedResult } from './cache/result-cache.js';
 import type { ConditionDef } from './conditions/condition-book.js';
-import { DEFAULT_LIMITS, RuleEvaluationError, type ChildView, type EvaluationLimits, type RuleSubject } from './engine/evaluation.js';
+import { DEFAULT_LIMITS, ownData, RuleEvaluationError, type ChildView, type EvaluationLimits, type RuleSubject } from './engine/evaluation.js';
 import type { EntityFact } from './facts/branch-facts.js';
 import type { BranchState, RulesState } from './rules-state.js';
 
@@ -79,11 +79,11 @@ class EntityRun {
     let parent: EntityFact | undefined | null = null;
     const parentOf = () => (parent === null ? (parent = facts.parentOf(fact)) : parent);
     this.subject = {
-      field: (name) => (Object.hasOwn(fact.fields, name) ? fact.fields[name] : undefined),
+      field: (name) => ownData(fact.fields, name),
       variable: (key) => ownValue(facts.variablesOf(fact.type, fact.id), key),
       parentField: (name) => {
         const p = parentOf();
-        return p && Object.hasOwn(p.fields, name) ? p.fields[name] : undefined;
+        return p ? ownData(p.fields, name) : undefined;
       },
       parentVariable: (key) => {
         const p = parentOf();
@@ -181,4 +181,4 @@ function cacheKeyOf(b: BranchState, fact: EntityFact, field: string): string {
   return key;
 }
 
-const ownValue = (o: Record<string, unknown> | undefined, k: string) => (o && Object.hasOwn(o, k) ? o[k] : undefined);
+const ownValue = ownData;

@@ -71,6 +71,10 @@ describe('evaluation', () => {
     apply(condition('fc-m', 'settlement', 'morale', { var: ['variables.morale', 'unknown'] }));
     expect(fieldsOf('settlement', 's1', ['morale'])).toEqual({ morale: 'unknown' });
   });
+  it("never reads what a plain object inherits: a variable called toString is absent", () => {
+    apply(condition('fc-t', 'settlement', 'inherited', { cat: [{ var: ['variables.toString', 'none'] }, '/', { var: ['variables.hasOwnProperty', 'none'] }] }));
+    expect(fieldsOf('settlement', 's1', ['inherited'])).toEqual({ inherited: 'none/none' });
+  });
   it('cuts off an evaluation past the array bound with RULE_LIMIT, and serves the next field', () => {
     // Each step doubles the accumulator: 2^20 elements after 20, far past the bound of 10,000.
     const twenty = Array.from({ length: 20 }, (_, i) => i);

@@ -65,3 +65,14 @@ export class EvaluationContext {
 
 /** JSONLogic truthiness: an empty array is false, everything else as in JavaScript. */
 export const truthy = (v: unknown): boolean => (Array.isArray(v) && v.length === 0 ? false : !!v);
+
+/**
+ * `o[k]` if `o` has it as data: facts and variables are JSON, so the only things a plain object inherits are
+ * Object.prototype's functions (and `__proto__`, which no path may name). Cheaper than `Object.hasOwn` and
+ * then the read, which was the largest single cost of an uncached evaluation in a profile.
+ */
+export function ownData(o: Readonly<Record<string, unknown>> | undefined, k: string): unknown {
+  if (o === undefined) return undefined;
+  const v = o[k];
+  return typeof v === 'function' ? undefined : v;
+}

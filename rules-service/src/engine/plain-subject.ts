@@ -1,4 +1,4 @@
-import type { ChildView, RuleSubject } from './evaluation.js';
+import { ownData as own, type ChildView, type RuleSubject } from './evaluation.js';
 
 /** An entity as one plain JSON document: the shape `json-logic-js` sees the same entity in. */
 export interface PlainEntity {
@@ -8,7 +8,6 @@ export interface PlainEntity {
   computed?: Record<string, unknown>;
 }
 
-const own = (o: Record<string, unknown> | undefined, k: string) => (o && Object.hasOwn(o, k) ? o[k] : undefined);
 
 /** A subject over a plain document, for the semantics table and the benchmarks. */
 export function plainSubject(doc: PlainEntity): RuleSubject {
