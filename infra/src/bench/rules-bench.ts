@@ -54,10 +54,10 @@ async function seed(gql: (q: string, v: Record<string, unknown>) => Promise<void
   for (let i = 0; i < SETTLEMENTS; i += 50) {
     await Promise.all(Array.from({ length: Math.min(50, SETTLEMENTS - i) }, (_, j) => gql(create, { ...c, id: `s${i + j}`, lv: (i + j) % 10 })));
   }
-  const define = 'mutation($c: ID!, $id: ID!, $e: JSON!) { defineFieldCondition(campaignId: $c, id: $id, entityType: SETTLEMENT, field: $id, expression: $e) { seq } }';
-  await gql(define, { ...c, id: 'wealth', e: { sum: ['structures', 'level'] } });
-  await gql(define, { ...c, id: 'prosperous', e: { '>': [{ var: 'level' }, 5] } });
-  await gql(define, { ...c, id: 'label', e: { cat: [{ var: 'name' }, ' (', { var: 'level' }, ')'] } });
+  const define = 'mutation($c: ID!, $id: ID!, $f: String!, $e: JSON!) { defineFieldCondition(campaignId: $c, id: $id, entityType: SETTLEMENT, field: $f, expression: $e) { seq } }';
+  await gql(define, { ...c, id: 'wealth', f: 'wealth', e: { sum: ['structures', 'level'] } });
+  await gql(define, { ...c, id: 'prosperous', f: 'prosperous', e: { '>': [{ var: 'level' }, 5] } });
+  await gql(define, { ...c, id: 'label', f: 'label', e: { cat: [{ var: 'name' }, ' (', { var: 'level' }, ')'] } });
 }
 
 async function latency(gql: (q: string, v: Record<string, unknown>) => Promise<void>, query: string, campaignId: string, n: number): Promise<LatencySummary> {
