@@ -65,7 +65,9 @@ function loaderOf(ctx: GraphQLContext): ComputedLoader {
       const groups = new Map<string, EntityKey[]>();
       for (const k of keys) {
         const g = `${k.campaignId}|${k.branchId}`;
-        groups.set(g, [...(groups.get(g) ?? []), k]);
+        const group = groups.get(g);
+        if (group) group.push(k);
+        else groups.set(g, [k]);
       }
       const answers = new Map<string, ComputedFieldValue[]>();
       const minSeq = ctx.services.tracker.appliedSeq;

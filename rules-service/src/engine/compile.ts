@@ -25,12 +25,34 @@ interface Compiler {
 export function compileRule(expression: unknown, entityType: OwnerType): CompiledRule {
   const deps = analyzeExpression(expression, entityType);
   const root = compileNode({ shape: RULE_ENTITIES[entityType] }, expression, 'entity');
+  const rootCost = costOf(expression);
   return {
     deps,
     evaluate(subject, limits = DEFAULT_LIMITS) {
-      return root(new EvaluationContext(subject, limits), undefined);
+      const c = new EvaluationContext(subject, limits);
+      // The tree once, up front; loops and data-sized operators spend the rest as they go (see costOf).
+      c.spend(rootCost);
+      return root(c, undefined);
     },
   };
+}
+
+/**
+ * The static size of an expression: every operator and literal node. Operation counting charges this once per
+ * evaluation of the tree and once per element for a loop body, instead of ticking in every node: the count stays
+ * an upper bound of the work (short-circuits only make it conservative) at no cost per operator.
+ */
+export function costOf(node: unknown): number {
+  let n = 0;
+  const stack = [node];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    n++;
+    if (x === null || typeof x !== 'object') continue;
+    if (Array.isArray(x)) stack.push(...x);
+    else stack.push(...Object.values(x));
+  }
+  return n;
 }
 
 function compileNode(k: Compiler, node: unknown, scope: Scope): Fn {
@@ -46,15 +68,12 @@ function compileNode(k: Compiler, node: unknown, scope: Scope): Fn {
   if (op === 'missing' || op === 'missing_some') return compileMissing(k, op, args, scope);
   if ((AGGREGATE_OPERATORS as readonly string[]).includes(op)) {
     const [collection, path] = args as [string, string | undefined];
-    return (c) => {
-      c.spend();
-      return aggregate(op as (typeof AGGREGATE_OPERATORS)[number], c, collection, path);
-    };
+    return (c) => aggregate(op as (typeof AGGREGATE_OPERATORS)[number], c, collection, path);
   }
   const fns = args.map((a, i) => compileNode(k, a, SCOPED_OPERATORS.has(op) && i === 1 ? 'item' : scope));
   const build = operators[op];
   if (!build) throw new RuleEvaluationError(RuleErrorCode.EVALUATION, `no implementation for operator ${op}`);
-  return build(fns);
+  return build(fns, SCOPED_OPERATORS.has(op) ? costOf(args[1]) : 0);
 }
 
 const notFound = (fallback: Fn | undefined, c: EvaluationContext, d: unknown) => (fallback ? fallback(c, d) : null);
@@ -75,7 +94,6 @@ function compileVar(k: Compiler, path: string | number, fallback: Fn | undefined
   const segments = path === '' ? [] : String(path).split('.');
   const read = scope === 'item' ? (c: EvaluationContext, d: unknown) => descend(d, segments) : entityReader(k, segments);
   return (c, d) => {
-    c.spend();
     const v = read(c, d);
     // As in json-logic-js, only an absent value takes the default; a present null stays null.
     return v === undefined ? notFound(fallback, c, d) : v;
@@ -102,7 +120,6 @@ function compileMissing(k: Compiler, op: 'missing' | 'missing_some', args: unkno
   const readers = list.map((p) => ({ path: p, read: compileVar(k, p, undefined, scope) }));
   const need = op === 'missing_some' ? (args[0] as number) : 0;
   return (c, d) => {
-    c.spend();
     const missing: (string | number)[] = [];
     for (const { path, read } of readers) {
       const v = read(c, d);

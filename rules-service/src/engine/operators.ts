@@ -3,17 +3,17 @@ import { truthy } from './evaluation.js';
 
 /** A compiled node: `d` is the current array element inside `map`/`filter`/... and unused at entity scope. */
 export type Fn = (c: EvaluationContext, d: unknown) => unknown;
-type Build = (args: Fn[]) => Fn;
+/** `bodyCost`: the static size of a loop's body (its second argument), charged per element. */
+type Build = (args: Fn[], bodyCost?: number) => Fn;
 
 /** json-logic-js's parseFloat, without the round trip through a string for what already is a number. */
 const num = (v: unknown): number => (typeof v === 'number' ? (v === 0 ? 0 : v) : parseFloat(v as string));
 
-/** Evaluates every argument, counting the operator once. */
+/** Evaluates every argument into an array. */
 const eager =
   (f: (c: EvaluationContext, values: unknown[]) => unknown): Build =>
   (args) =>
   (c, d) => {
-    c.spend();
     const values = new Array<unknown>(args.length);
     for (let i = 0; i < args.length; i++) values[i] = args[i]!(c, d);
     return f(c, values);
@@ -25,10 +25,7 @@ const binary =
   ([x, y]) => {
     const a = x ?? (() => undefined);
     const b = y ?? (() => undefined);
-    return (c, d) => {
-      c.spend();
-      return f(a(c, d), b(c, d));
-    };
+    return (c, d) => f(a(c, d), b(c, d));
   };
 
 function arrayOf(c: EvaluationContext, v: unknown, what: string): unknown[] | undefined {
@@ -40,12 +37,11 @@ function arrayOf(c: EvaluationContext, v: unknown, what: string): unknown[] | un
 /** Runs `body` per element of the first argument's array, counting each element as an operation. */
 const scoped =
   (onArray: (c: EvaluationContext, items: unknown[], body: Fn, d: unknown, rest: Fn[]) => unknown, otherwise: (c: EvaluationContext, d: unknown, rest: Fn[]) => unknown, what: string): Build =>
-  ([source, body, ...rest]) =>
+  ([source, body, ...rest], bodyCost = 1) =>
   (c, d) => {
-    c.spend();
     const items = arrayOf(c, source ? source(c, d) : undefined, what);
     if (!items) return otherwise(c, d, rest);
-    c.spend(items.length);
+    c.spend(items.length * Math.max(1, bodyCost));
     return onArray(c, items, body ?? (() => null), d, rest);
   };
 
@@ -68,8 +64,8 @@ export const operators: Record<string, Build> = {
     args.length === 3
       ? eager((_, [a, b, x]) => (a as number) <= (b as number) && (b as number) <= (x as number))(args)
       : binary((a, b) => (a as number) <= (b as number))(args),
-  '!!': ([a]) => (c, d) => (c.spend(), truthy(a ? a(c, d) : undefined)),
-  '!': ([a]) => (c, d) => (c.spend(), !truthy(a ? a(c, d) : undefined)),
+  '!!': ([a]) => (c, d) => truthy(a ? a(c, d) : undefined),
+  '!': ([a]) => (c, d) => !truthy(a ? a(c, d) : undefined),
   '%': binary((a, b) => (a as number) % (b as number)),
   '/': binary((a, b) => (a as number) / (b as number)),
   '-': (args) => (args.length === 1 ? eager((_, [a]) => -(a as number))(args) : binary((a, b) => (a as number) - (b as number))(args)),
@@ -81,13 +77,13 @@ export const operators: Record<string, Build> = {
   min: eager((c, vs) => (c.checkArray(vs.length, 'min'), Math.min(...(vs as number[])))),
   max: eager((c, vs) => (c.checkArray(vs.length, 'max'), Math.max(...(vs as number[])))),
   cat: (args) => (c, d) => {
-    c.spend();
     // Array.prototype.join's conversions (null and undefined become ''), without building the array.
     let s = '';
     for (const a of args) {
       const v = a(c, d);
       s += v === null || v === undefined ? '' : String(v);
     }
+    c.spend(s.length >> 6);
     return c.checkString(s, 'cat');
   },
   substr: eager((c, [source, start, end]) => {
@@ -98,11 +94,14 @@ export const operators: Record<string, Build> = {
     }
     return s.substr(start as number, end as number);
   }),
-  in: binary((a, b) => {
-    if (!b || typeof (b as { indexOf?: unknown }).indexOf !== 'function') return false;
+  in: ([x, y]) => (c, d) => {
+    const a = x ? x(c, d) : undefined;
+    const b = y ? y(c, d) : undefined;
     if (typeof b !== 'string' && !Array.isArray(b)) return false;
+    // A search is as long as what it searches: charged like a loop.
+    c.spend(b.length);
     return (b as string).indexOf(a as string) !== -1;
-  }),
+  },
   merge: eager((c, vs) => {
     const out: unknown[] = [];
     for (const v of vs) {
@@ -112,16 +111,15 @@ export const operators: Record<string, Build> = {
       } else out.push(v);
     }
     c.checkArray(out.length, 'merge');
+    c.spend(out.length);
     return out;
   }),
   if: (args) => (c, d) => {
-    c.spend();
     let i = 0;
     for (; i < args.length - 1; i += 2) if (truthy(args[i]!(c, d))) return args[i + 1]!(c, d);
     return args.length === i + 1 ? args[i]!(c, d) : null;
   },
   and: (args) => (c, d) => {
-    c.spend();
     let current: unknown;
     for (const a of args) {
       current = a(c, d);
@@ -130,7 +128,6 @@ export const operators: Record<string, Build> = {
     return current;
   },
   or: (args) => (c, d) => {
-    c.spend();
     let current: unknown;
     for (const a of args) {
       current = a(c, d);
