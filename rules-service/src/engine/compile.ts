@@ -18,9 +18,9 @@ interface Compiler {
  * Validates `expression` for `entityType` (throws `VALIDATION` naming the bad operator or path) and compiles it.
  *
  * Why closures rather than `new Function` over generated source: no text derived from user input is ever
- * executed, so there is nothing to escape and no injection to get wrong, and V8 inlines these small monomorphic
- * closures well enough that the uncached rows in `npm run bench` clear their targets. Paths are split and
- * classified here, once; an evaluation only walks the tree.
+ * executed, so there is nothing to escape and no injection to get wrong; V8 inlines these small monomorphic
+ * closures, and paths are split and classified here, once, so an evaluation only walks the tree (docs/perf.md
+ * has the figures against json-logic-js).
  */
 export function compileRule(expression: unknown, entityType: OwnerType): CompiledRule {
   const deps = analyzeExpression(expression, entityType);
