@@ -39,7 +39,7 @@ export class Evaluator {
       const fields: ComputedFieldValue[] = [];
       for (const field of names) {
         const r = cache.get(cacheKeyOf(b, fact, field)) ?? (run ??= new EntityRun(this, b, fact)).compute(field);
-        if (r) fields.push(r.error ? { field, value: r.value, error: r.error } : { field, value: r.value });
+        if (r) fields.push(r);
       }
       const out: EntityComputedFields = { entityType, entityId, found: true, fields };
       if (req.explain) out.explanation = (run ?? new EntityRun(this, b, fact)).explain(req.explain);
@@ -49,18 +49,20 @@ export class Evaluator {
 
   /** One uncached evaluation of `condition` for `run`'s entity, turning a coded failure into the field's error. */
   run(run: EntityRun, condition: ConditionDef): CachedResult {
+    const { field } = condition;
     this.stats.evaluations++;
     if (!condition.rule) {
       this.stats.errors++;
-      return { value: null, error: { code: RuleErrorCode.EVALUATION, message: `condition ${condition.id} does not compile: ${condition.compileError}` } };
+      return { field, value: null, error: { code: RuleErrorCode.EVALUATION, message: `condition ${condition.id} does not compile: ${condition.compileError}` } };
     }
     try {
-      return { value: jsonSafe(condition.rule.evaluate(run.subject, this.limits)) };
+      return { field, value: jsonSafe(condition.rule.evaluate(run.subject, this.limits)) };
     } catch (e) {
       this.stats.errors++;
-      if (e instanceof RuleEvaluationError) return { value: null, error: { code: e.code, message: e.message } };
-      if (e instanceof RangeError) return { value: null, error: { code: RuleErrorCode.LIMIT, message: e.message } };
-      return { value: null, error: { code: RuleErrorCode.EVALUATION, message: (e as Error).message } };
+      if (e instanceof RuleEvaluationError) return { field, value: null, error: { code: e.code, message: e.message } };
+      // A stack overflow from a pathological array or string operation: cut off like any other bound.
+      if (e instanceof RangeError) return { field, value: null, error: { code: RuleErrorCode.LIMIT, message: e.message } };
+      return { field, value: null, error: { code: RuleErrorCode.EVALUATION, message: (e as Error).message } };
     }
   }
 }
@@ -122,7 +124,7 @@ class EntityRun {
     if (!winner) return undefined;
     let r: CachedResult;
     if (b.book.isCyclic(fact.type, field) || this.inProgress.has(field)) {
-      r = { value: null, error: { code: RuleErrorCode.CYCLE, message: `computed field ${field} reads itself through other computed fields` } };
+      r = { field, value: null, error: { code: RuleErrorCode.CYCLE, message: `computed field ${field} reads itself through other computed fields` } };
     } else {
       this.inProgress.add(field);
       try {

@@ -7,8 +7,8 @@ export interface ResultCacheOptions {
   checkPeriodSeconds: number;
 }
 
-/** A computed field's result as cached: what the reply carries for it. */
-export type CachedResult = Omit<ComputedFieldValue, 'field'>;
+/** A computed field's result as cached: exactly what the reply carries for it, so a hit allocates nothing. */
+export type CachedResult = ComputedFieldValue;
 
 /** Why entries were dropped, for `cm_rules_invalidations_total{reason}`. */
 export type InvalidationReason = 'entity' | 'variable' | 'condition' | 'branch';

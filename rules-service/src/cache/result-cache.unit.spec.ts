@@ -11,20 +11,20 @@ describe('the per-instance result cache', () => {
   });
   it('counts hits and misses', () => {
     cache = new ResultCache({ maxKeys: 10, ttlSeconds: 300, checkPeriodSeconds: 0 });
-    cache.set('a', { value: 1 });
-    expect(cache.get('a')).toEqual({ value: 1 });
+    cache.set('a', { field: 'f', value: 1 });
+    expect(cache.get('a')).toEqual({ field: 'f', value: 1 });
     expect(cache.get('b')).toBeUndefined();
     expect([cache.hits, cache.misses]).toEqual([1, 1]);
   });
   it('past maxKeys keeps what it holds, refuses the rest and counts it', () => {
     cache = new ResultCache({ maxKeys: 2, ttlSeconds: 300, checkPeriodSeconds: 0 });
-    for (const k of ['a', 'b', 'c']) cache.set(k, { value: k });
+    for (const k of ['a', 'b', 'c']) cache.set(k, { field: 'f', value: k });
     expect(cache.keys().sort()).toEqual(['a', 'b']);
     expect(cache.full).toBe(1);
   });
   it('drops by prefix and field, counting by reason', () => {
     cache = new ResultCache({ maxKeys: 100, ttlSeconds: 300, checkPeriodSeconds: 0 });
-    for (const k of ['c|main|settlement|s1|a', 'c|main|settlement|s1|b', 'c|main|structure|t1|a', 'c|alt|settlement|s1|a']) cache.set(k, { value: 1 });
+    for (const k of ['c|main|settlement|s1|a', 'c|main|settlement|s1|b', 'c|main|structure|t1|a', 'c|alt|settlement|s1|a']) cache.set(k, { field: 'f', value: 1 });
     expect(cache.dropWhere('c', 'main', 'condition', 'settlement', new Set(['a']))).toBe(1);
     expect(cache.keys().sort()).toEqual(['c|alt|settlement|s1|a', 'c|main|settlement|s1|b', 'c|main|structure|t1|a']);
     expect(cache.dropWhere('c', 'alt', 'branch')).toBe(1);

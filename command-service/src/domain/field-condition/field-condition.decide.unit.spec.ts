@@ -184,9 +184,9 @@ describe('field-condition expressions, checked at definition', () => {
   const defineWith = (expression: JsonLogic, field = 'prosperous') =>
     condition('field-condition.define', { entityType: 'settlement', field, expression, priority: 0, active: true });
   const deep = (depth: number): JsonLogic => {
-    let node: JsonLogic = true;
+    let node: unknown = true;
     for (let i = 0; i < depth; i++) node = { '!': [node] };
-    return node;
+    return node as JsonLogic;
   };
   it('rejects an unknown operator, naming it', () => {
     given(fieldConditionDecider).when(defineWith({ regex: ['^a+$', 'aaa'] })).thenThrows(ErrorCode.VALIDATION, /unknown operator "regex"/);
