@@ -79,7 +79,7 @@ export async function runRulesBench(opts: { durationMs: number; log: (s: string)
   let client: KeepAliveClient | undefined;
   try {
     log('rules engine in one process');
-    const engine = await engineFigures(Math.max(300, Math.round(opts.durationMs / 5)));
+    const engine = await engineFigures(Math.max(1000, Math.round(opts.durationMs / 2)));
     log(`starting command-service, query-service and rules-service in ${names.namespace}`);
     const JWT_SECRET = randomBytes(24).toString('hex');
     system = await startSystem({ ...names, env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET }, output: 'files', services: ['command-service', 'query-service', 'rules-service'] });
