@@ -1,4 +1,4 @@
-import { configHelpers, loadConfig, z } from '@cm/platform';
+import { configHelpers, loadConfig, natsResourcesConfigSchema, z } from '@cm/platform';
 
 export const commandConfigSchema = z.object({
   /** Port of /health, /ready and /metrics. */
@@ -7,9 +7,8 @@ export const commandConfigSchema = z.object({
   AGGREGATE_CACHE_SIZE: z.coerce.number().int().min(0).default(50_000),
   /** Attempts at a command whose expected sequence lost a race before answering CONFLICT. */
   CONFLICT_RETRIES: z.coerce.number().int().min(1).max(50).default(5),
-  EVENT_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
-  /** Command-id de-duplication window of the event stream. */
-  DUPLICATE_WINDOW_MS: z.coerce.number().int().min(1000).default(120_000),
+  /** The settings of the NATS resources it verifies at start (the event stream's replicas and duplicate window). */
+  ...natsResourcesConfigSchema.shape,
   /** Run the saga consumer (settlement cascade, world-event effects) in this instance. */
   SAGAS_ENABLED: configHelpers.bool.default(true),
 });

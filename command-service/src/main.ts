@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { natsNames } from '@cm/contracts';
-import { closeNats, closeServer, connectNats, createLogger, createMetrics, ensureEventStream, eventStreamReadiness, Lifecycle, runMain, startOpsServer } from '@cm/platform';
+import { closeNats, closeServer, connectNats, createLogger, createMetrics, eventStreamReadiness, Lifecycle, natsResources, runMain, startOpsServer, verifyNatsResources } from '@cm/platform';
 import { AppModule } from './app.module.js';
 import { CommandProcessor } from './application/command-processor.js';
 import { CommandMetrics } from './command.metrics.js';
 import { loadCommandConfig } from './config.js';
 import { createRepository } from './event-store/create-repository.js';
-import { JetStreamEventStore } from './event-store/jetstream-event-store.js';
+import { JetStreamEventStore } from './event-store/jetstream.event-store.js';
 import { PinoNestLogger } from './nest-logger.js';
 import { SagaRunner } from './sagas/saga-runner.js';
 import { PlainJsonDeserializer, PlainJsonSerializer } from './transport/plain-json.codec.js';
@@ -23,8 +23,9 @@ runMain(async () => {
 
   const nats = await connectNats(config.NATS_URL, 'command-service', logger);
   lifecycle.onStop('nats', () => closeNats(nats));
-  const stream = await ensureEventStream(nats.jsm, names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS });
-  logger.info({ stream: names.eventStream, result: stream }, 'event stream ready');
+  // The provisioner (`cm provision`, the launcher) owns the stream's settings; a mismatch stops the start here.
+  await verifyNatsResources(nats.jsm, natsResources(names, config), 'command-service');
+  logger.info({ stream: names.eventStream }, 'event stream verified');
 
   const registry = createMetrics('command-service');
   const metrics = new CommandMetrics(registry);

@@ -13,6 +13,8 @@ export const ErrorCode = {
   STALE_READ: 'STALE_READ',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** A request body (or its variables) larger than the API accepts; answered before the rest is read. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNAVAILABLE: 'UNAVAILABLE',
   TIMEOUT: 'TIMEOUT',
   INTERNAL: 'INTERNAL',
@@ -61,6 +63,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   STALE_READ: 409,
   RATE_LIMITED: 429,
   QUERY_TOO_COMPLEX: 400,
+  PAYLOAD_TOO_LARGE: 413,
   UNAVAILABLE: 503,
   TIMEOUT: 504,
   INTERNAL: 500,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCommit, natsNames } from '@cm/contracts';
 import { startSystem, type System } from '@cm/infra';
 import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, signToken, type Nats } from '@cm/platform';
-import { GraphQLClient } from './graphql-client.js';
+import { GraphQLClient } from '@cm/testkit';
 
 // The whole system as `npm start` runs it: real processes over the real NATS, Postgres and Redis, driven only
 // through HTTP GraphQL. Its own namespace and database schema keep it apart from anything else running.
@@ -226,7 +226,8 @@ describe('a campaign through GraphQL, end to end', () => {
       cases.push([name, who, query, variables, code]);
 
     add('unknown kingdom', () => alice, `mutation($c: ID!) { renameKingdom(campaignId: $c, id: "atlantis", name: "x") { seq } }`, { c: CAMPAIGN }, 'NOT_FOUND');
-    add('unknown campaign', () => alice, `mutation { createKingdom(campaignId: "no-such-campaign", name: "x") { seq } }`, {}, 'NOT_FOUND');
+    // As a non-member of an existing campaign would be answered: existence does not leak.
+    add('unknown campaign', () => alice, `mutation { createKingdom(campaignId: "no-such-campaign", name: "x") { seq } }`, {}, 'FORBIDDEN');
     add('unknown settlement for a structure', () => alice, `mutation($c: ID!) { createStructure(campaignId: $c, settlementId: "nowhere", name: "x", structureType: "t") { seq } }`, { c: CAMPAIGN }, 'NOT_FOUND');
     add('unknown branch', () => alice, `mutation($c: ID!) { createKingdom(campaignId: $c, branchId: "nope", name: "x") { seq } }`, { c: CAMPAIGN }, 'NOT_FOUND');
     add('id with a dot', () => alice, `mutation($c: ID!) { createKingdom(campaignId: $c, id: "a.b", name: "x") { seq } }`, { c: CAMPAIGN }, 'VALIDATION');

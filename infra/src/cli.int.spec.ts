@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyToken } from '@cm/platform';
 import { isolatedNames } from './isolation.js';
 import { dropNamespace } from './namespace-cleanup.js';
+import { withNats } from './nats-admin.js';
 import { repoRoot } from './paths.js';
 
 // The built CLI as an operator runs it (`npm run cm -- ...`), as a separate process.
@@ -68,5 +69,28 @@ describe('cm provision and cm streams', () => {
     const report = JSON.parse(streams.stdout) as { name: string; consumers: { name: string; pending: number }[] }[];
     expect(report.map((r) => r.name)).toEqual([`${upper}_EVENTS`, `KV_${upper}_leases`].sort());
     expect(report.find((r) => r.name === `${upper}_EVENTS`)!.consumers).toMatchObject([{ name: 'projection-postgres', pending: 0 }]);
+  });
+
+  it('updates a setting that changed, from the option or the variable the services read, and only then', async () => {
+    const changed = await cm(['provision', '--namespace', namespace, '--duplicate-window-ms', '60000'], { PROJECTOR_LEASE_TTL_MS: '7000' });
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toMatch(new RegExp(`${upper}_EVENTS\\s+updated`));
+    expect(changed.stdout).toMatch(/KV \S+\s+updated/);
+    const again = await cm(['provision', '--namespace', namespace], { DUPLICATE_WINDOW_MS: '60000', PROJECTOR_LEASE_TTL_MS: '7000' });
+    expect(again.stdout).toMatch(new RegExp(`${upper}_EVENTS\\s+unchanged`));
+    expect(again.stdout).toMatch(/KV \S+\s+unchanged/);
+
+    const config = await withNats('cli-test', async (nats) => ({
+      stream: (await nats.jsm.streams.info(`${upper}_EVENTS`)).config,
+      bucket: (await nats.jsm.streams.info(`KV_${upper}_leases`)).config,
+    }));
+    expect(config.stream.duplicate_window).toBe(60_000 * 1_000_000);
+    expect(config.bucket.max_age).toBe(7_000 * 1_000_000);
+  });
+
+  it('reads its settings through the shared loader: a bad value is a configuration error (exit 78)', async () => {
+    const bad = await cm(['provision', '--namespace', namespace, '--duplicate-window-ms', '10']);
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toMatch(/DUPLICATE_WINDOW_MS/);
   });
 });

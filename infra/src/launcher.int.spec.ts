@@ -6,6 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { natsNames, type CommandReply } from '@cm/contracts';
 import { isolatedNames } from './isolation.js';
 import { startSystem, ServiceStartError, type System } from './launcher.js';
+import { dropNamespace } from './namespace-cleanup.js';
 import { natsUrl, withNats } from './nats-admin.js';
 
 // The launcher against the real command service: a real process on a free port, in its own namespace.
@@ -88,8 +89,10 @@ describe('startSystem', () => {
   it('reports a service that cannot start with its last log lines', async () => {
     const logDir = mkdtempSync(join(tmpdir(), 'cm-launcher-test-'));
     onTestFinished(() => rmSync(logDir, { recursive: true, force: true }));
+    const { namespace } = isolatedNames('lch');
+    onTestFinished(() => dropNamespace({ namespace }));
     const failed = startSystem({
-      namespace: isolatedNames('lch').namespace,
+      namespace,
       logDir,
       services: ['command-service'],
       serviceEnv: { 'command-service': { CONFLICT_RETRIES: 'many' } },
@@ -97,6 +100,28 @@ describe('startSystem', () => {
     });
     await expect(failed).rejects.toBeInstanceOf(ServiceStartError);
     await expect(failed).rejects.toThrow(/command-service did not become ready: exited \(code 78\)[\s\S]*CONFLICT_RETRIES/);
+  });
+
+  it('provisions the NATS resources; a service configured otherwise refuses to start, naming the difference', async () => {
+    const { namespace } = isolatedNames('lch');
+    onTestFinished(() => dropNamespace({ namespace }));
+    const failed = startSystem({
+      namespace,
+      services: ['command-service'],
+      env: { DUPLICATE_WINDOW_MS: '120000' },
+      serviceEnv: { 'command-service': { DUPLICATE_WINDOW_MS: '60000' } },
+      readyTimeoutMs: 20_000,
+    });
+    await expect(failed).rejects.toBeInstanceOf(ServiceStartError);
+    const stream = natsNames(namespace).eventStream;
+    await expect(failed).rejects.toThrow(
+      `stream ${stream}: duplicate_window is 120000 ms, this service expects 60000 ms; run \`npm run cm -- provision\``,
+    );
+    await expect(failed).rejects.toThrow(/exited \(code 78\)/);
+    // The provisioner made the stream with the launcher's settings, and the service changed nothing.
+    await withNats('launcher-test', async ({ jsm }) => {
+      expect((await jsm.streams.info(stream)).config.duplicate_window).toBe(120_000 * 1_000_000);
+    });
   });
 
   it('stop ends every process and frees the port; cleanup deletes the namespace and the logs', async () => {

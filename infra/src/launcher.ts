@@ -6,10 +6,11 @@ import { freePort } from './launcher/free-port.js';
 import { describeExit, ServiceProcess, type ExitInfo } from './launcher/service-process.js';
 import { DEFAULT_SERVICES, orderServices, SERVICES, type PortKey, type ServiceName } from './launcher/services.js';
 import { dropNamespace } from './namespace-cleanup.js';
+import { provisionFromEnv } from './provision.js';
 import { repoRoot } from './paths.js';
 
-export { SERVICE_NAMES, DEFAULT_SERVICES, defaultPorts, isServiceName, type ServiceName, type PortKey } from './launcher/services.js';
-export { ServiceStartError, type ExitInfo } from './launcher/service-process.js';
+export type { ServiceName, PortKey } from './launcher/services.js';
+export { ServiceProcess, ServiceStartError, type ExitInfo } from './launcher/service-process.js';
 
 /** How to run a system; everything is optional. */
 export interface SystemOptions {
@@ -97,6 +98,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     ...opts.env,
   };
 
+  // The services only verify the NATS resources; they are created or brought to these settings here, once.
+  await provisionFromEnv({ ...process.env, ...env });
+
   const ports: Partial<Record<PortKey, number>> = {};
   for (const name of order) {
     const key = SERVICES[name].portKey;
@@ -153,7 +157,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   };
 
   try {
-    // The command service creates the event stream the others attach to, so it must be ready first.
+    // The command service first: the others send it commands as soon as they are ready.
     const [first, ...others] = order;
     if (first) {
       get(first).start();

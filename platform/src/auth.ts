@@ -26,17 +26,56 @@ export async function signToken(secret: string, userId: string, ttl: string = '1
   return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuer(ISSUER).setIssuedAt().setExpirationTime(ttl).sign(await keyOf(secret));
 }
 
+/** How strictly a token's times are read. */
+export interface TokenRules {
+  /**
+   * How far ahead of our clock a token's `iat` and `nbf` may be: the issuer's clock may run a little fast, but a
+   * token issued years from now was minted by someone who controls the secret and wants it to live forever.
+   */
+  clockSkewSeconds: number;
+  /** Refuse tokens without `exp` (production: a leaked token without one is valid for ever). */
+  requireExpiry: boolean;
+}
+
+/** Outside production: a minute of skew, tokens without `exp` allowed (hand-made test tokens). */
+export const DEFAULT_TOKEN_RULES: TokenRules = { clockSkewSeconds: 60, requireExpiry: false };
+
+/** The rules a service's configuration asks for (`JWT_CLOCK_SKEW_SECONDS`, and `exp` required in production). */
+export function tokenRulesOf(config: { NODE_ENV: string; JWT_CLOCK_SKEW_SECONDS: number }): TokenRules {
+  return { clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS, requireExpiry: config.NODE_ENV === 'production' };
+}
+
 /** Verifies a bearer token and returns its principal, or throws `UNAUTHENTICATED`. */
-export async function verifyToken(secret: string, token: string): Promise<Principal> {
+export async function verifyToken(secret: string, token: string, rules: TokenRules = DEFAULT_TOKEN_RULES, now: () => number = Date.now): Promise<Principal> {
+  const nowSeconds = Math.floor(now() / 1000);
   try {
-    const { payload } = await jwtVerify(token, await keyOf(secret), { algorithms: ['HS256'], issuer: ISSUER });
+    const { payload } = await jwtVerify(token, await keyOf(secret), {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      // The tolerance is for `nbf`; `exp` is checked without it below, as before (valid while now < exp).
+      clockTolerance: rules.clockSkewSeconds,
+      currentDate: new Date(nowSeconds * 1000),
+      requiredClaims: rules.requireExpiry ? ['exp'] : [],
+    });
+    if (payload.exp !== undefined && nowSeconds >= payload.exp) throw new AppError(ErrorCode.UNAUTHENTICATED, 'token expired');
+    if (payload.iat !== undefined && payload.iat > nowSeconds + rules.clockSkewSeconds) {
+      throw new AppError(ErrorCode.UNAUTHENTICATED, 'token issued in the future');
+    }
     if (!payload.sub || !ID_PATTERN.test(payload.sub)) throw new AppError(ErrorCode.UNAUTHENTICATED, 'token has no valid subject');
     return { userId: payload.sub };
   } catch (e) {
     if (e instanceof AppError) throw e;
-    const reason = e instanceof joseErrors.JWTExpired ? 'token expired' : 'invalid token';
-    throw new AppError(ErrorCode.UNAUTHENTICATED, reason);
+    throw new AppError(ErrorCode.UNAUTHENTICATED, reasonOf(e));
   }
+}
+
+function reasonOf(e: unknown): string {
+  if (e instanceof joseErrors.JWTExpired) return 'token expired';
+  if (e instanceof joseErrors.JWTClaimValidationFailed) {
+    if (e.claim === 'nbf') return 'token not valid yet';
+    if (e.claim === 'exp') return 'token has no expiry';
+  }
+  return 'invalid token';
 }
 
 /** Extracts the token from an `Authorization: Bearer …` header value. */

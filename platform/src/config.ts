@@ -20,6 +20,8 @@ export const baseConfigSchema = z.object({
   CM_NAMESPACE: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'must be 1-16 lowercase letters or digits').default('cm'),
   /** HS256 secret for bearer tokens. Required in production; a fixed development secret otherwise. */
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** How far in the future a token's `iat` and `nbf` may be (issuers' clocks drift); tokens beyond are refused. */
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   /** How long a graceful shutdown may take before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
@@ -41,8 +43,14 @@ export class ConfigError extends Error {
 /**
  * Reads configuration from the environment only, validated against `schema` (which should extend
  * `baseConfigSchema`). Throws a `ConfigError` that names every bad variable; `runService` prints it and exits.
+ * Tools that sign and verify no tokens (`cm provision`) pass `{ jwtSecret: false }`: production does not make
+ * them require `JWT_SECRET`.
  */
-export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> & BaseConfig {
+export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { jwtSecret?: boolean } = {},
+): z.output<S> & BaseConfig {
   const merged = baseConfigSchema.extend(schema.shape);
   const result = merged.safeParse(env);
   if (!result.success) {
@@ -50,7 +58,7 @@ export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(schema: S, env:
   }
   const config = result.data as z.output<S> & BaseConfig;
   if (!config.JWT_SECRET) {
-    if (config.NODE_ENV === 'production') throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production']);
+    if (config.NODE_ENV === 'production' && opts.jwtSecret !== false) throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production']);
     config.JWT_SECRET = DEVELOPMENT_JWT_SECRET;
   }
   return config;

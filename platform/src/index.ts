@@ -7,4 +7,5 @@ export * from './ops-http.js';
 export * from './lifecycle.js';
 export * from './ids.js';
 export * from './streams.js';
+export * from './nats-resources.js';
 export * from './ops-only-service.js';

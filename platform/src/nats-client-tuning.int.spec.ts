@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { errors } from '@nats-io/transport-node';
 import { closeNats, connectNats, type Nats } from './nats.js';
 import { LOCAL_DEFAULTS } from './config.js';
+import { installedNatsClientVersions, NATS_CLIENT_TUNED_FOR, natsClientVersionDrift, tuneNatsClient } from './nats-client-tuning.js';
 
 // Against the NATS server on this machine: the tuned client still behaves like the client, and it writes once
 // per event-loop turn.
@@ -23,6 +24,18 @@ describe('tuned NATS client', () => {
   afterAll(async () => {
     await closeNats(client);
     await closeNats(server);
+  });
+
+  it('applies both patches to the installed client: a client whose internals changed shape fails here', () => {
+    expect(tuneNatsClient(client.nc)).toEqual({ coalesceSocketWrites: true, skipSettledCancelError: true });
+  });
+
+  it('is the client version the patches were written for (after an upgrade: re-check them, then the version)', () => {
+    expect(installedNatsClientVersions()).toEqual(NATS_CLIENT_TUNED_FOR);
+    expect(natsClientVersionDrift()).toEqual([]);
+    expect(natsClientVersionDrift({ '@nats-io/nats-core': '3.5.0', '@nats-io/transport-node': '3.4.0' })).toEqual([
+      '@nats-io/nats-core 3.5.0 (tuned for 3.4.0)',
+    ]);
   });
 
   it('answers requests, many at once', async () => {

@@ -14,28 +14,60 @@ export interface OpsOptions {
   checks: ReadinessCheck[];
   /** False while shutting down: readiness then fails so load balancers stop sending work. */
   accepting?: () => boolean;
+  /** Longest `/ready` takes to answer (default `READY_DEADLINE_MS`): a check still running then counts as down. */
+  readyDeadlineMs?: number;
   /** Figures a service adds to its `/health` body (cache hit rate, say); cheap, computed per request. */
   health?: () => Record<string, unknown>;
 }
 
+/**
+ * Default deadline of `/ready`. A probe that does not answer is worse than one that answers "down": load balancers
+ * and orchestrators time out after a second or two and learn nothing, so a hung dependency must not hang the probe.
+ */
+export const READY_DEADLINE_MS = 1000;
+
+type CheckResult = readonly [string, Record<string, unknown>];
+
+/**
+ * Runs every check at once and answers when all have answered, when the first fails (one failure decides: the
+ * others are reported as not yet answered), or at the deadline, whichever comes first.
+ */
 async function readiness(opts: OpsOptions): Promise<{ ok: boolean; body: Record<string, unknown> }> {
-  const results = await Promise.all(
-    opts.checks.map(async (c) => {
-      const started = performance.now();
-      try {
-        const info = await Promise.race([
-          c.check(),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 2000 ms')), 2000).unref()),
-        ]);
-        return [c.name, { status: 'up', ms: Math.round(performance.now() - started), ...(info ?? {}) }] as const;
-      } catch (e) {
-        return [c.name, { status: 'down', error: (e as Error).message }] as const;
-      }
-    }),
+  const deadlineMs = opts.readyDeadlineMs ?? READY_DEADLINE_MS;
+  const results = new Map<string, Record<string, unknown>>();
+  let settle: () => void = () => undefined;
+  const decided = new Promise<void>((resolve) => (settle = resolve));
+  const timer = setTimeout(settle, deadlineMs);
+  timer.unref();
+  let pending = opts.checks.length;
+  const record = ([name, result]: CheckResult) => {
+    results.set(name, result);
+    pending -= 1;
+    if (pending === 0 || result['status'] === 'down') settle();
+  };
+  for (const c of opts.checks) {
+    const started = performance.now();
+    // A check that throws synchronously is a failure like any other.
+    Promise.resolve()
+      .then(() => c.check())
+      .then(
+        (info) => record([c.name, { status: 'up', ms: Math.round(performance.now() - started), ...(info ?? {}) }]),
+        (e: unknown) => record([c.name, { status: 'down', error: (e as Error).message }]),
+      );
+  }
+  if (pending === 0) settle();
+  await decided;
+  clearTimeout(timer);
+  const failed = [...results.values()].some((r) => r['status'] === 'down');
+  const checks = Object.fromEntries(
+    opts.checks.map((c) => [
+      c.name,
+      results.get(c.name) ?? (failed ? { status: 'unknown', error: 'not answered before another check failed' } : { status: 'down', error: `no answer within ${deadlineMs} ms` }),
+    ]),
   );
   const accepting = opts.accepting?.() ?? true;
-  const ok = accepting && results.every(([, r]) => r.status === 'up');
-  return { ok, body: { status: ok ? 'ready' : 'not_ready', service: opts.service, accepting, checks: Object.fromEntries(results) } };
+  const ok = accepting && Object.values(checks).every((r) => r.status === 'up');
+  return { ok, body: { status: ok ? 'ready' : 'not_ready', service: opts.service, accepting, checks } };
 }
 
 function send(res: http.ServerResponse, status: number, body: string, type = 'application/json'): void {

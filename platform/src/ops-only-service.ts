@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { BaseConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { closeNats, connectNats } from './nats.js';
+import { closeNats, connectNats, whileConnected } from './nats.js';
 import { createMetrics } from './metrics.js';
 import { closeServer, startOpsServer } from './ops-http.js';
 import { Lifecycle } from './lifecycle.js';
@@ -23,7 +23,7 @@ export async function startOpsOnlyService(service: string, config: BaseConfig, p
     logger,
     registry: createMetrics(service),
     accepting: () => lifecycle.accepting,
-    checks: [{ name: 'nats', check: async () => ({ rttMs: await nats.nc.rtt() }) }],
+    checks: [whileConnected(nats.link, { name: 'nats', check: async () => ({ rttMs: await nats.nc.rtt() }) })],
   });
   // Registered last so it runs first: stop answering ready before the connection drains.
   lifecycle.onStop('ops server', () => closeServer(ops));

@@ -31,22 +31,6 @@ export function eventStreamConfig(names: NatsNames, opts: EventStreamOptions): P
   };
 }
 
-/** Creates the event stream, or updates the settings that may change; safe to run on every start. */
-export async function ensureEventStream(jsm: JetStreamManager, names: NatsNames, opts: EventStreamOptions): Promise<'created' | 'updated' | 'unchanged'> {
-  const config = eventStreamConfig(names, opts);
-  const existing = await jsm.streams.info(names.eventStream).catch(() => undefined);
-  if (!existing) {
-    await jsm.streams.add(config);
-    return 'created';
-  }
-  const c = existing.config;
-  if (c.duplicate_window === config.duplicate_window && c.num_replicas === config.num_replicas && c.allow_direct && c.deny_delete && c.deny_purge) {
-    return 'unchanged';
-  }
-  await jsm.streams.update(names.eventStream, { ...c, ...config, subjects: c.subjects });
-  return 'updated';
-}
-
 /** The readiness check of a service that reads or writes the event stream: the stream answers its info request. */
 export function eventStreamReadiness(jsm: JetStreamManager, names: NatsNames): ReadinessCheck {
   return { name: 'nats', check: async () => void (await jsm.streams.info(names.eventStream)) };
@@ -57,11 +41,11 @@ export function eventStreamReadiness(jsm: JetStreamManager, names: NatsNames): R
  * buffers (the pull client keeps pulling until the server stops at this limit), so it must exceed twice the
  * largest batch (`PROJECTOR_BATCH_SIZE` ≤ 10,000) and stay small enough to hold in memory.
  */
-export const PROJECTION_MAX_ACK_PENDING = 20_000;
+const PROJECTION_MAX_ACK_PENDING = 20_000;
 
 /**
  * The durable pull consumer of a projection on the event stream (DESIGN §4), named `projection-<projection>`.
- * The projector provisions it itself; the operator CLI may create it ahead of time with the same config.
+ * The provisioner (`natsResources`) creates it; the projector moves it afterwards:
  * `startSeq` (> 1) starts delivery there: a projector re-creates its consumer at checkpoint + 1 when the old
  * one has deliveries in flight, because JetStream would otherwise redeliver those only after `ack_wait`, behind
  * newer messages, and a projection must apply events in stream order.

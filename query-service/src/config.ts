@@ -1,4 +1,6 @@
-import { configHelpers, loadConfig, LOCAL_DEFAULTS, z } from '@cm/platform';
+import { configHelpers, loadConfig, LOCAL_DEFAULTS, natsResourcesConfigSchema, z } from '@cm/platform';
+import { DEFAULT_MAX_BODY_BYTES } from './api/plugins/body-limit.plugin.js';
+import { DEFAULT_VARIABLES_LIMITS } from './api/plugins/variables-limit.plugin.js';
 
 const { port } = configHelpers;
 
@@ -17,26 +19,34 @@ export const queryConfigSchema = z.object({
   PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /**
    * While events are flowing (the last batch held more than one), how long the projector waits to fill a batch.
-   * One transaction per handful of events cost ~2 ms of CPU per mutation at moderate load; batching them frees
-   * that CPU for the command path. 0 takes only what has already arrived.
+   * One transaction per handful of events costs far more CPU per mutation than one per batch (docs/perf.md);
+   * batching them frees that CPU for the command path. 0 takes only what has already arrived.
    */
   PROJECTOR_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(5),
-  /** How long a projector lease lives without renewal; a standby takes over after this. */
-  PROJECTOR_LEASE_TTL_MS: z.coerce.number().int().min(1000).default(10_000),
+  /**
+   * Statement timeout of every projection statement (Postgres cancels it; the projector also stops waiting for an
+   * answer shortly after, in case the connection itself hangs). Must exceed the slowest healthy batch (a fork of a
+   * large branch copies its rows in one statement).
+   */
+  PROJECTION_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   /** Longest a read with `minSeq` waits for the projection before answering STALE_READ. */
   MIN_SEQ_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Timeout of a command request to the command service. */
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Timeout of a computed-fields request to the rules service. */
   RULES_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
-  /** Replicas of the event stream when this service is the first to create it (as in command-service). */
-  EVENT_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
-  /** Command-id de-duplication window of the event stream (as in command-service). */
-  DUPLICATE_WINDOW_MS: z.coerce.number().int().min(1000).default(120_000),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(10),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5_000),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(100).default(20_000),
+  /** Largest request body; a larger one is answered 413 `PAYLOAD_TOO_LARGE` before the rest is read. */
+  GRAPHQL_MAX_BODY_BYTES: z.coerce.number().int().min(1_000).default(DEFAULT_MAX_BODY_BYTES),
+  /** Largest `variables` of a request, as JSON (413 `PAYLOAD_TOO_LARGE`). */
+  GRAPHQL_MAX_VARIABLES_BYTES: z.coerce.number().int().min(100).default(DEFAULT_VARIABLES_LIMITS.maxVariablesBytes),
+  /** Deepest nesting of objects and arrays in `variables` (`VALIDATION`). */
+  GRAPHQL_MAX_VARIABLES_DEPTH: z.coerce.number().int().min(1).max(100).default(DEFAULT_VARIABLES_LIMITS.maxVariablesDepth),
+  /** The settings of the NATS resources it verifies at start: the event stream's, and the lease TTL (bucket max_age). */
+  ...natsResourcesConfigSchema.shape,
 });
 
 export const loadQueryConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(queryConfigSchema, env);

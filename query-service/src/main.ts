@@ -6,11 +6,13 @@ import {
   connectNats,
   createLogger,
   createMetrics,
-  ensureEventStream,
   eventStreamReadiness,
   handleOps,
   Lifecycle,
+  natsResources,
   runMain,
+  verifyNatsResources,
+  whileConnected,
   type ReadinessCheck,
 } from '@cm/platform';
 import { createApi, type Api } from './api/create-api.js';
@@ -30,8 +32,11 @@ runMain(async () => {
   // Steps stop in reverse order of registration: HTTP intake, projector (its batch in hand), API, database, NATS.
   const nats = await connectNats(config.NATS_URL, `query-service:${role}`, logger);
   lifecycle.onStop('nats', () => closeNats(nats));
-  const stream = await ensureEventStream(nats.jsm, names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS });
-  logger.info({ stream: names.eventStream, result: stream }, 'event stream ready');
+  // The provisioner (`cm provision`, the launcher) owns the resources' settings; a mismatch stops the start here.
+  const resources = natsResources(names, config);
+  if (role !== 'projector') await verifyNatsResources(nats.jsm, resources, 'query-api');
+  if (role !== 'api') await verifyNatsResources(nats.jsm, resources, 'query-projector');
+  logger.info({ stream: names.eventStream }, 'NATS resources verified');
 
   const db = await openDatabase(config, logger);
   lifecycle.onStop('database', () => db.close());
@@ -39,7 +44,8 @@ runMain(async () => {
 
   const checks: ReadinessCheck[] = [
     { name: 'postgres', check: () => db.ping() },
-    eventStreamReadiness(nats.jsm, names),
+    // Fails at once while NATS is down instead of waiting out a request that cannot be answered.
+    whileConnected(nats.link, eventStreamReadiness(nats.jsm, names)),
   ];
 
   let api: Api | undefined;
@@ -50,7 +56,11 @@ runMain(async () => {
     checks.push(...created.checks);
   }
   if (role === 'projector' || role === 'all') {
-    const projector = await startProjector({ config, logger, nats, names, db, registry });
+    // A pool of its own, where every statement runs under PROJECTION_STATEMENT_TIMEOUT_MS; API reads and
+    // migrations (which may rightly take longer) use the other.
+    const projectionDb = await openDatabase(config, logger, { statementTimeoutMs: config.PROJECTION_STATEMENT_TIMEOUT_MS });
+    lifecycle.onStop('projection database', () => projectionDb.close());
+    const projector = await startProjector({ config, logger, nats, names, db: projectionDb, registry });
     lifecycle.onStop('projector', () => projector.stop());
     checks.push(...projector.checks);
   }

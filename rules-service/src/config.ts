@@ -1,4 +1,4 @@
-import { configHelpers, loadConfig, LOCAL_DEFAULTS, z } from '@cm/platform';
+import { configHelpers, loadConfig, LOCAL_DEFAULTS, natsResourcesConfigSchema, z } from '@cm/platform';
 
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -20,10 +20,8 @@ export const rulesConfigSchema = z.object({
   RULES_MAX_ARRAY: count(10, 10_000_000).default(10_000),
   /** Longest a request with `minSeq` waits for this instance's consumer before answering STALE_READ. */
   RULES_MIN_SEQ_TIMEOUT_MS: count(0, 60_000).default(5_000),
-  /** Replicas of the event stream when this service is the first to create it (as in command-service). */
-  EVENT_STREAM_REPLICAS: count(1, 5).default(1),
-  /** Command-id de-duplication window of the event stream (as in command-service). */
-  DUPLICATE_WINDOW_MS: z.coerce.number().int().min(1000).default(120_000),
+  /** The settings of the NATS resources it verifies at start (the event stream's replicas and duplicate window). */
+  ...natsResourcesConfigSchema.shape,
 });
 
 export const loadRulesConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(rulesConfigSchema, env);

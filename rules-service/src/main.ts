@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { natsNames } from '@cm/contracts';
-import { closeNats, closeServer, connectNats, createLogger, createMetrics, ensureEventStream, eventStreamReadiness, Lifecycle, runMain, startOpsServer } from '@cm/platform';
+import { closeNats, closeServer, connectNats, createLogger, createMetrics, eventStreamReadiness, Lifecycle, natsResources, runMain, startOpsServer, verifyNatsResources } from '@cm/platform';
 import { EventFollower } from './adapters/event-follower.js';
 import { loadReadModel } from './adapters/read-model.loader.js';
 import { RulesModule } from './app.module.js';
@@ -26,7 +26,8 @@ runMain(async () => {
 
   const nats = await connectNats(config.NATS_URL, 'rules-service', logger);
   lifecycle.onStop('nats', () => closeNats(nats));
-  await ensureEventStream(nats.jsm, names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS });
+  // The provisioner (`cm provision`, the launcher) owns the stream's settings; a mismatch stops the start here.
+  await verifyNatsResources(nats.jsm, natsResources(names, config), 'rules-service');
 
   const cache = new ResultCache({ maxKeys: config.RULES_CACHE_MAX_KEYS, ttlSeconds: config.RULES_CACHE_TTL, checkPeriodSeconds: config.RULES_CACHE_CHECK_PERIOD });
   lifecycle.onStop('cache', () => cache.close());

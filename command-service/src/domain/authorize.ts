@@ -16,6 +16,11 @@ export function requiredRole(type: CommandType): Role {
   return OWNER_ONLY.has(type) ? 'owner' : 'gm';
 }
 
+function forbidden(type: CommandType, role: Role | null): AppError {
+  const required = requiredRole(type);
+  return new AppError(ErrorCode.FORBIDDEN, `${type} needs the ${required} role`, { required, role });
+}
+
 /**
  * Whether the actor of `command` may send it to the campaign in `campaign`; throws `NOT_FOUND`, `FORBIDDEN` or
  * `INVALID_STATE`, returns nothing when allowed. Pure: the shell loads the campaign state first.
@@ -23,21 +28,22 @@ export function requiredRole(type: CommandType): Role {
 export function authorize(command: Command, campaign: CampaignState): void {
   // Anyone may create a campaign; whether it already exists is the campaign decider's answer.
   if (command.type === 'campaign.create') return;
+  const { userId } = command.actor;
+  const user = !userId.startsWith(SYSTEM_PREFIX);
   if (campaign.status !== 'active') {
+    // A user is a non-member of a campaign that does not exist, and hears exactly what a non-member of one that
+    // does hears: otherwise FORBIDDEN against NOT_FOUND would tell strangers which campaign ids exist.
+    if (user) throw forbidden(command.type, null);
     throw new AppError(ErrorCode.NOT_FOUND, `campaign ${command.campaignId} not found`, {
       entityType: 'campaign',
       entityId: command.campaignId,
     });
   }
 
-  const { userId } = command.actor;
-  if (!userId.startsWith(SYSTEM_PREFIX)) {
+  if (user) {
     const role = memberRole(campaign, userId);
-    const required = requiredRole(command.type);
     // A non-member learns no more than a member without the right role would: not even that it is archived.
-    if (!roleAtLeast(role, required)) {
-      throw new AppError(ErrorCode.FORBIDDEN, `${command.type} needs the ${required} role`, { required, role: role ?? null });
-    }
+    if (!roleAtLeast(role, requiredRole(command.type))) throw forbidden(command.type, role ?? null);
   }
 
   if (campaign.archived && !command.type.startsWith('campaign.')) {

@@ -87,8 +87,19 @@ describe('authorize campaign.create', () => {
 });
 
 describe('authorize on a campaign that does not exist', () => {
-  it.each(Object.entries(ACTORS))('rejects every other command as NOT_FOUND: %s', (_who, userId) => {
-    expect(outcomes(ADDRESSED, userId, absent)).toEqual(every(ADDRESSED, ErrorCode.NOT_FOUND));
+  // Nobody is a member of a campaign that does not exist: a user hears what a non-member of a live one hears.
+  it.each(Object.entries(ACTORS).filter(([who]) => who !== 'system'))('rejects every other command from a user as FORBIDDEN: %s', (_who, userId) => {
+    expect(outcomes(ADDRESSED, userId, absent)).toEqual(every(ADDRESSED, ErrorCode.FORBIDDEN));
+  });
+  it('gives a stranger the same answer whether the campaign exists or not', () => {
+    for (const type of ADDRESSED) {
+      const missing = rejection(type, ACTORS['non-member'], absent);
+      const existing = rejection(type, ACTORS['non-member'], live);
+      expect({ code: missing.code, message: missing.message, details: missing.details }, type).toEqual({ code: existing.code, message: existing.message, details: existing.details });
+    }
+  });
+  it('rejects every other command from a system actor as NOT_FOUND', () => {
+    expect(outcomes(ADDRESSED, ACTORS.system, absent)).toEqual(every(ADDRESSED, ErrorCode.NOT_FOUND));
   });
   it('names the campaign', () => {
     const error = rejection('kingdom.create', ACTORS.system, absent);

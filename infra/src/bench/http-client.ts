@@ -118,9 +118,9 @@ class Connection {
 /**
  * The benchmark's HTTP/1.1 client: up to `connections` keep-alive connections, one request in flight on each,
  * requests written as one pre-formatted string and responses parsed by hand. The load generator shares the
- * machine's two cores with the system it measures, so it has to be cheap: node:http spent 150-190 µs of CPU per
- * request here and undici 100-130; this client spends a fraction of that (`npm run bench` reports the benchmark
- * client's CPU per request next to each service's).
+ * machine's two cores with the system it measures, so it has to be cheap: node:http and undici spent several
+ * times its CPU per request (docs/perf.md; `npm run bench` reports the benchmark client's CPU per request next
+ * to each service's).
  */
 export class KeepAliveClient {
   private readonly host: string;

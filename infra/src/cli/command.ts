@@ -59,14 +59,6 @@ export function portOption(value: string | undefined, name: string, fallback: nu
   return n;
 }
 
-/** Parses a positive integer option. */
-export function intOption(value: string | undefined, name: string, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
-  return n;
-}
-
 /** The namespace option every NATS-facing command shares; validated like the services validate CM_NAMESPACE. */
 export function namespaceOption(value: string | undefined): string {
   const ns = value ?? process.env.CM_NAMESPACE ?? 'cm';

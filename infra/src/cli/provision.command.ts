@@ -1,66 +1,49 @@
-import { Kvm } from '@nats-io/kv';
-import { natsNames } from '@cm/contracts';
-import { ensureEventStream, projectionConsumerConfig } from '@cm/platform';
-import { withNats } from '../nats-admin.js';
-import { intOption, namespaceOption, parseCommandArgs, UsageError, type CliCommand } from './command.js';
+import { provisionFromEnv } from '../provision.js';
+import { parseCommandArgs, type CliCommand } from './command.js';
 
 const help = `
 Usage: cm provision [--namespace cm] [--replicas 1] [--duplicate-window-ms 120000] [--lease-ttl-ms 10000]
                     [--projections postgres]
 
-Creates what the services expect on NATS, idempotently: the event stream <PREFIX>_EVENTS (DESIGN §2: file
-storage, no discard of history, deny delete/purge, direct get, duplicate window), the KV bucket of the projector
-leases (its max_age is the lease TTL), and the durable consumer of each projection (projection-<name>), so that
-operators see them before the first projector starts. Safe to run on every start: the stream's changeable
-settings are updated; an existing bucket or consumer is left as it is (its owner manages it).
+Creates and updates what the services expect on NATS, idempotently, from the one list of resources in
+@cm/platform (natsResources): the event stream <PREFIX>_EVENTS (DESIGN §2: file storage, no discard of history,
+deny delete/purge, direct get, duplicate window), the KV bucket of the projector leases (its max_age is the lease
+TTL), and the durable consumer of each projection (projection-<name>). A stream's or bucket's setting that differs
+is updated; an existing consumer is left to its projector, which moves it. The services only verify these and
+refuse to start when a setting differs from their configuration, so run this after changing one.
 
-Options:
-  --namespace <ns>              namespace prefix (default $CM_NAMESPACE or cm)
-  --replicas <n>                stream and bucket replicas: 1 locally, 3 on a cluster (default $EVENT_STREAM_REPLICAS or 1)
-  --duplicate-window-ms <ms>    command-id de-duplication window (default $DUPLICATE_WINDOW_MS or 120000)
-  --lease-ttl-ms <ms>           projector lease TTL = bucket max_age (default $PROJECTOR_LEASE_TTL_MS or 10000)
-  --projections <list>          comma-separated projection names (default postgres)
+Every option defaults to the variable the services read (through the same configuration loader):
+  --namespace <ns>              $CM_NAMESPACE, default cm
+  --replicas <n>                $EVENT_STREAM_REPLICAS, default 1 (stream and bucket replicas; 3 on a cluster)
+  --duplicate-window-ms <ms>    $DUPLICATE_WINDOW_MS, default 120000 (command-id de-duplication window)
+  --lease-ttl-ms <ms>           $PROJECTOR_LEASE_TTL_MS, default 10000 (projector lease TTL = bucket max_age)
+  --projections <list>          $PROJECTIONS, default postgres (comma-separated projection names)
   -h, --help                    show this help
 `;
 
+/** Each option stands for the variable the services read; given, it wins over the environment. */
+const OPTION_VARIABLES = {
+  namespace: 'CM_NAMESPACE',
+  replicas: 'EVENT_STREAM_REPLICAS',
+  'duplicate-window-ms': 'DUPLICATE_WINDOW_MS',
+  'lease-ttl-ms': 'PROJECTOR_LEASE_TTL_MS',
+  projections: 'PROJECTIONS',
+} as const;
+
 export const provisionCommand: CliCommand = {
   name: 'provision',
-  summary: 'create the event stream, lease bucket and projection consumers (idempotent)',
+  summary: 'create or update the event stream, lease bucket and projection consumers (idempotent)',
   help,
   async run(argv) {
-    const args = parseCommandArgs(this, argv, {
-      namespace: { type: 'string' },
-      replicas: { type: 'string' },
-      'duplicate-window-ms': { type: 'string' },
-      'lease-ttl-ms': { type: 'string' },
-      projections: { type: 'string', default: 'postgres' },
-    });
+    const options = Object.fromEntries(Object.keys(OPTION_VARIABLES).map((o) => [o, { type: 'string' as const }]));
+    const args = parseCommandArgs(this, argv, options);
     if (!args) return 0;
-    const names = natsNames(namespaceOption(args.values.namespace as string | undefined));
-    const replicas = intOption((args.values.replicas as string | undefined) ?? process.env.EVENT_STREAM_REPLICAS, 'replicas', 1);
-    const duplicateWindowMs = intOption((args.values['duplicate-window-ms'] as string | undefined) ?? process.env.DUPLICATE_WINDOW_MS, 'duplicate-window-ms', 120_000, 1000);
-    const leaseTtlMs = intOption((args.values['lease-ttl-ms'] as string | undefined) ?? process.env.PROJECTOR_LEASE_TTL_MS, 'lease-ttl-ms', 10_000, 1000);
-    const projections = (args.values.projections as string).split(',').map((p) => p.trim()).filter(Boolean);
-    for (const p of projections) if (!/^[a-z][a-z0-9-]{0,31}$/.test(p)) throw new UsageError(`--projections: ${JSON.stringify(p)} is not a projection name`);
-
-    await withNats('cm-cli:provision', async (nats) => {
-      const stream = await ensureEventStream(nats.jsm, names, { replicas, duplicateWindowMs });
-      report(names.eventStream, stream);
-
-      // Server 2.9 has no per-key TTL: the bucket's max_age is the lease TTL, as the projector's lease expects.
-      // Kvm.create opens an existing bucket as it is, so a bucket the projectors made first is left alone.
-      const existing = await nats.jsm.streams.info(`KV_${names.leaseBucket}`).catch(() => undefined);
-      const kv = await new Kvm(nats.js).create(names.leaseBucket, { history: 1, replicas, ttl: leaseTtlMs, description: 'projector leases: one active instance per projection' });
-      const ttl = (await kv.status()).ttl;
-      report(`KV ${names.leaseBucket}`, !existing ? `created (lease TTL ${ttl} ms)` : ttl === leaseTtlMs ? 'unchanged' : `exists with lease TTL ${ttl} ms (not ${leaseTtlMs}); left as it is`);
-
-      for (const projection of projections) {
-        const config = projectionConsumerConfig(names, projection);
-        const exists = await nats.jsm.consumers.info(names.eventStream, config.durable_name).then(() => true, () => false);
-        if (!exists) await nats.jsm.consumers.add(names.eventStream, config);
-        report(`consumer ${config.durable_name}`, exists ? 'exists (left to its projector)' : 'created');
-      }
-    });
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const [option, variable] of Object.entries(OPTION_VARIABLES)) {
+      const value = args.values[option];
+      if (typeof value === 'string') env[variable] = value;
+    }
+    for (const [label, result] of await provisionFromEnv(env)) report(label, result);
     return 0;
   },
 };

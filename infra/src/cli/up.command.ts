@@ -12,8 +12,9 @@ Usage: cm up [--no-seed] [--namespace cm] [--schema public] [--query-port ${port
              [--services ${DEFAULT_SERVICES.join(',')}]
 
 Runs the system in the foreground as real processes (the same launcher the e2e tests and the benchmark use),
-seeds the demo campaign, and prints where to point a GraphQL client and a browser. Ctrl-C (or SIGTERM) stops
-every service gracefully; a second Ctrl-C kills them. NATS, PostgreSQL and Redis must be up
+after provisioning the namespace's NATS resources as \`cm provision\` does, seeds the demo campaign, and prints
+where to point a GraphQL client and a browser. Ctrl-C (or SIGTERM) stops every service gracefully; a second
+Ctrl-C kills them. NATS, PostgreSQL and Redis must be up
 (bash infra/scripts/ensure-stack.sh, or npm start which does everything).
 
 Options:
@@ -25,7 +26,8 @@ Options:
   --services <list>       comma-separated, from: ${SERVICE_NAMES.join(', ')}
   -h, --help              show this help
 
-Environment: NATS_URL, DATABASE_URL, REDIS_URL, JWT_SECRET, LOG_LEVEL, LOG_FORMAT, NODE_ENV are passed on.
+Environment: NATS_URL, DATABASE_URL, REDIS_URL, JWT_SECRET, LOG_LEVEL, LOG_FORMAT, NODE_ENV are passed on;
+EVENT_STREAM_REPLICAS, DUPLICATE_WINDOW_MS, PROJECTOR_LEASE_TTL_MS and PROJECTIONS set what is provisioned.
 `;
 
 export const upCommand: CliCommand = {
@@ -137,7 +139,7 @@ async function banner(system: System, services: ServiceName[], seeded: string): 
     const gql = local(system.graphqlUrl);
     lines.push(
       `  GraphQL endpoint   ${gql}          ← point a GraphQL client here (POST, JSON)`,
-      `  GraphiQL           open ${gql} in a browser, add the header below under "Headers"`,
+      `  GraphiQL           open ${gql} in a browser: in development it opens signed in as ${DEMO_USER}, on the demo campaign`,
     );
   }
   if (token) {

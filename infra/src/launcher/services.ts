@@ -57,7 +57,7 @@ export function defaultPorts(): Record<PortKey, number> {
 
 /**
  * Rejects service lists that cannot run together: two processes on one port, or a name twice.
- * The command service goes first because it creates the event stream everything else reads.
+ * The command service goes first: the others send it commands as soon as they are ready.
  */
 export function orderServices(services: readonly ServiceName[]): ServiceName[] {
   const seen = new Map<PortKey, ServiceName>();

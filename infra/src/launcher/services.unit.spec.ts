@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { orderServices } from './services.js';
 
 describe('orderServices', () => {
-  it('puts the command service first, since it creates the event stream', () => {
+  it('puts the command service first, since the others send it commands', () => {
     expect(orderServices(['query-service', 'command-service'])).toEqual(['command-service', 'query-service']);
     expect(orderServices(['query-api', 'query-projector', 'command-service'])).toEqual(['command-service', 'query-api', 'query-projector']);
   });

@@ -1,11 +1,7 @@
+import { DEMO_BRANCH_ID, DEMO_CAMPAIGN_ID } from '@cm/contracts';
 import { graphql, GraphQLRequestError } from './graphql-http.js';
 
-/** The campaign `cm seed` creates; fixed so that seeding twice finds it instead of making another. */
-export const DEMO_CAMPAIGN_ID = 'shattered-crown';
-/** Owner of the demo campaign; `cm up` prints a token for this user. */
-export const DEMO_USER = 'demo-gm';
-/** The branch the seed forks off main. */
-export const DEMO_BRANCH_ID = 'war-of-ash';
+export { DEMO_BRANCH_ID, DEMO_CAMPAIGN_ID, DEMO_USER } from '@cm/contracts';
 
 interface Step {
   /** Also the suffix of the command id: stable, so a re-run inside the duplicate window is de-duplicated. */

@@ -2,28 +2,16 @@ import { AppError, ErrorCode, MAIN_BRANCH, type Role } from '@cm/contracts';
 import type { GraphQLContext } from './graphql-context.js';
 
 /**
- * Read access to a campaign's data: any role. Returns the caller's role; `absent` when the campaign does not
- * exist (callers decide whether that is `null` or `NOT_FOUND`); throws `FORBIDDEN` for a non-member of a
- * campaign that exists. Writes are authorised by the command service, not here.
+ * Read access to a campaign's data: any role. Returns the caller's role, or throws `FORBIDDEN`, with the same
+ * words and after the same single lookup, whether the campaign exists or not: nobody is a member of a campaign
+ * that does not exist, and telling the two apart (`FORBIDDEN` against `null` or `NOT_FOUND`) would let anyone
+ * probe which campaign ids exist. The command service answers commands by the same rule (its `authorize`).
+ * Writes are authorised there, not here.
  */
-export async function campaignAccess(ctx: GraphQLContext, campaignId: string): Promise<Role | 'absent'> {
+export async function requireMember(ctx: GraphQLContext, campaignId: string): Promise<Role> {
   const role = await ctx.loaders.role.load({ campaignId, userId: ctx.principal.userId });
   if (role) return role;
-  const campaign = await ctx.loaders.campaign.load(campaignId);
-  if (!campaign) return 'absent';
   throw new AppError(ErrorCode.FORBIDDEN, `you are not a member of campaign ${campaignId}`, { campaignId });
-}
-
-/** For lists: a campaign that does not exist is `NOT_FOUND` (an empty list would hide a wrong id). */
-export async function requireMember(ctx: GraphQLContext, campaignId: string): Promise<Role> {
-  const access = await campaignAccess(ctx, campaignId);
-  if (access === 'absent') throw new AppError(ErrorCode.NOT_FOUND, `campaign ${campaignId} not found`, { entityType: 'campaign', entityId: campaignId });
-  return access;
-}
-
-/** For by-id lookups: `false` when the campaign does not exist, so the lookup answers `null`. */
-export async function mayRead(ctx: GraphQLContext, campaignId: string): Promise<boolean> {
-  return (await campaignAccess(ctx, campaignId)) !== 'absent';
 }
 
 /**

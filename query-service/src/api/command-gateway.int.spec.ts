@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, natsNames, type Command, type NatsNames } from '@cm/contracts';
 import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
+import { type RunningCommandService, startCommandService } from '@cm/testkit';
 import { buildCommand } from './command-envelope.js';
 import { CommandGateway } from './command-gateway.js';
-import { startCommandService, type RunningCommandService } from './command-service.test-util.js';
 import { mutationSpecs, type MutationName } from './mutation-commands.js';
 
 // The gateway against the real command service: its built process on a namespace of our own, over the real
@@ -21,7 +21,7 @@ const replies: string[] = [];
 beforeAll(async () => {
   names = natsNames(`t${randomBytes(5).toString('hex')}`);
   nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'command-gateway-test', logger);
-  gateway = new CommandGateway({ nc: nats.nc, names, timeoutMs: 10_000, logger, onReply: (type, code) => replies.push(`${type} ${code}`) });
+  gateway = new CommandGateway({ nc: nats.nc, link: nats.link, names, timeoutMs: 10_000, logger, onReply: (type, code) => replies.push(`${type} ${code}`) });
   service = await startCommandService(names.prefix);
 });
 
@@ -86,7 +86,8 @@ describe('CommandGateway against the command service', () => {
 
   it.each([
     ['an unknown kingdom', 'alice', 'renameKingdom', { campaignId: C, id: 'atlantis', name: 'x' }, 'NOT_FOUND'],
-    ['an unknown campaign', 'alice', 'createKingdom', { campaignId: 'no-such-campaign', name: 'x' }, 'NOT_FOUND'],
+    // Nobody is a member of a campaign that does not exist; NOT_FOUND would tell strangers which ids exist.
+    ['an unknown campaign', 'alice', 'createKingdom', { campaignId: 'no-such-campaign', name: 'x' }, 'FORBIDDEN'],
     ['an unknown branch', 'alice', 'createKingdom', { campaignId: C, branchId: 'nope', name: 'x' }, 'NOT_FOUND'],
     ['a taken id', 'alice', 'createKingdom', { campaignId: C, id: 'aurelia', name: 'again' }, 'ALREADY_EXISTS'],
     ['a viewer writing', 'bob', 'renameKingdom', { campaignId: C, id: 'aurelia', name: 'Mine' }, 'FORBIDDEN'],
@@ -99,7 +100,7 @@ describe('CommandGateway against the command service', () => {
   });
 
   it('answers UNAVAILABLE when no command service listens', async () => {
-    const nobody = new CommandGateway({ nc: nats.nc, names: natsNames(`t${randomBytes(5).toString('hex')}`), timeoutMs: 5000, logger });
+    const nobody = new CommandGateway({ nc: nats.nc, link: nats.link, names: natsNames(`t${randomBytes(5).toString('hex')}`), timeoutMs: 5000, logger });
     const started = performance.now();
     const e = await refusal(nobody.send(command('alice', 'renameKingdom', { campaignId: C, id: 'aurelia', name: 'x' })));
     expect(e.code).toBe('UNAVAILABLE');
@@ -110,7 +111,7 @@ describe('CommandGateway against the command service', () => {
     const silent = natsNames(`t${randomBytes(5).toString('hex')}`);
     const sub = nats.nc.subscribe(silent.commandWildcard, { callback: () => undefined });
     try {
-      const slow = new CommandGateway({ nc: nats.nc, names: silent, timeoutMs: 200, logger });
+      const slow = new CommandGateway({ nc: nats.nc, link: nats.link, names: silent, timeoutMs: 200, logger });
       const c = command('alice', 'renameKingdom', { campaignId: C, id: 'aurelia', name: 'x' });
       const e = await refusal(slow.send(c));
       expect(e.code).toBe('TIMEOUT');

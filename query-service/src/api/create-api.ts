@@ -1,6 +1,6 @@
 import type http from 'node:http';
-import type { NatsNames } from '@cm/contracts';
-import { newId, type Nats, type ReadinessCheck } from '@cm/platform';
+import { DEMO_USER, type NatsNames } from '@cm/contracts';
+import { newId, signToken, tokenRulesOf, type Nats, type ReadinessCheck } from '@cm/platform';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { QueryConfig } from '../config.js';
@@ -12,7 +12,8 @@ import { RulesClient } from './computed-fields.js';
 import { GraphqlFastPath } from './fast-path.js';
 import { contextFactory, type ApiServices } from './graphql-context.js';
 import { buildSchema } from './schema.js';
-import { createYogaServer } from './yoga-server.js';
+import { requestSteps } from './request-steps.js';
+import { createYogaServer, type YogaServer } from './yoga-server.js';
 
 /** What the GraphQL API needs; `main.ts` builds it. */
 export interface ApiDeps {
@@ -30,6 +31,15 @@ export interface Api {
   /** Readiness checks the API adds (for example the checkpoint subscription). */
   checks: ReadinessCheck[];
   close(): Promise<void>;
+}
+
+/** `/graphql` over Node's HTTP server: the fast path takes what it can, yoga the rest. */
+export function graphqlHandler(fastPath: GraphqlFastPath, yoga: YogaServer): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  return (req, res) => {
+    if (fastPath.handle(req, res, yoga)) return;
+    // yoga's node listener writes the response itself and never rejects.
+    void yoga.requestListener(req, res);
+  };
 }
 
 /** The projection reads come from; its checkpoints decide read-your-writes waits. */
@@ -55,28 +65,44 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   });
   await tracker.start();
 
+  const commands = new CommandGateway({
+    nc: nats.nc,
+    link: nats.link,
+    names,
+    timeoutMs: config.COMMAND_TIMEOUT_MS,
+    logger,
+    onReply: (type, code) => metrics.commandForwarded(type, code),
+  });
   const services: ApiServices = {
     readModel,
     tracker,
-    commands: new CommandGateway({
-      nc: nats.nc,
-      names,
-      timeoutMs: config.COMMAND_TIMEOUT_MS,
-      logger,
-      onReply: (type, code) => metrics.commandForwarded(type, code),
-    }),
+    commands,
     rules: new RulesClient({ nc: nats.nc, names, timeoutMs: config.RULES_TIMEOUT_MS }),
     jwtSecret: config.JWT_SECRET,
+    tokenRules: tokenRulesOf(config),
     minSeqTimeoutMs: config.MIN_SEQ_TIMEOUT_MS,
     newId,
   };
 
   const schema = buildSchema();
   const context = contextFactory(services);
+  const limits = {
+    maxDepth: config.GRAPHQL_MAX_DEPTH,
+    maxAliases: config.GRAPHQL_MAX_ALIASES,
+    maxTokens: config.GRAPHQL_MAX_TOKENS,
+    maxCost: config.GRAPHQL_MAX_COST,
+    maxBodyBytes: config.GRAPHQL_MAX_BODY_BYTES,
+    maxVariablesBytes: config.GRAPHQL_MAX_VARIABLES_BYTES,
+    maxVariablesDepth: config.GRAPHQL_MAX_VARIABLES_DEPTH,
+  };
+  // One list of request steps for both paths: the fast path runs their fast-path side and hands yoga the same
+  // list (with its approval step), whose plugins yoga runs.
+  const steps = requestSteps({ limits, metrics });
   const fastPath = new GraphqlFastPath({
     schema,
     metrics,
     context,
+    steps,
     onUnexpectedError: (err) => logger.error({ err }, 'graphql: unexpected error'),
   });
   const yoga = createYogaServer({
@@ -85,24 +111,18 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     logger,
     schema,
     context,
-    plugins: [fastPath.approvalPlugin()],
+    steps: fastPath.yogaSteps(),
     graphiql: config.NODE_ENV !== 'production',
-    limits: {
-      maxDepth: config.GRAPHQL_MAX_DEPTH,
-      maxAliases: config.GRAPHQL_MAX_ALIASES,
-      maxTokens: config.GRAPHQL_MAX_TOKENS,
-      maxCost: config.GRAPHQL_MAX_COST,
-    },
+    // A person at `npm start` gets a page signed in as the demo game master; never outside development.
+    ...(config.NODE_ENV === 'development' ? { graphiqlToken: () => signToken(config.JWT_SECRET, DEMO_USER, '12h') } : {}),
+    limits,
   });
 
   return {
-    handle: (req, res) => {
-      if (fastPath.handle(req, res, yoga)) return;
-      // yoga's node listener writes the response itself and never rejects.
-      void yoga.requestListener(req, res);
-    },
+    handle: graphqlHandler(fastPath, yoga),
     checks: [tracker.readiness],
     close: async () => {
+      commands.close();
       await tracker.stop();
       await yoga.dispose();
     },

@@ -38,14 +38,21 @@ export function rootCause(error: unknown): unknown {
   return current;
 }
 
-/** An `AppError` as the GraphQL error a client sees: its message, `extensions.code` and `details`. */
+/**
+ * An `AppError` as the GraphQL error a client sees: its message, `extensions.code` and `details`. A
+ * `details.retryAfterSeconds` also becomes the response's `Retry-After` header (yoga sets `extensions.http.headers`
+ * on the HTTP response and leaves `http` out of the body).
+ */
 export function appErrorToGraphQL(error: AppError, located?: GraphQLError): GraphQLError {
+  const extensions: Record<string, unknown> = error.details ? { code: error.code, details: error.details } : { code: error.code };
+  const retryAfter = error.details?.['retryAfterSeconds'];
+  if (typeof retryAfter === 'number') extensions['http'] = { headers: { 'Retry-After': String(Math.ceil(retryAfter)) } };
   return createGraphQLError(error.message, {
     nodes: located?.nodes,
     source: located?.source,
     positions: located?.positions,
     path: located?.path,
-    extensions: error.details ? { code: error.code, details: error.details } : { code: error.code },
+    extensions,
   });
 }
 

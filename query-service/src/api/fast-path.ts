@@ -8,8 +8,7 @@ import { ErrorCode } from '@cm/contracts';
 import type { ApiMetrics } from './api.metrics.js';
 import { maskError } from './errors.js';
 import type { ContextFactory, ContextRequest, GraphQLContext } from './graphql-context.js';
-import { stabilizeResult } from './plugins/error-codes.plugin.js';
-import { MAX_REQUEST_BODY_BYTES } from './plugins/body-limit.plugin.js';
+import { requestStep, type FastRequest, type RequestStep } from './request-steps.js';
 
 type RequestHeaders = ContextRequest['headers'];
 
@@ -18,6 +17,8 @@ export interface FastPathOptions {
   metrics: ApiMetrics;
   /** The same context factory yoga uses; a rejection (no token, bad token) sends the request to yoga. */
   context: ContextFactory;
+  /** The same request steps yoga runs as plugins; the fast path runs their fast-path side. */
+  steps: readonly RequestStep[];
   /** Called with the original of every error masked as `INTERNAL` (yoga logs those the same way). */
   onUnexpectedError(error: unknown): void;
   /** How many approved documents are kept. */
@@ -30,6 +31,8 @@ interface Plan {
   operation: { type: OperationTypeNode };
   variables: Record<string, unknown> | undefined;
   operationName: string | undefined;
+  /** What the request steps' fast-path hooks see. */
+  request: FastRequest;
 }
 
 /** A document yoga parsed and validated (with every limit of ours), kept by its query text. */
@@ -63,9 +66,11 @@ function acceptedJsonType(accept: string | undefined): JsonType | undefined {
  * cached document and writing the result take ~10; at 64 connections that was the largest cost of a mutation.
  *
  * Everything else, and anything unusual, goes to yoga unchanged: GET, other content types, batches, bodies
- * without a length, unknown query texts (yoga approves them through `approvalPlugin`), failed authentication,
- * subscriptions. The answer is built by yoga's own functions (`maskError`, our error codes, yoga's
- * `processRegularResult` for status and body), and the parity test compares both paths on the same requests.
+ * without a length, unknown query texts (yoga approves them through `approvalStep`), failed authentication,
+ * subscriptions, and any request a request step refuses (yoga's plugin of that step answers it). The request
+ * steps (request-steps.ts) run here through the same functions as their yoga plugins; the answer is built by
+ * yoga's own functions (`maskError`, yoga's `processRegularResult` for status and body), and the parity test
+ * compares both paths on the same requests, step by step.
  */
 export class GraphqlFastPath {
   private readonly approved: LRUCache<string, Approved>;
@@ -74,8 +79,25 @@ export class GraphqlFastPath {
     this.approved = new LRUCache({ max: opts.maxDocuments ?? 1000 });
   }
 
-  /** A yoga plugin that records every document yoga validated successfully, by its query text. */
-  approvalPlugin(): Plugin {
+  /**
+   * The steps yoga must run: the fast path's own, and its approval step. Handing yoga this list (rather than
+   * building one beside it) keeps the two paths on the same steps by construction.
+   */
+  yogaSteps(): RequestStep[] {
+    return [...this.opts.steps, this.approvalStep()];
+  }
+
+  /** The step that records, in yoga, every document yoga validated successfully, by its query text. */
+  private approvalStep(): RequestStep {
+    return requestStep({
+      name: 'fast-path-approval',
+      plugins: [this.approvalPlugin()],
+      fastPathNeedsNothing: 'it is how the fast path learns which documents yoga approved',
+      fast: {},
+    });
+  }
+
+  private approvalPlugin(): Plugin {
     return {
       onValidate: ({ params, context }) => {
         const query = (context as { params?: { query?: unknown } }).params?.query;
@@ -97,7 +119,8 @@ export class GraphqlFastPath {
     const contentType = req.headers['content-type'];
     if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType)) return false;
     const length = req.headers['content-length'];
-    if (!length || !/^\d+$/.test(length) || Number(length) > MAX_REQUEST_BODY_BYTES) return false;
+    if (!length || !/^\d+$/.test(length)) return false;
+    for (const step of this.opts.steps) if (step.fast.admitsHeaders?.(req.headers) === false) return false;
     const mediaType = acceptedJsonType(req.headers.accept);
     if (!mediaType) return false;
 
@@ -110,8 +133,12 @@ export class GraphqlFastPath {
       if (!plan) return void replayToYoga(yoga, req, res, body);
       const headers: RequestHeaders = { get: (name) => headerValue(req.headers[name]) };
       this.opts.context({ headers }).then(
-        // From here on a mutation may have been sent: never hand the request to yoga, which would send it again.
-        (context) => this.execute(res, headers, plan, context, mediaType, started).catch((e: unknown) => this.internalError(res, e)),
+        (context) => {
+          // A step that refuses this caller leaves the answer to yoga, whose plugin refuses it alike.
+          for (const step of this.opts.steps) if (step.fast.admitsCaller?.(context, plan.request) === false) return replayToYoga(yoga, req, res, body);
+          // From here on a mutation may have been sent: never hand the request to yoga, which would send it again.
+          return this.execute(res, headers, plan, context, mediaType, started).catch((e: unknown) => this.internalError(res, e));
+        },
         () => replayToYoga(yoga, req, res, body), // yoga answers authentication failures (status, codes)
       );
     });
@@ -135,7 +162,10 @@ export class GraphqlFastPath {
     const approved = this.approved.get(query);
     const operation = approved && this.operationOf(approved, operationName ?? '');
     if (!approved || !operation || operation.type === 'subscription') return undefined;
-    return { document: approved.document, operation, variables: (variables ?? undefined) as Plan['variables'], operationName: operationName ?? undefined };
+    const vars = (variables ?? undefined) as Plan['variables'];
+    const request: FastRequest = { params: { query, variables: vars, operationName: operationName ?? undefined }, bodyBytes: body.length };
+    for (const step of this.opts.steps) if (step.fast.admits?.(request) === false) return undefined;
+    return { document: approved.document, operation, variables: vars, operationName: operationName ?? undefined, request };
   }
 
   private async execute(res: http.ServerResponse, headers: RequestHeaders, plan: Plan, contextValue: GraphQLContext, mediaType: JsonType, started: number): Promise<void> {
@@ -152,7 +182,8 @@ export class GraphqlFastPath {
       if (m.extensions?.['code'] === ErrorCode.INTERNAL) this.opts.onUnexpectedError(e);
       return m;
     });
-    const result = stabilizeResult(masked ? { ...executed, errors: masked } : executed);
+    let result: ExecutionResult = masked ? { ...executed, errors: masked } : executed;
+    for (const step of this.opts.steps) if (step.fast.result) result = step.fast.result(result);
 
     const response = processRegularResult(result, CAPTURE_FETCH_API as never, mediaType) as unknown as CapturedResponse;
     // yoga's CORS headers, from its own function with its default options (createYogaServer sets no `cors`).
@@ -160,9 +191,9 @@ export class GraphqlFastPath {
     res.writeHead(response.init.status, { ...response.init.headers, ...cors, 'Content-Length': String(Buffer.byteLength(response.body)) });
     res.end(response.body);
 
-    const code = result.errors?.[0]?.extensions?.['code'];
     this.opts.metrics.fastPathAnswered();
-    this.opts.metrics.operation(plan.operation.type, result.errors?.length ? (typeof code === 'string' ? code : 'INTERNAL') : 'ok', (performance.now() - started) / 1000);
+    const answer = { operation: plan.operation.type, result, seconds: (performance.now() - started) / 1000 };
+    for (const step of this.opts.steps) step.fast.answered?.(answer);
   }
 
   private internalError(res: http.ServerResponse, error: unknown): void {

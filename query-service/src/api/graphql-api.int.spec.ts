@@ -1,13 +1,13 @@
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { natsNames, type NatsNames } from '@cm/contracts';
 import { closeNats, closeServer, connectNats, createLogger, createMetrics, ensureEventStream, signToken, type Nats, type Registry } from '@cm/platform';
+import { type RunningCommandService, startCommandService } from '@cm/testkit';
 import { loadQueryConfig } from '../config.js';
 import { startProjector, type Projector } from '../projector/postgres-projector.js';
 import { openDatabase, type Database } from '../read-model/database.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
-import { startCommandService, type RunningCommandService } from './command-service.test-util.js';
 import { createApi, type Api } from './create-api.js';
 
 // The API in-process over everything real: NATS, the command service as its own process, the Postgres read
@@ -64,6 +64,11 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
   for (const user of ['alice', 'bob', 'mallory']) tokens[user] = await signToken(JWT_SECRET, user);
+  // Signed with the right secret, but issued an hour from now.
+  const now = Math.floor(Date.now() / 1000);
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const unsigned = `${part({ alg: 'HS256' })}.${part({ sub: 'alice', iss: 'campaign-manager', iat: now + 3600, exp: now + 7200 })}`;
+  tokens['future'] = `${unsigned}.${createHmac('sha256', JWT_SECRET).update(unsigned).digest('base64url')}`;
 });
 
 afterAll(async () => {
@@ -100,6 +105,22 @@ async function ok<T = any>(user: string, query: string, variables?: Record<strin
 }
 
 const codes = (r: Response<unknown>) => (r.errors ?? []).map((e) => e.extensions?.code);
+
+const fastCount = async () => Number(/cm_graphql_fast_path_total(?:\{[^}]*\})? (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
+
+/** What `send` answered, and by how much it moved each `cm_graphql_operations_total` series. */
+async function counted<T>(send: () => Promise<T>): Promise<[T, Record<string, number>]> {
+  const series = async () => {
+    const out = new Map<string, number>();
+    for (const m of (await registry.metrics()).matchAll(/^cm_graphql_operations_total(\{[^}]*\}) (\d+)$/gm)) out.set(m[1]!, Number(m[2]));
+    return out;
+  };
+  const before = await series();
+  const answer = await send();
+  const moved: Record<string, number> = {};
+  for (const [labels, n] of await series()) if (n !== (before.get(labels) ?? 0)) moved[labels] = n - (before.get(labels) ?? 0);
+  return [answer, moved];
+}
 const streamHead = async () => (await nats.jsm.streams.info(names.eventStream)).state.last_seq;
 
 const C = `camp-${randomBytes(3).toString('hex')}`;
@@ -162,12 +183,13 @@ describe('the GraphQL API over the real system', () => {
     }
   });
 
-  it('keeps campaigns private: FORBIDDEN for a stranger, null or NOT_FOUND for a campaign that does not exist', async () => {
+  // A campaign that does not exist answers as one the caller is not a member of (existence.int.spec.ts: every field).
+  it('keeps campaigns private: FORBIDDEN for a stranger, whether the campaign exists or not', async () => {
     expect(codes(await gql('mallory', `query($c: ID!) { campaign(id: $c) { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
     expect(codes(await gql('mallory', `query($c: ID!) { kingdoms(campaignId: $c) { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
     expect(codes(await gql('mallory', `query($c: ID!) { kingdom(campaignId: $c, id: "north") { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
-    expect((await ok('mallory', `{ campaign(id: "no-such-campaign") { id } }`)).campaign).toBeNull();
-    expect(codes(await gql('mallory', `{ kingdoms(campaignId: "no-such-campaign") { id } }`))).toEqual(['NOT_FOUND']);
+    expect(codes(await gql('mallory', `{ campaign(id: "no-such-campaign") { id } }`))).toEqual(['FORBIDDEN']);
+    expect(codes(await gql('mallory', `{ kingdoms(campaignId: "no-such-campaign") { id } }`))).toEqual(['FORBIDDEN']);
     expect((await ok('mallory', `{ me { id } campaigns { id } }`))).toEqual({ me: { id: 'mallory' }, campaigns: [] });
   });
 
@@ -234,7 +256,6 @@ describe('the GraphQL API over the real system', () => {
   });
 
   it('answers a query text it has seen on the fast path exactly as yoga answered it the first time', async () => {
-    const fastCount = async () => Number(/cm_graphql_fast_path_total(?:\{[^}]*\})? (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
     const strict = { accept: 'application/graphql-response+json' };
     const cases: { user: string; query: string; variables?: Record<string, unknown>; headers?: Record<string, string>; operationName?: string; fast: boolean }[] = [
       { user: 'alice', query: `query($c: ID!) { kingdoms(campaignId: $c) { id name } }`, variables: { c: C }, fast: true },
@@ -248,6 +269,8 @@ describe('the GraphQL API over the real system', () => {
       { user: 'alice', query: `query A { campaigns { id } } query B($c: ID!) { kingdoms(campaignId: $c) { id } }`, variables: { c: C }, operationName: 'B', fast: true },
       // Never on the fast path: no token, an operation name that selects nothing, a query that fails validation.
       { user: 'nobody', query: `{ campaigns { id } }`, fast: false },
+      { user: 'future', query: `{ campaigns { id } }`, fast: false },
+      { user: 'alice', query: `{ campaigns { kingdoms { settlements { structures { settlement { kingdom { settlements { structures { settlement { kingdom { id } } } } } } } } } } }`, fast: false },
       { user: 'alice', query: `query A { campaigns { id } }`, operationName: 'Z', fast: false },
       { user: 'alice', query: `{ campaigns { nope } }`, fast: false },
     ];
@@ -260,11 +283,50 @@ describe('the GraphQL API over the real system', () => {
         return { status: res.status, type: h('content-type'), cors: [h('access-control-allow-origin'), h('access-control-allow-credentials'), h('vary')], body: await res.text() };
       };
       const before = await fastCount();
-      const viaYoga = await send();
+      const [viaYoga, yogaCounted] = await counted(send);
       expect(await fastCount(), `case ${i}: the first send goes to yoga`).toBe(before);
-      const second = await send();
+      const [second, secondCounted] = await counted(send);
       expect(await fastCount(), `case ${i}: the second send ${c.fast ? 'takes' : 'does not take'} the fast path`).toBe(before + (c.fast ? 1 : 0));
       expect(second, `case ${i}: ${c.query}`).toEqual(viaYoga);
+      expect(secondCounted, `case ${i}: the metrics step counts both alike`).toEqual(yogaCounted);
+    }
+  });
+
+  it('runs every request step alike on both paths, and a step that refuses refuses on both', async () => {
+    // yoga answers a body of unknown length (chunked); the same body with a Content-Length is the fast path's.
+    const send = async (body: string, user: string, chunked: boolean) => {
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${tokens[user]}` };
+      const init: RequestInit = chunked
+        ? { method: 'POST', headers, body: new Blob([body]).stream(), duplex: 'half' } as RequestInit
+        : { method: 'POST', headers, body };
+      const res = await fetch(url, init);
+      const h = (name: string) => res.headers.get(name);
+      return { status: res.status, type: h('content-type'), connection: h('connection'), body: await res.text() };
+    };
+    const query = `query($c: ID!) { kingdoms(campaignId: $c) { id } } # steps ${C}`;
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 20; i++) deep = { deeper: deep };
+    const cases: { step: string; user?: string; body: string; code?: string; status?: number }[] = [
+      { step: 'none refuses (error codes, metrics)', body: JSON.stringify({ query, variables: { c: C } }) },
+      { step: 'error codes of a refused read', user: 'mallory', body: JSON.stringify({ query, variables: { c: C } }), code: 'FORBIDDEN' },
+      // graphql-js ignores a variable the operation does not declare: only the step stands in the way.
+      { step: 'variables-limit (depth)', body: JSON.stringify({ query, variables: { c: C, unused: deep } }), code: 'VALIDATION', status: 400 },
+      { step: 'variables-limit (size)', body: JSON.stringify({ query, variables: { c: C, unused: 'x'.repeat(600_000) } }), code: 'PAYLOAD_TOO_LARGE', status: 413 },
+      { step: 'body-limit', body: JSON.stringify({ query, variables: { c: C, unused: 'x'.repeat(1_100_000) } }), code: 'PAYLOAD_TOO_LARGE', status: 413 },
+    ];
+    // The query text is approved, so the fast path would answer every case if its steps let it.
+    expect(codes(await gql('alice', query, { c: C }))).toEqual([]);
+    for (const c of cases) {
+      const [viaYoga, yogaCounted] = await counted(() => send(c.body, c.user ?? 'alice', true));
+      const before = await fastCount();
+      const [fast, fastCounted] = await counted(() => send(c.body, c.user ?? 'alice', false));
+      // A refusing step hands the request to yoga (whose plugin refuses it); anything else the fast path answers.
+      expect(await fastCount(), c.step).toBe(before + (c.status ? 0 : 1));
+      expect(fast, c.step).toEqual(viaYoga);
+      expect(fastCounted, `${c.step}: metrics`).toEqual(yogaCounted);
+      const answer = JSON.parse(viaYoga.body) as Response<unknown>;
+      expect(codes(answer), c.step).toEqual(c.code ? [c.code] : []);
+      if (c.status) expect(viaYoga.status, c.step).toBe(c.status);
     }
   });
 

@@ -1,5 +1,5 @@
 import { AppError, ErrorCode } from '@cm/contracts';
-import { bearerToken, type Principal } from '@cm/platform';
+import { bearerToken, type Principal, type TokenRules } from '@cm/platform';
 import { acceptCorrelationId, parseMinSeq } from './arguments.js';
 import type { CheckpointTracker } from './checkpoint-tracker.js';
 import type { CommandGateway } from './command-gateway.js';
@@ -16,6 +16,8 @@ export interface ApiServices {
   rules: RulesClient;
   tracker: CheckpointTracker;
   jwtSecret: string;
+  /** Clock skew allowed to `iat`/`nbf`, and whether `exp` is required; the lenient defaults when absent. */
+  tokenRules?: TokenRules;
   /** Bound of every read-your-writes wait (`MIN_SEQ_TIMEOUT_MS`). */
   minSeqTimeoutMs: number;
   newId: () => string;
@@ -47,7 +49,7 @@ export type ContextFactory = (request: ContextRequest) => Promise<GraphQLContext
  * request it serves, whichever path answers it.
  */
 export function contextFactory(services: ApiServices): ContextFactory {
-  const tokens = new VerifiedTokens(services.jwtSecret);
+  const tokens = new VerifiedTokens(services.jwtSecret, Date.now, services.tokenRules);
   return (request) => buildContext(services, request, (token) => tokens.verify(token));
 }
 

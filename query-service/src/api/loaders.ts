@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { OwnerType, Role } from '@cm/contracts';
 import type {
+  BranchRef,
   BranchRow,
   CampaignRow,
   EntityKey,
@@ -32,7 +33,6 @@ function loader<K, V>(batch: (keys: readonly K[]) => Promise<V[]>): DataLoader<K
 }
 
 export type RoleKey = { campaignId: string; userId: string };
-export type BranchKey = { campaignId: string; id: string };
 export type SettlementParent = Scope & { kingdomId?: string; locationId?: string };
 export type StructureParent = Scope & { settlementId: string };
 export type VariableKey = OwnerKey & { key: string };
@@ -49,7 +49,7 @@ export function createLoaders(rm: ReadModel) {
     members: loader<string, MemberRow[]>((ids) => rm.membersByCampaigns(ids)),
     role: loader<RoleKey, Role | null>((keys) => rm.rolesByKeys(keys)),
 
-    branch: loader<BranchKey, BranchRow | null>((keys) => rm.branchesByKeys(keys)),
+    branch: loader<BranchRef, BranchRow | null>((keys) => rm.branchesByKeys(keys)),
     branches: loader<string, BranchRow[]>((ids) => rm.branchesByCampaigns(ids)),
 
     kingdom: loader<EntityKey, KingdomRow | null>((keys) => rm.kingdomsByKeys(keys)),

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { verifyToken, type Principal } from '@cm/platform';
+import { DEFAULT_TOKEN_RULES, verifyToken, type Principal, type TokenRules } from '@cm/platform';
 
 /** Longest an entry is trusted without verifying the token again, whatever its `exp`. */
 const MAX_AGE_MS = 60_000;
@@ -21,6 +21,7 @@ export class VerifiedTokens {
   constructor(
     private readonly secret: string,
     private readonly now: () => number = Date.now,
+    private readonly rules: TokenRules = DEFAULT_TOKEN_RULES,
   ) {}
 
   async verify(token: string): Promise<Principal> {
@@ -29,7 +30,7 @@ export class VerifiedTokens {
       if (this.now() < hit.validUntilMs) return hit.principal;
       this.entries.delete(token);
     }
-    const principal = await verifyToken(this.secret, token);
+    const principal = await verifyToken(this.secret, token, this.rules);
     const now = this.now();
     const exp = expiryOf(token);
     const validUntilMs = Math.min(now + MAX_AGE_MS, exp === undefined ? Infinity : exp * 1000);

@@ -5,25 +5,28 @@ import { ErrorCode, isAppError } from '@cm/contracts';
 import type { Logger } from '@cm/platform';
 import type { ApiMetrics } from './api.metrics.js';
 import { maskError, rootCause } from './errors.js';
+import { graphiqlOptions } from './graphiql.js';
 import { contextFactory, type ApiServices, type ContextFactory } from './graphql-context.js';
-import { bodyLimitPlugin } from './plugins/body-limit.plugin.js';
-import { errorCodesPlugin } from './plugins/error-codes.plugin.js';
-import { limitsPlugins, type QueryLimits } from './plugins/limits.plugin.js';
-import { metricsPlugin } from './plugins/metrics.plugin.js';
+import { assertEveryPluginIsAStep, requestSteps, type ApiLimits, type RequestStep } from './request-steps.js';
 import { buildSchema } from './schema.js';
 
 export interface YogaServerOptions {
   services: ApiServices;
   metrics: ApiMetrics;
   logger: Logger;
-  limits: QueryLimits;
+  /** Query, body and variables limits (the last two have defaults). */
+  limits: ApiLimits;
   /** The GraphiQL IDE on GET /graphql; off in production. */
   graphiql: boolean;
+  /** Signs the token GraphiQL opens with (development only); without it the page opens signed out. */
+  graphiqlToken?: () => Promise<string>;
   /** Shared with the fast path, so both build contexts alike and trust the same verified tokens. */
   context?: ContextFactory;
   /** Shared with the fast path, which executes the documents yoga approved against it. */
   schema?: GraphQLSchema;
-  /** More plugins, after ours (the fast path's approval of validated documents). */
+  /** The request steps; by default `requestSteps` of `limits` and `metrics`. Shared with the fast path. */
+  steps?: readonly RequestStep[];
+  /** More plugins, after the steps'; each must belong to a request step (start-up fails otherwise). */
   plugins?: Plugin[];
 }
 
@@ -46,15 +49,19 @@ function yogaLogger(logger: Logger): YogaLogger {
 
 /**
  * The yoga instance behind `/graphql`: schema, per-request context (authentication, loaders, consistency
- * waits), masked errors, limits, stable error codes and metrics. Transport-agnostic: `createApi` serves it
- * to Node's HTTP server, tests call its `fetch`.
+ * waits), masked errors, and the request steps (limits, stable error codes, metrics). Transport-agnostic:
+ * `createApi` serves it to Node's HTTP server, tests call its `fetch`. Throws when a plugin belongs to no
+ * request step (see request-steps.ts).
  */
 export function createYogaServer(opts: YogaServerOptions) {
   const context = opts.context ?? contextFactory(opts.services);
+  const steps = opts.steps ?? requestSteps({ limits: opts.limits, metrics: opts.metrics });
+  const plugins = [...steps.flatMap((s) => s.plugins), ...(opts.plugins ?? [])];
+  assertEveryPluginIsAStep(plugins);
   return createYoga({
     schema: opts.schema ?? buildSchema(),
     graphqlEndpoint: '/graphql',
-    graphiql: opts.graphiql,
+    graphiql: opts.graphiql ? () => graphiqlOptions(opts.graphiqlToken) : false,
     // GraphiQL with its assets inlined: yoga's default page loads them from unpkg.com, which a machine without
     // internet access cannot reach.
     renderGraphiQL,
@@ -64,15 +71,7 @@ export function createYogaServer(opts: YogaServerOptions) {
     // Replaced by bodyLimitPlugin, which enforces the same limit without streaming bodies of known length.
     maxRequestBodySize: false,
     context: ({ request }) => context(request),
-    plugins: [
-      // After yoga's request parsers (they are registered before user plugins), so it can wrap the chosen one.
-      bodyLimitPlugin(),
-      ...limitsPlugins(opts.limits),
-      // Order matters: codes are settled before the metrics read them as outcomes.
-      errorCodesPlugin(),
-      metricsPlugin(opts.metrics),
-      ...(opts.plugins ?? []),
-    ],
+    plugins,
   });
 }
 

@@ -1,7 +1,10 @@
+import { createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createMetrics, signToken, type Registry } from '@cm/platform';
 import { ApiMetrics } from './api.metrics.js';
 import type { ApiServices } from './graphql-context.js';
+import { DEMO_QUERY, DEMO_WRITE_AND_READ } from './graphiql.js';
+import { requestStep } from './request-steps.js';
 import { createYogaServer, type YogaServer } from './yoga-server.js';
 
 // The HTTP edge without I/O: every request here fails before a resolver runs (token, syntax, validation,
@@ -135,6 +138,61 @@ describe('the GraphQL edge', () => {
   });
 });
 
+describe('request steps', () => {
+  const options = () => ({
+    services: { readModel: untouchable<ApiServices['readModel']>('readModel'), commands: untouchable<ApiServices['commands']>('commands'), tracker: untouchable<ApiServices['tracker']>('tracker'), jwtSecret: SECRET, minSeqTimeoutMs: 100, newId: () => 'id-1' },
+    metrics: new ApiMetrics(createMetrics('steps-test')),
+    logger: createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }),
+    limits: { maxDepth: 4, maxAliases: 2, maxTokens: 200, maxCost: 40 },
+    graphiql: false,
+  });
+
+  it('refuses at start-up a yoga plugin that is not part of a request step', () => {
+    const cacheStatistics = { onExecute() {} };
+    expect(() => createYogaServer({ ...options(), plugins: [cacheStatistics] })).toThrow(/yoga plugin #\d+ \(hooks: onExecute\) is not part of a request step.*request-steps\.ts/);
+  });
+
+  it('refuses a step with yoga plugins and no fast-path side', () => {
+    expect(() => requestStep({ name: 'rate-limit', plugins: [{ onExecute() {} }], fast: {} })).toThrow(/request step "rate-limit" has yoga plugins but no fast-path side/);
+    const declared = requestStep({ name: 'tracing', plugins: [{ onExecute() {} }], fast: { answered: () => undefined } });
+    expect(() => createYogaServer({ ...options(), plugins: [...declared.plugins] })).not.toThrow();
+  });
+});
+
+describe('request limits', () => {
+  it('answers a token issued in the future with UNAUTHENTICATED and HTTP 401', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const unsigned = `${part({ alg: 'HS256' })}.${part({ sub: 'alice', iss: 'campaign-manager', iat: now + 3 * 365 * 86400, exp: now + 4 * 365 * 86400 })}`;
+    const future = `${unsigned}.${createHmac('sha256', SECRET).update(unsigned).digest('base64url')}`;
+    const r = await post('{ me { id } }', undefined, { authorization: `Bearer ${future}` });
+    expect(r.status).toBe(401);
+    expect(r.codes).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('answers a body over the limit with PAYLOAD_TOO_LARGE and HTTP 413', async () => {
+    const res = await yoga.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': '30000000' },
+      body: '{"query":"{ __typename }"}',
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as Body).errors?.map((e) => e.extensions?.code)).toEqual(['PAYLOAD_TOO_LARGE']);
+  });
+
+  it('answers variables nested too deep with VALIDATION, and too large with PAYLOAD_TOO_LARGE', async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 13; i++) deep = [deep];
+    const tooDeep = await post('query($id: ID!) { campaign(id: $id) { id } }', { id: 'c', g: deep });
+    expect(tooDeep.codes).toEqual(['VALIDATION']);
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.body.errors?.[0]?.message).toMatch(/variables nested deeper than 12 levels/);
+    const tooLarge = await post('query($id: ID!) { campaign(id: $id) { id } }', { id: 'c', pad: 'x'.repeat(600_000) });
+    expect(tooLarge.codes).toEqual(['PAYLOAD_TOO_LARGE']);
+    expect(tooLarge.status).toBe(413);
+  });
+});
+
 describe('GraphiQL', () => {
   it('is served in development with its assets inlined (no CDN), and not at all when disabled', async () => {
     const dev = createYogaServer({
@@ -151,5 +209,34 @@ describe('GraphiQL', () => {
     expect(html).not.toMatch(/https?:\/\/unpkg\.com/);
     const off = await yoga.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } });
     expect(await off.text()).not.toContain('YogaGraphiQL');
+  });
+
+  it('opens on the demo campaign, signed in as its game master when given a token, and its documents validate', async () => {
+    const page = async (graphiqlToken?: () => Promise<string>) => {
+      const server = createYogaServer({
+        services: { readModel: untouchable('readModel'), commands: untouchable('commands'), tracker: untouchable('tracker'), jwtSecret: SECRET, minSeqTimeoutMs: 100, newId: () => 'id-1' },
+        metrics: new ApiMetrics(createMetrics('graphiql-demo-test')),
+        logger: createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }),
+        limits: { maxDepth: 10, maxAliases: 30, maxTokens: 5000, maxCost: 20000 },
+        graphiql: true,
+        ...(graphiqlToken ? { graphiqlToken } : {}),
+      });
+      return (await server.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } })).text();
+    };
+    const demoToken = await signToken(SECRET, 'demo-gm');
+    const signedIn = await page(async () => demoToken);
+    expect(signedIn).toContain('Campaign Manager GraphQL');
+    expect(signedIn).toContain(JSON.stringify(JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2)).slice(1, -1));
+    expect(signedIn).toContain('campaign(id: \\"shattered-crown\\")');
+    const signedOut = await page();
+    expect(signedOut).toContain('campaign(id: \\"shattered-crown\\")');
+    expect(signedOut).not.toContain('Bearer');
+    // Both tabs are valid against the schema (a valid document without a token is refused only as UNAUTHENTICATED).
+    for (const query of [DEMO_QUERY, DEMO_WRITE_AND_READ]) {
+      for (const operationName of [...query.matchAll(/^(?:query|mutation) (\w+)/gm)].map((m) => m[1])) {
+        const res = await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, operationName }) });
+        expect(((await res.json()) as Body).errors?.map((e) => e.extensions?.code), operationName).toEqual(['UNAUTHENTICATED']);
+      }
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { MAIN_BRANCH, type AnyEvent } from '@cm/contracts';
-import { patch, tombstone, upsert, type WriteOp } from './write-ops.js';
+import { columnsOf, patch, tombstone, upsert, type WriteOp } from './write-ops.js';
 
 /** Events of the campaign-wide aggregates; both live on the `main` branch whatever branch they concern. */
 export type CampaignWideEvent = Extract<
@@ -23,10 +23,10 @@ export function projectCampaignWide(event: CampaignWideEvent, seq: number): Writ
   const campaign_id = event.campaignId;
   switch (event.type) {
     case 'CampaignCreated': {
-      const { name, description, ownerId } = event.data;
+      const { ownerId } = event.data;
       // A campaign starts with its `main` branch and its owner as a member; neither has an event of its own.
       return [
-        upsert('campaign', { id: campaign_id }, { name, description, owner_id: ownerId, archived: false, deleted: false }, seq),
+        upsert('campaign', { id: campaign_id }, { ...columnsOf(event.data), archived: false, deleted: false }, seq),
         upsert('branch', { campaign_id, id: MAIN_BRANCH }, { name: MAIN_BRANCH, parent_branch_id: null, forked_at_seq: null, deleted: false }, seq),
         upsert('campaign_member', { campaign_id, user_id: ownerId }, { role: 'owner', deleted: false }, seq),
       ];
@@ -43,12 +43,12 @@ export function projectCampaignWide(event: CampaignWideEvent, seq: number): Writ
     case 'MemberRemoved':
       return [tombstone('campaign_member', { campaign_id, user_id: event.data.userId }, seq)];
     case 'BranchForked': {
-      const { name, parentBranchId, forkedAtSeq } = event.data;
+      const { parentBranchId, forkedAtSeq } = event.data;
       const id = event.entityId;
       // The fork comes first: the writer skips it when the branch row already carries this sequence (redelivery).
       return [
         { kind: 'fork', campaignId: campaign_id, branchId: id, parentBranchId, forkedAtSeq, seq },
-        upsert('branch', { campaign_id, id }, { name, parent_branch_id: parentBranchId, forked_at_seq: forkedAtSeq, deleted: false }, seq),
+        upsert('branch', { campaign_id, id }, { ...columnsOf(event.data), deleted: false }, seq),
       ];
     }
     case 'BranchRenamed':

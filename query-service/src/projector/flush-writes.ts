@@ -25,7 +25,7 @@ export async function flushWrites(sql: Sql, schema: string, set: WriteSet): Prom
 }
 
 /** The checkpoint's move a batch makes: from the sequence its writer expects to the batch's last. */
-export interface CheckpointMove {
+interface CheckpointMove {
   projection: string;
   from: number;
   to: number;

@@ -2,8 +2,10 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { natsNames } from '@cm/contracts';
 import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestNats, connectTestNats, dropNamespace, testLogger, testNamespace } from './int-support.test-util.js';
+import { closeTestNats, connectTestNats, dropNamespace, testNamespace } from '@cm/testkit';
+import { testLogger } from './int-support.test-util.js';
 import { ProjectionLease } from './lease.js';
+import { ProgressWatch } from './progress-watch.js';
 
 // The lease against the real KV bucket: who may take it, when it counts as lost, and that an instance whose
 // renewal failed takes its own key back at once instead of stalling the projection until the key expires.
@@ -24,8 +26,11 @@ afterAll(async () => {
 
 const open = (projection: string) => ProjectionLease.open({ nats, names, projection, ttlMs: TTL, logger: testLogger() });
 
-function lost(lease: ProjectionLease): Promise<string> {
-  return new Promise((resolve) => lease.startRenewing(resolve));
+/** An apply loop idle at the head: always worth renewing for. */
+const idle = () => new ProgressWatch(60_000);
+
+function lost(lease: ProjectionLease, progress = idle()): Promise<string> {
+  return new Promise((resolve) => lease.startRenewing(resolve, progress));
 }
 
 describe('projection lease', () => {
@@ -34,7 +39,7 @@ describe('projection lease', () => {
     const b = await open('one');
     expect(await a.tryAcquire()).toBe(true);
     expect(await b.tryAcquire()).toBe(false);
-    a.startRenewing(() => undefined);
+    a.startRenewing(() => undefined, idle());
     await new Promise((r) => setTimeout(r, TTL * 1.5));
     expect(await b.tryAcquire()).toBe(false);
     expect(a.isValid()).toBe(true);
@@ -69,5 +74,25 @@ describe('projection lease', () => {
     expect(await a.tryAcquire()).toBe(true);
     expect(a.isValid()).toBe(true);
     await a.release();
+  });
+
+  it('is given up at once, not renewed, when the apply loop stalls', async () => {
+    const a = await open('four');
+    const b = await open('four');
+    expect(await a.tryAcquire()).toBe(true);
+    const watch = new ProgressWatch(100);
+    const reason = lost(a, watch);
+    watch.working(); // and never a committed batch after
+    expect(await reason).toMatch(/^no progress for \d+ s; lease given up$/);
+    expect(a.held).toBe(false);
+    // Deleted by a, not expired (an expired key leaves no entry): b need not wait out the TTL.
+    for (;;) {
+      const entry = await kv.get('projection-four');
+      if (entry?.operation === 'DEL') break;
+      expect(entry?.json<{ holder: string }>().holder).toBe(a.holder);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await b.tryAcquire()).toBe(true);
+    await b.release();
   });
 });

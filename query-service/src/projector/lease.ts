@@ -3,6 +3,7 @@ import { JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsNames } from '@cm/contracts';
 import type { Logger, Nats } from '@cm/platform';
+import type { ProgressWatch } from './progress-watch.js';
 
 export interface LeaseOptions {
   nats: Nats;
@@ -13,6 +14,12 @@ export interface LeaseOptions {
   logger: Logger;
 }
 
+// JetStream's "wrong last sequence": the key was written by someone else since our revision.
+const WRONG_LAST_SEQUENCE = 10071;
+
+/** Why a holder lost its lease: its apply loop stalled and it gave the lease up, or renewing it failed. */
+export type LeaseLossCause = 'stalled' | 'renewal';
+
 /**
  * The right to be a projection's one active instance, held as a key in the NATS KV bucket `names.leaseBucket`.
  *
@@ -20,11 +27,9 @@ export interface LeaseOptions {
  * Taking the lease is `kv.create` (fails while the key exists); renewing is `kv.update` against the revision we
  * hold (fails once someone else holds it, or once it expired). Renewal runs every ttl/3; a revision mismatch
  * (or a failure with no time left for another attempt) counts as loss, and the holder must stop at once. `isValid()` is a local bound on top: the key cannot
- * outlive `ttl` after the last write we saw succeed, measured from before we sent it.
+ * outlive `ttl` after the last write we saw succeed, measured from before we sent it. A holder whose apply loop
+ * stalls gives the key up instead of renewing it (see `startRenewing`).
  */
-// JetStream's "wrong last sequence": the key was written by someone else since our revision.
-const WRONG_LAST_SEQUENCE = 10071;
-
 export class ProjectionLease {
   readonly key: string;
   readonly holder = `${hostname()}:${process.pid}:${Math.random().toString(16).slice(2, 8)}`;
@@ -74,15 +79,29 @@ export class ProjectionLease {
     return true;
   }
 
-  /** Renews every ttl/3 until `stopRenewing` or the first failure, which it reports once through `onLost`. */
-  startRenewing(onLost: (reason: string) => void): void {
+  /**
+   * Renews every ttl/3 until `stopRenewing` or the first failure, which it reports once through `onLost`.
+   *
+   * The lease is the right to write, so it is only worth renewing while the holder can write: a NATS connection
+   * that works says nothing about the database. Before each renewal `stalled` is asked; a reason from it gives the
+   * lease up at once (so a standby with a working connection need not even wait for the key to expire) and is
+   * reported through `onLost`. Whatever the stalled holder sends later is refused by the fenced checkpoint. Every
+   * projection passes its apply loop's `ProgressWatch` here; there is no renewal without one.
+   */
+  startRenewing(onLost: (reason: string, cause: LeaseLossCause) => void, progress: Pick<ProgressWatch, 'stalled'>): void {
     this.stopRenewing();
     const period = this.period();
     this.timer = setInterval(() => {
+      const stall = progress.stalled();
+      if (stall !== undefined) {
+        void this.release();
+        onLost(`${stall}; lease given up`, 'stalled');
+        return;
+      }
       void this.renew().then((reason) => {
-        if (reason === undefined) return;
+        if (reason === undefined || this.timer === undefined) return;
         this.stopRenewing();
-        onLost(reason);
+        onLost(reason, 'renewal');
       });
     }, period);
     this.timer.unref();
@@ -100,8 +119,15 @@ export class ProjectionLease {
   private async renew(): Promise<string | undefined> {
     if (!this.held) return 'not held';
     const sent = Date.now();
+    const revision = this.revision;
     try {
-      this.revision = await this.kv.update(this.key, this.value(), this.revision);
+      const next = await this.kv.update(this.key, this.value(), revision);
+      if (this.revision !== revision) {
+        // Given up while this renewal was on its way: give up what it wrote too.
+        await this.kv.delete(this.key, { previousSeq: next }).catch(() => undefined);
+        return undefined;
+      }
+      this.revision = next;
       this.validUntil = sent + this.opts.ttlMs;
       return undefined;
     } catch (e) {

@@ -1,6 +1,6 @@
 import type { AnyEvent } from '@cm/contracts';
-import type { BranchKey } from './tables.js';
-import { patch, tombstone, upsert, type WriteOp } from './write-ops.js';
+import type { EntityKeyColumns } from '../read-model/tables.js';
+import { columnsOf, patch, tombstone, upsert, type WriteOp } from './write-ops.js';
 
 /** Events of the map: kingdoms, locations, settlements and the structures in them. */
 export type PlaceEvent = Extract<
@@ -29,7 +29,7 @@ export type PlaceEvent = Extract<
 >;
 
 /** The row key of the entity an event is about. */
-export function entityKey(event: AnyEvent): BranchKey {
+export function entityKey(event: AnyEvent): EntityKeyColumns {
   return { campaign_id: event.campaignId, branch_id: event.branchId, id: event.entityId };
 }
 
@@ -37,14 +37,14 @@ export function projectPlace(event: PlaceEvent, seq: number): WriteOp[] {
   const key = entityKey(event);
   switch (event.type) {
     case 'KingdomCreated':
-      return [upsert('kingdom', key, { name: event.data.name, deleted: false }, seq)];
+      return [upsert('kingdom', key, { ...columnsOf(event.data), deleted: false }, seq)];
     case 'KingdomRenamed':
       return [patch('kingdom', key, { name: event.data.name }, seq)];
     case 'KingdomDeleted':
       return [tombstone('kingdom', key, seq)];
 
     case 'LocationCreated':
-      return [upsert('location', key, { name: event.data.name, geometry: event.data.geometry, deleted: false }, seq)];
+      return [upsert('location', key, { ...columnsOf(event.data), deleted: false }, seq)];
     case 'LocationRenamed':
       return [patch('location', key, { name: event.data.name }, seq)];
     case 'LocationReshaped':
@@ -52,10 +52,8 @@ export function projectPlace(event: PlaceEvent, seq: number): WriteOp[] {
     case 'LocationDeleted':
       return [tombstone('location', key, seq)];
 
-    case 'SettlementCreated': {
-      const { kingdomId, locationId, name, level } = event.data;
-      return [upsert('settlement', key, { kingdom_id: kingdomId, location_id: locationId, name, level, deleted: false }, seq)];
-    }
+    case 'SettlementCreated':
+      return [upsert('settlement', key, { ...columnsOf(event.data), deleted: false }, seq)];
     case 'SettlementRenamed':
       return [patch('settlement', key, { name: event.data.name }, seq)];
     case 'SettlementLevelSet':
@@ -66,12 +64,8 @@ export function projectPlace(event: PlaceEvent, seq: number): WriteOp[] {
       // Its structures are deleted by the cascade saga, each with an event of its own.
       return [tombstone('settlement', key, seq)];
 
-    case 'StructureCreated': {
-      const { settlementId, name, structureType, level, condition } = event.data;
-      return [
-        upsert('structure', key, { settlement_id: settlementId, name, structure_type: structureType, level, condition, deleted: false }, seq),
-      ];
-    }
+    case 'StructureCreated':
+      return [upsert('structure', key, { ...columnsOf(event.data), deleted: false }, seq)];
     case 'StructureRenamed':
       return [patch('structure', key, { name: event.data.name }, seq)];
     case 'StructureTypeSet':

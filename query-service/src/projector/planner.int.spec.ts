@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testNamespace } from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { event } from './events.test-util.js';
-import { dropSchema, openTestDatabase, testNamespace } from './int-support.test-util.js';
+import { dropSchema, openTestDatabase } from './int-support.test-util.js';
 import type { SequencedEvent } from './postgres.projection.js';
 import { ProjectionWriter } from './projection-writer.js';
 import { patchStatement, tableRef } from './row-statements.js';

@@ -1,10 +1,11 @@
 import { natsNames } from '@cm/contracts';
 import { createMetrics, ensureEventStream, type Nats, type Registry } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeTestNats, connectTestNats, dropNamespace, lastSeq, testNamespace } from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { event, publishCommit } from './events.test-util.js';
 import { jetStreamHistory } from './event-history.js';
-import { closeTestNats, connectTestNats, dropNamespace, dropSchema, lastSeq, openTestDatabase, testConfig, testLogger, testNamespace } from './int-support.test-util.js';
+import { dropSchema, openTestDatabase, testConfig, testLogger } from './int-support.test-util.js';
 import { startProjector, type Projector } from './postgres-projector.js';
 import { CheckpointMovedError, ProjectionWriter } from './projection-writer.js';
 

@@ -6,12 +6,13 @@ import type { Database } from '../read-model/database.js';
 import { jetStreamHistory, type EventHistory } from './event-history.js';
 import { ProjectionLease } from './lease.js';
 import type { SequencedEvent } from './postgres.projection.js';
+import { ProgressWatch } from './progress-watch.js';
 import { openConsumer, type ConsumerSession } from './projection-consumer.js';
 import { CheckpointMovedError, POSTGRES_PROJECTION, ProjectionWriter } from './projection-writer.js';
 import { ProjectorMetrics } from './projector.metrics.js';
 
 export interface ProjectorDeps {
-  config: Pick<QueryConfig, 'PROJECTOR_BATCH_SIZE' | 'PROJECTOR_LEASE_TTL_MS'> & Partial<Pick<QueryConfig, 'PROJECTOR_LINGER_MS'>>;
+  config: Pick<QueryConfig, 'PROJECTOR_BATCH_SIZE' | 'PROJECTOR_LEASE_TTL_MS'> & Partial<Pick<QueryConfig, 'PROJECTOR_LINGER_MS' | 'PROJECTION_STATEMENT_TIMEOUT_MS'>>;
   logger: Logger;
   nats: Nats;
   names: NatsNames;
@@ -30,6 +31,8 @@ export interface ProjectorStatus {
   holder: string;
   /** Why the last batch failed, until one succeeds. */
   lastError?: string;
+  /** Why the apply loop counts as stalled (`no progress for 12 s`): it then gives up the lease and is not ready. */
+  stalled?: string;
 }
 
 export interface Projector {
@@ -41,6 +44,21 @@ export interface Projector {
 
 const ANNOUNCE_EVERY_MS = 1000;
 const RETRY_MS = 1000;
+/** Beyond the statement timeout, how long a batch may wait for an answer Postgres should already have sent. */
+const DEADLINE_GRACE_MS = 1000;
+/**
+ * The shortest stall that costs the lease. A healthy batch on a busy machine (two cores shared with Postgres and
+ * every other service) has been seen to take over a second; giving the lease up for that only moves the same
+ * slow work to another instance.
+ */
+const MIN_STALL_MS = 5000;
+
+/**
+ * How long the apply loop may work without committing before it gives up the lease: half the TTL, at least
+ * MIN_STALL_MS. The holder gives it up at the first renewal after that (every ttl/3) and a standby retries at
+ * least every second, so with the default TTL (10 s) a standby takes over within the TTL of the stall.
+ */
+export const stallMs = (leaseTtlMs: number): number => Math.max(MIN_STALL_MS, Math.floor(leaseTtlMs / 2));
 
 /**
  * Runs the Postgres projection (DESIGN §4): one durable pull consumer, one active instance chosen by a KV lease,
@@ -66,6 +84,7 @@ export async function startProjector(deps: ProjectorDeps): Promise<Projector> {
         check: async () => {
           const status = runner.status();
           if (status.state === 'stopped') throw new Error('projector stopped');
+          if (status.stalled) throw new Error(`projector: ${status.stalled} (checkpoint ${status.checkpoint}${status.lastError ? `; ${status.lastError}` : ''})`);
           if (status.lastError) throw new Error(`projector failing: ${status.lastError}`);
           return { state: status.state, checkpoint: status.checkpoint };
         },
@@ -79,6 +98,9 @@ class ProjectorRunner {
   private readonly logger: Logger;
   private readonly metrics: ProjectorMetrics;
   private readonly writer: ProjectionWriter;
+  private readonly watch: ProgressWatch;
+  /** Client-side bound of one batch: Postgres cancels a slow statement itself, but a hung connection never answers. */
+  private readonly deadlineMs: number | undefined;
   private state: ProjectorStatus['state'] = 'standby';
   private checkpoint = 0;
   private lastError: string | undefined;
@@ -95,6 +117,9 @@ class ProjectorRunner {
     this.logger = deps.logger.child({ projection: this.projection });
     this.metrics = new ProjectorMetrics(deps.registry);
     this.writer = new ProjectionWriter(deps.db, deps.history ?? jetStreamHistory(deps.nats, deps.names), this.projection);
+    this.watch = new ProgressWatch(stallMs(deps.config.PROJECTOR_LEASE_TTL_MS));
+    const timeout = deps.config.PROJECTION_STATEMENT_TIMEOUT_MS;
+    this.deadlineMs = timeout === undefined ? undefined : timeout + DEADLINE_GRACE_MS;
   }
 
   start(): void {
@@ -121,6 +146,8 @@ class ProjectorRunner {
   status(): ProjectorStatus {
     const status: ProjectorStatus = { projection: this.projection, state: this.state, checkpoint: this.checkpoint, holder: this.lease.holder };
     if (this.lastError) status.lastError = this.lastError;
+    const stalled = this.watch.stalled();
+    if (stalled) status.stalled = stalled;
     return status;
   }
 
@@ -132,34 +159,48 @@ class ProjectorRunner {
     this.metrics.leaseHeld.set(this.labels(), 0);
     while (!this.stopping) {
       if (!(await this.lease.tryAcquire())) {
+        this.lastError = undefined; // another instance holds the lease: what failed here no longer holds anything up
         await this.sleep(Math.min(RETRY_MS, Math.floor(this.deps.config.PROJECTOR_LEASE_TTL_MS / 4)));
         continue;
       }
       this.logger.info({ holder: this.lease.holder }, 'projector lease acquired; active');
-      this.lease.startRenewing((reason) => {
-        this.logger.warn({ reason }, 'projector lease lost; stopping consumption');
-        this.session?.stop();
-        this.wake?.();
-      });
+      this.watch.working(); // reading the checkpoint and opening the consumer are work that must finish
+      this.lease.startRenewing(
+        (reason, cause) => {
+          this.logger.warn({ reason, checkpoint: this.checkpoint }, 'projector lease lost; stopping consumption');
+          this.metrics.leaseLost.inc({ ...this.labels(), cause });
+          this.state = 'standby';
+          this.metrics.leaseHeld.set(this.labels(), 0);
+          this.session?.stop();
+          this.wake?.();
+        },
+        this.watch,
+      );
       this.state = 'active';
       this.metrics.leaseHeld.set(this.labels(), 1);
+      let failed = false;
       try {
         await this.runActive();
       } catch (e) {
+        failed = true;
+        if (!(e instanceof CheckpointMovedError)) this.lastError = (e as Error).message;
         this.logger.error({ err: e }, 'active projector stopped');
       } finally {
         this.session?.stop();
         this.session = undefined;
         await this.lease.release();
         this.state = 'standby';
+        this.watch.waiting();
         this.metrics.leaseHeld.set(this.labels(), 0);
       }
+      // Not straight back to the lease: whatever failed (the database, say) would fail again at once.
+      if (failed && !this.stopping) await this.sleep(RETRY_MS);
     }
   }
 
   /** Consumes while the lease holds: one consumer session after another (a session ends on a gap or failure). */
   private async runActive(): Promise<void> {
-    this.setCheckpoint(await this.writer.checkpoint());
+    this.setCheckpoint(await this.withinDeadline(this.writer.checkpoint(), 'reading the checkpoint'));
     let reset = false;
     while (!this.stopping && this.lease.isValid()) {
       try {
@@ -183,7 +224,9 @@ class ProjectorRunner {
   private async consume(session: ConsumerSession): Promise<'ended' | 'gap'> {
     let first = true;
     while (!this.stopping && this.lease.isValid()) {
+      this.watch.waiting();
       const messages = await session.next(this.deps.config.PROJECTOR_BATCH_SIZE, this.deps.config.PROJECTOR_LINGER_MS ?? 0);
+      this.watch.working();
       if (messages.length === 0) return 'ended';
       const { batch, stale, gap } = this.ordered(messages, first && session.fresh);
       first = false;
@@ -230,7 +273,8 @@ class ProjectorRunner {
     for (const m of messages) {
       for (const event of decodeCommit(m.data).events) events.push({ seq: m.seq, event });
     }
-    const result = await this.writer.apply(events, { expectedCheckpoint: this.checkpoint });
+    const result = await this.withinDeadline(this.writer.apply(events, { expectedCheckpoint: this.checkpoint }), 'applying a batch');
+    this.watch.progressed();
     messages.at(-1)?.ack(); // acks the whole batch (ack policy all)
     this.lastError = undefined;
     this.setCheckpoint(result.checkpoint);
@@ -238,6 +282,21 @@ class ProjectorRunner {
     this.metrics.batchDuration.observe(this.labels(), (performance.now() - started) / 1000);
     this.announce();
     if (result.forks.length > 0) this.logger.info({ forks: result.forks, checkpoint: result.checkpoint }, 'applied branch forks');
+  }
+
+  /**
+   * `work`, or a failure once it has had no answer for the statement timeout and a grace. The work itself goes on
+   * (a statement cannot be taken back from a hung connection); if it commits later, it commits only where the
+   * fenced checkpoint still expects it, and otherwise writes nothing.
+   */
+  private withinDeadline<T>(work: Promise<T>, what: string): Promise<T> {
+    const ms = this.deadlineMs;
+    if (ms === undefined) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer from Postgres within ${ms} ms`)), ms);
+    });
+    return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   }
 
   private setCheckpoint(seq: number): void {

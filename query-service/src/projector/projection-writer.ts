@@ -28,7 +28,7 @@ function isCheckpointMoved(e: unknown): boolean {
   return err?.code === CHECKPOINT_MOVED_SQLSTATE || err?.cause?.code === CHECKPOINT_MOVED_SQLSTATE;
 }
 
-export interface ApplyOptions {
+interface ApplyOptions {
   /**
    * The checkpoint this writer believes is stored. The batch fails with `CheckpointMovedError`, and writes
    * nothing, if it is not: a fence against a writer whose lease ran out while it was busy. Omit it to apply

@@ -2,25 +2,12 @@ import { Kvm } from '@nats-io/kv';
 import { natsNames } from '@cm/contracts';
 import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeTestNats, CommandClient, connectTestNats, distEntry, dropNamespace, freePort, lastSeq, NATS_URL, ServiceProcess, testNamespace, waitForSagas } from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { jetStreamHistory } from './event-history.js';
-import {
-  closeTestNats,
-  CommandClient,
-  connectTestNats,
-  dropNamespace,
-  dropSchema,
-  dumpTables,
-  freePort,
-  lastSeq,
-  NATS_URL,
-  openTestDatabase,
-  testNamespace,
-  waitForSagas,
-} from './int-support.test-util.js';
+import { dropSchema, dumpTables, openTestDatabase } from './int-support.test-util.js';
 import { ProjectionWriter } from './projection-writer.js';
 import { projectStream } from './rebuild.js';
-import { distEntry, ServiceProcess } from './service-process.test-util.js';
 import { campaignScript, type Progress } from './workload.test-util.js';
 
 /*

@@ -7,6 +7,7 @@ export class ProjectorMetrics {
   readonly checkpoint: Gauge<'projection'>;
   readonly leaseHeld: Gauge<'projection'>;
   readonly consumerResets: Counter<'projection'>;
+  readonly leaseLost: Counter<'projection' | 'cause'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -24,6 +25,12 @@ export class ProjectorMetrics {
       name: 'cm_projector_consumer_resets_total',
       help: 'Times the projection consumer was re-created at checkpoint + 1 (takeover with deliveries in flight, gap, failure)',
       labelNames: ['projection'],
+      registers,
+    });
+    this.leaseLost = new Counter({
+      name: 'cm_projector_lease_lost_total',
+      help: 'Times the active projector lost its lease: `stalled` (gave it up: no progress applying), `renewal` (taken or not renewable)',
+      labelNames: ['projection', 'cause'],
       registers,
     });
   }

@@ -1,5 +1,6 @@
 import { pgArray, type Statement } from '../read-model/sql.js';
-import { TABLES, type ColumnType, type TableName } from './tables.js';
+import type { ColumnType } from '../read-model/columns.js';
+import { CHECKPOINT_TABLE, TABLES, type TableName } from '../read-model/tables.js';
 import type { MergedRow } from './write-set.js';
 
 const ARRAY_TYPE: Record<ColumnType, string> = {
@@ -13,10 +14,10 @@ const ARRAY_TYPE: Record<ColumnType, string> = {
   geometry: 'text[]',
 };
 
-/** Identifiers come from the static table specs and a validated schema name, never from event data. */
+/** Identifiers come from the table declarations and a validated schema name, never from event data. */
 export const quote = (identifier: string): string => `"${identifier}"`;
 
-export function tableRef(schema: string, table: TableName | 'projection_checkpoint'): string {
+export function tableRef(schema: string, table: TableName | typeof CHECKPOINT_TABLE.name): string {
   return `${quote(schema)}.${quote(table)}`;
 }
 
@@ -47,9 +48,9 @@ function unnest(columns: readonly { name: string; type: ColumnType }[], rows: re
   return { from: `unnest(${arrays}) AS v(${columns.map((c) => quote(c.name)).join(', ')})`, params };
 }
 
-function keyColumns(table: TableName): { name: string; type: ColumnType }[] {
-  return TABLES[table].key.map((name) => ({ name, type: 'text' as const }));
-}
+type NamedColumn = { name: string; type: ColumnType };
+
+const named = (columns: Record<string, { type: ColumnType }>): NamedColumn[] => Object.entries(columns).map(([name, c]) => ({ name, type: c.type }));
 
 /**
  * `INSERT ... ON CONFLICT DO UPDATE ... WHERE t.last_seq < EXCLUDED.last_seq`: creates the rows, or overwrites
@@ -57,31 +58,33 @@ function keyColumns(table: TableName): { name: string; type: ColumnType }[] {
  */
 export function upsertStatement(schema: string, table: TableName, rows: readonly MergedRow[]): Statement {
   const spec = TABLES[table];
-  const values = Object.entries(spec.columns as Record<string, ColumnType>).map(([name, type]) => ({ name, type }));
-  const columns = [...keyColumns(table), ...values, { name: 'last_seq', type: 'bigint' as const }];
+  const keys = named(spec.key);
+  const values = named(spec.values);
+  const columns = [...keys, ...values, { name: 'last_seq', type: 'bigint' as const }];
   const { from, params } = unnest(columns, rows);
   const select = columns.map((c) => columnExpression(c.type, c.name)).join(', ');
   const updates = [...values.map((c) => c.name), 'last_seq', 'updated_at'].map((c) => `${quote(c)} = EXCLUDED.${quote(c)}`).join(', ');
   const sql =
     `INSERT INTO ${tableRef(schema, table)} AS t (${[...columns.map((c) => quote(c.name)), quote('updated_at')].join(', ')}) ` +
     `SELECT ${select}, now() FROM ${from} ` +
-    `ON CONFLICT (${spec.key.map(quote).join(', ')}) DO UPDATE SET ${updates} WHERE t.last_seq < EXCLUDED.last_seq`;
+    `ON CONFLICT (${keys.map((c) => quote(c.name)).join(', ')}) DO UPDATE SET ${updates} WHERE t.last_seq < EXCLUDED.last_seq`;
   return { sql, params };
 }
 
 /** `UPDATE ... FROM unnest(...)` of some columns, under the same guard; a missing row is left missing. */
 export function patchStatement(schema: string, table: TableName, columnNames: readonly string[], rows: readonly MergedRow[]): Statement {
   const spec = TABLES[table];
-  const types = spec.columns as Record<string, ColumnType>;
+  const declared = spec.values as Record<string, { type: ColumnType }>;
   const values = columnNames.map((name) => {
-    const type = types[name];
+    const type = declared[name]?.type;
     if (!type) throw new Error(`unknown column ${table}.${name}`);
     return { name, type };
   });
-  const columns = [...keyColumns(table), ...values, { name: 'last_seq', type: 'bigint' as const }];
+  const keys = named(spec.key);
+  const columns = [...keys, ...values, { name: 'last_seq', type: 'bigint' as const }];
   const { from, params } = unnest(columns, rows);
   const sets = [...values.map((c) => `${quote(c.name)} = ${columnExpression(c.type, c.name)}`), 'last_seq = v.last_seq', 'updated_at = now()'];
-  const match = spec.key.map((k) => `t.${quote(k)} = v.${quote(k)}`).join(' AND ');
+  const match = keys.map(({ name }) => `t.${quote(name)} = v.${quote(name)}`).join(' AND ');
   const sql = `UPDATE ${tableRef(schema, table)} AS t SET ${sets.join(', ')} FROM ${from} WHERE ${match} AND t.last_seq < v.last_seq`;
   return { sql, params };
 }

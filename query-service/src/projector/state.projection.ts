@@ -1,6 +1,6 @@
 import type { AnyEvent } from '@cm/contracts';
 import { entityKey } from './places.projection.js';
-import { patch, tombstone, upsert, type WriteOp } from './write-ops.js';
+import { columnsOf, patch, tombstone, upsert, type WriteOp } from './write-ops.js';
 
 /** Events of what the rules read: state variables, field conditions and world events. */
 export type StateEvent = Extract<
@@ -32,17 +32,8 @@ export function projectState(event: StateEvent, seq: number): WriteOp[] {
       return [tombstone('state_variable', { campaign_id: event.campaignId, branch_id: event.branchId, owner_type: ownerType, owner_id: ownerId, key }, seq)];
     }
 
-    case 'FieldConditionDefined': {
-      const { entityType, entityId, field, expression, priority, active } = event.data;
-      return [
-        upsert(
-          'field_condition',
-          entityKey(event),
-          { entity_type: entityType, entity_id: entityId, field, expression, priority, active, deleted: false },
-          seq,
-        ),
-      ];
-    }
+    case 'FieldConditionDefined':
+      return [upsert('field_condition', entityKey(event), { ...columnsOf(event.data), deleted: false }, seq)];
     case 'FieldConditionUpdated': {
       const { field, expression, priority, active } = event.data;
       return [patch('field_condition', entityKey(event), { field, expression, priority, active }, seq)];
@@ -50,17 +41,8 @@ export function projectState(event: StateEvent, seq: number): WriteOp[] {
     case 'FieldConditionDeleted':
       return [tombstone('field_condition', entityKey(event), seq)];
 
-    case 'WorldEventScheduled': {
-      const { name, description, scheduledAt, expiresAt, effects } = event.data;
-      return [
-        upsert(
-          'world_event',
-          entityKey(event),
-          { name, description, status: 'scheduled', scheduled_at: scheduledAt, expires_at: expiresAt, effects, outcome: null, deleted: false },
-          seq,
-        ),
-      ];
-    }
+    case 'WorldEventScheduled':
+      return [upsert('world_event', entityKey(event), { ...columnsOf(event.data), status: 'scheduled', outcome: null, deleted: false }, seq)];
     case 'WorldEventActivated':
       return [patch('world_event', entityKey(event), { status: 'active' }, seq)];
     case 'WorldEventExpired':

@@ -1,5 +1,5 @@
 import type { Geometry } from '@cm/contracts';
-import type { CommandClient } from './int-support.test-util.js';
+import type { CommandClient } from '@cm/testkit';
 
 /** How many commands the campaign scripts sent; the chaos loop watches it, and can pause them with `gate`. */
 export interface Progress {

@@ -1,10 +1,11 @@
-import type { KeyOf, TableName, ValuesOf } from './tables.js';
+import { snake, type Snake } from '../read-model/columns.js';
+import type { KeyOf, TableName, ValuesOf } from '../read-model/tables.js';
 
 /**
  * A whole row, written unless the stored row already reflects this sequence or a later one
  * (`WHERE table.last_seq < EXCLUDED.last_seq`): creations, and anything that (re)defines every column.
  */
-export interface UpsertOp<T extends TableName = TableName> {
+interface UpsertOp<T extends TableName = TableName> {
   kind: 'upsert';
   table: T;
   key: KeyOf<T>;
@@ -17,7 +18,7 @@ export interface UpsertOp<T extends TableName = TableName> {
  * nothing: every event but a creation presupposes one. Deletion is a patch to `deleted = true` (a tombstone),
  * so that a redelivered creation, whose sequence is lower, cannot bring the row back.
  */
-export interface PatchOp<T extends TableName = TableName> {
+interface PatchOp<T extends TableName = TableName> {
   kind: 'patch';
   table: T;
   key: KeyOf<T>;
@@ -51,4 +52,17 @@ export function patch<T extends TableName>(table: T, key: KeyOf<T>, values: Part
 
 export function tombstone<T extends TableName>(table: T, key: KeyOf<T>, seq: number): RowOp {
   return patch(table, key, { deleted: true } as Partial<ValuesOf<T>>, seq);
+}
+
+/** An object with its keys in SQL spelling: `{ ownerId }` → `{ owner_id }`. */
+type ColumnsOf<D> = { [K in keyof D & string as Snake<K>]: D[K] };
+
+/**
+ * Event data as row values, when the event carries columns under their domain names (creations): a field
+ * added to such an event and declared on its table needs no line here. Upserts write declared columns only.
+ */
+export function columnsOf<D extends object>(data: D): ColumnsOf<D> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(data)) out[snake(name)] = value;
+  return out as ColumnsOf<D>;
 }

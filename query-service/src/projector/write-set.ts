@@ -1,5 +1,7 @@
-import { TABLES, type TableName } from './tables.js';
+import { TABLE_NAMES, TABLES, type TableName } from '../read-model/tables.js';
 import type { RowOp } from './write-ops.js';
+
+const KEY_NAMES = Object.fromEntries(TABLE_NAMES.map((t) => [t, Object.keys(TABLES[t].key)])) as Record<TableName, string[]>;
 
 /** One row's net write after merging every op of a batch on it. */
 export interface MergedRow {
@@ -11,7 +13,7 @@ export interface MergedRow {
 }
 
 /** What one table receives from a batch: one multi-row upsert, and one multi-row update per set of columns. */
-export interface TableWrites {
+interface TableWrites {
   table: TableName;
   upserts: MergedRow[];
   /** Patches grouped by the columns they set (`columns` sorted), so each group is one statement. */
@@ -38,7 +40,7 @@ export class WriteSet {
       this.rows.set(op.table, table);
     }
     const key = op.key as unknown as Record<string, unknown>;
-    const id = TABLES[op.table].key.map((k) => String(key[k])).join('\u0000');
+    const id = KEY_NAMES[op.table].map((k) => String(key[k])).join('\u0000');
     const values = op.values as Record<string, unknown>;
     const existing = table.get(id);
     if (!existing) this.count += 1;

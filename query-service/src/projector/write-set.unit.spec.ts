@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pgArray } from '../read-model/sql.js';
 import { patchStatement, upsertStatement } from './row-statements.js';
-import { patch, tombstone, upsert } from './write-ops.js';
+import { columnsOf, patch, tombstone, upsert } from './write-ops.js';
 import { WriteSet } from './write-set.js';
 
 const k1 = { campaign_id: 'c', branch_id: 'main', id: 's1' };
@@ -61,6 +61,19 @@ describe('WriteSet', () => {
     set.clear();
     expect(set.size).toBe(0);
     expect(set.tables()).toEqual([]);
+  });
+});
+
+describe('columnsOf', () => {
+  it('spells event data as row values: domain names become column names, values stay as they are', () => {
+    const expression = { var: 'x' };
+    expect(columnsOf({ name: 'Ford', ownerId: 'u1', forkedAtSeq: 3, entityId: null, expression })).toEqual({
+      name: 'Ford',
+      owner_id: 'u1',
+      forked_at_seq: 3,
+      entity_id: null,
+      expression,
+    });
   });
 });
 

@@ -2,10 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Logger } from '@cm/platform';
 import type { QueryConfig } from '../config.js';
-import { READ_MODEL_ENTITIES } from './entities.js';
-import { Migration20260101000000_read_model } from './migrations/Migration20260101000000_read_model.js';
-import { Migration20261123000000_drop_prefix_indexes } from './migrations/Migration20261123000000_drop_prefix_indexes.js';
-import { Migration20261123100000_checkpoint_fence } from './migrations/Migration20261123100000_checkpoint_fence.js';
+import { readMigrations } from './migrations.js';
 import { PostgresReadModel } from './postgres-read-model.js';
 import type { ReadModel } from './read-model.port.js';
 import { createSql, type Sql } from './sql.js';
@@ -27,26 +24,28 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Migrations in order; listed rather than discovered so the same code runs from `src` (tests) and `dist`. */
-const MIGRATIONS = [
-  { name: 'Migration20260101000000_read_model', class: Migration20260101000000_read_model },
-  { name: 'Migration20261123000000_drop_prefix_indexes', class: Migration20261123000000_drop_prefix_indexes },
-  { name: 'Migration20261123100000_checkpoint_fence', class: Migration20261123100000_checkpoint_fence },
-];
+export interface DatabaseOptions {
+  /** Postgres' `statement_timeout` on every connection of this pool (the projector's: `PROJECTION_STATEMENT_TIMEOUT_MS`). */
+  statementTimeoutMs?: number;
+}
 
 /**
  * Connects to `DATABASE_URL` with MikroORM. Nothing is created until `migrateUp`.
  */
-export async function openDatabase(config: QueryConfig, logger: Logger): Promise<Database> {
+export async function openDatabase(config: QueryConfig, logger: Logger, opts: DatabaseOptions = {}): Promise<Database> {
   const schema = config.DATABASE_SCHEMA;
   const orm = await MikroORM.init({
     clientUrl: config.DATABASE_URL,
     schema,
-    entities: READ_MODEL_ENTITIES,
+    // No entity metadata: the tables are declared once in tables.ts, reads and writes are set-based SQL, and
+    // MikroORM keeps the connection, transactions and migrations (docs/read-model.md).
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     // migrateUp holds a transaction while the migrator uses a second connection to prepare its own table.
     pool: { min: 0, max: Math.max(2, config.DATABASE_POOL_MAX) },
-    migrations: { migrationsList: MIGRATIONS, snapshot: false, transactional: true, allOrNothing: true, silent: true },
+    ...(opts.statementTimeoutMs === undefined ? {} : { driverOptions: { statement_timeout: opts.statementTimeoutMs } }),
+    migrations: { migrationsList: await readMigrations(), snapshot: false, transactional: true, allOrNothing: true, silent: true },
     debug: false,
     colors: false,
     logger: (message) => logger.debug({ orm: message }, 'mikro-orm'),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testNamespace } from '@cm/testkit';
 import { event } from '../projector/events.test-util.js';
-import { dropSchema, openTestDatabase, testNamespace } from '../projector/int-support.test-util.js';
+import { dropSchema, openTestDatabase } from '../projector/int-support.test-util.js';
 import type { SequencedEvent } from '../projector/postgres.projection.js';
 import { ProjectionWriter } from '../projector/projection-writer.js';
 import type { Database } from './database.js';

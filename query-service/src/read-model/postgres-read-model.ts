@@ -1,5 +1,6 @@
 import type { OwnerType, Role } from '@cm/contracts';
 import type {
+  BranchRef,
   BranchRow,
   CampaignRow,
   EntityKey,
@@ -15,9 +16,9 @@ import type {
   StructureRow,
   WorldEventRow,
 } from './read-model.port.js';
-import * as m from './row-mappers.js';
-import type { DbRow } from './row-mappers.js';
+import { READERS, type DbRow, type RowReader } from './row-mappers.js';
 import { pgArray, type Sql } from './sql.js';
+import type { RowOf, TableName } from './tables.js';
 
 /** One input column of a batch: its SQL name and one value per input (null: "no filter" where allowed). */
 type Input = [name: string, values: readonly (string | null | undefined)[]];
@@ -57,13 +58,17 @@ export class PostgresReadModel implements ReadModel {
     return out;
   }
 
-  private async one<R>(count: number, inputs: Input[], from: string, select: string, on: string, map: (r: DbRow) => R): Promise<(R | null)[]> {
-    const rows = await this.batched(count, inputs, from, select, on, 't.last_seq');
+  /** At most one row of `table` per input. */
+  private async one<T extends TableName>(count: number, inputs: Input[], table: T, on: string): Promise<(RowOf<T> | null)[]> {
+    const { select, map } = READERS[table] as RowReader<RowOf<T>>;
+    const rows = await this.batched(count, inputs, table, select, on, 't.last_seq');
     return rows.map((r) => (r[0] ? map(r[0]) : null));
   }
 
-  private async many<R>(count: number, inputs: Input[], from: string, select: string, on: string, order: string, map: (r: DbRow) => R): Promise<R[][]> {
-    const rows = await this.batched(count, inputs, from, select, on, order);
+  /** Every row of `table` per input, in `order`. */
+  private async many<T extends TableName>(count: number, inputs: Input[], table: T, on: string, order: string): Promise<RowOf<T>[][]> {
+    const { select, map } = READERS[table] as RowReader<RowOf<T>>;
+    const rows = await this.batched(count, inputs, table, select, on, order);
     return rows.map((r) => r.map(map));
   }
 
@@ -79,57 +84,57 @@ export class PostgresReadModel implements ReadModel {
   private static readonly ON_SCOPE = 't.campaign_id = k.campaign_id AND t.branch_id = k.branch_id';
 
   campaignsByIds(ids: readonly string[]): Promise<(CampaignRow | null)[]> {
-    return this.one(ids.length, [['id', ids]], 'campaign', m.SELECT.campaign, 't.id = k.id', m.toCampaign);
+    return this.one(ids.length, [['id', ids]], 'campaign', 't.id = k.id');
   }
 
   async campaignsOfUser(userId: string): Promise<CampaignRow[]> {
     const rows = await this.sql.all<DbRow>(
-      `SELECT ${m.SELECT.campaign} FROM ${this.table('campaign_member')} mb JOIN ${this.table('campaign')} t ON t.id = mb.campaign_id ` +
+      `SELECT ${READERS.campaign.select} FROM ${this.table('campaign_member')} mb JOIN ${this.table('campaign')} t ON t.id = mb.campaign_id ` +
         'WHERE mb.user_id = ? AND NOT mb.deleted AND NOT t.deleted ORDER BY t.name, t.id',
       [userId],
     );
-    return rows.map(m.toCampaign);
+    return rows.map(READERS.campaign.map);
   }
 
   membersByCampaigns(campaignIds: readonly string[]): Promise<MemberRow[][]> {
-    return this.many(campaignIds.length, [['campaign_id', campaignIds]], 'campaign_member', m.SELECT.member, 't.campaign_id = k.campaign_id', 't.user_id', m.toMember);
+    return this.many(campaignIds.length, [['campaign_id', campaignIds]], 'campaign_member', 't.campaign_id = k.campaign_id', 't.user_id');
   }
 
   async rolesByKeys(keys: readonly { campaignId: string; userId: string }[]): Promise<(Role | null)[]> {
     const inputs: Input[] = [['campaign_id', keys.map((k) => k.campaignId)], ['user_id', keys.map((k) => k.userId)]];
-    const rows = await this.one(keys.length, inputs, 'campaign_member', m.SELECT.member, 't.campaign_id = k.campaign_id AND t.user_id = k.user_id', m.toMember);
+    const rows = await this.one(keys.length, inputs, 'campaign_member', 't.campaign_id = k.campaign_id AND t.user_id = k.user_id');
     return rows.map((r) => r?.role ?? null);
   }
 
   branchesByCampaigns(campaignIds: readonly string[]): Promise<BranchRow[][]> {
     // `main` first, then by name.
     const order = "t.id <> 'main', t.name, t.id";
-    return this.many(campaignIds.length, [['campaign_id', campaignIds]], 'branch', m.SELECT.branch, 't.campaign_id = k.campaign_id', order, m.toBranch);
+    return this.many(campaignIds.length, [['campaign_id', campaignIds]], 'branch', 't.campaign_id = k.campaign_id', order);
   }
 
-  branchesByKeys(keys: readonly { campaignId: string; id: string }[]): Promise<(BranchRow | null)[]> {
+  branchesByKeys(keys: readonly BranchRef[]): Promise<(BranchRow | null)[]> {
     const inputs: Input[] = [['campaign_id', keys.map((k) => k.campaignId)], ['id', keys.map((k) => k.id)]];
-    return this.one(keys.length, inputs, 'branch', m.SELECT.branch, 't.campaign_id = k.campaign_id AND t.id = k.id', m.toBranch);
+    return this.one(keys.length, inputs, 'branch', 't.campaign_id = k.campaign_id AND t.id = k.id');
   }
 
   kingdomsByKeys(keys: readonly EntityKey[]): Promise<(KingdomRow | null)[]> {
-    return this.one(keys.length, this.entityKeys(keys), 'kingdom', m.SELECT.kingdom, PostgresReadModel.ON_ENTITY, m.toKingdom);
+    return this.one(keys.length, this.entityKeys(keys), 'kingdom', PostgresReadModel.ON_ENTITY);
   }
 
   kingdomsByScopes(scopes: readonly Scope[]): Promise<KingdomRow[][]> {
-    return this.many(scopes.length, this.scopeInputs(scopes), 'kingdom', m.SELECT.kingdom, PostgresReadModel.ON_SCOPE, 't.name, t.id', m.toKingdom);
+    return this.many(scopes.length, this.scopeInputs(scopes), 'kingdom', PostgresReadModel.ON_SCOPE, 't.name, t.id');
   }
 
   locationsByKeys(keys: readonly EntityKey[]): Promise<(LocationRow | null)[]> {
-    return this.one(keys.length, this.entityKeys(keys), 'location', m.SELECT.location, PostgresReadModel.ON_ENTITY, m.toLocation);
+    return this.one(keys.length, this.entityKeys(keys), 'location', PostgresReadModel.ON_ENTITY);
   }
 
   locationsByScopes(scopes: readonly Scope[]): Promise<LocationRow[][]> {
-    return this.many(scopes.length, this.scopeInputs(scopes), 'location', m.SELECT.location, PostgresReadModel.ON_SCOPE, 't.name, t.id', m.toLocation);
+    return this.many(scopes.length, this.scopeInputs(scopes), 'location', PostgresReadModel.ON_SCOPE, 't.name, t.id');
   }
 
   settlementsByKeys(keys: readonly EntityKey[]): Promise<(SettlementRow | null)[]> {
-    return this.one(keys.length, this.entityKeys(keys), 'settlement', m.SELECT.settlement, PostgresReadModel.ON_ENTITY, m.toSettlement);
+    return this.one(keys.length, this.entityKeys(keys), 'settlement', PostgresReadModel.ON_ENTITY);
   }
 
   settlementsByParents(parents: readonly (Scope & { kingdomId?: string; locationId?: string })[]): Promise<SettlementRow[][]> {
@@ -141,33 +146,33 @@ export class PostgresReadModel implements ReadModel {
     const on =
       `${PostgresReadModel.ON_SCOPE} AND (k.kingdom_id IS NULL OR t.kingdom_id = k.kingdom_id) ` +
       'AND (k.location_id IS NULL OR t.location_id = k.location_id)';
-    return this.many(parents.length, inputs, 'settlement', m.SELECT.settlement, on, 't.name, t.id', m.toSettlement);
+    return this.many(parents.length, inputs, 'settlement', on, 't.name, t.id');
   }
 
   structuresByKeys(keys: readonly EntityKey[]): Promise<(StructureRow | null)[]> {
-    return this.one(keys.length, this.entityKeys(keys), 'structure', m.SELECT.structure, PostgresReadModel.ON_ENTITY, m.toStructure);
+    return this.one(keys.length, this.entityKeys(keys), 'structure', PostgresReadModel.ON_ENTITY);
   }
 
   structuresBySettlements(parents: readonly (Scope & { settlementId: string })[]): Promise<StructureRow[][]> {
     const inputs: Input[] = [...this.scopeInputs(parents), ['settlement_id', parents.map((p) => p.settlementId)]];
     const on = `${PostgresReadModel.ON_SCOPE} AND t.settlement_id = k.settlement_id`;
-    return this.many(parents.length, inputs, 'structure', m.SELECT.structure, on, 't.name, t.id', m.toStructure);
+    return this.many(parents.length, inputs, 'structure', on, 't.name, t.id');
   }
 
   variablesByKeys(keys: readonly (OwnerKey & { key: string })[]): Promise<(StateVariableRow | null)[]> {
     const inputs: Input[] = [...this.ownerInputs(keys), ['key', keys.map((k) => k.key)]];
     const on = `${PostgresReadModel.ON_SCOPE} AND t.owner_type = k.owner_type AND t.owner_id = k.owner_id AND t.key = k.key`;
-    return this.one(keys.length, inputs, 'state_variable', m.SELECT.stateVariable, on, m.toStateVariable);
+    return this.one(keys.length, inputs, 'state_variable', on);
   }
 
   variablesByOwners(owners: readonly OwnerKey[]): Promise<StateVariableRow[][]> {
     const on = `${PostgresReadModel.ON_SCOPE} AND t.owner_type = k.owner_type AND t.owner_id = k.owner_id`;
-    return this.many(owners.length, this.ownerInputs(owners), 'state_variable', m.SELECT.stateVariable, on, 't.key', m.toStateVariable);
+    return this.many(owners.length, this.ownerInputs(owners), 'state_variable', on, 't.key');
   }
 
   variablesByScopes(scopes: readonly Scope[]): Promise<StateVariableRow[][]> {
     const order = 't.owner_type, t.owner_id, t.key';
-    return this.many(scopes.length, this.scopeInputs(scopes), 'state_variable', m.SELECT.stateVariable, PostgresReadModel.ON_SCOPE, order, m.toStateVariable);
+    return this.many(scopes.length, this.scopeInputs(scopes), 'state_variable', PostgresReadModel.ON_SCOPE, order);
   }
 
   private ownerInputs(owners: readonly OwnerKey[]): Input[] {
@@ -175,7 +180,7 @@ export class PostgresReadModel implements ReadModel {
   }
 
   fieldConditionsByKeys(keys: readonly EntityKey[]): Promise<(FieldConditionRow | null)[]> {
-    return this.one(keys.length, this.entityKeys(keys), 'field_condition', m.SELECT.fieldCondition, PostgresReadModel.ON_ENTITY, m.toFieldCondition);
+    return this.one(keys.length, this.entityKeys(keys), 'field_condition', PostgresReadModel.ON_ENTITY);
   }
 
   fieldConditionsByScopes(scopes: readonly (Scope & { entityType?: OwnerType; entityId?: string })[]): Promise<FieldConditionRow[][]> {
@@ -184,15 +189,15 @@ export class PostgresReadModel implements ReadModel {
       `${PostgresReadModel.ON_SCOPE} AND (k.entity_type IS NULL OR t.entity_type = k.entity_type) ` +
       'AND (k.entity_id IS NULL OR t.entity_id = k.entity_id)';
     // Highest priority first.
-    return this.many(scopes.length, inputs, 'field_condition', m.SELECT.fieldCondition, on, 't.priority DESC, t.id', m.toFieldCondition);
+    return this.many(scopes.length, inputs, 'field_condition', on, 't.priority DESC, t.id');
   }
 
   worldEventsByKeys(keys: readonly EntityKey[]): Promise<(WorldEventRow | null)[]> {
-    return this.one(keys.length, this.entityKeys(keys), 'world_event', m.SELECT.worldEvent, PostgresReadModel.ON_ENTITY, m.toWorldEvent);
+    return this.one(keys.length, this.entityKeys(keys), 'world_event', PostgresReadModel.ON_ENTITY);
   }
 
   worldEventsByScopes(scopes: readonly Scope[]): Promise<WorldEventRow[][]> {
-    return this.many(scopes.length, this.scopeInputs(scopes), 'world_event', m.SELECT.worldEvent, PostgresReadModel.ON_SCOPE, 't.scheduled_at, t.id', m.toWorldEvent);
+    return this.many(scopes.length, this.scopeInputs(scopes), 'world_event', PostgresReadModel.ON_SCOPE, 't.scheduled_at, t.id');
   }
 
   async checkpoint(projection: string): Promise<number> {

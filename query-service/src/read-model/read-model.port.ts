@@ -1,35 +1,5 @@
-import type { Geometry, OwnerType, Role, VariableValue, WorldEventEffect } from '@cm/contracts';
-
-/**
- * What the GraphQL API reads from the Postgres read model. Rows are plain objects in domain spelling
- * (`owner-type` values like `world-event`, roles like `gm`); tombstoned rows (`deleted = true`) are never
- * returned. `seq` is the row's `last_seq`. Every `...ByKeys` method answers in the order of its keys, with
- * `null` for a missing row, so it can back a DataLoader directly.
- */
-export interface CampaignRow {
-  id: string;
-  name: string;
-  description: string | null;
-  ownerId: string;
-  archived: boolean;
-  seq: number;
-}
-
-export interface MemberRow {
-  campaignId: string;
-  userId: string;
-  role: Role;
-  seq: number;
-}
-
-export interface BranchRow {
-  campaignId: string;
-  id: string;
-  name: string;
-  parentBranchId: string | null;
-  forkedAtSeq: number | null;
-  seq: number;
-}
+import type { OwnerType, Role } from '@cm/contracts';
+import type { RowOf } from './tables.js';
 
 /** Where a branch-scoped row lives. */
 export interface Scope {
@@ -37,72 +7,44 @@ export interface Scope {
   branchId: string;
 }
 
+/** One entity of a campaign branch (kingdom, location, ...). */
 export interface EntityKey extends Scope {
   id: string;
 }
 
-export interface KingdomRow extends EntityKey {
-  name: string;
-  seq: number;
+/** One branch of a campaign. */
+export interface BranchRef {
+  campaignId: string;
+  id: string;
 }
 
-export interface LocationRow extends EntityKey {
-  name: string;
-  /** GeoJSON as stored (Point or Polygon, SRID 4326). */
-  geometry: Geometry;
-  seq: number;
-}
-
-export interface SettlementRow extends EntityKey {
-  kingdomId: string;
-  locationId: string;
-  name: string;
-  level: number;
-  seq: number;
-}
-
-export interface StructureRow extends EntityKey {
-  settlementId: string;
-  name: string;
-  structureType: string;
-  level: number;
-  condition: number;
-  seq: number;
-}
-
+/** The owner of state variables. */
 export interface OwnerKey extends Scope {
   ownerType: OwnerType;
   ownerId: string;
 }
 
-export interface StateVariableRow extends OwnerKey {
-  key: string;
-  /** `{ type, value }` exactly as the command carried it. */
-  value: VariableValue;
-  seq: number;
-}
+// Row types derive from the table declarations (tables.ts): the columns in domain spelling, `seq` for `last_seq`.
+export type CampaignRow = RowOf<'campaign'>;
+export type MemberRow = RowOf<'campaign_member'>;
+export type BranchRow = RowOf<'branch'>;
+export type KingdomRow = RowOf<'kingdom'>;
+/** `geometry`: GeoJSON as stored (Point or Polygon, SRID 4326). */
+export type LocationRow = RowOf<'location'>;
+export type SettlementRow = RowOf<'settlement'>;
+export type StructureRow = RowOf<'structure'>;
+/** `value`: `{ type, value }` exactly as the command carried it. */
+export type StateVariableRow = RowOf<'state_variable'>;
+export type FieldConditionRow = RowOf<'field_condition'>;
+/** Timestamps as ISO-8601 UTC with milliseconds. */
+export type WorldEventRow = RowOf<'world_event'>;
 
-export interface FieldConditionRow extends EntityKey {
-  entityType: OwnerType;
-  entityId: string | null;
-  field: string;
-  expression: unknown;
-  priority: number;
-  active: boolean;
-  seq: number;
-}
-
-export interface WorldEventRow extends EntityKey {
-  name: string;
-  description: string | null;
-  status: 'scheduled' | 'active' | 'expired' | 'resolved';
-  scheduledAt: string;
-  expiresAt: string | null;
-  effects: WorldEventEffect[];
-  outcome: string | null;
-  seq: number;
-}
-
+/**
+ * What the GraphQL API reads from the Postgres read model. Rows are plain objects in domain spelling
+ * (`owner-type` values like `world-event`, roles like `gm`); tombstoned rows (`deleted = true`) are never
+ * returned. `seq` is the row's `last_seq`. Every `...ByKeys` method answers in the order of its keys, with
+ * `null` for a missing row, so it can back a DataLoader directly.
+ */
 export interface ReadModel {
   campaignsByIds(ids: readonly string[]): Promise<(CampaignRow | null)[]>;
   /** Campaigns the user is a (non-removed) member of, by name. */
@@ -113,7 +55,7 @@ export interface ReadModel {
   rolesByKeys(keys: readonly { campaignId: string; userId: string }[]): Promise<(Role | null)[]>;
 
   branchesByCampaigns(campaignIds: readonly string[]): Promise<BranchRow[][]>;
-  branchesByKeys(keys: readonly { campaignId: string; id: string }[]): Promise<(BranchRow | null)[]>;
+  branchesByKeys(keys: readonly BranchRef[]): Promise<(BranchRow | null)[]>;
 
   kingdomsByKeys(keys: readonly EntityKey[]): Promise<(KingdomRow | null)[]>;
   kingdomsByScopes(scopes: readonly Scope[]): Promise<KingdomRow[][]>;

@@ -3,6 +3,14 @@ import type { Plugin } from 'graphql-yoga';
 import type { ApiMetrics, OperationType } from '../api.metrics.js';
 import { isGraphQLError } from '../errors.js';
 
+/** A result's outcome label: `ok`, or the code of its first error (`INTERNAL` when it has none). */
+export function outcomeOf(result: { errors?: readonly unknown[] } | undefined): string {
+  const error = result?.errors?.[0];
+  if (!error) return 'ok';
+  const code = isGraphQLError(error) ? error.extensions?.['code'] : undefined;
+  return typeof code === 'string' ? code : 'INTERNAL';
+}
+
 /**
  * Counts and times every GraphQL request by operation type and outcome. The operation type is learned at
  * validation (after parsing), the outcome where the result is handed to HTTP, so requests that fail early
@@ -26,9 +34,7 @@ export function metricsPlugin(metrics: ApiMetrics): Plugin {
       if (begun === undefined) return;
       started.delete(request);
       const first = Array.isArray(result) ? result[0] : result;
-      const error = first && 'errors' in first ? first.errors?.[0] : undefined;
-      const code = isGraphQLError(error) ? error.extensions?.['code'] : undefined;
-      const outcome = error ? (typeof code === 'string' ? code : 'INTERNAL') : 'ok';
+      const outcome = outcomeOf(first && 'errors' in first ? first : undefined);
       metrics.operation(operationOf.get(request) ?? 'unknown', outcome, (performance.now() - begun) / 1000);
     },
   };

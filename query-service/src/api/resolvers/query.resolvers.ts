@@ -1,5 +1,5 @@
 import type { OwnerType } from '@cm/contracts';
-import { mayRead, requireBranch, requireMember } from '../access.js';
+import { requireBranch, requireMember } from '../access.js';
 import type { GraphQLContext } from '../graphql-context.js';
 import type { EntityKey, Scope } from '../../read-model/read-model.port.js';
 
@@ -9,11 +9,11 @@ interface ReadArgs {
 type ScopeArgs = ReadArgs & { campaignId: string; branchId: string };
 type ByIdArgs = ScopeArgs & { id: string };
 
-/** A branch-scoped by-id lookup: wait, authorise (a missing campaign reads as `null`), load. */
+/** A branch-scoped by-id lookup: wait, require membership, load (`null` for an entity that does not exist). */
 function byId<T>(load: (ctx: GraphQLContext, key: EntityKey) => Promise<T | null>) {
   return async (_: unknown, { campaignId, branchId, id, minSeq }: ByIdArgs, ctx: GraphQLContext): Promise<T | null> => {
     await ctx.readAfter(minSeq);
-    if (!(await mayRead(ctx, campaignId))) return null;
+    await requireMember(ctx, campaignId);
     await requireBranch(ctx, campaignId, branchId);
     return load(ctx, { campaignId, branchId, id });
   };
@@ -43,7 +43,7 @@ export const queryResolvers = {
 
     campaign: async (_: unknown, { id, minSeq }: ReadArgs & { id: string }, ctx: GraphQLContext) => {
       await ctx.readAfter(minSeq);
-      if (!(await mayRead(ctx, id))) return null;
+      await requireMember(ctx, id);
       return ctx.loaders.campaign.load(id);
     },
 
