@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, isolatedNames, repoRoot, startSystem, type System } from '@cm/infra';
-import { GraphQLClient } from './graphql-client.js';
+import { freePort, isolatedNames, startSystem, type System } from '@cm/infra';
+import { GraphQLClient, WORKSPACE } from '@cm/testkit';
 
 // Computed fields through the whole system: command-service, query-service and two rules-service processes
 // side by side (the launcher's and one of our own, same namespace, same queue group), driven over GraphQL.
@@ -34,8 +34,8 @@ async function ready(url: string, timeoutMs = 60_000): Promise<void> {
 async function startSecondRules(): Promise<void> {
   const port = await freePort();
   secondUrl = `http://127.0.0.1:${port}`;
-  second = spawn(process.execPath, [join(repoRoot, 'rules-service/dist/main.js')], {
-    cwd: repoRoot,
+  second = spawn(process.execPath, [join(WORKSPACE, 'rules-service/dist/main.js')], {
+    cwd: WORKSPACE,
     env: { ...process.env, ...system.env, RULES_OPS_PORT: String(port), LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });

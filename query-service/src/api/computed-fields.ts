@@ -59,7 +59,7 @@ const loaders = new WeakMap<GraphQLContext, ComputedLoader>();
 function loaderOf(ctx: GraphQLContext): ComputedLoader {
   let loader = loaders.get(ctx);
   if (loader) return loader;
-  const rules = ctx.services.rules;
+  const rules = rulesOf(ctx);
   loader = new DataLoader<EntityKey, ComputedFieldValue[], string>(
     async (keys) => {
       const groups = new Map<string, EntityKey[]>();
@@ -90,6 +90,11 @@ function loaderOf(ctx: GraphQLContext): ComputedLoader {
   );
   loaders.set(ctx, loader);
   return loader;
+}
+
+function rulesOf(ctx: GraphQLContext): RulesClient {
+  if (!ctx.services.rules) throw new AppError(ErrorCode.UNAVAILABLE, 'this API has no rules service configured');
+  return ctx.services.rules;
 }
 
 const cacheKey = (k: EntityKey) => `${k.campaignId}|${k.branchId}|${k.entityType}|${k.entityId}`;
@@ -136,7 +141,7 @@ export const computedFieldResolvers = {
       await ctx.readAfter(args.minSeq);
       await requireMember(ctx, args.campaignId);
       await requireBranch(ctx, args.campaignId, args.branchId);
-      const reply = await ctx.services.rules.evaluate({
+      const reply = await rulesOf(ctx).evaluate({
         campaignId: args.campaignId,
         branchId: args.branchId,
         minSeq: ctx.services.tracker.appliedSeq,

@@ -26,7 +26,6 @@ beforeAll(async () => {
   const services: ApiServices = {
     readModel: untouchable('readModel'),
     commands: untouchable('commands'),
-    rules: untouchable('rules'),
     tracker: untouchable('tracker'),
     jwtSecret: SECRET,
     minSeqTimeoutMs: 100,
