@@ -12,3 +12,4 @@ export * from './graphql/schema.graphql.js';
 export * from './rules/index.js';
 export * from './graphql/computed-fields.graphql.js';
 export * from './demo.js';
+export * from './jobs.js';

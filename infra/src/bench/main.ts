@@ -22,6 +22,7 @@ import { markdownTable, row, type ReportRow } from './report.js';
 import { runRulesBench } from './rules-bench.js';
 import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
+import { runSchedulerBench } from './scheduler-tick.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,17 +31,17 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'skip-graphql': { type: 'boolean', default: false },
     'cpu-prof-dir': { type: 'string' },
-    only: { type: 'string' },
     phases: { type: 'string', default: 'raw,commands,graphql' },
     'cold-start': { type: 'boolean', default: false },
     'cold-stream-events': { type: 'string', default: '1000000' },
     'aggregate-cache-size': { type: 'string' },
     'prefill-events': { type: 'string' },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
-  process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR] [--only rules]
+  process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR] [--only scheduler|rules]
                        [--phases raw,commands,graphql] [--cold-start] [--cold-stream-events 1000000]
                        [--aggregate-cache-size N] [--prefill-events N]
 
@@ -65,11 +66,13 @@ phase makes, every rename misses the cache (the renames walk the kingdoms in cre
 case), as on a machine fast enough to create more kingdoms than the default cache holds.
 --prefill-events fills the event stream with raw commits to N messages before the first phase, so that the
 command phases run on a stream of a given size.
+--only scheduler runs only the scheduler's growth-tick benchmark (infra/src/bench/scheduler-tick.ts).
 --only rules measures the rules service alone (engine in one process, computedFields on 1,000 settlements) in
 a system of its own.
 `);
   process.exit(0);
 }
+if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);
