@@ -13,3 +13,4 @@ export * from './rules/index.js';
 export * from './graphql/computed-fields.graphql.js';
 export * from './demo.js';
 export * from './jobs.js';
+export * from './realtime.js';
