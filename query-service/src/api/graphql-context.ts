@@ -3,6 +3,7 @@ import { bearerToken, type Principal, type TokenRules } from '@cm/platform';
 import { acceptCorrelationId, parseMinSeq } from './arguments.js';
 import type { CheckpointTracker } from './checkpoint-tracker.js';
 import type { CommandGateway } from './command-gateway.js';
+import type { RulesClient } from './computed-fields.js';
 import type { HistoryClient } from './history/history-client.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
@@ -12,6 +13,8 @@ import { VerifiedTokens } from './verified-tokens.js';
 export interface ApiServices {
   readModel: ReadModel;
   commands: CommandGateway;
+  /** Computed fields, from the rules service; absent in API-edge tests that never resolve them. */
+  rules?: RulesClient;
   /** Entity history, time travel, event pages and traces; absent where an API is built without NATS (unit tests). */
   history?: HistoryClient;
   tracker: CheckpointTracker;

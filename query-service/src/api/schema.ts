@@ -1,7 +1,8 @@
 import { createSchema } from 'graphql-yoga';
-import { entityTypeEnum, historyTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { computedFieldsTypeDefs, entityTypeEnum, historyTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
 import { assertIdArguments } from './arguments.js';
 import type { GraphQLContext } from './graphql-context.js';
+import { computedFieldResolvers } from './computed-fields.js';
 import { entityResolvers } from './resolvers/entity.resolvers.js';
 import { historyResolvers } from './resolvers/history.resolvers.js';
 import { mutationResolvers } from './resolvers/mutation.resolvers.js';
@@ -45,9 +46,10 @@ export function buildSchema() {
     ...(mutationResolvers as unknown as TypeResolvers),
   });
   return createSchema<GraphQLContext>({
-    typeDefs: [typeDefs, historyTypeDefs],
+    typeDefs: [typeDefs, computedFieldsTypeDefs, historyTypeDefs],
     resolvers: [
       resolvers,
+      guardIdArguments(computedFieldResolvers as unknown as TypeResolvers),
       {
         JSON: JSONScalar,
         GeoJSON: GeoJSONScalar,
