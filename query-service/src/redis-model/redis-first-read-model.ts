@@ -3,7 +3,7 @@ import type { ReadModel } from '../read-model/read-model.port.js';
 import type { RedisReadModel } from './redis-read-model.js';
 
 /** The reads the Redis model serves, with the same arguments as the port's (plus the floor). */
-type Served = 'kingdomsByKeys' | 'kingdomsByScopes' | 'locationsByKeys' | 'locationsByScopes' | 'settlementsByKeys' | 'settlementsByParents' | 'structuresByKeys' | 'structuresBySettlements' | 'variablesByOwners';
+type Served = 'rolesByKeys' | 'branchesByKeys' | 'kingdomsByKeys' | 'kingdomsByScopes' | 'locationsByKeys' | 'locationsByScopes' | 'settlementsByKeys' | 'settlementsByParents' | 'structuresByKeys' | 'structuresBySettlements' | 'variablesByOwners';
 
 /** Counts reads by the model that answered them (and why Postgres did): `cm_read_model_reads_total`. */
 export class ReadModelMetrics {
@@ -41,7 +41,7 @@ export interface RedisFirstOptions {
 }
 
 /**
- * One request's read model: by-id reads and child lists from Redis when its generation is complete and its
+ * One request's read model: by-id reads (the membership and branch checks of every request included) and child lists from Redis when its generation is complete and its
  * checkpoint is at least the request's floor, Postgres otherwise (and for everything Redis does not hold).
  * A read-your-writes wait may have been satisfied by either model, so every Postgres read first waits for
  * Postgres to reach the floor (at once in the usual case). No answer is ever older than the request's minSeq.
@@ -74,9 +74,9 @@ export function redisFirstReadModel(opts: RedisFirstOptions): ReadModel {
     campaignsByIds: other('campaignsByIds'),
     campaignsOfUser: other('campaignsOfUser'),
     membersByCampaigns: other('membersByCampaigns'),
-    rolesByKeys: other('rolesByKeys'),
+    rolesByKeys: served('rolesByKeys'),
     branchesByCampaigns: other('branchesByCampaigns'),
-    branchesByKeys: other('branchesByKeys'),
+    branchesByKeys: served('branchesByKeys'),
     kingdomsByKeys: served('kingdomsByKeys'),
     kingdomsByScopes: served('kingdomsByScopes'),
     locationsByKeys: served('locationsByKeys'),

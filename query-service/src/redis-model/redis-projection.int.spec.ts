@@ -58,6 +58,10 @@ async function expectListsAsPostgres(branches: string[]): Promise<void> {
   expect(await model.structuresBySettlements(settlements, 0)).toEqual(await pg.structuresBySettlements(settlements));
   const owners = scopes.flatMap((s) => [{ ...s, ownerType: 'settlement' as const, ownerId: 's1' }, { ...s, ownerType: 'kingdom' as const, ownerId: 'k1' }]);
   expect(await model.variablesByOwners(owners, 0)).toEqual(await pg.variablesByOwners(owners));
+  const members = ['gm-1', 'u2', 'nobody'].map((userId) => ({ campaignId: C, userId }));
+  expect(await model.rolesByKeys(members, 0)).toEqual(await pg.rolesByKeys(members));
+  const branchRefs = [...branches, 'nope'].map((id) => ({ campaignId: C, id }));
+  expect(await model.branchesByKeys(branchRefs, 0)).toEqual(await pg.branchesByKeys(branchRefs));
   const keys = scopes.flatMap((s) => ['s1', 's2', 'nope'].map((id) => ({ ...s, id })));
   expect(await model.settlementsByKeys(keys, 0)).toEqual(await pg.settlementsByKeys(keys));
 }

@@ -1,4 +1,4 @@
-import type { EntityKey, OwnerKey, Scope } from '../read-model/read-model.port.js';
+import type { BranchRef, EntityKey, OwnerKey, Scope } from '../read-model/read-model.port.js';
 import { READERS, type DbRow, type RowReader } from '../read-model/row-mappers.js';
 import type { RowOf, TableName } from '../read-model/tables.js';
 import type { ModelRedis } from './redis-client.js';
@@ -69,6 +69,16 @@ export class RedisReadModel {
 
   private static scope(s: Scope): string {
     return RedisKeys.scopeOf(s.campaignId, s.branchId);
+  }
+
+  /** Membership checks of every request: the member's role, or null (removed members are tombstones). */
+  async rolesByKeys(keys: readonly { campaignId: string; userId: string }[], floor: number) {
+    const rows = await this.byKeys('campaign_member', keys.map((k) => ({ campaign_id: k.campaignId, user_id: k.userId })), floor);
+    return rows?.map((r) => r?.role ?? null);
+  }
+
+  branchesByKeys(keys: readonly BranchRef[], floor: number) {
+    return this.byKeys('branch', keys.map((k) => ({ campaign_id: k.campaignId, id: k.id })), floor);
   }
 
   kingdomsByKeys(keys: readonly EntityKey[], floor: number) {

@@ -125,7 +125,7 @@ afterAll(async () => {
   await closeNats(nats);
 });
 
-const SERVED = ['kingdomsByKeys', 'kingdomsByScopes', 'settlementsByKeys', 'settlementsByParents', 'structuresByKeys', 'structuresBySettlements', 'variablesByOwners', 'locationsByKeys'];
+const SERVED = ['rolesByKeys', 'branchesByKeys', 'kingdomsByKeys', 'kingdomsByScopes', 'settlementsByKeys', 'settlementsByParents', 'structuresByKeys', 'structuresBySettlements', 'variablesByOwners', 'locationsByKeys'];
 const servedFromPostgres = () => SERVED.reduce((n, m) => n + (postgresCalls.get(m) ?? 0), 0);
 
 describe('reads served by the Redis read model', () => {
