@@ -25,15 +25,6 @@ const KINGDOMS = 1_000;
 const BACKLOG = 20_000;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function deleteUnder(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
-
 /** Polls the model's generation marker until it is complete at `seq` or later; resolves to when it got there. */
 async function redisAt(redis: Redis, prefix: string, seq: number, timeoutMs = 300_000): Promise<number> {
   const deadline = performance.now() + timeoutMs;
@@ -197,8 +188,8 @@ export async function runRedisModelBench(log: (s: string) => void, durationMs: n
   } finally {
     if (nats) await closeNats(nats);
     await system?.stop().catch(() => undefined);
-    await deleteUnder(redis, prefix).catch((e: unknown) => log(`Redis cleanup failed: ${(e as Error).message}`));
     redis.disconnect();
+    // Streams, schema and the namespace's Redis model (the raw-write keys live under the same prefix).
     await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
   }
 }
