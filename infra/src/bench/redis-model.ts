@@ -46,21 +46,44 @@ async function metric(url: string, name: string, match: string): Promise<number>
 
 /** Raw Redis: HGETALL of the model's own kingdom documents, 64 in flight from one connection. */
 async function rawHgetall(redis: Redis, keys: string[], durationMs: number): Promise<LoadResult> {
-  return closedLoop({ concurrency: 64, durationMs, warmupMs: 300, op: async (i) => void (await redis.hgetall(keys[i % keys.length]!)) });
+  return closedLoop({
+    concurrency: 64,
+    durationMs,
+    warmupMs: 300,
+    op: async (i) => void (await redis.hgetall(keys[i % keys.length]!)),
+  });
 }
 
 /**
  * Raw Redis writes: what one projected KingdomCreated becomes (a document of seven fields and a list entry),
  * pipelined 500 at a time (the projector's batch) from one connection, for `durationMs`.
  */
-async function rawPipelinedWrites(redis: Redis, prefix: string, durationMs: number): Promise<{ rate: number; docs: number; seconds: number }> {
+async function rawPipelinedWrites(
+  redis: Redis,
+  prefix: string,
+  durationMs: number,
+): Promise<{ rate: number; docs: number; seconds: number }> {
   let n = 0;
   const started = performance.now();
   while (performance.now() - started < durationMs) {
     const pipeline = redis.pipeline();
     for (let i = 0; i < 500; i += 1, n += 1) {
       const key = `${prefix}raw:d:${n}`;
-      pipeline.hset(key, 'last_seq', String(n), 'campaign_id', '"bench"', 'branch_id', '"main"', 'id', `"k${n}"`, 'name', `"Kingdom ${n}"`, 'deleted', 'false');
+      pipeline.hset(
+        key,
+        'last_seq',
+        String(n),
+        'campaign_id',
+        '"bench"',
+        'branch_id',
+        '"main"',
+        'id',
+        `"k${n}"`,
+        'name',
+        `"Kingdom ${n}"`,
+        'deleted',
+        'false',
+      );
       pipeline.sadd(`${prefix}raw:l`, `k${n}`);
     }
     await pipeline.exec();
@@ -74,13 +97,23 @@ export async function runRedisModelBench(log: (s: string) => void, durationMs: n
   const names = isolatedNames('bredis');
   const nn = natsNames(names.namespace);
   const prefix = `${names.namespace}:rm:`;
-  const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET: randomBytes(24).toString('hex'), REDIS_READ_MODEL: 'on' };
+  const env = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    REDIS_READ_MODEL: 'on',
+  };
   let system: System | undefined;
   let nats: Nats | undefined;
   const redis = new Redis(REDIS_URL, { db: 0, enableAutoPipelining: true });
   try {
     nats = await connectNats(natsUrl(), 'bench-redis', toolLogger('bench'));
-    system = await startSystem({ ...names, env, output: 'files', services: ['command-service', 'query-api', 'query-projector'] });
+    system = await startSystem({
+      ...names,
+      env,
+      output: 'files',
+      services: ['command-service', 'query-api', 'query-projector'],
+    });
     const n = nats;
     const campaignId = 'redis-bench';
     log(`seeding ${KINGDOMS} kingdoms`);
@@ -123,10 +156,19 @@ export async function runRedisModelBench(log: (s: string) => void, durationMs: n
       const redisBefore = await metric(apiUrl, 'cm_read_model_reads_total', 'method="kingdomsByKeys",reason=""');
       const pgBefore = await metric(apiUrl, 'cm_read_model_reads_total', 'model="postgres",method="kingdomsByKeys"');
       log('GraphQL kingdom by id (served from Redis), 64 connections');
-      byId = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op: (i) => gql(BY_ID, { c: campaignId, id: `k${(i * 7919) % KINGDOMS}` }) });
-      fromRedis = (await metric(apiUrl, 'cm_read_model_reads_total', 'method="kingdomsByKeys",reason=""')) - redisBefore;
-      fromPostgres = (await metric(apiUrl, 'cm_read_model_reads_total', 'model="postgres",method="kingdomsByKeys"')) - pgBefore;
-      log(`  ${byId.rate} req/s, p99 ${byId.latencyMs.p99} ms, ${byId.errors} errors; kingdom reads from Redis ${fromRedis}, from Postgres ${fromPostgres}`);
+      byId = await closedLoop({
+        concurrency: 64,
+        durationMs,
+        warmupMs: 500,
+        op: (i) => gql(BY_ID, { c: campaignId, id: `k${(i * 7919) % KINGDOMS}` }),
+      });
+      fromRedis =
+        (await metric(apiUrl, 'cm_read_model_reads_total', 'method="kingdomsByKeys",reason=""')) - redisBefore;
+      fromPostgres =
+        (await metric(apiUrl, 'cm_read_model_reads_total', 'model="postgres",method="kingdomsByKeys"')) - pgBefore;
+      log(
+        `  ${byId.rate} req/s, p99 ${byId.latencyMs.p99} ms, ${byId.errors} errors; kingdom reads from Redis ${fromRedis}, from Postgres ${fromPostgres}`,
+      );
     } finally {
       client.close();
     }
@@ -152,7 +194,9 @@ export async function runRedisModelBench(log: (s: string) => void, durationMs: n
     const catchUpSeconds = (caughtUp - resumed) / 1000;
     const backlog = head - from;
     const catchUpRate = round(backlog / catchUpSeconds, 0);
-    log(`  ${written} commands written; ${backlog} events applied to Redis in ${round(catchUpSeconds, 2)} s (${catchUpRate} events/s)`);
+    log(
+      `  ${written} commands written; ${backlog} events applied to Redis in ${round(catchUpSeconds, 2)} s (${catchUpRate} events/s)`,
+    );
     log('raw pipelined Redis writes (document + list entry per event, 500 per pipeline)');
     const rawWrites = await rawPipelinedWrites(redis, prefix, durationMs);
     log(`  ${rawWrites.rate} events/s`);
@@ -162,15 +206,32 @@ export async function runRedisModelBench(log: (s: string) => void, durationMs: n
       row('GraphQL kingdom by id served from Redis, 64 connections', byId.rate, 'req/s', { rawLimit: trivial.rate }),
       row('by-id from Redis / { __typename }', byId.rate / trivial.rate, '×', { target: { op: '>=', value: 0.6 } }),
       row('raw Redis HGETALL of a model document, 64 in flight', rawGet.rate, 'reads/s'),
-      row('share of by-id reads answered by Redis', fromRedis + fromPostgres > 0 ? fromRedis / (fromRedis + fromPostgres) : null, '×'),
-      row(`Redis projection catch-up after a pause (${backlog}-event backlog; the Postgres projection catches up in the same process)`, catchUpRate, 'events/s', { rawLimit: rawWrites.rate }),
-      row('Redis catch-up / raw pipelined Redis writes', catchUpRate / rawWrites.rate, '×', { target: { op: '>=', value: 0.5 } }),
+      row(
+        'share of by-id reads answered by Redis',
+        fromRedis + fromPostgres > 0 ? fromRedis / (fromRedis + fromPostgres) : null,
+        '×',
+      ),
+      row(
+        `Redis projection catch-up after a pause (${backlog}-event backlog; the Postgres projection catches up in the same process)`,
+        catchUpRate,
+        'events/s',
+        { rawLimit: rawWrites.rate },
+      ),
+      row('Redis catch-up / raw pipelined Redis writes', catchUpRate / rawWrites.rate, '×', {
+        target: { op: '>=', value: 0.5 },
+      }),
     ];
     const results = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
-      settings: { namespace: names.namespace, kingdoms: KINGDOMS, backlog: BACKLOG, durationMs, services: ['command-service', 'query-api', 'query-projector'] },
+      settings: {
+        namespace: names.namespace,
+        kingdoms: KINGDOMS,
+        backlog: BACKLOG,
+        durationMs,
+        services: ['command-service', 'query-api', 'query-projector'],
+      },
       reads: { trivial, byId, rawGet, fromRedis, fromPostgres },
       catchUp: { backlog, seconds: round(catchUpSeconds, 2), rate: catchUpRate, rawWrites },
       rows,

@@ -32,7 +32,11 @@ export async function dumpRedis(redis: Redis, prefix: string): Promise<Record<st
   return out;
 }
 
-const sorted = (rows: unknown[]) => rows.map((r) => [JSON.stringify(r), r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+const sorted = (rows: unknown[]) =>
+  rows
+    .map((r) => [JSON.stringify(r), r] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, r]) => r);
 
 /** Every row of every table in the Redis model, tombstones included, as the row readers answer them (+ `deleted`). */
 export async function redisModelRows(redis: Redis, prefix: string): Promise<Record<string, unknown[]>> {
@@ -41,7 +45,8 @@ export async function redisModelRows(redis: Redis, prefix: string): Promise<Reco
     const rows: unknown[] = [];
     for (const key of await keysUnder(redis, `${prefix}d:${table}:*`)) {
       const row: DbRow = {};
-      for (const [name, value] of Object.entries(await redis.hgetall(key))) row[name] = name === 'last_seq' ? value : JSON.parse(value);
+      for (const [name, value] of Object.entries(await redis.hgetall(key)))
+        row[name] = name === 'last_seq' ? value : JSON.parse(value);
       rows.push({ ...(READERS[table as TableName].map(row) as object), deleted: row.deleted });
     }
     out[table] = sorted(rows);

@@ -17,16 +17,25 @@ export interface ModelRedis {
  * queue, one retry): the API then reads Postgres, and the projector reports the failure and retries its batch.
  */
 export function connectModelRedis(url: string, db: number): ModelRedis {
-  const redis = new Redis(url, { db, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'cm-read-model' });
+  const redis = new Redis(url, {
+    db,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectionName: 'cm-read-model',
+  });
   // Errors surface on the commands that fail; an unhandled 'error' event would only repeat them in the log.
   redis.on('error', () => undefined);
   redis.defineCommand('cmEnsureGeneration', { numberOfKeys: 0, lua: ENSURE_GENERATION });
   redis.defineCommand('cmWriteBatch', { numberOfKeys: 0, lua: WRITE_BATCH });
   redis.defineCommand('cmRead', { numberOfKeys: 0, lua: READ });
-  const scripts = redis as unknown as Record<'cmEnsureGeneration' | 'cmWriteBatch' | 'cmRead', (...args: (string | number)[]) => Promise<unknown>>;
+  const scripts = redis as unknown as Record<
+    'cmEnsureGeneration' | 'cmWriteBatch' | 'cmRead',
+    (...args: (string | number)[]) => Promise<unknown>
+  >;
   return {
     redis,
-    ensureGeneration: (prefix, gen, target) => scripts.cmEnsureGeneration(prefix, gen, target) as Promise<[string, string, string]>,
+    ensureGeneration: (prefix, gen, target) =>
+      scripts.cmEnsureGeneration(prefix, gen, target) as Promise<[string, string, string]>,
     writeBatch: (args) => scripts.cmWriteBatch(...args) as Promise<[string, string]>,
     read: (args) => scripts.cmRead(...args) as Promise<Reply[]>,
     quit: async () => {

@@ -3,7 +3,18 @@ import type { ReadModel } from '../read-model/read-model.port.js';
 import type { RedisReadModel } from './redis-read-model.js';
 
 /** The reads the Redis model serves, with the same arguments as the port's (plus the floor). */
-type Served = 'rolesByKeys' | 'branchesByKeys' | 'kingdomsByKeys' | 'kingdomsByScopes' | 'locationsByKeys' | 'locationsByScopes' | 'settlementsByKeys' | 'settlementsByParents' | 'structuresByKeys' | 'structuresBySettlements' | 'variablesByOwners';
+type Served =
+  | 'rolesByKeys'
+  | 'branchesByKeys'
+  | 'kingdomsByKeys'
+  | 'kingdomsByScopes'
+  | 'locationsByKeys'
+  | 'locationsByScopes'
+  | 'settlementsByKeys'
+  | 'settlementsByParents'
+  | 'structuresByKeys'
+  | 'structuresBySettlements'
+  | 'variablesByOwners';
 
 /** Counts reads by the model that answered them (and why Postgres did): `cm_read_model_reads_total`. */
 export class ReadModelMetrics {
@@ -61,14 +72,22 @@ export function redisFirstReadModel(opts: RedisFirstOptions): ReadModel {
         answer = await (redis[method] as (a: never, floor: number) => Promise<unknown>).call(redis, args, floor());
       } catch (err) {
         opts.onRedisError?.(err);
-        return fromPostgres(method, 'redis-error', () => (postgres[method] as (a: never) => Promise<unknown>).call(postgres, args));
+        return fromPostgres(method, 'redis-error', () =>
+          (postgres[method] as (a: never) => Promise<unknown>).call(postgres, args),
+        );
       }
-      if (answer === undefined) return fromPostgres(method, 'behind', () => (postgres[method] as (a: never) => Promise<unknown>).call(postgres, args));
+      if (answer === undefined)
+        return fromPostgres(method, 'behind', () =>
+          (postgres[method] as (a: never) => Promise<unknown>).call(postgres, args),
+        );
       metrics.reads.inc({ model: 'redis', method, reason: '' });
       return answer;
     }) as ReadModel[M];
   const other = <M extends keyof ReadModel>(method: M) =>
-    ((...args: unknown[]) => fromPostgres(method, 'not-served', () => (postgres[method] as (...a: unknown[]) => Promise<unknown>).apply(postgres, args))) as ReadModel[M];
+    ((...args: unknown[]) =>
+      fromPostgres(method, 'not-served', () =>
+        (postgres[method] as (...a: unknown[]) => Promise<unknown>).apply(postgres, args),
+      )) as ReadModel[M];
 
   return {
     campaignsByIds: other('campaignsByIds'),

@@ -1,7 +1,19 @@
 import { natsNames } from '@cm/contracts';
 import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestNats, CommandClient, connectTestNats, distEntry, dropNamespace, freePort, lastSeq, NATS_URL, ServiceProcess, testNamespace, waitForSagas } from '@cm/testkit';
+import {
+  closeTestNats,
+  CommandClient,
+  connectTestNats,
+  distEntry,
+  dropNamespace,
+  freePort,
+  lastSeq,
+  NATS_URL,
+  ServiceProcess,
+  testNamespace,
+  waitForSagas,
+} from '@cm/testkit';
 import { loadQueryConfig } from '../config.js';
 import { jetStreamHistory, readEvents } from '../projector/event-history.js';
 import { dropSchema, openTestDatabase } from '../projector/int-support.test-util.js';
@@ -41,7 +53,8 @@ async function projectBoth(): Promise<number> {
 
 async function allEvents(): Promise<SequencedEvent[]> {
   const events: SequencedEvent[] = [];
-  for await (const e of readEvents(nats, names, { filter: names.eventWildcard, uptoSeq: await lastSeq(nats, names) })) events.push(e);
+  for await (const e of readEvents(nats, names, { filter: names.eventWildcard, uptoSeq: await lastSeq(nats, names) }))
+    events.push(e);
   return events;
 }
 
@@ -52,11 +65,19 @@ async function expectListsAsPostgres(branches: string[]): Promise<void> {
   const scopes = branches.map((branchId) => ({ campaignId: C, branchId }));
   expect(await model.kingdomsByScopes(scopes, 0)).toEqual(await pg.kingdomsByScopes(scopes));
   expect(await model.locationsByScopes(scopes, 0)).toEqual(await pg.locationsByScopes(scopes));
-  const parents = scopes.flatMap((s) => [s, { ...s, kingdomId: 'k1' }, { ...s, locationId: 'l1' }, { ...s, kingdomId: 'k1', locationId: 'l2' }]);
+  const parents = scopes.flatMap((s) => [
+    s,
+    { ...s, kingdomId: 'k1' },
+    { ...s, locationId: 'l1' },
+    { ...s, kingdomId: 'k1', locationId: 'l2' },
+  ]);
   expect(await model.settlementsByParents(parents, 0)).toEqual(await pg.settlementsByParents(parents));
   const settlements = scopes.flatMap((s) => ['s1', 's2'].map((settlementId) => ({ ...s, settlementId })));
   expect(await model.structuresBySettlements(settlements, 0)).toEqual(await pg.structuresBySettlements(settlements));
-  const owners = scopes.flatMap((s) => [{ ...s, ownerType: 'settlement' as const, ownerId: 's1' }, { ...s, ownerType: 'kingdom' as const, ownerId: 'k1' }]);
+  const owners = scopes.flatMap((s) => [
+    { ...s, ownerType: 'settlement' as const, ownerId: 's1' },
+    { ...s, ownerType: 'kingdom' as const, ownerId: 'k1' },
+  ]);
   expect(await model.variablesByOwners(owners, 0)).toEqual(await pg.variablesByOwners(owners));
   const members = ['gm-1', 'u2', 'nobody'].map((userId) => ({ campaignId: C, userId }));
   expect(await model.rolesByKeys(members, 0)).toEqual(await pg.rolesByKeys(members));
@@ -69,7 +90,19 @@ async function expectListsAsPostgres(branches: string[]): Promise<void> {
 beforeAll(async () => {
   nats = await connectTestNats('redis-projection-test');
   const port = await freePort();
-  commands = new ServiceProcess('command-service', distEntry('command-service'), { CM_NAMESPACE: ns, COMMAND_OPS_PORT: String(port), NATS_URL, NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'warn' }, port);
+  commands = new ServiceProcess(
+    'command-service',
+    distEntry('command-service'),
+    {
+      CM_NAMESPACE: ns,
+      COMMAND_OPS_PORT: String(port),
+      NATS_URL,
+      NODE_ENV: 'test',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+    },
+    port,
+  );
   commands.start();
   await commands.waitReady();
   client = new CommandClient(nats, ns);
@@ -107,7 +140,13 @@ describe('Redis projection', () => {
     await c.must('kingdom.rename', C, 'k1', { name: 'Northreach' });
     await c.must('kingdom.delete', C, 'k2', {});
     await c.must('location.create', C, 'l1', { name: 'Ford', geometry: { type: 'Point', coordinates: [10.5, 50.25] } });
-    const square = [[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]] as [number, number][];
+    const square = [
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [1, 0],
+      [0, 0],
+    ] as [number, number][];
     await c.must('location.create', C, 'l2', { name: 'Marsh', geometry: { type: 'Polygon', coordinates: [square] } });
     await c.must('location.reshape', C, 'l1', { geometry: { type: 'Point', coordinates: [11, 51] } });
     await c.must('settlement.create', C, 's1', { kingdomId: 'k1', locationId: 'l1', name: 'Fordham', level: 2 });
@@ -121,14 +160,40 @@ describe('Redis projection', () => {
     await c.must('structure.create', C, 'st3', { settlementId: 's2', name: 'Hut', structureType: 'hut' });
     await c.must('structure.set-condition', C, 'st1', { condition: 60 });
     const owner = { ownerType: 'settlement' as const, ownerId: 's1' };
-    await c.must('state-variable.set', C, 'settlement~s1', { ...owner, key: 'gold', value: { type: 'number', value: 10 } });
-    await c.must('state-variable.set', C, 'settlement~s1', { ...owner, key: 'banner', value: { type: 'string', value: 'red' } });
-    await c.must('state-variable.set', C, 'settlement~s1', { ...owner, key: 'flags', value: { type: 'json', value: { a: [1, null] } } });
+    await c.must('state-variable.set', C, 'settlement~s1', {
+      ...owner,
+      key: 'gold',
+      value: { type: 'number', value: 10 },
+    });
+    await c.must('state-variable.set', C, 'settlement~s1', {
+      ...owner,
+      key: 'banner',
+      value: { type: 'string', value: 'red' },
+    });
+    await c.must('state-variable.set', C, 'settlement~s1', {
+      ...owner,
+      key: 'flags',
+      value: { type: 'json', value: { a: [1, null] } },
+    });
     await c.must('state-variable.unset', C, 'settlement~s1', { ...owner, key: 'banner' });
-    await c.must('state-variable.set', C, 'kingdom~k1', { ownerType: 'kingdom', ownerId: 'k1', key: 'ruler', value: { type: 'string', value: 'Ada' } });
-    await c.must('field-condition.define', C, 'fc1', { entityType: 'settlement', field: 'wealth', expression: { var: 'gold' }, priority: 2 });
+    await c.must('state-variable.set', C, 'kingdom~k1', {
+      ownerType: 'kingdom',
+      ownerId: 'k1',
+      key: 'ruler',
+      value: { type: 'string', value: 'Ada' },
+    });
+    await c.must('field-condition.define', C, 'fc1', {
+      entityType: 'settlement',
+      field: 'wealth',
+      expression: { var: 'gold' },
+      priority: 2,
+    });
     const effects = [{ ...owner, key: 'morale', value: { type: 'number' as const, value: 7 } }];
-    await c.must('world-event.schedule', C, 'we1', { name: 'Harvest', scheduledAt: '2026-03-01T12:00:00+01:00', effects });
+    await c.must('world-event.schedule', C, 'we1', {
+      name: 'Harvest',
+      scheduledAt: '2026-03-01T12:00:00+01:00',
+      effects,
+    });
     await c.must('world-event.resolve', C, 'we1', { outcome: 'plenty' });
     await c.must('settlement.delete', C, 's3', {});
 
@@ -146,7 +211,9 @@ describe('Redis projection', () => {
     const before = await dumpRedis(redis.redis, prefix);
     const events = await allEvents();
     expect(await writer.apply(events, { expectedCheckpoint: checkpoint })).toMatchObject({ checkpoint });
-    await writer.apply(events.slice(Math.floor(events.length / 3), Math.floor((2 * events.length) / 3)), { expectedCheckpoint: checkpoint });
+    await writer.apply(events.slice(Math.floor(events.length / 3), Math.floor((2 * events.length) / 3)), {
+      expectedCheckpoint: checkpoint,
+    });
     expect(await dumpRedis(redis.redis, prefix)).toEqual(before);
   });
 
@@ -154,14 +221,20 @@ describe('Redis projection', () => {
     const before = await dumpRedis(redis.redis, prefix);
     const events = await allEvents();
     const rename = events.filter((e) => e.event.type === 'KingdomRenamed').map((e) => ({ ...e, seq: checkpoint + 1 }));
-    await expect(writer.apply(rename, { expectedCheckpoint: checkpoint - 1 })).rejects.toBeInstanceOf(CheckpointMovedError);
+    await expect(writer.apply(rename, { expectedCheckpoint: checkpoint - 1 })).rejects.toBeInstanceOf(
+      CheckpointMovedError,
+    );
     const stranger = new RedisProjectionWriter(redis, prefix, jetStreamHistory(nats, names), head);
     // A writer that never read the generation has none; one whose generation was replaced is refused by the script.
     await expect(stranger.apply(rename, { expectedCheckpoint: checkpoint })).rejects.toBeInstanceOf(ModelLostError);
     await redis.redis.hset(`${prefix}meta`, 'gen', 'another-generation');
     await expect(writer.apply(rename, { expectedCheckpoint: checkpoint })).rejects.toBeInstanceOf(ModelLostError);
     expect(await writer.lost()).toMatch(/replaced/);
-    await redis.redis.hset(`${prefix}meta`, 'gen', (before[`${prefix}meta`] as [string, string][]).find(([f]) => f === 'gen')![1]);
+    await redis.redis.hset(
+      `${prefix}meta`,
+      'gen',
+      (before[`${prefix}meta`] as [string, string][]).find(([f]) => f === 'gen')![1],
+    );
     expect(await dumpRedis(redis.redis, prefix)).toEqual(before);
     expect(await writer.lost()).toBeUndefined();
   });
@@ -184,7 +257,11 @@ describe('Redis projection', () => {
 
     // Forks included, the whole stream again in one batch is a no-op.
     const before = await dumpRedis(redis.redis, prefix);
-    expect((await writer.apply(await allEvents(), { expectedCheckpoint: checkpoint })).forks).toEqual(['already-applied', 'already-applied', 'already-applied']);
+    expect((await writer.apply(await allEvents(), { expectedCheckpoint: checkpoint })).forks).toEqual([
+      'already-applied',
+      'already-applied',
+      'already-applied',
+    ]);
     expect(await dumpRedis(redis.redis, prefix)).toEqual(before);
   });
 });

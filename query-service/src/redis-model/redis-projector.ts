@@ -20,7 +20,12 @@ export interface RedisProjectorDeps extends RunnerDeps {
 export function startRedisProjector(deps: RedisProjectorDeps): Promise<Projector> {
   const { nats, names } = deps;
   const streamHead = async () => (await nats.jsm.streams.info(names.eventStream)).state.last_seq;
-  const writer = new RedisProjectionWriter(deps.redis, deps.prefix, deps.history ?? jetStreamHistory(nats, names), streamHead);
+  const writer = new RedisProjectionWriter(
+    deps.redis,
+    deps.prefix,
+    deps.history ?? jetStreamHistory(nats, names),
+    streamHead,
+  );
   return startProjection(deps, writer, 'redis-projector');
 }
 

@@ -19,7 +19,8 @@ function dbRow(flat: Flat): DbRow | null {
 
 /** Postgres orders text bytewise here (the database collation is C.UTF-8); so does this. */
 const bytewise = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
-const byNameThenId = (a: { name: string; id: string }, b: { name: string; id: string }) => bytewise(a.name, b.name) || bytewise(a.id, b.id);
+const byNameThenId = (a: { name: string; id: string }, b: { name: string; id: string }) =>
+  bytewise(a.name, b.name) || bytewise(a.id, b.id);
 
 /**
  * Reads of the Redis read model the API serves from Redis: documents by key and child lists, in the order the
@@ -43,7 +44,11 @@ export class RedisReadModel {
     return state === 'complete' ? Number(seq) : 0;
   }
 
-  private async byKeys<T extends TableName>(table: T, keys: readonly Record<string, unknown>[], floor: number): Promise<(RowOf<T> | null)[] | undefined> {
+  private async byKeys<T extends TableName>(
+    table: T,
+    keys: readonly Record<string, unknown>[],
+    floor: number,
+  ): Promise<(RowOf<T> | null)[] | undefined> {
     const reply = await this.client.read([this.keys.prefix, floor, 'd', ...keys.map((k) => this.keys.doc(table, k))]);
     if (reply[0] !== 1) return undefined;
     const { map } = READERS[table] as RowReader<RowOf<T>>;
@@ -54,13 +59,22 @@ export class RedisReadModel {
   }
 
   /** Members of one list per input: `list` is the list key, read in the scope of the input. */
-  private async lists<T extends TableName>(table: T, inputs: readonly { list: string; scope: string }[], floor: number): Promise<RowOf<T>[][] | undefined> {
+  private async lists<T extends TableName>(
+    table: T,
+    inputs: readonly { list: string; scope: string }[],
+    floor: number,
+  ): Promise<RowOf<T>[][] | undefined> {
     const args: (string | number)[] = [this.keys.prefix, floor, 'l'];
     for (const { list, scope } of inputs) args.push(list, this.keys.docPrefix(table, scope));
     const reply = await this.client.read(args);
     if (reply[0] !== 1) return undefined;
     const { map } = READERS[table] as RowReader<RowOf<T>>;
-    return (reply.slice(1) as Flat[][]).map((rows) => rows.map(dbRow).filter((r): r is DbRow => r !== null).map(map));
+    return (reply.slice(1) as Flat[][]).map((rows) =>
+      rows
+        .map(dbRow)
+        .filter((r): r is DbRow => r !== null)
+        .map(map),
+    );
   }
 
   private static entityKey(k: EntityKey) {
@@ -73,12 +87,20 @@ export class RedisReadModel {
 
   /** Membership checks of every request: the member's role, or null (removed members are tombstones). */
   async rolesByKeys(keys: readonly { campaignId: string; userId: string }[], floor: number) {
-    const rows = await this.byKeys('campaign_member', keys.map((k) => ({ campaign_id: k.campaignId, user_id: k.userId })), floor);
+    const rows = await this.byKeys(
+      'campaign_member',
+      keys.map((k) => ({ campaign_id: k.campaignId, user_id: k.userId })),
+      floor,
+    );
     return rows?.map((r) => r?.role ?? null);
   }
 
   branchesByKeys(keys: readonly BranchRef[], floor: number) {
-    return this.byKeys('branch', keys.map((k) => ({ campaign_id: k.campaignId, id: k.id })), floor);
+    return this.byKeys(
+      'branch',
+      keys.map((k) => ({ campaign_id: k.campaignId, id: k.id })),
+      floor,
+    );
   }
 
   kingdomsByKeys(keys: readonly EntityKey[], floor: number) {
@@ -98,12 +120,18 @@ export class RedisReadModel {
   }
 
   async kingdomsByScopes(scopes: readonly Scope[], floor: number) {
-    const inputs = scopes.map((s) => ({ scope: RedisReadModel.scope(s), list: this.keys.list('kingdom', 'all', RedisReadModel.scope(s)) }));
+    const inputs = scopes.map((s) => ({
+      scope: RedisReadModel.scope(s),
+      list: this.keys.list('kingdom', 'all', RedisReadModel.scope(s)),
+    }));
     return (await this.lists('kingdom', inputs, floor))?.map((rows) => rows.sort(byNameThenId));
   }
 
   async locationsByScopes(scopes: readonly Scope[], floor: number) {
-    const inputs = scopes.map((s) => ({ scope: RedisReadModel.scope(s), list: this.keys.list('location', 'all', RedisReadModel.scope(s)) }));
+    const inputs = scopes.map((s) => ({
+      scope: RedisReadModel.scope(s),
+      list: this.keys.list('location', 'all', RedisReadModel.scope(s)),
+    }));
     return (await this.lists('location', inputs, floor))?.map((rows) => rows.sort(byNameThenId));
   }
 
@@ -116,7 +144,11 @@ export class RedisReadModel {
       return { scope, list: this.keys.list('settlement', 'all', scope) };
     });
     const rows = await this.lists('settlement', inputs, floor);
-    return rows?.map((list, i) => list.filter((r) => parents[i]!.locationId === undefined || r.locationId === parents[i]!.locationId).sort(byNameThenId));
+    return rows?.map((list, i) =>
+      list
+        .filter((r) => parents[i]!.locationId === undefined || r.locationId === parents[i]!.locationId)
+        .sort(byNameThenId),
+    );
   }
 
   async structuresBySettlements(parents: readonly (Scope & { settlementId: string })[], floor: number) {
@@ -133,6 +165,8 @@ export class RedisReadModel {
       return { scope, list: this.keys.list('state_variable', 'o', scope, o.ownerId) };
     });
     const rows = await this.lists('state_variable', inputs, floor);
-    return rows?.map((list, i) => list.filter((v) => v.ownerType === owners[i]!.ownerType).sort((a, b) => bytewise(a.key, b.key)));
+    return rows?.map((list, i) =>
+      list.filter((v) => v.ownerType === owners[i]!.ownerType).sort((a, b) => bytewise(a.key, b.key)),
+    );
   }
 }

@@ -2,7 +2,16 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsNames, type NatsNames } from '@cm/contracts';
-import { closeNats, closeServer, connectNats, createMetrics, ensureEventStream, signToken, type Nats, type Registry } from '@cm/platform';
+import {
+  closeNats,
+  closeServer,
+  connectNats,
+  createMetrics,
+  ensureEventStream,
+  signToken,
+  type Nats,
+  type Registry,
+} from '@cm/platform';
 import { startCommandService, type RunningCommandService } from '@cm/testkit';
 import { createApi, type Api } from '../api/create-api.js';
 import { loadQueryConfig } from '../config.js';
@@ -51,9 +60,14 @@ function counting(readModel: ReadModel): ReadModel {
 }
 
 async function gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await res.json()) as { data?: T; errors?: unknown[] };
-  if (body.errors?.length || !body.data) throw new Error(`operation failed (${res.status}): ${JSON.stringify(body.errors)}\n${query}`);
+  if (body.errors?.length || !body.data)
+    throw new Error(`operation failed (${res.status}): ${JSON.stringify(body.errors)}\n${query}`);
   return body.data;
 }
 
@@ -68,10 +82,16 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 }
 
 const streamHead = async () => (await nats.jsm.streams.info(names.eventStream)).state.last_seq;
-const redisServing = (seq: number) => until(`the Redis model complete at ${seq}`, async () => (await new RedisReadModel(redis, prefix).servingCheckpoint()) >= seq);
+const redisServing = (seq: number) =>
+  until(
+    `the Redis model complete at ${seq}`,
+    async () => (await new RedisReadModel(redis, prefix).servingCheckpoint()) >= seq,
+  );
 const metricSum = async (name: string, labels: Record<string, string> = {}) => {
   const metric = await registry.getSingleMetric(name)!.get();
-  return metric.values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((sum, v) => sum + v.value, 0);
+  return metric.values
+    .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
+    .reduce((sum, v) => sum + v.value, 0);
 };
 
 beforeAll(async () => {
@@ -100,7 +120,15 @@ beforeAll(async () => {
     await startProjector({ config, logger, nats, names, db, registry }),
     await startRedisProjector({ config, logger, nats, names, registry, redis, prefix }),
   ];
-  api = await createApi({ config, logger, nats, names, readModel: counting(db.readModel), registry, redisModel: new RedisReadModel(redis, prefix) });
+  api = await createApi({
+    config,
+    logger,
+    nats,
+    names,
+    readModel: counting(db.readModel),
+    registry,
+    redisModel: new RedisReadModel(redis, prefix),
+  });
   server = http.createServer((req, res) => api.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
@@ -125,17 +153,46 @@ afterAll(async () => {
   await closeNats(nats);
 });
 
-const SERVED = ['rolesByKeys', 'branchesByKeys', 'kingdomsByKeys', 'kingdomsByScopes', 'settlementsByKeys', 'settlementsByParents', 'structuresByKeys', 'structuresBySettlements', 'variablesByOwners', 'locationsByKeys'];
+const SERVED = [
+  'rolesByKeys',
+  'branchesByKeys',
+  'kingdomsByKeys',
+  'kingdomsByScopes',
+  'settlementsByKeys',
+  'settlementsByParents',
+  'structuresByKeys',
+  'structuresBySettlements',
+  'variablesByOwners',
+  'locationsByKeys',
+];
 const servedFromPostgres = () => SERVED.reduce((n, m) => n + (postgresCalls.get(m) ?? 0), 0);
 
 describe('reads served by the Redis read model', () => {
   it('answers by-id reads and child lists from Redis, without a Postgres read of them', async () => {
     await gql(`mutation($c: ID!) { createCampaign(id: $c, name: "Redis reads") { seq } }`, { c: C });
-    for (const k of ['k2', 'k1']) await gql(`mutation($c: ID!, $k: ID!, $n: String!) { createKingdom(campaignId: $c, id: $k, name: $n) { seq } }`, { c: C, k, n: k });
-    await gql(`mutation($c: ID!) { createLocation(campaignId: $c, id: "l1", name: "Ford", geometry: { type: "Point", coordinates: [1, 2] }) { seq } }`, { c: C });
-    for (const s of ['s2', 's1']) await gql(`mutation($c: ID!, $s: ID!, $n: String!) { createSettlement(campaignId: $c, id: $s, kingdomId: "k1", locationId: "l1", name: $n, level: 2) { seq } }`, { c: C, s, n: s });
-    await gql(`mutation($c: ID!) { createStructure(campaignId: $c, id: "st1", settlementId: "s1", name: "Mill", structureType: "mill") { seq } }`, { c: C });
-    const last = await gql(`mutation($c: ID!) { setStateVariable(campaignId: $c, ownerType: SETTLEMENT, ownerId: "s1", key: "gold", value: { type: NUMBER, value: 3 }) { seq } }`, { c: C });
+    for (const k of ['k2', 'k1'])
+      await gql(`mutation($c: ID!, $k: ID!, $n: String!) { createKingdom(campaignId: $c, id: $k, name: $n) { seq } }`, {
+        c: C,
+        k,
+        n: k,
+      });
+    await gql(
+      `mutation($c: ID!) { createLocation(campaignId: $c, id: "l1", name: "Ford", geometry: { type: "Point", coordinates: [1, 2] }) { seq } }`,
+      { c: C },
+    );
+    for (const s of ['s2', 's1'])
+      await gql(
+        `mutation($c: ID!, $s: ID!, $n: String!) { createSettlement(campaignId: $c, id: $s, kingdomId: "k1", locationId: "l1", name: $n, level: 2) { seq } }`,
+        { c: C, s, n: s },
+      );
+    await gql(
+      `mutation($c: ID!) { createStructure(campaignId: $c, id: "st1", settlementId: "s1", name: "Mill", structureType: "mill") { seq } }`,
+      { c: C },
+    );
+    const last = await gql(
+      `mutation($c: ID!) { setStateVariable(campaignId: $c, ownerType: SETTLEMENT, ownerId: "s1", key: "gold", value: { type: NUMBER, value: 3 }) { seq } }`,
+      { c: C },
+    );
     const seq = last.setStateVariable.seq as number;
     await redisServing(seq);
 
@@ -175,15 +232,19 @@ describe('reads served by the Redis read model', () => {
 
     const writer = (async () => {
       try {
-      for (let v = 1; v <= WRITES; v += 1) {
-        const r = await gql(`mutation($c: ID!, $n: String!) { renameKingdom(campaignId: $c, id: "k1", name: $n) { seq kingdom { name } } }`, { c: C, n: `v${v}` });
-        if (r.renameKingdom.kingdom.name !== `v${v}`) stale.push(`mutation read back ${r.renameKingdom.kingdom.name} for v${v}`);
-        written = { version: v, seq: r.renameKingdom.seq };
-        if (v === WRITES / 3) {
-          const flushed = await redis.redis.flushdb();
-          expect(flushed).toBe('OK');
+        for (let v = 1; v <= WRITES; v += 1) {
+          const r = await gql(
+            `mutation($c: ID!, $n: String!) { renameKingdom(campaignId: $c, id: "k1", name: $n) { seq kingdom { name } } }`,
+            { c: C, n: `v${v}` },
+          );
+          if (r.renameKingdom.kingdom.name !== `v${v}`)
+            stale.push(`mutation read back ${r.renameKingdom.kingdom.name} for v${v}`);
+          written = { version: v, seq: r.renameKingdom.seq };
+          if (v === WRITES / 3) {
+            const flushed = await redis.redis.flushdb();
+            expect(flushed).toBe('OK');
+          }
         }
-      }
       } finally {
         writing = false;
       }
@@ -212,7 +273,10 @@ describe('reads served by the Redis read model', () => {
     expect(failures).toEqual([]);
     expect(stale).toEqual([]);
     expect(reads).toBeGreaterThan(0);
-    await until('the Redis projector to notice the flush', async () => (await metricSum('cm_projector_rebuilds_total', { projection: 'redis' })) >= 1);
+    await until(
+      'the Redis projector to notice the flush',
+      async () => (await metricSum('cm_projector_rebuilds_total', { projection: 'redis' })) >= 1,
+    );
     await redisServing(await streamHead());
     expect(await redisModelRows(redis.redis, prefix)).toEqual(await postgresModelRows(db));
     // And it serves again.

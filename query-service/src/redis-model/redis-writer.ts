@@ -15,8 +15,11 @@ type RedisForkOutcome = 'already-applied' | 'replayed';
 
 /** JSON of a column value as stored: timestamps normalised the way Postgres returns them (ISO, ms, UTC). */
 function encodeValue(table: TableName, column: string, value: unknown): string {
-  const spec = (TABLES[table].values as Record<string, { type: string }>)[column] ?? (TABLES[table].key as Record<string, { type: string }>)[column];
-  if (spec?.type === 'timestamptz' && value !== null && value !== undefined) return JSON.stringify(new Date(String(value)).toISOString());
+  const spec =
+    (TABLES[table].values as Record<string, { type: string }>)[column] ??
+    (TABLES[table].key as Record<string, { type: string }>)[column];
+  if (spec?.type === 'timestamptz' && value !== null && value !== undefined)
+    return JSON.stringify(new Date(String(value)).toISOString());
   return JSON.stringify(value ?? null);
 }
 
@@ -53,11 +56,16 @@ export class RedisProjectionWriter implements ProjectionSink {
     if (this.generation === undefined) return undefined;
     const gen = await this.client.redis.hget(this.keys.meta, 'gen');
     if (gen === this.generation) return undefined;
-    return gen === null ? 'generation marker missing (Redis flushed or restarted empty)' : `generation ${gen} replaced ${this.generation}`;
+    return gen === null
+      ? 'generation marker missing (Redis flushed or restarted empty)'
+      : `generation ${gen} replaced ${this.generation}`;
   }
 
   /** `events` in stream order; several may share a sequence (one commit). */
-  async apply(events: readonly SequencedEvent[], opts: { expectedCheckpoint: number }): Promise<{ checkpoint: number; forks: RedisForkOutcome[] }> {
+  async apply(
+    events: readonly SequencedEvent[],
+    opts: { expectedCheckpoint: number },
+  ): Promise<{ checkpoint: number; forks: RedisForkOutcome[] }> {
     const expected = opts.expectedCheckpoint;
     let last = expected;
     const set = new WriteSet();
@@ -88,7 +96,12 @@ export class RedisProjectionWriter implements ProjectionSink {
     }
     set.clear();
     const [status, detail] = await this.client.writeBatch(args);
-    if (status === 'GEN') throw new ModelLostError(detail === '' ? 'generation marker missing (Redis flushed or restarted empty)' : `generation ${detail} replaced ${this.generation}`);
+    if (status === 'GEN')
+      throw new ModelLostError(
+        detail === ''
+          ? 'generation marker missing (Redis flushed or restarted empty)'
+          : `generation ${detail} replaced ${this.generation}`,
+      );
     if (status === 'MOVED') throw new CheckpointMovedError(expected, Number(detail));
   }
 
@@ -129,10 +142,15 @@ export class RedisProjectionWriter implements ProjectionSink {
     for (let depth = 0; ; depth += 1) {
       cutoffs.set(branchId, cutoff);
       if (branchId === MAIN_BRANCH) return cutoffs;
-      const [parent, forkedAt] = await this.client.redis.hmget(this.keys.doc('branch', { campaign_id: op.campaignId, id: branchId }), 'parent_branch_id', 'forked_at_seq');
+      const [parent, forkedAt] = await this.client.redis.hmget(
+        this.keys.doc('branch', { campaign_id: op.campaignId, id: branchId }),
+        'parent_branch_id',
+        'forked_at_seq',
+      );
       const parentId = parent ? (JSON.parse(parent) as string | null) : null;
       const at = forkedAt ? (JSON.parse(forkedAt) as number | null) : null;
-      if (parentId === null || at === null || depth > 64) throw new Error(`cannot trace branch ${branchId} of campaign ${op.campaignId} back to ${MAIN_BRANCH}`);
+      if (parentId === null || at === null || depth > 64)
+        throw new Error(`cannot trace branch ${branchId} of campaign ${op.campaignId} back to ${MAIN_BRANCH}`);
       cutoff = Math.min(cutoff, at);
       branchId = parentId;
     }
