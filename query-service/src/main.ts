@@ -53,7 +53,11 @@ runMain(async () => {
 
   // The Redis read model: reads and the projection share one connection (commands fail fast while Redis is down).
   const modelRedis = config.REDIS_READ_MODEL === 'on' ? connectModelRedis(config.REDIS_URL, config.REDIS_MODEL_DB) : undefined;
-  if (modelRedis) lifecycle.onStop('redis', () => modelRedis.quit());
+  if (modelRedis) {
+    lifecycle.onStop('redis', () => modelRedis.quit());
+    // Not a start-up condition: without Redis the API reads Postgres and the projector retries until it is back.
+    if (!(await modelRedis.ready(5000))) logger.warn({ url: config.REDIS_URL }, 'Redis read model unreachable; reading Postgres until it is back');
+  }
   const prefix = redisModelPrefix(names.prefix);
 
   let api: Api | undefined;

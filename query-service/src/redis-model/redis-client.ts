@@ -9,6 +9,11 @@ export interface ModelRedis {
   ensureGeneration(prefix: string, gen: string, target: number): Promise<[string, string, string]>;
   writeBatch(args: (string | number)[]): Promise<[string, string]>;
   read(args: (string | number)[]): Promise<Reply[]>;
+  /**
+   * Resolves true once connected, false after `timeoutMs` without a connection: commands fail at once until then
+   * (no offline queue), so start-up waits a little rather than report a failure Redis never had.
+   */
+  ready(timeoutMs: number): Promise<boolean>;
   quit(): Promise<void>;
 }
 
@@ -38,6 +43,20 @@ export function connectModelRedis(url: string, db: number): ModelRedis {
       scripts.cmEnsureGeneration(prefix, gen, target) as Promise<[string, string, string]>,
     writeBatch: (args) => scripts.cmWriteBatch(...args) as Promise<[string, string]>,
     read: (args) => scripts.cmRead(...args) as Promise<Reply[]>,
+    ready: (timeoutMs) =>
+      redis.status === 'ready'
+        ? Promise.resolve(true)
+        : new Promise((resolve) => {
+            const timer = setTimeout(() => {
+              redis.off('ready', onReady);
+              resolve(false);
+            }, timeoutMs);
+            const onReady = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+            redis.once('ready', onReady);
+          }),
     quit: async () => {
       await redis.quit().catch(() => redis.disconnect());
     },
