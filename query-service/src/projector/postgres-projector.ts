@@ -126,6 +126,8 @@ export async function startProjection(deps: RunnerDeps, sink: ProjectionSink, ch
 
 class ProjectorRunner {
   private readonly projection: string;
+  /** The store the projection writes, as messages name it: `Postgres`, `Redis`. */
+  private readonly store: string;
   private readonly logger: Logger;
   private readonly metrics: ProjectorMetrics;
   private readonly watch: ProgressWatch;
@@ -149,6 +151,7 @@ class ProjectorRunner {
     private readonly writer: ProjectionSink,
   ) {
     this.projection = writer.projection;
+    this.store = writer.projection.charAt(0).toUpperCase() + writer.projection.slice(1);
     this.logger = deps.logger.child({ projection: this.projection });
     this.metrics = ProjectorMetrics.of(deps.registry);
     this.watch = new ProgressWatch(stallMs(deps.config.PROJECTOR_LEASE_TTL_MS));
@@ -357,7 +360,7 @@ class ProjectorRunner {
     if (ms === undefined) return work;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer from the ${this.projection} read model within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new Error(`${what}: no answer from ${this.store} within ${ms} ms`)), ms);
     });
     return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   }
