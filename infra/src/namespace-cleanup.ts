@@ -20,7 +20,7 @@ export interface CleanupTarget {
  * Deletes a namespace's Redis read model (keys `<namespace>:rm:*` in REDIS_MODEL_DB, as query-service names them)
  * with SCAN, never KEYS or a flush: other systems share the database. Redis being down leaves nothing to fail on.
  */
-async function dropRedisModel(namespace: string): Promise<number> {
+export async function dropRedisModel(namespace: string): Promise<number> {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
     db: Number(process.env.REDIS_MODEL_DB ?? 0),
     lazyConnect: true,
