@@ -3,6 +3,7 @@ import { bearerToken, type Principal, type TokenRules } from '@cm/platform';
 import { acceptCorrelationId, parseMinSeq } from './arguments.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import type { CommandGateway } from './command-gateway.js';
+import type { RulesClient } from './computed-fields.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
 import { redisFirstReadModel, type ReadModelMetrics } from '../redis-model/redis-first-read-model.js';
@@ -13,6 +14,8 @@ import { VerifiedTokens } from './verified-tokens.js';
 export interface ApiServices {
   readModel: ReadModel;
   commands: CommandGateway;
+  /** Computed fields, from the rules service; absent in API-edge tests that never resolve them. */
+  rules?: RulesClient;
   tracker: CheckpointTracker;
   /** The Redis read model and its checkpoint, when it is on: by-id reads and child lists are served from it first. */
   redisModel?: { model: RedisReadModel; tracker: CheckpointTracker; metrics: ReadModelMetrics; onError?: (err: unknown) => void };
