@@ -185,7 +185,7 @@ describe('Redis projection', () => {
     await c.must('field-condition.define', C, 'fc1', {
       entityType: 'settlement',
       field: 'wealth',
-      expression: { var: 'gold' },
+      expression: { var: 'variables.gold' },
       priority: 2,
     });
     const effects = [{ ...owner, key: 'morale', value: { type: 'number' as const, value: 7 } }];
