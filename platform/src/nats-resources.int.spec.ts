@@ -35,8 +35,9 @@ describe('NATS resources', () => {
       [`stream ${names.eventStream}`, 'created'],
       [`KV ${names.leaseBucket}`, 'created'],
       [`consumer ${names.projectionConsumer('postgres')}`, 'created'],
+      ['consumer cache-invalidation', 'created'],
     ]);
-    expect((await provisionNatsResources(nats, resources)).map(([, r]) => r)).toEqual(['unchanged', 'unchanged', 'exists']);
+    expect((await provisionNatsResources(nats, resources)).map(([, r]) => r)).toEqual(['unchanged', 'unchanged', 'exists', 'exists']);
     for (const user of ['command-service', 'query-api', 'query-projector'] as const) {
       await expect(verifyNatsResources(nats.jsm, resources, user)).resolves.toBeUndefined();
     }
@@ -52,7 +53,7 @@ describe('NATS resources', () => {
     // The command service does not use the lease bucket: only the stream's difference stops it.
     await expect(verifyNatsResources(nats.jsm, other, 'command-service')).rejects.toThrow(/^(?![\s\S]*KV)[\s\S]*duplicate_window/);
 
-    expect((await provisionNatsResources(nats, other)).map(([, r]) => r)).toEqual(['updated', 'updated', 'exists']);
+    expect((await provisionNatsResources(nats, other)).map(([, r]) => r)).toEqual(['updated', 'updated', 'exists', 'exists']);
     await expect(verifyNatsResources(nats.jsm, other, 'query-projector')).resolves.toBeUndefined();
     const info = await nats.jsm.streams.info(names.eventStream);
     expect(info.config.deny_delete && info.config.deny_purge && info.config.allow_direct).toBe(true);
