@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { QueryConfig } from '../config.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
+import type { Cache } from '../cache/cache.port.js';
+import type { RateLimits } from './rate-limit.js';
 import { ApiMetrics } from './api.metrics.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import { CommandGateway } from './command-gateway.js';
@@ -22,6 +24,12 @@ export interface ApiDeps {
   names: NatsNames;
   readModel: ReadModel;
   registry: Registry;
+  /** The read side's cache: hot lists, cacheStats. Without it every list comes from the read model. */
+  cache?: Cache;
+  /** Request budgets; without them nothing is rate limited. */
+  rateLimits?: RateLimits;
+  /** Every dependency's state, for the `health` query. */
+  health?: ApiServices['health'];
 }
 
 /** The GraphQL API as a request handler: `main.ts` puts the ops endpoints in front of it on one port. */
@@ -80,6 +88,13 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     tokenRules: tokenRulesOf(config),
     minSeqTimeoutMs: config.MIN_SEQ_TIMEOUT_MS,
     newId,
+    ...(deps.cache
+      ? {
+          cache: deps.cache,
+          listCache: { cache: deps.cache, ttls: { settlements: config.CACHE_SETTLEMENT_TTL, structures: config.CACHE_STRUCTURE_TTL }, appliedSeq: () => tracker.appliedSeq },
+        }
+      : {}),
+    ...(deps.health ? { health: deps.health } : {}),
   };
 
   const schema = buildSchema();
@@ -95,7 +110,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   };
   // One list of request steps for both paths: the fast path runs their fast-path side and hands yoga the same
   // list (with its approval step), whose plugins yoga runs.
-  const steps = requestSteps({ limits, metrics });
+  const steps = requestSteps({ limits, metrics, rateLimits: deps.rateLimits, slowQueries: { logger, thresholdMs: config.SLOW_QUERY_MS } });
   const fastPath = new GraphqlFastPath({
     schema,
     metrics,

@@ -5,6 +5,9 @@ import type { CheckpointTracker } from './checkpoint-tracker.js';
 import type { CommandGateway } from './command-gateway.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
+import type { Cache } from '../cache/cache.port.js';
+import { cachedLists, type ListCacheOptions } from '../cache/cached-lists.js';
+import type { DependencyHealth, HealthStatus } from '../cache/cache-health.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
 /** Long-lived collaborators every request shares. */
@@ -18,6 +21,12 @@ export interface ApiServices {
   /** Bound of every read-your-writes wait (`MIN_SEQ_TIMEOUT_MS`). */
   minSeqTimeoutMs: number;
   newId: () => string;
+  /** The read side's cache (cacheStats); absent when the API runs without Redis. */
+  cache?: Cache;
+  /** Hot lists served from the cache (see cached-lists.ts); absent: every list from the read model. */
+  listCache?: ListCacheOptions;
+  /** Every dependency's state (the `health` query). */
+  health?: () => Promise<{ status: HealthStatus; dependencies: DependencyHealth[] }>;
 }
 
 /** What every resolver gets: who asks, the request's loaders and consistency wait. */
@@ -63,13 +72,17 @@ async function buildContext(services: ApiServices, request: ContextRequest, veri
 
   // One wait per distinct target: the root fields of a query share it instead of each polling alone.
   const waits = new Map<number, Promise<void>>();
+  // The highest sequence this request must see so far: cached lists older than it are not used.
+  let required = headerMinSeq;
+  const readModel = services.listCache ? cachedLists(services.readModel, services.listCache, () => required) : services.readModel;
   return {
     principal,
     correlationId,
-    loaders: createLoaders(services.readModel),
+    loaders: createLoaders(readModel),
     services,
     readAfter(minSeq) {
       const target = Math.max(headerMinSeq, parseMinSeq(minSeq, 'minSeq') ?? 0);
+      required = Math.max(required, target);
       if (target <= services.tracker.appliedSeq) return Promise.resolve();
       let wait = waits.get(target);
       if (!wait) {

@@ -9,6 +9,8 @@ import { limitsPlugins, type QueryLimits } from './plugins/limits.plugin.js';
 import { metricsPlugin, outcomeOf } from './plugins/metrics.plugin.js';
 import { admitCaller, decisionHeaders, rateLimitPlugin } from './plugins/rate-limit.plugin.js';
 import type { RateLimits } from './rate-limit.js';
+import { slowQueryPlugin, warnIfSlow } from './plugins/slow-query.plugin.js';
+import type { Logger } from '@cm/platform';
 import { DEFAULT_VARIABLES_LIMITS, variablesLimitPlugin, variablesProblem, type VariablesLimits } from './plugins/variables-limit.plugin.js';
 
 /*
@@ -112,10 +114,12 @@ export interface RequestStepsOptions {
   metrics: ApiMetrics;
   /** Request budgets (`RATE_LIMIT_*`); without them nothing is rate limited. */
   rateLimits?: RateLimits;
+  /** Requests slower than `thresholdMs` (`SLOW_QUERY_MS`) are logged; without it, none. */
+  slowQueries?: { logger: Logger; thresholdMs: number };
 }
 
 /** The steps of every request, in order. */
-export function requestSteps({ limits, metrics, rateLimits }: RequestStepsOptions): RequestStep[] {
+export function requestSteps({ limits, metrics, rateLimits, slowQueries }: RequestStepsOptions): RequestStep[] {
   const maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const variablesLimits: VariablesLimits = {
     maxVariablesBytes: limits.maxVariablesBytes ?? DEFAULT_VARIABLES_LIMITS.maxVariablesBytes,
@@ -152,6 +156,15 @@ export function requestSteps({ limits, metrics, rateLimits }: RequestStepsOption
       plugins: [metricsPlugin(metrics)],
       fast: { answered: ({ operation, result, seconds }) => metrics.operation(operation, outcomeOf(result), seconds) },
     }),
+    ...(slowQueries
+      ? [
+          requestStep({
+            name: 'slow-query',
+            plugins: [slowQueryPlugin(slowQueries.logger, slowQueries.thresholdMs) as Plugin],
+            fast: { answered: ({ operation, seconds }) => warnIfSlow(slowQueries.logger, slowQueries.thresholdMs, seconds * 1000, { operation, path: 'fast' }) },
+          }),
+        ]
+      : []),
   ];
 }
 

@@ -1,5 +1,6 @@
 import { createSchema } from 'graphql-yoga';
-import { ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { cacheTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { cacheResolvers } from './resolvers/cache.resolvers.js';
 import { assertIdArguments } from './arguments.js';
 import type { GraphQLContext } from './graphql-context.js';
 import { entityResolvers } from './resolvers/entity.resolvers.js';
@@ -39,11 +40,12 @@ function guardIdArguments(types: TypeResolvers): TypeResolvers {
 export function buildSchema() {
   const resolvers = guardIdArguments({
     ...(queryResolvers as unknown as TypeResolvers),
+    Query: { ...queryResolvers.Query, ...cacheResolvers.Query } as unknown as TypeResolvers[string],
     ...(entityResolvers as unknown as TypeResolvers),
     ...(mutationResolvers as unknown as TypeResolvers),
   });
   return createSchema<GraphQLContext>({
-    typeDefs,
+    typeDefs: [typeDefs, cacheTypeDefs],
     resolvers: [
       resolvers,
       {

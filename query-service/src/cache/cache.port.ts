@@ -8,6 +8,8 @@ import type { CacheStatsSnapshot } from './cache-stats.js';
  */
 export interface Cache {
   get<T>(key: string): Promise<T | undefined>;
+  /** Several keys in one round trip (MGET), in order. */
+  getMany<T>(keys: readonly string[]): Promise<(T | undefined)[]>;
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   /** Deletes the keys named; resolves to how many existed. */
   del(keys: readonly string[]): Promise<number>;

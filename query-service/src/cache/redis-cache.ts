@@ -35,6 +35,7 @@ export class RedisCache implements Cache {
   private readonly redis: Redis;
   private readonly prefix: string;
   private logging: boolean;
+  private down = false;
 
   constructor(private readonly opts: RedisCacheOptions) {
     this.redis = opts.redis;
@@ -64,6 +65,23 @@ export class RedisCache implements Cache {
     this.opts.stats.record(raw === null ? 'misses' : 'hits', family);
     if (this.logging) this.opts.logger.info({ key }, raw === null ? 'cache miss' : 'cache hit');
     return raw === null ? undefined : (JSON.parse(raw) as T);
+  }
+
+  async getMany<T>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    if (keys.length === 0) return [];
+    let raws: (string | null)[];
+    try {
+      raws = await this.redis.mget(...keys.map((k) => this.prefix + k));
+    } catch (err) {
+      this.unreachable('mget', err);
+      raws = keys.map(() => null);
+    }
+    return raws.map((raw, i) => {
+      const key = keys[i]!;
+      this.opts.stats.record(raw === null ? 'misses' : 'hits', cacheFamilyOf(key));
+      if (this.logging) this.opts.logger.info({ key }, raw === null ? 'cache miss' : 'cache hit');
+      return raw === null ? undefined : (JSON.parse(raw) as T);
+    });
   }
 
   async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
@@ -131,7 +149,11 @@ export class RedisCache implements Cache {
     return ms;
   }
 
+  /** Logged once per outage (the client's 'ready' clears it), not once per request. */
   private unreachable(op: string, err: unknown): void {
-    this.opts.logger.warn({ err: (err as Error).message, op }, 'cache: Redis unreachable');
+    if (this.down) return;
+    this.down = true;
+    this.redis.once('ready', () => (this.down = false));
+    this.opts.logger.warn({ err: (err as Error).message, op }, 'cache: Redis unreachable; reads miss and writes are skipped until it is back');
   }
 }
