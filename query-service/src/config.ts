@@ -50,6 +50,8 @@ export const queryConfigSchema = z.object({
   CACHE_SETTLEMENT_TTL: z.coerce.number().int().min(1).default(600),
   CACHE_STRUCTURE_TTL: z.coerce.number().int().min(1).default(600),
   CACHE_SPATIAL_TTL: z.coerce.number().int().min(1).default(300),
+  /** Prepended to every cache and rate-limit key: deployments (and tests) sharing one Redis database stay apart. */
+  CACHE_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{0,64}$/, 'must be letters, digits, _ - :').default(''),
   /** Count hits, misses, sets and deletes (cacheStats, /health/cache, Prometheus). */
   CACHE_METRICS_ENABLED: bool.default(true),
   /** Log every hit, miss and invalidation at start; switched at run time with POST /ops/cache-logging. */

@@ -63,8 +63,8 @@ runMain(async () => {
     const redis = openCacheRedis(config.REDIS_URL, config.REDIS_CACHE_DB);
     redis.on('error', () => undefined); // reported by the cache and the limiter, once per outage
     lifecycle.onStop('redis', async () => void redis.disconnect());
-    const cache = new RedisCache({ redis, stats: new CacheStats(registry, config.CACHE_METRICS_ENABLED), logger: logger.child({ component: 'cache' }), logging: config.CACHE_LOGGING_ENABLED });
-    const rateLimits = config.RATE_LIMIT_ENABLED ? new RateLimits({ redis, settings: rateLimitSettings(config), logger }) : undefined;
+    const cache = new RedisCache({ redis, prefix: config.CACHE_KEY_PREFIX, stats: new CacheStats(registry, config.CACHE_METRICS_ENABLED), logger: logger.child({ component: 'cache' }), logging: config.CACHE_LOGGING_ENABLED });
+    const rateLimits = config.RATE_LIMIT_ENABLED ? new RateLimits({ redis, settings: rateLimitSettings(config), logger, keyPrefix: config.CACHE_KEY_PREFIX }) : undefined;
     const invalidator = new CacheInvalidator({ nats, names, cache, readModel: db.readModel, logger: logger.child({ component: 'cache-invalidation' }) });
     await invalidator.start();
     lifecycle.onStop('cache invalidation', () => invalidator.stop());
