@@ -77,13 +77,13 @@ export class RateLimits {
     redis.on('close', () => this.switchTo(true));
   }
 
-  /** Charges one request of `caller` (a user id, or `ip:<address>`) to `budget`. */
-  async charge(caller: string, budget: RateBudget): Promise<RateDecision> {
+  /** Charges a request of `caller` (a user id, or `ip:<address>`) to `budget`: `cost` points, 1 unless said. */
+  async charge(caller: string, budget: RateBudget, cost = 1): Promise<RateDecision> {
     const { limiter, points } = this.limiters[budget];
     let res: RateLimiterRes;
     let allowed = true;
     try {
-      res = await limiter.consume(caller);
+      res = await limiter.consume(caller, cost);
     } catch (refusal) {
       if (!(refusal instanceof RateLimiterRes)) throw refusal;
       res = refusal;

@@ -20,7 +20,7 @@ function callerIp(req: http.IncomingMessage | undefined): string {
 }
 
 function refusal(d: RateDecision) {
-  return createGraphQLError(`rate limit exceeded: ${d.limit} requests per window; retry after ${d.resetSeconds} s`, {
+  return createGraphQLError(`rate limit exceeded: ${d.limit} requests per window; see Retry-After`, {
     // The headers (Retry-After among them) are set by onResponse, on refusals and answers alike.
     extensions: { code: ErrorCode.RATE_LIMITED, http: { status: 429 } },
   });
