@@ -7,6 +7,7 @@ import { event, publishCommit } from '../projector/events.test-util.js';
 import { dropSchema, openTestDatabase, testConfig, testLogger } from '../projector/int-support.test-util.js';
 import { ProjectionWriter } from '../projector/projection-writer.js';
 import { CacheInvalidator } from './cache-invalidator.js';
+import { cachedSpatial } from './spatial-cache.js';
 import { openTestCache, type TestCache } from './cache.test-util.js';
 
 // Real NATS, Postgres and Redis: the invalidator follows a test namespace's stream, looks parents up in a read
@@ -150,5 +151,24 @@ describe('each invalidation trigger removes exactly its entries', () => {
     expect(await afterEvent(event('StructureDeleted', { settlementId: 's2' }, at('st2', 'b1', 'c2')))).toEqual(
       without(['computed-fields:structure:st2:b1', 'computed-fields:settlement:s2:b1', 'structures:settlement:s2:b1'].map((k) => campaignCacheKey('c2', k))),
     );
+  });
+});
+
+describe('a cached spatial answer', () => {
+  it('is served from its normalised key until a move in its branch invalidates it', async () => {
+    let loads = 0;
+    const opts = { cache: cache.cache, ttlSeconds: 60, appliedSeq: () => 7 };
+    const query = (lat: number) => ({ campaignId: 'c1', branchId: 'main', queryType: 'settlements-within-radius', params: [1, lat, 500] });
+    const load = async () => ((loads += 1), ['s1']);
+    expect(await cachedSpatial(opts, query(2.5), 0, load)).toEqual(['s1']);
+    // 2.5000000001 is the same query at 6 decimals; a read that must see sequence 8 does not take the entry of 7.
+    expect(await cachedSpatial(opts, query(2.5000000001), 7, load)).toEqual(['s1']);
+    expect(loads).toBe(1);
+    await cachedSpatial(opts, query(2.5), 8, load);
+    expect(loads).toBe(2);
+    const left = await afterEvent(event('SettlementMoved', { locationId: 'l1' }, at('s1')));
+    expect(left.filter((k) => k.startsWith('campaign:c1:spatial:') && k.endsWith(':main'))).toEqual([]);
+    await cachedSpatial(opts, query(2.5), 0, load);
+    expect(loads).toBe(3);
   });
 });
