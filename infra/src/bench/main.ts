@@ -22,6 +22,7 @@ import { markdownTable, row, type ReportRow } from './report.js';
 import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
 import { runSchedulerBench } from './scheduler-tick.js';
+import { runCacheBench } from './cache-hit-rate.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -66,10 +67,12 @@ case), as on a machine fast enough to create more kingdoms than the default cach
 --prefill-events fills the event stream with raw commits to N messages before the first phase, so that the
 command phases run on a stream of a given size.
 --only scheduler runs only the scheduler's growth-tick benchmark (infra/src/bench/scheduler-tick.ts).
+--only cache runs only the cache hit-rate benchmark on a read-mostly Zipf mix (infra/src/bench/cache-hit-rate.ts).
 `);
   process.exit(0);
 }
 if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
+if (args.only === 'cache') process.exit(await runCacheBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);
@@ -98,7 +101,8 @@ const FULL_SYSTEM: ServiceName[] = ['command-service', 'query-api', 'query-proje
 
 /** Starts the full system, or the command service alone when the query service is not built or will not start. */
 async function start(): Promise<{ system: System; graphqlSkipped?: string }> {
-  const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET };
+  // Rate limits off: the bench sends every request as one user, far past any budget, to measure the floor.
+  const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET, RATE_LIMIT_ENABLED: 'false' };
   if (args['aggregate-cache-size']) env.AGGREGATE_CACHE_SIZE = args['aggregate-cache-size'];
   if (args['cpu-prof-dir']) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${args['cpu-prof-dir']}`;
   const base = { ...names, env, output: 'files' as const };
