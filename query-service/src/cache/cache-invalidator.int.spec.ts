@@ -59,7 +59,11 @@ beforeAll(async () => {
     event('StructureCreated', { settlementId: 's2', name: 'st', structureType: 'mill', level: 1, condition: 100 }, at('st2')),
     event('FieldConditionDefined', { entityType: 'structure', entityId: null, field: 'f', expression: { var: 'level' }, priority: 0, active: true }, at('fc1')),
   ];
-  const noHistory = { campaignEvents: () => Promise.reject(new Error('no fork here')) };
+  const noHistory = {
+    campaignEvents: () => {
+      throw new Error('no fork here');
+    },
+  };
   await new ProjectionWriter(db, noHistory).apply(seed.map((e, i) => ({ seq: i + 1, event: e })));
   cache = await openTestCache(`${ns}:`);
   invalidator = new CacheInvalidator({ nats, names, cache: cache.cache, readModel: db.readModel, logger: testLogger() });
@@ -127,7 +131,7 @@ describe('each invalidation trigger removes exactly its entries', () => {
   });
 
   it('state-variable change: that entity computed fields and its parent', async () => {
-    const e = event('StateVariableSet', { ownerType: 'structure', ownerId: 'st2', key: 'gold', value: 3 }, at('v1'));
+    const e = event('StateVariableSet', { ownerType: 'structure', ownerId: 'st2', key: 'gold', value: { type: 'number', value: 3 } }, at('v1'));
     expect(await afterEvent(e)).toEqual(without(inC1Main('computed-fields:structure:st2:main', 'computed-fields:settlement:s2:main')));
   });
 

@@ -39,18 +39,18 @@ describe('invalidationOf', () => {
   });
 
   it('state-variable change: its entity and its parent', () => {
-    const onStructure = event('StateVariableSet', { ownerType: 'structure', ownerId: 'st1', key: 'gold', value: 1 }, at('v1'));
+    const onStructure = event('StateVariableSet', { ownerType: 'structure', ownerId: 'st1', key: 'gold', value: { type: 'number', value: 1 } }, at('v1'));
     expect(factNeeded(onStructure)).toEqual({ kind: 'structure-settlement', structureId: 'st1' });
     expect(invalidationOf(onStructure, 's1').keys).toEqual([k('computed-fields:structure:st1:main'), k('computed-fields:settlement:s1:main')]);
     const onSettlement = event('StateVariableUnset', { ownerType: 'settlement', ownerId: 's1', key: 'gold' }, at('v1'));
     expect(invalidationOf(onSettlement, 'k1').keys).toEqual([k('computed-fields:settlement:s1:main'), k('computed-fields:kingdom:k1:main')]);
-    const onKingdom = event('StateVariableSet', { ownerType: 'kingdom', ownerId: 'k1', key: 'gold', value: 1 }, at('v1'));
+    const onKingdom = event('StateVariableSet', { ownerType: 'kingdom', ownerId: 'k1', key: 'gold', value: { type: 'number', value: 1 } }, at('v1'));
     expect(factNeeded(onKingdom)).toBeUndefined();
     expect(invalidationOf(onKingdom).keys).toEqual([k('computed-fields:kingdom:k1:main'), k('computed-fields:campaign:c1:main')]);
   });
 
   it('location change: the spatial results of its branch', () => {
-    const geometry = { type: 'Point', coordinates: [1, 2] } as const;
+    const geometry = { type: 'Point' as const, coordinates: [1, 2] as [number, number] };
     expect(invalidationOf(event('LocationReshaped', { geometry }, at('l1', 'b1')))).toEqual({ keys: [], patterns: [k('spatial:*:b1')] });
   });
 
