@@ -61,8 +61,11 @@ export const queryConfigSchema = z.object({
     .string()
     .default('')
     .transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean)),
-  /** Request budgets per window (`RATE_LIMIT_TTL` seconds), in the seeds' tiers. */
-  RATE_LIMIT_ENABLED: bool.default(true),
+  /**
+   * Request budgets per window (`RATE_LIMIT_TTL` seconds), in the seeds' tiers. On unless set, except under
+   * NODE_ENV=test: test processes drive one user far past any budget (load, outages); tests of the limits turn it on.
+   */
+  RATE_LIMIT_ENABLED: bool.optional(),
   RATE_LIMIT_TTL: z.coerce.number().int().min(1).max(3600).default(60),
   RATE_LIMIT_STRICT_MAX: z.coerce.number().int().min(1).default(10),
   RATE_LIMIT_STANDARD_MAX: z.coerce.number().int().min(1).default(100),
@@ -89,4 +92,9 @@ export function rateLimitSettings(config: QueryConfig): RateLimitSettings {
     tiers: { strict: config.RATE_LIMIT_STRICT_MAX, standard: config.RATE_LIMIT_STANDARD_MAX, relaxed: config.RATE_LIMIT_RELAXED_MAX },
     budgets: { query: config.RATE_LIMIT_QUERY_TIER, mutation: config.RATE_LIMIT_MUTATION_TIER, anonymous: config.RATE_LIMIT_ANONYMOUS_TIER },
   };
+}
+
+/** Whether requests are rate limited: `RATE_LIMIT_ENABLED`, by default on outside NODE_ENV=test. */
+export function rateLimited(config: QueryConfig): boolean {
+  return config.RATE_LIMIT_ENABLED ?? config.NODE_ENV !== 'test';
 }

@@ -24,7 +24,7 @@ import { handleCacheOps, type CacheEdge } from './cache/cache-ops.js';
 import { CacheStats } from './cache/cache-stats.js';
 import { openCacheRedis, RedisCache } from './cache/redis-cache.js';
 import { warmCampaigns } from './cache/warm.js';
-import { loadQueryConfig, rateLimitSettings } from './config.js';
+import { loadQueryConfig, rateLimited, rateLimitSettings } from './config.js';
 import { startProjector } from './projector/postgres-projector.js';
 import { openDatabase } from './read-model/database.js';
 
@@ -64,7 +64,7 @@ runMain(async () => {
     redis.on('error', () => undefined); // reported by the cache and the limiter, once per outage
     lifecycle.onStop('redis', async () => void redis.disconnect());
     const cache = new RedisCache({ redis, prefix: config.CACHE_KEY_PREFIX, stats: new CacheStats(registry, config.CACHE_METRICS_ENABLED), logger: logger.child({ component: 'cache' }), logging: config.CACHE_LOGGING_ENABLED });
-    const rateLimits = config.RATE_LIMIT_ENABLED ? new RateLimits({ redis, settings: rateLimitSettings(config), logger, keyPrefix: config.CACHE_KEY_PREFIX }) : undefined;
+    const rateLimits = rateLimited(config) ? new RateLimits({ redis, settings: rateLimitSettings(config), logger, keyPrefix: config.CACHE_KEY_PREFIX }) : undefined;
     const invalidator = new CacheInvalidator({ nats, names, cache, readModel: db.readModel, logger: logger.child({ component: 'cache-invalidation' }) });
     await invalidator.start();
     lifecycle.onStop('cache invalidation', () => invalidator.stop());

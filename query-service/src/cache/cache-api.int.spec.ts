@@ -42,6 +42,7 @@ beforeAll(async () => {
       REDIS_CACHE_DB: String(TEST_CACHE_DB),
       CACHE_KEY_PREFIX: prefix,
       COMPRESSION_THRESHOLD_BYTES: '300',
+      RATE_LIMIT_ENABLED: 'true',
     },
     queryPort,
   );
