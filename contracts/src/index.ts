@@ -11,4 +11,5 @@ export * from './validation.js';
 export * from './graphql/schema.graphql.js';
 export * from './demo.js';
 export * from './jobs.js';
+export * from './realtime.js';
 export * from './graphql/cache.graphql.js';
