@@ -65,12 +65,19 @@ runMain(async () => {
     lifecycle.onStop('redis', async () => void redis.disconnect());
     const cache = new RedisCache({ redis, prefix: config.CACHE_KEY_PREFIX, stats: new CacheStats(registry, config.CACHE_METRICS_ENABLED), logger: logger.child({ component: 'cache' }), logging: config.CACHE_LOGGING_ENABLED });
     const rateLimits = rateLimited(config) ? new RateLimits({ redis, settings: rateLimitSettings(config), logger, keyPrefix: config.CACHE_KEY_PREFIX }) : undefined;
-    const invalidator = new CacheInvalidator({ nats, names, cache, readModel: db.readModel, logger: logger.child({ component: 'cache-invalidation' }) });
-    await invalidator.start();
-    lifecycle.onStop('cache invalidation', () => invalidator.stop());
     const created = await createApi({ config, logger, nats, names, readModel: db.readModel, registry, cache, rateLimits, health: () => healthSummary(checks, cache) });
     api = created;
     lifecycle.onStop('api', () => created.close());
+    const invalidator = new CacheInvalidator({
+      nats,
+      names,
+      cache,
+      readModel: db.readModel,
+      logger: logger.child({ component: 'cache-invalidation' }),
+      readModelAt: (seq) => created.readModelAt(seq),
+    });
+    await invalidator.start();
+    lifecycle.onStop('cache invalidation', () => invalidator.stop());
     checks.push(...created.checks);
     edge = { cache };
     if (config.CACHE_WARM_CAMPAIGNS.length) {

@@ -37,6 +37,8 @@ export interface Api {
   handle(req: http.IncomingMessage, res: http.ServerResponse): void;
   /** Readiness checks the API adds (for example the checkpoint subscription). */
   checks: ReadinessCheck[];
+  /** Resolves once the read model has applied `seq`, or rejects with STALE_READ after `MIN_SEQ_TIMEOUT_MS`. */
+  readModelAt(seq: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -134,6 +136,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   return {
     handle: graphqlHandler(fastPath, yoga),
     checks: [tracker.readiness],
+    readModelAt: (seq) => tracker.waitFor(seq, config.MIN_SEQ_TIMEOUT_MS),
     close: async () => {
       commands.close();
       await tracker.stop();

@@ -99,6 +99,19 @@ describe('the cache in the query service', () => {
       const read = await alice.ok<{ settlements: { level: number }[] }>(settlementsOf, { c: C, k: 'k1', m: set.setSettlementLevel.seq });
       expect(read.settlements[0]!.level).toBe(level);
     }
+
+    // Without minSeq a reader polling while the write lands must not refill the entry from the read model as it
+    // was before the write (the invalidator deletes only once the read model has the write, and again a moment
+    // later): the new level shows up, and stays.
+    await alice.ok(`mutation($c: ID!) { setSettlementLevel(campaignId: $c, id: "s1", level: 9) { seq } }`, { c: C });
+    const levels: number[] = [];
+    for (let i = 0; i < 100 && levels.at(-1) !== 9; i += 1) {
+      levels.push((await alice.ok<{ settlements: { level: number }[] }>(settlementsOf, { c: C, k: 'k1' })).settlements[0]!.level);
+      if (levels.at(-1) !== 9) await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 700));
+    for (let i = 0; i < 3; i += 1) levels.push((await alice.ok<{ settlements: { level: number }[] }>(settlementsOf, { c: C, k: 'k1' })).settlements[0]!.level);
+    expect(levels.slice(-4)).toEqual([9, 9, 9, 9]);
   });
 
   it('answers cacheStats and health to owners and game masters only', async () => {

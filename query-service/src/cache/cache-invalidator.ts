@@ -12,7 +12,17 @@ export interface CacheInvalidatorOptions {
   /** Where the parents an event does not name are looked up. */
   readModel: Pick<ReadModel, 'settlementsByKeys' | 'structuresByKeys' | 'fieldConditionsByKeys'>;
   logger: Logger;
+  /**
+   * Resolves once the read model the cache is filled from has applied `seq` (rejects after a bound). Absent: the
+   * deletions do not wait (tests of the mapping alone).
+   */
+  readModelAt?: (seq: number) => Promise<void>;
+  /** The second deletion's delay, in ms (see `handle`). */
+  redeleteMs?: number;
 }
+
+/** How long after the first deletion the same entries are deleted again (see `handle`). */
+const REDELETE_MS = 500;
 
 /** Longest pause before a failed message is redelivered (the delay grows with its deliveries). */
 const MAX_RETRY_DELAY_MS = 5_000;
@@ -49,7 +59,7 @@ export class CacheInvalidator {
   private async run(messages: ConsumerMessages): Promise<void> {
     for await (const m of messages) {
       try {
-        await this.handle(decodeCommit(m.data).events);
+        await this.handle(decodeCommit(m.data).events, m.seq);
         m.ack();
         this.handledSeq = Math.max(this.handledSeq, m.seq);
       } catch (err) {
@@ -59,8 +69,15 @@ export class CacheInvalidator {
     }
   }
 
-  /** The deletions of one commit, de-duplicated (a commit's events share their aggregate, so often their keys). */
-  async handle(events: readonly AnyEvent[]): Promise<void> {
+  /**
+   * The deletions of one commit (at stream sequence `seq`), de-duplicated (a commit's events share their aggregate,
+   * so often their keys). They wait until the read model has applied the commit: deleted earlier, an entry could
+   * be filled again at once from the read model as it was before the commit, and stay for its TTL. A fill that read
+   * the read model just before the commit and writes just after the deletion would still leave such an entry, so
+   * the same entries are deleted once more a moment later (a reader's round trip is far shorter than that).
+   */
+  async handle(events: readonly AnyEvent[], seq?: number): Promise<void> {
+    if (seq !== undefined && this.opts.readModelAt) await this.opts.readModelAt(seq);
     const keys = new Set<string>();
     const patterns = new Set<string>();
     for (const event of events) {
@@ -69,7 +86,15 @@ export class CacheInvalidator {
       for (const key of k) keys.add(key);
       for (const pattern of p) patterns.add(pattern);
     }
-    await this.opts.cache.del([...keys]);
+    await this.remove([...keys], [...patterns]);
+    const again = setTimeout(() => {
+      this.remove([...keys], [...patterns]).catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'cache re-invalidation failed'));
+    }, this.opts.redeleteMs ?? REDELETE_MS);
+    again.unref();
+  }
+
+  private async remove(keys: string[], patterns: string[]): Promise<void> {
+    await this.opts.cache.del(keys);
     for (const pattern of patterns) await this.opts.cache.delPattern(pattern);
   }
 
