@@ -10,6 +10,7 @@ import type { RateLimits } from './rate-limit.js';
 import { ApiMetrics } from './api.metrics.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import { CommandGateway } from './command-gateway.js';
+import { RulesClient } from './computed-fields.js';
 import { GraphqlFastPath } from './fast-path.js';
 import { contextFactory, type ApiServices } from './graphql-context.js';
 import { buildSchema } from './schema.js';
@@ -86,6 +87,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     readModel,
     tracker,
     commands,
+    rules: new RulesClient({ nc: nats.nc, names, timeoutMs: config.RULES_TIMEOUT_MS }),
     jwtSecret: config.JWT_SECRET,
     tokenRules: tokenRulesOf(config),
     minSeqTimeoutMs: config.MIN_SEQ_TIMEOUT_MS,

@@ -1,8 +1,9 @@
 import { createSchema } from 'graphql-yoga';
-import { cacheTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { cacheTypeDefs, computedFieldsTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
 import { cacheResolvers } from './resolvers/cache.resolvers.js';
 import { assertIdArguments } from './arguments.js';
 import type { GraphQLContext } from './graphql-context.js';
+import { computedFieldResolvers } from './computed-fields.js';
 import { entityResolvers } from './resolvers/entity.resolvers.js';
 import { mutationResolvers } from './resolvers/mutation.resolvers.js';
 import { queryResolvers } from './resolvers/query.resolvers.js';
@@ -45,9 +46,10 @@ export function buildSchema() {
     ...(mutationResolvers as unknown as TypeResolvers),
   });
   return createSchema<GraphQLContext>({
-    typeDefs: [typeDefs, cacheTypeDefs],
+    typeDefs: [typeDefs, computedFieldsTypeDefs, cacheTypeDefs],
     resolvers: [
       resolvers,
+      guardIdArguments(computedFieldResolvers as unknown as TypeResolvers),
       {
         JSON: JSONScalar,
         GeoJSON: GeoJSONScalar,
