@@ -16,3 +16,4 @@ export * from './history.js';
 export * from './demo.js';
 export * from './jobs.js';
 export * from './realtime.js';
+export * from './graphql/cache.graphql.js';

@@ -26,6 +26,7 @@ import { waitForProjections, type SettleResult } from './settle.js';
 import { runSchedulerBench } from './scheduler-tick.js';
 import { runRedisModelBench } from './redis-model.js';
 import { runHistoryBench } from './entity-history.js';
+import { runCacheBench } from './cache-hit-rate.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -80,12 +81,14 @@ raw JetStream delivery; a broadcast to --subscribers SSE connections and gateway
 --only rules measures the rules service alone (engine in one process, computedFields on 1,000 settlements) in
 a system of its own.
 --only history runs only the entityHistory benchmark (infra/src/bench/entity-history.ts), --duration-ms per phase.
+--only cache runs only the cache hit-rate benchmark on a read-mostly Zipf mix (infra/src/bench/cache-hit-rate.ts).
 `);
   process.exit(0);
 }
 if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 if (args.only === 'redis') process.exit(await runRedisModelBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
 if (args.only === 'history') process.exit(await runHistoryBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
+if (args.only === 'cache') process.exit(await runCacheBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);
@@ -118,7 +121,8 @@ const FULL_SYSTEM: ServiceName[] = ['command-service', 'query-api', 'query-proje
 
 /** Starts the full system, or the command service alone when the query service is not built or will not start. */
 async function start(): Promise<{ system: System; graphqlSkipped?: string }> {
-  const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET };
+  // Rate limits off: the bench sends every request as one user, far past any budget, to measure the floor.
+  const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET, RATE_LIMIT_ENABLED: 'false' };
   if (args['aggregate-cache-size']) env.AGGREGATE_CACHE_SIZE = args['aggregate-cache-size'];
   if (args['cpu-prof-dir']) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${args['cpu-prof-dir']}`;
   const base = { ...names, env, output: 'files' as const };

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { QueryConfig } from '../config.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
+import type { Cache } from '../cache/cache.port.js';
+import type { RateLimits } from './rate-limit.js';
 import { ApiMetrics } from './api.metrics.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import { CommandGateway } from './command-gateway.js';
@@ -29,6 +31,12 @@ export interface ApiDeps {
   registry: Registry;
   /** The Redis read model (REDIS_READ_MODEL=on): by-id reads and child lists are served from it first. */
   redisModel?: RedisReadModel;
+  /** The read side's cache: hot lists, cacheStats. Without it every list comes from the read model. */
+  cache?: Cache;
+  /** Request budgets; without them nothing is rate limited. */
+  rateLimits?: RateLimits;
+  /** Every dependency's state, for the `health` query. */
+  health?: ApiServices['health'];
 }
 
 /** The GraphQL API as a request handler: `main.ts` puts the ops endpoints in front of it on one port. */
@@ -36,6 +44,8 @@ export interface Api {
   handle(req: http.IncomingMessage, res: http.ServerResponse): void;
   /** Readiness checks the API adds (for example the checkpoint subscription). */
   checks: ReadinessCheck[];
+  /** Resolves once the read model has applied `seq`, or rejects with STALE_READ after `MIN_SEQ_TIMEOUT_MS`. */
+  readModelAt(seq: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -111,6 +121,13 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     tokenRules: tokenRulesOf(config),
     minSeqTimeoutMs: config.MIN_SEQ_TIMEOUT_MS,
     newId,
+    ...(deps.cache
+      ? {
+          cache: deps.cache,
+          listCache: { cache: deps.cache, ttls: { settlements: config.CACHE_SETTLEMENT_TTL, structures: config.CACHE_STRUCTURE_TTL }, appliedSeq: () => tracker.appliedSeq },
+        }
+      : {}),
+    ...(deps.health ? { health: deps.health } : {}),
   };
 
   const schema = buildSchema();
@@ -126,7 +143,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   };
   // One list of request steps for both paths: the fast path runs their fast-path side and hands yoga the same
   // list (with its approval step), whose plugins yoga runs.
-  const steps = requestSteps({ limits, metrics });
+  const steps = requestSteps({ limits, metrics, rateLimits: deps.rateLimits, slowQueries: { logger, thresholdMs: config.SLOW_QUERY_MS } });
   const fastPath = new GraphqlFastPath({
     schema,
     metrics,
@@ -150,6 +167,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   return {
     handle: graphqlHandler(fastPath, yoga),
     checks: [tracker.readiness],
+    readModelAt: (seq) => tracker.waitFor(seq, config.MIN_SEQ_TIMEOUT_MS),
     close: async () => {
       commands.close();
       await tracker.stop();

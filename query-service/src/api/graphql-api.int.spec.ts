@@ -9,6 +9,8 @@ import { startProjector, type Projector } from '../projector/postgres-projector.
 import { openDatabase, type Database } from '../read-model/database.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
 import { createApi, type Api } from './create-api.js';
+import { Redis } from 'ioredis';
+import { RateLimits } from './rate-limit.js';
 
 // The API in-process over everything real: NATS, the command service as its own process, the Postgres read
 // model in a fresh schema and its projector. Namespace, schema and lease bucket are ours and removed after.
@@ -23,6 +25,8 @@ let server: http.Server;
 let service: RunningCommandService;
 let registry: Registry;
 let url: string;
+let limiterRedis: Redis;
+let rateLimitPrefix: string;
 const tokens: Record<string, string> = {};
 
 /** Read-model calls per method: a spy on the real read model, to see how many round trips a query costs. */
@@ -59,11 +63,22 @@ beforeAll(async () => {
   db = await openDatabase(config, logger);
   await db.migrateUp();
   projector = await startProjector({ config, logger, nats, names, db, registry });
-  api = await createApi({ config, logger, nats, names, readModel: counting(db.readModel), registry });
+  // Rate limits in Redis (DB 11, this run's prefix) with budgets no case reaches, except the user 'spent'.
+  limiterRedis = new Redis(config.REDIS_URL, { db: 11, enableOfflineQueue: false });
+  await new Promise((resolve) => limiterRedis.once('ready', resolve));
+  const rateLimits = new RateLimits({
+    redis: limiterRedis,
+    logger,
+    keyPrefix: `${namespace}:`,
+    settings: { windowSeconds: 60, tiers: { strict: 1000, standard: 100_000, relaxed: 100_000 }, budgets: { query: 'relaxed', mutation: 'standard', anonymous: 'strict' } },
+  });
+  await rateLimits.charge('spent', 'query', 100_000);
+  rateLimitPrefix = `${namespace}:`;
+  api = await createApi({ config, logger, nats, names, readModel: counting(db.readModel), registry, rateLimits });
   server = http.createServer((req, res) => api.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
-  for (const user of ['alice', 'bob', 'mallory']) tokens[user] = await signToken(JWT_SECRET, user);
+  for (const user of ['alice', 'bob', 'mallory', 'spent']) tokens[user] = await signToken(JWT_SECRET, user);
   // Signed with the right secret, but issued an hour from now.
   const now = Math.floor(Date.now() / 1000);
   const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -78,6 +93,11 @@ afterAll(async () => {
   await db?.sql.run(`drop schema if exists "${db.schema}" cascade`).catch(() => undefined);
   await db?.close();
   await service?.stop();
+  if (limiterRedis) {
+    const [, keys] = await limiterRedis.scan('0', 'MATCH', `${rateLimitPrefix}*`, 'COUNT', 10_000);
+    if (keys.length) await limiterRedis.del(...keys);
+    limiterRedis.disconnect();
+  }
   await nats?.jsm.streams.delete(names.eventStream).catch(() => undefined);
   await nats?.jsm.streams.delete(`KV_${names.leaseBucket}`).catch(() => undefined);
   await closeNats(nats);
@@ -312,6 +332,7 @@ describe('the GraphQL API over the real system', () => {
       // graphql-js ignores a variable the operation does not declare: only the step stands in the way.
       { step: 'variables-limit (depth)', body: JSON.stringify({ query, variables: { c: C, unused: deep } }), code: 'VALIDATION', status: 400 },
       { step: 'variables-limit (size)', body: JSON.stringify({ query, variables: { c: C, unused: 'x'.repeat(600_000) } }), code: 'PAYLOAD_TOO_LARGE', status: 413 },
+      { step: 'rate-limit', user: 'spent', body: JSON.stringify({ query, variables: { c: C } }), code: 'RATE_LIMITED', status: 429 },
       { step: 'body-limit', body: JSON.stringify({ query, variables: { c: C, unused: 'x'.repeat(1_100_000) } }), code: 'PAYLOAD_TOO_LARGE', status: 413 },
     ];
     // The query text is approved, so the fast path would answer every case if its steps let it.

@@ -9,6 +9,9 @@ import { createLoaders, type Loaders } from './loaders.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
 import { redisFirstReadModel, type ReadModelMetrics } from '../redis-model/redis-first-read-model.js';
 import type { RedisReadModel } from '../redis-model/redis-read-model.js';
+import type { Cache } from '../cache/cache.port.js';
+import { cachedLists, type ListCacheOptions } from '../cache/cached-lists.js';
+import type { DependencyHealth, HealthStatus } from '../cache/cache-health.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
 /** Long-lived collaborators every request shares. */
@@ -28,6 +31,12 @@ export interface ApiServices {
   /** Bound of every read-your-writes wait (`MIN_SEQ_TIMEOUT_MS`). */
   minSeqTimeoutMs: number;
   newId: () => string;
+  /** The read side's cache (cacheStats); absent when the API runs without Redis. */
+  cache?: Cache;
+  /** Hot lists served from the cache (see cached-lists.ts); absent: every list from the read model. */
+  listCache?: ListCacheOptions;
+  /** Every dependency's state (the `health` query). */
+  health?: () => Promise<{ status: HealthStatus; dependencies: DependencyHealth[] }>;
 }
 
 /** What every resolver gets: who asks, the request's loaders and consistency wait. */
@@ -76,7 +85,7 @@ async function buildContext(services: ApiServices, request: ContextRequest, veri
   // The highest minSeq asked for so far: no read of this request answers from a model behind it.
   let floor = headerMinSeq;
   const redis = services.redisModel;
-  const readModel = redis
+  const redisFirst = redis
     ? redisFirstReadModel({
         postgres: services.readModel,
         redis: redis.model,
@@ -86,6 +95,7 @@ async function buildContext(services: ApiServices, request: ContextRequest, veri
         ...(redis.onError ? { onRedisError: redis.onError } : {}),
       })
     : services.readModel;
+  const readModel = services.listCache ? cachedLists(redisFirst, services.listCache, () => floor) : redisFirst;
   return {
     principal,
     correlationId,

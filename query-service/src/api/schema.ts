@@ -1,5 +1,6 @@
 import { createSchema } from 'graphql-yoga';
-import { computedFieldsTypeDefs, entityTypeEnum, historyTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { cacheTypeDefs, computedFieldsTypeDefs, entityTypeEnum, historyTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { cacheResolvers } from './resolvers/cache.resolvers.js';
 import { assertIdArguments } from './arguments.js';
 import type { GraphQLContext } from './graphql-context.js';
 import { computedFieldResolvers } from './computed-fields.js';
@@ -41,12 +42,12 @@ function guardIdArguments(types: TypeResolvers): TypeResolvers {
 export function buildSchema() {
   const resolvers = guardIdArguments({
     ...(queryResolvers as unknown as TypeResolvers),
-    Query: { ...queryResolvers.Query, ...historyResolvers.Query } as unknown as TypeResolvers[string],
+    Query: { ...queryResolvers.Query, ...historyResolvers.Query, ...cacheResolvers.Query } as unknown as TypeResolvers[string],
     ...(entityResolvers as unknown as TypeResolvers),
     ...(mutationResolvers as unknown as TypeResolvers),
   });
   return createSchema<GraphQLContext>({
-    typeDefs: [typeDefs, computedFieldsTypeDefs, historyTypeDefs],
+    typeDefs: [typeDefs, computedFieldsTypeDefs, historyTypeDefs, cacheTypeDefs],
     resolvers: [
       resolvers,
       guardIdArguments(computedFieldResolvers as unknown as TypeResolvers),
