@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { OwnerType, Role } from '@cm/contracts';
+import type { ListName, ListQuery, Page, PageQuery } from '../read-model/lists.js';
 import type {
   BranchRef,
   BranchRow,
@@ -73,11 +74,22 @@ export function createLoaders(rm: ReadModel) {
     worldEvent: loader<EntityKey, WorldEventRow | null>((keys) => rm.worldEventsByKeys(keys)),
     worldEvents: loader<Scope, WorldEventRow[]>((scopes) => rm.worldEventsByScopes(scopes)),
   };
+  // Pages and counts of the declared lists, one loader per list, made when a request first reads that list.
+  const pages = new Map<ListName, DataLoader<PageQuery, Page<unknown>, string>>();
+  const counts = new Map<ListName, DataLoader<ListQuery, number, string>>();
+  const lazily = <V>(map: Map<ListName, V>, list: ListName, make: () => V): V => {
+    let l = map.get(list);
+    if (!l) map.set(list, (l = make()));
+    return l;
+  };
   return {
     ...loaders,
+    page: (list: ListName) => lazily(pages, list, () => loader<PageQuery, Page<unknown>>((qs) => rm.listPages(list, qs))),
+    count: (list: ListName) => lazily(counts, list, () => loader<ListQuery, number>((qs) => rm.listCounts(list, qs))),
     /** Forgets every cached row: a mutation in this request has just changed what they may say. */
     clearAll(): void {
       for (const l of Object.values(loaders)) l.clearAll();
+      for (const l of [...pages.values(), ...counts.values()]) l.clearAll();
     },
   };
 }

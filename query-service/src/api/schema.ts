@@ -1,6 +1,7 @@
 import { createSchema } from 'graphql-yoga';
 import { ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
 import { assertIdArguments } from './arguments.js';
+import { connectionResolvers } from './connections.js';
 import type { GraphQLContext } from './graphql-context.js';
 import { entityResolvers } from './resolvers/entity.resolvers.js';
 import { mutationResolvers } from './resolvers/mutation.resolvers.js';
@@ -41,6 +42,7 @@ export function buildSchema() {
     ...(queryResolvers as unknown as TypeResolvers),
     ...(entityResolvers as unknown as TypeResolvers),
     ...(mutationResolvers as unknown as TypeResolvers),
+    ...(connectionResolvers as unknown as TypeResolvers),
   });
   return createSchema<GraphQLContext>({
     typeDefs,
