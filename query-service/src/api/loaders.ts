@@ -28,6 +28,15 @@ export function keyOf(key: unknown): string {
   return JSON.stringify(key, Object.keys(key).sort());
 }
 
+/**
+ * Cache key of a list query. `keyOf`'s sorted key list would also filter the keys of the nested `filter`, so two
+ * filters would share an entry; this spells every part out.
+ */
+function listKey(q: ListQuery & { first?: number; after?: readonly string[] | null }): string {
+  const filter = q.filter ? Object.entries(q.filter).sort(([a], [b]) => (a < b ? -1 : 1)) : null;
+  return JSON.stringify([q.campaignId, q.branchId, q.parent ?? null, q.first ?? null, q.after ?? null, filter]);
+}
+
 /** Batch functions get readonly arrays from DataLoader; the read model promises one answer per key. */
 function loader<K, V>(batch: (keys: readonly K[]) => Promise<V[]>): DataLoader<K, V, string> {
   return new DataLoader<K, V, string>((keys) => batch(keys), { cacheKeyFn: keyOf });
@@ -84,8 +93,8 @@ export function createLoaders(rm: ReadModel) {
   };
   return {
     ...loaders,
-    page: (list: ListName) => lazily(pages, list, () => loader<PageQuery, Page<unknown>>((qs) => rm.listPages(list, qs))),
-    count: (list: ListName) => lazily(counts, list, () => loader<ListQuery, number>((qs) => rm.listCounts(list, qs))),
+    page: (list: ListName) => lazily(pages, list, () => new DataLoader<PageQuery, Page<unknown>, string>((qs) => rm.listPages(list, qs), { cacheKeyFn: listKey })),
+    count: (list: ListName) => lazily(counts, list, () => new DataLoader<ListQuery, number, string>((qs) => rm.listCounts(list, qs), { cacheKeyFn: listKey })),
     /** Forgets every cached row: a mutation in this request has just changed what they may say. */
     clearAll(): void {
       for (const l of Object.values(loaders)) l.clearAll();

@@ -114,10 +114,10 @@ describe('the GraphQL edge', () => {
   });
 
   it.each([
-    ['depth', '{ campaigns { kingdoms { settlements { structures { settlement { id } } } } } }', /depth limit of 4/],
+    ['depth', '{ campaigns { kingdoms { nodes { settlements { nodes { structures { nodes { settlement { id } } } } } } } } }', /depth limit of 4/],
     ['aliases', '{ a: me { id } b: me { id } c: me { id } }', /Aliases limit of 2/],
     ['tokens', `{ ${Array.from({ length: 120 }, (_, i) => `f${i}: me { id }`).join(' ')} }`, /Token limit of 200/],
-    ['cost', '{ campaigns { kingdoms { id name campaignId branchId seq settlements { id name level kingdomId locationId seq campaignId branchId } } } }', /cost/i],
+    ['cost', '{ campaigns { kingdoms { nodes { id name campaignId branchId seq settlements { nodes { id name level kingdomId locationId seq campaignId branchId } } } } } }', /cost/i],
   ])('answers a query over the %s limit with QUERY_TOO_COMPLEX', async (_name, query, message) => {
     const r = await post(query);
     expect(r.codes).toContain('QUERY_TOO_COMPLEX');
