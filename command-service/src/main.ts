@@ -8,7 +8,7 @@ import { CommandProcessor } from './application/command-processor.js';
 import { CommandMetrics } from './command.metrics.js';
 import { loadCommandConfig } from './config.js';
 import { createRepository } from './event-store/create-repository.js';
-import { JetStreamEventStore } from './event-store/jetstream-event-store.js';
+import { JetStreamEventStore } from './event-store/jetstream.event-store.js';
 import { PinoNestLogger } from './nest-logger.js';
 import { SagaRunner } from './sagas/saga-runner.js';
 import { PlainJsonDeserializer, PlainJsonSerializer } from './transport/plain-json.codec.js';

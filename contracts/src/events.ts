@@ -15,7 +15,7 @@ const none = z.object({});
 
 /**
  * Data schemas of every event, by past-tense type name, at their current schema version. Old versions are
- * never rewritten: `upcasters.ts` lifts them on read.
+ * never rewritten: a breaking change bumps `CURRENT_SCHEMA_VERSION` and lifts old versions on read (`commit-codec.ts`).
  */
 export const eventDataSchemas = {
   CampaignCreated: z.object({ name: z.string(), description: z.string().nullable(), ownerId: z.string() }),
@@ -88,14 +88,17 @@ export type EventType = keyof typeof eventDataSchemas;
 export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
 export const EVENT_TYPES = Object.keys(eventDataSchemas) as EventType[];
 
-/** Current schema version per event type; bump it together with an upcaster for the old version. */
+/** Current schema version per event type; bump it together with an upcaster for the old version in `commit-codec.ts`. */
 export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = Object.fromEntries(EVENT_TYPES.map((t) => [t, 1])) as Record<
   EventType,
   number
 >;
 
-/** The aggregate type each event belongs to. */
-export const entityTypeOfEvent: Record<EventType, EntityType> = {
+/**
+ * The aggregate type each event belongs to: the one event→aggregate mapping. It types `DomainEvent.entityType`
+ * per event type, so `EventOf<A>` and every per-aggregate event union derive from it.
+ */
+export const entityTypeOfEvent = {
   CampaignCreated: 'campaign',
   CampaignRenamed: 'campaign',
   CampaignArchived: 'campaign',
@@ -132,7 +135,10 @@ export const entityTypeOfEvent: Record<EventType, EntityType> = {
   WorldEventActivated: 'world-event',
   WorldEventExpired: 'world-event',
   WorldEventResolved: 'world-event',
-};
+} as const satisfies Record<EventType, EntityType>;
+
+/** The aggregate type of events of type `T`. */
+export type EntityTypeOfEvent<T extends EventType> = (typeof entityTypeOfEvent)[T];
 
 /** Who and why, carried from the HTTP request through the command into every event. */
 export interface EventMetadata {
@@ -153,7 +159,8 @@ export interface DomainEvent<T extends EventType = EventType> {
   schemaVersion: number;
   campaignId: string;
   branchId: string;
-  entityType: EntityType;
+  /** The aggregate type, fixed by the event type (`entityTypeOfEvent`). */
+  entityType: EntityTypeOfEvent<T>;
   entityId: string;
   /** 1-based position of this event in its aggregate's history (within its branch lineage). */
   aggregateVersion: number;
@@ -163,6 +170,7 @@ export interface DomainEvent<T extends EventType = EventType> {
 
 /** Discriminated union of every event, for exhaustive switches. */
 export type AnyEvent = { [K in EventType]: DomainEvent<K> }[EventType];
+/** The events of aggregate type `A` (or of a union of types), discriminated by `type`. */
 export type EventOf<A extends EntityType> = Extract<AnyEvent, { entityType: A }>;
 
 /**
@@ -173,6 +181,3 @@ export interface Commit {
   commitId: string;
   events: AnyEvent[];
 }
-
-/** An event together with where it sits in the log, as consumers see it. */
-export type PositionedEvent = AnyEvent & { seq: number };

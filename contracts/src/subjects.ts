@@ -66,5 +66,12 @@ export const Headers = {
   /** JetStream de-duplication key: the command id. */
   MsgId: 'Nats-Msg-Id',
   CorrelationId: 'Cm-Correlation-Id',
-  CommandType: 'Cm-Command-Type',
+  /**
+   * Where the previous commits on the same subject are: their stream sequences, newest first, comma separated,
+   * at most eight, and a final `0` when the list reaches back to the subject's first commit (a first commit
+   * carries just `0`). The first entry is the expected last subject sequence the append was made with. Reading
+   * an aggregate starts from its last commit and fetches these by sequence, in parallel, instead of scanning the
+   * stream forwards for the subject.
+   */
+  PreviousSeqs: 'Cm-Prev-Seqs',
 } as const;

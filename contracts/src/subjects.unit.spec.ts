@@ -42,4 +42,10 @@ describe('NATS names', () => {
     expect(names.checkpointSubject('postgres')).toBe('t1a.chk.postgres');
     expect(names.projectionConsumer('postgres')).toBe('projection-postgres');
   });
+
+  it('keeps hyphenated aggregate types and composite ids intact, and makes any prefix a valid stream name', () => {
+    const address: EventAddress = { campaignId: 'c1', branchId: 'alt', entityType: 'state-variable', entityId: 'kingdom~k1' };
+    expect(names.parseEventSubject(names.eventSubject(address))).toEqual(address);
+    expect(natsNames('t-1a.b').eventStream).toBe('T_1A_B_EVENTS');
+  });
 });

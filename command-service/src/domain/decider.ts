@@ -18,8 +18,25 @@ export const refKey = (ref: AggregateRef): string => `${ref.entityType}:${ref.en
 export interface DecideContext {
   /** Status of every aggregate named by `refsOf(command)`, keyed by `refKey`. */
   refs: Readonly<Record<string, AggregateStatus>>;
-  /** The stream's last sequence when the command was handled: where a fork without `atSeq` is taken. */
+  /**
+   * The stream's last sequence when the command was handled: where a fork without `atSeq` is taken. Read from
+   * the stream only for commands whose traits say `needsHeadSeq`; otherwise the highest sequence folded.
+   */
   headSeq: number;
+  /** Stream sequence of the campaign's first event (0 while the campaign does not exist). */
+  campaignSince: number;
+}
+
+/** What the generic shell must know about a command before it can load, decide and append. */
+export interface CommandTraits {
+  /**
+   * The command brings its aggregate into being. On a first attempt the shell then skips reading the aggregate
+   * (it is almost always new) and appends expecting an empty subject; a wrong guess fails that expectation and
+   * the shell reads for real.
+   */
+  creates?: true;
+  /** `decide` reads `ctx.headSeq`, which then costs a stream-info request. */
+  needsHeadSeq?: true;
 }
 
 /**
@@ -36,4 +53,6 @@ export interface Decider<C extends Command, E extends AnyEvent, S> {
   refsOf(command: C): AggregateRef[];
   /** Whether the aggregate is absent, active or deleted, for other aggregates' checks. */
   statusOf(state: S): AggregateStatus;
+  /** The traits of each command type this decider takes (its home branch is contracts' `homeBranchOf`). */
+  commands: { readonly [T in C['type']]: CommandTraits };
 }

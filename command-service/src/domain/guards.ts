@@ -18,7 +18,7 @@ export function mustBeActiveRef(ctx: DecideContext, ref: AggregateRef): void {
   if (ctx.refs[refKey(ref)] !== 'active') throw notFound(ref);
 }
 
-export function notFound({ entityType, entityId }: AggregateRef): AppError {
+function notFound({ entityType, entityId }: AggregateRef): AppError {
   return new AppError(ErrorCode.NOT_FOUND, `${entityType} ${entityId} not found`, { entityType, entityId });
 }
 

@@ -1,5 +1,4 @@
-import type { CommandOf, EntityType } from '@cm/contracts';
-import type { AggregateEvent } from './aggregate-event.js';
+import type { CommandOf, EntityType, EventOf } from '@cm/contracts';
 import { branchDecider } from './branch/branch.decide.js';
 import { campaignDecider } from './campaign/campaign.decide.js';
 import type { Decider } from './decider.js';
@@ -12,7 +11,6 @@ import { structureDecider } from './structure/structure.decide.js';
 import { worldEventDecider } from './world-event/world-event.decide.js';
 
 export * from './decider.js';
-export type { AggregateEvent } from './aggregate-event.js';
 export { authorize, requiredRole } from './authorize.js';
 export { branchDecider, type BranchCommand } from './branch/branch.decide.js';
 export type { BranchEvent, BranchState } from './branch/branch.state.js';
@@ -51,4 +49,4 @@ export const deciders: Readonly<Record<EntityType, Decider<any, any, any>>> = {
   'state-variable': stateVariableDecider,
   'field-condition': fieldConditionDecider,
   'world-event': worldEventDecider,
-} satisfies { [A in EntityType]: Decider<CommandOf<A>, AggregateEvent<A>, unknown> };
+} satisfies { [A in EntityType]: Decider<CommandOf<A>, EventOf<A>, unknown> };

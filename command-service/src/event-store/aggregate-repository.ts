@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import { AppError, ErrorCode, MAIN_BRANCH, type AnyEvent, type EventAddress } from '@cm/contracts';
+import { branchLineage, MAIN_BRANCH, type AnyEvent, type Commit, type EntityType, type EventAddress, type ForkPoint, type LineageSegment } from '@cm/contracts';
 import type { Decider } from '../domain/decider.js';
-import type { JetStreamEventStore, StoredCommit } from './jetstream-event-store.js';
+import type { AppendResult, EventStore, RecordedCommit } from './event-store.port.js';
 
 /** The first result of a command, kept so that a retried command id gets it back. */
 export interface CommitResult {
@@ -17,47 +17,46 @@ export interface Loaded<S> {
   version: number;
   /** Last sequence on this aggregate's own subject (0: none); the optimistic-concurrency expectation. */
   lastSeq: number;
+  /** Sequences of the most recent commits on its own subject, newest first (bounded), and how many it has. */
+  ownSeqs: readonly number[];
+  ownCommits: number;
   /** Highest sequence folded, ancestors included: a consistency token for a no-op command. */
   foldedSeq: number;
+  /** Sequence of the first commit folded (0: none): where the aggregate's history begins. */
+  firstSeq: number;
   /** Recent command ids on this subject and their results (bounded). */
   results: Map<string, CommitResult>;
 }
 
-/** Where an aggregate's history lives: the branches of its lineage, root first, each read up to a sequence. */
-export interface Segment {
-  branchId: string;
-  uptoSeq: number;
-}
-
 const RECENT_RESULTS = 64;
+/** Own commit sequences kept per aggregate; the store records what it can use of them with each append. */
+const RECENT_SEQS = 16;
 
-/** Facts about a branch the lineage needs; supplied by the branch decider's state. */
-export interface BranchFacts {
-  status: 'absent' | 'active' | 'deleted';
-  parentBranchId: string | null;
-  forkedAtSeq: number | null;
-}
+/** Where a branch was forked from, or undefined for a branch that does not exist or was deleted. */
+export type ForkPointOf = (branchState: unknown) => ForkPoint | undefined;
 
 /**
- * Loads aggregates by folding their subjects, with a bounded cache of folded states. The cache is trusted
- * without re-reading: a stale entry (another instance wrote) fails the append's expected-sequence check,
- * and the caller invalidates and reloads.
+ * The one owner of the event store: loads aggregates by folding their commits (with a bounded cache of folded
+ * states), appends, and answers the few questions about the log the shell and the sagas have. The cache is
+ * trusted without re-reading: a stale entry (another instance wrote) fails the append's expected-sequence
+ * check, and the caller invalidates and reloads.
  */
 export class AggregateRepository {
   /** Folded states by subject; absent when AGGREGATE_CACHE_SIZE is 0. */
   private readonly cache: LRUCache<string, Loaded<unknown>> | undefined;
 
   constructor(
-    readonly store: JetStreamEventStore,
+    private readonly store: EventStore,
     cacheSize: number,
-    private readonly branchFacts: (state: unknown) => BranchFacts,
     private readonly branchDecider: Decider<any, any, any>,
+    private readonly forkPointOf: ForkPointOf,
   ) {
     this.cache = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
   }
 
-  subjectOf(address: EventAddress): string {
-    return this.store.names.eventSubject(address);
+  /** The key commands on one aggregate are serialised by. */
+  keyOf(address: EventAddress): string {
+    return this.store.keyOf(address);
   }
 
   /**
@@ -67,67 +66,92 @@ export class AggregateRepository {
    * which the expectation on its own subject would not catch, so branches are always read.)
    */
   async load<S>(decider: Decider<any, any, S>, address: EventAddress, assumeNew = false): Promise<Loaded<S>> {
-    const subject = this.subjectOf(address);
-    const cached = this.cache?.get(subject) as Loaded<S> | undefined;
+    const key = this.keyOf(address);
+    const cached = this.cache?.get(key) as Loaded<S> | undefined;
     if (cached) return cached;
-    const loaded: Loaded<S> = { state: decider.initialState, version: 0, lastSeq: 0, foldedSeq: 0, results: new Map() };
+    const loaded: Loaded<S> = { state: decider.initialState, version: 0, lastSeq: 0, ownSeqs: [], ownCommits: 0, foldedSeq: 0, firstSeq: 0, results: new Map() };
     if (assumeNew && address.branchId === MAIN_BRANCH) return loaded;
-    const segments = await this.lineage(address.campaignId, address.branchId);
-    for (const segment of segments) {
+    for (const segment of await this.lineage(address.campaignId, address.branchId)) {
       const own = segment.branchId === address.branchId;
-      const commits = await this.store.read(this.subjectOf({ ...address, branchId: segment.branchId }), 0, segment.uptoSeq);
-      for (const commit of commits) this.fold(decider, loaded, commit, own);
+      for (const commit of await this.store.read({ ...address, branchId: segment.branchId }, segment.uptoSeq)) fold(decider, loaded, commit, own);
     }
-    this.cache?.set(subject, loaded as Loaded<unknown>);
+    this.cache?.set(key, loaded as Loaded<unknown>);
     return loaded;
   }
 
-  /** Folds a commit this process just appended into the cached state, saving a read. */
-  recordAppend<S>(decider: Decider<any, any, S>, address: EventAddress, loaded: Loaded<S>, commit: StoredCommit): Loaded<S> {
+  /**
+   * Appends the commit a decision produced on `loaded`, expecting the subject still ends at `loaded.lastSeq`
+   * (throws `WrongExpectedSequence` when it does not) and telling the store where the earlier commits are. A new commit is folded into the cached state, saving a
+   * read of it; `state` is undefined for a duplicate command id, which wrote nothing.
+   */
+  async append<S>(
+    decider: Decider<any, any, S>,
+    address: EventAddress,
+    loaded: Loaded<S>,
+    commit: Commit,
+    ids: { commandId: string; correlationId: string },
+  ): Promise<AppendResult & { state?: Loaded<S> }> {
+    const position = { lastSeq: loaded.lastSeq, earlierSeqs: loaded.ownSeqs.slice(1), complete: loaded.ownCommits === loaded.ownSeqs.length };
+    const ack = await this.store.append(address, commit, position, ids);
+    if (ack.duplicate) {
+      this.invalidate(address);
+      return ack;
+    }
     const next: Loaded<S> = { ...loaded, results: new Map(loaded.results) };
-    this.fold(decider, next, commit, true);
-    this.cache?.set(this.subjectOf(address), next as Loaded<unknown>);
-    return next;
+    fold(decider, next, { ...commit, seq: ack.seq }, true);
+    this.cache?.set(this.keyOf(address), next as Loaded<unknown>);
+    return { ...ack, state: next };
   }
 
   invalidate(address: EventAddress): void {
-    this.cache?.delete(this.subjectOf(address));
+    this.cache?.delete(this.keyOf(address));
+  }
+
+  /** One commit by its stream sequence (to answer a duplicate command with what its first attempt wrote). */
+  commitAt(seq: number): Promise<RecordedCommit | undefined> {
+    return this.store.commitAt(seq);
+  }
+
+  /** The stream's last sequence. */
+  headSeq(): Promise<number> {
+    return this.store.headSeq();
   }
 
   /**
-   * The segments an aggregate in `branchId` is made of: the parent's events up to the fork, recursively,
-   * then the branch's own. A missing or deleted branch is NOT_FOUND.
+   * The segments an aggregate in `branchId` is made of (contracts' `branchLineage`), with each branch's fork
+   * point read from its Branch aggregate. A missing or deleted branch is NOT_FOUND.
    */
-  async lineage(campaignId: string, branchId: string): Promise<Segment[]> {
-    const segments: Segment[] = [{ branchId, uptoSeq: Number.MAX_SAFE_INTEGER }];
-    let current = branchId;
-    let cutoff = Number.MAX_SAFE_INTEGER;
-    for (let depth = 0; current !== MAIN_BRANCH; depth += 1) {
-      if (depth > 64) throw new AppError(ErrorCode.INVALID_STATE, 'branch lineage too deep');
-      const branch = await this.load(this.branchDecider, { campaignId, branchId: MAIN_BRANCH, entityType: 'branch', entityId: current });
-      const facts = this.branchFacts(branch.state);
-      if (facts.status !== 'active' || facts.parentBranchId === null || facts.forkedAtSeq === null) {
-        throw new AppError(ErrorCode.NOT_FOUND, `branch ${current} not found`, { branchId: current });
-      }
-      cutoff = Math.min(cutoff, facts.forkedAtSeq);
-      current = facts.parentBranchId;
-      segments.unshift({ branchId: current, uptoSeq: cutoff });
-    }
-    return segments;
+  lineage(campaignId: string, branchId: string): Promise<LineageSegment[]> {
+    return branchLineage(branchId, async (id) => {
+      const branch = await this.load(this.branchDecider, { campaignId, branchId: MAIN_BRANCH, entityType: 'branch', entityId: id });
+      return this.forkPointOf(branch.state);
+    });
   }
 
-  private fold<S>(decider: Decider<any, any, S>, loaded: Loaded<S>, commit: StoredCommit, own: boolean): void {
-    for (const event of commit.events as AnyEvent[]) {
-      loaded.state = decider.evolve(loaded.state, event);
-      loaded.version += 1;
+  /** Ids of the aggregates of a type that have commits in `branchId` or in the part of its lineage it inherits. */
+  async aggregateIdsInLineage(campaignId: string, branchId: string, entityType: EntityType): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const segment of await this.lineage(campaignId, branchId)) {
+      for (const id of await this.store.aggregateIds(campaignId, segment.branchId, entityType)) ids.add(id);
     }
-    loaded.foldedSeq = Math.max(loaded.foldedSeq, commit.seq);
-    if (!own) return;
-    loaded.lastSeq = commit.seq;
-    const commandId = commit.events[0]?.metadata.commandId;
-    if (commandId) {
-      loaded.results.set(commandId, { seq: commit.seq, commitId: commit.commitId, aggregateVersion: loaded.version });
-      if (loaded.results.size > RECENT_RESULTS) loaded.results.delete(loaded.results.keys().next().value as string);
-    }
+    return [...ids];
+  }
+}
+
+function fold<S>(decider: Decider<any, any, S>, loaded: Loaded<S>, commit: RecordedCommit, own: boolean): void {
+  for (const event of commit.events as AnyEvent[]) {
+    loaded.state = decider.evolve(loaded.state, event);
+    loaded.version += 1;
+  }
+  loaded.foldedSeq = Math.max(loaded.foldedSeq, commit.seq);
+  if (loaded.firstSeq === 0) loaded.firstSeq = commit.seq;
+  if (!own) return;
+  loaded.lastSeq = commit.seq;
+  loaded.ownSeqs = [commit.seq, ...loaded.ownSeqs.slice(0, RECENT_SEQS - 1)];
+  loaded.ownCommits += 1;
+  const commandId = commit.events[0]?.metadata.commandId;
+  if (commandId) {
+    loaded.results.set(commandId, { seq: commit.seq, commitId: commit.commitId, aggregateVersion: loaded.version });
+    if (loaded.results.size > RECENT_RESULTS) loaded.results.delete(loaded.results.keys().next().value as string);
   }
 }

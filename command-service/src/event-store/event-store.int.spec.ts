@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError, natsNames, type Command, type CommandPayload, type CommandType, type NatsNames } from '@cm/contracts';
+import { AppError, encodeCommit, natsNames, type AnyEvent, type Command, type CommandPayload, type CommandType, type NatsNames } from '@cm/contracts';
 import { closeNats, connectNats, createLogger, ensureEventStream, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
 import { CommandProcessor } from '../application/command-processor.js';
 import { createRepository } from './create-repository.js';
-import { JetStreamEventStore, WrongExpectedSequence } from './jetstream-event-store.js';
+import { WrongExpectedSequence } from './event-store.port.js';
+import { JetStreamEventStore } from './jetstream.event-store.js';
 
 // Real NATS, a stream of our own per test file: isolated by namespace, deleted afterwards.
 const logger = createLogger('event-store-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
@@ -54,15 +55,15 @@ const codeOf = (e: unknown) => (e instanceof AppError ? e.code : String(e));
 
 describe('JetStream event store', () => {
   it('lets exactly one of several appends at the same expected sequence through', async () => {
-    const subject = names.eventSubject({ campaignId: 'race', branchId: 'main', entityType: 'kingdom', entityId: 'k' });
+    const address = { campaignId: 'race', branchId: 'main', entityType: 'kingdom', entityId: 'k' } as const;
     const commit = (i: number) => ({ commitId: `c${i}`, events: [] });
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.append(subject, commit(i), 0, `race-${i}`, 'corr')));
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.append(address, commit(i), { lastSeq: 0, earlierSeqs: [], complete: true }, { commandId: `race-${i}`, correlationId: 'corr' })));
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r) => r.status === 'rejected');
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(7);
     for (const r of lost) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedSequence);
-    expect(await store.read(subject)).toHaveLength(1);
+    expect(await store.read(address)).toHaveLength(1);
   });
 
   it('gives concurrent writers on separate instances a consistent history; losers past the retries get CONFLICT', async () => {
@@ -81,7 +82,7 @@ describe('JetStream event store', () => {
     expect(failed).toHaveLength(5);
     for (const f of failed) expect(codeOf(f.reason)).toBe('CONFLICT');
 
-    const history = await store.read(names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' }));
+    const history = await store.read({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' });
     const versions = history.flatMap((c) => c.events.map((e) => e.aggregateVersion));
     expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
     expect(history).toHaveLength(1 + ok.length);
@@ -93,7 +94,7 @@ describe('JetStream event store', () => {
     await setup.process(cmd('kingdom.create', campaignId, 'k1', { name: 'start' }));
     const writers = Array.from({ length: 4 }, () => instance(20));
     const replies = await Promise.all(writers.map((w, i) => w.process(cmd('kingdom.rename', campaignId, 'k1', { name: `name-${i}` }))));
-    const history = await store.read(names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' }));
+    const history = await store.read({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' });
     expect(history).toHaveLength(5);
     expect(new Set(replies.map((r) => r.seq)).size).toBe(4);
     expect(history.map((c) => c.events[0]!.aggregateVersion)).toEqual([1, 2, 3, 4, 5]);
@@ -114,7 +115,7 @@ describe('JetStream event store', () => {
     for (const r of [again, elsewhere]) expect(r).toMatchObject({ seq: first.seq, commitId: first.commitId, aggregateVersion: 1, duplicate: true });
     expect(new Set(burst.map((r) => r.seq)).size).toBe(1);
     expect(new Set(burst.map((r) => r.commitId)).size).toBe(1);
-    const history = await store.read(names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'kdup' }));
+    const history = await store.read({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'kdup' });
     expect(history.map((c) => c.events.map((e) => e.type))).toEqual([['KingdomCreated'], ['KingdomRenamed']]);
   });
 
@@ -175,8 +176,77 @@ describe('JetStream event store', () => {
     const inBranch = await instance(1).process(cmd('kingdom.create', campaignId, 'k1', { name: 'Again' }, { branchId: 'alt' })).catch((e: unknown) => e);
     const campaignAgain = await instance(1).process(cmd('campaign.create', campaignId, campaignId, { name: 'Again' })).catch((e: unknown) => e);
     expect([codeOf(cold), codeOf(inBranch), codeOf(campaignAgain)]).toEqual(['ALREADY_EXISTS', 'ALREADY_EXISTS', 'ALREADY_EXISTS']);
-    const history = await store.read(names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' }));
+    const history = await store.read({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' });
     expect(history).toHaveLength(1);
+  });
+
+  it('refuses a fork point before the campaign began or after the stream head, and forks at either end', async () => {
+    const p = instance();
+    await newCampaign(p); // so that the campaign under test does not begin at the stream's first sequence
+    const campaignId = `camp${randomBytes(4).toString('hex')}`;
+    const created = await p.process(cmd('campaign.create', campaignId, campaignId, { name: 'Late campaign' }));
+    await p.process(cmd('kingdom.create', campaignId, 'k1', { name: 'Kingdom' }));
+    const fork = (id: string, atSeq: number) => p.process(cmd('branch.fork', campaignId, id, { parentBranchId: 'main', name: id, atSeq }));
+
+    const early = await fork('early', 1).catch((e: unknown) => e);
+    const justBefore = await fork('before', created.seq - 1).catch((e: unknown) => e);
+    const { last_seq: head } = (await nats.jsm.streams.info(names.eventStream)).state;
+    const late = await fork('late', head + 1000).catch((e: unknown) => e);
+    expect([codeOf(early), codeOf(justBefore), codeOf(late)]).toEqual(['VALIDATION', 'VALIDATION', 'VALIDATION']);
+    expect((early as AppError).message).toMatch(`the campaign begins at ${created.seq}`);
+
+    expect((await fork('first', created.seq)).ok).toBe(true);
+    expect((await fork('head', head)).ok).toBe(true);
+  });
+
+  it('reads commits written before they listed the earlier ones, and the ones after', async () => {
+    const p = instance();
+    const campaignId = await newCampaign(p);
+    const address = { campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'old' } as const;
+    const subject = names.eventSubject(address);
+    const event = (type: 'KingdomCreated' | 'KingdomRenamed', version: number, name: string): AnyEvent =>
+      ({
+        id: `legacy-${version}:0`,
+        type,
+        schemaVersion: 1,
+        ...address,
+        aggregateVersion: version,
+        data: { name },
+        metadata: { commandId: `legacy-${version}-${campaignId}`, correlationId: 'c', causationId: 'c', userId: 'owner', occurredAt: new Date().toISOString() },
+      }) as AnyEvent;
+    // Two commits as an older build wrote them (no previous-sequence header), with another subject between them.
+    const first = await nats.js.publish(subject, encodeCommit({ commitId: 'legacy-1', events: [event('KingdomCreated', 1, 'v1')] }), { expect: { lastSubjectSequence: 0 } });
+    await p.process(cmd('kingdom.create', campaignId, 'between', { name: 'Between' }));
+    await nats.js.publish(subject, encodeCommit({ commitId: 'legacy-2', events: [event('KingdomRenamed', 2, 'v2')] }), { expect: { lastSubjectSequence: first.seq } });
+    await instance().process(cmd('kingdom.rename', campaignId, 'old', { name: 'v3' }));
+    await instance().process(cmd('kingdom.rename', campaignId, 'old', { name: 'v4' }));
+
+    const history = await store.read(address);
+    expect(history.map((c) => c.events[0]!.aggregateVersion)).toEqual([1, 2, 3, 4]);
+    expect(history.map((c) => c.seq)).toEqual([...history.map((c) => c.seq)].sort((a, b) => a - b));
+    expect(await store.read(address, history[2]!.seq)).toEqual(history.slice(0, 3));
+    const { deciders } = await import('../domain/index.js');
+    const loaded = await createRepository(store, 0).load(deciders.kingdom, address);
+    expect([loaded.state, loaded.version, loaded.lastSeq]).toMatchObject([{ name: 'v4' }, 4, history[3]!.seq]);
+  });
+
+  it('reads a history longer than one commit lists, interleaved with other subjects, with and without a cache', async () => {
+    for (const cacheSize of [0, 1000]) {
+      const p = new CommandProcessor(createRepository(store, cacheSize), 5, logger);
+      const campaignId = await newCampaign(p);
+      const address = { campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'long' } as const;
+      await p.process(cmd('kingdom.create', campaignId, 'long', { name: 'v1' }));
+      for (let v = 2; v <= 20; v += 1) {
+        await p.process(cmd('kingdom.rename', campaignId, 'long', { name: `v${v}` }));
+        await p.process(cmd('kingdom.create', campaignId, `other${v}`, { name: 'Other' }));
+      }
+      const history = await store.read(address);
+      expect(history.map((c) => c.events[0]!.aggregateVersion)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await store.read(address, history[9]!.seq)).toEqual(history.slice(0, 10));
+      const { deciders } = await import('../domain/index.js');
+      const loaded = await createRepository(store, 0).load(deciders.kingdom, address);
+      expect([loaded.state, loaded.version]).toMatchObject([{ name: 'v20' }, 20]);
+    }
   });
 
   it('refuses commands in a branch that does not exist', async () => {

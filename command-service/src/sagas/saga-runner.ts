@@ -99,13 +99,7 @@ export class SagaRunner {
 
   /** Live structures of a settlement in the event's branch, its ancestors' structures included. */
   private async structuresOf(event: AnyEvent): Promise<string[]> {
-    const segments = await this.repo.lineage(event.campaignId, event.branchId);
-    const ids = new Set<string>();
-    for (const s of segments) {
-      for (const subject of await this.repo.store.subjects(this.names.entityTypeFilter(event.campaignId, s.branchId, 'structure'))) {
-        ids.add(this.names.parseEventSubject(subject).entityId);
-      }
-    }
+    const ids = await this.repo.aggregateIdsInLineage(event.campaignId, event.branchId, 'structure');
     const live: string[] = [];
     for (const id of ids) {
       const loaded = await this.repo.load(deciders.structure, { campaignId: event.campaignId, branchId: event.branchId, entityType: 'structure', entityId: id });

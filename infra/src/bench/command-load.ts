@@ -60,6 +60,7 @@ export async function measureCommands(nats: Nats, names: NatsNames, durationMs: 
   log(`commands through the command service, 64 senders (kingdom.rename over ${spread} kingdoms)`);
   const rename64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op: rename, cpu });
   log(`  ${rename64.rate} cmds/s, p50 ${rename64.latencyMs.p50} ms, p99 ${rename64.latencyMs.p99} ms, ${rename64.errors} errors`);
+  if (rename64.cpu) log(`  CPU µs per command ${JSON.stringify(rename64.cpu.usPerOp)}, machine ${Math.round(rename64.cpu.busyShare * 100)}% busy`);
 
   return { create1, create64, rename64 };
 }

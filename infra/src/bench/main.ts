@@ -13,12 +13,15 @@ import { dropNamespace } from '../namespace-cleanup.js';
 import { natsUrl, toolLogger } from '../nats-admin.js';
 import { repoRoot } from '../paths.js';
 import { cpuSampler } from './cpu.js';
+import { fillEventStream, measureColdRenames, type ColdStart } from './cold-start.js';
 import { measureCommands, writeBurst, type CommandThroughput } from './command-load.js';
 import { measureCatchUp, measureRawUpsert, type CatchUp, type RawUpsert } from './projection-catchup.js';
 import { measureGraphql, type GraphqlResults } from './graphql-load.js';
 import { measureRawPublish } from './raw-publish.js';
 import { markdownTable, row, type ReportRow } from './report.js';
+import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
+import { runSchedulerBench } from './scheduler-tick.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,11 +30,19 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'skip-graphql': { type: 'boolean', default: false },
     'cpu-prof-dir': { type: 'string' },
+    phases: { type: 'string', default: 'raw,commands,graphql' },
+    'cold-start': { type: 'boolean', default: false },
+    'cold-stream-events': { type: 'string', default: '1000000' },
+    'aggregate-cache-size': { type: 'string' },
+    'prefill-events': { type: 'string' },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
   process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
+                       [--phases raw,commands,graphql] [--cold-start] [--cold-stream-events 1000000]
+                       [--aggregate-cache-size N] [--prefill-events N]
 
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, the command floor (a bare responder that publishes once per request), commands over NATS, raw Postgres
@@ -40,12 +51,35 @@ with the entity read back (read-your-writes), prints
 JSON and a Markdown table, writes bench-results/bench-<timestamp>.json, and removes the namespace's streams and
 schema. Each phase also reports the CPU time every process spent per operation. --cpu-prof-dir writes a V8 CPU
 profile of each service (node --cpu-prof) into DIR when the services stop.
+
+--phases picks what to measure (default all three): raw (raw publish, the update/create pair, the command
+floor), commands (creates and renames through the command service), graphql (projection, Postgres, GraphQL;
+needs the query service). Without graphql only the command service is started.
+--cold-start adds the cold-start rows (off by default: filling the stream takes minutes; it drops the graphql
+phase, whose projector would apply the filler commits meanwhile): the first 10,000
+renames after a command-service restart, on kingdoms of four commits each in a stream filled with raw commits
+to a tenth of --cold-stream-events messages, then on others of the same kingdoms after filling it to
+--cold-stream-events.
+--aggregate-cache-size sets the command service's AGGREGATE_CACHE_SIZE: smaller than the kingdoms the create
+phase makes, every rename misses the cache (the renames walk the kingdoms in creation order, the LRU's worst
+case), as on a machine fast enough to create more kingdoms than the default cache holds.
+--prefill-events fills the event stream with raw commits to N messages before the first phase, so that the
+command phases run on a stream of a given size.
+--only scheduler runs only the scheduler's growth-tick benchmark (infra/src/bench/scheduler-tick.ts).
 `);
   process.exit(0);
 }
+if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);
+const phases = new Set(args.phases!.split(',').map((p) => p.trim()));
+const coldStart = args['cold-start'] === true;
+// The projector would apply the million filler commits while the cold renames are measured.
+if (coldStart) phases.delete('graphql');
+const coldStreamEvents = Number(args['cold-stream-events']);
+/** Renames measured after each restart: every one on an aggregate the restarted service has not loaded. */
+const COLD_COMMANDS = 10_000;
 
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
 const startedAt = new Date();
@@ -65,9 +99,11 @@ const FULL_SYSTEM: ServiceName[] = ['command-service', 'query-api', 'query-proje
 /** Starts the full system, or the command service alone when the query service is not built or will not start. */
 async function start(): Promise<{ system: System; graphqlSkipped?: string }> {
   const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET };
+  if (args['aggregate-cache-size']) env.AGGREGATE_CACHE_SIZE = args['aggregate-cache-size'];
   if (args['cpu-prof-dir']) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${args['cpu-prof-dir']}`;
   const base = { ...names, env, output: 'files' as const };
   const commandOnly: ServiceName[] = ['command-service'];
+  if (!phases.has('graphql')) return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: `--phases ${args.phases}` };
   if (args['skip-graphql']) return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: '--skip-graphql' };
   if (!existsSync(join(repoRoot, 'query-service/dist/main.js'))) {
     return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: 'query-service is not built (query-service/dist/main.js missing)' };
@@ -95,8 +131,33 @@ try {
   const servicePids = Object.fromEntries(Object.keys(sys.urls).map((name) => [name, sys.pid(name as ServiceName)]));
   const cpuWith = (extra: Record<string, number | undefined>) => cpuSampler({ ...servicePids, ...extra });
   const cpu = cpuWith({});
-  const raw = await measureRawPublish(nats, nats_, natsUrl(), durationMs, log, cpuWith);
-  const commands: CommandThroughput = await measureCommands(nats, nats_, durationMs, log, cpu);
+  if (args['prefill-events']) {
+    log(`filling the event stream to ${args['prefill-events']} messages with raw commits`);
+    const { fill } = await fillEventStream(nats, nats_, Number(args['prefill-events']), log);
+    log(`  ${fill.events} commits in ${fill.seconds} s`);
+  }
+  const raw = phases.has('raw') ? await measureRawPublish(nats, nats_, natsUrl(), durationMs, log, cpuWith) : undefined;
+  const commands: CommandThroughput | undefined = phases.has('commands') ? await measureCommands(nats, nats_, durationMs, log, cpu) : undefined;
+
+  let coldSmall: ColdStart | undefined;
+  let coldLarge: ColdStart | undefined;
+  let coldFill: { events: number; seconds: number; rate: number } | undefined;
+  if (coldStart) {
+    // The same kind of aggregate (four commits, in the first tenth of the stream) cold on a stream of a tenth of
+    // the size and on the full one: half of the first fill's kingdoms for each, so that both find them untouched.
+    const restart = () => sys.restart('command-service');
+    const cpuAfterRestart = () => cpuWith({ 'command-service': sys.pid('command-service') });
+    log(`filling the event stream to ${coldStreamEvents / 10} messages with raw commits`);
+    const early = await fillEventStream(nats, nats_, coldStreamEvents / 10, log);
+    const cold = Math.min(COLD_COMMANDS, Math.floor(early.kingdoms / 2));
+    const spread = (parity: number) => (n: number) => `k${2 * Math.floor((n * Math.floor(early.kingdoms / 2)) / cold) + parity}`;
+    coldSmall = await measureColdRenames({ nats, names: nats_, campaignId: early.campaignId, commands: cold, kingdomIds: spread(0), restart, log, cpu: cpuAfterRestart });
+    log(`filling the event stream to ${coldStreamEvents} messages with raw commits`);
+    const rest = await fillEventStream(nats, nats_, coldStreamEvents, log, early);
+    coldFill = { events: early.fill.events + rest.fill.events, seconds: round(early.fill.seconds + rest.fill.seconds, 1), rate: round((early.fill.events + rest.fill.events) / (early.fill.seconds + rest.fill.seconds), 1) };
+    log(`  ${coldFill.events} commits in ${coldFill.seconds} s`);
+    coldLarge = await measureColdRenames({ nats, names: nats_, campaignId: early.campaignId, commands: cold, kingdomIds: spread(1), restart, log, cpu: cpuAfterRestart });
+  }
 
   let projection: SettleResult | undefined;
   let rawUpsert: RawUpsert | undefined;
@@ -125,18 +186,34 @@ try {
     log(`GraphQL not measured: ${started.graphqlSkipped}`);
   }
 
+  const per = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
   const rows: ReportRow[] = [
-    row('raw JetStream publish-with-ack, 1 in flight', raw.inFlight1.rate, 'msgs/s'),
-    row('raw JetStream publish-with-ack, 64 pipelined', raw.inFlight64.rate, 'msgs/s'),
-    row('commands via NATS, 1 sender', commands.create1.rate, 'cmds/s', { rawLimit: raw.inFlight1.rate }),
-    row('commands via NATS, 64 senders', commands.create64.rate, 'cmds/s', { target: { op: '>=', value: 10_000 }, rawLimit: raw.inFlight64.rate }),
-    row('commands @64 / pipelined raw publish', commands.create64.rate / raw.inFlight64.rate, '×', { target: { op: '>=', value: 0.35 } }),
-    row('command floor @64: request/reply + one publish, bare responder', raw.commandFloor64.rate, 'req/s', { rawLimit: raw.inFlight64.rate }),
-    row('commands @64 / command floor', commands.create64.rate / raw.commandFloor64.rate, '×'),
-    row('CPU per command @64, all processes', commands.create64.cpu?.usPerOp.total, 'µs'),
-    row('CPU per request of the command floor @64, all processes', raw.commandFloor64.cpu?.usPerOp.total, 'µs'),
-    row('command p99 latency, 64 senders', commands.create64.latencyMs.p99, 'ms', { rawLimit: raw.inFlight64.latencyMs.p99 }),
-    row('renames via NATS, 64 senders (spread aggregates)', commands.rename64.rate, 'cmds/s', { rawLimit: raw.inFlight64.rate }),
+    row('raw JetStream publish-with-ack, 1 in flight', raw?.inFlight1.rate, 'msgs/s'),
+    row('raw JetStream publish-with-ack, 64 pipelined', raw?.inFlight64.rate, 'msgs/s'),
+    row('raw publish @64 to subjects holding a message, expecting their last sequence', raw?.update64.rate, 'msgs/s', { rawLimit: raw?.createAfterUpdates64.rate }),
+    row('raw publish @64 to fresh subjects, same stream after those updates', raw?.createAfterUpdates64.rate, 'msgs/s'),
+    row('commands via NATS, 1 sender', commands?.create1.rate, 'cmds/s', { rawLimit: raw?.inFlight1.rate }),
+    row('commands via NATS, 64 senders', commands?.create64.rate, 'cmds/s', { target: { op: '>=', value: 10_000 }, rawLimit: raw?.inFlight64.rate }),
+    row('commands @64 / pipelined raw publish', per(commands?.create64.rate, raw?.inFlight64.rate), '×', { target: { op: '>=', value: 0.35 } }),
+    row('command floor @64: request/reply + one publish, bare responder', raw?.commandFloor64.rate, 'req/s', { rawLimit: raw?.inFlight64.rate }),
+    row('commands @64 / command floor', per(commands?.create64.rate, raw?.commandFloor64.rate), '×'),
+    row('CPU per command @64, all processes', commands?.create64.cpu?.usPerOp.total, 'µs'),
+    row('CPU per request of the command floor @64, all processes', raw?.commandFloor64.cpu?.usPerOp.total, 'µs'),
+    row('command p99 latency, 64 senders', commands?.create64.latencyMs.p99, 'ms', { rawLimit: raw?.inFlight64.latencyMs.p99 }),
+    row('renames via NATS, 64 senders (spread aggregates)', commands?.rename64.rate, 'cmds/s', { rawLimit: raw?.inFlight64.rate }),
+    row('renames @64 / creates @64', per(commands?.rename64.rate, commands?.create64.rate), '×', { target: { op: '>=', value: 0.6 } }),
+    row('CPU per rename @64, all processes', commands?.rename64.cpu?.usPerOp.total, 'µs'),
+    ...(coldStart
+      ? [
+          row(`first ${coldSmall ? coldSmall.cold.ok + coldSmall.cold.errors : COLD_COMMANDS} renames after a restart, every aggregate cold (4 commits), ${coldSmall?.streamMessages ?? '?'}-message stream`, coldSmall?.cold.rate, 'cmds/s', {
+            rawLimit: commands?.rename64.rate,
+          }),
+          row(`the same, ${coldLarge?.streamMessages ?? '?'}-message stream`, coldLarge?.cold.rate, 'cmds/s', { rawLimit: coldSmall?.cold.rate }),
+          row('nats-server CPU per cold rename, large stream', coldLarge?.cold.cpu?.usPerOp['nats-server'], 'µs', { rawLimit: coldSmall?.cold.cpu?.usPerOp['nats-server'] }),
+          row('cold rename p99 latency, large stream', coldLarge?.cold.latencyMs.p99, 'ms', { rawLimit: coldSmall?.cold.latencyMs.p99 }),
+          row('raw commits written to fill the stream', coldFill?.rate, 'msgs/s'),
+        ]
+      : []),
     row('raw Postgres batched upsert, 500 rows per statement', rawUpsert?.rate, 'rows/s'),
     row(`projection catch-up after a pause (${catchUp?.backlog ?? CATCH_UP_BACKLOG}-event backlog)`, catchUp?.rate, 'events/s', { rawLimit: rawUpsert?.rate ?? null }),
     row('GraphQL mutations over HTTP, 64 connections', graphql?.mutations64.rate, 'mutations/s', { target: { op: '>=', value: 3_000 }, rawLimit: graphql?.trivial64.rate ?? null }),
@@ -152,9 +229,10 @@ try {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, natsServer: nats.nc.info?.version },
-    settings: { namespace: names.namespace, schema: names.schema, durationMs, openLoopMs, openLoopRate: rate, services: Object.keys(system.urls), graphqlSkipped: started.graphqlSkipped ?? null },
-    raw,
-    commands,
+    settings: { namespace: names.namespace, schema: names.schema, phases: [...phases], coldStart, coldStreamEvents, durationMs, openLoopMs, openLoopRate: rate, services: Object.keys(system.urls), graphqlSkipped: started.graphqlSkipped ?? null },
+    raw: raw ?? null,
+    commands: commands ?? null,
+    coldStart: coldStart ? { smallStream: coldSmall ?? null, largeStream: coldLarge ?? null, fill: coldFill ?? null } : null,
     projection: projection ?? null,
     rawUpsert: rawUpsert ?? null,
     catchUp: catchUp ?? null,

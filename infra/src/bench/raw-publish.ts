@@ -10,10 +10,10 @@ import { sendCommand } from './command-load.js';
 import { closedLoop, type LoadResult } from './load.js';
 
 /**
- * A commit of realistic size (one KingdomCreated event with full metadata, ~450 bytes of JSON), so the raw
- * numbers compare with what the command service writes.
+ * A commit of realistic size (one kingdom event with full metadata, ~450 bytes of JSON), so the raw numbers
+ * compare with what the command service writes: a `KingdomCreated` at version 1, or a `KingdomRenamed` after it.
  */
-function sampleCommit(i: number): Uint8Array {
+export function sampleCommit(i: number, campaignId = 'bench', version = 1): Uint8Array {
   const commitId = randomUUID();
   return new TextEncoder().encode(
     JSON.stringify({
@@ -21,19 +21,30 @@ function sampleCommit(i: number): Uint8Array {
       events: [
         {
           id: `${commitId}:0`,
-          type: 'KingdomCreated',
+          type: version === 1 ? 'KingdomCreated' : 'KingdomRenamed',
           schemaVersion: 1,
-          campaignId: 'bench',
+          campaignId,
           branchId: 'main',
           entityType: 'kingdom',
           entityId: `k${i}`,
-          aggregateVersion: 1,
-          data: { name: `Kingdom ${i}` },
+          aggregateVersion: version,
+          data: { name: `Kingdom ${i}${version === 1 ? '' : ` v${version}`}` },
           metadata: { commandId: randomUUID(), correlationId: randomUUID(), causationId: null, userId: 'bench-user', occurredAt: new Date().toISOString() },
         },
       ],
     }),
   );
+}
+
+/**
+ * The headers the command service puts on a commit appended after the commits at `previousSeqs` (newest first,
+ * all of them; none for a first commit).
+ */
+export function commitHeaders(previousSeqs: readonly number[]) {
+  const h = natsHeaders();
+  h.set(Headers.CorrelationId, randomUUID());
+  h.set(Headers.PreviousSeqs, [...previousSeqs, 0].join(','));
+  return h;
 }
 
 /** The raw limits, each measured in the same run as the phases compared with them. */
@@ -42,6 +53,13 @@ export interface RawLimits {
   inFlight64: LoadResult;
   /** A command's floor: request/reply to a bare responder process that does one JetStream publish per request. */
   commandFloor64: LoadResult;
+  /**
+   * The raw pair under a rename and a create, 64 in flight, on the stream `inFlight64` filled: publishes that
+   * expect each subject's last sequence to subjects that already hold a message, then publishes to fresh
+   * subjects (expecting 0) on the stream as large as the updates left it.
+   */
+  update64: LoadResult;
+  createAfterUpdates64: LoadResult;
 }
 
 /**
@@ -49,6 +67,8 @@ export interface RawLimits {
  * stream:
  * - publish-with-ack, each message as the command service sends a create (its own subject, `Nats-Msg-Id`,
  *   expected last subject sequence 0), with one publish in flight and with 64 pipelined;
+ * - the pair under renames and creates: publishes to those subjects again, each expecting its last sequence,
+ *   then to fresh subjects, both 64 in flight on a stream of about the same size;
  * - the floor under a command: the same JSON request the command service gets, answered by a bare responder in
  *   its own process (raw-responder.ts) after one such publish, with 64 in flight. What the command service adds
  *   on top (validation, authorization, decision, cache, framework) is the gap between this and the commands.
@@ -59,10 +79,11 @@ export async function measureRawPublish(nats: Nats, names: NatsNames, natsUrl: s
   const prefix = `${names.prefix}.benchraw`;
   await nats.jsm.streams.add({ ...eventStreamConfig(names, { replicas: 1, duplicateWindowMs: 120_000 }), name: stream, subjects: [`${prefix}.>`] });
   try {
+    // Each subject's commit sequences, newest first, as the command service knows them from its aggregate cache.
+    const seqs = new Map<number, number[]>();
     const op = async (i: number) => {
-      const h = natsHeaders();
-      h.set(Headers.CorrelationId, randomUUID());
-      await nats.js.publish(`${prefix}.bench.main.kingdom.k${i}`, sampleCommit(i), { msgID: randomUUID(), headers: h, expect: { lastSubjectSequence: 0 } });
+      const ack = await nats.js.publish(`${prefix}.bench.main.kingdom.k${i}`, sampleCommit(i), { msgID: randomUUID(), headers: commitHeaders([]), expect: { lastSubjectSequence: 0 } });
+      seqs.set(i, [ack.seq]);
     };
     log('raw JetStream publish, 1 in flight');
     const inFlight1 = await closedLoop({ concurrency: 1, durationMs, warmupMs: 500, op });
@@ -71,8 +92,29 @@ export async function measureRawPublish(nats: Nats, names: NatsNames, natsUrl: s
     const inFlight64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op, firstIndex: 10_000_000, cpu: cpuWith?.({}) });
     log(`  ${inFlight64.rate} msgs/s, p50 ${inFlight64.latencyMs.p50} ms`);
     if (inFlight64.cpu) log(`  CPU µs per publish ${JSON.stringify(inFlight64.cpu.usPerOp)}, machine ${Math.round(inFlight64.cpu.busyShare * 100)}% busy`);
+
+    const existing = [...seqs.keys()].filter((i) => i >= 10_000_000);
+    const update = async (n: number) => {
+      const i = existing[n % existing.length]!;
+      const previous = seqs.get(i)!;
+      const ack = await nats.js.publish(`${prefix}.bench.main.kingdom.k${i}`, sampleCommit(i, 'bench', previous.length + 1), {
+        msgID: randomUUID(),
+        headers: commitHeaders(previous),
+        expect: { lastSubjectSequence: previous[0]! },
+      });
+      seqs.set(i, [ack.seq, ...previous]);
+    };
+    log(`raw JetStream publish to subjects that hold a message (expecting their last sequence), 64 in flight, over ${existing.length} subjects`);
+    const update64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op: update, cpu: cpuWith?.({}) });
+    log(`  ${update64.rate} msgs/s, p50 ${update64.latencyMs.p50} ms, ${update64.errors} errors`);
+    if (update64.cpu) log(`  CPU µs per publish ${JSON.stringify(update64.cpu.usPerOp)}`);
+    log('raw JetStream publish to fresh subjects on the same stream, 64 in flight');
+    const createAfterUpdates64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op, firstIndex: 20_000_000, cpu: cpuWith?.({}) });
+    log(`  ${createAfterUpdates64.rate} msgs/s, p50 ${createAfterUpdates64.latencyMs.p50} ms`);
+    if (createAfterUpdates64.cpu) log(`  CPU µs per publish ${JSON.stringify(createAfterUpdates64.cpu.usPerOp)}`);
+    seqs.clear();
     const commandFloor64 = await measureCommandFloor(nats, names, natsUrl, `${prefix}.floor`, durationMs, log, cpuWith);
-    return { inFlight1, inFlight64, commandFloor64 };
+    return { inFlight1, inFlight64, commandFloor64, update64, createAfterUpdates64 };
   } finally {
     await nats.jsm.streams.delete(stream).catch(() => undefined);
   }

@@ -1,4 +1,4 @@
-import { MAIN_BRANCH, variableAggregateId, type CommandType, type OwnerType } from '@cm/contracts';
+import { aggregateOf, homeBranchOf, MAIN_BRANCH, variableAggregateId, type CommandType, type OwnerType } from '@cm/contracts';
 
 /** Mutation arguments as graphql-js hands them over: enums already in domain spelling (see `schema.ts`). */
 export type MutationArgs = Readonly<Record<string, unknown>>;
@@ -36,37 +36,24 @@ function pick(args: MutationArgs, fields: readonly string[]): Record<string, unk
 const str = (args: MutationArgs, name: string): string => args[name] as string;
 const optional = (args: MutationArgs, name: string): string | undefined => (typeof args[name] === 'string' ? (args[name] as string) : undefined);
 
-/** Campaign commands: the campaign is its own aggregate and lives on `main`. */
-function campaign(type: CommandType, idArg: 'id' | 'campaignId', fields: readonly string[]): MutationSpec {
+/**
+ * The branch the command names: the one the mutation was given (`main` when none), except that the command
+ * service files campaign-wide aggregates (the campaign, its branches) under `main` whatever branch is named.
+ */
+const branchOf = (type: CommandType, args: MutationArgs): string => homeBranchOf(aggregateOf(type), optional(args, 'branchId') ?? MAIN_BRANCH);
+
+/** Campaign commands: the campaign is its own aggregate, addressed by the campaign id. */
+function campaign(type: CommandType, idArg: 'id' | 'campaignId', fields: readonly string[], opts: { create?: boolean } = {}): MutationSpec {
   return {
     result: 'campaign',
     toCommand: (args, newId) => {
-      const id = type === 'campaign.create' ? (optional(args, 'id') ?? newId()) : str(args, idArg);
-      return { type, campaignId: id, branchId: MAIN_BRANCH, aggregateId: id, payload: pick(args, fields) };
+      const id = opts.create ? (optional(args, 'id') ?? newId()) : str(args, idArg);
+      return { type, campaignId: id, branchId: branchOf(type, args), aggregateId: id, payload: pick(args, fields) };
     },
   };
 }
 
-/**
- * Branch commands. The Branch aggregate is campaign-wide: the command service files it under `main` whatever
- * branch the envelope names (`CAMPAIGN_WIDE` in its command processor), so we name `main`; the aggregate id
- * is the (new) branch's id.
- */
-function branch(type: CommandType, fields: readonly string[], opts: { create?: boolean; deletes?: boolean } = {}): MutationSpec {
-  return {
-    result: 'branch',
-    deletes: opts.deletes,
-    toCommand: (args, newId) => ({
-      type,
-      campaignId: str(args, 'campaignId'),
-      branchId: MAIN_BRANCH,
-      aggregateId: opts.create ? (optional(args, 'id') ?? newId()) : str(args, 'id'),
-      payload: pick(args, fields),
-    }),
-  };
-}
-
-/** Commands on an entity that lives in one campaign branch and has an id of its own. */
+/** Commands on an entity of a campaign that has an id of its own; a create takes the given id or a new one. */
 function inBranch(type: CommandType, result: ResultField, fields: readonly string[], opts: { create?: boolean; deletes?: boolean } = {}): MutationSpec {
   return {
     result,
@@ -74,7 +61,7 @@ function inBranch(type: CommandType, result: ResultField, fields: readonly strin
     toCommand: (args, newId) => ({
       type,
       campaignId: str(args, 'campaignId'),
-      branchId: optional(args, 'branchId') ?? MAIN_BRANCH,
+      branchId: branchOf(type, args),
       aggregateId: opts.create ? (optional(args, 'id') ?? newId()) : str(args, 'id'),
       payload: pick(args, fields),
     }),
@@ -89,7 +76,7 @@ function variable(type: 'state-variable.set' | 'state-variable.unset', fields: r
     toCommand: (args) => ({
       type,
       campaignId: str(args, 'campaignId'),
-      branchId: optional(args, 'branchId') ?? MAIN_BRANCH,
+      branchId: branchOf(type, args),
       aggregateId: variableAggregateId(args['ownerType'] as OwnerType, str(args, 'ownerId')),
       payload: pick(args, fields),
     }),
@@ -101,16 +88,16 @@ const deletes = { deletes: true } as const;
 
 /** Every mutation of the SDL and the command it sends. */
 export const mutationSpecs = {
-  createCampaign: campaign('campaign.create', 'id', ['name', 'description']),
+  createCampaign: campaign('campaign.create', 'id', ['name', 'description'], create),
   renameCampaign: campaign('campaign.rename', 'id', ['name']),
   archiveCampaign: campaign('campaign.archive', 'id', []),
   addCampaignMember: campaign('campaign.add-member', 'campaignId', ['userId', 'role']),
   changeCampaignMemberRole: campaign('campaign.change-member-role', 'campaignId', ['userId', 'role']),
   removeCampaignMember: campaign('campaign.remove-member', 'campaignId', ['userId']),
 
-  forkBranch: branch('branch.fork', ['parentBranchId', 'name', 'atSeq'], create),
-  renameBranch: branch('branch.rename', ['name']),
-  deleteBranch: branch('branch.delete', [], deletes),
+  forkBranch: inBranch('branch.fork', 'branch', ['parentBranchId', 'name', 'atSeq'], create),
+  renameBranch: inBranch('branch.rename', 'branch', ['name']),
+  deleteBranch: inBranch('branch.delete', 'branch', [], deletes),
 
   createKingdom: inBranch('kingdom.create', 'kingdom', ['name'], create),
   renameKingdom: inBranch('kingdom.rename', 'kingdom', ['name']),

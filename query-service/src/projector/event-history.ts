@@ -3,8 +3,8 @@ import { decodeCommit, type Commit, type NatsNames } from '@cm/contracts';
 import type { Nats } from '@cm/platform';
 import type { SequencedEvent } from './postgres.projection.js';
 
-/** A commit with its stream sequence. */
-export interface StoredCommit {
+/** A commit read by the projector, beside the stream sequence it was stored at (as `SequencedEvent` is for one event). */
+export interface SequencedCommit {
   seq: number;
   commit: Commit;
 }
@@ -27,7 +27,7 @@ export interface ReadRange {
  * (ephemeral, flow-controlled, recreated by the client on a gap). Stops at `uptoSeq` or at the last message
  * the stream holds now, whichever comes first.
  */
-export async function* readCommits(nats: Nats, names: NatsNames, range: ReadRange): AsyncGenerator<StoredCommit> {
+export async function* readCommits(nats: Nats, names: NatsNames, range: ReadRange): AsyncGenerator<SequencedCommit> {
   const fromSeq = Math.max(1, range.fromSeq ?? 1);
   if (range.uptoSeq < fromSeq) return;
   // An ordered consumer waits forever for a first message that does not exist; ask the stream first.

@@ -1,4 +1,4 @@
-import { MAIN_BRANCH } from '@cm/contracts';
+import { branchLineage } from '@cm/contracts';
 import type { Sql } from '../read-model/sql.js';
 import type { EventHistory } from './event-history.js';
 import { flushWrites } from './flush-writes.js';
@@ -81,24 +81,20 @@ async function replayParent(sql: Sql, schema: string, op: ForkOp, history: Event
   await flushWrites(sql, schema, set);
 }
 
-/** The branches whose events the parent is made of, each with the last sequence it contributes. */
+/**
+ * The branches whose events the parent is made of, each with the last sequence it contributes: contracts'
+ * branch-lineage rule (the one the command service folds aggregates by), with fork points from the branch rows.
+ */
 async function lineage(sql: Sql, schema: string, op: ForkOp): Promise<Map<string, number>> {
   const rows = await sql.all<{ id: string; parent_branch_id: string | null; forked_at_seq: string | null }>(
     `SELECT id, parent_branch_id, forked_at_seq FROM ${tableRef(schema, 'branch')} WHERE campaign_id = ?`,
     [op.campaignId],
   );
   const branches = new Map(rows.map((r) => [r.id, r]));
-  const cutoffs = new Map<string, number>();
-  let branchId = op.parentBranchId;
-  let cutoff = op.forkedAtSeq;
-  for (let depth = 0; ; depth += 1) {
-    cutoffs.set(branchId, cutoff);
-    if (branchId === MAIN_BRANCH) return cutoffs;
-    const row = branches.get(branchId);
-    if (!row || row.parent_branch_id === null || row.forked_at_seq === null || depth > 64) {
-      throw new Error(`cannot trace branch ${branchId} of campaign ${op.campaignId} back to ${MAIN_BRANCH}`);
-    }
-    cutoff = Math.min(cutoff, Number(row.forked_at_seq));
-    branchId = row.parent_branch_id;
-  }
+  const forkOf = (id: string) => {
+    const row = branches.get(id);
+    return row && row.parent_branch_id !== null && row.forked_at_seq !== null ? { parentBranchId: row.parent_branch_id, forkedAtSeq: Number(row.forked_at_seq) } : undefined;
+  };
+  const segments = await branchLineage(op.parentBranchId, forkOf, op.forkedAtSeq);
+  return new Map(segments.map((s) => [s.branchId, s.uptoSeq]));
 }

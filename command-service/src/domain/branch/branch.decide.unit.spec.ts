@@ -42,6 +42,18 @@ describe('branch.fork', () => {
       .when(branch('branch.fork', { parentBranchId: 'main', name: 'What if', atSeq: 41 }), { headSeq: 40 })
       .thenThrows(ErrorCode.VALIDATION);
   });
+  it('rejects a sequence before the campaign began', () => {
+    given(branchDecider)
+      .when(branch('branch.fork', { parentBranchId: 'main', name: 'What if', atSeq: 1 }), { headSeq: 40, campaignSince: 7 })
+      .thenThrows(ErrorCode.VALIDATION, 'the campaign begins at 7');
+  });
+  it('forks at the campaign\'s first event and at the head of the stream', () => {
+    const at = (atSeq: number) => branch('branch.fork', { parentBranchId: 'main', name: 'What if', atSeq });
+    given(branchDecider)
+      .when(at(7), { headSeq: 40, campaignSince: 7 })
+      .then([{ type: 'BranchForked', data: { name: 'What if', parentBranchId: 'main', forkedAtSeq: 7 } }]);
+    given(branchDecider).when(at(40), { headSeq: 40, campaignSince: 7 }).then([forked]);
+  });
   it('rejects a missing parent', () => {
     given(branchDecider)
       .when(branch('branch.fork', { parentBranchId: 'b0', name: 'What if' }), { refs: { 'branch:b0': 'absent' } })

@@ -1,4 +1,4 @@
-import type { AggregateEvent } from '../aggregate-event.js';
+import type { EventOf } from '@cm/contracts';
 import type { AggregateStatus } from '../decider.js';
 import { unknownEvent } from '../guards.js';
 
@@ -14,7 +14,7 @@ export interface BranchState {
   forkedAtSeq: number | null;
 }
 
-export type BranchEvent = AggregateEvent<'branch'>;
+export type BranchEvent = EventOf<'branch'>;
 
 export const initialState: BranchState = { status: 'absent', name: '', parentBranchId: null, forkedAtSeq: null };
 

@@ -81,4 +81,12 @@ export const campaignDecider: Decider<CampaignCommand, CampaignEvent, CampaignSt
   decide,
   refsOf,
   statusOf,
+  commands: {
+    'campaign.create': { creates: true },
+    'campaign.rename': {},
+    'campaign.archive': {},
+    'campaign.add-member': {},
+    'campaign.change-member-role': {},
+    'campaign.remove-member': {},
+  },
 };

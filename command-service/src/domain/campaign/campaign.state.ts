@@ -1,5 +1,4 @@
-import type { Role } from '@cm/contracts';
-import type { AggregateEvent } from '../aggregate-event.js';
+import type { EventOf, Role } from '@cm/contracts';
 import type { AggregateStatus } from '../decider.js';
 import { unknownEvent } from '../guards.js';
 
@@ -15,7 +14,7 @@ export interface CampaignState {
   members: Readonly<Record<string, Role>>;
 }
 
-export type CampaignEvent = AggregateEvent<'campaign'>;
+export type CampaignEvent = EventOf<'campaign'>;
 
 export const initialState: CampaignState = {
   status: 'absent',

@@ -57,4 +57,9 @@ export const fieldConditionDecider: Decider<FieldConditionCommand, FieldConditio
   decide,
   refsOf,
   statusOf,
+  commands: {
+    'field-condition.define': { creates: true },
+    'field-condition.update': {},
+    'field-condition.delete': {},
+  },
 };

@@ -1,5 +1,4 @@
-import type { EventData, OwnerType } from '@cm/contracts';
-import type { AggregateEvent } from '../aggregate-event.js';
+import type { EventData, EventOf, OwnerType } from '@cm/contracts';
 import type { AggregateStatus } from '../decider.js';
 import { unknownEvent } from '../guards.js';
 
@@ -20,7 +19,7 @@ export interface FieldConditionState {
   active: boolean;
 }
 
-export type FieldConditionEvent = AggregateEvent<'field-condition'>;
+export type FieldConditionEvent = EventOf<'field-condition'>;
 
 export const initialState: FieldConditionState = {
   status: 'absent',

@@ -39,4 +39,9 @@ export const kingdomDecider: Decider<KingdomCommand, KingdomEvent, KingdomState>
   decide,
   refsOf,
   statusOf,
+  commands: {
+    'kingdom.create': { creates: true },
+    'kingdom.rename': {},
+    'kingdom.delete': {},
+  },
 };

@@ -1,4 +1,4 @@
-import type { AggregateEvent } from '../aggregate-event.js';
+import type { EventOf } from '@cm/contracts';
 import type { AggregateStatus } from '../decider.js';
 import { unknownEvent } from '../guards.js';
 
@@ -8,7 +8,7 @@ export interface KingdomState {
   name: string;
 }
 
-export type KingdomEvent = AggregateEvent<'kingdom'>;
+export type KingdomEvent = EventOf<'kingdom'>;
 
 export const initialState: KingdomState = { status: 'absent', name: '' };
 

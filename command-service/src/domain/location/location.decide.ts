@@ -44,4 +44,10 @@ export const locationDecider: Decider<LocationCommand, LocationEvent, LocationSt
   decide,
   refsOf,
   statusOf,
+  commands: {
+    'location.create': { creates: true },
+    'location.rename': {},
+    'location.reshape': {},
+    'location.delete': {},
+  },
 };

@@ -1,5 +1,4 @@
-import type { Geometry } from '@cm/contracts';
-import type { AggregateEvent } from '../aggregate-event.js';
+import type { EventOf, Geometry } from '@cm/contracts';
 import type { AggregateStatus } from '../decider.js';
 import { unknownEvent } from '../guards.js';
 
@@ -11,7 +10,7 @@ export interface LocationState {
   geometry: Geometry | null;
 }
 
-export type LocationEvent = AggregateEvent<'location'>;
+export type LocationEvent = EventOf<'location'>;
 
 export const initialState: LocationState = { status: 'absent', name: '', geometry: null };
 

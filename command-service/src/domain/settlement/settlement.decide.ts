@@ -59,4 +59,11 @@ export const settlementDecider: Decider<SettlementCommand, SettlementEvent, Sett
   decide,
   refsOf,
   statusOf,
+  commands: {
+    'settlement.create': { creates: true },
+    'settlement.rename': {},
+    'settlement.set-level': {},
+    'settlement.move': {},
+    'settlement.delete': {},
+  },
 };

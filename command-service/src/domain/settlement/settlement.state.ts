@@ -1,4 +1,4 @@
-import type { AggregateEvent } from '../aggregate-event.js';
+import type { EventOf } from '@cm/contracts';
 import type { AggregateStatus } from '../decider.js';
 import { unknownEvent } from '../guards.js';
 
@@ -11,7 +11,7 @@ export interface SettlementState {
   level: number;
 }
 
-export type SettlementEvent = AggregateEvent<'settlement'>;
+export type SettlementEvent = EventOf<'settlement'>;
 
 export const initialState: SettlementState = { status: 'absent', kingdomId: '', locationId: '', name: '', level: 0 };
 

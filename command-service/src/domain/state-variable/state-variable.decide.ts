@@ -57,4 +57,8 @@ export const stateVariableDecider: Decider<StateVariableCommand, StateVariableEv
   decide,
   refsOf,
   statusOf,
+  commands: {
+    'state-variable.set': {},
+    'state-variable.unset': {},
+  },
 };

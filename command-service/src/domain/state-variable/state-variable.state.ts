@@ -1,5 +1,4 @@
-import type { OwnerType, VariableValue } from '@cm/contracts';
-import type { AggregateEvent } from '../aggregate-event.js';
+import type { EventOf, OwnerType, VariableValue } from '@cm/contracts';
 import { unknownEvent } from '../guards.js';
 
 /**
@@ -14,7 +13,7 @@ export interface StateVariableState {
   values: Readonly<Record<string, VariableValue>>;
 }
 
-export type StateVariableEvent = AggregateEvent<'state-variable'>;
+export type StateVariableEvent = EventOf<'state-variable'>;
 
 export const initialState: StateVariableState = { ownerType: null, ownerId: null, values: {} };
 

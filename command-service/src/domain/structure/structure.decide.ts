@@ -50,4 +50,12 @@ export const structureDecider: Decider<StructureCommand, StructureEvent, Structu
   decide,
   refsOf,
   statusOf,
+  commands: {
+    'structure.create': { creates: true },
+    'structure.rename': {},
+    'structure.set-type': {},
+    'structure.set-level': {},
+    'structure.set-condition': {},
+    'structure.delete': {},
+  },
 };

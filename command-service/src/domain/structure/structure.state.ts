@@ -1,4 +1,4 @@
-import type { AggregateEvent } from '../aggregate-event.js';
+import type { EventOf } from '@cm/contracts';
 import type { AggregateStatus } from '../decider.js';
 import { unknownEvent } from '../guards.js';
 
@@ -13,7 +13,7 @@ export interface StructureState {
   condition: number;
 }
 
-export type StructureEvent = AggregateEvent<'structure'>;
+export type StructureEvent = EventOf<'structure'>;
 
 export const initialState: StructureState = {
   status: 'absent',

@@ -63,4 +63,10 @@ export const worldEventDecider: Decider<WorldEventCommand, WorldEventEvent, Worl
   decide,
   refsOf,
   statusOf,
+  commands: {
+    'world-event.schedule': { creates: true },
+    'world-event.activate': {},
+    'world-event.expire': {},
+    'world-event.resolve': {},
+  },
 };

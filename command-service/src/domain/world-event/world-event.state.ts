@@ -1,5 +1,4 @@
-import type { WorldEventEffect } from '@cm/contracts';
-import type { AggregateEvent } from '../aggregate-event.js';
+import type { EventOf, WorldEventEffect } from '@cm/contracts';
 import { unknownEvent } from '../guards.js';
 
 /** Where a world event is in its life: scheduled, then active, and finally expired or resolved. */
@@ -18,7 +17,7 @@ export interface WorldEventState {
   outcome: string | null;
 }
 
-export type WorldEventEvent = AggregateEvent<'world-event'>;
+export type WorldEventEvent = EventOf<'world-event'>;
 
 export const initialState: WorldEventState = {
   status: 'absent',
