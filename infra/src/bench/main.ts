@@ -22,6 +22,7 @@ import { markdownTable, row, type ReportRow } from './report.js';
 import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
 import { runSchedulerBench } from './scheduler-tick.js';
+import { runNestedBench } from './nested-query.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -66,10 +67,13 @@ case), as on a machine fast enough to create more kingdoms than the default cach
 --prefill-events fills the event stream with raw commits to N messages before the first phase, so that the
 command phases run on a stream of a given size.
 --only scheduler runs only the scheduler's growth-tick benchmark (infra/src/bench/scheduler-tick.ts).
+--only nested runs only the nested 1,000-settlement query against one hand-written query per level
+(infra/src/bench/nested-query.ts).
 `);
   process.exit(0);
 }
 if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
+if (args.only === 'nested') process.exit(await runNestedBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);

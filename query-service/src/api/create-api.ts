@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { QueryConfig } from '../config.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
+import { countReadModelCalls } from '../read-model/counted-read-model.js';
 import { ApiMetrics } from './api.metrics.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import { CommandGateway } from './command-gateway.js';
@@ -73,7 +74,8 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     onReply: (type, code) => metrics.commandForwarded(type, code),
   });
   const services: ApiServices = {
-    readModel,
+    // Requests' reads are counted; the tracker's checkpoint polls above are not requests.
+    readModel: countReadModelCalls(readModel, (method) => metrics.readModelCall(method)),
     tracker,
     commands,
     jwtSecret: config.JWT_SECRET,
