@@ -62,13 +62,18 @@ export function containsPattern(s: string): string {
 
 export interface ListDeclaration<T extends TableName = TableName> {
   table: T;
-  /** Columns after `(campaign_id, branch_id)` that must equal the parent's values, in order. */
+  /** Columns after the scope that must equal the parent's values, in order. */
   parent: readonly string[];
   /** The stable sort: ends in a unique column, so no two rows share a key. */
   order: readonly SortColumn[];
   filters: readonly FilterName[];
   /** The owner type of the listed rows, for `hasVariable`. */
   ownerType?: OwnerType;
+  /**
+   * The table's primary key, led by `(campaign_id, branch_id)`, serves the list: compare those columns. Otherwise
+   * the list's index is led by the scope expression (Migration20261129230000_list_indexes).
+   */
+  byPrimaryKey?: true;
 }
 
 const list = <T extends TableName>(d: ListDeclaration<T>) => d;
@@ -104,7 +109,7 @@ export const LISTS = {
     filters: ['nameContains', 'levelMin', 'levelMax', 'type', 'hasVariable'],
     ownerType: 'structure',
   }),
-  variablesOfOwner: list({ table: 'state_variable', parent: ['owner_type', 'owner_id'], order: [text('key')], filters: [] }),
+  variablesOfOwner: list({ table: 'state_variable', parent: ['owner_type', 'owner_id'], order: [text('key')], filters: [], byPrimaryKey: true }),
   // Highest priority first: the key holds the negated priority so that every sort key ascends.
   fieldConditionsOfBranch: list({
     table: 'field_condition',

@@ -29,11 +29,16 @@ export class PostgresLists {
   /** The inputs every list statement shares, and the WHERE of `t` against them (cursor not included). */
   private inputs(name: ListName, queries: readonly ListQuery[]) {
     const decl = LISTS[name];
-    const cols: [string, string, (string | null)[]][] = [
-      ['campaign_id', 'text', queries.map((q) => q.campaignId)],
-      ['branch_id', 'text', queries.map((q) => q.branchId)],
-    ];
-    const where = ['t.campaign_id = k.campaign_id', 't.branch_id = k.branch_id', 'NOT t.deleted'];
+    const cols: [string, string, (string | null)[]][] = [];
+    const where = ['NOT t.deleted'];
+    if ('byPrimaryKey' in decl) {
+      cols.push(['campaign_id', 'text', queries.map((q) => q.campaignId)], ['branch_id', 'text', queries.map((q) => q.branchId)]);
+      where.push('t.campaign_id = k.campaign_id', 't.branch_id = k.branch_id');
+    } else {
+      // The scope as the list indexes spell it (Migration20261129230000_list_indexes): ids hold no `/`.
+      cols.push(['scope', 'text', queries.map((q) => `${q.campaignId}/${q.branchId}`)]);
+      where.push("(t.campaign_id || '/' || t.branch_id) = k.scope");
+    }
     decl.parent.forEach((column, n) => {
       cols.push([`p${n}`, 'text', queries.map((q) => requireParent(name, q, n))]);
       where.push(`t.${column} = k.p${n}`);
