@@ -18,7 +18,9 @@ import { measureCommands, writeBurst, type CommandThroughput } from './command-l
 import { measureCatchUp, measureRawUpsert, type CatchUp, type RawUpsert } from './projection-catchup.js';
 import { measureGraphql, type GraphqlResults } from './graphql-load.js';
 import { measureRawPublish } from './raw-publish.js';
+import { runRealtimeBench } from './realtime-main.js';
 import { markdownTable, row, type ReportRow } from './report.js';
+import { runRulesBench } from './rules-bench.js';
 import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
 import { runSchedulerBench } from './scheduler-tick.js';
@@ -36,7 +38,9 @@ const { values: args } = parseArgs({
     'cold-stream-events': { type: 'string', default: '1000000' },
     'aggregate-cache-size': { type: 'string' },
     'prefill-events': { type: 'string' },
+    /** `scheduler`, `realtime` or `rules`: only that part's rows, in a system of its own. */
     only: { type: 'string' },
+    subscribers: { type: 'string', default: '10000' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -44,6 +48,7 @@ if (args.help) {
   process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
                        [--phases raw,commands,graphql] [--cold-start] [--cold-stream-events 1000000]
                        [--aggregate-cache-size N] [--prefill-events N]
+                        [--only scheduler] [--only realtime [--subscribers 10000]] [--only rules]
 
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, the command floor (a bare responder that publishes once per request), commands over NATS, raw Postgres
@@ -69,6 +74,10 @@ command phases run on a stream of a given size.
 --only scheduler runs only the scheduler's growth-tick benchmark (infra/src/bench/scheduler-tick.ts).
 --only nested runs only the nested 1,000-settlement query against one hand-written query per level
 (infra/src/bench/nested-query.ts).
+--only realtime measures only the realtime gateway (mutation ack → SSE client at --rate for --duration-ms, beside
+raw JetStream delivery; a broadcast to --subscribers SSE connections and gateway memory per connection).
+--only rules measures the rules service alone (engine in one process, computedFields on 1,000 settlements) in
+a system of its own.
 `);
   process.exit(0);
 }
@@ -85,7 +94,11 @@ const coldStreamEvents = Number(args['cold-stream-events']);
 /** Renames measured after each restart: every one on an aggregate the restarted service has not loaded. */
 const COLD_COMMANDS = 10_000;
 
+// `--only rules`: the rules service's rows alone, in a system of their own (rules-bench.ts).
+if (args.only === 'rules') process.exit(await runRulesBench({ durationMs, log: (s) => void process.stderr.write(`[bench] ${s}\n`) }));
+
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
+if (args.only === 'realtime') process.exit(await runRealtimeBench({ durationMs, rate, subscribers: Number(args.subscribers), log }));
 const startedAt = new Date();
 const names = isolatedNames('bench');
 const nats_ = natsNames(names.namespace);

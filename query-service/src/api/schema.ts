@@ -1,8 +1,9 @@
 import { createSchema } from 'graphql-yoga';
-import { ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { computedFieldsTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
 import { assertIdArguments } from './arguments.js';
 import { connectionResolvers } from './connections.js';
 import type { GraphQLContext } from './graphql-context.js';
+import { computedFieldResolvers } from './computed-fields.js';
 import { entityResolvers } from './resolvers/entity.resolvers.js';
 import { mutationResolvers } from './resolvers/mutation.resolvers.js';
 import { queryResolvers } from './resolvers/query.resolvers.js';
@@ -45,9 +46,10 @@ export function buildSchema() {
     ...(connectionResolvers as unknown as TypeResolvers),
   });
   return createSchema<GraphQLContext>({
-    typeDefs,
+    typeDefs: [typeDefs, computedFieldsTypeDefs],
     resolvers: [
       resolvers,
+      guardIdArguments(computedFieldResolvers as unknown as TypeResolvers),
       {
         JSON: JSONScalar,
         GeoJSON: GeoJSONScalar,
