@@ -93,6 +93,8 @@ export function createLoaders(rm: ReadModel) {
   };
   return {
     ...loaders,
+    /** The request's read model itself, for the reads no loader batches (spatial queries): its floor applies. */
+    readModel: rm,
     page: (list: ListName) => lazily(pages, list, () => new DataLoader<PageQuery, Page<unknown>, string>((qs) => rm.listPages(list, qs), { cacheKeyFn: listKey })),
     count: (list: ListName) => lazily(counts, list, () => new DataLoader<ListQuery, number, string>((qs) => rm.listCounts(list, qs), { cacheKeyFn: listKey })),
     /** Forgets every cached row: a mutation in this request has just changed what they may say. */

@@ -11,15 +11,41 @@ import { openConsumer, type ConsumerSession } from './projection-consumer.js';
 import { CheckpointMovedError, POSTGRES_PROJECTION, ProjectionWriter } from './projection-writer.js';
 import { ProjectorMetrics } from './projector.metrics.js';
 
-export interface ProjectorDeps {
+/** What every projection runner needs, whatever model it writes. */
+export interface RunnerDeps {
   config: Pick<QueryConfig, 'PROJECTOR_BATCH_SIZE' | 'PROJECTOR_LEASE_TTL_MS'> & Partial<Pick<QueryConfig, 'PROJECTOR_LINGER_MS' | 'PROJECTION_STATEMENT_TIMEOUT_MS'>>;
   logger: Logger;
   nats: Nats;
   names: NatsNames;
-  db: Database;
   registry: Registry;
+}
+
+export interface ProjectorDeps extends RunnerDeps {
+  db: Database;
   /** Where forks at an earlier sequence re-read history; the event stream by default. */
   history?: EventHistory;
+}
+
+/**
+ * The model a runner applies batches to: Postgres (`ProjectionWriter`) or Redis. Its checkpoint is stored with
+ * the model and moved in the same write as each batch, only from `expectedCheckpoint`; a writer that finds it
+ * elsewhere throws `CheckpointMovedError`.
+ */
+export interface ProjectionSink {
+  readonly projection: string;
+  /** The stored checkpoint; a model that can lose its data (Redis) starts a new generation at 0 if it did. */
+  checkpoint(): Promise<number>;
+  apply(events: readonly SequencedEvent[], opts: { expectedCheckpoint: number }): Promise<{ checkpoint: number; forks: readonly unknown[] }>;
+  /**
+   * Why the stored model is no longer the one this writer built (Redis flushed or restarted empty), asked every
+   * second while active: the runner then re-reads the checkpoint and rebuilds from there.
+   */
+  lost?(): Promise<string | undefined>;
+}
+
+/** The model was lost under the writer (Redis flushed): re-read the checkpoint and rebuild, no lease given up. */
+export class ModelLostError extends Error {
+  override name = 'ModelLostError';
 }
 
 export interface ProjectorStatus {
@@ -65,22 +91,27 @@ export const stallMs = (leaseTtlMs: number): number => Math.max(MIN_STALL_MS, Ma
  * the others hot standbys. The active one applies batches of up to PROJECTOR_BATCH_SIZE events in one
  * transaction with the checkpoint, acks them, then announces `{projection, seq}` on the checkpoint subject.
  */
-export async function startProjector(deps: ProjectorDeps): Promise<Projector> {
+export function startProjector(deps: ProjectorDeps): Promise<Projector> {
+  return startProjection(deps, new ProjectionWriter(deps.db, deps.history ?? jetStreamHistory(deps.nats, deps.names), POSTGRES_PROJECTION), 'projector');
+}
+
+/** Runs any projection the same way (lease, progress watch, fenced checkpoint, announcements); `checkName` names its /ready check. */
+export async function startProjection(deps: RunnerDeps, sink: ProjectionSink, checkName: string): Promise<Projector> {
   const lease = await ProjectionLease.open({
     nats: deps.nats,
     names: deps.names,
-    projection: POSTGRES_PROJECTION,
+    projection: sink.projection,
     ttlMs: deps.config.PROJECTOR_LEASE_TTL_MS,
     logger: deps.logger,
   });
-  const runner = new ProjectorRunner(deps, lease);
+  const runner = new ProjectorRunner(deps, lease, sink);
   runner.start();
   return {
     stop: () => runner.stop(),
     status: () => runner.status(),
     checks: [
       {
-        name: 'projector',
+        name: checkName,
         check: async () => {
           const status = runner.status();
           if (status.state === 'stopped') throw new Error('projector stopped');
@@ -94,10 +125,11 @@ export async function startProjector(deps: ProjectorDeps): Promise<Projector> {
 }
 
 class ProjectorRunner {
-  private readonly projection = POSTGRES_PROJECTION;
+  private readonly projection: string;
+  /** The store the projection writes, as messages name it: `Postgres`, `Redis`. */
+  private readonly store: string;
   private readonly logger: Logger;
   private readonly metrics: ProjectorMetrics;
-  private readonly writer: ProjectionWriter;
   private readonly watch: ProgressWatch;
   /** Client-side bound of one batch: Postgres cancels a slow statement itself, but a hung connection never answers. */
   private readonly deadlineMs: number | undefined;
@@ -109,14 +141,19 @@ class ProjectorRunner {
   private loop: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
   private announcer: NodeJS.Timeout | undefined;
+  /** Why the model must be rebuilt (it was lost while idle): the consume loop ends and `runActive` starts over. */
+  private lostModel: string | undefined;
+  private checkingModel = false;
 
   constructor(
-    private readonly deps: ProjectorDeps,
+    private readonly deps: RunnerDeps,
     private readonly lease: ProjectionLease,
+    private readonly writer: ProjectionSink,
   ) {
+    this.projection = writer.projection;
+    this.store = writer.projection.charAt(0).toUpperCase() + writer.projection.slice(1);
     this.logger = deps.logger.child({ projection: this.projection });
-    this.metrics = new ProjectorMetrics(deps.registry);
-    this.writer = new ProjectionWriter(deps.db, deps.history ?? jetStreamHistory(deps.nats, deps.names), this.projection);
+    this.metrics = ProjectorMetrics.of(deps.registry);
     this.watch = new ProgressWatch(stallMs(deps.config.PROJECTOR_LEASE_TTL_MS));
     const timeout = deps.config.PROJECTION_STATEMENT_TIMEOUT_MS;
     this.deadlineMs = timeout === undefined ? undefined : timeout + DEADLINE_GRACE_MS;
@@ -129,7 +166,9 @@ class ProjectorRunner {
     });
     // Re-announced while idle so that a waiter which missed the announcement of its sequence still learns of it.
     this.announcer = setInterval(() => {
-      if (this.state === 'active') this.announce();
+      if (this.state !== 'active') return;
+      this.announce();
+      this.checkModel();
     }, ANNOUNCE_EVERY_MS);
     this.announcer.unref();
   }
@@ -198,11 +237,34 @@ class ProjectorRunner {
     }
   }
 
+  /** Asks a model that can be lost whether it was; if so the consume loop ends and the model is rebuilt. */
+  private checkModel(): void {
+    if (!this.writer.lost || this.checkingModel) return;
+    this.checkingModel = true;
+    void this.writer
+      .lost()
+      .then((reason) => {
+        if (reason === undefined || this.state !== 'active') return;
+        this.lostModel = reason;
+        this.session?.stop();
+      })
+      .catch(() => undefined) // unreachable: the next batch or check reports it
+      .finally(() => (this.checkingModel = false));
+  }
+
   /** Consumes while the lease holds: one consumer session after another (a session ends on a gap or failure). */
   private async runActive(): Promise<void> {
     this.setCheckpoint(await this.withinDeadline(this.writer.checkpoint(), 'reading the checkpoint'));
     let reset = false;
     while (!this.stopping && this.lease.isValid()) {
+      if (this.lostModel !== undefined) {
+        // The model is gone (Redis flushed): start a new generation at the checkpoint it has now (0), from the stream.
+        this.logger.warn({ reason: this.lostModel, checkpoint: this.checkpoint }, 'read model lost; rebuilding from the stream');
+        this.metrics.rebuilds.inc(this.labels());
+        this.lostModel = undefined;
+        this.setCheckpoint(await this.withinDeadline(this.writer.checkpoint(), 'reading the checkpoint'));
+        reset = true;
+      }
       try {
         this.session = await openConsumer(this.deps.nats, this.deps.names, this.projection, this.checkpoint, reset);
         if (this.session.fresh) this.metrics.consumerResets.inc(this.labels());
@@ -210,6 +272,10 @@ class ProjectorRunner {
         reset = (await this.consume(this.session)) === 'gap';
       } catch (e) {
         if (e instanceof CheckpointMovedError) throw e; // someone else is writing: we are not the holder any more
+        if (e instanceof ModelLostError) {
+          this.lostModel = e.message;
+          continue;
+        }
         this.lastError = (e as Error).message;
         this.logger.error({ err: e, checkpoint: this.checkpoint }, 'projection batch failed; resuming from the checkpoint');
         reset = true;
@@ -227,7 +293,7 @@ class ProjectorRunner {
       this.watch.waiting();
       const messages = await session.next(this.deps.config.PROJECTOR_BATCH_SIZE, this.deps.config.PROJECTOR_LINGER_MS ?? 0);
       this.watch.working();
-      if (messages.length === 0) return 'ended';
+      if (messages.length === 0 || this.lostModel !== undefined) return 'ended';
       const { batch, stale, gap } = this.ordered(messages, first && session.fresh);
       first = false;
       stale.at(-1)?.ack(); // the consumer acks all: the last acks every one before it
@@ -294,7 +360,7 @@ class ProjectorRunner {
     if (ms === undefined) return work;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer from Postgres within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new Error(`${what}: no answer from ${this.store} within ${ms} ms`)), ms);
     });
     return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   }

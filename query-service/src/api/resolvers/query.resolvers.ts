@@ -87,13 +87,13 @@ export const queryResolvers = {
     settlementsWithinRadius: list((ctx, scope, args: SpatialArgs & { longitude: number; latitude: number; meters: number }) => {
       if (!(args.meters >= 0)) throw new AppError(ErrorCode.VALIDATION, 'meters must be a non-negative number', { argument: 'meters' });
       const center = lonLat(args.longitude, args.latitude);
-      return ctx.services.readModel.settlementsWithinRadius({ ...scope, center, meters: args.meters, first: spatialLimit(args.first, 'first') });
+      return ctx.loaders.readModel.settlementsWithinRadius({ ...scope, center, meters: args.meters, first: spatialLimit(args.first, 'first') });
     }),
     settlementsInBox: list((ctx, scope, args: SpatialArgs & BoxArgs) =>
-      ctx.services.readModel.settlementsInBox({ ...scope, box: box(args.box), first: spatialLimit(args.first, 'first') }),
+      ctx.loaders.readModel.settlementsInBox({ ...scope, box: box(args.box), first: spatialLimit(args.first, 'first') }),
     ),
     locationsInBox: list((ctx, scope, args: SpatialArgs & BoxArgs) =>
-      ctx.services.readModel.locationsInBox({ ...scope, box: box(args.box), first: spatialLimit(args.first, 'first') }),
+      ctx.loaders.readModel.locationsInBox({ ...scope, box: box(args.box), first: spatialLimit(args.first, 'first') }),
     ),
     settlementsInRegion: list(async (ctx, scope, args: SpatialArgs & { regionId: string }) => {
       const region = await ctx.loaders.location.load({ ...scope, id: args.regionId });
@@ -101,10 +101,10 @@ export const queryResolvers = {
       if (region.geometry.type !== 'Polygon') {
         throw new AppError(ErrorCode.VALIDATION, `location ${args.regionId} is a ${region.geometry.type}, not a Polygon region`, { argument: 'regionId' });
       }
-      return ctx.services.readModel.settlementsInRegion({ ...scope, regionId: args.regionId, first: spatialLimit(args.first, 'first') });
+      return ctx.loaders.readModel.settlementsInRegion({ ...scope, regionId: args.regionId, first: spatialLimit(args.first, 'first') });
     }),
     nearestSettlements: list((ctx, scope, args: SpatialArgs & { longitude: number; latitude: number; count?: number | null }) =>
-      ctx.services.readModel.nearestSettlements({ ...scope, center: lonLat(args.longitude, args.latitude), count: spatialLimit(args.count ?? 10, 'count') }),
+      ctx.loaders.readModel.nearestSettlements({ ...scope, center: lonLat(args.longitude, args.latitude), count: spatialLimit(args.count ?? 10, 'count') }),
     ),
   },
 };
