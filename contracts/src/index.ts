@@ -11,6 +11,8 @@ export * from './validation.js';
 export * from './graphql/schema.graphql.js';
 export * from './rules/index.js';
 export * from './graphql/computed-fields.graphql.js';
+export * from './graphql/history.graphql.js';
+export * from './history.js';
 export * from './demo.js';
 export * from './jobs.js';
 export * from './realtime.js';

@@ -4,12 +4,14 @@ import { ConfigError } from '@cm/platform';
 import { CliFailure, UsageError, type CliCommand } from './cli/command.js';
 import { jobsCommand } from './cli/jobs.command.js';
 import { provisionCommand } from './cli/provision.command.js';
+import { replayCommand } from './cli/replay.command.js';
 import { seedCommand } from './cli/seed.command.js';
 import { streamsCommand } from './cli/streams.command.js';
+import { tailCommand } from './cli/tail.command.js';
 import { tokenCommand } from './cli/token.command.js';
 import { upCommand } from './cli/up.command.js';
 
-const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, tokenCommand, jobsCommand];
+const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, tailCommand, replayCommand, tokenCommand, jobsCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -9,3 +9,4 @@ export * from './ids.js';
 export * from './streams.js';
 export * from './nats-resources.js';
 export * from './ops-only-service.js';
+export * from './event-reader.js';

@@ -26,6 +26,7 @@ import { waitForProjections, type SettleResult } from './settle.js';
 import { runSchedulerBench } from './scheduler-tick.js';
 import { runNestedBench } from './nested-query.js';
 import { runRedisModelBench } from './redis-model.js';
+import { runHistoryBench } from './entity-history.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,7 +50,7 @@ if (args.help) {
   process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
                        [--phases raw,commands,graphql] [--cold-start] [--cold-stream-events 1000000]
                        [--aggregate-cache-size N] [--prefill-events N]
-                        [--only scheduler] [--only realtime [--subscribers 10000]] [--only rules]
+                        [--only scheduler] [--only realtime [--subscribers 10000]] [--only rules] [--only history]
 
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, the command floor (a bare responder that publishes once per request), commands over NATS, raw Postgres
@@ -81,12 +82,14 @@ Redis beside { __typename } and raw Redis reads, and the Redis projection's catc
 raw JetStream delivery; a broadcast to --subscribers SSE connections and gateway memory per connection).
 --only rules measures the rules service alone (engine in one process, computedFields on 1,000 settlements) in
 a system of its own.
+--only history runs only the entityHistory benchmark (infra/src/bench/entity-history.ts), --duration-ms per phase.
 `);
   process.exit(0);
 }
 if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 if (args.only === 'nested') process.exit(await runNestedBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 if (args.only === 'redis') process.exit(await runRedisModelBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
+if (args.only === 'history') process.exit(await runHistoryBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);

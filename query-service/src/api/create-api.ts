@@ -11,6 +11,7 @@ import { CheckpointTracker } from './checkpoint-tracker.js';
 import { CommandGateway } from './command-gateway.js';
 import { RulesClient } from './computed-fields.js';
 import { GraphqlFastPath } from './fast-path.js';
+import { HistoryClient } from './history/history-client.js';
 import { contextFactory, type ApiServices } from './graphql-context.js';
 import { buildSchema } from './schema.js';
 import { ReadModelMetrics } from '../redis-model/redis-first-read-model.js';
@@ -107,6 +108,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     ...(redisModel ? { redisModel } : {}),
     commands,
     rules: new RulesClient({ nc: nats.nc, names, timeoutMs: config.RULES_TIMEOUT_MS }),
+    history: new HistoryClient(nats, names, config.COMMAND_TIMEOUT_MS),
     jwtSecret: config.JWT_SECRET,
     tokenRules: tokenRulesOf(config),
     minSeqTimeoutMs: config.MIN_SEQ_TIMEOUT_MS,

@@ -4,6 +4,7 @@ import { acceptCorrelationId, parseMinSeq } from './arguments.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import type { CommandGateway } from './command-gateway.js';
 import type { RulesClient } from './computed-fields.js';
+import type { HistoryClient } from './history/history-client.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
 import { redisFirstReadModel, type ReadModelMetrics } from '../redis-model/redis-first-read-model.js';
@@ -16,6 +17,8 @@ export interface ApiServices {
   commands: CommandGateway;
   /** Computed fields, from the rules service; absent in API-edge tests that never resolve them. */
   rules?: RulesClient;
+  /** Entity history, time travel, event pages and traces; absent where an API is built without NATS (unit tests). */
+  history?: HistoryClient;
   tracker: CheckpointTracker;
   /** The Redis read model and its checkpoint, when it is on: by-id reads and child lists are served from it first. */
   redisModel?: { model: RedisReadModel; tracker: CheckpointTracker; metrics: ReadModelMetrics; onError?: (err: unknown) => void };

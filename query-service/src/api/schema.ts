@@ -1,10 +1,11 @@
 import { createSchema } from 'graphql-yoga';
-import { computedFieldsTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { computedFieldsTypeDefs, entityTypeEnum, historyTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
 import { assertIdArguments } from './arguments.js';
 import { connectionResolvers } from './connections.js';
 import type { GraphQLContext } from './graphql-context.js';
 import { computedFieldResolvers } from './computed-fields.js';
 import { entityResolvers } from './resolvers/entity.resolvers.js';
+import { historyResolvers } from './resolvers/history.resolvers.js';
 import { mutationResolvers } from './resolvers/mutation.resolvers.js';
 import { queryResolvers } from './resolvers/query.resolvers.js';
 import { GeoJSONScalar, JSONScalar } from './scalars.js';
@@ -41,12 +42,13 @@ function guardIdArguments(types: TypeResolvers): TypeResolvers {
 export function buildSchema() {
   const resolvers = guardIdArguments({
     ...(queryResolvers as unknown as TypeResolvers),
+    Query: { ...queryResolvers.Query, ...historyResolvers.Query } as unknown as TypeResolvers[string],
     ...(entityResolvers as unknown as TypeResolvers),
     ...(mutationResolvers as unknown as TypeResolvers),
     ...(connectionResolvers as unknown as TypeResolvers),
   });
   return createSchema<GraphQLContext>({
-    typeDefs: [typeDefs, computedFieldsTypeDefs],
+    typeDefs: [typeDefs, computedFieldsTypeDefs, historyTypeDefs],
     resolvers: [
       resolvers,
       guardIdArguments(computedFieldResolvers as unknown as TypeResolvers),
@@ -57,6 +59,7 @@ export function buildSchema() {
         OwnerType: ownerTypeEnum,
         VariableType: variableTypeEnum,
         WorldEventStatus: worldEventStatusEnum,
+        EntityType: entityTypeEnum,
       },
     ],
   });
