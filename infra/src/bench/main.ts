@@ -24,6 +24,7 @@ import { runRulesBench } from './rules-bench.js';
 import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
 import { runSchedulerBench } from './scheduler-tick.js';
+import { runNestedBench } from './nested-query.js';
 import { runRedisModelBench } from './redis-model.js';
 import { runHistoryBench } from './entity-history.js';
 import { runCacheBench } from './cache-hit-rate.js';
@@ -74,6 +75,8 @@ case), as on a machine fast enough to create more kingdoms than the default cach
 --prefill-events fills the event stream with raw commits to N messages before the first phase, so that the
 command phases run on a stream of a given size.
 --only scheduler runs only the scheduler's growth-tick benchmark (infra/src/bench/scheduler-tick.ts).
+--only nested runs only the nested 1,000-settlement query against one hand-written query per level
+(infra/src/bench/nested-query.ts).
 --only redis runs only the Redis read-model benchmark (infra/src/bench/redis-model.ts): by-id reads served from
 Redis beside { __typename } and raw Redis reads, and the Redis projection's catch-up beside raw pipelined writes.
 --only realtime measures only the realtime gateway (mutation ack → SSE client at --rate for --duration-ms, beside
@@ -86,6 +89,7 @@ a system of its own.
   process.exit(0);
 }
 if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
+if (args.only === 'nested') process.exit(await runNestedBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 if (args.only === 'redis') process.exit(await runRedisModelBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
 if (args.only === 'history') process.exit(await runHistoryBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
 if (args.only === 'cache') process.exit(await runCacheBench((s) => void process.stderr.write(`[bench] ${s}\n`)));

@@ -7,6 +7,7 @@ import type { QueryConfig } from '../config.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
 import type { Cache } from '../cache/cache.port.js';
 import type { RateLimits } from './rate-limit.js';
+import { countReadModelCalls } from '../read-model/counted-read-model.js';
 import { ApiMetrics } from './api.metrics.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import { CommandGateway } from './command-gateway.js';
@@ -111,7 +112,8 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     onReply: (type, code) => metrics.commandForwarded(type, code),
   });
   const services: ApiServices = {
-    readModel,
+    // Requests' reads are counted; the tracker's checkpoint polls above are not requests.
+    readModel: countReadModelCalls(readModel, (method) => metrics.readModelCall(method)),
     tracker,
     ...(redisModel ? { redisModel } : {}),
     commands,

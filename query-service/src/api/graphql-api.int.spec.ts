@@ -186,30 +186,40 @@ describe('the GraphQL API over the real system', () => {
     calls.clear();
     const tree = await gql(
       'alice',
-      `query($c: ID!, $m: Int) { campaign(id: $c, minSeq: $m) { kingdoms { id settlements { id level location { id geometry } structures { id structureType condition } variables { key type value ownerType } } } } }`,
+      `query($c: ID!, $m: Int) { campaign(id: $c, minSeq: $m) { kingdoms { nodes { id settlements { nodes { id level location { id geometry } structures { nodes { id structureType condition } } variables { nodes { key type value ownerType } } } } } } } }`,
       { c: C, m: lastSeq },
     );
     expect(tree.errors).toBeUndefined();
-    const kingdoms = tree.data.campaign.kingdoms;
+    const kingdoms = tree.data.campaign.kingdoms.nodes;
     expect(kingdoms.map((k: any) => k.id).sort()).toEqual(['east', 'north', 'south']);
-    const town = kingdoms.find((k: any) => k.id === 'north').settlements.find((s: any) => s.id === 'north-town-1');
+    const town = kingdoms.find((k: any) => k.id === 'north').settlements.nodes.find((s: any) => s.id === 'north-town-1');
     expect(town.location.geometry.type).toBe('Point');
     expect(town.location.geometry.coordinates[0]).toBeCloseTo(12.3456789, 6);
-    expect(town.structures).toEqual([{ id: 'keep-north-town-1', structureType: 'fortress', condition: 100 }]);
-    expect(town.variables).toEqual([{ key: 'population', type: 'NUMBER', value: 1200, ownerType: 'SETTLEMENT' }]);
-    // 3 kingdoms, 6 settlements, 6 locations: still one call per loader and level.
-    for (const method of ['kingdomsByScopes', 'settlementsByParents', 'locationsByKeys', 'structuresBySettlements', 'variablesByOwners']) {
-      expect(calls.get(method), method).toBe(1);
-    }
+    expect(town.structures.nodes).toEqual([{ id: 'keep-north-town-1', structureType: 'fortress', condition: 100 }]);
+    expect(town.variables.nodes).toEqual([{ key: 'population', type: 'NUMBER', value: 1200, ownerType: 'SETTLEMENT' }]);
+    // 3 kingdoms, 6 settlements, 6 locations: still one call per loader and level (four levels of pages).
+    expect(calls.get('locationsByKeys'), 'locationsByKeys').toBe(1);
+    expect(calls.get('listPages'), 'listPages').toBe(4);
   });
 
   // A campaign that does not exist answers as one the caller is not a member of (existence.int.spec.ts: every field).
+  it('refuses invalid geometry at the command with VALIDATION naming the problem', async () => {
+    const bowTie = { type: 'Polygon', coordinates: [[[0, 0], [10, 10], [10, 0], [0, 10], [0, 0]]] };
+    const create = `mutation($c: ID!, $g: GeoJSON!) { createLocation(campaignId: $c, name: "Knot", geometry: $g) { seq } }`;
+    const crossed = await gql('alice', create, { c: C, g: bowTie });
+    expect(codes(crossed)).toEqual(['VALIDATION']);
+    expect(crossed.errors?.[0]?.message).toMatch(/self-intersecting polygon: ring 0 intersects itself/);
+    const polar = await gql('alice', create, { c: C, g: { type: 'Point', coordinates: [0, 90.5] } });
+    expect(codes(polar)).toEqual(['VALIDATION']);
+    expect(polar.errors?.[0]?.message).toMatch(/latitude must be between -90 and 90/);
+  });
+
   it('keeps campaigns private: FORBIDDEN for a stranger, whether the campaign exists or not', async () => {
     expect(codes(await gql('mallory', `query($c: ID!) { campaign(id: $c) { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
-    expect(codes(await gql('mallory', `query($c: ID!) { kingdoms(campaignId: $c) { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
+    expect(codes(await gql('mallory', `query($c: ID!) { kingdoms(campaignId: $c) { nodes { id } } }`, { c: C }))).toEqual(['FORBIDDEN']);
     expect(codes(await gql('mallory', `query($c: ID!) { kingdom(campaignId: $c, id: "north") { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
     expect(codes(await gql('mallory', `{ campaign(id: "no-such-campaign") { id } }`))).toEqual(['FORBIDDEN']);
-    expect(codes(await gql('mallory', `{ kingdoms(campaignId: "no-such-campaign") { id } }`))).toEqual(['FORBIDDEN']);
+    expect(codes(await gql('mallory', `{ kingdoms(campaignId: "no-such-campaign") { nodes { id } } }`))).toEqual(['FORBIDDEN']);
     expect((await ok('mallory', `{ me { id } campaigns { id } }`))).toEqual({ me: { id: 'mallory' }, campaigns: [] });
   });
 
@@ -229,7 +239,7 @@ describe('the GraphQL API over the real system', () => {
     expect(codes(dotted)).toEqual(['VALIDATION']);
     expect(dotted.errors![0]!.extensions!.details).toMatchObject({ argument: 'id' });
     expect(codes(await gql('alice', `mutation($c: ID!) { setSettlementLevel(campaignId: $c, id: "north-town-1", level: -5) { seq } }`, { c: C }))).toEqual(['VALIDATION']);
-    expect(codes(await gql('alice', `{ kingdoms(campaignId: "x>y") { id } }`))).toEqual(['VALIDATION']);
+    expect(codes(await gql('alice', `{ kingdoms(campaignId: "x>y") { nodes { id } } }`))).toEqual(['VALIDATION']);
     expect(await streamHead()).toBe(head);
   });
 
@@ -264,13 +274,13 @@ describe('the GraphQL API over the real system', () => {
       await ok('alice', `mutation($c: ID!, $x: JSON!) { defineFieldCondition(campaignId: $c, id: "big", entityType: SETTLEMENT, field: "isCity", expression: $x) { seq fieldCondition { entityType entityId expression priority active } } }`, { ...v, x: expression }),
     );
     expect(defined.defineFieldCondition.fieldCondition).toEqual({ entityType: 'SETTLEMENT', entityId: null, expression, priority: 0, active: true });
-    const filtered = await ok('alice', `query($c: ID!, $m: Int) { fieldConditions(campaignId: $c, entityType: SETTLEMENT, minSeq: $m) { id } none: fieldConditions(campaignId: $c, entityType: KINGDOM) { id } }`, { ...v, m: lastSeq });
-    expect(filtered).toEqual({ fieldConditions: [{ id: 'big' }], none: [] });
+    const filtered = await ok('alice', `query($c: ID!, $m: Int) { fieldConditions(campaignId: $c, entityType: SETTLEMENT, minSeq: $m) { nodes { id } } none: fieldConditions(campaignId: $c, entityType: KINGDOM) { nodes { id } } }`, { ...v, m: lastSeq });
+    expect(filtered).toEqual({ fieldConditions: { nodes: [{ id: 'big' }] }, none: { nodes: [] } });
   });
 
   it('answers STALE_READ at once for a sequence that was never written', async () => {
     const started = performance.now();
-    expect(codes(await gql('alice', `query($c: ID!) { kingdoms(campaignId: $c, minSeq: 999999999) { id } }`, { c: C }))).toEqual(['STALE_READ']);
+    expect(codes(await gql('alice', `query($c: ID!) { kingdoms(campaignId: $c, minSeq: 999999999) { nodes { id } } }`, { c: C }))).toEqual(['STALE_READ']);
     expect(codes(await gql('alice', `{ campaigns { id } }`, undefined, { 'x-min-seq': '999999999' }))).toEqual(['STALE_READ']);
     expect(performance.now() - started).toBeLessThan(2000);
   });
@@ -278,19 +288,19 @@ describe('the GraphQL API over the real system', () => {
   it('answers a query text it has seen on the fast path exactly as yoga answered it the first time', async () => {
     const strict = { accept: 'application/graphql-response+json' };
     const cases: { user: string; query: string; variables?: Record<string, unknown>; headers?: Record<string, string>; operationName?: string; fast: boolean }[] = [
-      { user: 'alice', query: `query($c: ID!) { kingdoms(campaignId: $c) { id name } }`, variables: { c: C }, fast: true },
-      { user: 'alice', query: `query($c: ID!) { kingdoms(campaignId: $c) { id name } }`, variables: { c: C }, headers: { ...strict, origin: 'http://localhost:5173' }, fast: true },
+      { user: 'alice', query: `query($c: ID!) { kingdoms(campaignId: $c) { nodes { id name } } }`, variables: { c: C }, fast: true },
+      { user: 'alice', query: `query($c: ID!) { kingdoms(campaignId: $c) { nodes { id name } } }`, variables: { c: C }, headers: { ...strict, origin: 'http://localhost:5173' }, fast: true },
       { user: 'mallory', query: `query($c: ID!) { campaign(id: $c) { name } }`, variables: { c: C }, fast: true },
       { user: 'alice', query: `mutation($c: ID!) { renameKingdom(campaignId: $c, id: "atlantis", name: "x") { seq } }`, variables: { c: C }, headers: strict, fast: true },
       { user: 'alice', query: `mutation($c: ID!) { createKingdom(campaignId: $c, id: "a.b", name: "x") { seq } }`, variables: { c: C }, fast: true },
       // Variable coercion fails before execution: a request error, whose status depends on the media type.
       { user: 'alice', query: `mutation($c: ID!, $l: Int!) { setSettlementLevel(campaignId: $c, id: "north-town-1", level: $l) { seq } }`, variables: { c: C, l: 'high' }, fast: true },
       { user: 'alice', query: `mutation($c: ID!, $l: Int!) { setSettlementLevel(campaignId: $c, id: "north-town-1", level: $l) { seq } }`, variables: { c: C }, headers: strict, fast: true },
-      { user: 'alice', query: `query A { campaigns { id } } query B($c: ID!) { kingdoms(campaignId: $c) { id } }`, variables: { c: C }, operationName: 'B', fast: true },
+      { user: 'alice', query: `query A { campaigns { id } } query B($c: ID!) { kingdoms(campaignId: $c) { nodes { id } } }`, variables: { c: C }, operationName: 'B', fast: true },
       // Never on the fast path: no token, an operation name that selects nothing, a query that fails validation.
       { user: 'nobody', query: `{ campaigns { id } }`, fast: false },
       { user: 'future', query: `{ campaigns { id } }`, fast: false },
-      { user: 'alice', query: `{ campaigns { kingdoms { settlements { structures { settlement { kingdom { settlements { structures { settlement { kingdom { id } } } } } } } } } } }`, fast: false },
+      { user: 'alice', query: `{ campaigns { kingdoms { nodes { settlements { nodes { structures { nodes { settlement { kingdom { settlements { nodes { id } } } } } } } } } } } }`, fast: false },
       { user: 'alice', query: `query A { campaigns { id } }`, operationName: 'Z', fast: false },
       { user: 'alice', query: `{ campaigns { nope } }`, fast: false },
     ];
@@ -323,7 +333,7 @@ describe('the GraphQL API over the real system', () => {
       const h = (name: string) => res.headers.get(name);
       return { status: res.status, type: h('content-type'), connection: h('connection'), body: await res.text() };
     };
-    const query = `query($c: ID!) { kingdoms(campaignId: $c) { id } } # steps ${C}`;
+    const query = `query($c: ID!) { kingdoms(campaignId: $c) { nodes { id } } } # steps ${C}`;
     let deep: unknown = 'bottom';
     for (let i = 0; i < 20; i++) deep = { deeper: deep };
     const cases: { step: string; user?: string; body: string; code?: string; status?: number }[] = [

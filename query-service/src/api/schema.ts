@@ -2,6 +2,7 @@ import { createSchema } from 'graphql-yoga';
 import { cacheTypeDefs, computedFieldsTypeDefs, entityTypeEnum, historyTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
 import { cacheResolvers } from './resolvers/cache.resolvers.js';
 import { assertIdArguments } from './arguments.js';
+import { connectionResolvers } from './connections.js';
 import type { GraphQLContext } from './graphql-context.js';
 import { computedFieldResolvers } from './computed-fields.js';
 import { entityResolvers } from './resolvers/entity.resolvers.js';
@@ -45,6 +46,7 @@ export function buildSchema() {
     Query: { ...queryResolvers.Query, ...historyResolvers.Query, ...cacheResolvers.Query } as unknown as TypeResolvers[string],
     ...(entityResolvers as unknown as TypeResolvers),
     ...(mutationResolvers as unknown as TypeResolvers),
+    ...(connectionResolvers as unknown as TypeResolvers),
   });
   return createSchema<GraphQLContext>({
     typeDefs: [typeDefs, computedFieldsTypeDefs, historyTypeDefs, cacheTypeDefs],
