@@ -68,7 +68,7 @@ afterAll(async () => {
 
 type Stats = { hits: number; misses: number; sets: number; families: { family: string; hits: number; misses: number }[] };
 const statsQuery = `query($c: ID!) { cacheStats(campaignId: $c) { hits misses hitRate sets deletes patternDeletes startTime enabled families { family hits misses sets } } }`;
-const settlementsOf = `query($c: ID!, $k: ID!, $m: Int) { settlements(campaignId: $c, kingdomId: $k, minSeq: $m) { id name level } }`;
+const settlementsOf = `query($c: ID!, $k: ID!, $m: Int) { settlements(campaignId: $c, kingdomId: $k, minSeq: $m) { nodes { id name level } } }`;
 const family = (s: Stats, name: string) => s.families.find((f) => f.family === name) ?? { hits: 0, misses: 0 };
 
 describe('the cache in the query service', () => {
@@ -87,7 +87,7 @@ describe('the cache in the query service', () => {
     const first = await alice.ok(settlementsOf, { c: C, k: 'k1', m });
     const second = await alice.ok(settlementsOf, { c: C, k: 'k1', m });
     expect(second).toEqual(first);
-    expect(first).toEqual({ settlements: [{ id: 's1', name: 'Ashford', level: 1 }] });
+    expect(first).toEqual({ settlements: { nodes: [{ id: 's1', name: 'Ashford', level: 1 }] } });
     const after = (await alice.ok<{ cacheStats: Stats }>(statsQuery, { c: C })).cacheStats;
     expect(family(after, 'settlements').misses - family(before, 'settlements').misses).toBe(1);
     expect(family(after, 'settlements').hits - family(before, 'settlements').hits).toBe(1);
@@ -96,8 +96,8 @@ describe('the cache in the query service', () => {
     // A write, then a read at its sequence: the entry is older than that, so it is not used (or already gone).
     for (let level = 2; level <= 4; level += 1) {
       const set = await alice.ok<{ setSettlementLevel: { seq: number } }>(`mutation($c: ID!, $l: Int!) { setSettlementLevel(campaignId: $c, id: "s1", level: $l) { seq } }`, { c: C, l: level });
-      const read = await alice.ok<{ settlements: { level: number }[] }>(settlementsOf, { c: C, k: 'k1', m: set.setSettlementLevel.seq });
-      expect(read.settlements[0]!.level).toBe(level);
+      const read = await alice.ok<{ settlements: { nodes: { level: number }[] } }>(settlementsOf, { c: C, k: 'k1', m: set.setSettlementLevel.seq });
+      expect(read.settlements.nodes[0]!.level).toBe(level);
     }
 
     // Without minSeq a reader polling while the write lands must not refill the entry from the read model as it
@@ -106,11 +106,11 @@ describe('the cache in the query service', () => {
     await alice.ok(`mutation($c: ID!) { setSettlementLevel(campaignId: $c, id: "s1", level: 9) { seq } }`, { c: C });
     const levels: number[] = [];
     for (let i = 0; i < 100 && levels.at(-1) !== 9; i += 1) {
-      levels.push((await alice.ok<{ settlements: { level: number }[] }>(settlementsOf, { c: C, k: 'k1' })).settlements[0]!.level);
+      levels.push((await alice.ok<{ settlements: { nodes: { level: number }[] } }>(settlementsOf, { c: C, k: 'k1' })).settlements.nodes[0]!.level);
       if (levels.at(-1) !== 9) await new Promise((r) => setTimeout(r, 20));
     }
     await new Promise((r) => setTimeout(r, 700));
-    for (let i = 0; i < 3; i += 1) levels.push((await alice.ok<{ settlements: { level: number }[] }>(settlementsOf, { c: C, k: 'k1' })).settlements[0]!.level);
+    for (let i = 0; i < 3; i += 1) levels.push((await alice.ok<{ settlements: { nodes: { level: number }[] } }>(settlementsOf, { c: C, k: 'k1' })).settlements.nodes[0]!.level);
     expect(levels.slice(-4)).toEqual([9, 9, 9, 9]);
   });
 
