@@ -2,13 +2,15 @@
 // The operator CLI: `npm run cm -- <command>` (= node infra/dist/cli.js <command>).
 import { ConfigError } from '@cm/platform';
 import { CliFailure, UsageError, type CliCommand } from './cli/command.js';
+import { lagCommand } from './cli/lag.command.js';
+import { parkedCommand } from './cli/parked.command.js';
 import { provisionCommand } from './cli/provision.command.js';
 import { seedCommand } from './cli/seed.command.js';
 import { streamsCommand } from './cli/streams.command.js';
 import { tokenCommand } from './cli/token.command.js';
 import { upCommand } from './cli/up.command.js';
 
-const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, tokenCommand];
+const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, lagCommand, parkedCommand, tokenCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -8,21 +8,17 @@ export type ParkedControlRequest = { op: 'retry' } | { op: 'skip'; seq: number; 
 export type ParkedControlReply = { ok: true; applied: number[]; stillParked: number } | { ok: false; error: string };
 
 /**
- * Where `cm parked` asks a projection to retry or skip: `<prefix>.chk.<projection>.parked`. Only the instance
- * holding the lease writes the read model, so only it answers; the CLI takes the first answer.
- */
-export function parkedControlSubject(names: NatsNames, projection: string): string {
-  return `${names.checkpointSubject(projection)}.parked`;
-}
-
-/** Answers control requests with `handle`; `undefined` (a standby) stays silent. */
+ * Answers `cm parked` on `names.parkedControlSubject(projection)`. Only the instance holding the lease writes the
+ * read model, so only it answers; the CLI takes the first answer.
+ *
+ * Answers control requests with `handle`; `undefined` (a standby) stays silent. */
 export function serveParkedControl(
   nats: Nats,
   names: NatsNames,
   projection: string,
   handle: (request: ParkedControlRequest) => Promise<ParkedControlReply | undefined>,
 ): Subscription {
-  return nats.nc.subscribe(parkedControlSubject(names, projection), {
+  return nats.nc.subscribe(names.parkedControlSubject(projection), {
     callback: (err, msg) => {
       if (err) return;
       let request: ParkedControlRequest;

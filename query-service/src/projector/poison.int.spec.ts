@@ -5,7 +5,7 @@ import { closeTestNats, connectTestNats, dropNamespace, testNamespace } from '@c
 import type { Database } from '../read-model/database.js';
 import { event, publishCommit } from './events.test-util.js';
 import { dropSchema, openTestDatabase, testConfig, testLogger } from './int-support.test-util.js';
-import { parkedControlSubject, type ParkedControlReply, type ParkedControlRequest } from './parked-control.js';
+import { type ParkedControlReply, type ParkedControlRequest } from './parked-control.js';
 import { startProjector, type Projector } from './postgres-projector.js';
 import { PostgresParkingStore } from './parking-store.js';
 
@@ -38,7 +38,7 @@ async function metric(registry: Registry, name: string): Promise<number> {
 }
 
 async function control(request: ParkedControlRequest): Promise<ParkedControlReply> {
-  const reply = await nats.nc.request(parkedControlSubject(names, 'postgres'), JSON.stringify(request), { timeout: 10_000 });
+  const reply = await nats.nc.request(names.parkedControlSubject('postgres'), JSON.stringify(request), { timeout: 10_000 });
   return JSON.parse(reply.string()) as ParkedControlReply;
 }
 
