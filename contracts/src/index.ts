@@ -10,3 +10,4 @@ export * from './aggregates.js';
 export * from './validation.js';
 export * from './graphql/schema.graphql.js';
 export * from './demo.js';
+export * from './jobs.js';

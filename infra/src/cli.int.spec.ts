@@ -58,16 +58,18 @@ describe('cm provision and cm streams', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(new RegExp(`${upper}_EVENTS\\s+created`));
     expect(first.stdout).toMatch(/consumer projection-postgres\s+created/);
+    expect(first.stdout).toMatch(new RegExp(`${upper}_JOBS\\s+created`));
     const second = await cm(['provision', '--namespace', namespace, '--lease-ttl-ms', '5000']);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(new RegExp(`${upper}_EVENTS\\s+unchanged`));
     expect(second.stdout).toMatch(/KV \S+\s+unchanged/);
     expect(second.stdout).toMatch(/consumer projection-postgres\s+exists/);
+    expect(second.stdout).toMatch(new RegExp(`${upper}_JOBS\\s+unchanged`));
 
     const streams = await cm(['streams', '--namespace', namespace, '--json']);
     expect(streams.code).toBe(0);
     const report = JSON.parse(streams.stdout) as { name: string; consumers: { name: string; pending: number }[] }[];
-    expect(report.map((r) => r.name)).toEqual([`${upper}_EVENTS`, `KV_${upper}_leases`].sort());
+    expect(report.map((r) => r.name)).toEqual([`${upper}_EVENTS`, `${upper}_JOBS`, `KV_${upper}_leases`].sort());
     expect(report.find((r) => r.name === `${upper}_EVENTS`)!.consumers).toMatchObject([{ name: 'projection-postgres', pending: 0 }]);
   });
 

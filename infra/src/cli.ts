@@ -2,6 +2,7 @@
 // The operator CLI: `npm run cm -- <command>` (= node infra/dist/cli.js <command>).
 import { ConfigError } from '@cm/platform';
 import { CliFailure, UsageError, type CliCommand } from './cli/command.js';
+import { jobsCommand } from './cli/jobs.command.js';
 import { lagCommand } from './cli/lag.command.js';
 import { parkedCommand } from './cli/parked.command.js';
 import { provisionCommand } from './cli/provision.command.js';
@@ -10,7 +11,7 @@ import { streamsCommand } from './cli/streams.command.js';
 import { tokenCommand } from './cli/token.command.js';
 import { upCommand } from './cli/up.command.js';
 
-const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, lagCommand, parkedCommand, tokenCommand];
+const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, lagCommand, parkedCommand, tokenCommand, jobsCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

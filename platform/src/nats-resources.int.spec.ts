@@ -17,6 +17,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await nats.jsm.streams.delete(names.eventStream).catch(() => undefined);
+  await nats.jsm.streams.delete(names.jobStream).catch(() => undefined);
   await nats.jsm.streams.delete(`KV_${names.leaseBucket}`).catch(() => undefined);
   await closeNats(nats);
 });
@@ -33,11 +34,12 @@ describe('NATS resources', () => {
     const resources = natsResources(names, settings());
     expect(await provisionNatsResources(nats, resources)).toEqual([
       [`stream ${names.eventStream}`, 'created'],
+      [`stream ${names.jobStream}`, 'created'],
       [`KV ${names.leaseBucket}`, 'created'],
       [`consumer ${names.projectionConsumer('postgres')}`, 'created'],
     ]);
-    expect((await provisionNatsResources(nats, resources)).map(([, r]) => r)).toEqual(['unchanged', 'unchanged', 'exists']);
-    for (const user of ['command-service', 'query-api', 'query-projector'] as const) {
+    expect((await provisionNatsResources(nats, resources)).map(([, r]) => r)).toEqual(['unchanged', 'unchanged', 'unchanged', 'exists']);
+    for (const user of ['command-service', 'query-api', 'query-projector', 'scheduler-service'] as const) {
       await expect(verifyNatsResources(nats.jsm, resources, user)).resolves.toBeUndefined();
     }
   });
@@ -52,7 +54,7 @@ describe('NATS resources', () => {
     // The command service does not use the lease bucket: only the stream's difference stops it.
     await expect(verifyNatsResources(nats.jsm, other, 'command-service')).rejects.toThrow(/^(?![\s\S]*KV)[\s\S]*duplicate_window/);
 
-    expect((await provisionNatsResources(nats, other)).map(([, r]) => r)).toEqual(['updated', 'updated', 'exists']);
+    expect((await provisionNatsResources(nats, other)).map(([, r]) => r)).toEqual(['updated', 'updated', 'updated', 'exists']);
     await expect(verifyNatsResources(nats.jsm, other, 'query-projector')).resolves.toBeUndefined();
     const info = await nats.jsm.streams.info(names.eventStream);
     expect(info.config.deny_delete && info.config.deny_purge && info.config.allow_direct).toBe(true);

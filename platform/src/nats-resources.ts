@@ -5,7 +5,7 @@ import type { NatsNames } from '@cm/contracts';
 import { z } from 'zod';
 import { ConfigError } from './config.js';
 import type { Nats } from './nats.js';
-import { eventStreamConfig, projectionConsumerConfig, type EventStreamOptions } from './streams.js';
+import { eventStreamConfig, jobStreamConfig, projectionConsumerConfig, type EventStreamOptions } from './streams.js';
 
 /**
  * The settings the NATS resources take from configuration. Every service that verifies a resource and
@@ -29,7 +29,7 @@ export const natsResourcesConfigSchema = z.object({
 export type NatsResourcesConfig = z.output<typeof natsResourcesConfigSchema>;
 
 /** Who verifies a resource at start: the processes that cannot run without it. */
-export type ResourceUser = 'command-service' | 'query-api' | 'query-projector';
+export type ResourceUser = 'command-service' | 'query-api' | 'query-projector' | 'scheduler-service';
 
 /** A setting of a resource that must have one value: compared on verify, and written on provision. */
 interface Setting {
@@ -81,6 +81,11 @@ const STREAM_SETTINGS: readonly Setting[] = [
   { field: 'deny_delete', show: plain },
   { field: 'deny_purge', show: plain },
 ];
+const JOB_STREAM_SETTINGS: readonly Setting[] = [
+  { field: 'duplicate_window', show: ms },
+  { field: 'num_replicas', show: plain },
+  { field: 'max_msgs_per_subject', show: plain },
+];
 const BUCKET_SETTINGS: readonly Setting[] = [
   { field: 'max_age', show: ms },
   { field: 'num_replicas', show: plain },
@@ -98,6 +103,13 @@ export function natsResources(names: NatsNames, config: NatsResourcesConfig): Na
       neededBy: ['command-service', 'query-api', 'query-projector'],
       config: eventStreamConfig(names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS }),
       settings: STREAM_SETTINGS,
+    },
+    {
+      kind: 'stream',
+      label: `stream ${names.jobStream}`,
+      neededBy: ['scheduler-service'],
+      config: jobStreamConfig(names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS }),
+      settings: JOB_STREAM_SETTINGS,
     },
     {
       // Server 2.9 has no per-key TTL: the bucket's max_age is the lease TTL, as the projector's lease expects.
@@ -196,6 +208,18 @@ export async function ensureEventStream(jsm: JetStreamManager, names: NatsNames,
     neededBy: [],
     config: eventStreamConfig(names, opts),
     settings: STREAM_SETTINGS,
+  };
+  return provisionStream(jsm, stream);
+}
+
+/** Provisions the job stream alone, as `provisionNatsResources` would: for tests of the job queue. */
+export async function ensureJobStream(jsm: JetStreamManager, names: NatsNames, opts: EventStreamOptions): Promise<ProvisionResult> {
+  const stream: StreamResource = {
+    kind: 'stream',
+    label: `stream ${names.jobStream}`,
+    neededBy: [],
+    config: jobStreamConfig(names, opts),
+    settings: JOB_STREAM_SETTINGS,
   };
   return provisionStream(jsm, stream);
 }

@@ -68,3 +68,24 @@ export function projectionConsumerConfig(
     ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
   };
 }
+
+/**
+ * The scheduler's job queue (DESIGN §7): `<PREFIX>_JOBS` on `<prefix>.job.>`, work-queue retention, so a job
+ * leaves the stream when a worker acks it. One message per subject (every job, parked job and cron state has a
+ * subject of its own): the cron state keeps only its latest value, written with an expected last subject
+ * sequence. `Nats-Msg-Id` = job id within the duplicate window, so replicas that plan the same window store it
+ * once. Deletes stay allowed: `cm jobs retry` removes the parked copy it replays.
+ */
+export function jobStreamConfig(names: NatsNames, opts: EventStreamOptions): Partial<StreamConfig> & { name: string } {
+  return {
+    name: names.jobStream,
+    subjects: [names.jobWildcard],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Workqueue,
+    discard: DiscardPolicy.Old,
+    max_msgs_per_subject: 1,
+    duplicate_window: nanos(opts.duplicateWindowMs),
+    num_replicas: opts.replicas,
+  };
+}
+

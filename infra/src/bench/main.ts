@@ -21,6 +21,7 @@ import { measureRawPublish } from './raw-publish.js';
 import { markdownTable, row, type ReportRow } from './report.js';
 import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
+import { runSchedulerBench } from './scheduler-tick.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     'cold-stream-events': { type: 'string', default: '1000000' },
     'aggregate-cache-size': { type: 'string' },
     'prefill-events': { type: 'string' },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -63,9 +65,11 @@ phase makes, every rename misses the cache (the renames walk the kingdoms in cre
 case), as on a machine fast enough to create more kingdoms than the default cache holds.
 --prefill-events fills the event stream with raw commits to N messages before the first phase, so that the
 command phases run on a stream of a given size.
+--only scheduler runs only the scheduler's growth-tick benchmark (infra/src/bench/scheduler-tick.ts).
 `);
   process.exit(0);
 }
+if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);
