@@ -121,4 +121,17 @@ describe('cm lag', () => {
     expect(projection(after.lines)).toMatchObject({ behind: 0, secondsBehind: 0 });
     expect(after.code).toBe(0);
   });
+
+  it('cm parked lists, retries and skips through the running projector', async () => {
+    const list = await cm(['parked', '--schema', names.schema]);
+    expect(list).toMatchObject({ code: 0, stdout: `no parked commits for projection postgres in schema ${names.schema}\n` });
+    const listed = await cm(['parked', 'list', '--all', '--json', '--schema', names.schema]);
+    expect(JSON.parse(listed.stdout)).toEqual([]);
+    const retry = await cm(['parked', 'retry']);
+    expect(retry).toMatchObject({ code: 0, stdout: 'applied 0 parked commit(s); 0 still parked\n' });
+    const skip = await cm(['parked', 'skip', '12345', '--reason', 'not there']);
+    expect(skip.code).toBe(1);
+    expect(skip.stderr).toMatch(/no parked commit at sequence 12345/);
+    expect((await cm(['parked', 'skip', '12345'])).code).toBe(2);
+  });
 });

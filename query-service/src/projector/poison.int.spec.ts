@@ -71,7 +71,7 @@ describe('poison events', () => {
   it('parks a failing commit after its retries with the later commits of its aggregate, goes on with the others, and retries them in order once fixed', async () => {
     const registry = createMetrics('poison');
     await breakProjection('poison');
-    const config = testConfig(ns, schema, { PROJECTOR_BATCH_SIZE: '50', PROJECTOR_MAX_ATTEMPTS: '3', PROJECTOR_RETRY_BACKOFF_MS: '20' });
+    const config = testConfig(ns, schema, { PROJECTOR_BATCH_SIZE: '50', PROJECTOR_MAX_ATTEMPTS: '3', PROJECTOR_RETRY_BACKOFF_MS: '20', PROJECTOR_READY_MAX_LAG_SECONDS: '1' });
     await publishCommit(nats, names, [event('CampaignCreated', { name: 'Poison test', description: null, ownerId: 'u1' }, { campaignId: C })]);
     await kingdom('k1', 'Good one');
     const poison = await kingdom('poison2', 'Poison');
@@ -136,5 +136,20 @@ describe('poison events', () => {
     // The rename updates a row the skipped create never wrote: the read model has no k6, and the retry applies it.
     expect(await control({ op: 'retry' })).toEqual({ ok: true, applied: [behind], stillParked: 0 });
     expect((await kingdoms()).some((k) => k.startsWith('toxic6:'))).toBe(false);
+  });
+
+  it('turns unready past PROJECTOR_READY_MAX_LAG_SECONDS, and ready again once caught up', async () => {
+    const lagCheck = projector!.checks.find((c) => c.name === 'projector-lag')!;
+    await expect(lagCheck.check()).resolves.toMatchObject({ secondsBehind: 0 });
+    // Another transaction holds the checkpoint row: the projector's next batch waits for it, as behind a slow disk.
+    let seq = 0;
+    await db.transaction(async (sql) => {
+      await sql.all(`SELECT seq FROM "${schema}".projection_checkpoint WHERE name = 'postgres' FOR UPDATE`);
+      seq = await kingdom('k7', 'Waiting');
+      const failure = await until('the lag check to fail', () => lagCheck.check().then(() => false, (e: Error) => e.message));
+      expect(failure).toMatch(/behind \(over PROJECTOR_READY_MAX_LAG_SECONDS=1\)/);
+    });
+    await caughtUp(seq);
+    await until('the lag check to pass', () => lagCheck.check().then(() => true, () => false));
   });
 });
