@@ -6,12 +6,13 @@ import { jobsCommand } from './cli/jobs.command.js';
 import { lagCommand } from './cli/lag.command.js';
 import { parkedCommand } from './cli/parked.command.js';
 import { provisionCommand } from './cli/provision.command.js';
+import { rebuildCommand } from './cli/rebuild.command.js';
 import { seedCommand } from './cli/seed.command.js';
 import { streamsCommand } from './cli/streams.command.js';
 import { tokenCommand } from './cli/token.command.js';
 import { upCommand } from './cli/up.command.js';
 
-const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, lagCommand, parkedCommand, tokenCommand, jobsCommand];
+const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, lagCommand, parkedCommand, rebuildCommand, tokenCommand, jobsCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -36,7 +36,8 @@ interface LagLine {
 
 async function cm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args, '--namespace', names.namespace], { env: { ...process.env, DATABASE_SCHEMA: names.schema } });
+    const namespace = args.includes('--drop-old') ? [] : ['--namespace', names.namespace];
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args, ...namespace], { env: { ...process.env, DATABASE_SCHEMA: names.schema } });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -79,7 +80,7 @@ afterAll(async () => {
   await system?.stop({ cleanup: true });
 });
 
-describe('cm lag', () => {
+describe('operator CLI: cm lag, cm parked, cm rebuild', () => {
   it("reports the server's pending counts; seconds behind grows while the projector is frozen and returns to zero after", async () => {
     const campaignId = `lag${Date.now()}`;
     expect((await commands.send('campaign.create', campaignId, campaignId, { name: 'Lag test' })).ok).toBe(true);
@@ -133,5 +134,20 @@ describe('cm lag', () => {
     expect(skip.code).toBe(1);
     expect(skip.stderr).toMatch(/no parked commit at sequence 12345/);
     expect((await cm(['parked', 'skip', '12345'])).code).toBe(2);
+  });
+
+  it('cm rebuild postgres swaps in a rebuilt generation with a final report; --drop-old drops the old one', async () => {
+    const last = (await nats.jsm.streams.info(nn.eventStream)).state.last_seq;
+    const rebuilt = await cm(['rebuild', 'postgres', '--batch-size', '10']);
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.stderr).toMatch(new RegExp(`rebuilding ${names.schema} into ${names.schema}_rebuild from sequence 1, up to \\d+`));
+    expect(rebuilt.stdout).toMatch(new RegExp(`swapped: ${names.schema} is the rebuilt generation \\(checkpoint \\d+`));
+    expect(rebuilt.stdout).toMatch(new RegExp(`previous generation kept as ${names.schema}_old_\\d{14}`));
+    expect(rebuilt.stdout).toMatch(/kingdom\s+30\n/);
+    await until('the projection caught up', async () => projection((await lag()).lines).appliedSeq === last);
+    expect((await cm(['rebuild'])).code).toBe(2);
+    const dropped = await cm(['rebuild', '--drop-old']);
+    expect(dropped).toMatchObject({ code: 0 });
+    expect(dropped.stdout).toMatch(new RegExp(`^dropped ${names.schema}_old_\\d{14}\n$`));
   });
 });
