@@ -17,6 +17,7 @@ import {
 } from '@cm/platform';
 import { createApi, type Api } from './api/create-api.js';
 import { loadQueryConfig } from './config.js';
+import { opsPageHandler } from './ops/ops-page.js';
 import { startProjector } from './projector/postgres-projector.js';
 import { openDatabase } from './read-model/database.js';
 
@@ -66,8 +67,11 @@ runMain(async () => {
   }
 
   const ops = { service: 'query-service', registry, checks, accepting: () => lifecycle.accepting };
+  // The ops page (/ops, fed by SSE on /ops/lag) outside production: operators' lag view without Grafana.
+  const opsPage = config.NODE_ENV === 'production' ? undefined : opsPageHandler({ nats, names, logger, checkpoint: () => db.readModel.checkpoint('postgres') });
   const server = http.createServer((req, res) => {
     if (handleOps(ops, req, res)) return;
+    if (opsPage?.(req, res)) return;
     if (api) {
       api.handle(req, res);
       return;
