@@ -42,7 +42,7 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 12
 /** Runs the rebuild process; `onProgress` may kill it. Resolves to its progress lines and exit. */
 function rebuild(args: string[], onProgress: (p: RebuildProgress, child: ChildProcess) => void = () => {}): Promise<{ lines: RebuildProgress[]; code: number | null; signal: NodeJS.Signals | null }> {
   const child = spawn(process.execPath, [distEntry('query-service').replace(/main\.js$/, 'projector/rebuild.main.js'), ...args], {
-    env: { ...process.env, ...common, DATABASE_SCHEMA: schema, PROJECTOR_BATCH_SIZE: '25' },
+    env: { ...process.env, ...common, DATABASE_SCHEMA: schema },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -115,7 +115,8 @@ describe('rebuild of the Postgres read model into a shadow schema', () => {
     })();
     const writing = Promise.all([campaignScript(client, 'camp2', progress), campaignScript(client, 'camp3', progress)]);
 
-    const interrupted = await rebuild([], (p, child) => {
+    // Small batches, so that half way is a point between many commits.
+    const interrupted = await rebuild(['--batch-size', '25'], (p, child) => {
       if (p.phase === 'project' && p.checkpoint >= p.target / 2) child.kill('SIGKILL');
     });
     expect(interrupted.signal).toBe('SIGKILL');
@@ -123,7 +124,7 @@ describe('rebuild of the Postgres read model into a shadow schema', () => {
     expect(killedAt).toBeGreaterThan(0);
     expect(interrupted.lines.some((l) => l.phase === 'swapped')).toBe(false);
 
-    const completed = await rebuild([]);
+    const completed = await rebuild(['--batch-size', '25']);
     expect(completed.code).toBe(0);
     const start = completed.lines.find((l) => l.phase === 'start')!;
     expect(start).toMatchObject({ shadow: shadowSchema(schema), live: schema });

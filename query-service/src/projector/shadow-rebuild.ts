@@ -27,6 +27,11 @@ export interface ShadowRebuildOptions {
 /** While the shadow is this far behind the live checkpoint, it catches up without holding anything up. */
 const SWAP_WITHIN_EVENTS = 2000;
 const LOCK_TIMEOUT = '10s';
+/**
+ * Events per shadow transaction unless told otherwise: a rebuild has no reader waiting on its next checkpoint, so
+ * it takes larger batches than the live projector (fewer statements and round trips per event).
+ */
+const REBUILD_MIN_BATCH = 2000;
 
 /** The shadow schema of a rebuild of `live`: one name, so an interrupted rebuild is found and resumed. */
 export const shadowSchema = (live: string): string => `${live}_rebuild`.slice(0, 63);
@@ -68,7 +73,7 @@ export async function rebuildIntoShadow(opts: ShadowRebuildOptions): Promise<Reb
     const project = async (upto: number) => {
       await projectStream(opts.nats, opts.names, writer, {
         uptoSeq: upto,
-        batchSize: opts.batchSize ?? opts.config.PROJECTOR_BATCH_SIZE,
+        batchSize: opts.batchSize ?? Math.max(REBUILD_MIN_BATCH, opts.config.PROJECTOR_BATCH_SIZE),
         onBatch: (result) => {
           events += result.checkpoint - checkpoint;
           checkpoint = result.checkpoint;
