@@ -11,3 +11,4 @@ export * from './validation.js';
 export * from './graphql/schema.graphql.js';
 export * from './demo.js';
 export * from './jobs.js';
+export * from './realtime.js';

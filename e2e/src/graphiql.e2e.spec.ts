@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USER } from '@cm/contracts';
-import { repoRoot, startSystem, type System } from '@cm/infra';
+import { startSystem, type System } from '@cm/infra';
+import { WORKSPACE } from '@cm/testkit';
 
 // What `npm start` tells a person to open: GraphiQL at the GraphQL URL, in a real (headless) Chromium, on a machine
 // without internet access. Every asset must come from our own server, and the page must reach the API.
@@ -19,7 +20,7 @@ beforeAll(async () => {
     env: { NODE_ENV: 'development', JWT_SECRET: randomBytes(16).toString('hex') },
   });
   // What `npm start` does before it prints the URL: `cm seed`, the built CLI as its own process.
-  await promisify(execFile)(process.execPath, [join(repoRoot, 'infra/dist/cli.js'), 'seed', '--url', system.graphqlUrl, '--token', await system.token(DEMO_USER)]);
+  await promisify(execFile)(process.execPath, [join(WORKSPACE, 'infra/dist/cli.js'), 'seed', '--url', system.graphqlUrl, '--token', await system.token(DEMO_USER)]);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,

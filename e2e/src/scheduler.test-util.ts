@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import pg from 'pg';
 import { decodeCommit, jobSubjects, natsNames, type AnyEvent, type CronJobName, type CommandEnvelope, type CommandReply, type NatsNames } from '@cm/contracts';
-import { isolatedNames, repoRoot, startSystem, type System } from '@cm/infra';
+import { isolatedNames, startSystem, type System } from '@cm/infra';
+import { WORKSPACE } from '@cm/testkit';
 import { closeNats, connectNats, createLogger, ensureJobStream, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
 
 /** Crons that never fire during a test: the job under test is the only one that runs. */
@@ -155,7 +156,7 @@ export class SchedulerHarness {
 
   /** Runs the operator CLI against this namespace. */
   async cli(...args: string[]): Promise<string> {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'infra/dist/cli.js'), ...args, '--namespace', this.names.namespace]);
+    const { stdout } = await promisify(execFile)(process.execPath, [join(WORKSPACE, 'infra/dist/cli.js'), ...args, '--namespace', this.names.namespace]);
     return stdout;
   }
 

@@ -18,7 +18,7 @@ describe('cm up', () => {
   it('runs the seeded system until SIGTERM', { timeout: 120_000 }, async () => {
     const child = spawn(
       process.execPath,
-      [join(repoRoot, 'infra/dist/cli.js'), 'up', '--namespace', names.namespace, '--schema', names.schema, '--query-port', '0', '--command-port', '0'],
+      [join(repoRoot, 'infra/dist/cli.js'), 'up', '--namespace', names.namespace, '--schema', names.schema, '--query-port', '0', '--command-port', '0', '--realtime-port', '0'],
       { env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', JWT_SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -37,6 +37,9 @@ describe('cm up', () => {
       const url = stdout.match(/GraphQL endpoint\s+(http:\/\/localhost:\d+\/graphql)/)?.[1];
       expect(url).toBeDefined();
       expect(stdout).toMatch(/"Authorization": "Bearer [\w-]+\.[\w-]+\.[\w-]+"/);
+      const live = stdout.match(/Live page\s+open (http:\/\/localhost:\d+)\//)?.[1];
+      expect(live).toBeDefined();
+      expect(await (await fetch(`${live}/`)).text()).toContain('EventSource');
 
       const token = await signToken(JWT_SECRET, DEMO_USER);
       const data = await graphql<{ campaign: { name: string; branches: { id: string }[] }; settlements: { id: string; name: string }[] }>(

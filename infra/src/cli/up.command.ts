@@ -6,10 +6,12 @@ import { DEMO_BRANCH_ID, DEMO_CAMPAIGN_ID, DEMO_USER, seedDemoCampaign } from '.
 import { CliFailure, namespaceOption, parseCommandArgs, portOption, UsageError, type CliCommand } from './command.js';
 
 const ports = defaultPorts();
+/** What `cm up` (and so `npm start`) runs unless told otherwise: the smallest system plus the realtime gateway. */
+const UP_SERVICES: readonly ServiceName[] = [...DEFAULT_SERVICES, 'realtime-gateway'];
 
 const help = `
 Usage: cm up [--no-seed] [--namespace cm] [--schema public] [--query-port ${ports.query}] [--command-port ${ports.command}]
-             [--services ${DEFAULT_SERVICES.join(',')}]
+             [--realtime-port ${ports.realtime}] [--services ${UP_SERVICES.join(',')}]
 
 Runs the system in the foreground as real processes (the same launcher the e2e tests and the benchmark use),
 after provisioning the namespace's NATS resources as \`cm provision\` does, seeds the demo campaign, and prints
@@ -23,6 +25,7 @@ Options:
   --schema <name>         DATABASE_SCHEMA of the read model (default $DATABASE_SCHEMA or public)
   --query-port <port>     GraphQL and query-service ops port (default ${ports.query})
   --command-port <port>   command-service ops port (default ${ports.command})
+  --realtime-port <port>  realtime gateway port: SSE, graphql-sse, the live page (default ${ports.realtime})
   --services <list>       comma-separated, from: ${SERVICE_NAMES.join(', ')}
   -h, --help              show this help
 
@@ -41,6 +44,7 @@ export const upCommand: CliCommand = {
       schema: { type: 'string' },
       'query-port': { type: 'string' },
       'command-port': { type: 'string' },
+      'realtime-port': { type: 'string' },
       services: { type: 'string' },
     });
     if (!args) return 0;
@@ -50,13 +54,14 @@ export const upCommand: CliCommand = {
       ...ports,
       query: portOption(args.values['query-port'] as string | undefined, 'query-port', ports.query),
       command: portOption(args.values['command-port'] as string | undefined, 'command-port', ports.command),
+      realtime: portOption(args.values['realtime-port'] as string | undefined, 'realtime-port', ports.realtime),
     };
     // Say plainly which port is taken (often by another `cm up`) instead of showing a service's EADDRINUSE.
     for (const s of services) {
       const { portKey } = SERVICES[s];
       const port = chosen[portKey];
       if (port !== 0 && (await portInUse(port))) {
-        const flag = portKey === 'query' || portKey === 'command' ? ` (choose another with --${portKey}-port, or 0 for any)` : '';
+        const flag = portKey === 'query' || portKey === 'command' || portKey === 'realtime' ? ` (choose another with --${portKey}-port, or 0 for any)` : '';
         throw new CliFailure(`port ${port} for ${s} is in use; is the system already running?${flag}`);
       }
     }
@@ -124,7 +129,7 @@ export const upCommand: CliCommand = {
 };
 
 function parseServices(value: string | undefined): ServiceName[] {
-  if (!value) return [...DEFAULT_SERVICES];
+  if (!value) return [...UP_SERVICES];
   const list = value.split(',').map((s) => s.trim()).filter(Boolean);
   for (const s of list) if (!isServiceName(s)) throw new UsageError(`unknown service ${JSON.stringify(s)}; known: ${SERVICE_NAMES.join(', ')}`);
   return list as ServiceName[];
@@ -142,6 +147,11 @@ async function banner(system: System, services: ServiceName[], seeded: string): 
       `  GraphiQL           open ${gql} in a browser: in development it opens signed in as ${DEMO_USER}, on the demo campaign`,
     );
   }
+  const gateway = services.includes('realtime-gateway') ? system.urls['realtime-gateway'] : undefined;
+  if (gateway && system.env.NODE_ENV !== 'production') {
+    lines.push(`  Live page          open ${local(gateway)}/ in a browser: the demo campaign's changes as they happen`);
+  }
+  if (gateway) lines.push(`  Realtime           ${local(gateway)}/events?campaign=<id> (SSE), ${local(gateway)}/graphql/stream (graphql-sse)`);
   if (token) {
     lines.push(
       `  Demo token         user ${DEMO_USER} (owner of the demo campaign), valid 12 h:`,

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { natsNames } from '@cm/contracts';
+import { closeNats, connectNats } from '@cm/platform';
+import { isolatedNames } from '../isolation.js';
+import { startSystem, type System } from '../launcher.js';
+import { dropNamespace } from '../namespace-cleanup.js';
+import { natsUrl, toolLogger } from '../nats-admin.js';
+import { repoRoot } from '../paths.js';
+import { measureRealtime } from './realtime-load.js';
+import { markdownTable, row } from './report.js';
+
+/**
+ * `npm run bench -- --only realtime`: the realtime gateway's rows alone, in a system of their own (command
+ * service, GraphQL API, projector, gateway; production mode). Returns the exit code.
+ */
+export async function runRealtimeBench(opts: {
+  durationMs: number;
+  rate: number;
+  subscribers: number;
+  log: (s: string) => void;
+}): Promise<number> {
+  const { log } = opts;
+  const startedAt = new Date();
+  const names = isolatedNames('benchrt');
+  const JWT_SECRET = randomBytes(24).toString('hex');
+  let system: System | undefined;
+  let nats: Awaited<ReturnType<typeof connectNats>> | undefined;
+  try {
+    system = await startSystem({
+      ...names,
+      env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET },
+      output: 'files',
+      services: ['command-service', 'query-api', 'query-projector', 'realtime-gateway'],
+      serviceEnv: {
+        'realtime-gateway': {
+          REALTIME_MAX_CONNECTIONS: String(opts.subscribers + 100),
+          REALTIME_MAX_CONNECTIONS_PER_USER: String(opts.subscribers + 100),
+        },
+      },
+    });
+    nats = await connectNats(natsUrl(), 'bench', toolLogger('bench'));
+    const r = await measureRealtime({
+      nats,
+      names: natsNames(names.namespace),
+      graphqlUrl: system.graphqlUrl,
+      gatewayUrl: system.urls['realtime-gateway']!,
+      token: await system.token('bench-user'),
+      rate: opts.rate,
+      durationMs: opts.durationMs,
+      subscribers: opts.subscribers,
+      log,
+    });
+    const rows = [
+      row(`mutation ack → SSE client p99 at ${opts.rate}/s`, r.ackToSse.latencyMs.p99, 'ms', {
+        target: { op: '<=', value: 25 },
+        rawLimit: r.rawDelivery.latencyMs.p99,
+      }),
+      row(`raw JetStream publish ack → ordered consumer p99 at ${opts.rate}/s`, r.rawDelivery.latencyMs.p99, 'ms'),
+      row(
+        `broadcast to ${r.broadcast.connected} SSE subscribers on one gateway, p99 (mutation ack → each client)`,
+        r.broadcast.latencyMs.p99,
+        'ms',
+        { target: { op: '<=', value: 250 }, rawLimit: r.rawDelivery.latencyMs.p99 },
+      ),
+      row(
+        `gateway fan-out per broadcast to ${r.broadcast.connected} (event stored → last socket write, gateway's histogram), mean`,
+        r.broadcast.gatewayFanOutMeanMs,
+        'ms',
+      ),
+      row(
+        'gateway memory per SSE connection (RSS delta / connections)',
+        r.broadcast.gatewayBytesPerConnection / 1024,
+        'KiB',
+        { target: { op: '<=', value: 20 } },
+      ),
+    ];
+    const json = JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        settings: { ...opts, log: undefined, namespace: names.namespace },
+        realtime: r,
+        rows,
+      },
+      null,
+      2,
+    );
+    const dir = join(repoRoot, 'bench-results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `bench-realtime-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), `${json}\n`);
+    process.stdout.write(`${json}\n\n${markdownTable(rows)}\n`);
+    return 0;
+  } catch (e) {
+    log(`realtime benchmark could not run: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    if (nats) await closeNats(nats);
+    if (system) await system.stop().catch((e: unknown) => log(`stopping the system: ${(e as Error).message}`));
+    await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
+  }
+}
