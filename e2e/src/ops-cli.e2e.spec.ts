@@ -37,7 +37,9 @@ interface LagLine {
 async function cm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const namespace = args.includes('--drop-old') ? [] : ['--namespace', names.namespace];
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args, ...namespace], { env: { ...process.env, DATABASE_SCHEMA: names.schema } });
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args, ...namespace], {
+      env: { ...process.env, DATABASE_SCHEMA: names.schema },
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -69,7 +71,11 @@ async function kingdoms(campaignId: string, from: number, count: number): Promis
 }
 
 beforeAll(async () => {
-  system = await startSystem({ ...names, services: ['command-service', 'query-projector'], env: { LOG_LEVEL: 'warn' } });
+  system = await startSystem({
+    ...names,
+    services: ['command-service', 'query-projector'],
+    env: { LOG_LEVEL: 'warn' },
+  });
   nats = await connectTestNats('e2e-lag');
   commands = new CommandClient(nats, names.namespace);
 });
@@ -94,9 +100,20 @@ describe('operator CLI: cm lag, cm parked, cm rebuild', () => {
     expect(lines.length).toBeGreaterThanOrEqual(1);
     for (const line of lines) {
       const info = await nats.jsm.consumers.info(line.stream, line.consumer);
-      expect([line.consumer, line.pending, line.ackPending, line.redelivered]).toEqual([line.consumer, info.num_pending, info.num_ack_pending, info.num_redelivered]);
+      expect([line.consumer, line.pending, line.ackPending, line.redelivered]).toEqual([
+        line.consumer,
+        info.num_pending,
+        info.num_ack_pending,
+        info.num_redelivered,
+      ]);
     }
-    expect(projection(lines)).toMatchObject({ appliedFrom: 'checkpoint', lastSeq: last, behind: 0, secondsBehind: 0, parked: 0 });
+    expect(projection(lines)).toMatchObject({
+      appliedFrom: 'checkpoint',
+      lastSeq: last,
+      behind: 0,
+      secondsBehind: 0,
+      parked: 0,
+    });
 
     frozen = system.pid('query-projector')!;
     process.kill(frozen, 'SIGSTOP');
@@ -125,7 +142,10 @@ describe('operator CLI: cm lag, cm parked, cm rebuild', () => {
 
   it('cm parked lists, retries and skips through the running projector', async () => {
     const list = await cm(['parked', '--schema', names.schema]);
-    expect(list).toMatchObject({ code: 0, stdout: `no parked commits for projection postgres in schema ${names.schema}\n` });
+    expect(list).toMatchObject({
+      code: 0,
+      stdout: `no parked commits for projection postgres in schema ${names.schema}\n`,
+    });
     const listed = await cm(['parked', 'list', '--all', '--json', '--schema', names.schema]);
     expect(JSON.parse(listed.stdout)).toEqual([]);
     const retry = await cm(['parked', 'retry']);
@@ -140,7 +160,9 @@ describe('operator CLI: cm lag, cm parked, cm rebuild', () => {
     const last = (await nats.jsm.streams.info(nn.eventStream)).state.last_seq;
     const rebuilt = await cm(['rebuild', 'postgres', '--batch-size', '10']);
     expect(rebuilt.code).toBe(0);
-    expect(rebuilt.stderr).toMatch(new RegExp(`rebuilding ${names.schema} into ${names.schema}_rebuild from sequence 1, up to \\d+`));
+    expect(rebuilt.stderr).toMatch(
+      new RegExp(`rebuilding ${names.schema} into ${names.schema}_rebuild from sequence 1, up to \\d+`),
+    );
     expect(rebuilt.stdout).toMatch(new RegExp(`swapped: ${names.schema} is the rebuilt generation \\(checkpoint \\d+`));
     expect(rebuilt.stdout).toMatch(new RegExp(`previous generation kept as ${names.schema}_old_\\d{14}`));
     expect(rebuilt.stdout).toMatch(/kingdom\s+30\n/);

@@ -16,12 +16,24 @@ let nats: Nats;
 let frozen: number | undefined;
 
 beforeAll(async () => {
-  system = await startSystem({ ...names, services: ['command-service', 'query-api', 'query-projector'], env: { NODE_ENV: 'development', LOG_LEVEL: 'warn' } });
+  system = await startSystem({
+    ...names,
+    services: ['command-service', 'query-api', 'query-projector'],
+    env: { NODE_ENV: 'development', LOG_LEVEL: 'warn' },
+  });
   nats = await connectTestNats('e2e-ops-page');
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -48,12 +60,21 @@ describe('the ops page', () => {
     const row = page.locator(`#consumer-${nn.projectionConsumer('postgres')}`);
     const behind = async () => Number(await row.getAttribute('data-seconds-behind'));
     await row.waitFor();
-    await page.waitForFunction((id) => document.getElementById(id)?.dataset.secondsBehind === '0', `consumer-${nn.projectionConsumer('postgres')}`, { timeout: 30_000 });
+    await page.waitForFunction(
+      (id) => document.getElementById(id)?.dataset.secondsBehind === '0',
+      `consumer-${nn.projectionConsumer('postgres')}`,
+      { timeout: 30_000 },
+    );
 
     frozen = system.pid('query-projector')!;
     process.kill(frozen, 'SIGSTOP');
-    for (let i = 0; i < 5; i += 1) expect((await commands.send('kingdom.create', campaignId, `k${i}`, { name: `Kingdom ${i}` })).ok).toBe(true);
-    await page.waitForFunction((id) => Number(document.getElementById(id)?.dataset.secondsBehind) > 2, `consumer-${nn.projectionConsumer('postgres')}`, { timeout: 30_000 });
+    for (let i = 0; i < 5; i += 1)
+      expect((await commands.send('kingdom.create', campaignId, `k${i}`, { name: `Kingdom ${i}` })).ok).toBe(true);
+    await page.waitForFunction(
+      (id) => Number(document.getElementById(id)?.dataset.secondsBehind) > 2,
+      `consumer-${nn.projectionConsumer('postgres')}`,
+      { timeout: 30_000 },
+    );
     const risen = await behind();
     await sleep(1500);
     expect(await behind()).toBeGreaterThan(risen);
@@ -63,7 +84,11 @@ describe('the ops page', () => {
 
     process.kill(frozen, 'SIGCONT');
     frozen = undefined;
-    await page.waitForFunction((id) => document.getElementById(id)?.dataset.secondsBehind === '0', `consumer-${nn.projectionConsumer('postgres')}`, { timeout: 60_000 });
+    await page.waitForFunction(
+      (id) => document.getElementById(id)?.dataset.secondsBehind === '0',
+      `consumer-${nn.projectionConsumer('postgres')}`,
+      { timeout: 60_000 },
+    );
     expect(Number(await page.locator('#max-behind').getAttribute('data-value'))).toBe(0);
     expect(foreign).toEqual([]);
   });

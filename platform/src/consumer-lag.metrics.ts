@@ -35,16 +35,33 @@ export class ConsumerLagMetrics {
         registers: [registry],
         async collect() {
           this.reset();
-          for (const l of await self.lags().catch(() => [])) this.set({ stream: l.stream, consumer: l.consumer }, pick(l));
+          for (const l of await self.lags().catch(() => []))
+            this.set({ stream: l.stream, consumer: l.consumer }, pick(l));
         },
       });
     };
     gauge('cm_consumer_pending_messages', 'Messages of the stream not yet delivered to the consumer', (l) => l.pending);
-    gauge('cm_consumer_ack_pending_messages', 'Messages delivered to the consumer and not yet acknowledged', (l) => l.ackPending);
-    gauge('cm_consumer_redelivered_messages', 'Messages the server is redelivering to the consumer', (l) => l.redelivered);
-    gauge('cm_consumer_applied_seq', 'Last stream sequence the consumer applied (its checkpoint, else its ack floor)', (l) => l.appliedSeq);
-    gauge('cm_consumer_stream_last_seq', 'Last sequence of the consumer\'s stream', (l) => l.lastSeq);
-    gauge('cm_consumer_seconds_behind', 'Age of the oldest message the consumer has not applied (0 when caught up)', (l) => l.secondsBehind);
+    gauge(
+      'cm_consumer_ack_pending_messages',
+      'Messages delivered to the consumer and not yet acknowledged',
+      (l) => l.ackPending,
+    );
+    gauge(
+      'cm_consumer_redelivered_messages',
+      'Messages the server is redelivering to the consumer',
+      (l) => l.redelivered,
+    );
+    gauge(
+      'cm_consumer_applied_seq',
+      'Last stream sequence the consumer applied (its checkpoint, else its ack floor)',
+      (l) => l.appliedSeq,
+    );
+    gauge('cm_consumer_stream_last_seq', "Last sequence of the consumer's stream", (l) => l.lastSeq);
+    gauge(
+      'cm_consumer_seconds_behind',
+      'Age of the oldest message the consumer has not applied (0 when caught up)',
+      (l) => l.secondsBehind,
+    );
   }
 
   /** The current lag of every watched consumer (sampled at most once a second). */

@@ -26,7 +26,13 @@ export interface ConsumerLag {
  * the stream may not be its own; its age is still an upper bound of how long the consumer has been behind, and
  * only read when the server says something is pending or unacked.
  */
-export async function consumerLag(jsm: JetStreamManager, info: ConsumerInfo, lastSeq: number, checkpoint?: number, now = Date.now()): Promise<ConsumerLag> {
+export async function consumerLag(
+  jsm: JetStreamManager,
+  info: ConsumerInfo,
+  lastSeq: number,
+  checkpoint?: number,
+  now = Date.now(),
+): Promise<ConsumerLag> {
   const appliedSeq = checkpoint ?? info.ack_floor.stream_seq;
   const behind = appliedSeq < lastSeq && (checkpoint !== undefined || info.num_pending > 0 || info.num_ack_pending > 0);
   let secondsBehind = 0;
@@ -49,7 +55,11 @@ export async function consumerLag(jsm: JetStreamManager, info: ConsumerInfo, las
 }
 
 /** The lag of every durable consumer on `streams`; `checkpoints` by consumer name where a projection keeps one. */
-export async function streamLags(jsm: JetStreamManager, streams: readonly string[], checkpoints: ReadonlyMap<string, number> = new Map()): Promise<ConsumerLag[]> {
+export async function streamLags(
+  jsm: JetStreamManager,
+  streams: readonly string[],
+  checkpoints: ReadonlyMap<string, number> = new Map(),
+): Promise<ConsumerLag[]> {
   const out: ConsumerLag[] = [];
   for (const stream of streams) {
     const lastSeq = (await jsm.streams.info(stream)).state.last_seq;

@@ -29,7 +29,10 @@ async function fill(nats: Nats, nn: NatsNames, events: number, log: (s: string) 
   const worker = async () => {
     while (next < events) {
       const i = next++;
-      await nats.js.publish(nn.eventSubject({ campaignId: 'rebuild', branchId: 'main', entityType: 'kingdom', entityId: `k${i}` }), sampleCommit(i, 'rebuild'));
+      await nats.js.publish(
+        nn.eventSubject({ campaignId: 'rebuild', branchId: 'main', entityType: 'kingdom', entityId: `k${i}` }),
+        sampleCommit(i, 'rebuild'),
+      );
       if (i > 0 && i % 100_000 === 0) log(`  ${i} events written`);
     }
   };
@@ -52,16 +55,36 @@ async function rawOrderedRead(nats: Nats, nn: NatsNames, events: number): Promis
 }
 
 /** Runs the rebuild process (what `cm rebuild postgres` runs) to its swap; resolves to its final report. */
-function runRebuild(namespace: string, schema: string, log: (s: string) => void): Promise<{ events: number; elapsedMs: number; wallMs: number }> {
+function runRebuild(
+  namespace: string,
+  schema: string,
+  log: (s: string) => void,
+): Promise<{ events: number; elapsedMs: number; wallMs: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, [join(repoRoot, 'query-service/dist/projector/rebuild.main.js')], {
-    env: { ...process.env, CM_NAMESPACE: namespace, DATABASE_SCHEMA: schema, NATS_URL: natsUrl(), DATABASE_URL: databaseUrl(), NODE_ENV: 'production', JWT_SECRET: randomBytes(24).toString('hex'), LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      CM_NAMESPACE: namespace,
+      DATABASE_SCHEMA: schema,
+      NATS_URL: natsUrl(),
+      DATABASE_URL: databaseUrl(),
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(24).toString('hex'),
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let swapped: { events: number; elapsedMs: number } | undefined;
   let lastLog = 0;
   createInterface({ input: child.stdout }).on('line', (line) => {
-    const p = JSON.parse(line) as { phase?: string; checkpoint?: number; target?: number; events: number; elapsedMs: number };
+    const p = JSON.parse(line) as {
+      phase?: string;
+      checkpoint?: number;
+      target?: number;
+      events: number;
+      elapsedMs: number;
+    };
     if (p.phase === 'swapped') swapped = p;
     if (p.phase === 'project' && Date.now() - lastLog > 5000) {
       lastLog = Date.now();
@@ -69,7 +92,11 @@ function runRebuild(namespace: string, schema: string, log: (s: string) => void)
     }
   });
   return new Promise((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 && swapped ? resolve({ ...swapped, wallMs: performance.now() - started }) : reject(new Error(`rebuild exited with ${code}`)))),
+    child.on('exit', (code) =>
+      code === 0 && swapped
+        ? resolve({ ...swapped, wallMs: performance.now() - started })
+        : reject(new Error(`rebuild exited with ${code}`)),
+    ),
   );
 }
 
@@ -94,15 +121,27 @@ export async function runRebuildBench(events: number, log: (s: string) => void):
     const rows = [
       row('raw ordered-consumer read', readRate, 'events/s'),
       row('raw batched upsert (500 rows per statement)', upsert.rate, 'rows/s'),
-      row(`cm rebuild postgres, ${events} events into a shadow schema, to the swap`, rebuildRate, 'events/s', { rawLimit: floor }),
+      row(`cm rebuild postgres, ${events} events into a shadow schema, to the swap`, rebuildRate, 'events/s', {
+        rawLimit: floor,
+      }),
       row('rebuild / lower raw limit', rebuildRate / floor, '×', { target: { op: '>=', value: 0.5 } }),
     ];
     const results = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg().map((l) => round(l, 2)) },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        node: process.version,
+        loadavg: os.loadavg().map((l) => round(l, 2)),
+      },
       settings: { namespace: names.namespace, events, rebuildBatch: 'PROJECTOR_BATCH_SIZE default (500)' },
-      rebuild: { events: rebuilt.events, seconds: round(rebuilt.elapsedMs / 1000, 2), processSeconds: round(rebuilt.wallMs / 1000, 2), fillRate: round(fillRate) },
+      rebuild: {
+        events: rebuilt.events,
+        seconds: round(rebuilt.elapsedMs / 1000, 2),
+        processSeconds: round(rebuilt.wallMs / 1000, 2),
+        fillRate: round(fillRate),
+      },
       rows,
     };
     const dir = join(repoRoot, 'bench-results');
@@ -127,7 +166,10 @@ async function dropGenerations(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl() });
   await client.connect();
   try {
-    const { rows } = await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1) AND nspname <> $1', [schema]);
+    const { rows } = await client.query<{ nspname: string }>(
+      'SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1) AND nspname <> $1',
+      [schema],
+    );
     for (const { nspname } of rows) await client.query(`DROP SCHEMA "${nspname}" CASCADE`);
   } finally {
     await client.end();

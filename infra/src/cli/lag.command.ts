@@ -47,7 +47,8 @@ export type MaxLag = { seconds: number } | { events: number };
 
 export function parseMaxLag(value: string): MaxLag {
   const m = /^(\d+(?:\.\d+)?)\s*(s|sec|seconds|ev|events)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`--max-lag must be seconds ("30", "30s") or events ("1000ev"), got ${JSON.stringify(value)}`);
+  if (!m)
+    throw new UsageError(`--max-lag must be seconds ("30", "30s") or events ("1000ev"), got ${JSON.stringify(value)}`);
   const n = Number(m[1]);
   return m[2] === 'ev' || m[2] === 'events' ? { events: Math.floor(n) } : { seconds: n };
 }
@@ -67,7 +68,8 @@ export async function measureLag(nats: Pick<Nats, 'jsm'>, namespace: string, sch
   // Checkpoints are of the event stream; a consumer of the same name elsewhere is another thing.
   const streams = (await namespaceStreams(nats.jsm, namespace)).filter((s) => !s.startsWith('KV_'));
   const lags = [];
-  for (const stream of streams) lags.push(...(await streamLags(nats.jsm, [stream], stream === names.eventStream ? checkpoints : new Map())));
+  for (const stream of streams)
+    lags.push(...(await streamLags(nats.jsm, [stream], stream === names.eventStream ? checkpoints : new Map())));
   return lags.map((l) => ({
     ...l,
     behind: l.appliedFrom === 'checkpoint' ? Math.max(0, l.lastSeq - l.appliedSeq) : l.pending + l.ackPending,
@@ -93,12 +95,17 @@ export const lagCommand: CliCommand = {
     const schema = schemaOption(args.values.schema as string | undefined);
     const maxLag = args.values['max-lag'] === undefined ? undefined : parseMaxLag(args.values['max-lag'] as string);
     const interval = Number(args.values.interval ?? 1);
-    if (!(interval > 0)) throw new UsageError(`--interval must be a positive number of seconds, got ${JSON.stringify(args.values.interval)}`);
+    if (!(interval > 0))
+      throw new UsageError(
+        `--interval must be a positive number of seconds, got ${JSON.stringify(args.values.interval)}`,
+      );
     const json = Boolean(args.values.json);
     return withNats('cm-cli:lag', async (nats) => {
       if (!args.values.watch) {
         const reports = await measureLag(nats, namespace, schema);
-        process.stdout.write(json ? `${JSON.stringify(reports, null, 2)}\n` : `${render(reports, namespace, maxLag)}\n`);
+        process.stdout.write(
+          json ? `${JSON.stringify(reports, null, 2)}\n` : `${render(reports, namespace, maxLag)}\n`,
+        );
         return maxLag && reports.some((r) => exceeds(r, maxLag)) ? 3 : 0;
       }
       return watch(nats, namespace, schema, interval, json, maxLag);
@@ -107,7 +114,14 @@ export const lagCommand: CliCommand = {
 };
 
 /** Refreshes until SIGINT/SIGTERM; the exit code says whether the last refresh was past `--max-lag`. */
-async function watch(nats: Nats, namespace: string, schema: string, intervalS: number, json: boolean, maxLag: MaxLag | undefined): Promise<number> {
+async function watch(
+  nats: Nats,
+  namespace: string,
+  schema: string,
+  intervalS: number,
+  json: boolean,
+  maxLag: MaxLag | undefined,
+): Promise<number> {
   let stop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   process.once('SIGINT', stop);
@@ -120,7 +134,10 @@ async function watch(nats: Nats, namespace: string, schema: string, intervalS: n
     const reports = await measureLag(nats, namespace, schema);
     code = maxLag && reports.some((r) => exceeds(r, maxLag)) ? 3 : 0;
     if (json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), consumers: reports })}\n`);
-    else process.stdout.write(`${tty ? '\x1b[H\x1b[2J' : '\n'}${new Date().toISOString()}  (every ${intervalS} s; Ctrl-C to stop)\n\n${render(reports, namespace, maxLag)}\n`);
+    else
+      process.stdout.write(
+        `${tty ? '\x1b[H\x1b[2J' : '\n'}${new Date().toISOString()}  (every ${intervalS} s; Ctrl-C to stop)\n\n${render(reports, namespace, maxLag)}\n`,
+      );
     await Promise.race([stopped, new Promise((r) => setTimeout(r, intervalS * 1000))]);
   }
   process.off('SIGINT', stop);
@@ -131,7 +148,19 @@ async function watch(nats: Nats, namespace: string, schema: string, intervalS: n
 function render(reports: LagReport[], namespace: string, maxLag: MaxLag | undefined): string {
   if (reports.length === 0) return `no durable consumers in namespace ${namespace}`;
   const table = formatTable(
-    ['stream', 'consumer', 'last seq', 'applied seq', 'from', 'pending', 'ack pending', 'redelivered', 'behind', 'seconds behind', 'parked'],
+    [
+      'stream',
+      'consumer',
+      'last seq',
+      'applied seq',
+      'from',
+      'pending',
+      'ack pending',
+      'redelivered',
+      'behind',
+      'seconds behind',
+      'parked',
+    ],
     reports.map((r) => [
       r.stream,
       maxLag && exceeds(r, maxLag) ? `${r.consumer} (!)` : r.consumer,

@@ -61,7 +61,8 @@ export const parkedCommand: CliCommand = {
     if (!args) return 0;
     const [action = 'list', ...rest] = args.positionals;
     const projection = (args.values.projection as string | undefined) ?? 'postgres';
-    if (!/^[a-z][a-z0-9-]{0,30}$/.test(projection)) throw new UsageError(`--projection must be a projection name, got ${JSON.stringify(projection)}`);
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(projection))
+      throw new UsageError(`--projection must be a projection name, got ${JSON.stringify(projection)}`);
     const json = Boolean(args.values.json);
     if (action === 'list') {
       if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
@@ -76,7 +77,8 @@ export const parkedCommand: CliCommand = {
       request = { op: 'retry' };
     } else if (action === 'skip') {
       const seq = Number(rest[0]);
-      if (rest.length !== 1 || !Number.isInteger(seq) || seq < 1) throw new UsageError('skip takes the sequence of one parked commit: cm parked skip <seq> --reason "..."');
+      if (rest.length !== 1 || !Number.isInteger(seq) || seq < 1)
+        throw new UsageError('skip takes the sequence of one parked commit: cm parked skip <seq> --reason "..."');
       const reason = (args.values.reason as string | undefined)?.trim();
       if (!reason) throw new UsageError('skip needs --reason "<why>": it is recorded with the skipped commit');
       request = { op: 'skip', seq, reason };
@@ -85,13 +87,17 @@ export const parkedCommand: CliCommand = {
     }
     const reply = await withNats('cm-cli:parked', async ({ nc }) => {
       const subject = natsNames(namespace).parkedControlSubject(projection);
-      const msg = await nc.request(subject, JSON.stringify(request), { timeout: timeoutS * 1000 }).catch((e: unknown) => {
-        const message = (e as Error).message ?? String(e);
-        if (/no responders|503|timeout/i.test(message)) {
-          throw new CliFailure(`no active ${projection} projector answered in namespace ${namespace} (is one running? ${message})`);
-        }
-        throw e;
-      });
+      const msg = await nc
+        .request(subject, JSON.stringify(request), { timeout: timeoutS * 1000 })
+        .catch((e: unknown) => {
+          const message = (e as Error).message ?? String(e);
+          if (/no responders|503|timeout/i.test(message)) {
+            throw new CliFailure(
+              `no active ${projection} projector answered in namespace ${namespace} (is one running? ${message})`,
+            );
+          }
+          throw e;
+        });
       return JSON.parse(msg.string()) as Reply;
     });
     if (json) process.stdout.write(`${JSON.stringify(reply)}\n`);
@@ -101,7 +107,10 @@ export const parkedCommand: CliCommand = {
     }
     if (!json) {
       const applied = reply.applied ?? [];
-      const what = action === 'retry' ? `applied ${applied.length} parked commit(s)${applied.length ? ` (${applied.join(', ')})` : ''}` : 'skipped';
+      const what =
+        action === 'retry'
+          ? `applied ${applied.length} parked commit(s)${applied.length ? ` (${applied.join(', ')})` : ''}`
+          : 'skipped';
       process.stdout.write(`${what}; ${reply.stillParked} still parked\n`);
     }
     return 0;
@@ -110,7 +119,16 @@ export const parkedCommand: CliCommand = {
 
 async function list(schema: string, projection: string, all: boolean, json: boolean): Promise<number> {
   const rows = await withReadModel(async (client) => {
-    const result = await client.query<{ seq: string; aggregate: string; event_types: string; attempts: number; status: string; reason: string | null; error: string; parked_at: Date }>(
+    const result = await client.query<{
+      seq: string;
+      aggregate: string;
+      event_types: string;
+      attempts: number;
+      status: string;
+      reason: string | null;
+      error: string;
+      parked_at: Date;
+    }>(
       `SELECT seq, aggregate, event_types, attempts, status, reason, error, parked_at FROM "${schema}".parked_event ` +
         `WHERE projection = $1 ${all ? '' : "AND status = 'parked'"} ORDER BY seq`,
       [projection],
@@ -139,7 +157,15 @@ async function list(schema: string, projection: string, all: boolean, json: bool
   process.stdout.write(
     `${formatTable(
       header,
-      rows.map((r) => [r.seq, r.aggregate, r.eventTypes.join(','), r.attempts, r.status, r.parkedAt, cut(r.status === 'skipped' ? `skipped: ${r.reason}` : r.error)]),
+      rows.map((r) => [
+        r.seq,
+        r.aggregate,
+        r.eventTypes.join(','),
+        r.attempts,
+        r.status,
+        r.parkedAt,
+        cut(r.status === 'skipped' ? `skipped: ${r.reason}` : r.error),
+      ]),
     )}\n`,
   );
   return 0;

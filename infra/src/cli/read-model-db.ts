@@ -5,7 +5,8 @@ import { UsageError } from './command.js';
 /** The read-model schema option: `--schema`, else $DATABASE_SCHEMA (as the query service reads it), else public. */
 export function schemaOption(value: string | undefined): string {
   const schema = value ?? process.env.DATABASE_SCHEMA ?? 'public';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new UsageError(`--schema must be a lowercase SQL identifier, got ${JSON.stringify(schema)}`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new UsageError(`--schema must be a lowercase SQL identifier, got ${JSON.stringify(schema)}`);
   return schema;
 }
 
@@ -33,9 +34,13 @@ export interface ProjectionState {
 export async function readProjectionState(schema: string): Promise<ProjectionState | undefined> {
   try {
     return await withReadModel(async (client) => {
-      const checkpoints = await client.query<{ name: string; seq: string }>(`SELECT name, seq FROM "${schema}".projection_checkpoint`);
+      const checkpoints = await client.query<{ name: string; seq: string }>(
+        `SELECT name, seq FROM "${schema}".projection_checkpoint`,
+      );
       const parked = await client
-        .query<{ projection: string; n: string }>(`SELECT projection, count(*) AS n FROM "${schema}".parked_event WHERE status = 'parked' GROUP BY projection`)
+        .query<{ projection: string; n: string }>(
+          `SELECT projection, count(*) AS n FROM "${schema}".parked_event WHERE status = 'parked' GROUP BY projection`,
+        )
         .catch(() => ({ rows: [] as { projection: string; n: string }[] }));
       return {
         checkpoints: new Map(checkpoints.rows.map((r) => [r.name, Number(r.seq)])),

@@ -37,17 +37,30 @@ export const rebuildCommand: CliCommand = {
     const args = parseCommandArgs(
       this,
       argv,
-      { namespace: { type: 'string' }, schema: { type: 'string' }, restart: { type: 'boolean' }, 'batch-size': { type: 'string' }, 'drop-old': { type: 'boolean' }, json: { type: 'boolean' } },
+      {
+        namespace: { type: 'string' },
+        schema: { type: 'string' },
+        restart: { type: 'boolean' },
+        'batch-size': { type: 'string' },
+        'drop-old': { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
       true,
     );
     if (!args) return 0;
     const dropOld = Boolean(args.values['drop-old']);
     const [projection, ...rest] = args.positionals;
     if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
-    if (!dropOld && projection !== 'postgres') throw new UsageError(`name the projection to rebuild: postgres${projection ? ` (not ${JSON.stringify(projection)})` : ''}`);
+    if (!dropOld && projection !== 'postgres')
+      throw new UsageError(
+        `name the projection to rebuild: postgres${projection ? ` (not ${JSON.stringify(projection)})` : ''}`,
+      );
     const batch = args.values['batch-size'] as string | undefined;
-    if (batch !== undefined && !(Number.isInteger(Number(batch)) && Number(batch) > 0)) throw new UsageError('--batch-size must be a positive integer');
-    const childArgs = dropOld ? ['--drop-old'] : [...(args.values.restart ? ['--restart'] : []), ...(batch ? ['--batch-size', batch] : [])];
+    if (batch !== undefined && !(Number.isInteger(Number(batch)) && Number(batch) > 0))
+      throw new UsageError('--batch-size must be a positive integer');
+    const childArgs = dropOld
+      ? ['--drop-old']
+      : [...(args.values.restart ? ['--restart'] : []), ...(batch ? ['--batch-size', batch] : [])];
     const env = {
       ...process.env,
       CM_NAMESPACE: namespaceOption(args.values.namespace as string | undefined),
@@ -59,7 +72,10 @@ export const rebuildCommand: CliCommand = {
     const json = Boolean(args.values.json);
     const view = json ? jsonView() : barView();
     const code = await runRebuild(childArgs, env, view);
-    if (code !== 0) throw new CliFailure(`rebuild process exited with ${code}${view.last ? ` after ${view.last.phase}` : ''}; run again to resume`);
+    if (code !== 0)
+      throw new CliFailure(
+        `rebuild process exited with ${code}${view.last ? ` after ${view.last.phase}` : ''}; run again to resume`,
+      );
     return 0;
   },
 };
@@ -70,7 +86,10 @@ interface View {
 }
 
 function runRebuild(args: string[], env: NodeJS.ProcessEnv, view: View): Promise<number> {
-  const child = spawn(process.execPath, [join(repoRoot, 'query-service/dist/projector/rebuild.main.js'), ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'query-service/dist/projector/rebuild.main.js'), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const stop = () => child.kill('SIGTERM');
   process.once('SIGINT', stop);
   const lines = createInterface({ input: child.stdout });
@@ -125,7 +144,9 @@ function barView(): View {
           lastLine = Date.now();
         }
       } else if (p.phase === 'catch-up') {
-        process.stderr.write(`${tty ? '\n' : ''}catching up: shadow ${p.checkpoint}, live ${p.live}, stream ${p.last}\n`);
+        process.stderr.write(
+          `${tty ? '\n' : ''}catching up: shadow ${p.checkpoint}, live ${p.live}, stream ${p.last}\n`,
+        );
       } else if (p.phase === 'swapped') {
         const rows = Object.entries(p.rows as Record<string, number>)
           .map(([t, n]) => `  ${t.padEnd(22)} ${String(n).padStart(10)}`)

@@ -32,7 +32,10 @@ export function opsPageHandler(deps: OpsPageDeps): (req: http.IncomingMessage, r
     for await (const name of deps.nats.jsm.streams.names()) if (name.startsWith(`${upper}_`)) streams.push(name);
     const checkpoints = new Map([[deps.names.projectionConsumer('postgres'), await deps.checkpoint()]]);
     const consumers: ConsumerLag[] = [];
-    for (const stream of streams.sort()) consumers.push(...(await streamLags(deps.nats.jsm, [stream], stream === deps.names.eventStream ? checkpoints : new Map())));
+    for (const stream of streams.sort())
+      consumers.push(
+        ...(await streamLags(deps.nats.jsm, [stream], stream === deps.names.eventStream ? checkpoints : new Map())),
+      );
     return { at: new Date().toISOString(), consumers };
   };
   return (req, res) => {

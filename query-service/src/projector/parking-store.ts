@@ -49,7 +49,10 @@ export class PostgresParkingStore {
 
   /** Aggregates with a commit still parked: their later commits are parked behind it. */
   async heldAggregates(sql: Sql): Promise<string[]> {
-    const rows = await sql.all<{ aggregate: string }>(`SELECT DISTINCT aggregate FROM ${this.table} WHERE projection = ? AND status = 'parked'`, [this.projection]);
+    const rows = await sql.all<{ aggregate: string }>(
+      `SELECT DISTINCT aggregate FROM ${this.table} WHERE projection = ? AND status = 'parked'`,
+      [this.projection],
+    );
     return rows.map((r) => r.aggregate);
   }
 
@@ -79,21 +82,18 @@ export class PostgresParkingStore {
 
   /** A retry failed again: the record keeps the newest error and counts the attempts. */
   async failedAgain(sql: Sql, seq: number, error: string, attempts: number): Promise<void> {
-    await sql.run(`UPDATE ${this.table} SET error = ?, attempts = attempts + ?, updated_at = now() WHERE projection = ? AND seq = ?`, [
-      error,
-      attempts,
-      this.projection,
-      seq,
-    ]);
+    await sql.run(
+      `UPDATE ${this.table} SET error = ?, attempts = attempts + ?, updated_at = now() WHERE projection = ? AND seq = ?`,
+      [error, attempts, this.projection, seq],
+    );
   }
 
   /** Drops a parked commit for good, with the operator's reason; resolves to whether it was parked. */
   async skip(sql: Sql, seq: number, reason: string): Promise<boolean> {
-    const n = await sql.run(`UPDATE ${this.table} SET status = 'skipped', reason = ?, updated_at = now() WHERE projection = ? AND seq = ? AND status = 'parked'`, [
-      reason,
-      this.projection,
-      seq,
-    ]);
+    const n = await sql.run(
+      `UPDATE ${this.table} SET status = 'skipped', reason = ?, updated_at = now() WHERE projection = ? AND seq = ? AND status = 'parked'`,
+      [reason, this.projection, seq],
+    );
     return n > 0;
   }
 }

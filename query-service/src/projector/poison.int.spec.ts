@@ -38,14 +38,22 @@ async function metric(registry: Registry, name: string): Promise<number> {
 }
 
 async function control(request: ParkedControlRequest): Promise<ParkedControlReply> {
-  const reply = await nats.nc.request(names.parkedControlSubject('postgres'), JSON.stringify(request), { timeout: 10_000 });
+  const reply = await nats.nc.request(names.parkedControlSubject('postgres'), JSON.stringify(request), {
+    timeout: 10_000,
+  });
   return JSON.parse(reply.string()) as ParkedControlReply;
 }
 
-const kingdoms = async () => (await db.readModel.kingdomsByScopes([{ campaignId: C, branchId: 'main' }]))[0]!.map((k) => `${k.id}:${k.name}`).sort();
-const caughtUp = (seq: number) => until(`checkpoint ${seq}`, async () => (await db.readModel.checkpoint('postgres')) === seq);
-const kingdom = (id: string, name: string) => publishCommit(nats, names, [event('KingdomCreated', { name }, { campaignId: C, entityId: id })]);
-const rename = (id: string, name: string) => publishCommit(nats, names, [event('KingdomRenamed', { name }, { campaignId: C, entityId: id })]);
+const kingdoms = async () =>
+  (await db.readModel.kingdomsByScopes([{ campaignId: C, branchId: 'main' }]))[0]!
+    .map((k) => `${k.id}:${k.name}`)
+    .sort();
+const caughtUp = (seq: number) =>
+  until(`checkpoint ${seq}`, async () => (await db.readModel.checkpoint('postgres')) === seq);
+const kingdom = (id: string, name: string) =>
+  publishCommit(nats, names, [event('KingdomCreated', { name }, { campaignId: C, entityId: id })]);
+const rename = (id: string, name: string) =>
+  publishCommit(nats, names, [event('KingdomRenamed', { name }, { campaignId: C, entityId: id })]);
 
 beforeAll(async () => {
   nats = await connectTestNats('poison-test');
@@ -54,7 +62,8 @@ beforeAll(async () => {
 });
 
 /** The "bug": every write of a kingdom whose id starts with `prefix` fails, until the test "fixes" it. */
-const breakProjection = (prefix: string) => db.sql.run(`ALTER TABLE "${schema}".kingdom ADD CONSTRAINT no_poison CHECK (id NOT LIKE '${prefix}%')`);
+const breakProjection = (prefix: string) =>
+  db.sql.run(`ALTER TABLE "${schema}".kingdom ADD CONSTRAINT no_poison CHECK (id NOT LIKE '${prefix}%')`);
 const fixProjection = () => db.sql.run(`ALTER TABLE "${schema}".kingdom DROP CONSTRAINT IF EXISTS no_poison`);
 
 afterAll(async () => {
@@ -71,8 +80,15 @@ describe('poison events', () => {
   it('parks a failing commit after its retries with the later commits of its aggregate, goes on with the others, and retries them in order once fixed', async () => {
     const registry = createMetrics('poison');
     await breakProjection('poison');
-    const config = testConfig(ns, schema, { PROJECTOR_BATCH_SIZE: '50', PROJECTOR_MAX_ATTEMPTS: '3', PROJECTOR_RETRY_BACKOFF_MS: '20', PROJECTOR_READY_MAX_LAG_SECONDS: '1' });
-    await publishCommit(nats, names, [event('CampaignCreated', { name: 'Poison test', description: null, ownerId: 'u1' }, { campaignId: C })]);
+    const config = testConfig(ns, schema, {
+      PROJECTOR_BATCH_SIZE: '50',
+      PROJECTOR_MAX_ATTEMPTS: '3',
+      PROJECTOR_RETRY_BACKOFF_MS: '20',
+      PROJECTOR_READY_MAX_LAG_SECONDS: '1',
+    });
+    await publishCommit(nats, names, [
+      event('CampaignCreated', { name: 'Poison test', description: null, ownerId: 'u1' }, { campaignId: C }),
+    ]);
     await kingdom('k1', 'Good one');
     const poison = await kingdom('poison2', 'Poison');
     await kingdom('k3', 'Good three');
@@ -110,8 +126,18 @@ describe('poison events', () => {
     expect((await parking.list(db.sql))[0]!.attempts).toBe(4);
 
     await fixProjection();
-    expect(await control({ op: 'retry' })).toEqual({ ok: true, applied: [poison, behind, behindToo, arriving], stillParked: 0 });
-    expect(await kingdoms()).toEqual(['k1:Good one renamed', 'k3:Good three', 'k4:Good four', 'k5:Good five', 'poison2:Renamed thrice']);
+    expect(await control({ op: 'retry' })).toEqual({
+      ok: true,
+      applied: [poison, behind, behindToo, arriving],
+      stillParked: 0,
+    });
+    expect(await kingdoms()).toEqual([
+      'k1:Good one renamed',
+      'k3:Good three',
+      'k4:Good four',
+      'k5:Good five',
+      'poison2:Renamed thrice',
+    ]);
     expect(await parking.list(db.sql)).toEqual([]);
 
     // Nothing held back any more: the aggregate's next commit is applied as it arrives.
@@ -128,10 +154,19 @@ describe('poison events', () => {
     const parking = new PostgresParkingStore(schema, 'postgres');
     await until('parked', async () => (await parking.list(db.sql, 'parked')).length === 2);
 
-    expect(await control({ op: 'skip', seq: behind + 1000, reason: 'wrong id' })).toEqual({ ok: false, error: `no parked commit at sequence ${behind + 1000}` });
-    expect(await control({ op: 'skip', seq: poison, reason: 'created with a forbidden name; renamed right after' })).toEqual({ ok: true, applied: [], stillParked: 1 });
+    expect(await control({ op: 'skip', seq: behind + 1000, reason: 'wrong id' })).toEqual({
+      ok: false,
+      error: `no parked commit at sequence ${behind + 1000}`,
+    });
+    expect(
+      await control({ op: 'skip', seq: poison, reason: 'created with a forbidden name; renamed right after' }),
+    ).toEqual({ ok: true, applied: [], stillParked: 1 });
     const skipped = (await parking.list(db.sql, 'skipped'))[0]!;
-    expect(skipped).toMatchObject({ seq: poison, status: 'skipped', reason: 'created with a forbidden name; renamed right after' });
+    expect(skipped).toMatchObject({
+      seq: poison,
+      status: 'skipped',
+      reason: 'created with a forbidden name; renamed right after',
+    });
 
     // The rename updates a row the skipped create never wrote: the read model has no k6, and the retry applies it.
     expect(await control({ op: 'retry' })).toEqual({ ok: true, applied: [behind], stillParked: 0 });
@@ -146,10 +181,20 @@ describe('poison events', () => {
     await db.transaction(async (sql) => {
       await sql.all(`SELECT seq FROM "${schema}".projection_checkpoint WHERE name = 'postgres' FOR UPDATE`);
       seq = await kingdom('k7', 'Waiting');
-      const failure = await until('the lag check to fail', () => lagCheck.check().then(() => false, (e: Error) => e.message));
+      const failure = await until('the lag check to fail', () =>
+        lagCheck.check().then(
+          () => false,
+          (e: Error) => e.message,
+        ),
+      );
       expect(failure).toMatch(/behind \(over PROJECTOR_READY_MAX_LAG_SECONDS=1\)/);
     });
     await caughtUp(seq);
-    await until('the lag check to pass', () => lagCheck.check().then(() => true, () => false));
+    await until('the lag check to pass', () =>
+      lagCheck.check().then(
+        () => true,
+        () => false,
+      ),
+    );
   });
 });

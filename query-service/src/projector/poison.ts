@@ -34,7 +34,12 @@ export interface PoisonPolicy {
 }
 
 /** The aggregate key parked commits are grouped by. */
-export function aggregateKey(e: { entityType: string; entityId: string; campaignId: string; branchId: string }): string {
+export function aggregateKey(e: {
+  entityType: string;
+  entityId: string;
+  campaignId: string;
+  branchId: string;
+}): string {
   return `${e.entityType}:${e.entityId}@${e.campaignId}/${e.branchId}`;
 }
 
@@ -54,7 +59,12 @@ export function isTransient(e: unknown): boolean {
   if (code && /^[0-9A-Z]{5}$/.test(code) && TRANSIENT_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return true;
   if (code && TRANSIENT_NODE_CODES.has(code)) return true;
   const message = typeof err.message === 'string' ? err.message : '';
-  if (/no answer from Postgres|Connection terminated|connection timeout|timeout exceeded when trying to connect|statement timeout/i.test(message)) return true;
+  if (
+    /no answer from Postgres|Connection terminated|connection timeout|timeout exceeded when trying to connect|statement timeout/i.test(
+      message,
+    )
+  )
+    return true;
   return err.cause !== undefined && err.cause !== e && isTransient(err.cause);
 }
 
@@ -146,7 +156,13 @@ export class PoisonGuard<C extends GuardedCommit> {
         if (attempt < maxAttempts) await this.sleep(backoffMs * 2 ** (attempt - 1));
       }
     }
-    return { seq: commit.seq, aggregate: commit.aggregate, eventTypes: commit.eventTypes, error: describe(last), attempts: maxAttempts };
+    return {
+      seq: commit.seq,
+      aggregate: commit.aggregate,
+      eventTypes: commit.eventTypes,
+      error: describe(last),
+      attempts: maxAttempts,
+    };
   }
 
   private split(commits: C[], into: ParkedCommit[]): { ready: C[]; behind: ParkedCommit[] } {
@@ -167,7 +183,13 @@ export class PoisonGuard<C extends GuardedCommit> {
 }
 
 function heldBehind(c: GuardedCommit): ParkedCommit {
-  return { seq: c.seq, aggregate: c.aggregate, eventTypes: c.eventTypes, error: 'held behind an earlier parked commit of this aggregate', attempts: 0 };
+  return {
+    seq: c.seq,
+    aggregate: c.aggregate,
+    eventTypes: c.eventTypes,
+    error: 'held behind an earlier parked commit of this aggregate',
+    attempts: 0,
+  };
 }
 
 function describe(e: unknown): string {

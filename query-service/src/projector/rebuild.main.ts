@@ -7,7 +7,10 @@ import { loadQueryConfig } from '../config.js';
 import { dropOldGenerations, rebuildIntoShadow } from './shadow-rebuild.js';
 
 runMain(async () => {
-  const { values } = parseArgs({ options: { restart: { type: 'boolean' }, 'drop-old': { type: 'boolean' }, 'batch-size': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    options: { restart: { type: 'boolean' }, 'drop-old': { type: 'boolean' }, 'batch-size': { type: 'string' } },
+    strict: true,
+  });
   const config = loadQueryConfig();
   const logger = createLogger('query-rebuild', config);
   const emit = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -19,7 +22,17 @@ runMain(async () => {
   try {
     const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
     const names = natsNames(config.CM_NAMESPACE);
-    emit(await rebuildIntoShadow({ config, logger, nats, names, restart: Boolean(values.restart), ...(batchSize ? { batchSize } : {}), report: emit }));
+    emit(
+      await rebuildIntoShadow({
+        config,
+        logger,
+        nats,
+        names,
+        restart: Boolean(values.restart),
+        ...(batchSize ? { batchSize } : {}),
+        report: emit,
+      }),
+    );
   } finally {
     await closeNats(nats);
   }

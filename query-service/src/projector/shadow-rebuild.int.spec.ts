@@ -3,7 +3,19 @@ import { createInterface } from 'node:readline';
 import { natsNames } from '@cm/contracts';
 import { signToken, type Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestNats, CommandClient, connectTestNats, distEntry, dropNamespace, freePort, lastSeq, NATS_URL, ServiceProcess, testNamespace, waitForSagas } from '@cm/testkit';
+import {
+  closeTestNats,
+  CommandClient,
+  connectTestNats,
+  distEntry,
+  dropNamespace,
+  freePort,
+  lastSeq,
+  NATS_URL,
+  ServiceProcess,
+  testNamespace,
+  waitForSagas,
+} from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { jetStreamHistory } from './event-history.js';
 import { dumpTables, openTestDatabase } from './int-support.test-util.js';
@@ -40,11 +52,18 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 12
 }
 
 /** Runs the rebuild process; `onProgress` may kill it. Resolves to its progress lines and exit. */
-function rebuild(args: string[], onProgress: (p: RebuildProgress, child: ChildProcess) => void = () => {}): Promise<{ lines: RebuildProgress[]; code: number | null; signal: NodeJS.Signals | null }> {
-  const child = spawn(process.execPath, [distEntry('query-service').replace(/main\.js$/, 'projector/rebuild.main.js'), ...args], {
-    env: { ...process.env, ...common, DATABASE_SCHEMA: schema },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+function rebuild(
+  args: string[],
+  onProgress: (p: RebuildProgress, child: ChildProcess) => void = () => {},
+): Promise<{ lines: RebuildProgress[]; code: number | null; signal: NodeJS.Signals | null }> {
+  const child = spawn(
+    process.execPath,
+    [distEntry('query-service').replace(/main\.js$/, 'projector/rebuild.main.js'), ...args],
+    {
+      env: { ...process.env, ...common, DATABASE_SCHEMA: schema },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(child);
   const lines: RebuildProgress[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -60,14 +79,27 @@ function rebuild(args: string[], onProgress: (p: RebuildProgress, child: ChildPr
 beforeAll(async () => {
   nats = await connectTestNats('shadow-rebuild-test');
   const commandPort = await freePort();
-  commands = new ServiceProcess('command-service', distEntry('command-service'), { ...common, COMMAND_OPS_PORT: String(commandPort) }, commandPort);
+  commands = new ServiceProcess(
+    'command-service',
+    distEntry('command-service'),
+    { ...common, COMMAND_OPS_PORT: String(commandPort) },
+    commandPort,
+  );
   commands.start();
   await commands.waitReady();
   const queryPort = await freePort();
   query = new ServiceProcess(
     'query-service',
     distEntry('query-service'),
-    { ...common, QUERY_ROLE: 'all', QUERY_HOST: '127.0.0.1', QUERY_PORT: String(queryPort), DATABASE_SCHEMA: schema, JWT_SECRET: secret, PROJECTOR_BATCH_SIZE: '50' },
+    {
+      ...common,
+      QUERY_ROLE: 'all',
+      QUERY_HOST: '127.0.0.1',
+      QUERY_PORT: String(queryPort),
+      DATABASE_SCHEMA: schema,
+      JWT_SECRET: secret,
+      PROJECTOR_BATCH_SIZE: '50',
+    },
     queryPort,
   );
   query.start();
@@ -81,7 +113,10 @@ afterAll(async () => {
   await query?.kill('SIGTERM');
   await commands?.kill('SIGTERM');
   if (live) {
-    const schemas = await live.sql.all<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?)', [schema]);
+    const schemas = await live.sql.all<{ nspname: string }>(
+      'SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?)',
+      [schema],
+    );
     for (const { nspname } of schemas) await live.sql.run(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
     await live.close();
   }
@@ -106,11 +141,15 @@ describe('rebuild of the Postgres read model into a shadow schema', () => {
         const res = await fetch(`http://127.0.0.1:${query.port}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({ query: '{ kingdoms(campaignId: "camp0") { id name } settlements(campaignId: "camp1") { id level } campaigns { id } }' }),
+          body: JSON.stringify({
+            query:
+              '{ kingdoms(campaignId: "camp0") { id name } settlements(campaignId: "camp1") { id level } campaigns { id } }',
+          }),
         }).catch((e: Error) => ({ status: 0, json: async () => ({ errors: [{ message: e.message }] }) }));
         const body = (await res.json()) as { errors?: unknown[]; data?: { kingdoms: unknown[] } };
         reads += 1;
-        if (res.status !== 200 || body.errors || !body.data || body.data.kingdoms.length === 0) failures.push(JSON.stringify({ status: res.status, body }).slice(0, 300));
+        if (res.status !== 200 || body.errors || !body.data || body.data.kingdoms.length === 0)
+          failures.push(JSON.stringify({ status: res.status, body }).slice(0, 300));
       }
     })();
     const writing = Promise.all([campaignScript(client, 'camp2', progress), campaignScript(client, 'camp3', progress)]);
@@ -146,13 +185,24 @@ describe('rebuild of the Postgres read model into a shadow schema', () => {
     await waitForSagas(nats, names);
     const target = await lastSeq(nats, names);
     await until(`checkpoint ${target}`, async () => (await live.readModel.checkpoint('postgres')) === target);
-    expect(await projectStream(nats, names, new ProjectionWriter(fresh, jetStreamHistory(nats, names)), { batchSize: 1000 })).toBe(target);
-    const [expected, actual] = await Promise.all([dumpTables(fresh.sql, fresh.schema), dumpTables(live.sql, live.schema)]);
+    expect(
+      await projectStream(nats, names, new ProjectionWriter(fresh, jetStreamHistory(nats, names)), { batchSize: 1000 }),
+    ).toBe(target);
+    const [expected, actual] = await Promise.all([
+      dumpTables(fresh.sql, fresh.schema),
+      dumpTables(live.sql, live.schema),
+    ]);
     for (const table of Object.keys(expected)) expect(actual[table], table).toEqual(expected[table]);
     expect(actual.branch!.length).toBe(4 * 3);
 
     // The old generation stays until dropped; the shadow is gone (it is the live schema now).
-    const schemasNow = async () => (await live.sql.all<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?) ORDER BY 1', [schema])).map((r) => r.nspname);
+    const schemasNow = async () =>
+      (
+        await live.sql.all<{ nspname: string }>(
+          'SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?) ORDER BY 1',
+          [schema],
+        )
+      ).map((r) => r.nspname);
     expect(await schemasNow()).toEqual([schema, `${schema}_fresh`, swapped.old].sort());
     const dropped = await rebuild(['--drop-old']);
     expect(dropped.code).toBe(0);

@@ -11,7 +11,16 @@ export type RebuildProgress =
   | { phase: 'start'; shadow: string; live: string; resumedAt: number; target: number }
   | { phase: 'project'; checkpoint: number; target: number; events: number; elapsedMs: number }
   | { phase: 'catch-up'; checkpoint: number; live: number; last: number }
-  | { phase: 'swapped'; live: string; old: string; checkpoint: number; liveCheckpoint: number; events: number; elapsedMs: number; rows: Record<string, number> };
+  | {
+      phase: 'swapped';
+      live: string;
+      old: string;
+      checkpoint: number;
+      liveCheckpoint: number;
+      events: number;
+      elapsedMs: number;
+      rows: Record<string, number>;
+    };
 
 export interface ShadowRebuildOptions {
   config: QueryConfig;
@@ -93,11 +102,17 @@ export async function rebuildIntoShadow(opts: ShadowRebuildOptions): Promise<Reb
     }
     // The swap: the live checkpoint row locked (the live projector waits), the shadow brought at least to it,
     // then the two renames, committed together.
-    const old = `${oldSchemaPrefix(live)}${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`;
+    const old = `${oldSchemaPrefix(live)}${new Date()
+      .toISOString()
+      .replace(/[^0-9]/g, '')
+      .slice(0, 14)}`;
     let liveCheckpoint = 0;
     await liveDb.transaction(async (sql) => {
       await sql.run(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
-      const rows = await sql.all<{ seq: string }>(`SELECT seq FROM "${live}".projection_checkpoint WHERE name = ? FOR UPDATE`, [POSTGRES_PROJECTION]);
+      const rows = await sql.all<{ seq: string }>(
+        `SELECT seq FROM "${live}".projection_checkpoint WHERE name = ? FOR UPDATE`,
+        [POSTGRES_PROJECTION],
+      );
       liveCheckpoint = Number(rows[0]?.seq ?? 0);
       if (checkpoint < liveCheckpoint) await project(liveCheckpoint);
       // The shadow's pool names the schema it is about to lose; nothing of it may outlive the rename.
@@ -107,7 +122,16 @@ export async function rebuildIntoShadow(opts: ShadowRebuildOptions): Promise<Reb
       await sql.run(`ALTER SCHEMA "${shadow}" RENAME TO "${live}"`);
     });
     const counts = await tableCounts(liveDb, live);
-    return { phase: 'swapped', live, old, checkpoint, liveCheckpoint, events, elapsedMs: Date.now() - started, rows: counts };
+    return {
+      phase: 'swapped',
+      live,
+      old,
+      checkpoint,
+      liveCheckpoint,
+      events,
+      elapsedMs: Date.now() - started,
+      rows: counts,
+    };
   } finally {
     await shadowDb?.close();
     await liveDb.close();
@@ -119,7 +143,10 @@ export async function dropOldGenerations(config: QueryConfig, logger: Logger): P
   const db = await openDatabase(config, logger);
   try {
     const prefix = oldSchemaPrefix(config.DATABASE_SCHEMA);
-    const rows = await db.sql.all<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?) ORDER BY nspname`, [prefix]);
+    const rows = await db.sql.all<{ nspname: string }>(
+      `SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?) ORDER BY nspname`,
+      [prefix],
+    );
     for (const { nspname } of rows) await db.sql.run(`DROP SCHEMA "${nspname}" CASCADE`);
     return rows.map((r) => r.nspname);
   } finally {
@@ -137,6 +164,9 @@ async function tableCounts(db: Database, schema: string): Promise<Record<string,
     [schema],
   );
   const out: Record<string, number> = {};
-  for (const { relname } of rows) out[relname] = Number((await db.sql.all<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."${relname}"`))[0]!.n);
+  for (const { relname } of rows)
+    out[relname] = Number(
+      (await db.sql.all<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."${relname}"`))[0]!.n,
+    );
   return out;
 }
