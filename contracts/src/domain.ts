@@ -79,8 +79,25 @@ export type VariableValue = z.infer<typeof variableValueSchema>;
 export const ownerRefSchema = z.object({ ownerType: ownerTypeSchema, ownerId: idSchema });
 export type OwnerRef = z.infer<typeof ownerRefSchema>;
 
-/** A JSONLogic expression; compiled and checked by the rules service. */
-export const jsonLogicSchema = z.json().refine((v) => v !== null && typeof v === 'object', 'must be a JSONLogic object');
+/** Deeper JSON than this is refused before anything walks it recursively (z.json() would overflow the stack). */
+export const MAX_JSON_LOGIC_DEPTH = 64;
+
+/** True when `value` nests at most `max` levels; iterative, so any depth is measured safely. */
+function depthAtMost(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) return false;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return true;
+}
+
+/** A JSONLogic expression; compiled and checked by the rules service (`analyzeExpression`). */
+export const jsonLogicSchema = z
+  .custom<unknown>((v) => depthAtMost(v, MAX_JSON_LOGIC_DEPTH), `invalid expression: nested deeper than ${MAX_JSON_LOGIC_DEPTH}`)
+  .pipe(z.json().refine((v) => v !== null && typeof v === 'object', 'must be a JSONLogic object'));
 
 export const levelSchema = z.number().int().min(0).max(100);
 /** Structure condition in percent: 100 is pristine, 0 is a ruin. */

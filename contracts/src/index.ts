@@ -9,6 +9,8 @@ export * from './commit-codec.js';
 export * from './aggregates.js';
 export * from './validation.js';
 export * from './graphql/schema.graphql.js';
+export * from './rules/index.js';
+export * from './graphql/computed-fields.graphql.js';
 export * from './demo.js';
 export * from './jobs.js';
 export * from './realtime.js';

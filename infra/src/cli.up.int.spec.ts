@@ -18,7 +18,7 @@ describe('cm up', () => {
   it('runs the seeded system until SIGTERM', { timeout: 120_000 }, async () => {
     const child = spawn(
       process.execPath,
-      [join(repoRoot, 'infra/dist/cli.js'), 'up', '--namespace', names.namespace, '--schema', names.schema, '--query-port', '0', '--command-port', '0', '--realtime-port', '0'],
+      [join(repoRoot, 'infra/dist/cli.js'), 'up', '--namespace', names.namespace, '--schema', names.schema, '--query-port', '0', '--command-port', '0', '--realtime-port', '0', '--rules-port', '0', '--scheduler-port', '0'],
       { env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', JWT_SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

@@ -29,7 +29,7 @@ export const natsResourcesConfigSchema = z.object({
 export type NatsResourcesConfig = z.output<typeof natsResourcesConfigSchema>;
 
 /** Who verifies a resource at start: the processes that cannot run without it. */
-export type ResourceUser = 'command-service' | 'query-api' | 'query-projector' | 'scheduler-service';
+export type ResourceUser = 'command-service' | 'query-api' | 'query-projector' | 'rules-service' | 'scheduler-service';
 
 /** A setting of a resource that must have one value: compared on verify, and written on provision. */
 interface Setting {
@@ -100,7 +100,7 @@ export function natsResources(names: NatsNames, config: NatsResourcesConfig): Na
     {
       kind: 'stream',
       label: `stream ${names.eventStream}`,
-      neededBy: ['command-service', 'query-api', 'query-projector'],
+      neededBy: ['command-service', 'query-api', 'query-projector', 'rules-service'],
       config: eventStreamConfig(names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS }),
       settings: STREAM_SETTINGS,
     },

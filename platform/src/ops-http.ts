@@ -16,6 +16,8 @@ export interface OpsOptions {
   accepting?: () => boolean;
   /** Longest `/ready` takes to answer (default `READY_DEADLINE_MS`): a check still running then counts as down. */
   readyDeadlineMs?: number;
+  /** Figures a service adds to its `/health` body (cache hit rate, say); cheap, computed per request. */
+  health?: () => Record<string, unknown>;
 }
 
 /**
@@ -81,7 +83,7 @@ export function handleOps(opts: OpsOptions, req: http.IncomingMessage, res: http
   const path = req.url?.split('?')[0];
   if (req.method !== 'GET') return false;
   if (path === '/health') {
-    send(res, 200, JSON.stringify({ status: 'ok', service: opts.service, uptimeSeconds: Math.round(process.uptime()) }));
+    send(res, 200, JSON.stringify({ status: 'ok', service: opts.service, uptimeSeconds: Math.round(process.uptime()), ...opts.health?.() }));
     return true;
   }
   if (path === '/ready') {

@@ -39,6 +39,8 @@ export const queryConfigSchema = z.object({
   MIN_SEQ_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Timeout of a command request to the command service. */
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Timeout of a computed-fields request to the rules service. */
+  RULES_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(10),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5_000),

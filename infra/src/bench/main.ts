@@ -20,6 +20,7 @@ import { measureGraphql, type GraphqlResults } from './graphql-load.js';
 import { measureRawPublish } from './raw-publish.js';
 import { runRealtimeBench } from './realtime-main.js';
 import { markdownTable, row, type ReportRow } from './report.js';
+import { runRulesBench } from './rules-bench.js';
 import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
 import { runRebuildBench } from './rebuild-bench.js';
@@ -37,7 +38,7 @@ const { values: args } = parseArgs({
     'cold-stream-events': { type: 'string', default: '1000000' },
     'aggregate-cache-size': { type: 'string' },
     'prefill-events': { type: 'string' },
-    /** `scheduler`, `realtime` or `rebuild`: only that part's rows, in a system of its own. */
+    /** `scheduler`, `realtime`, `rules` or `rebuild`: only that part's rows, in a system of its own. */
     only: { type: 'string' },
     subscribers: { type: 'string', default: '10000' },
     'rebuild-events': { type: 'string', default: '100000' },
@@ -48,7 +49,7 @@ if (args.help) {
   process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
                        [--phases raw,commands,graphql] [--cold-start] [--cold-stream-events 1000000]
                        [--aggregate-cache-size N] [--prefill-events N]
-                        [--only scheduler] [--only realtime [--subscribers 10000]]
+                        [--only scheduler] [--only realtime [--subscribers 10000]] [--only rules]
 
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, the command floor (a bare responder that publishes once per request), commands over NATS, raw Postgres
@@ -74,6 +75,8 @@ command phases run on a stream of a given size.
 --only scheduler runs only the scheduler's growth-tick benchmark (infra/src/bench/scheduler-tick.ts).
 --only realtime measures only the realtime gateway (mutation ack → SSE client at --rate for --duration-ms, beside
 raw JetStream delivery; a broadcast to --subscribers SSE connections and gateway memory per connection).
+--only rules measures the rules service alone (engine in one process, computedFields on 1,000 settlements) in
+a system of its own.
 --only rebuild runs only the read-model rebuild benchmark (infra/src/bench/rebuild-bench.ts): cm rebuild postgres of
 --rebuild-events events (default 100,000; the issue's figure is 1,000,000) beside the raw ordered-consumer read and
 batched upsert rates of the same run.
@@ -92,6 +95,9 @@ if (coldStart) phases.delete('graphql');
 const coldStreamEvents = Number(args['cold-stream-events']);
 /** Renames measured after each restart: every one on an aggregate the restarted service has not loaded. */
 const COLD_COMMANDS = 10_000;
+
+// `--only rules`: the rules service's rows alone, in a system of their own (rules-bench.ts).
+if (args.only === 'rules') process.exit(await runRulesBench({ durationMs, log: (s) => void process.stderr.write(`[bench] ${s}\n`) }));
 
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
 if (args.only === 'realtime') process.exit(await runRealtimeBench({ durationMs, rate, subscribers: Number(args.subscribers), log }));

@@ -6,12 +6,15 @@ import { DEMO_BRANCH_ID, DEMO_CAMPAIGN_ID, DEMO_USER, seedDemoCampaign } from '.
 import { CliFailure, namespaceOption, parseCommandArgs, portOption, UsageError, type CliCommand } from './command.js';
 
 const ports = defaultPorts();
-/** What `cm up` (and so `npm start`) runs unless told otherwise: the smallest system plus the realtime gateway. */
-const UP_SERVICES: readonly ServiceName[] = [...DEFAULT_SERVICES, 'realtime-gateway'];
+/** What `cm up` (and so `npm start`) runs unless told otherwise: every service. */
+const UP_SERVICES: readonly ServiceName[] = [...DEFAULT_SERVICES, 'rules-service', 'scheduler-service', 'realtime-gateway'];
+
+/** The services whose port `cm up` takes as an option (`--<key>-port`). */
+const PORT_OPTIONS: ReadonlySet<string> = new Set(['query', 'command', 'realtime', 'rules', 'scheduler']);
 
 const help = `
 Usage: cm up [--no-seed] [--namespace cm] [--schema public] [--query-port ${ports.query}] [--command-port ${ports.command}]
-             [--realtime-port ${ports.realtime}] [--services ${UP_SERVICES.join(',')}]
+             [--realtime-port ${ports.realtime}] [--rules-port ${ports.rules}] [--scheduler-port ${ports.scheduler}] [--services ${UP_SERVICES.join(',')}]
 
 Runs the system in the foreground as real processes (the same launcher the e2e tests and the benchmark use),
 after provisioning the namespace's NATS resources as \`cm provision\` does, seeds the demo campaign, and prints
@@ -26,6 +29,8 @@ Options:
   --query-port <port>     GraphQL and query-service ops port (default ${ports.query})
   --command-port <port>   command-service ops port (default ${ports.command})
   --realtime-port <port>  realtime gateway port: SSE, graphql-sse, the live page (default ${ports.realtime})
+  --rules-port <port>     rules-service ops port (default ${ports.rules})
+  --scheduler-port <port> scheduler-service ops port (default ${ports.scheduler})
   --services <list>       comma-separated, from: ${SERVICE_NAMES.join(', ')}
   -h, --help              show this help
 
@@ -45,6 +50,8 @@ export const upCommand: CliCommand = {
       'query-port': { type: 'string' },
       'command-port': { type: 'string' },
       'realtime-port': { type: 'string' },
+      'rules-port': { type: 'string' },
+      'scheduler-port': { type: 'string' },
       services: { type: 'string' },
     });
     if (!args) return 0;
@@ -55,13 +62,15 @@ export const upCommand: CliCommand = {
       query: portOption(args.values['query-port'] as string | undefined, 'query-port', ports.query),
       command: portOption(args.values['command-port'] as string | undefined, 'command-port', ports.command),
       realtime: portOption(args.values['realtime-port'] as string | undefined, 'realtime-port', ports.realtime),
+      rules: portOption(args.values['rules-port'] as string | undefined, 'rules-port', ports.rules),
+      scheduler: portOption(args.values['scheduler-port'] as string | undefined, 'scheduler-port', ports.scheduler),
     };
     // Say plainly which port is taken (often by another `cm up`) instead of showing a service's EADDRINUSE.
     for (const s of services) {
       const { portKey } = SERVICES[s];
       const port = chosen[portKey];
       if (port !== 0 && (await portInUse(port))) {
-        const flag = portKey === 'query' || portKey === 'command' || portKey === 'realtime' ? ` (choose another with --${portKey}-port, or 0 for any)` : '';
+        const flag = PORT_OPTIONS.has(portKey) ? ` (choose another with --${portKey}-port, or 0 for any)` : '';
         throw new CliFailure(`port ${port} for ${s} is in use; is the system already running?${flag}`);
       }
     }

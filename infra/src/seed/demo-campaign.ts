@@ -78,7 +78,7 @@ const STEPS: Step[] = [
     mutation: `mutation($c: ID!, $e: JSON!, $cmd: String) {
       defineFieldCondition(campaignId: $c, id: "settlement-defense", entityType: SETTLEMENT, field: "defenseRating", expression: $e, priority: 10, commandId: $cmd) ${result} }`,
     // Defense grows with the settlement's level and the levels of its structures.
-    variables: { c, e: { '+': [{ '*': [{ var: 'level' }, 10] }, { var: 'structures.levelSum' }] } },
+    variables: { c, e: { '+': [{ '*': [{ var: 'level' }, 10] }, { sum: ['structures', 'level'] }] } },
   },
   {
     key: 'world-event-red-comet',

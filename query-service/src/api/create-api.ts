@@ -8,6 +8,7 @@ import type { ReadModel } from '../read-model/read-model.port.js';
 import { ApiMetrics } from './api.metrics.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import { CommandGateway } from './command-gateway.js';
+import { RulesClient } from './computed-fields.js';
 import { GraphqlFastPath } from './fast-path.js';
 import { contextFactory, type ApiServices } from './graphql-context.js';
 import { buildSchema } from './schema.js';
@@ -76,6 +77,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     readModel,
     tracker,
     commands,
+    rules: new RulesClient({ nc: nats.nc, names, timeoutMs: config.RULES_TIMEOUT_MS }),
     jwtSecret: config.JWT_SECRET,
     tokenRules: tokenRulesOf(config),
     minSeqTimeoutMs: config.MIN_SEQ_TIMEOUT_MS,

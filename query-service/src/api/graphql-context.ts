@@ -3,6 +3,7 @@ import { bearerToken, type Principal, type TokenRules } from '@cm/platform';
 import { acceptCorrelationId, parseMinSeq } from './arguments.js';
 import type { CheckpointTracker } from './checkpoint-tracker.js';
 import type { CommandGateway } from './command-gateway.js';
+import type { RulesClient } from './computed-fields.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
 import { VerifiedTokens } from './verified-tokens.js';
@@ -11,6 +12,8 @@ import { VerifiedTokens } from './verified-tokens.js';
 export interface ApiServices {
   readModel: ReadModel;
   commands: CommandGateway;
+  /** Computed fields, from the rules service; absent in API-edge tests that never resolve them. */
+  rules?: RulesClient;
   tracker: CheckpointTracker;
   jwtSecret: string;
   /** Clock skew allowed to `iat`/`nbf`, and whether `exp` is required; the lenient defaults when absent. */

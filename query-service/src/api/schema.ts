@@ -1,7 +1,8 @@
 import { createSchema } from 'graphql-yoga';
-import { ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { computedFieldsTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
 import { assertIdArguments } from './arguments.js';
 import type { GraphQLContext } from './graphql-context.js';
+import { computedFieldResolvers } from './computed-fields.js';
 import { entityResolvers } from './resolvers/entity.resolvers.js';
 import { mutationResolvers } from './resolvers/mutation.resolvers.js';
 import { queryResolvers } from './resolvers/query.resolvers.js';
@@ -43,9 +44,10 @@ export function buildSchema() {
     ...(mutationResolvers as unknown as TypeResolvers),
   });
   return createSchema<GraphQLContext>({
-    typeDefs,
+    typeDefs: [typeDefs, computedFieldsTypeDefs],
     resolvers: [
       resolvers,
+      guardIdArguments(computedFieldResolvers as unknown as TypeResolvers),
       {
         JSON: JSONScalar,
         GeoJSON: GeoJSONScalar,

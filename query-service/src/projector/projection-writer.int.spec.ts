@@ -97,7 +97,7 @@ describe('ProjectionWriter against a stream written by the command service', () 
     await c.must('state-variable.set', C, 'settlement~s1', { ...owner, key: 'flags', value: { type: 'json', value: { a: [1, null] } } });
     await c.must('state-variable.unset', C, 'settlement~s1', { ...owner, key: 'banner' });
     await c.must('state-variable.set', C, 'kingdom~k1', { ownerType: 'kingdom', ownerId: 'k1', key: 'ruler', value: { type: 'string', value: 'Ada' } });
-    await c.must('field-condition.define', C, 'fc1', { entityType: 'settlement', field: 'wealth', expression: { var: 'gold' }, priority: 2 });
+    await c.must('field-condition.define', C, 'fc1', { entityType: 'settlement', field: 'wealth', expression: { var: 'variables.gold' }, priority: 2 });
     await c.must('field-condition.define', C, 'fc2', { entityType: 'settlement', entityId: 's1', field: 'fame', expression: { '+': [1, 1] } });
     await c.must('field-condition.update', C, 'fc1', { priority: 5 });
     await c.must('field-condition.delete', C, 'fc2', {});

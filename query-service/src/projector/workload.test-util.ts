@@ -34,7 +34,7 @@ export async function campaignScript(client: CommandClient, campaignId: string, 
   for (let l = 0; l < 10; l += 1) await send('location.create', c, `l${l}`, { name: `Place ${l}`, geometry: l % 2 ? square(l) : point(l) });
   for (let s = 0; s < 20; s += 1) await send('settlement.create', c, `s${s}`, { kingdomId: `k${s % 5}`, locationId: `l${s % 10}`, name: `Town ${s}` });
   for (let t = 0; t < 40; t += 1) await send('structure.create', c, `t${t}`, { settlementId: `s${t % 20}`, name: `Building ${t}`, structureType: 'hall' });
-  await send('field-condition.define', c, 'fc0', { entityType: 'settlement', field: 'wealth', expression: { var: 'gold' } });
+  await send('field-condition.define', c, 'fc0', { entityType: 'settlement', field: 'wealth', expression: { var: 'variables.gold' } });
   await send('field-condition.define', c, 'fc1', { entityType: 'kingdom', entityId: 'k1', field: 'might', expression: { '*': [2, 3] } });
   const effects = [{ ownerType: 'settlement' as const, ownerId: 's1', key: 'blessed', value: { type: 'boolean' as const, value: true } }];
   await send('world-event.schedule', c, 'we0', { name: 'Comet', scheduledAt: '2026-06-01T00:00:00Z', expiresAt: '2026-07-01T00:00:00Z', effects });

@@ -1,4 +1,4 @@
-import type { CommandOf } from '@cm/contracts';
+import { validateFieldCondition, type CommandOf } from '@cm/contracts';
 import type { AggregateRef, AggregateStatus, DecideContext, Decider, EventDraft } from '../decider.js';
 import { mustBeAbsent, mustBeActiveRef, mustExist, unknownCommand } from '../guards.js';
 import { jsonEqual } from '../json-equal.js';
@@ -12,6 +12,8 @@ export function decide(command: FieldConditionCommand, state: FieldConditionStat
     mustBeAbsent(state.status, 'field-condition', id);
     for (const ref of refsOf(command)) mustBeActiveRef(ctx, ref);
     const { entityType, entityId, field, expression, priority, active } = command.payload;
+    // The rules service compiles by the same validator: what passes here compiles there.
+    validateFieldCondition({ entityType, field, expression });
     return [{ type: 'FieldConditionDefined', data: { entityType, entityId: entityId ?? null, field, expression, priority, active } }];
   }
   mustExist(state.status, 'field-condition', id);
@@ -25,6 +27,9 @@ export function decide(command: FieldConditionCommand, state: FieldConditionStat
         priority: priority ?? state.priority,
         active: active ?? state.active,
       };
+      if (next.field !== state.field || !jsonEqual(next.expression, state.expression)) {
+        validateFieldCondition({ entityType: state.entityType!, field: next.field, expression: next.expression });
+      }
       const unchanged =
         next.field === state.field &&
         jsonEqual(next.expression, state.expression) &&

@@ -7,7 +7,7 @@ import type { JsonLogic } from './field-condition.state.js';
 const condition = <T extends FieldConditionCommand['type']>(type: T, payload: CommandPayload<T>) =>
   command(type, payload, { aggregateId: 'fc1' });
 const prosperous: JsonLogic = { '>': [{ var: 'level' }, 3] };
-const walled: JsonLogic = { '==': [{ var: 'walled' }, true] };
+const walled: JsonLogic = { '==': [{ var: 'variables.walled' }, true] };
 /** A condition on every settlement. */
 const defined = {
   type: 'FieldConditionDefined',
@@ -115,14 +115,14 @@ describe('field-condition.update', () => {
     given(fieldConditionDecider, [defined]).when(update({ field: 'prosperous', expression: prosperous, priority: 0, active: true })).then([]);
   });
   it('changes nothing for a structurally equal expression', () => {
-    const expression: JsonLogic = { and: [{ '>': [{ var: 'level' }, 3] }, { '==': [{ var: 'walled' }, true] }] };
+    const expression: JsonLogic = { and: [{ '>': [{ var: 'level' }, 3] }, { '==': [{ var: 'variables.walled' }, true] }] };
     given(fieldConditionDecider, [defined, updated({ expression })])
       .when(update({ expression: structuredClone(expression) }))
       .then([]);
   });
   it('changes the expression when only the order of its operands differs', () => {
-    const expression: JsonLogic = { and: [{ var: 'walled' }, { var: 'coastal' }] };
-    const swapped: JsonLogic = { and: [{ var: 'coastal' }, { var: 'walled' }] };
+    const expression: JsonLogic = { and: [{ var: 'variables.walled' }, { var: 'variables.coastal' }] };
+    const swapped: JsonLogic = { and: [{ var: 'variables.coastal' }, { var: 'variables.walled' }] };
     given(fieldConditionDecider, [defined, updated({ expression })])
       .when(update({ expression: swapped }))
       .then([updated({ expression: swapped })]);
@@ -177,5 +177,49 @@ describe('field-condition state', () => {
     expect(statusOf(given(fieldConditionDecider).state)).toBe('absent');
     expect(statusOf(given(fieldConditionDecider, [defined]).state)).toBe('active');
     expect(statusOf(given(fieldConditionDecider, [defined, deleted]).state)).toBe('deleted');
+  });
+});
+
+describe('field-condition expressions, checked at definition', () => {
+  const defineWith = (expression: JsonLogic, field = 'prosperous') =>
+    condition('field-condition.define', { entityType: 'settlement', field, expression, priority: 0, active: true });
+  const deep = (depth: number): JsonLogic => {
+    let node: unknown = true;
+    for (let i = 0; i < depth; i++) node = { '!': [node] };
+    return node as JsonLogic;
+  };
+  it('rejects an unknown operator, naming it', () => {
+    given(fieldConditionDecider).when(defineWith({ regex: ['^a+$', 'aaa'] })).thenThrows(ErrorCode.VALIDATION, /unknown operator "regex"/);
+  });
+  it('rejects a __proto__ path', () => {
+    given(fieldConditionDecider).when(defineWith({ var: 'variables.__proto__' })).thenThrows(ErrorCode.VALIDATION, /__proto__/);
+  });
+  it('rejects a constructor path inside map', () => {
+    given(fieldConditionDecider)
+      .when(defineWith({ map: [{ var: 'structures' }, { var: 'constructor.name' }] }))
+      .thenThrows(ErrorCode.VALIDATION, /forbidden segment "constructor"/);
+  });
+  it('rejects nesting 10,000 deep', () => {
+    given(fieldConditionDecider).when(defineWith(deep(10_000))).thenThrows(ErrorCode.VALIDATION, /nested deeper than 64/);
+  });
+  it('rejects a path the entity type does not have, naming it', () => {
+    given(fieldConditionDecider).when(defineWith({ var: 'population' })).thenThrows(ErrorCode.VALIDATION, /path "population"/);
+  });
+  it('rejects a field that reads itself', () => {
+    given(fieldConditionDecider).when(defineWith({ var: 'computed.prosperous' })).thenThrows(ErrorCode.VALIDATION, /reads itself/);
+  });
+  it('accepts child aggregates, parent access and other computed fields', () => {
+    const expression: JsonLogic = { '>': [{ '+': [{ sum: ['structures', 'level'] }, { var: 'parent.variables.bonus' }] }, { var: 'computed.threshold' }] };
+    given(fieldConditionDecider)
+      .when(defineWith(expression))
+      .then([{ type: 'FieldConditionDefined', data: { entityType: 'settlement', entityId: null, field: 'prosperous', expression, priority: 0, active: true } }]);
+  });
+  it('rejects an update to a bad expression', () => {
+    given(fieldConditionDecider, [defined]).when(update({ expression: { eval: 'x' } })).thenThrows(ErrorCode.VALIDATION, /unknown operator "eval"/);
+  });
+  it('rejects renaming the field into one its expression reads', () => {
+    given(fieldConditionDecider, [defined, updated({ expression: { var: 'computed.rich' } })])
+      .when(update({ field: 'rich' }))
+      .thenThrows(ErrorCode.VALIDATION, /reads itself/);
   });
 });

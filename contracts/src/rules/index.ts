@@ -1,0 +1,3 @@
+export * from './rule-entities.js';
+export * from './expression-validator.js';
+export * from './rules.messages.js';

@@ -1,0 +1,143 @@
+// `npm run bench -- --only rules`: the rules service. In one process (rules-service/dist/bench/engine-bench.js,
+// run as a child so infra imports no service): cached evaluation next to node-cache's own get, and compiled
+// evaluation next to json-logic-js on the same expressions. Through the system: computedFields on 1,000
+// settlements over GraphQL, rules requests per level, and p99 next to the same query without computed fields.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { isolatedNames } from '../isolation.js';
+import { startSystem, type System } from '../launcher.js';
+import { dropNamespace } from '../namespace-cleanup.js';
+import { repoRoot } from '../paths.js';
+import { KeepAliveClient } from './http-client.js';
+import { markdownTable, row } from './report.js';
+import { Samples, type LatencySummary } from './stats.js';
+
+interface EngineFigures {
+  budgetMs: number;
+  rawNodeCacheGet: number;
+  cached: { perSecond: number; hitRate: number };
+  uncached2: { compiled: number; jsonLogicJs: number; speedup: number };
+  uncached20: { compiled: number; jsonLogicJs: number; speedup: number };
+}
+
+const SETTLEMENTS = 1_000;
+const LIST = 'query($c: ID!) { settlements(campaignId: $c) { id name level } }';
+const LIST_COMPUTED = 'query($c: ID!) { settlements(campaignId: $c) { id name level computedFields { field value } } }';
+
+async function engineFigures(budgetMs: number): Promise<EngineFigures> {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'rules-service/dist/bench/engine-bench.js'), '--ms', String(budgetMs)], {
+    cwd: repoRoot,
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(stdout) as EngineFigures;
+}
+
+async function rulesRequests(system: System): Promise<number> {
+  const text = await (await fetch(`${system.urls['rules-service']}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('cm_rules_request_duration_seconds_count'))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+/** Creates a campaign with 1,000 settlements and three computed fields on settlements. */
+async function seed(gql: (q: string, v: Record<string, unknown>) => Promise<void>, campaignId: string): Promise<void> {
+  const c = { c: campaignId };
+  await gql('mutation($c: ID!) { createCampaign(id: $c, name: "Rules benchmark") { seq } }', c);
+  await gql('mutation($c: ID!) { createKingdom(campaignId: $c, id: "k", name: "K") { seq } }', c);
+  await gql('mutation($c: ID!) { createLocation(campaignId: $c, id: "l", name: "L", geometry: { type: "Point", coordinates: [0, 0] }) { seq } }', c);
+  const create = 'mutation($c: ID!, $id: ID!, $lv: Int) { createSettlement(campaignId: $c, id: $id, kingdomId: "k", locationId: "l", name: "Town", level: $lv) { seq } }';
+  for (let i = 0; i < SETTLEMENTS; i += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, SETTLEMENTS - i) }, (_, j) => gql(create, { ...c, id: `s${i + j}`, lv: (i + j) % 10 })));
+  }
+  const define = 'mutation($c: ID!, $id: ID!, $f: String!, $e: JSON!) { defineFieldCondition(campaignId: $c, id: $id, entityType: SETTLEMENT, field: $f, expression: $e) { seq } }';
+  await gql(define, { ...c, id: 'wealth', f: 'wealth', e: { sum: ['structures', 'level'] } });
+  await gql(define, { ...c, id: 'prosperous', f: 'prosperous', e: { '>': [{ var: 'level' }, 5] } });
+  await gql(define, { ...c, id: 'label', f: 'label', e: { cat: [{ var: 'name' }, ' (', { var: 'level' }, ')'] } });
+}
+
+async function latency(gql: (q: string, v: Record<string, unknown>) => Promise<void>, query: string, campaignId: string, n: number): Promise<LatencySummary> {
+  const samples = new Samples();
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await gql(query, { c: campaignId });
+    samples.add(performance.now() - started);
+  }
+  return samples.summary();
+}
+
+/** Runs the rules rows; returns the process exit code. */
+export async function runRulesBench(opts: { durationMs: number; log: (s: string) => void }): Promise<number> {
+  const { log } = opts;
+  const names = isolatedNames('rbench');
+  const startedAt = new Date();
+  let system: System | undefined;
+  let client: KeepAliveClient | undefined;
+  try {
+    log('rules engine in one process');
+    const engine = await engineFigures(Math.max(1000, Math.round(opts.durationMs / 2)));
+    log(`starting command-service, query-service and rules-service in ${names.namespace}`);
+    const JWT_SECRET = randomBytes(24).toString('hex');
+    system = await startSystem({ ...names, env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET }, output: 'files', services: ['command-service', 'query-service', 'rules-service'] });
+    const url = new URL(system.graphqlUrl);
+    client = new KeepAliveClient(url.origin, 50);
+    const token = await system.token('bench-user');
+    const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    const kc = client;
+    const gql = async (query: string, variables: Record<string, unknown>) => {
+      const res = await kc.request('POST', url.pathname, JSON.stringify({ query, variables }), headers);
+      const body = JSON.parse(res.body) as { errors?: { message: string }[] };
+      if (res.status !== 200 || body.errors?.length) throw new Error(`GraphQL ${res.status}: ${JSON.stringify(body.errors)}`);
+    };
+    const campaignId = `rb-${randomBytes(3).toString('hex')}`;
+    log(`seeding ${SETTLEMENTS} settlements`);
+    await seed(gql, campaignId);
+    const rounds = Math.max(20, Math.round(opts.durationMs / 100));
+    await latency(gql, LIST, campaignId, 3);
+    await latency(gql, LIST_COMPUTED, campaignId, 3);
+    log(`${rounds} list queries with and without computedFields`);
+    const plain = await latency(gql, LIST, campaignId, rounds);
+    const before = await rulesRequests(system);
+    const computed = await latency(gql, LIST_COMPUTED, campaignId, rounds);
+    const perQuery = ((await rulesRequests(system)) - before) / rounds;
+
+    const rows = [
+      row('rules: node-cache get, one process (raw limit of a cached lookup)', engine.rawNodeCacheGet, 'gets/s'),
+      row('rules: cached evaluation through the evaluator, one process', engine.cached.perSecond, 'evals/s', { target: { op: '>=', value: 1_000_000 }, rawLimit: engine.rawNodeCacheGet }),
+      row('rules: uncached 2-operator condition, compiled', engine.uncached2.compiled, 'evals/s', { target: { op: '>=', value: 200_000 }, rawLimit: engine.uncached2.jsonLogicJs }),
+      row('rules: 2-operator compiled / json-logic-js', engine.uncached2.speedup, '×', { target: { op: '>=', value: 10 } }),
+      row('rules: uncached 20-operator condition, compiled', engine.uncached20.compiled, 'evals/s', { rawLimit: engine.uncached20.jsonLogicJs }),
+      row('rules: 20-operator compiled / json-logic-js', engine.uncached20.speedup, '×', { target: { op: '>=', value: 10 } }),
+      row(`rules: requests per query, computedFields on ${SETTLEMENTS} settlements (one level)`, perQuery, 'requests', { target: { op: '<=', value: 1 } }),
+      row(`rules: p99 of settlements (${SETTLEMENTS}) without computedFields`, plain.p99, 'ms'),
+      row(`rules: p99 of settlements (${SETTLEMENTS}) with computedFields`, computed.p99, 'ms', { target: { op: '<=', value: 3 * plain.p99 }, rawLimit: plain.p99 }),
+    ];
+    const results = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, loadAverage: os.loadavg(), node: process.version },
+      settings: { namespace: names.namespace, schema: names.schema, settlements: SETTLEMENTS, rounds },
+      engine,
+      graphql: { plain, computed, rulesRequestsPerQuery: perQuery },
+      rows,
+    };
+    const dir = join(repoRoot, 'bench-results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `bench-rules-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n\n${markdownTable(rows)}\n`);
+    log(`results written to ${file}`);
+    return 0;
+  } catch (e) {
+    log(`rules benchmark could not run: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    client?.close();
+    if (system) await system.stop().catch((e: unknown) => log(`stopping the system: ${(e as Error).message}`));
+    await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
+  }
+}
