@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { natsNames } from '@cm/contracts';
 import { LOCAL_DEFAULTS, type JetStreamManager } from '@cm/platform';
@@ -15,6 +16,35 @@ export interface CleanupTarget {
   databaseUrl?: string;
 }
 
+/**
+ * Deletes a namespace's Redis read model (keys `<namespace>:rm:*` in REDIS_MODEL_DB, as query-service names them)
+ * with SCAN, never KEYS or a flush: other systems share the database. Redis being down leaves nothing to fail on.
+ */
+export async function dropRedisModel(namespace: string): Promise<number> {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    db: Number(process.env.REDIS_MODEL_DB ?? 0),
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  let deleted = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:rm:*`, 'COUNT', 1000);
+      if (keys.length > 0) deleted += await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch {
+    // Unreachable: a system that ran without Redis wrote nothing there.
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
 /** Streams that belong to a namespace: `<PREFIX>_*` and the KV buckets `KV_<PREFIX>_*`. */
 export async function namespaceStreams(jsm: JetStreamManager, namespace: string): Promise<string[]> {
   const upper = natsNames(namespace).eventStream.replace(/_EVENTS$/, '');
@@ -28,7 +58,7 @@ export async function namespaceStreams(jsm: JetStreamManager, namespace: string)
 
 /**
  * Deletes everything a test or benchmark system left behind: its streams (with their consumers) and KV
- * buckets, and its read-model schema. Refuses the production namespace `cm` so a typo cannot wipe real data.
+ * buckets, its Redis read model, and its read-model schema. Refuses the production namespace `cm` so a typo cannot wipe real data.
  */
 export async function dropNamespace(target: CleanupTarget): Promise<{ streams: string[]; schema?: string }> {
   if (target.namespace === 'cm') throw new Error('refusing to drop the namespace cm: it holds the real event log');
@@ -41,6 +71,7 @@ export async function dropNamespace(target: CleanupTarget): Promise<{ streams: s
     },
     target.natsUrl ?? natsUrl(),
   );
+  await dropRedisModel(target.namespace);
   if (!target.schema || target.schema === 'public') return { streams };
   const client = new pg.Client({ connectionString: target.databaseUrl ?? databaseUrl() });
   await client.connect();

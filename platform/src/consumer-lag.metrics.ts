@@ -18,13 +18,26 @@ const SAMPLE_TTL_MS = 1000;
  * own consumers; the figures are the same ones `cm lag` shows.
  */
 export class ConsumerLagMetrics {
+  private static readonly byRegistry = new WeakMap<Registry, ConsumerLagMetrics>();
   private sample: { at: number; lags: Promise<ConsumerLag[]> } | undefined;
+  private readonly consumers: WatchedConsumer[];
+
+  /** The registry's instance, `consumers` added: several projections of one process share the gauges. */
+  static watch(jsm: JetStreamManager, registry: Registry, consumers: readonly WatchedConsumer[]): ConsumerLagMetrics {
+    const existing = ConsumerLagMetrics.byRegistry.get(registry);
+    if (!existing) return new ConsumerLagMetrics(jsm, consumers, registry);
+    existing.consumers.push(...consumers);
+    existing.sample = undefined;
+    return existing;
+  }
 
   constructor(
     private readonly jsm: JetStreamManager,
-    private readonly consumers: readonly WatchedConsumer[],
+    consumers: readonly WatchedConsumer[],
     registry: Registry,
   ) {
+    this.consumers = [...consumers];
+    ConsumerLagMetrics.byRegistry.set(registry, this);
     const labelNames = ['stream', 'consumer'] as const;
     const gauge = (name: string, help: string, pick: (l: ConsumerLag) => number) => {
       const self = this;

@@ -21,7 +21,7 @@ export const natsResourcesConfigSchema = z.object({
   /** Projections whose durable consumers are provisioned, comma-separated. */
   PROJECTIONS: z
     .string()
-    .default('postgres')
+    .default('postgres,redis')
     .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be projection names (a-z, 0-9, -)'))),
 });

@@ -15,6 +15,13 @@ export const queryConfigSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
   REDIS_CACHE_DB: z.coerce.number().int().min(0).max(15).default(1),
+  /**
+   * `on`: project the read model into Redis too (its own consumer, lease and checkpoint) and serve by-id reads and
+   * child lists from it, Postgres second. `off`: Postgres only.
+   */
+  REDIS_READ_MODEL: z.enum(['on', 'off']).default('on'),
+  /** Logical database of the Redis read model (keys under `<CM_NAMESPACE>:rm:`); the cache has its own. */
+  REDIS_MODEL_DB: z.coerce.number().int().min(0).max(15).default(0),
   /** Events per projector batch (one transaction, one checkpoint). */
   PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /**

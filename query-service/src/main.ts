@@ -20,6 +20,9 @@ import { loadQueryConfig } from './config.js';
 import { opsPageHandler } from './ops/ops-page.js';
 import { startProjector } from './projector/postgres-projector.js';
 import { openDatabase } from './read-model/database.js';
+import { connectModelRedis } from './redis-model/redis-client.js';
+import { redisModelPrefix, startRedisProjector } from './redis-model/redis-projector.js';
+import { RedisReadModel } from './redis-model/redis-read-model.js';
 
 runMain(async () => {
   const config = loadQueryConfig();
@@ -49,9 +52,19 @@ runMain(async () => {
     whileConnected(nats.link, eventStreamReadiness(nats.jsm, names)),
   ];
 
+  // The Redis read model: reads and the projection share one connection (commands fail fast while Redis is down).
+  const modelRedis = config.REDIS_READ_MODEL === 'on' ? connectModelRedis(config.REDIS_URL, config.REDIS_MODEL_DB) : undefined;
+  if (modelRedis) {
+    lifecycle.onStop('redis', () => modelRedis.quit());
+    // Not a start-up condition: without Redis the API reads Postgres and the projector retries until it is back.
+    if (!(await modelRedis.ready(5000))) logger.warn({ url: config.REDIS_URL }, 'Redis read model unreachable; reading Postgres until it is back');
+  }
+  const prefix = redisModelPrefix(names.prefix);
+
   let api: Api | undefined;
   if (role === 'api' || role === 'all') {
-    const created = await createApi({ config, logger, nats, names, readModel: db.readModel, registry });
+    const redisModel = modelRedis ? new RedisReadModel(modelRedis, prefix) : undefined;
+    const created = await createApi({ config, logger, nats, names, readModel: db.readModel, registry, ...(redisModel ? { redisModel } : {}) });
     api = created;
     lifecycle.onStop('api', () => created.close());
     checks.push(...created.checks);
@@ -64,6 +77,11 @@ runMain(async () => {
     const projector = await startProjector({ config, logger, nats, names, db: projectionDb, registry });
     lifecycle.onStop('projector', () => projector.stop());
     checks.push(...projector.checks);
+    if (modelRedis) {
+      const redisProjector = await startRedisProjector({ config, logger, nats, names, registry, redis: modelRedis, prefix });
+      lifecycle.onStop('redis projector', () => redisProjector.stop());
+      checks.push(...redisProjector.checks);
+    }
   }
 
   const ops = { service: 'query-service', registry, checks, accepting: () => lifecycle.accepting };

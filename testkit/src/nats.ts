@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { NatsNames } from '@cm/contracts';
+import { dropRedisModel } from '@cm/infra';
 import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, type Logger, type Nats } from '@cm/platform';
 
 export const NATS_URL = process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL;
@@ -23,10 +24,15 @@ export async function closeTestNats(nats: Nats | undefined): Promise<void> {
   await closeNats(nats);
 }
 
-/** Removes everything a test namespace created on NATS: the event stream (consumers with it) and the lease bucket. */
+/**
+ * Removes everything a test namespace created: on NATS the event stream (consumers with it) and the lease bucket,
+ * and the Redis read model its query-service processes projected.
+ */
 export async function dropNamespace(nats: Nats, names: NatsNames): Promise<void> {
   await nats.jsm.streams.delete(names.eventStream).catch(() => undefined);
   await nats.jsm.streams.delete(`KV_${names.leaseBucket}`).catch(() => undefined);
+  // A query-service process of the namespace projected a Redis read model too.
+  await dropRedisModel(names.prefix);
 }
 
 export async function lastSeq(nats: Nats, names: NatsNames): Promise<number> {

@@ -25,6 +25,7 @@ import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
 import { runRebuildBench } from './rebuild-bench.js';
 import { runSchedulerBench } from './scheduler-tick.js';
+import { runRedisModelBench } from './redis-model.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -73,6 +74,8 @@ case), as on a machine fast enough to create more kingdoms than the default cach
 --prefill-events fills the event stream with raw commits to N messages before the first phase, so that the
 command phases run on a stream of a given size.
 --only scheduler runs only the scheduler's growth-tick benchmark (infra/src/bench/scheduler-tick.ts).
+--only redis runs only the Redis read-model benchmark (infra/src/bench/redis-model.ts): by-id reads served from
+Redis beside { __typename } and raw Redis reads, and the Redis projection's catch-up beside raw pipelined writes.
 --only realtime measures only the realtime gateway (mutation ack → SSE client at --rate for --duration-ms, beside
 raw JetStream delivery; a broadcast to --subscribers SSE connections and gateway memory per connection).
 --only rules measures the rules service alone (engine in one process, computedFields on 1,000 settlements) in
@@ -85,6 +88,7 @@ batched upsert rates of the same run.
 }
 if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 if (args.only === 'rebuild') process.exit(await runRebuildBench(Number(args['rebuild-events']), (s) => void process.stderr.write(`[bench] ${s}\n`)));
+if (args.only === 'redis') process.exit(await runRedisModelBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);

@@ -17,7 +17,7 @@ Every option defaults to the variable the services read (through the same config
   --replicas <n>                $EVENT_STREAM_REPLICAS, default 1 (stream and bucket replicas; 3 on a cluster)
   --duplicate-window-ms <ms>    $DUPLICATE_WINDOW_MS, default 120000 (command-id de-duplication window)
   --lease-ttl-ms <ms>           $PROJECTOR_LEASE_TTL_MS, default 10000 (projector lease TTL = bucket max_age)
-  --projections <list>          $PROJECTIONS, default postgres (comma-separated projection names)
+  --projections <list>          $PROJECTIONS, default postgres,redis (comma-separated projection names)
   -h, --help                    show this help
 `;
 

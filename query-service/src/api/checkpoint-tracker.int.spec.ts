@@ -66,7 +66,35 @@ async function rejection(p: Promise<unknown>): Promise<AppError> {
 
 const tick = () => new Promise((r) => setTimeout(r, 50));
 
+/** A tracker of the Redis projection on its own subject, its committed checkpoint fixed at `seed`. */
+async function redisTracker(seed: number): Promise<CheckpointTracker> {
+  const t = new CheckpointTracker({
+    nc: nats.nc,
+    subject: names.checkpointSubject('redis'),
+    projection: 'redis',
+    readCheckpoint: async () => seed,
+    logger,
+  });
+  trackers.push(t);
+  await t.start();
+  return t;
+}
+
 describe('CheckpointTracker', () => {
+  it('waitForAny: releases a read when either model reaches its sequence, and the other stops waiting', async () => {
+    const pg = await tracker(2);
+    const redis = await redisTracker(0);
+    const waiting = CheckpointTracker.waitForAny([pg, redis], 5, 5000);
+    nats.nc.publish(names.checkpointSubject('redis'), JSON.stringify({ projection: 'redis', seq: 5 }));
+    await nats.nc.flush();
+    await waiting;
+    expect([pg.appliedSeq, redis.appliedSeq]).toEqual([2, 5]);
+    expect((pg as unknown as { waiters: Set<unknown> }).waiters.size).toBe(0);
+    const e = await rejection(CheckpointTracker.waitForAny([pg, redis], 6, 100));
+    expect(e.code).toBe('STALE_READ');
+    expect(e.details).toMatchObject({ minSeq: 6, appliedSeq: 2 });
+  });
+
   it('starts from the committed checkpoint and answers reads at or below it at once', async () => {
     const t = await tracker(5);
     expect(t.appliedSeq).toBe(5);

@@ -69,7 +69,7 @@ export class CheckpointTracker {
    * Resolves once the projection has applied `seq`; throws `STALE_READ` after `timeoutMs`, or at once when
    * `verifyIssued` is set and `seq` lies beyond the end of the stream.
    */
-  async waitFor(seq: number, timeoutMs: number, { verifyIssued = false } = {}): Promise<void> {
+  async waitFor(seq: number, timeoutMs: number, { verifyIssued = false, signal }: { verifyIssued?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     if (seq <= this.applied) return;
     if (verifyIssued && this.opts.streamHead && seq > this.headSeen) {
       const head = await this.opts.streamHead().catch(() => undefined);
@@ -91,7 +91,30 @@ export class CheckpointTracker {
       };
       this.waiters.add(waiter);
       this.poll ??= setInterval(() => void this.reseed(), this.pollMs);
+      // Another model answered first (see `waitForAny`): stop waiting here, quietly.
+      signal?.addEventListener('abort', () => {
+        if (!this.waiters.has(waiter)) return;
+        this.remove(waiter);
+        resolve();
+      });
     });
+  }
+
+  /**
+   * Resolves once any of the trackers' projections has applied `seq` (a read may then be served by whichever
+   * model reached it; a model that did not must wait again before it answers); `STALE_READ` from the first
+   * tracker when none does within `timeoutMs`.
+   */
+  static async waitForAny(trackers: readonly CheckpointTracker[], seq: number, timeoutMs: number, opts: { verifyIssued?: boolean } = {}): Promise<void> {
+    if (trackers.some((t) => seq <= t.applied)) return;
+    const done = new AbortController();
+    try {
+      await Promise.any(trackers.map((t) => t.waitFor(seq, timeoutMs, { ...opts, signal: done.signal })));
+    } catch (e) {
+      throw (e as AggregateError).errors[0];
+    } finally {
+      done.abort();
+    }
   }
 
   /** Readiness: subscribed and seeded from the read model (a failed seed is retried here). */

@@ -12,6 +12,9 @@ import { RulesClient } from './computed-fields.js';
 import { GraphqlFastPath } from './fast-path.js';
 import { contextFactory, type ApiServices } from './graphql-context.js';
 import { buildSchema } from './schema.js';
+import { ReadModelMetrics } from '../redis-model/redis-first-read-model.js';
+import { REDIS_PROJECTION } from '../redis-model/redis-keys.js';
+import type { RedisReadModel } from '../redis-model/redis-read-model.js';
 import { requestSteps } from './request-steps.js';
 import { createYogaServer, type YogaServer } from './yoga-server.js';
 
@@ -23,6 +26,8 @@ export interface ApiDeps {
   names: NatsNames;
   readModel: ReadModel;
   registry: Registry;
+  /** The Redis read model (REDIS_READ_MODEL=on): by-id reads and child lists are served from it first. */
+  redisModel?: RedisReadModel;
 }
 
 /** The GraphQL API as a request handler: `main.ts` puts the ops endpoints in front of it on one port. */
@@ -55,15 +60,36 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   const logger = deps.logger.child({ component: 'graphql' });
   const metrics = new ApiMetrics(registry);
 
+  const streamHead = async () => (await nats.jsm.streams.info(names.eventStream)).state.last_seq;
   const tracker = new CheckpointTracker({
     nc: nats.nc,
     subject: names.checkpointSubject(READ_PROJECTION),
     projection: READ_PROJECTION,
     readCheckpoint: () => readModel.checkpoint(READ_PROJECTION),
-    streamHead: async () => (await nats.jsm.streams.info(names.eventStream)).state.last_seq,
+    streamHead,
     logger,
   });
   await tracker.start();
+  let redisModel: ApiServices['redisModel'];
+  if (deps.redisModel) {
+    const model = deps.redisModel;
+    const redisTracker = new CheckpointTracker({
+      nc: nats.nc,
+      subject: names.checkpointSubject(REDIS_PROJECTION),
+      projection: REDIS_PROJECTION,
+      // A generation still being built counts as 0: reads fall back to Postgres until it is complete.
+      readCheckpoint: () => model.servingCheckpoint(),
+      streamHead,
+      logger,
+    });
+    await redisTracker.start();
+    redisModel = {
+      model,
+      tracker: redisTracker,
+      metrics: ReadModelMetrics.of(registry),
+      onError: (err) => logger.debug({ err }, 'redis read model unavailable; reading postgres'),
+    };
+  }
 
   const commands = new CommandGateway({
     nc: nats.nc,
@@ -76,6 +102,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   const services: ApiServices = {
     readModel,
     tracker,
+    ...(redisModel ? { redisModel } : {}),
     commands,
     rules: new RulesClient({ nc: nats.nc, names, timeoutMs: config.RULES_TIMEOUT_MS }),
     jwtSecret: config.JWT_SECRET,
@@ -124,6 +151,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     close: async () => {
       commands.close();
       await tracker.stop();
+      await redisModel?.tracker.stop();
       await yoga.dispose();
     },
   };

@@ -1,11 +1,13 @@
 import { AppError, ErrorCode } from '@cm/contracts';
 import { bearerToken, type Principal, type TokenRules } from '@cm/platform';
 import { acceptCorrelationId, parseMinSeq } from './arguments.js';
-import type { CheckpointTracker } from './checkpoint-tracker.js';
+import { CheckpointTracker } from './checkpoint-tracker.js';
 import type { CommandGateway } from './command-gateway.js';
 import type { RulesClient } from './computed-fields.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
+import { redisFirstReadModel, type ReadModelMetrics } from '../redis-model/redis-first-read-model.js';
+import type { RedisReadModel } from '../redis-model/redis-read-model.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
 /** Long-lived collaborators every request shares. */
@@ -15,6 +17,8 @@ export interface ApiServices {
   /** Computed fields, from the rules service; absent in API-edge tests that never resolve them. */
   rules?: RulesClient;
   tracker: CheckpointTracker;
+  /** The Redis read model and its checkpoint, when it is on: by-id reads and child lists are served from it first. */
+  redisModel?: { model: RedisReadModel; tracker: CheckpointTracker; metrics: ReadModelMetrics; onError?: (err: unknown) => void };
   jwtSecret: string;
   /** Clock skew allowed to `iat`/`nbf`, and whether `exp` is required; the lenient defaults when absent. */
   tokenRules?: TokenRules;
@@ -66,18 +70,34 @@ async function buildContext(services: ApiServices, request: ContextRequest, veri
 
   // One wait per distinct target: the root fields of a query share it instead of each polling alone.
   const waits = new Map<number, Promise<void>>();
+  // The highest minSeq asked for so far: no read of this request answers from a model behind it.
+  let floor = headerMinSeq;
+  const redis = services.redisModel;
+  const readModel = redis
+    ? redisFirstReadModel({
+        postgres: services.readModel,
+        redis: redis.model,
+        floor: () => floor,
+        postgresAt: (seq) => (seq <= services.tracker.appliedSeq ? Promise.resolve() : services.tracker.waitFor(seq, services.minSeqTimeoutMs)),
+        metrics: redis.metrics,
+        ...(redis.onError ? { onRedisError: redis.onError } : {}),
+      })
+    : services.readModel;
   return {
     principal,
     correlationId,
-    loaders: createLoaders(services.readModel),
+    loaders: createLoaders(readModel),
     services,
     readAfter(minSeq) {
       const target = Math.max(headerMinSeq, parseMinSeq(minSeq, 'minSeq') ?? 0);
+      floor = Math.max(floor, target);
       if (target <= services.tracker.appliedSeq) return Promise.resolve();
       let wait = waits.get(target);
       if (!wait) {
-        // A token the client was handed is always in the stream; one that is not was never issued.
-        wait = services.tracker.waitFor(target, services.minSeqTimeoutMs, { verifyIssued: true });
+        // A token the client was handed is always in the stream; one that is not was never issued. Either model
+        // may satisfy the wait: each read checks its own model against the floor before it answers.
+        const trackers = redis ? [services.tracker, redis.tracker] : [services.tracker];
+        wait = CheckpointTracker.waitForAny(trackers, target, services.minSeqTimeoutMs, { verifyIssued: true });
         waits.set(target, wait);
       }
       return wait;

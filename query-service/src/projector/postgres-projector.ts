@@ -12,8 +12,11 @@ import { ProgressWatch } from './progress-watch.js';
 import { openConsumer, type ConsumerSession } from './projection-consumer.js';
 import { CheckpointMovedError, POSTGRES_PROJECTION, ProjectionWriter } from './projection-writer.js';
 import { ProjectorMetrics } from './projector.metrics.js';
+import type { PostgresParkingStore } from './parking-store.js';
+import type { Sql } from '../read-model/sql.js';
 
-export interface ProjectorDeps {
+/** What every projection runner needs, whatever model it writes. */
+export interface RunnerDeps {
   config: Pick<QueryConfig, 'PROJECTOR_BATCH_SIZE' | 'PROJECTOR_LEASE_TTL_MS'> &
     Partial<
       Pick<
@@ -24,10 +27,43 @@ export interface ProjectorDeps {
   logger: Logger;
   nats: Nats;
   names: NatsNames;
-  db: Database;
   registry: Registry;
+}
+
+export interface ProjectorDeps extends RunnerDeps {
+  db: Database;
   /** Where forks at an earlier sequence re-read history; the event stream by default. */
   history?: EventHistory;
+}
+
+/**
+ * The model a runner applies batches to: Postgres (`ProjectionWriter`) or Redis. Its checkpoint is stored with
+ * the model and moved in the same write as each batch, only from `expectedCheckpoint`; a writer that finds it
+ * elsewhere throws `CheckpointMovedError`.
+ */
+export interface ProjectionSink {
+  readonly projection: string;
+  /** The stored checkpoint; a model that can lose its data (Redis) starts a new generation at 0 if it did. */
+  checkpoint(): Promise<number>;
+  apply(
+    events: readonly SequencedEvent[],
+    opts: { expectedCheckpoint: number; park?: readonly ParkedCommit[]; unpark?: readonly number[] },
+  ): Promise<{ checkpoint: number; forks: readonly unknown[] }>;
+  /**
+   * Where the projection parks poison commits (poison.ts), recorded by `apply`'s `park` with its checkpoint. A sink
+   * without it (Redis today) retries a failing batch as before; see the report of issue 13 for how one plugs in.
+   */
+  readonly parking?: { store: PostgresParkingStore; sql: Sql };
+  /**
+   * Why the stored model is no longer the one this writer built (Redis flushed or restarted empty), asked every
+   * second while active: the runner then re-reads the checkpoint and rebuilds from there.
+   */
+  lost?(): Promise<string | undefined>;
+}
+
+/** The model was lost under the writer (Redis flushed): re-read the checkpoint and rebuild, no lease given up. */
+export class ModelLostError extends Error {
+  override name = 'ModelLostError';
 }
 
 export interface ProjectorStatus {
@@ -75,33 +111,35 @@ export const stallMs = (leaseTtlMs: number): number => Math.max(MIN_STALL_MS, Ma
  * the others hot standbys. The active one applies batches of up to PROJECTOR_BATCH_SIZE events in one
  * transaction with the checkpoint, acks them, then announces `{projection, seq}` on the checkpoint subject.
  */
-export async function startProjector(deps: ProjectorDeps): Promise<Projector> {
+export function startProjector(deps: ProjectorDeps): Promise<Projector> {
+  return startProjection(deps, new ProjectionWriter(deps.db, deps.history ?? jetStreamHistory(deps.nats, deps.names), POSTGRES_PROJECTION), 'projector');
+}
+
+/** Runs any projection the same way (lease, progress watch, fenced checkpoint, announcements); `checkName` names its /ready check. */
+export async function startProjection(deps: RunnerDeps, sink: ProjectionSink, checkName: string): Promise<Projector> {
   const lease = await ProjectionLease.open({
     nats: deps.nats,
     names: deps.names,
-    projection: POSTGRES_PROJECTION,
+    projection: sink.projection,
     ttlMs: deps.config.PROJECTOR_LEASE_TTL_MS,
     logger: deps.logger,
   });
-  const runner = new ProjectorRunner(deps, lease);
+  const runner = new ProjectorRunner(deps, lease, sink);
   runner.start();
-  const control = serveParkedControl(deps.nats, deps.names, POSTGRES_PROJECTION, (request) => runner.control(request));
+  const control = sink.parking ? serveParkedControl(deps.nats, deps.names, sink.projection, (request) => runner.control(request)) : undefined;
   // A standby's checkpoint is the one it last read: the consumer's ack floor (acked after each commit) is newer.
-  const lag = new ConsumerLagMetrics(
-    deps.nats.jsm,
-    [{ stream: deps.names.eventStream, consumer: deps.names.projectionConsumer(POSTGRES_PROJECTION), checkpoint: () => runner.activeCheckpoint() }],
-    deps.registry,
-  );
+  const consumer = deps.names.projectionConsumer(sink.projection);
+  const lag = ConsumerLagMetrics.watch(deps.nats.jsm, deps.registry, [{ stream: deps.names.eventStream, consumer, checkpoint: () => runner.activeCheckpoint() }]);
   const maxLagSeconds = deps.config.PROJECTOR_READY_MAX_LAG_SECONDS ?? 0;
   return {
     stop: async () => {
-      control.unsubscribe();
+      control?.unsubscribe();
       await runner.stop();
     },
     status: () => runner.status(),
     checks: [
       {
-        name: 'projector',
+        name: checkName,
         check: async () => {
           const status = runner.status();
           if (status.state === 'stopped') throw new Error('projector stopped');
@@ -115,7 +153,7 @@ export async function startProjector(deps: ProjectorDeps): Promise<Projector> {
             {
               name: 'projector-lag',
               check: async () => {
-                const [l] = await lag.lags();
+                const l = (await lag.lags()).find((x) => x.consumer === consumer);
                 if (!l) throw new Error('projection consumer not found');
                 if (l.secondsBehind > maxLagSeconds) throw new Error(`projection ${l.secondsBehind.toFixed(1)} s behind (over PROJECTOR_READY_MAX_LAG_SECONDS=${maxLagSeconds})`);
                 return { secondsBehind: l.secondsBehind, appliedSeq: l.appliedSeq, lastSeq: l.lastSeq };
@@ -139,10 +177,11 @@ function delivered(seq: number, events: AnyEvent[]): DeliveredCommit {
 }
 
 class ProjectorRunner {
-  private readonly projection = POSTGRES_PROJECTION;
+  private readonly projection: string;
+  /** The store the projection writes, as messages name it: `Postgres`, `Redis`. */
+  private readonly store: string;
   private readonly logger: Logger;
   private readonly metrics: ProjectorMetrics;
-  private readonly writer: ProjectionWriter;
   private readonly watch: ProgressWatch;
   /** Client-side bound of one batch: Postgres cancels a slow statement itself, but a hung connection never answers. */
   private readonly deadlineMs: number | undefined;
@@ -158,14 +197,19 @@ class ProjectorRunner {
   private parked = 0;
   /** Batches and `cm parked` requests take turns: both move the checkpoint and what is held back. */
   private turn: Promise<unknown> = Promise.resolve();
+  /** Why the model must be rebuilt (it was lost while idle): the consume loop ends and `runActive` starts over. */
+  private lostModel: string | undefined;
+  private checkingModel = false;
 
   constructor(
-    private readonly deps: ProjectorDeps,
+    private readonly deps: RunnerDeps,
     private readonly lease: ProjectionLease,
+    private readonly writer: ProjectionSink,
   ) {
+    this.projection = writer.projection;
+    this.store = writer.projection.charAt(0).toUpperCase() + writer.projection.slice(1);
     this.logger = deps.logger.child({ projection: this.projection });
-    this.metrics = new ProjectorMetrics(deps.registry);
-    this.writer = new ProjectionWriter(deps.db, deps.history ?? jetStreamHistory(deps.nats, deps.names), this.projection);
+    this.metrics = ProjectorMetrics.of(deps.registry);
     this.watch = new ProgressWatch(stallMs(deps.config.PROJECTOR_LEASE_TTL_MS));
     const timeout = deps.config.PROJECTION_STATEMENT_TIMEOUT_MS;
     this.deadlineMs = timeout === undefined ? undefined : timeout + DEADLINE_GRACE_MS;
@@ -178,7 +222,9 @@ class ProjectorRunner {
     });
     // Re-announced while idle so that a waiter which missed the announcement of its sequence still learns of it.
     this.announcer = setInterval(() => {
-      if (this.state === 'active') this.announce();
+      if (this.state !== 'active') return;
+      this.announce();
+      this.checkModel();
     }, ANNOUNCE_EVERY_MS);
     this.announcer.unref();
   }
@@ -247,12 +293,35 @@ class ProjectorRunner {
     }
   }
 
+  /** Asks a model that can be lost whether it was; if so the consume loop ends and the model is rebuilt. */
+  private checkModel(): void {
+    if (!this.writer.lost || this.checkingModel) return;
+    this.checkingModel = true;
+    void this.writer
+      .lost()
+      .then((reason) => {
+        if (reason === undefined || this.state !== 'active') return;
+        this.lostModel = reason;
+        this.session?.stop();
+      })
+      .catch(() => undefined) // unreachable: the next batch or check reports it
+      .finally(() => (this.checkingModel = false));
+  }
+
   /** Consumes while the lease holds: one consumer session after another (a session ends on a gap or failure). */
   private async runActive(): Promise<void> {
     this.setCheckpoint(await this.withinDeadline(this.writer.checkpoint(), 'reading the checkpoint'));
     this.guard = await this.openGuard();
     let reset = false;
     while (!this.stopping && this.lease.isValid()) {
+      if (this.lostModel !== undefined) {
+        // The model is gone (Redis flushed): start a new generation at the checkpoint it has now (0), from the stream.
+        this.logger.warn({ reason: this.lostModel, checkpoint: this.checkpoint }, 'read model lost; rebuilding from the stream');
+        this.metrics.rebuilds.inc(this.labels());
+        this.lostModel = undefined;
+        this.setCheckpoint(await this.withinDeadline(this.writer.checkpoint(), 'reading the checkpoint'));
+        reset = true;
+      }
       try {
         this.session = await openConsumer(this.deps.nats, this.deps.names, this.projection, this.checkpoint, reset);
         if (this.session.fresh) this.metrics.consumerResets.inc(this.labels());
@@ -260,6 +329,10 @@ class ProjectorRunner {
         reset = (await this.consume(this.session)) === 'gap';
       } catch (e) {
         if (e instanceof CheckpointMovedError) throw e; // someone else is writing: we are not the holder any more
+        if (e instanceof ModelLostError) {
+          this.lostModel = e.message;
+          continue;
+        }
         this.lastError = (e as Error).message;
         this.logger.error({ err: e, checkpoint: this.checkpoint }, 'projection batch failed; resuming from the checkpoint');
         reset = true;
@@ -277,7 +350,7 @@ class ProjectorRunner {
       this.watch.waiting();
       const messages = await session.next(this.deps.config.PROJECTOR_BATCH_SIZE, this.deps.config.PROJECTOR_LINGER_MS ?? 0);
       this.watch.working();
-      if (messages.length === 0) return 'ended';
+      if (messages.length === 0 || this.lostModel !== undefined) return 'ended';
       const { batch, stale, gap } = this.ordered(messages, first && session.fresh);
       first = false;
       stale.at(-1)?.ack(); // the consumer acks all: the last acks every one before it
@@ -320,7 +393,7 @@ class ProjectorRunner {
   private async apply(messages: JsMsg[]): Promise<void> {
     const started = performance.now();
     const commits = messages.map((m) => delivered(m.seq, decodeCommit(m.data).events));
-    const outcome = await this.guard!.apply(commits);
+    const outcome = this.guard ? await this.guard.apply(commits) : await this.write(commits, []).then(() => ({ parked: [] }));
     messages.at(-1)?.ack(); // acks the whole batch (ack policy all)
     this.lastError = undefined;
     const events = commits.reduce((n, c) => n + c.events.length, 0);
@@ -332,8 +405,9 @@ class ProjectorRunner {
   }
 
   /** The poison guard of this activation: what is held back is read from the table, the source of truth. */
-  private async openGuard(): Promise<PoisonGuard<DeliveredCommit>> {
-    const held = await this.writer.parking.heldAggregates(this.deps.db.sql);
+  private async openGuard(): Promise<PoisonGuard<DeliveredCommit> | undefined> {
+    if (!this.writer.parking) return undefined;
+    const held = await this.writer.parking!.store.heldAggregates(this.writer.parking!.sql);
     await this.refreshParked();
     return new PoisonGuard<DeliveredCommit>({
       policy: { maxAttempts: this.deps.config.PROJECTOR_MAX_ATTEMPTS ?? 5, backoffMs: this.deps.config.PROJECTOR_RETRY_BACKOFF_MS ?? 200 },
@@ -367,7 +441,7 @@ class ProjectorRunner {
     if (this.state !== 'active' || !this.guard) return undefined;
     return this.exclusive(async () => {
       const reply = request.op === 'retry' ? await this.retryParked() : await this.skipParked(request.seq, request.reason);
-      this.guard!.setHeld(await this.writer.parking.heldAggregates(this.deps.db.sql));
+      this.guard!.setHeld(await this.writer.parking!.store.heldAggregates(this.writer.parking!.sql));
       await this.refreshParked();
       return reply;
     });
@@ -378,7 +452,7 @@ class ProjectorRunner {
    * aggregate whose commit fails again stays held: its later commits are not tried.
    */
   private async retryParked(): Promise<ParkedControlReply> {
-    const rows = await this.writer.parking.list(this.deps.db.sql, 'parked');
+    const rows = await this.writer.parking!.store.list(this.writer.parking!.sql, 'parked');
     const failed = new Set<string>();
     const applied: number[] = [];
     for (const row of rows) {
@@ -393,19 +467,19 @@ class ProjectorRunner {
       } catch (e) {
         if (isTransient(e)) throw e;
         failed.add(row.aggregate);
-        await this.writer.parking.failedAgain(this.deps.db.sql, row.seq, (e as Error).message, 1);
+        await this.writer.parking!.store.failedAgain(this.writer.parking!.sql, row.seq, (e as Error).message, 1);
       }
     }
-    const stillParked = (await this.writer.parking.list(this.deps.db.sql, 'parked')).length;
+    const stillParked = (await this.writer.parking!.store.list(this.writer.parking!.sql, 'parked')).length;
     this.logger.info({ applied, stillParked }, 'retried parked commits');
     return { ok: true, applied, stillParked };
   }
 
   private async skipParked(seq: number, reason: string): Promise<ParkedControlReply> {
-    const skipped = await this.writer.parking.skip(this.deps.db.sql, seq, reason);
+    const skipped = await this.writer.parking!.store.skip(this.writer.parking!.sql, seq, reason);
     if (!skipped) return { ok: false, error: `no parked commit at sequence ${seq}` };
     this.logger.warn({ seq, reason }, 'parked commit skipped by an operator');
-    const stillParked = (await this.writer.parking.list(this.deps.db.sql, 'parked')).length;
+    const stillParked = (await this.writer.parking!.store.list(this.writer.parking!.sql, 'parked')).length;
     return { ok: true, applied: [], stillParked };
   }
 
@@ -416,11 +490,13 @@ class ProjectorRunner {
 
   /** Commits parked now (the table's count), for `/ready`. */
   async parkedNow(): Promise<number> {
-    return (await this.writer.parking.list(this.deps.db.sql, 'parked')).length;
+    if (!this.writer.parking) return 0;
+    return (await this.writer.parking!.store.list(this.writer.parking!.sql, 'parked')).length;
   }
 
   private async refreshParked(): Promise<void> {
-    const n = (await this.writer.parking.list(this.deps.db.sql, 'parked')).length;
+    if (!this.writer.parking) return;
+    const n = (await this.writer.parking!.store.list(this.writer.parking!.sql, 'parked')).length;
     this.metrics.parkedNow.set(this.labels(), n);
   }
 
@@ -440,7 +516,7 @@ class ProjectorRunner {
     if (ms === undefined) return work;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer from Postgres within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new Error(`${what}: no answer from ${this.store} within ${ms} ms`)), ms);
     });
     return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   }

@@ -59,14 +59,17 @@ export interface ApplyResult {
  * nothing that is already there.
  */
 export class ProjectionWriter {
-  readonly parking: PostgresParkingStore;
+  private readonly parkingStore: PostgresParkingStore;
+  /** Where the runner's poison guard parks commits, and reads what is parked. */
+  readonly parking: { store: PostgresParkingStore; sql: Sql };
 
   constructor(
     private readonly db: Pick<Database, 'schema' | 'sql' | 'transaction' | 'readModel'>,
     private readonly history: EventHistory,
     readonly projection = POSTGRES_PROJECTION,
   ) {
-    this.parking = new PostgresParkingStore(db.schema, projection);
+    this.parkingStore = new PostgresParkingStore(db.schema, projection);
+    this.parking = { store: this.parkingStore, sql: db.sql };
   }
 
   /** The stored checkpoint (0 before the first batch). */
@@ -122,8 +125,8 @@ export class ProjectionWriter {
         forks.push(await applyFork(sql, this.db.schema, op, this.history));
       }
       rowsChanged += await flushWrites(sql, this.db.schema, set);
-      await this.parking.record(sql, opts.park ?? []);
-      for (const seq of opts.unpark ?? []) await this.parking.remove(sql, seq);
+      await this.parkingStore.record(sql, opts.park ?? []);
+      for (const seq of opts.unpark ?? []) await this.parkingStore.remove(sql, seq);
       const checkpoint = Math.max(stored, last);
       if (checkpoint > stored) {
         await sql.run(`UPDATE ${tableRef(this.db.schema, 'projection_checkpoint')} SET seq = ?, updated_at = now() WHERE name = ?`, [

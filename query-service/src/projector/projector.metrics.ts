@@ -1,7 +1,20 @@
 import { Counter, Gauge, Histogram, type Registry } from '@cm/platform';
 
+const BY_REGISTRY = new WeakMap<Registry, ProjectorMetrics>();
+
 /** What a projector reports to Prometheus, labelled by projection. */
 export class ProjectorMetrics {
+  /** One set per registry: every projection of a process reports into the same metrics under its own label. */
+  static of(registry: Registry): ProjectorMetrics {
+    let metrics = BY_REGISTRY.get(registry);
+    if (!metrics) {
+      metrics = new ProjectorMetrics(registry);
+      BY_REGISTRY.set(registry, metrics);
+    }
+    return metrics;
+  }
+
+  readonly rebuilds: Counter<'projection'>;
   readonly eventsApplied: Counter<'projection'>;
   readonly batchDuration: Histogram<'projection'>;
   readonly checkpoint: Gauge<'projection'>;
@@ -13,8 +26,14 @@ export class ProjectorMetrics {
   readonly parkedNow: Gauge<'projection'>;
   readonly poisonRetries: Counter<'projection'>;
 
-  constructor(registry: Registry) {
+  private constructor(registry: Registry) {
     const registers = [registry];
+    this.rebuilds = new Counter({
+      name: 'cm_projector_rebuilds_total',
+      help: 'Times the projection found its model lost (Redis flushed or restarted empty) and rebuilt it from the stream',
+      labelNames: ['projection'],
+      registers,
+    });
     this.eventsApplied = new Counter({ name: 'cm_projector_events_applied_total', help: 'Events applied to the read model', labelNames: ['projection'], registers });
     this.batchDuration = new Histogram({
       name: 'cm_projector_batch_duration_seconds',

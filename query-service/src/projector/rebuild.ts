@@ -2,15 +2,21 @@ import type { NatsNames } from '@cm/contracts';
 import type { Nats } from '@cm/platform';
 import { readCommits } from './event-history.js';
 import type { SequencedEvent } from './postgres.projection.js';
-import type { ApplyResult, ProjectionWriter } from './projection-writer.js';
+import type { ApplyResult } from './projection-writer.js';
 
-export interface RebuildOptions {
+/** What `projectStream` writes through: the Postgres `ProjectionWriter`, or any other model's writer. */
+interface BatchWriter<R extends { checkpoint: number }> {
+  checkpoint(): Promise<number>;
+  apply(events: readonly SequencedEvent[], opts: { expectedCheckpoint: number }): Promise<R>;
+}
+
+export interface RebuildOptions<R = ApplyResult> {
   /** Last sequence to apply; the stream's last sequence now by default. */
   uptoSeq?: number;
   /** Events per transaction (whole commits: a commit never spans two batches). */
   batchSize?: number;
   /** Called after each committed batch. */
-  onBatch?: (result: ApplyResult) => void;
+  onBatch?: (result: R) => void;
 }
 
 /**
@@ -19,7 +25,12 @@ export interface RebuildOptions {
  * schema and comparing it with the live one is how the projection is checked end to end. Resolves to the
  * checkpoint reached.
  */
-export async function projectStream(nats: Nats, names: NatsNames, writer: ProjectionWriter, opts: RebuildOptions = {}): Promise<number> {
+export async function projectStream<R extends { checkpoint: number } = ApplyResult>(
+  nats: Nats,
+  names: NatsNames,
+  writer: BatchWriter<R>,
+  opts: RebuildOptions<R> = {},
+): Promise<number> {
   const uptoSeq = opts.uptoSeq ?? (await nats.jsm.streams.info(names.eventStream)).state.last_seq;
   const batchSize = opts.batchSize ?? 500;
   let checkpoint = await writer.checkpoint();

@@ -1,0 +1,172 @@
+import type { BranchRef, EntityKey, OwnerKey, Scope } from '../read-model/read-model.port.js';
+import { READERS, type DbRow, type RowReader } from '../read-model/row-mappers.js';
+import type { RowOf, TableName } from '../read-model/tables.js';
+import type { ModelRedis } from './redis-client.js';
+import { RedisKeys } from './redis-keys.js';
+
+type Flat = string[];
+
+/** A stored document (HGETALL, flat) as the row reader expects it: columns decoded from JSON, `last_seq` as text. */
+function dbRow(flat: Flat): DbRow | null {
+  if (flat.length === 0) return null;
+  const row: DbRow = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!;
+    row[name] = name === 'last_seq' ? flat[i + 1] : JSON.parse(flat[i + 1]!);
+  }
+  return row.deleted === true ? null : row;
+}
+
+/** Postgres orders text bytewise here (the database collation is C.UTF-8); so does this. */
+const bytewise = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+const byNameThenId = (a: { name: string; id: string }, b: { name: string; id: string }) =>
+  bytewise(a.name, b.name) || bytewise(a.id, b.id);
+
+/**
+ * Reads of the Redis read model the API serves from Redis: documents by key and child lists, in the order the
+ * Postgres read model answers them. Every call is one script (one round trip) that answers only if the model is a
+ * complete generation whose checkpoint is at least `floor`; otherwise it resolves `undefined` and the caller reads
+ * Postgres. Errors (Redis down) are the caller's to fall back on too.
+ */
+export class RedisReadModel {
+  readonly keys: RedisKeys;
+
+  constructor(
+    private readonly client: ModelRedis,
+    prefix: string,
+  ) {
+    this.keys = new RedisKeys(prefix);
+  }
+
+  /** The checkpoint of a complete generation, 0 while none is (the fallback then answers every read). */
+  async servingCheckpoint(): Promise<number> {
+    const [state, seq] = await this.client.redis.hmget(this.keys.meta, 'state', 'seq');
+    return state === 'complete' ? Number(seq) : 0;
+  }
+
+  private async byKeys<T extends TableName>(
+    table: T,
+    keys: readonly Record<string, unknown>[],
+    floor: number,
+  ): Promise<(RowOf<T> | null)[] | undefined> {
+    const reply = await this.client.read([this.keys.prefix, floor, 'd', ...keys.map((k) => this.keys.doc(table, k))]);
+    if (reply[0] !== 1) return undefined;
+    const { map } = READERS[table] as RowReader<RowOf<T>>;
+    return (reply.slice(1) as Flat[]).map((flat) => {
+      const row = dbRow(flat);
+      return row ? map(row) : null;
+    });
+  }
+
+  /** Members of one list per input: `list` is the list key, read in the scope of the input. */
+  private async lists<T extends TableName>(
+    table: T,
+    inputs: readonly { list: string; scope: string }[],
+    floor: number,
+  ): Promise<RowOf<T>[][] | undefined> {
+    const args: (string | number)[] = [this.keys.prefix, floor, 'l'];
+    for (const { list, scope } of inputs) args.push(list, this.keys.docPrefix(table, scope));
+    const reply = await this.client.read(args);
+    if (reply[0] !== 1) return undefined;
+    const { map } = READERS[table] as RowReader<RowOf<T>>;
+    return (reply.slice(1) as Flat[][]).map((rows) =>
+      rows
+        .map(dbRow)
+        .filter((r): r is DbRow => r !== null)
+        .map(map),
+    );
+  }
+
+  private static entityKey(k: EntityKey) {
+    return { campaign_id: k.campaignId, branch_id: k.branchId, id: k.id };
+  }
+
+  private static scope(s: Scope): string {
+    return RedisKeys.scopeOf(s.campaignId, s.branchId);
+  }
+
+  /** Membership checks of every request: the member's role, or null (removed members are tombstones). */
+  async rolesByKeys(keys: readonly { campaignId: string; userId: string }[], floor: number) {
+    const rows = await this.byKeys(
+      'campaign_member',
+      keys.map((k) => ({ campaign_id: k.campaignId, user_id: k.userId })),
+      floor,
+    );
+    return rows?.map((r) => r?.role ?? null);
+  }
+
+  branchesByKeys(keys: readonly BranchRef[], floor: number) {
+    return this.byKeys(
+      'branch',
+      keys.map((k) => ({ campaign_id: k.campaignId, id: k.id })),
+      floor,
+    );
+  }
+
+  kingdomsByKeys(keys: readonly EntityKey[], floor: number) {
+    return this.byKeys('kingdom', keys.map(RedisReadModel.entityKey), floor);
+  }
+
+  locationsByKeys(keys: readonly EntityKey[], floor: number) {
+    return this.byKeys('location', keys.map(RedisReadModel.entityKey), floor);
+  }
+
+  settlementsByKeys(keys: readonly EntityKey[], floor: number) {
+    return this.byKeys('settlement', keys.map(RedisReadModel.entityKey), floor);
+  }
+
+  structuresByKeys(keys: readonly EntityKey[], floor: number) {
+    return this.byKeys('structure', keys.map(RedisReadModel.entityKey), floor);
+  }
+
+  async kingdomsByScopes(scopes: readonly Scope[], floor: number) {
+    const inputs = scopes.map((s) => ({
+      scope: RedisReadModel.scope(s),
+      list: this.keys.list('kingdom', 'all', RedisReadModel.scope(s)),
+    }));
+    return (await this.lists('kingdom', inputs, floor))?.map((rows) => rows.sort(byNameThenId));
+  }
+
+  async locationsByScopes(scopes: readonly Scope[], floor: number) {
+    const inputs = scopes.map((s) => ({
+      scope: RedisReadModel.scope(s),
+      list: this.keys.list('location', 'all', RedisReadModel.scope(s)),
+    }));
+    return (await this.lists('location', inputs, floor))?.map((rows) => rows.sort(byNameThenId));
+  }
+
+  async settlementsByParents(parents: readonly (Scope & { kingdomId?: string; locationId?: string })[], floor: number) {
+    const inputs = parents.map((p) => {
+      const scope = RedisReadModel.scope(p);
+      // The narrowest list that holds the answer; a second parent filter is applied below.
+      if (p.kingdomId !== undefined) return { scope, list: this.keys.list('settlement', 'k', scope, p.kingdomId) };
+      if (p.locationId !== undefined) return { scope, list: this.keys.list('settlement', 'l', scope, p.locationId) };
+      return { scope, list: this.keys.list('settlement', 'all', scope) };
+    });
+    const rows = await this.lists('settlement', inputs, floor);
+    return rows?.map((list, i) =>
+      list
+        .filter((r) => parents[i]!.locationId === undefined || r.locationId === parents[i]!.locationId)
+        .sort(byNameThenId),
+    );
+  }
+
+  async structuresBySettlements(parents: readonly (Scope & { settlementId: string })[], floor: number) {
+    const inputs = parents.map((p) => {
+      const scope = RedisReadModel.scope(p);
+      return { scope, list: this.keys.list('structure', 's', scope, p.settlementId) };
+    });
+    return (await this.lists('structure', inputs, floor))?.map((rows) => rows.sort(byNameThenId));
+  }
+
+  async variablesByOwners(owners: readonly OwnerKey[], floor: number) {
+    const inputs = owners.map((o) => {
+      const scope = RedisReadModel.scope(o);
+      return { scope, list: this.keys.list('state_variable', 'o', scope, o.ownerId) };
+    });
+    const rows = await this.lists('state_variable', inputs, floor);
+    return rows?.map((list, i) =>
+      list.filter((v) => v.ownerType === owners[i]!.ownerType).sort((a, b) => bytewise(a.key, b.key)),
+    );
+  }
+}
