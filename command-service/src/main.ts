@@ -9,6 +9,9 @@ import { CommandMetrics } from './command.metrics.js';
 import { loadCommandConfig } from './config.js';
 import { createRepository } from './event-store/create-repository.js';
 import { JetStreamEventStore } from './event-store/jetstream.event-store.js';
+import { EntityHistory } from './history/entity-history.js';
+import { serveHistory } from './history/history.responder.js';
+import { streamCommits } from './history/subject-commits.js';
 import { PinoNestLogger } from './nest-logger.js';
 import { SagaRunner } from './sagas/saga-runner.js';
 import { PlainJsonDeserializer, PlainJsonSerializer } from './transport/plain-json.codec.js';
@@ -46,6 +49,9 @@ runMain(async () => {
     logger: new PinoNestLogger(logger),
   });
   await app.listen();
+  const history = new EntityHistory({ commits: streamCommits(nats, names.eventStream), subjectOf: (a) => names.eventSubject(a), lineage: (c, b) => repo.lineage(c, b) });
+  const historySub = serveHistory(nats, names, history, logger);
+  lifecycle.onStop('history requests', async () => historySub.unsubscribe());
   // Registered last so it runs first: stop taking commands, then finish sagas, then drain NATS.
   lifecycle.onStop('command intake', () => app.close());
 

@@ -28,3 +28,19 @@ export function buildSpatialQueryKey(queryType: string, params: ReadonlyArray<nu
 
 /** Default TTLs in seconds, from the seeds. */
 export const CacheTtl = { computedFields: 300, entityList: 600, spatial: 300 } as const;
+
+/**
+ * The Redis key of a cache entry: the seeds' key inside its campaign, `campaign:{campaignId}:{key}`. Ids are
+ * unique only inside a campaign and every campaign has a branch `main`, so without the campaign two campaigns'
+ * `computed-fields:settlement:s1:main` would be one entry, and a branch's invalidation would reach every campaign.
+ */
+export function campaignCacheKey(campaignId: string, key: string): string {
+  return `campaign:${campaignId}:${key}`;
+}
+
+/** The family of a key from the builders above (`computed-fields`, `spatial`, `settlements`, ...), for statistics. */
+export function cacheFamilyOf(key: string): string {
+  const inCampaign = key.startsWith('campaign:') ? key.slice(key.indexOf(':', 'campaign:'.length) + 1) : key;
+  const end = inCampaign.indexOf(':');
+  return end < 0 ? inCampaign : inCampaign.slice(0, end);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildComputedFieldsKey, buildEntityListKey, buildSpatialQueryKey, normalizeSpatialParams } from './cache-keys.js';
+import { buildComputedFieldsKey, buildEntityListKey, buildSpatialQueryKey, cacheFamilyOf, campaignCacheKey, normalizeSpatialParams } from './cache-keys.js';
 
 describe('cache keys', () => {
   it('builds the computed-fields key', () => {
@@ -16,5 +16,12 @@ describe('cache keys', () => {
     expect(buildSpatialQueryKey('locations-within-bounds', [48.8566, 2.3522, 5000, 3857, 'world_123'], 'main')).toBe(
       'spatial:locations-within-bounds:48.856600:2.352200:5000:3857:world_123:main',
     );
+  });
+  it('scopes a key to its campaign and reads its family back', () => {
+    const key = campaignCacheKey('camp_1', buildComputedFieldsKey('settlement', 's1', 'main'));
+    expect(key).toBe('campaign:camp_1:computed-fields:settlement:s1:main');
+    expect(cacheFamilyOf(key)).toBe('computed-fields');
+    expect(cacheFamilyOf(campaignCacheKey('c', buildEntityListKey('structures', 'settlement', 's1', 'b')))).toBe('structures');
+    expect(cacheFamilyOf('spatial:x:1:main')).toBe('spatial');
   });
 });

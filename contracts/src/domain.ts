@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { polygonProblem } from './geometry.js';
 import { ID_SEPARATOR, idSchema } from './ids.js';
 
 /** Aggregate kinds; each is the `<entityType>` token of an event subject. */
@@ -41,14 +42,23 @@ export function roleAtLeast(role: Role | undefined, required: Role): boolean {
 const name = z.string().trim().min(1, 'must not be empty').max(200);
 export const nameSchema = name;
 
-const lon = z.number().finite().min(-180).max(180);
-const lat = z.number().finite().min(-90).max(90);
-const position = z.tuple([lon, lat]);
+const coordinate = (name: string, limit: number) =>
+  z
+    // zod rejects NaN and ±Infinity as "not a number"; say which one it was.
+    .number({
+      error: (issue) =>
+        Number.isNaN(issue.input) ? `${name} is NaN` : typeof issue.input === 'number' ? `${name} must be a finite number` : `${name} must be a number`,
+    })
+    .refine((v) => v >= -limit && v <= limit, `${name} must be between -${limit} and ${limit}`);
+const position = z.tuple([coordinate('longitude', 180), coordinate('latitude', 90)]);
 
 /** GeoJSON Point, SRID 4326 (longitude, latitude). */
 export const pointSchema = z.object({ type: z.literal('Point'), coordinates: position });
 
-/** GeoJSON Polygon, SRID 4326: closed linear rings of at least four positions. */
+/**
+ * GeoJSON Polygon, SRID 4326: closed linear rings of at least four positions, none crossing itself or another
+ * (geometry.ts): what PostGIS calls a valid polygon, so spatial queries over it mean something.
+ */
 export const polygonSchema = z.object({
   type: z.literal('Polygon'),
   coordinates: z
@@ -56,9 +66,13 @@ export const polygonSchema = z.object({
       z
         .array(position)
         .min(4, 'a linear ring needs at least 4 positions')
-        .refine((ring) => ring[0]![0] === ring.at(-1)![0] && ring[0]![1] === ring.at(-1)![1], 'a linear ring must be closed'),
+        .refine((ring) => ring[0]![0] === ring.at(-1)![0] && ring[0]![1] === ring.at(-1)![1], 'a linear ring must be closed (its last position equal to its first)'),
     )
-    .min(1),
+    .min(1)
+    .superRefine((rings, ctx) => {
+      const problem = polygonProblem(rings);
+      if (problem) ctx.addIssue({ code: 'custom', message: `self-intersecting polygon: ${problem}` });
+    }),
 });
 
 export const geometrySchema = z.discriminatedUnion('type', [pointSchema, polygonSchema]);

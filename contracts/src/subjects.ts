@@ -55,6 +55,8 @@ export function natsNames(prefix = 'cm') {
       return `${prefix}.ops.parked.${projection}`;
     },
     rulesEvaluateSubject: `${prefix}.rules.evaluate`,
+    /** The command service answers history requests (`HistoryRequest`) here: the fold lives beside its deciders. */
+    historySubject: `${prefix}.history.entity`,
     /** Durable consumer name of a projection on the event stream. */
     projectionConsumer(projection: string): string {
       return `projection-${projection}`;

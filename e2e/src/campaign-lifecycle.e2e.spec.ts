@@ -35,22 +35,35 @@ const TREE = /* GraphQL */ `
       id name ownerId myRole members { userId role }
       branches { id name parentBranchId }
       kingdoms(branchId: $branchId) {
-        id name
-        variables { key type value }
-        settlements {
-          id name level locationId
-          location { id name geometry }
-          variables { key type value }
-          structures { id name structureType level condition }
+        nodes {
+          id name
+          variables { nodes { key type value } }
+          settlements {
+            nodes {
+              id name level locationId
+              location { id name geometry }
+              variables { nodes { key type value } }
+              structures { nodes { id name structureType level condition } }
+            }
+          }
         }
       }
     }
   }
 `;
 
+/** Lists are connections; the tree reads each one's `nodes` (its pages of 50 hold everything here) as a plain array. */
+function unwrapNodes(value: unknown): any {
+  if (Array.isArray(value)) return value.map(unwrapNodes);
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  if (entries.length === 1 && entries[0]![0] === 'nodes') return unwrapNodes(entries[0]![1]);
+  return Object.fromEntries(entries.map(([k, v]) => [k, unwrapNodes(v)]));
+}
+
 async function tree(branchId: string, minSeq?: number) {
   const data = await alice.ok<{ campaign: any }>(TREE, { id: CAMPAIGN, branchId, minSeq });
-  return data.campaign;
+  return unwrapNodes(data.campaign);
 }
 
 async function streamHead(): Promise<number> {
@@ -180,11 +193,11 @@ describe('a campaign through GraphQL, end to end', () => {
     // The cascade is a saga: its commands follow the delete, so poll (bounded) for the structures to go.
     let structures: unknown[] = ['pending'];
     for (let i = 0; i < 100 && structures.length > 0; i += 1) {
-      const data = await alice.ok<{ structures: unknown[] }>(
-        `query($c: ID!) { structures(campaignId: $c, branchId: "what-if", settlementId: "port-royal") { id } }`,
+      const data = await alice.ok<{ structures: { nodes: unknown[] } }>(
+        `query($c: ID!) { structures(campaignId: $c, branchId: "what-if", settlementId: "port-royal") { nodes { id } } }`,
         v,
       );
-      structures = data.structures;
+      structures = data.structures.nodes;
       if (structures.length > 0) await new Promise((r) => setTimeout(r, 100));
     }
     expect(structures).toEqual([]);
@@ -211,7 +224,7 @@ describe('a campaign through GraphQL, end to end', () => {
     track(await alice.ok(`mutation($c: ID!) { deleteBranch(campaignId: $c, id: "doomed") { seq branch { id } } }`, { c: CAMPAIGN }));
     const r = await alice.request(TREE, { id: CAMPAIGN, branchId: 'doomed', minSeq: lastSeq });
     expect(r.errors?.map((e) => e.extensions?.code)).toContain('NOT_FOUND');
-    const list = await alice.request(`query($c: ID!, $s: Int) { kingdoms(campaignId: $c, branchId: "doomed", minSeq: $s) { id } }`, { c: CAMPAIGN, s: lastSeq });
+    const list = await alice.request(`query($c: ID!, $s: Int) { kingdoms(campaignId: $c, branchId: "doomed", minSeq: $s) { nodes { id } } }`, { c: CAMPAIGN, s: lastSeq });
     expect(list.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
     const writeCodes = await alice.codes(`mutation($c: ID!) { createKingdom(campaignId: $c, branchId: "doomed", name: "Ghost") { seq } }`, { c: CAMPAIGN });
     expect(writeCodes).toEqual(['NOT_FOUND']);
@@ -240,11 +253,11 @@ describe('a campaign through GraphQL, end to end', () => {
     add('bad geometry', () => alice, `mutation($c: ID!) { createLocation(campaignId: $c, name: "x", geometry: { type: "Point", coordinates: [500, 1] }) { seq } }`, { c: CAMPAIGN }, 'VALIDATION');
     add('duplicate id', () => alice, `mutation($c: ID!) { createKingdom(campaignId: $c, id: "aurelia", name: "again") { seq } }`, { c: CAMPAIGN }, 'ALREADY_EXISTS');
     add("another user's campaign (write)", () => bob, `mutation($c: ID!) { renameKingdom(campaignId: $c, id: "aurelia", name: "Mine now") { seq } }`, { c: CAMPAIGN }, 'FORBIDDEN');
-    add("another user's campaign (read)", () => bob, `query($c: ID!) { kingdoms(campaignId: $c) { id name } }`, { c: CAMPAIGN }, 'FORBIDDEN');
+    add("another user's campaign (read)", () => bob, `query($c: ID!) { kingdoms(campaignId: $c) { nodes { id name } } }`, { c: CAMPAIGN }, 'FORBIDDEN');
     add("another user's campaign (members)", () => bob, `mutation($c: ID!) { addCampaignMember(campaignId: $c, userId: "bob", role: OWNER) { seq } }`, { c: CAMPAIGN }, 'FORBIDDEN');
     add('no token', () => anonymous, `query { campaigns { id } }`, {}, 'UNAUTHENTICATED');
     add('garbage token', () => anonymous.withToken('not-a-jwt'), `mutation { createCampaign(name: "x") { seq } }`, {}, 'UNAUTHENTICATED');
-    add('a read-your-write the system cannot reach', () => alice, `query($c: ID!) { kingdoms(campaignId: $c, minSeq: 999999999) { id } }`, { c: CAMPAIGN }, 'STALE_READ');
+    add('a read-your-write the system cannot reach', () => alice, `query($c: ID!) { kingdoms(campaignId: $c, minSeq: 999999999) { nodes { id } } }`, { c: CAMPAIGN }, 'STALE_READ');
 
     it.each(cases.map((c) => [c[0], c] as const))('%s', async (_name, [, who, query, variables, code]) => {
       const client = typeof who === 'function' ? who() : who;

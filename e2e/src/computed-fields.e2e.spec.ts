@@ -90,11 +90,11 @@ afterAll(async () => {
 describe('computed fields over GraphQL', () => {
   it('answers computedFields on a nested list with one rules request per level', async () => {
     const before = await rulesRequests();
-    const data = await gm.ok<any>(`query($c: ID!) { settlements(campaignId: $c) { id computedFields { field value } structures { id computedFields { field value } } } }`, { c: C });
+    const data = await gm.ok<any>(`query($c: ID!) { settlements(campaignId: $c) { nodes { id computedFields { field value } structures { nodes { id computedFields { field value } } } } } }`, { c: C });
     expect(await rulesRequests()).toBe(before + 2);
-    const s1 = data.settlements.find((s: any) => s.id === 's1');
+    const s1 = data.settlements.nodes.find((s: any) => s.id === 's1');
     expect(s1.computedFields).toEqual(expect.arrayContaining([{ field: 'wealth', value: 3 }, { field: 'rank', value: 'capital' }]));
-    expect(s1.structures.map((st: any) => st.computedFields)).toEqual([[{ field: 'grand', value: false }], [{ field: 'grand', value: false }]]);
+    expect(s1.structures.nodes.map((st: any) => st.computedFields)).toEqual([[{ field: 'grand', value: false }], [{ field: 'grand', value: false }]]);
   });
 
   it('explains a computed field: the winning condition, the candidates and the inputs', async () => {

@@ -59,6 +59,7 @@ describe('cm provision and cm streams', () => {
     expect(first.stdout).toMatch(new RegExp(`${upper}_EVENTS\\s+created`));
     expect(first.stdout).toMatch(/consumer projection-postgres\s+created/);
     expect(first.stdout).toMatch(/consumer projection-redis\s+created/);
+    expect(first.stdout).toMatch(/consumer cache-invalidation\s+created/);
     expect(first.stdout).toMatch(new RegExp(`${upper}_JOBS\\s+created`));
     const second = await cm(['provision', '--namespace', namespace, '--lease-ttl-ms', '5000']);
     expect(second.code).toBe(0);
@@ -72,7 +73,7 @@ describe('cm provision and cm streams', () => {
     const report = JSON.parse(streams.stdout) as { name: string; consumers: { name: string; pending: number }[] }[];
     expect(report.map((r) => r.name)).toEqual([`${upper}_EVENTS`, `${upper}_JOBS`, `KV_${upper}_leases`].sort());
     const consumers = report.find((r) => r.name === `${upper}_EVENTS`)!.consumers;
-    expect(consumers.map((c) => [c.name, c.pending]).sort()).toEqual([['projection-postgres', 0], ['projection-redis', 0]]);
+    expect(consumers.map((c) => [c.name, c.pending]).sort()).toEqual([['cache-invalidation', 0], ['projection-postgres', 0], ['projection-redis', 0]]);
   });
 
   it('updates a setting that changed, from the option or the variable the services read, and only then', async () => {

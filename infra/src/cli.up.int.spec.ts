@@ -42,14 +42,14 @@ describe('cm up', () => {
       expect(await (await fetch(`${live}/`)).text()).toContain('EventSource');
 
       const token = await signToken(JWT_SECRET, DEMO_USER);
-      const data = await graphql<{ campaign: { name: string; branches: { id: string }[] }; settlements: { id: string; name: string }[] }>(
+      const data = await graphql<{ campaign: { name: string; branches: { id: string }[] }; settlements: { nodes: { id: string; name: string }[] } }>(
         url!,
         token,
-        `{ campaign(id: "${DEMO_CAMPAIGN_ID}") { name branches { id } } settlements(campaignId: "${DEMO_CAMPAIGN_ID}", branchId: "${DEMO_BRANCH_ID}") { id name } }`,
+        `{ campaign(id: "${DEMO_CAMPAIGN_ID}") { name branches { id } } settlements(campaignId: "${DEMO_CAMPAIGN_ID}", branchId: "${DEMO_BRANCH_ID}") { nodes { id name } } }`,
       );
       expect(data.campaign.name).toBe('The Shattered Crown');
       expect(data.campaign.branches.map((b) => b.id).sort()).toEqual(['main', DEMO_BRANCH_ID]);
-      expect(data.settlements.find((s) => s.id === 'greymarch-keep')?.name).toBe('Greymarch Ruins');
+      expect(data.settlements.nodes.find((s) => s.id === 'greymarch-keep')?.name).toBe('Greymarch Ruins');
     } finally {
       child.kill('SIGTERM');
     }

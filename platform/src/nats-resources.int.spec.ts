@@ -38,8 +38,9 @@ describe('NATS resources', () => {
       [`KV ${names.leaseBucket}`, 'created'],
       [`consumer ${names.projectionConsumer('postgres')}`, 'created'],
       [`consumer ${names.projectionConsumer('redis')}`, 'created'],
+      ['consumer cache-invalidation', 'created'],
     ]);
-    expect((await provisionNatsResources(nats, resources)).map(([, r]) => r)).toEqual(['unchanged', 'unchanged', 'unchanged', 'exists', 'exists']);
+    expect((await provisionNatsResources(nats, resources)).map(([, r]) => r)).toEqual(['unchanged', 'unchanged', 'unchanged', 'exists', 'exists', 'exists']);
     for (const user of ['command-service', 'query-api', 'query-projector', 'scheduler-service'] as const) {
       await expect(verifyNatsResources(nats.jsm, resources, user)).resolves.toBeUndefined();
     }
@@ -55,7 +56,7 @@ describe('NATS resources', () => {
     // The command service does not use the lease bucket: only the stream's difference stops it.
     await expect(verifyNatsResources(nats.jsm, other, 'command-service')).rejects.toThrow(/^(?![\s\S]*KV)[\s\S]*duplicate_window/);
 
-    expect((await provisionNatsResources(nats, other)).map(([, r]) => r)).toEqual(['updated', 'updated', 'updated', 'exists', 'exists']);
+    expect((await provisionNatsResources(nats, other)).map(([, r]) => r)).toEqual(['updated', 'updated', 'updated', 'exists', 'exists', 'exists']);
     await expect(verifyNatsResources(nats.jsm, other, 'query-projector')).resolves.toBeUndefined();
     const info = await nats.jsm.streams.info(names.eventStream);
     expect(info.config.deny_delete && info.config.deny_purge && info.config.allow_direct).toBe(true);

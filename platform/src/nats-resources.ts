@@ -5,7 +5,7 @@ import type { NatsNames } from '@cm/contracts';
 import { z } from 'zod';
 import { ConfigError } from './config.js';
 import type { Nats } from './nats.js';
-import { eventStreamConfig, jobStreamConfig, projectionConsumerConfig, type EventStreamOptions } from './streams.js';
+import { cacheInvalidationConsumerConfig, eventStreamConfig, jobStreamConfig, projectionConsumerConfig, type EventStreamOptions } from './streams.js';
 
 /**
  * The settings the NATS resources take from configuration. Every service that verifies a resource and
@@ -134,6 +134,13 @@ export function natsResources(names: NatsNames, config: NatsResourcesConfig): Na
         config: projectionConsumerConfig(names, projection),
       }),
     ),
+    {
+      kind: 'consumer',
+      label: `consumer ${cacheInvalidationConsumerConfig(names).durable_name}`,
+      neededBy: [],
+      stream: names.eventStream,
+      config: cacheInvalidationConsumerConfig(names),
+    },
   ];
 }
 

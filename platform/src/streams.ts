@@ -89,3 +89,26 @@ export function jobStreamConfig(names: NatsNames, opts: EventStreamOptions): Par
   };
 }
 
+
+/** Durable name of the cache's invalidation consumer on the event stream. */
+export const CACHE_INVALIDATION_CONSUMER = 'cache-invalidation';
+
+/**
+ * The cache's invalidation consumer: one durable that every API replica pulls from, so each event is handled by
+ * one of them (a queue group in JetStream's terms). Deleting cache keys is idempotent and the order of two
+ * deletions does not matter, so it needs neither a lease nor ordered delivery: explicit acks, a redelivery after
+ * `ack_wait` when a replica dies holding messages, and retries without end (a skipped invalidation would leave a
+ * stale entry for its TTL). It starts at the stream's end when first provisioned: older events describe entries
+ * that no longer exist.
+ */
+export function cacheInvalidationConsumerConfig(names: NatsNames): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: CACHE_INVALIDATION_CONSUMER,
+    description: `cache invalidation from ${names.eventStream}`,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(30_000),
+    max_deliver: -1,
+    max_ack_pending: 10_000,
+    deliver_policy: DeliverPolicy.New,
+  };
+}

@@ -1,8 +1,9 @@
 import { configHelpers, loadConfig, LOCAL_DEFAULTS, natsResourcesConfigSchema, z } from '@cm/platform';
 import { DEFAULT_MAX_BODY_BYTES } from './api/plugins/body-limit.plugin.js';
 import { DEFAULT_VARIABLES_LIMITS } from './api/plugins/variables-limit.plugin.js';
+import { RATE_TIERS, type RateLimitSettings } from './api/rate-limit.js';
 
-const { port } = configHelpers;
+const { bool, port } = configHelpers;
 
 export const queryConfigSchema = z.object({
   /** `api` serves GraphQL, `projector` runs the projections, `all` both (the default for local use). */
@@ -58,9 +59,60 @@ export const queryConfigSchema = z.object({
   GRAPHQL_MAX_VARIABLES_BYTES: z.coerce.number().int().min(100).default(DEFAULT_VARIABLES_LIMITS.maxVariablesBytes),
   /** Deepest nesting of objects and arrays in `variables` (`VALIDATION`). */
   GRAPHQL_MAX_VARIABLES_DEPTH: z.coerce.number().int().min(1).max(100).default(DEFAULT_VARIABLES_LIMITS.maxVariablesDepth),
+  /** Cache TTLs in seconds (the seeds' figures): any entry without a family of its own, computed fields, lists, spatial results. */
+  CACHE_DEFAULT_TTL: z.coerce.number().int().min(1).default(300),
+  CACHE_COMPUTED_FIELDS_TTL: z.coerce.number().int().min(1).default(300),
+  CACHE_SETTLEMENT_TTL: z.coerce.number().int().min(1).default(600),
+  CACHE_STRUCTURE_TTL: z.coerce.number().int().min(1).default(600),
+  CACHE_SPATIAL_TTL: z.coerce.number().int().min(1).default(300),
+  /** Prepended to every cache and rate-limit key: deployments (and tests) sharing one Redis database stay apart. */
+  CACHE_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{0,64}$/, 'must be letters, digits, _ - :').default(''),
+  /** Count hits, misses, sets and deletes (cacheStats, /health/cache, Prometheus). */
+  CACHE_METRICS_ENABLED: bool.default(true),
+  /** Log every hit, miss and invalidation at start; switched at run time with POST /ops/cache-logging. */
+  CACHE_LOGGING_ENABLED: bool.default(false),
+  /** Campaigns whose hot lists (settlements per kingdom, structures per settlement of main) are loaded at start, comma-separated. */
+  CACHE_WARM_CAMPAIGNS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean)),
+  /**
+   * Request budgets per window (`RATE_LIMIT_TTL` seconds), in the seeds' tiers. On unless set, except under
+   * NODE_ENV=test: test processes drive one user far past any budget (load, outages); tests of the limits turn it on.
+   */
+  RATE_LIMIT_ENABLED: bool.optional(),
+  RATE_LIMIT_TTL: z.coerce.number().int().min(1).max(3600).default(60),
+  RATE_LIMIT_STRICT_MAX: z.coerce.number().int().min(1).default(10),
+  RATE_LIMIT_STANDARD_MAX: z.coerce.number().int().min(1).default(100),
+  RATE_LIMIT_RELAXED_MAX: z.coerce.number().int().min(1).default(500),
+  /** Which tier each budget takes: a user's queries, a user's mutations, requests without a token (per address). */
+  RATE_LIMIT_QUERY_TIER: z.enum(RATE_TIERS).default('relaxed'),
+  RATE_LIMIT_MUTATION_TIER: z.enum(RATE_TIERS).default('standard'),
+  RATE_LIMIT_ANONYMOUS_TIER: z.enum(RATE_TIERS).default('strict'),
+  /** A GraphQL request slower than this is logged at warn (0: never). */
+  SLOW_QUERY_MS: z.coerce.number().int().min(0).default(1000),
+  /** GraphQL answers larger than this are compressed (gzip or brotli, as the client accepts). */
+  COMPRESSION_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(1024),
   /** The settings of the NATS resources it verifies at start: the event stream's, and the lease TTL (bucket max_age). */
   ...natsResourcesConfigSchema.shape,
 });
 
 export const loadQueryConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(queryConfigSchema, env);
 export type QueryConfig = ReturnType<typeof loadQueryConfig>;
+
+/** The rate limiter's settings from `RATE_LIMIT_*`. */
+export function rateLimitSettings(config: QueryConfig): RateLimitSettings {
+  return {
+    windowSeconds: config.RATE_LIMIT_TTL,
+    tiers: { strict: config.RATE_LIMIT_STRICT_MAX, standard: config.RATE_LIMIT_STANDARD_MAX, relaxed: config.RATE_LIMIT_RELAXED_MAX },
+    budgets: { query: config.RATE_LIMIT_QUERY_TIER, mutation: config.RATE_LIMIT_MUTATION_TIER, anonymous: config.RATE_LIMIT_ANONYMOUS_TIER },
+  };
+}
+
+/**
+ * Whether requests are rate limited: `RATE_LIMIT_ENABLED`, by default on in production only: in development one
+ * person seeds and scripts against their own stack (`cm seed --size` sends thousands of mutations a minute).
+ */
+export function rateLimited(config: QueryConfig): boolean {
+  return config.RATE_LIMIT_ENABLED ?? config.NODE_ENV === 'production';
+}

@@ -16,7 +16,15 @@ import {
   type ReadinessCheck,
 } from '@cm/platform';
 import { createApi, type Api } from './api/create-api.js';
-import { loadQueryConfig } from './config.js';
+import { compressLargeAnswers, securityHeaders } from './api/http-edge.js';
+import { RateLimits } from './api/rate-limit.js';
+import { healthSummary } from './cache/cache-health.js';
+import { CacheInvalidator } from './cache/cache-invalidator.js';
+import { handleCacheOps, type CacheEdge } from './cache/cache-ops.js';
+import { CacheStats } from './cache/cache-stats.js';
+import { openCacheRedis, RedisCache } from './cache/redis-cache.js';
+import { warmCampaigns } from './cache/warm.js';
+import { loadQueryConfig, rateLimited, rateLimitSettings } from './config.js';
 import { opsPageHandler } from './ops/ops-page.js';
 import { startProjector } from './projector/postgres-projector.js';
 import { openDatabase } from './read-model/database.js';
@@ -62,12 +70,46 @@ runMain(async () => {
   const prefix = redisModelPrefix(names.prefix);
 
   let api: Api | undefined;
+  let edge: CacheEdge | undefined;
   if (role === 'api' || role === 'all') {
+    // The cache and the rate limits share one client on the cache's own logical database.
+    const redis = openCacheRedis(config.REDIS_URL, config.REDIS_CACHE_DB);
+    redis.on('error', () => undefined); // reported by the cache and the limiter, once per outage
+    lifecycle.onStop('cache redis', async () => void redis.disconnect());
+    const cache = new RedisCache({ redis, prefix: config.CACHE_KEY_PREFIX, stats: new CacheStats(registry, config.CACHE_METRICS_ENABLED), logger: logger.child({ component: 'cache' }), logging: config.CACHE_LOGGING_ENABLED });
+    const rateLimits = rateLimited(config) ? new RateLimits({ redis, settings: rateLimitSettings(config), logger, keyPrefix: config.CACHE_KEY_PREFIX }) : undefined;
     const redisModel = modelRedis ? new RedisReadModel(modelRedis, prefix) : undefined;
-    const created = await createApi({ config, logger, nats, names, readModel: db.readModel, registry, ...(redisModel ? { redisModel } : {}) });
+    const created = await createApi({
+      config,
+      logger,
+      nats,
+      names,
+      readModel: db.readModel,
+      registry,
+      cache,
+      rateLimits,
+      health: () => healthSummary(checks, cache),
+      ...(redisModel ? { redisModel } : {}),
+    });
     api = created;
     lifecycle.onStop('api', () => created.close());
+    const invalidator = new CacheInvalidator({
+      nats,
+      names,
+      cache,
+      readModel: db.readModel,
+      logger: logger.child({ component: 'cache-invalidation' }),
+      readModelAt: (seq) => created.readModelAt(seq),
+    });
+    await invalidator.start();
+    lifecycle.onStop('cache invalidation', () => invalidator.stop());
     checks.push(...created.checks);
+    edge = { cache };
+    if (config.CACHE_WARM_CAMPAIGNS.length) {
+      const lists = { cache, ttls: { settlements: config.CACHE_SETTLEMENT_TTL, structures: config.CACHE_STRUCTURE_TTL }, appliedSeq: () => 0 };
+      // In the background: a cold cache is slower, not wrong.
+      void warmCampaigns(db.readModel, lists, config.CACHE_WARM_CAMPAIGNS, logger).catch((err: unknown) => logger.warn({ err }, 'cache warming failed'));
+    }
   }
   if (role === 'projector' || role === 'all') {
     // A pool of its own, where every statement runs under PROJECTION_STATEMENT_TIMEOUT_MS; API reads and
@@ -85,12 +127,17 @@ runMain(async () => {
   }
 
   const ops = { service: 'query-service', registry, checks, accepting: () => lifecycle.accepting };
+  const headers = securityHeaders(config.NODE_ENV === 'production');
   // The ops page (/ops, fed by SSE on /ops/lag) outside production: operators' lag view without Grafana.
   const opsPage = config.NODE_ENV === 'production' ? undefined : opsPageHandler({ nats, names, logger, checkpoint: () => db.readModel.checkpoint('postgres') });
   const server = http.createServer((req, res) => {
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    // Health, readiness, metrics and the cache's ops endpoints come before the API: never rate limited.
     if (handleOps(ops, req, res)) return;
+    if (edge && handleCacheOps(edge, req, res)) return;
     if (opsPage?.(req, res)) return;
     if (api) {
+      compressLargeAnswers(req, res, config.COMPRESSION_THRESHOLD_BYTES);
       api.handle(req, res);
       return;
     }

@@ -28,11 +28,11 @@ type Campaign {
   "The caller's role in this campaign."
   myRole: Role
   branches: [Branch!]!
-  kingdoms(branchId: ID = "main"): [Kingdom!]!
-  locations(branchId: ID = "main"): [Location!]!
-  worldEvents(branchId: ID = "main"): [WorldEvent!]!
-  fieldConditions(branchId: ID = "main"): [FieldCondition!]!
-  variables(branchId: ID = "main"): [StateVariable!]!
+  kingdoms(branchId: ID = "main", first: Int = 50, after: String, filter: KingdomFilter): KingdomConnection!
+  locations(branchId: ID = "main", first: Int = 50, after: String, filter: LocationFilter): LocationConnection!
+  worldEvents(branchId: ID = "main", first: Int = 50, after: String, filter: WorldEventFilter): WorldEventConnection!
+  fieldConditions(branchId: ID = "main", first: Int = 50, after: String): FieldConditionConnection!
+  variables(branchId: ID = "main", first: Int = 50, after: String): StateVariableConnection!
   "Stream sequence of the last event applied to this row."
   seq: Int!
 }
@@ -51,8 +51,8 @@ type Kingdom {
   campaignId: ID!
   branchId: ID!
   name: String!
-  settlements: [Settlement!]!
-  variables: [StateVariable!]!
+  settlements(first: Int = 50, after: String, filter: SettlementFilter): SettlementConnection!
+  variables(first: Int = 50, after: String): StateVariableConnection!
   seq: Int!
 }
 
@@ -62,8 +62,8 @@ type Location {
   branchId: ID!
   name: String!
   geometry: GeoJSON!
-  settlements: [Settlement!]!
-  variables: [StateVariable!]!
+  settlements(first: Int = 50, after: String, filter: SettlementFilter): SettlementConnection!
+  variables(first: Int = 50, after: String): StateVariableConnection!
   seq: Int!
 }
 
@@ -77,8 +77,8 @@ type Settlement {
   level: Int!
   kingdom: Kingdom
   location: Location
-  structures: [Structure!]!
-  variables: [StateVariable!]!
+  structures(first: Int = 50, after: String, filter: StructureFilter): StructureConnection!
+  variables(first: Int = 50, after: String): StateVariableConnection!
   seq: Int!
 }
 
@@ -92,7 +92,7 @@ type Structure {
   level: Int!
   condition: Int!
   settlement: Settlement
-  variables: [StateVariable!]!
+  variables(first: Int = 50, after: String): StateVariableConnection!
   seq: Int!
 }
 
@@ -134,6 +134,34 @@ type WorldEvent {
   seq: Int!
 }
 
+"""
+Lists are connections: \`first\` (1 to 1000, default 50) rows \`after\` a cursor (an edge's \`cursor\` or
+\`pageInfo.endCursor\`; opaque), in a stable order (by name, then id, unless a list says otherwise). A walk page by
+page sees every entity that exists for the whole walk and keeps its sort key exactly once; one inserted during the
+walk appears if it sorts after the page being read. \`totalCount\` counts the whole filtered list.
+"""
+type PageInfo { hasNextPage: Boolean! endCursor: String }
+"Filters are ANDed; an absent one does not filter. \`nameContains\` ignores case; \`hasVariable\` keeps entities owning a state variable of that key."
+input KingdomFilter { nameContains: String, hasVariable: String }
+input LocationFilter { nameContains: String, hasVariable: String }
+input SettlementFilter { nameContains: String, levelMin: Int, levelMax: Int, hasVariable: String }
+input StructureFilter { nameContains: String, levelMin: Int, levelMax: Int, type: String, hasVariable: String }
+input WorldEventFilter { nameContains: String, status: WorldEventStatus }
+type KingdomEdge { cursor: String! node: Kingdom! }
+type KingdomConnection { edges: [KingdomEdge!]! nodes: [Kingdom!]! pageInfo: PageInfo! totalCount: Int! }
+type LocationEdge { cursor: String! node: Location! }
+type LocationConnection { edges: [LocationEdge!]! nodes: [Location!]! pageInfo: PageInfo! totalCount: Int! }
+type SettlementEdge { cursor: String! node: Settlement! }
+type SettlementConnection { edges: [SettlementEdge!]! nodes: [Settlement!]! pageInfo: PageInfo! totalCount: Int! }
+type StructureEdge { cursor: String! node: Structure! }
+type StructureConnection { edges: [StructureEdge!]! nodes: [Structure!]! pageInfo: PageInfo! totalCount: Int! }
+type StateVariableEdge { cursor: String! node: StateVariable! }
+type StateVariableConnection { edges: [StateVariableEdge!]! nodes: [StateVariable!]! pageInfo: PageInfo! totalCount: Int! }
+type FieldConditionEdge { cursor: String! node: FieldCondition! }
+type FieldConditionConnection { edges: [FieldConditionEdge!]! nodes: [FieldCondition!]! pageInfo: PageInfo! totalCount: Int! }
+type WorldEventEdge { cursor: String! node: WorldEvent! }
+type WorldEventConnection { edges: [WorldEventEdge!]! nodes: [WorldEvent!]! pageInfo: PageInfo! totalCount: Int! }
+
 type Query {
   me: User!
   "Campaigns the caller is a member of."
@@ -141,20 +169,34 @@ type Query {
   campaign(id: ID!, minSeq: Int): Campaign
   branches(campaignId: ID!, minSeq: Int): [Branch!]!
   kingdom(campaignId: ID!, branchId: ID = "main", id: ID!, minSeq: Int): Kingdom
-  kingdoms(campaignId: ID!, branchId: ID = "main", minSeq: Int): [Kingdom!]!
+  kingdoms(campaignId: ID!, branchId: ID = "main", first: Int = 50, after: String, filter: KingdomFilter, minSeq: Int): KingdomConnection!
   location(campaignId: ID!, branchId: ID = "main", id: ID!, minSeq: Int): Location
-  locations(campaignId: ID!, branchId: ID = "main", minSeq: Int): [Location!]!
+  locations(campaignId: ID!, branchId: ID = "main", first: Int = 50, after: String, filter: LocationFilter, minSeq: Int): LocationConnection!
   settlement(campaignId: ID!, branchId: ID = "main", id: ID!, minSeq: Int): Settlement
   "Settlements of a campaign branch, or of one kingdom."
-  settlements(campaignId: ID!, branchId: ID = "main", kingdomId: ID, minSeq: Int): [Settlement!]!
+  settlements(campaignId: ID!, branchId: ID = "main", kingdomId: ID, first: Int = 50, after: String, filter: SettlementFilter, minSeq: Int): SettlementConnection!
   structure(campaignId: ID!, branchId: ID = "main", id: ID!, minSeq: Int): Structure
-  structures(campaignId: ID!, branchId: ID = "main", settlementId: ID!, minSeq: Int): [Structure!]!
-  variables(campaignId: ID!, branchId: ID = "main", ownerType: OwnerType!, ownerId: ID!, minSeq: Int): [StateVariable!]!
+  structures(campaignId: ID!, branchId: ID = "main", settlementId: ID!, first: Int = 50, after: String, filter: StructureFilter, minSeq: Int): StructureConnection!
+  variables(campaignId: ID!, branchId: ID = "main", ownerType: OwnerType!, ownerId: ID!, first: Int = 50, after: String, minSeq: Int): StateVariableConnection!
   fieldCondition(campaignId: ID!, branchId: ID = "main", id: ID!, minSeq: Int): FieldCondition
-  fieldConditions(campaignId: ID!, branchId: ID = "main", entityType: OwnerType, entityId: ID, minSeq: Int): [FieldCondition!]!
+  fieldConditions(campaignId: ID!, branchId: ID = "main", entityType: OwnerType, entityId: ID, first: Int = 50, after: String, minSeq: Int): FieldConditionConnection!
   worldEvent(campaignId: ID!, branchId: ID = "main", id: ID!, minSeq: Int): WorldEvent
-  worldEvents(campaignId: ID!, branchId: ID = "main", minSeq: Int): [WorldEvent!]!
+  worldEvents(campaignId: ID!, branchId: ID = "main", first: Int = 50, after: String, filter: WorldEventFilter, minSeq: Int): WorldEventConnection!
+
+  "Settlements whose location lies within \`meters\` of the point (on the spheroid), nearest first."
+  settlementsWithinRadius(campaignId: ID!, branchId: ID = "main", longitude: Float!, latitude: Float!, meters: Float!, first: Int = 100, minSeq: Int): [Settlement!]!
+  "Settlements whose location touches the box, by name. \`minLongitude > maxLongitude\` is a box across the antimeridian."
+  settlementsInBox(campaignId: ID!, branchId: ID = "main", box: BoxInput!, first: Int = 100, minSeq: Int): [Settlement!]!
+  "Locations whose geometry touches the box, by name. \`minLongitude > maxLongitude\` is a box across the antimeridian."
+  locationsInBox(campaignId: ID!, branchId: ID = "main", box: BoxInput!, first: Int = 100, minSeq: Int): [Location!]!
+  "Settlements whose location lies inside the Polygon location \`regionId\` (its boundary included), by name."
+  settlementsInRegion(campaignId: ID!, branchId: ID = "main", regionId: ID!, first: Int = 100, minSeq: Int): [Settlement!]!
+  "The \`count\` settlements nearest the point (on the sphere), nearest first."
+  nearestSettlements(campaignId: ID!, branchId: ID = "main", longitude: Float!, latitude: Float!, count: Int = 10, minSeq: Int): [Settlement!]!
 }
+
+"A box in longitude/latitude (SRID 4326), edges included."
+input BoxInput { minLongitude: Float!, minLatitude: Float!, maxLongitude: Float!, maxLatitude: Float! }
 
 """
 What every mutation returns: the consistency token \`seq\` (pass it as \`minSeq\` to read your write) and

@@ -25,7 +25,10 @@ import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
 import { runRebuildBench } from './rebuild-bench.js';
 import { runSchedulerBench } from './scheduler-tick.js';
+import { runNestedBench } from './nested-query.js';
 import { runRedisModelBench } from './redis-model.js';
+import { runHistoryBench } from './entity-history.js';
+import { runCacheBench } from './cache-hit-rate.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,7 +53,7 @@ if (args.help) {
   process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
                        [--phases raw,commands,graphql] [--cold-start] [--cold-stream-events 1000000]
                        [--aggregate-cache-size N] [--prefill-events N]
-                        [--only scheduler] [--only realtime [--subscribers 10000]] [--only rules]
+                        [--only scheduler] [--only realtime [--subscribers 10000]] [--only rules] [--only history]
 
 Starts the system in a fresh namespace and schema (NODE_ENV=production, LOG_LEVEL=warn), measures raw JetStream
 publish, the command floor (a bare responder that publishes once per request), commands over NATS, raw Postgres
@@ -74,12 +77,16 @@ case), as on a machine fast enough to create more kingdoms than the default cach
 --prefill-events fills the event stream with raw commits to N messages before the first phase, so that the
 command phases run on a stream of a given size.
 --only scheduler runs only the scheduler's growth-tick benchmark (infra/src/bench/scheduler-tick.ts).
+--only nested runs only the nested 1,000-settlement query against one hand-written query per level
+(infra/src/bench/nested-query.ts).
 --only redis runs only the Redis read-model benchmark (infra/src/bench/redis-model.ts): by-id reads served from
 Redis beside { __typename } and raw Redis reads, and the Redis projection's catch-up beside raw pipelined writes.
 --only realtime measures only the realtime gateway (mutation ack → SSE client at --rate for --duration-ms, beside
 raw JetStream delivery; a broadcast to --subscribers SSE connections and gateway memory per connection).
 --only rules measures the rules service alone (engine in one process, computedFields on 1,000 settlements) in
 a system of its own.
+--only history runs only the entityHistory benchmark (infra/src/bench/entity-history.ts), --duration-ms per phase.
+--only cache runs only the cache hit-rate benchmark on a read-mostly Zipf mix (infra/src/bench/cache-hit-rate.ts).
 --only rebuild runs only the read-model rebuild benchmark (infra/src/bench/rebuild-bench.ts): cm rebuild postgres of
 --rebuild-events events (default 100,000; the issue's figure is 1,000,000) beside the raw ordered-consumer read and
 batched upsert rates of the same run.
@@ -87,8 +94,11 @@ batched upsert rates of the same run.
   process.exit(0);
 }
 if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
+if (args.only === 'nested') process.exit(await runNestedBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 if (args.only === 'rebuild') process.exit(await runRebuildBench(Number(args['rebuild-events']), (s) => void process.stderr.write(`[bench] ${s}\n`)));
 if (args.only === 'redis') process.exit(await runRedisModelBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
+if (args.only === 'history') process.exit(await runHistoryBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
+if (args.only === 'cache') process.exit(await runCacheBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
 const rate = Number(args.rate);
@@ -121,7 +131,8 @@ const FULL_SYSTEM: ServiceName[] = ['command-service', 'query-api', 'query-proje
 
 /** Starts the full system, or the command service alone when the query service is not built or will not start. */
 async function start(): Promise<{ system: System; graphqlSkipped?: string }> {
-  const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET };
+  // Rate limits off: the bench sends every request as one user, far past any budget, to measure the floor.
+  const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET, RATE_LIMIT_ENABLED: 'false' };
   if (args['aggregate-cache-size']) env.AGGREGATE_CACHE_SIZE = args['aggregate-cache-size'];
   if (args['cpu-prof-dir']) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${args['cpu-prof-dir']}`;
   const base = { ...names, env, output: 'files' as const };

@@ -170,8 +170,8 @@ async function banner(system: System, services: ServiceName[], seeded: string): 
   }
   lines.push(`  Demo campaign      ${seeded}`);
   if (hasApi && !seeded.startsWith('skipped') && !seeded.startsWith('FAILED')) {
-    lines.push(`                     try: { campaign(id: "${DEMO_CAMPAIGN_ID}") { name kingdoms { name settlements { name level } } } }`);
-    lines.push(`                     and the fork: { settlements(campaignId: "${DEMO_CAMPAIGN_ID}", branchId: "${DEMO_BRANCH_ID}") { name } }`);
+    lines.push(`                     try: { campaign(id: "${DEMO_CAMPAIGN_ID}") { name kingdoms { nodes { name settlements { nodes { name level } } } } } }`);
+    lines.push(`                     and the fork: { settlements(campaignId: "${DEMO_CAMPAIGN_ID}", branchId: "${DEMO_BRANCH_ID}") { nodes { name } } }`);
   }
   lines.push('  Ops endpoints');
   for (const s of services) lines.push(`    ${s.padEnd(18)} ${local(system.urls[s]!)}/health  /ready  /metrics`);

@@ -12,6 +12,7 @@ export class ApiMetrics {
   private readonly duration: Histogram<'type' | 'outcome'>;
   private readonly commands: Counter<'type' | 'code'>;
   private readonly fastPath: Counter;
+  private readonly readModelCalls: Counter<'method'>;
 
   constructor(registry: Registry) {
     this.operations = new Counter({
@@ -38,6 +39,16 @@ export class ApiMetrics {
       help: 'GraphQL requests answered by the fast path (a JSON POST of a query text yoga already validated) instead of yoga',
       registers: [registry],
     });
+    this.readModelCalls = new Counter({
+      name: 'cm_read_model_calls_total',
+      help: 'Read-model calls made by GraphQL requests, by read-model method (each one round trip, whatever the number of keys)',
+      labelNames: ['method'],
+      registers: [registry],
+    });
+  }
+
+  readModelCall(method: string): void {
+    this.readModelCalls.inc({ method });
   }
 
   fastPathAnswered(): void {

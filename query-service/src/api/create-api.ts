@@ -5,11 +5,15 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { QueryConfig } from '../config.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
+import type { Cache } from '../cache/cache.port.js';
+import type { RateLimits } from './rate-limit.js';
+import { countReadModelCalls } from '../read-model/counted-read-model.js';
 import { ApiMetrics } from './api.metrics.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import { CommandGateway } from './command-gateway.js';
 import { RulesClient } from './computed-fields.js';
 import { GraphqlFastPath } from './fast-path.js';
+import { HistoryClient } from './history/history-client.js';
 import { contextFactory, type ApiServices } from './graphql-context.js';
 import { buildSchema } from './schema.js';
 import { ReadModelMetrics } from '../redis-model/redis-first-read-model.js';
@@ -28,6 +32,12 @@ export interface ApiDeps {
   registry: Registry;
   /** The Redis read model (REDIS_READ_MODEL=on): by-id reads and child lists are served from it first. */
   redisModel?: RedisReadModel;
+  /** The read side's cache: hot lists, cacheStats. Without it every list comes from the read model. */
+  cache?: Cache;
+  /** Request budgets; without them nothing is rate limited. */
+  rateLimits?: RateLimits;
+  /** Every dependency's state, for the `health` query. */
+  health?: ApiServices['health'];
 }
 
 /** The GraphQL API as a request handler: `main.ts` puts the ops endpoints in front of it on one port. */
@@ -35,6 +45,8 @@ export interface Api {
   handle(req: http.IncomingMessage, res: http.ServerResponse): void;
   /** Readiness checks the API adds (for example the checkpoint subscription). */
   checks: ReadinessCheck[];
+  /** Resolves once the read model has applied `seq`, or rejects with STALE_READ after `MIN_SEQ_TIMEOUT_MS`. */
+  readModelAt(seq: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -100,15 +112,24 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     onReply: (type, code) => metrics.commandForwarded(type, code),
   });
   const services: ApiServices = {
-    readModel,
+    // Requests' reads are counted; the tracker's checkpoint polls above are not requests.
+    readModel: countReadModelCalls(readModel, (method) => metrics.readModelCall(method)),
     tracker,
     ...(redisModel ? { redisModel } : {}),
     commands,
     rules: new RulesClient({ nc: nats.nc, names, timeoutMs: config.RULES_TIMEOUT_MS }),
+    history: new HistoryClient(nats, names, config.COMMAND_TIMEOUT_MS),
     jwtSecret: config.JWT_SECRET,
     tokenRules: tokenRulesOf(config),
     minSeqTimeoutMs: config.MIN_SEQ_TIMEOUT_MS,
     newId,
+    ...(deps.cache
+      ? {
+          cache: deps.cache,
+          listCache: { cache: deps.cache, ttls: { settlements: config.CACHE_SETTLEMENT_TTL, structures: config.CACHE_STRUCTURE_TTL }, appliedSeq: () => tracker.appliedSeq },
+        }
+      : {}),
+    ...(deps.health ? { health: deps.health } : {}),
   };
 
   const schema = buildSchema();
@@ -124,7 +145,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   };
   // One list of request steps for both paths: the fast path runs their fast-path side and hands yoga the same
   // list (with its approval step), whose plugins yoga runs.
-  const steps = requestSteps({ limits, metrics });
+  const steps = requestSteps({ limits, metrics, rateLimits: deps.rateLimits, slowQueries: { logger, thresholdMs: config.SLOW_QUERY_MS } });
   const fastPath = new GraphqlFastPath({
     schema,
     metrics,
@@ -148,6 +169,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   return {
     handle: graphqlHandler(fastPath, yoga),
     checks: [tracker.readiness],
+    readModelAt: (seq) => tracker.waitFor(seq, config.MIN_SEQ_TIMEOUT_MS),
     close: async () => {
       commands.close();
       await tracker.stop();

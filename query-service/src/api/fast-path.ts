@@ -129,25 +129,28 @@ export class GraphqlFastPath {
     req.on('end', () => {
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const started = performance.now();
-      const plan = this.plan(body);
+      const plan = this.plan(body, req);
       if (!plan) return void replayToYoga(yoga, req, res, body);
       const headers: RequestHeaders = { get: (name) => headerValue(req.headers[name]) };
       this.opts.context({ headers }).then(
-        (context) => {
+        async (context) => {
           // A step that refuses this caller leaves the answer to yoga, whose plugin refuses it alike.
-          for (const step of this.opts.steps) if (step.fast.admitsCaller?.(context, plan.request) === false) return replayToYoga(yoga, req, res, body);
+          for (const step of this.opts.steps) {
+            const admitted = step.fast.admitsCaller?.(context, plan.request);
+            if (admitted === false || (admitted instanceof Promise && (await admitted) === false)) return replayToYoga(yoga, req, res, body);
+          }
           // From here on a mutation may have been sent: never hand the request to yoga, which would send it again.
-          return this.execute(res, headers, plan, context, mediaType, started).catch((e: unknown) => this.internalError(res, e));
+          return this.execute(res, headers, plan, context, mediaType, started);
         },
         () => replayToYoga(yoga, req, res, body), // yoga answers authentication failures (status, codes)
-      );
+      ).catch((e: unknown) => this.internalError(res, e));
     });
     req.on('error', () => res.destroy());
     return true;
   }
 
   /** What to execute, or nothing when the body is not a single query with a text yoga approved. No side effects. */
-  private plan(body: Buffer): Plan | undefined {
+  private plan(body: Buffer, incoming: http.IncomingMessage): Plan | undefined {
     let params: unknown;
     try {
       params = JSON.parse(body.toString('utf8'));
@@ -163,7 +166,7 @@ export class GraphqlFastPath {
     const operation = approved && this.operationOf(approved, operationName ?? '');
     if (!approved || !operation || operation.type === 'subscription') return undefined;
     const vars = (variables ?? undefined) as Plan['variables'];
-    const request: FastRequest = { params: { query, variables: vars, operationName: operationName ?? undefined }, bodyBytes: body.length };
+    const request: FastRequest = { params: { query, variables: vars, operationName: operationName ?? undefined }, bodyBytes: body.length, operation: operation.type, incoming };
     for (const step of this.opts.steps) if (step.fast.admits?.(request) === false) return undefined;
     return { document: approved.document, operation, variables: vars, operationName: operationName ?? undefined, request };
   }
@@ -188,7 +191,9 @@ export class GraphqlFastPath {
     const response = processRegularResult(result, CAPTURE_FETCH_API as never, mediaType) as unknown as CapturedResponse;
     // yoga's CORS headers, from its own function with its default options (createYogaServer sets no `cors`).
     const cors = getCORSHeadersByRequestAndOptions({ headers } as Request, {});
-    res.writeHead(response.init.status, { ...response.init.headers, ...cors, 'Content-Length': String(Buffer.byteLength(response.body)) });
+    const stepHeaders: Record<string, string> = {};
+    for (const step of this.opts.steps) if (step.fast.headers) Object.assign(stepHeaders, step.fast.headers(plan.request));
+    res.writeHead(response.init.status, { ...response.init.headers, ...cors, ...stepHeaders, 'Content-Length': String(Buffer.byteLength(response.body)) });
     res.end(response.body);
 
     this.opts.metrics.fastPathAnswered();
@@ -222,7 +227,7 @@ function headerValue(v: string | string[] | undefined): string | null {
 
 /** What the fast path hands unusual requests to: yoga's fetch handler. */
 export interface FetchHandler {
-  fetch(url: string, init: { method: string; headers: Record<string, string>; body: Buffer }): Promise<Response> | Response;
+  fetch(url: string, init: { method: string; headers: Record<string, string>; body: Buffer }, serverContext: { req: http.IncomingMessage; res: http.ServerResponse }): Promise<Response> | Response;
 }
 
 /** Hands yoga a request whose body was already read, and writes yoga's answer. */
@@ -233,7 +238,9 @@ async function replayToYoga(yoga: FetchHandler, req: http.IncomingMessage, res: 
       const v = headerValue(value);
       if (v !== null) headers[name] = v;
     }
-    const response = await yoga.fetch(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/graphql'}`, { method: req.method ?? 'POST', headers, body });
+    // The node request goes along as yoga's server context, as when yoga serves it itself: steps read the peer
+    // address and what the fast path already decided for this request from it.
+    const response = await yoga.fetch(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/graphql'}`, { method: req.method ?? 'POST', headers, body }, { req, res });
     const out: Record<string, string> = {};
     response.headers.forEach((value, name) => (out[name] = value));
     const payload = Buffer.from(await response.arrayBuffer());

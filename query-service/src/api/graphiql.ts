@@ -18,9 +18,18 @@ query DemoCampaign {
     myRole
     branches { id name forkedAtSeq }
     kingdoms {
-      name
-      settlements { name level }
+      totalCount
+      nodes {
+        name
+        settlements { nodes { name level } }
+      }
     }
+  }
+  # A page of settlements, filtered; pass pageInfo.endCursor as \`after\` for the next one.
+  settlements(campaignId: "${DEMO_CAMPAIGN_ID}", first: 5, filter: { levelMin: 2 }) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes { name level }
   }
 }
 `;
@@ -36,7 +45,7 @@ mutation RenameKingdom {
 
 # 2. Put that seq in the variables (below) as minSeq and run ReadBack: the new name is there.
 query ReadBack($minSeq: Int) {
-  kingdoms(campaignId: "${DEMO_CAMPAIGN_ID}", minSeq: $minSeq) { id name seq }
+  kingdoms(campaignId: "${DEMO_CAMPAIGN_ID}", minSeq: $minSeq) { nodes { id name seq } }
 }
 `;
 

@@ -9,6 +9,8 @@ import { startProjector, type Projector } from '../projector/postgres-projector.
 import { openDatabase, type Database } from '../read-model/database.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
 import { createApi, type Api } from './create-api.js';
+import { Redis } from 'ioredis';
+import { RateLimits } from './rate-limit.js';
 
 // The API in-process over everything real: NATS, the command service as its own process, the Postgres read
 // model in a fresh schema and its projector. Namespace, schema and lease bucket are ours and removed after.
@@ -23,6 +25,8 @@ let server: http.Server;
 let service: RunningCommandService;
 let registry: Registry;
 let url: string;
+let limiterRedis: Redis;
+let rateLimitPrefix: string;
 const tokens: Record<string, string> = {};
 
 /** Read-model calls per method: a spy on the real read model, to see how many round trips a query costs. */
@@ -59,11 +63,22 @@ beforeAll(async () => {
   db = await openDatabase(config, logger);
   await db.migrateUp();
   projector = await startProjector({ config, logger, nats, names, db, registry });
-  api = await createApi({ config, logger, nats, names, readModel: counting(db.readModel), registry });
+  // Rate limits in Redis (DB 11, this run's prefix) with budgets no case reaches, except the user 'spent'.
+  limiterRedis = new Redis(config.REDIS_URL, { db: 11, enableOfflineQueue: false });
+  await new Promise((resolve) => limiterRedis.once('ready', resolve));
+  const rateLimits = new RateLimits({
+    redis: limiterRedis,
+    logger,
+    keyPrefix: `${namespace}:`,
+    settings: { windowSeconds: 60, tiers: { strict: 1000, standard: 100_000, relaxed: 100_000 }, budgets: { query: 'relaxed', mutation: 'standard', anonymous: 'strict' } },
+  });
+  await rateLimits.charge('spent', 'query', 100_000);
+  rateLimitPrefix = `${namespace}:`;
+  api = await createApi({ config, logger, nats, names, readModel: counting(db.readModel), registry, rateLimits });
   server = http.createServer((req, res) => api.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
-  for (const user of ['alice', 'bob', 'mallory']) tokens[user] = await signToken(JWT_SECRET, user);
+  for (const user of ['alice', 'bob', 'mallory', 'spent']) tokens[user] = await signToken(JWT_SECRET, user);
   // Signed with the right secret, but issued an hour from now.
   const now = Math.floor(Date.now() / 1000);
   const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -78,6 +93,11 @@ afterAll(async () => {
   await db?.sql.run(`drop schema if exists "${db.schema}" cascade`).catch(() => undefined);
   await db?.close();
   await service?.stop();
+  if (limiterRedis) {
+    const [, keys] = await limiterRedis.scan('0', 'MATCH', `${rateLimitPrefix}*`, 'COUNT', 10_000);
+    if (keys.length) await limiterRedis.del(...keys);
+    limiterRedis.disconnect();
+  }
   await nats?.jsm.streams.delete(names.eventStream).catch(() => undefined);
   await nats?.jsm.streams.delete(`KV_${names.leaseBucket}`).catch(() => undefined);
   await closeNats(nats);
@@ -166,30 +186,40 @@ describe('the GraphQL API over the real system', () => {
     calls.clear();
     const tree = await gql(
       'alice',
-      `query($c: ID!, $m: Int) { campaign(id: $c, minSeq: $m) { kingdoms { id settlements { id level location { id geometry } structures { id structureType condition } variables { key type value ownerType } } } } }`,
+      `query($c: ID!, $m: Int) { campaign(id: $c, minSeq: $m) { kingdoms { nodes { id settlements { nodes { id level location { id geometry } structures { nodes { id structureType condition } } variables { nodes { key type value ownerType } } } } } } } }`,
       { c: C, m: lastSeq },
     );
     expect(tree.errors).toBeUndefined();
-    const kingdoms = tree.data.campaign.kingdoms;
+    const kingdoms = tree.data.campaign.kingdoms.nodes;
     expect(kingdoms.map((k: any) => k.id).sort()).toEqual(['east', 'north', 'south']);
-    const town = kingdoms.find((k: any) => k.id === 'north').settlements.find((s: any) => s.id === 'north-town-1');
+    const town = kingdoms.find((k: any) => k.id === 'north').settlements.nodes.find((s: any) => s.id === 'north-town-1');
     expect(town.location.geometry.type).toBe('Point');
     expect(town.location.geometry.coordinates[0]).toBeCloseTo(12.3456789, 6);
-    expect(town.structures).toEqual([{ id: 'keep-north-town-1', structureType: 'fortress', condition: 100 }]);
-    expect(town.variables).toEqual([{ key: 'population', type: 'NUMBER', value: 1200, ownerType: 'SETTLEMENT' }]);
-    // 3 kingdoms, 6 settlements, 6 locations: still one call per loader and level.
-    for (const method of ['kingdomsByScopes', 'settlementsByParents', 'locationsByKeys', 'structuresBySettlements', 'variablesByOwners']) {
-      expect(calls.get(method), method).toBe(1);
-    }
+    expect(town.structures.nodes).toEqual([{ id: 'keep-north-town-1', structureType: 'fortress', condition: 100 }]);
+    expect(town.variables.nodes).toEqual([{ key: 'population', type: 'NUMBER', value: 1200, ownerType: 'SETTLEMENT' }]);
+    // 3 kingdoms, 6 settlements, 6 locations: still one call per loader and level (four levels of pages).
+    expect(calls.get('locationsByKeys'), 'locationsByKeys').toBe(1);
+    expect(calls.get('listPages'), 'listPages').toBe(4);
   });
 
   // A campaign that does not exist answers as one the caller is not a member of (existence.int.spec.ts: every field).
+  it('refuses invalid geometry at the command with VALIDATION naming the problem', async () => {
+    const bowTie = { type: 'Polygon', coordinates: [[[0, 0], [10, 10], [10, 0], [0, 10], [0, 0]]] };
+    const create = `mutation($c: ID!, $g: GeoJSON!) { createLocation(campaignId: $c, name: "Knot", geometry: $g) { seq } }`;
+    const crossed = await gql('alice', create, { c: C, g: bowTie });
+    expect(codes(crossed)).toEqual(['VALIDATION']);
+    expect(crossed.errors?.[0]?.message).toMatch(/self-intersecting polygon: ring 0 intersects itself/);
+    const polar = await gql('alice', create, { c: C, g: { type: 'Point', coordinates: [0, 90.5] } });
+    expect(codes(polar)).toEqual(['VALIDATION']);
+    expect(polar.errors?.[0]?.message).toMatch(/latitude must be between -90 and 90/);
+  });
+
   it('keeps campaigns private: FORBIDDEN for a stranger, whether the campaign exists or not', async () => {
     expect(codes(await gql('mallory', `query($c: ID!) { campaign(id: $c) { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
-    expect(codes(await gql('mallory', `query($c: ID!) { kingdoms(campaignId: $c) { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
+    expect(codes(await gql('mallory', `query($c: ID!) { kingdoms(campaignId: $c) { nodes { id } } }`, { c: C }))).toEqual(['FORBIDDEN']);
     expect(codes(await gql('mallory', `query($c: ID!) { kingdom(campaignId: $c, id: "north") { id } }`, { c: C }))).toEqual(['FORBIDDEN']);
     expect(codes(await gql('mallory', `{ campaign(id: "no-such-campaign") { id } }`))).toEqual(['FORBIDDEN']);
-    expect(codes(await gql('mallory', `{ kingdoms(campaignId: "no-such-campaign") { id } }`))).toEqual(['FORBIDDEN']);
+    expect(codes(await gql('mallory', `{ kingdoms(campaignId: "no-such-campaign") { nodes { id } } }`))).toEqual(['FORBIDDEN']);
     expect((await ok('mallory', `{ me { id } campaigns { id } }`))).toEqual({ me: { id: 'mallory' }, campaigns: [] });
   });
 
@@ -209,7 +239,7 @@ describe('the GraphQL API over the real system', () => {
     expect(codes(dotted)).toEqual(['VALIDATION']);
     expect(dotted.errors![0]!.extensions!.details).toMatchObject({ argument: 'id' });
     expect(codes(await gql('alice', `mutation($c: ID!) { setSettlementLevel(campaignId: $c, id: "north-town-1", level: -5) { seq } }`, { c: C }))).toEqual(['VALIDATION']);
-    expect(codes(await gql('alice', `{ kingdoms(campaignId: "x>y") { id } }`))).toEqual(['VALIDATION']);
+    expect(codes(await gql('alice', `{ kingdoms(campaignId: "x>y") { nodes { id } } }`))).toEqual(['VALIDATION']);
     expect(await streamHead()).toBe(head);
   });
 
@@ -244,13 +274,13 @@ describe('the GraphQL API over the real system', () => {
       await ok('alice', `mutation($c: ID!, $x: JSON!) { defineFieldCondition(campaignId: $c, id: "big", entityType: SETTLEMENT, field: "isCity", expression: $x) { seq fieldCondition { entityType entityId expression priority active } } }`, { ...v, x: expression }),
     );
     expect(defined.defineFieldCondition.fieldCondition).toEqual({ entityType: 'SETTLEMENT', entityId: null, expression, priority: 0, active: true });
-    const filtered = await ok('alice', `query($c: ID!, $m: Int) { fieldConditions(campaignId: $c, entityType: SETTLEMENT, minSeq: $m) { id } none: fieldConditions(campaignId: $c, entityType: KINGDOM) { id } }`, { ...v, m: lastSeq });
-    expect(filtered).toEqual({ fieldConditions: [{ id: 'big' }], none: [] });
+    const filtered = await ok('alice', `query($c: ID!, $m: Int) { fieldConditions(campaignId: $c, entityType: SETTLEMENT, minSeq: $m) { nodes { id } } none: fieldConditions(campaignId: $c, entityType: KINGDOM) { nodes { id } } }`, { ...v, m: lastSeq });
+    expect(filtered).toEqual({ fieldConditions: { nodes: [{ id: 'big' }] }, none: { nodes: [] } });
   });
 
   it('answers STALE_READ at once for a sequence that was never written', async () => {
     const started = performance.now();
-    expect(codes(await gql('alice', `query($c: ID!) { kingdoms(campaignId: $c, minSeq: 999999999) { id } }`, { c: C }))).toEqual(['STALE_READ']);
+    expect(codes(await gql('alice', `query($c: ID!) { kingdoms(campaignId: $c, minSeq: 999999999) { nodes { id } } }`, { c: C }))).toEqual(['STALE_READ']);
     expect(codes(await gql('alice', `{ campaigns { id } }`, undefined, { 'x-min-seq': '999999999' }))).toEqual(['STALE_READ']);
     expect(performance.now() - started).toBeLessThan(2000);
   });
@@ -258,19 +288,19 @@ describe('the GraphQL API over the real system', () => {
   it('answers a query text it has seen on the fast path exactly as yoga answered it the first time', async () => {
     const strict = { accept: 'application/graphql-response+json' };
     const cases: { user: string; query: string; variables?: Record<string, unknown>; headers?: Record<string, string>; operationName?: string; fast: boolean }[] = [
-      { user: 'alice', query: `query($c: ID!) { kingdoms(campaignId: $c) { id name } }`, variables: { c: C }, fast: true },
-      { user: 'alice', query: `query($c: ID!) { kingdoms(campaignId: $c) { id name } }`, variables: { c: C }, headers: { ...strict, origin: 'http://localhost:5173' }, fast: true },
+      { user: 'alice', query: `query($c: ID!) { kingdoms(campaignId: $c) { nodes { id name } } }`, variables: { c: C }, fast: true },
+      { user: 'alice', query: `query($c: ID!) { kingdoms(campaignId: $c) { nodes { id name } } }`, variables: { c: C }, headers: { ...strict, origin: 'http://localhost:5173' }, fast: true },
       { user: 'mallory', query: `query($c: ID!) { campaign(id: $c) { name } }`, variables: { c: C }, fast: true },
       { user: 'alice', query: `mutation($c: ID!) { renameKingdom(campaignId: $c, id: "atlantis", name: "x") { seq } }`, variables: { c: C }, headers: strict, fast: true },
       { user: 'alice', query: `mutation($c: ID!) { createKingdom(campaignId: $c, id: "a.b", name: "x") { seq } }`, variables: { c: C }, fast: true },
       // Variable coercion fails before execution: a request error, whose status depends on the media type.
       { user: 'alice', query: `mutation($c: ID!, $l: Int!) { setSettlementLevel(campaignId: $c, id: "north-town-1", level: $l) { seq } }`, variables: { c: C, l: 'high' }, fast: true },
       { user: 'alice', query: `mutation($c: ID!, $l: Int!) { setSettlementLevel(campaignId: $c, id: "north-town-1", level: $l) { seq } }`, variables: { c: C }, headers: strict, fast: true },
-      { user: 'alice', query: `query A { campaigns { id } } query B($c: ID!) { kingdoms(campaignId: $c) { id } }`, variables: { c: C }, operationName: 'B', fast: true },
+      { user: 'alice', query: `query A { campaigns { id } } query B($c: ID!) { kingdoms(campaignId: $c) { nodes { id } } }`, variables: { c: C }, operationName: 'B', fast: true },
       // Never on the fast path: no token, an operation name that selects nothing, a query that fails validation.
       { user: 'nobody', query: `{ campaigns { id } }`, fast: false },
       { user: 'future', query: `{ campaigns { id } }`, fast: false },
-      { user: 'alice', query: `{ campaigns { kingdoms { settlements { structures { settlement { kingdom { settlements { structures { settlement { kingdom { id } } } } } } } } } } }`, fast: false },
+      { user: 'alice', query: `{ campaigns { kingdoms { nodes { settlements { nodes { structures { nodes { settlement { kingdom { settlements { nodes { id } } } } } } } } } } } }`, fast: false },
       { user: 'alice', query: `query A { campaigns { id } }`, operationName: 'Z', fast: false },
       { user: 'alice', query: `{ campaigns { nope } }`, fast: false },
     ];
@@ -303,7 +333,7 @@ describe('the GraphQL API over the real system', () => {
       const h = (name: string) => res.headers.get(name);
       return { status: res.status, type: h('content-type'), connection: h('connection'), body: await res.text() };
     };
-    const query = `query($c: ID!) { kingdoms(campaignId: $c) { id } } # steps ${C}`;
+    const query = `query($c: ID!) { kingdoms(campaignId: $c) { nodes { id } } } # steps ${C}`;
     let deep: unknown = 'bottom';
     for (let i = 0; i < 20; i++) deep = { deeper: deep };
     const cases: { step: string; user?: string; body: string; code?: string; status?: number }[] = [
@@ -312,6 +342,7 @@ describe('the GraphQL API over the real system', () => {
       // graphql-js ignores a variable the operation does not declare: only the step stands in the way.
       { step: 'variables-limit (depth)', body: JSON.stringify({ query, variables: { c: C, unused: deep } }), code: 'VALIDATION', status: 400 },
       { step: 'variables-limit (size)', body: JSON.stringify({ query, variables: { c: C, unused: 'x'.repeat(600_000) } }), code: 'PAYLOAD_TOO_LARGE', status: 413 },
+      { step: 'rate-limit', user: 'spent', body: JSON.stringify({ query, variables: { c: C } }), code: 'RATE_LIMITED', status: 429 },
       { step: 'body-limit', body: JSON.stringify({ query, variables: { c: C, unused: 'x'.repeat(1_100_000) } }), code: 'PAYLOAD_TOO_LARGE', status: 413 },
     ];
     // The query text is approved, so the fast path would answer every case if its steps let it.

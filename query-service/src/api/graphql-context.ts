@@ -4,10 +4,14 @@ import { acceptCorrelationId, parseMinSeq } from './arguments.js';
 import { CheckpointTracker } from './checkpoint-tracker.js';
 import type { CommandGateway } from './command-gateway.js';
 import type { RulesClient } from './computed-fields.js';
+import type { HistoryClient } from './history/history-client.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { ReadModel } from '../read-model/read-model.port.js';
 import { redisFirstReadModel, type ReadModelMetrics } from '../redis-model/redis-first-read-model.js';
 import type { RedisReadModel } from '../redis-model/redis-read-model.js';
+import type { Cache } from '../cache/cache.port.js';
+import { cachedLists, type ListCacheOptions } from '../cache/cached-lists.js';
+import type { DependencyHealth, HealthStatus } from '../cache/cache-health.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
 /** Long-lived collaborators every request shares. */
@@ -16,6 +20,8 @@ export interface ApiServices {
   commands: CommandGateway;
   /** Computed fields, from the rules service; absent in API-edge tests that never resolve them. */
   rules?: RulesClient;
+  /** Entity history, time travel, event pages and traces; absent where an API is built without NATS (unit tests). */
+  history?: HistoryClient;
   tracker: CheckpointTracker;
   /** The Redis read model and its checkpoint, when it is on: by-id reads and child lists are served from it first. */
   redisModel?: { model: RedisReadModel; tracker: CheckpointTracker; metrics: ReadModelMetrics; onError?: (err: unknown) => void };
@@ -25,6 +31,12 @@ export interface ApiServices {
   /** Bound of every read-your-writes wait (`MIN_SEQ_TIMEOUT_MS`). */
   minSeqTimeoutMs: number;
   newId: () => string;
+  /** The read side's cache (cacheStats); absent when the API runs without Redis. */
+  cache?: Cache;
+  /** Hot lists served from the cache (see cached-lists.ts); absent: every list from the read model. */
+  listCache?: ListCacheOptions;
+  /** Every dependency's state (the `health` query). */
+  health?: () => Promise<{ status: HealthStatus; dependencies: DependencyHealth[] }>;
 }
 
 /** What every resolver gets: who asks, the request's loaders and consistency wait. */
@@ -73,7 +85,7 @@ async function buildContext(services: ApiServices, request: ContextRequest, veri
   // The highest minSeq asked for so far: no read of this request answers from a model behind it.
   let floor = headerMinSeq;
   const redis = services.redisModel;
-  const readModel = redis
+  const redisFirst = redis
     ? redisFirstReadModel({
         postgres: services.readModel,
         redis: redis.model,
@@ -83,6 +95,7 @@ async function buildContext(services: ApiServices, request: ContextRequest, veri
         ...(redis.onError ? { onRedisError: redis.onError } : {}),
       })
     : services.readModel;
+  const readModel = services.listCache ? cachedLists(redisFirst, services.listCache, () => floor) : redisFirst;
   return {
     principal,
     correlationId,

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { OwnerType, Role } from '@cm/contracts';
+import type { ListName, ListQuery, Page, PageQuery } from '../read-model/lists.js';
 import type {
   BranchRef,
   BranchRow,
@@ -25,6 +26,15 @@ import type {
 export function keyOf(key: unknown): string {
   if (key === null || typeof key !== 'object') return JSON.stringify(key);
   return JSON.stringify(key, Object.keys(key).sort());
+}
+
+/**
+ * Cache key of a list query. `keyOf`'s sorted key list would also filter the keys of the nested `filter`, so two
+ * filters would share an entry; this spells every part out.
+ */
+function listKey(q: ListQuery & { first?: number; after?: readonly string[] | null }): string {
+  const filter = q.filter ? Object.entries(q.filter).sort(([a], [b]) => (a < b ? -1 : 1)) : null;
+  return JSON.stringify([q.campaignId, q.branchId, q.parent ?? null, q.first ?? null, q.after ?? null, filter]);
 }
 
 /** Batch functions get readonly arrays from DataLoader; the read model promises one answer per key. */
@@ -73,11 +83,24 @@ export function createLoaders(rm: ReadModel) {
     worldEvent: loader<EntityKey, WorldEventRow | null>((keys) => rm.worldEventsByKeys(keys)),
     worldEvents: loader<Scope, WorldEventRow[]>((scopes) => rm.worldEventsByScopes(scopes)),
   };
+  // Pages and counts of the declared lists, one loader per list, made when a request first reads that list.
+  const pages = new Map<ListName, DataLoader<PageQuery, Page<unknown>, string>>();
+  const counts = new Map<ListName, DataLoader<ListQuery, number, string>>();
+  const lazily = <V>(map: Map<ListName, V>, list: ListName, make: () => V): V => {
+    let l = map.get(list);
+    if (!l) map.set(list, (l = make()));
+    return l;
+  };
   return {
     ...loaders,
+    /** The request's read model itself, for the reads no loader batches (spatial queries): its floor applies. */
+    readModel: rm,
+    page: (list: ListName) => lazily(pages, list, () => new DataLoader<PageQuery, Page<unknown>, string>((qs) => rm.listPages(list, qs), { cacheKeyFn: listKey })),
+    count: (list: ListName) => lazily(counts, list, () => new DataLoader<ListQuery, number, string>((qs) => rm.listCounts(list, qs), { cacheKeyFn: listKey })),
     /** Forgets every cached row: a mutation in this request has just changed what they may say. */
     clearAll(): void {
       for (const l of Object.values(loaders)) l.clearAll();
+      for (const l of [...pages.values(), ...counts.values()]) l.clearAll();
     },
   };
 }

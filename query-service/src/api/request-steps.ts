@@ -7,6 +7,10 @@ import { bodyLimitPlugin, declaredLengthWithin, DEFAULT_MAX_BODY_BYTES } from '.
 import { errorCodesPlugin, stabilizeResult } from './plugins/error-codes.plugin.js';
 import { limitsPlugins, type QueryLimits } from './plugins/limits.plugin.js';
 import { metricsPlugin, outcomeOf } from './plugins/metrics.plugin.js';
+import { admitCaller, decisionHeaders, rateLimitPlugin } from './plugins/rate-limit.plugin.js';
+import type { RateLimits } from './rate-limit.js';
+import { slowQueryPlugin, warnIfSlow } from './plugins/slow-query.plugin.js';
+import type { Logger } from '@cm/platform';
 import { DEFAULT_VARIABLES_LIMITS, variablesLimitPlugin, variablesProblem, type VariablesLimits } from './plugins/variables-limit.plugin.js';
 
 /*
@@ -30,6 +34,10 @@ export interface FastRequest {
   params: { query: string; variables?: Record<string, unknown>; operationName?: string };
   /** The body's length (the fast path takes only bodies of declared length). */
   bodyBytes: number;
+  /** The operation the request runs. */
+  operation: OperationType;
+  /** The HTTP request: its peer, and what earlier hooks decided for it (yoga gets the same object on a hand-over). */
+  incoming: http.IncomingMessage;
 }
 
 /** A request the fast path has answered. */
@@ -51,9 +59,11 @@ export interface FastSide {
   /**
    * Once the caller is authenticated (its context built), before execution: where a per-caller step such as rate
    * limiting decides. `false` hands the request to yoga, whose plugin runs the same check again and refuses it,
-   * so such a check must not count a request it refuses.
+   * so such a check must not count a request it refuses (rate limiting remembers its decision by `incoming`).
    */
-  admitsCaller?(context: GraphQLContext, request: FastRequest): boolean;
+  admitsCaller?(context: GraphQLContext, request: FastRequest): boolean | Promise<boolean>;
+  /** Headers the answer carries (yoga: the step's `onResponse`). */
+  headers?(request: FastRequest): Record<string, string> | undefined;
   /** The result on its way to the client (yoga: `onResultProcess`). */
   result?(result: ExecutionResult): ExecutionResult;
   /** After the answer is written. */
@@ -102,10 +112,14 @@ export type ApiLimits = QueryLimits & Partial<VariablesLimits> & { maxBodyBytes?
 export interface RequestStepsOptions {
   limits: ApiLimits;
   metrics: ApiMetrics;
+  /** Request budgets (`RATE_LIMIT_*`); without them nothing is rate limited. */
+  rateLimits?: RateLimits;
+  /** Requests slower than `thresholdMs` (`SLOW_QUERY_MS`) are logged; without it, none. */
+  slowQueries?: { logger: Logger; thresholdMs: number };
 }
 
 /** The steps of every request, in order. */
-export function requestSteps({ limits, metrics }: RequestStepsOptions): RequestStep[] {
+export function requestSteps({ limits, metrics, rateLimits, slowQueries }: RequestStepsOptions): RequestStep[] {
   const maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const variablesLimits: VariablesLimits = {
     maxVariablesBytes: limits.maxVariablesBytes ?? DEFAULT_VARIABLES_LIMITS.maxVariablesBytes,
@@ -129,6 +143,8 @@ export function requestSteps({ limits, metrics }: RequestStepsOptions): RequestS
       fastPathNeedsNothing: 'the fast path executes only documents yoga parsed and validated with these rules',
       fast: {},
     }),
+    // After authentication (the caller is known) and before anything runs; its refusal is RATE_LIMITED.
+    ...(rateLimits ? [rateLimitStep(rateLimits)] : []),
     // Order matters: codes are settled before the metrics read them as outcomes.
     requestStep({
       name: 'error-codes',
@@ -140,5 +156,26 @@ export function requestSteps({ limits, metrics }: RequestStepsOptions): RequestS
       plugins: [metricsPlugin(metrics)],
       fast: { answered: ({ operation, result, seconds }) => metrics.operation(operation, outcomeOf(result), seconds) },
     }),
+    ...(slowQueries
+      ? [
+          requestStep({
+            name: 'slow-query',
+            plugins: [slowQueryPlugin(slowQueries.logger, slowQueries.thresholdMs) as Plugin],
+            fast: { answered: ({ operation, seconds }) => warnIfSlow(slowQueries.logger, slowQueries.thresholdMs, seconds * 1000, { operation, path: 'fast' }) },
+          }),
+        ]
+      : []),
   ];
+}
+
+/** Charges every request to its caller's budget and tells the caller its standing in X-RateLimit headers. */
+export function rateLimitStep(rateLimits: RateLimits): RequestStep {
+  return requestStep({
+    name: 'rate-limit',
+    plugins: [rateLimitPlugin(rateLimits) as Plugin],
+    fast: {
+      admitsCaller: (context, { incoming, operation }) => admitCaller(rateLimits, context, incoming, operation),
+      headers: ({ incoming }) => decisionHeaders(incoming),
+    },
+  });
 }

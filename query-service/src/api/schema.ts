@@ -1,9 +1,12 @@
 import { createSchema } from 'graphql-yoga';
-import { computedFieldsTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { cacheTypeDefs, computedFieldsTypeDefs, entityTypeEnum, historyTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import { cacheResolvers } from './resolvers/cache.resolvers.js';
 import { assertIdArguments } from './arguments.js';
+import { connectionResolvers } from './connections.js';
 import type { GraphQLContext } from './graphql-context.js';
 import { computedFieldResolvers } from './computed-fields.js';
 import { entityResolvers } from './resolvers/entity.resolvers.js';
+import { historyResolvers } from './resolvers/history.resolvers.js';
 import { mutationResolvers } from './resolvers/mutation.resolvers.js';
 import { queryResolvers } from './resolvers/query.resolvers.js';
 import { GeoJSONScalar, JSONScalar } from './scalars.js';
@@ -40,11 +43,13 @@ function guardIdArguments(types: TypeResolvers): TypeResolvers {
 export function buildSchema() {
   const resolvers = guardIdArguments({
     ...(queryResolvers as unknown as TypeResolvers),
+    Query: { ...queryResolvers.Query, ...historyResolvers.Query, ...cacheResolvers.Query } as unknown as TypeResolvers[string],
     ...(entityResolvers as unknown as TypeResolvers),
     ...(mutationResolvers as unknown as TypeResolvers),
+    ...(connectionResolvers as unknown as TypeResolvers),
   });
   return createSchema<GraphQLContext>({
-    typeDefs: [typeDefs, computedFieldsTypeDefs],
+    typeDefs: [typeDefs, computedFieldsTypeDefs, historyTypeDefs, cacheTypeDefs],
     resolvers: [
       resolvers,
       guardIdArguments(computedFieldResolvers as unknown as TypeResolvers),
@@ -55,6 +60,7 @@ export function buildSchema() {
         OwnerType: ownerTypeEnum,
         VariableType: variableTypeEnum,
         WorldEventStatus: worldEventStatusEnum,
+        EntityType: entityTypeEnum,
       },
     ],
   });

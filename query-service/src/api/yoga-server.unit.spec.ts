@@ -114,10 +114,10 @@ describe('the GraphQL edge', () => {
   });
 
   it.each([
-    ['depth', '{ campaigns { kingdoms { settlements { structures { settlement { id } } } } } }', /depth limit of 4/],
+    ['depth', '{ campaigns { kingdoms { nodes { settlements { nodes { structures { nodes { settlement { id } } } } } } } } }', /depth limit of 4/],
     ['aliases', '{ a: me { id } b: me { id } c: me { id } }', /Aliases limit of 2/],
     ['tokens', `{ ${Array.from({ length: 120 }, (_, i) => `f${i}: me { id }`).join(' ')} }`, /Token limit of 200/],
-    ['cost', '{ campaigns { kingdoms { id name campaignId branchId seq settlements { id name level kingdomId locationId seq campaignId branchId } } } }', /cost/i],
+    ['cost', '{ campaigns { kingdoms { nodes { id name campaignId branchId seq settlements { nodes { id name level kingdomId locationId seq campaignId branchId } } } } } }', /cost/i],
   ])('answers a query over the %s limit with QUERY_TOO_COMPLEX', async (_name, query, message) => {
     const r = await post(query);
     expect(r.codes).toContain('QUERY_TOO_COMPLEX');
@@ -211,8 +211,9 @@ describe('GraphiQL', () => {
   });
 
   it('opens on the demo campaign, signed in as its game master when given a token, and its documents validate', async () => {
-    const page = async (graphiqlToken?: () => Promise<string>) => {
-      const server = createYogaServer({
+    // The production limits: the demo documents must run where users open them.
+    const serve = (graphiqlToken?: () => Promise<string>) =>
+      createYogaServer({
         services: { readModel: untouchable('readModel'), commands: untouchable('commands'), tracker: untouchable('tracker'), jwtSecret: SECRET, minSeqTimeoutMs: 100, newId: () => 'id-1' },
         metrics: new ApiMetrics(createMetrics('graphiql-demo-test')),
         logger: createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }),
@@ -220,8 +221,8 @@ describe('GraphiQL', () => {
         graphiql: true,
         ...(graphiqlToken ? { graphiqlToken } : {}),
       });
-      return (await server.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } })).text();
-    };
+    const page = async (graphiqlToken?: () => Promise<string>) =>
+      (await serve(graphiqlToken).fetch('http://localhost/graphql', { headers: { accept: 'text/html' } })).text();
     const demoToken = await signToken(SECRET, 'demo-gm');
     const signedIn = await page(async () => demoToken);
     expect(signedIn).toContain('Campaign Manager GraphQL');
@@ -233,7 +234,7 @@ describe('GraphiQL', () => {
     // Both tabs are valid against the schema (a valid document without a token is refused only as UNAUTHENTICATED).
     for (const query of [DEMO_QUERY, DEMO_WRITE_AND_READ]) {
       for (const operationName of [...query.matchAll(/^(?:query|mutation) (\w+)/gm)].map((m) => m[1])) {
-        const res = await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, operationName }) });
+        const res = await serve().fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, operationName }) });
         expect(((await res.json()) as Body).errors?.map((e) => e.extensions?.code), operationName).toEqual(['UNAUTHENTICATED']);
       }
     }

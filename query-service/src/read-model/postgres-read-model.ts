@@ -1,4 +1,7 @@
 import type { OwnerType, Role } from '@cm/contracts';
+import type { ListName, ListQuery, ListRow, Page, PageQuery } from './lists.js';
+import { PostgresLists } from './postgres-lists.js';
+import { PostgresSpatial, type BoxQuery, type NearestQuery, type RadiusQuery, type RegionQuery } from './postgres-spatial.js';
 import type {
   BranchRef,
   BranchRow,
@@ -30,10 +33,16 @@ type Input = [name: string, values: readonly (string | null | undefined)[]];
  * Tombstones (`deleted`) are filtered out in SQL.
  */
 export class PostgresReadModel implements ReadModel {
+  private readonly lists: PostgresLists;
+  private readonly spatial: PostgresSpatial;
+
   constructor(
     private readonly sql: Sql,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.lists = new PostgresLists(sql, schema);
+    this.spatial = new PostgresSpatial(sql, schema);
+  }
 
   private table(name: string): string {
     return `"${this.schema}"."${name}"`;
@@ -198,6 +207,34 @@ export class PostgresReadModel implements ReadModel {
 
   worldEventsByScopes(scopes: readonly Scope[]): Promise<WorldEventRow[][]> {
     return this.many(scopes.length, this.scopeInputs(scopes), 'world_event', PostgresReadModel.ON_SCOPE, 't.scheduled_at, t.id');
+  }
+
+  listPages<L extends ListName>(list: L, queries: readonly PageQuery[]): Promise<Page<ListRow<L>>[]> {
+    return this.lists.pages(list, queries);
+  }
+
+  listCounts(list: ListName, queries: readonly ListQuery[]): Promise<number[]> {
+    return this.lists.counts(list, queries);
+  }
+
+  settlementsWithinRadius(query: RadiusQuery): Promise<SettlementRow[]> {
+    return this.spatial.settlementsWithinRadius(query);
+  }
+
+  settlementsInBox(query: BoxQuery): Promise<SettlementRow[]> {
+    return this.spatial.settlementsInBox(query);
+  }
+
+  locationsInBox(query: BoxQuery): Promise<LocationRow[]> {
+    return this.spatial.locationsInBox(query);
+  }
+
+  settlementsInRegion(query: RegionQuery): Promise<SettlementRow[]> {
+    return this.spatial.settlementsInRegion(query);
+  }
+
+  nearestSettlements(query: NearestQuery): Promise<SettlementRow[]> {
+    return this.spatial.nearestSettlements(query);
   }
 
   async checkpoint(projection: string): Promise<number> {

@@ -1,4 +1,6 @@
 import type { OwnerType, Role } from '@cm/contracts';
+import type { ListName, ListQuery, ListRow, Page, PageQuery } from './lists.js';
+import type { BoxQuery, NearestQuery, RadiusQuery, RegionQuery } from './postgres-spatial.js';
 import type { RowOf } from './tables.js';
 
 /** Where a branch-scoped row lives. */
@@ -82,6 +84,21 @@ export interface ReadModel {
 
   worldEventsByKeys(keys: readonly EntityKey[]): Promise<(WorldEventRow | null)[]>;
   worldEventsByScopes(scopes: readonly Scope[]): Promise<WorldEventRow[][]>;
+
+  /**
+   * One page per query of a declared list (lists.ts), in query order, from one statement whatever the number of
+   * queries: each query's rows after its cursor (`after`, the sort key of the last row seen), at most `first`.
+   */
+  listPages<L extends ListName>(list: L, queries: readonly PageQuery[]): Promise<Page<ListRow<L>>[]>;
+  /** How many rows each query's list holds with its filters (cursor ignored), in query order, from one statement. */
+  listCounts(list: ListName, queries: readonly ListQuery[]): Promise<number[]>;
+
+  // Spatial queries (postgres-spatial.ts says how each measures); their answers are what `spatial:` keys cache.
+  settlementsWithinRadius(query: RadiusQuery): Promise<SettlementRow[]>;
+  settlementsInBox(query: BoxQuery): Promise<SettlementRow[]>;
+  locationsInBox(query: BoxQuery): Promise<LocationRow[]>;
+  settlementsInRegion(query: RegionQuery): Promise<SettlementRow[]>;
+  nearestSettlements(query: NearestQuery): Promise<SettlementRow[]>;
 
   /** The last stream sequence the named projection has committed (0 if none). */
   checkpoint(projection: string): Promise<number>;

@@ -111,6 +111,14 @@ export function redisFirstReadModel(opts: RedisFirstOptions): ReadModel {
     fieldConditionsByScopes: other('fieldConditionsByScopes'),
     worldEventsByKeys: other('worldEventsByKeys'),
     worldEventsByScopes: other('worldEventsByScopes'),
+    // Paginated lists and spatial queries are Postgres's (indexes, cursors, PostGIS).
+    listPages: other('listPages'),
+    listCounts: other('listCounts'),
+    settlementsWithinRadius: other('settlementsWithinRadius'),
+    settlementsInBox: other('settlementsInBox'),
+    locationsInBox: other('locationsInBox'),
+    settlementsInRegion: other('settlementsInRegion'),
+    nearestSettlements: other('nearestSettlements'),
     checkpoint: (projection) => postgres.checkpoint(projection),
   };
 }

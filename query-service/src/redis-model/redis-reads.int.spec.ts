@@ -168,7 +168,9 @@ const SERVED = [
 const servedFromPostgres = () => SERVED.reduce((n, m) => n + (postgresCalls.get(m) ?? 0), 0);
 
 describe('reads served by the Redis read model', () => {
-  it('answers by-id reads and child lists from Redis, without a Postgres read of them', async () => {
+  // Lists are connections now (cursor pages, filters, counts: query-service/src/read-model/lists.ts), read from
+  // Postgres by `listPages`, one statement per level; the Redis child lists are not used by them.
+  it('answers by-id reads from Redis, without a Postgres read of them; list pages come from Postgres, one per level', async () => {
     await gql(`mutation($c: ID!) { createCampaign(id: $c, name: "Redis reads") { seq } }`, { c: C });
     for (const k of ['k2', 'k1'])
       await gql(`mutation($c: ID!, $k: ID!, $n: String!) { createKingdom(campaignId: $c, id: $k, name: $n) { seq } }`, {
@@ -200,18 +202,19 @@ describe('reads served by the Redis read model', () => {
     const redisReadsBefore = await metricSum('cm_read_model_reads_total', { model: 'redis' });
     const data = await gql(
       `query($c: ID!, $m: Int) {
-        campaign(id: $c, minSeq: $m) { kingdoms { id settlements { id structures { id name } variables { key value } } } }
+        campaign(id: $c, minSeq: $m) { kingdoms { nodes { id settlements { nodes { id structures { nodes { id name } } variables { nodes { key value } } } } } } }
         kingdom(campaignId: $c, id: "k1") { name }
         settlement(campaignId: $c, id: "s1") { name level location { id } }
         structure(campaignId: $c, id: "st1") { structureType }
       }`,
       { c: C, m: seq },
     );
-    expect(data.campaign.kingdoms.map((k: { id: string }) => k.id)).toEqual(['k1', 'k2']);
-    expect(data.campaign.kingdoms[0].settlements).toEqual([
-      { id: 's1', structures: [{ id: 'st1', name: 'Mill' }], variables: [{ key: 'gold', value: 3 }] },
-      { id: 's2', structures: [], variables: [] },
+    expect(data.campaign.kingdoms.nodes.map((k: { id: string }) => k.id)).toEqual(['k1', 'k2']);
+    expect(data.campaign.kingdoms.nodes[0].settlements.nodes).toEqual([
+      { id: 's1', structures: { nodes: [{ id: 'st1', name: 'Mill' }] }, variables: { nodes: [{ key: 'gold', value: 3 }] } },
+      { id: 's2', structures: { nodes: [] }, variables: { nodes: [] } },
     ]);
+    expect(postgresCalls.get('listPages')).toBe(4);
     expect(data.kingdom).toEqual({ name: 'k1' });
     expect(data.settlement).toEqual({ name: 's1', level: 2, location: { id: 'l1' } });
     expect(data.structure).toEqual({ structureType: 'mill' });
@@ -254,15 +257,15 @@ describe('reads served by the Redis read model', () => {
         const { version, seq } = written;
         try {
           const data = await gql(
-            `query($c: ID!, $m: Int) { kingdom(campaignId: $c, id: "k1", minSeq: $m) { name } kingdoms(campaignId: $c, minSeq: $m) { id name } settlements(campaignId: $c, kingdomId: "k1", minSeq: $m) { id } }`,
+            `query($c: ID!, $m: Int) { kingdom(campaignId: $c, id: "k1", minSeq: $m) { name } kingdoms(campaignId: $c, minSeq: $m) { nodes { id name } } settlements(campaignId: $c, kingdomId: "k1", minSeq: $m) { nodes { id } } }`,
             { c: C, m: seq },
           );
           reads += 1;
           const seen = (name: string) => (name === 'k1' ? 0 : Number(name.slice(1)));
           if (seen(data.kingdom.name) < version) stale.push(`kingdom ${data.kingdom.name} after v${version}`);
-          const listed = data.kingdoms.find((k: { id: string }) => k.id === 'k1');
+          const listed = data.kingdoms.nodes.find((k: { id: string }) => k.id === 'k1');
           if (seen(listed.name) < version) stale.push(`kingdoms list ${listed.name} after v${version}`);
-          if (data.settlements.length !== 2) stale.push(`settlements of k1: ${JSON.stringify(data.settlements)}`);
+          if (data.settlements.nodes.length !== 2) stale.push(`settlements of k1: ${JSON.stringify(data.settlements)}`);
         } catch (e) {
           failures.push((e as Error).message);
         }

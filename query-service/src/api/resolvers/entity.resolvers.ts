@@ -1,5 +1,7 @@
 import { ownerTypeEnum, variableTypeEnum, type OwnerType, type VariableValue, type WorldEventEffect } from '@cm/contracts';
 import { requireBranch } from '../access.js';
+import { loadConnection, type PageArgs } from '../connections.js';
+import type { Connection } from '../connections.js';
 import type { GraphQLContext } from '../graphql-context.js';
 import type {
   CampaignRow,
@@ -11,14 +13,15 @@ import type {
   WorldEventRow,
 } from '../../read-model/read-model.port.js';
 
-type BranchArg = { branchId: string };
+type ListArgs = PageArgs & { filter?: Record<string, unknown> | null };
+type BranchArgs = ListArgs & { branchId: string };
 type Scoped = { campaignId: string; branchId: string; id: string };
 
 /** The variables an entity owns: `ownerType` follows from the GraphQL type the field sits on. */
 const variablesOf =
   (ownerType: OwnerType) =>
-  (row: Scoped, _: unknown, ctx: GraphQLContext): Promise<StateVariableRow[]> =>
-    ctx.loaders.variables.load({ campaignId: row.campaignId, branchId: row.branchId, ownerType, ownerId: row.id });
+  (row: Scoped, args: PageArgs, ctx: GraphQLContext): Promise<Connection<StateVariableRow>> =>
+    loadConnection(ctx, 'variablesOfOwner', row, args, [ownerType, row.id]);
 
 const toGraphQL = <T extends Record<string, string>>(map: T) =>
   Object.fromEntries(Object.entries(map).map(([name, value]) => [value, name])) as Record<T[keyof T], keyof T>;
@@ -40,10 +43,10 @@ export function effectToGraphQL(effect: WorldEventEffect) {
 }
 
 /** A campaign field that takes a branch: the branch must exist (see `requireBranch`), then `load` reads in it. */
-function inBranch<T>(load: (ctx: GraphQLContext, scope: { campaignId: string; branchId: string }) => Promise<T>) {
-  return async (c: CampaignRow, { branchId }: BranchArg, ctx: GraphQLContext): Promise<T> => {
-    await requireBranch(ctx, c.id, branchId);
-    return load(ctx, { campaignId: c.id, branchId });
+function inBranch<T>(load: (ctx: GraphQLContext, scope: { campaignId: string; branchId: string }, args: BranchArgs) => Promise<T>) {
+  return async (c: CampaignRow, args: BranchArgs, ctx: GraphQLContext): Promise<T> => {
+    await requireBranch(ctx, c.id, args.branchId);
+    return load(ctx, { campaignId: c.id, branchId: args.branchId }, args);
   };
 }
 
@@ -56,21 +59,19 @@ export const entityResolvers = {
     members: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.members.load(c.id),
     myRole: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.role.load({ campaignId: c.id, userId: ctx.principal.userId }),
     branches: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.branches.load(c.id),
-    kingdoms: inBranch((ctx, scope) => ctx.loaders.kingdoms.load(scope)),
-    locations: inBranch((ctx, scope) => ctx.loaders.locations.load(scope)),
-    worldEvents: inBranch((ctx, scope) => ctx.loaders.worldEvents.load(scope)),
-    fieldConditions: inBranch((ctx, scope) => ctx.loaders.fieldConditions.load(scope)),
+    kingdoms: inBranch((ctx, scope, args) => loadConnection(ctx, 'kingdomsOfBranch', scope, args)),
+    locations: inBranch((ctx, scope, args) => loadConnection(ctx, 'locationsOfBranch', scope, args)),
+    worldEvents: inBranch((ctx, scope, args) => loadConnection(ctx, 'worldEventsOfBranch', scope, args)),
+    fieldConditions: inBranch((ctx, scope, args) => loadConnection(ctx, 'fieldConditionsOfBranch', scope, args)),
     // The campaign's own variables (owner type CAMPAIGN), like `variables` on every other entity.
-    variables: inBranch((ctx, scope) => ctx.loaders.variables.load({ ...scope, ownerType: 'campaign', ownerId: scope.campaignId })),
+    variables: inBranch((ctx, scope, args) => loadConnection(ctx, 'variablesOfOwner', scope, args, ['campaign', scope.campaignId])),
   },
   Kingdom: {
-    settlements: (k: KingdomRow, _: unknown, ctx: GraphQLContext) =>
-      ctx.loaders.settlements.load({ campaignId: k.campaignId, branchId: k.branchId, kingdomId: k.id }),
+    settlements: (k: KingdomRow, args: ListArgs, ctx: GraphQLContext) => loadConnection(ctx, 'settlementsOfKingdom', k, args, [k.id]),
     variables: variablesOf('kingdom'),
   },
   Location: {
-    settlements: (l: LocationRow, _: unknown, ctx: GraphQLContext) =>
-      ctx.loaders.settlements.load({ campaignId: l.campaignId, branchId: l.branchId, locationId: l.id }),
+    settlements: (l: LocationRow, args: ListArgs, ctx: GraphQLContext) => loadConnection(ctx, 'settlementsOfLocation', l, args, [l.id]),
     variables: variablesOf('location'),
   },
   Settlement: {
@@ -78,8 +79,7 @@ export const entityResolvers = {
       ctx.loaders.kingdom.load({ campaignId: s.campaignId, branchId: s.branchId, id: s.kingdomId }),
     location: (s: SettlementRow, _: unknown, ctx: GraphQLContext) =>
       ctx.loaders.location.load({ campaignId: s.campaignId, branchId: s.branchId, id: s.locationId }),
-    structures: (s: SettlementRow, _: unknown, ctx: GraphQLContext) =>
-      ctx.loaders.structures.load({ campaignId: s.campaignId, branchId: s.branchId, settlementId: s.id }),
+    structures: (s: SettlementRow, args: ListArgs, ctx: GraphQLContext) => loadConnection(ctx, 'structuresOfSettlement', s, args, [s.id]),
     variables: variablesOf('settlement'),
   },
   Structure: {

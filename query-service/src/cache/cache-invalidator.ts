@@ -1,0 +1,118 @@
+import type { ConsumerMessages } from '@nats-io/jetstream';
+import { decodeCommit, type AnyEvent, type NatsNames } from '@cm/contracts';
+import { CACHE_INVALIDATION_CONSUMER, type Logger, type Nats } from '@cm/platform';
+import type { ReadModel } from '../read-model/read-model.port.js';
+import type { Cache } from './cache.port.js';
+import { factNeeded, invalidationOf, type Fact, type FactNeed } from './invalidation.js';
+
+export interface CacheInvalidatorOptions {
+  nats: Nats;
+  names: NatsNames;
+  cache: Cache;
+  /** Where the parents an event does not name are looked up. */
+  readModel: Pick<ReadModel, 'settlementsByKeys' | 'structuresByKeys' | 'fieldConditionsByKeys'>;
+  logger: Logger;
+  /**
+   * Resolves once the read model the cache is filled from has applied `seq` (rejects after a bound). Absent: the
+   * deletions do not wait (tests of the mapping alone).
+   */
+  readModelAt?: (seq: number) => Promise<void>;
+  /** The second deletion's delay, in ms (see `handle`). */
+  redeleteMs?: number;
+}
+
+/** How long after the first deletion the same entries are deleted again (see `handle`). */
+const REDELETE_MS = 500;
+
+/** Longest pause before a failed message is redelivered (the delay grows with its deliveries). */
+const MAX_RETRY_DELAY_MS = 5_000;
+
+/**
+ * Deletes the cache entries each event of CM_EVENTS makes wrong, as `invalidation.ts` maps them. Every API
+ * replica runs one on the shared durable `cache-invalidation` (see `cacheInvalidationConsumerConfig` for why
+ * shared, without a lease). A message is acked once its deletions are done; one whose deletions fail (Redis
+ * away) is redelivered until they succeed, so an invalidation is never skipped.
+ */
+export class CacheInvalidator {
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  /** Highest stream sequence this instance has finished invalidating (for /ready and tests). */
+  handledSeq = 0;
+
+  constructor(private readonly opts: CacheInvalidatorOptions) {}
+
+  async start(): Promise<void> {
+    const { nats, names } = this.opts;
+    await nats.jsm.consumers.info(names.eventStream, CACHE_INVALIDATION_CONSUMER).catch(() => {
+      throw new Error(`consumer ${CACHE_INVALIDATION_CONSUMER} on ${names.eventStream} does not exist; run \`npm run cm -- provision\``);
+    });
+    const consumer = await nats.js.consumers.get(names.eventStream, CACHE_INVALIDATION_CONSUMER);
+    this.messages = await consumer.consume({ max_messages: 200 });
+    this.loop = this.run(this.messages);
+  }
+
+  async stop(): Promise<void> {
+    this.messages?.stop();
+    await this.loop;
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    for await (const m of messages) {
+      try {
+        await this.handle(decodeCommit(m.data).events, m.seq);
+        m.ack();
+        this.handledSeq = Math.max(this.handledSeq, m.seq);
+      } catch (err) {
+        this.opts.logger.warn({ err: (err as Error).message, seq: m.seq, delivery: m.info.deliveryCount }, 'cache invalidation failed; will retry');
+        m.nak(Math.min(250 * m.info.deliveryCount, MAX_RETRY_DELAY_MS));
+      }
+    }
+  }
+
+  /**
+   * The deletions of one commit (at stream sequence `seq`), de-duplicated (a commit's events share their aggregate,
+   * so often their keys). They wait until the read model has applied the commit: deleted earlier, an entry could
+   * be filled again at once from the read model as it was before the commit, and stay for its TTL. A fill that read
+   * the read model just before the commit and writes just after the deletion would still leave such an entry, so
+   * the same entries are deleted once more a moment later (a reader's round trip is far shorter than that).
+   */
+  async handle(events: readonly AnyEvent[], seq?: number): Promise<void> {
+    if (seq !== undefined && this.opts.readModelAt) await this.opts.readModelAt(seq);
+    const keys = new Set<string>();
+    const patterns = new Set<string>();
+    for (const event of events) {
+      const need = factNeeded(event);
+      const { keys: k, patterns: p } = invalidationOf(event, need ? await this.lookUp(event, need) : null);
+      for (const key of k) keys.add(key);
+      for (const pattern of p) patterns.add(pattern);
+    }
+    await this.remove([...keys], [...patterns]);
+    const again = setTimeout(() => {
+      this.remove([...keys], [...patterns]).catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'cache re-invalidation failed'));
+    }, this.opts.redeleteMs ?? REDELETE_MS);
+    again.unref();
+  }
+
+  private async remove(keys: string[], patterns: string[]): Promise<void> {
+    await this.opts.cache.del(keys);
+    for (const pattern of patterns) await this.opts.cache.delPattern(pattern);
+  }
+
+  private async lookUp(event: AnyEvent, need: FactNeed): Promise<Fact> {
+    const scope = { campaignId: event.campaignId, branchId: event.branchId };
+    const { readModel } = this.opts;
+    switch (need.kind) {
+      case 'settlement-kingdom':
+        return (await readModel.settlementsByKeys([{ ...scope, id: need.settlementId }]))[0]?.kingdomId ?? null;
+      case 'structure-settlement':
+        return (await readModel.structuresByKeys([{ ...scope, id: need.structureId }]))[0]?.settlementId ?? null;
+      case 'condition-entity-type':
+        return (await readModel.fieldConditionsByKeys([{ ...scope, id: need.conditionId }]))[0]?.entityType ?? null;
+      default: {
+        const never: never = need;
+        throw new Error(`unknown fact ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}
+

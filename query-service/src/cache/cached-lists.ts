@@ -1,0 +1,79 @@
+import { buildEntityListKey, campaignCacheKey } from '@cm/contracts';
+import type { ReadModel, SettlementRow, StructureRow } from '../read-model/read-model.port.js';
+import type { Cache } from './cache.port.js';
+import { LIST_FAMILIES } from './invalidation.js';
+
+/** A cached list and the read model's checkpoint before it was read: the list reflects at least that sequence. */
+interface Entry<T> {
+  seq: number;
+  rows: T[];
+}
+
+export interface ListCacheOptions {
+  cache: Cache;
+  /** `CACHE_SETTLEMENT_TTL`, `CACHE_STRUCTURE_TTL`. */
+  ttls: { settlements: number; structures: number };
+  /** The projection's applied sequence as the API knows it (the checkpoint tracker's). */
+  appliedSeq(): number;
+}
+
+/**
+ * The read model with its hot lists (settlements of a kingdom, structures of a settlement) served from the cache,
+ * one MGET per DataLoader batch and one read-model call for the misses, so a nested query still costs a round trip
+ * per level. Each entry carries the checkpoint read before its rows: a request that must see a sequence
+ * (`minSeq`) uses only entries at or past it, so the cache never answers older than read-your-writes allows;
+ * others may read an entry until the event that changes it reaches the invalidator.
+ *
+ * `requiredSeq` is the request's read-your-writes target so far (per request: see graphql-context.ts).
+ */
+export function cachedLists(base: ReadModel, opts: ListCacheOptions, requiredSeq: () => number): ReadModel {
+  async function through<P extends { campaignId: string; branchId: string }, T>(
+    parents: readonly P[],
+    keyOf: (p: P) => string | undefined,
+    ttl: number,
+    load: (missing: readonly P[]) => Promise<T[][]>,
+  ): Promise<T[][]> {
+    const keys = parents.map(keyOf);
+    const cacheable = keys.flatMap((k) => (k ? [k] : []));
+    const found = await opts.cache.getMany<Entry<T>>(cacheable);
+    const byKey = new Map(cacheable.map((k, i) => [k, found[i]]));
+    const need = requiredSeq();
+    const answers: (T[] | undefined)[] = keys.map((k) => {
+      const entry = k ? byKey.get(k) : undefined;
+      return entry && entry.seq >= need ? entry.rows : undefined;
+    });
+    const missing = parents.filter((_, i) => answers[i] === undefined);
+    if (missing.length === 0) return answers as T[][];
+    const seq = opts.appliedSeq();
+    const loaded = await load(missing);
+    let j = 0;
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < parents.length; i += 1) {
+      if (answers[i] !== undefined) continue;
+      const rows = loaded[j++]!;
+      answers[i] = rows;
+      if (keys[i]) writes.push(opts.cache.set(keys[i]!, { seq, rows } satisfies Entry<T>, ttl));
+    }
+    await Promise.all(writes);
+    return answers as T[][];
+  }
+
+  const cached: Partial<ReadModel> = {
+    settlementsByParents: (parents) =>
+      through<(typeof parents)[number], SettlementRow>(
+        parents,
+        // Only the plain list of a kingdom is a cache entry; filtered lists go to the read model.
+        (p) => (p.kingdomId && !p.locationId && Object.keys(p).length === 3 ? campaignCacheKey(p.campaignId, buildEntityListKey(...LIST_FAMILIES.settlementsOfKingdom, p.kingdomId, p.branchId)) : undefined),
+        opts.ttls.settlements,
+        (missing) => base.settlementsByParents(missing),
+      ),
+    structuresBySettlements: (parents) =>
+      through<(typeof parents)[number], StructureRow>(
+        parents,
+        (p) => (Object.keys(p).length === 3 ? campaignCacheKey(p.campaignId, buildEntityListKey(...LIST_FAMILIES.structuresOfSettlement, p.settlementId, p.branchId)) : undefined),
+        opts.ttls.structures,
+        (missing) => base.structuresBySettlements(missing),
+      ),
+  };
+  return new Proxy(base, { get: (target, prop, receiver) => (prop in cached ? cached[prop as keyof ReadModel] : Reflect.get(target, prop, receiver)) });
+}
