@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { natsNames } from '@cm/contracts';
-import { closeNats, closeServer, connectNats, createLogger, createMetrics, eventStreamReadiness, Lifecycle, natsResources, runMain, startOpsServer, verifyNatsResources } from '@cm/platform';
+import { closeNats, closeServer, connectNats, ConsumerLagMetrics, createLogger, createMetrics, eventStreamReadiness, Lifecycle, natsResources, runMain, startOpsServer, verifyNatsResources } from '@cm/platform';
 import { AppModule } from './app.module.js';
 import { CommandProcessor } from './application/command-processor.js';
 import { CommandMetrics } from './command.metrics.js';
@@ -38,6 +38,8 @@ runMain(async () => {
   if (config.SAGAS_ENABLED) {
     const sagas = new SagaRunner(nats, names, processor, repo, logger);
     await sagas.start();
+    // The sagas' consumers' lag on /metrics, measured like `cm lag` (issue 13).
+    new ConsumerLagMetrics(nats.jsm, sagas.definitions().map((s) => ({ stream: names.eventStream, consumer: `saga-${s.name}` })), registry);
     lifecycle.onStop('sagas', () => sagas.stop());
   }
 

@@ -50,6 +50,10 @@ export function natsNames(prefix = 'cm') {
     checkpointSubject(projection: string): string {
       return `${prefix}.chk.${projection}`;
     },
+    /** `cm parked retry|skip` asks a projection's active instance here (request/reply). */
+    parkedControlSubject(projection: string): string {
+      return `${prefix}.ops.parked.${projection}`;
+    },
     rulesEvaluateSubject: `${prefix}.rules.evaluate`,
     /** The command service answers history requests (`HistoryRequest`) here: the fold lives beside its deciders. */
     historySubject: `${prefix}.history.entity`,

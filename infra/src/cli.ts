@@ -3,7 +3,10 @@
 import { ConfigError } from '@cm/platform';
 import { CliFailure, UsageError, type CliCommand } from './cli/command.js';
 import { jobsCommand } from './cli/jobs.command.js';
+import { lagCommand } from './cli/lag.command.js';
+import { parkedCommand } from './cli/parked.command.js';
 import { provisionCommand } from './cli/provision.command.js';
+import { rebuildCommand } from './cli/rebuild.command.js';
 import { replayCommand } from './cli/replay.command.js';
 import { seedCommand } from './cli/seed.command.js';
 import { streamsCommand } from './cli/streams.command.js';
@@ -11,7 +14,7 @@ import { tailCommand } from './cli/tail.command.js';
 import { tokenCommand } from './cli/token.command.js';
 import { upCommand } from './cli/up.command.js';
 
-const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, tailCommand, replayCommand, tokenCommand, jobsCommand];
+const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, lagCommand, parkedCommand, rebuildCommand, tailCommand, replayCommand, tokenCommand, jobsCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

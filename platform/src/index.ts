@@ -10,3 +10,5 @@ export * from './streams.js';
 export * from './nats-resources.js';
 export * from './ops-only-service.js';
 export * from './event-reader.js';
+export * from './consumer-lag.js';
+export * from './consumer-lag.metrics.js';

@@ -37,6 +37,12 @@ export const queryConfigSchema = z.object({
    * large branch copies its rows in one statement).
    */
   PROJECTION_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** Attempts of one commit a projection cannot apply before it is parked (a poison event, `cm parked`). */
+  PROJECTOR_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Wait before the second attempt of a failing commit; doubled for each further one. */
+  PROJECTOR_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+  /** `/ready` fails while the projection is more than this many seconds behind the stream (0: never for lag). */
+  PROJECTOR_READY_MAX_LAG_SECONDS: z.coerce.number().min(0).default(0),
   /** Longest a read with `minSeq` waits for the projection before answering STALE_READ. */
   MIN_SEQ_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Timeout of a command request to the command service. */

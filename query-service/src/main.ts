@@ -25,6 +25,7 @@ import { CacheStats } from './cache/cache-stats.js';
 import { openCacheRedis, RedisCache } from './cache/redis-cache.js';
 import { warmCampaigns } from './cache/warm.js';
 import { loadQueryConfig, rateLimited, rateLimitSettings } from './config.js';
+import { opsPageHandler } from './ops/ops-page.js';
 import { startProjector } from './projector/postgres-projector.js';
 import { openDatabase } from './read-model/database.js';
 import { connectModelRedis } from './redis-model/redis-client.js';
@@ -127,11 +128,14 @@ runMain(async () => {
 
   const ops = { service: 'query-service', registry, checks, accepting: () => lifecycle.accepting };
   const headers = securityHeaders(config.NODE_ENV === 'production');
+  // The ops page (/ops, fed by SSE on /ops/lag) outside production: operators' lag view without Grafana.
+  const opsPage = config.NODE_ENV === 'production' ? undefined : opsPageHandler({ nats, names, logger, checkpoint: () => db.readModel.checkpoint('postgres') });
   const server = http.createServer((req, res) => {
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     // Health, readiness, metrics and the cache's ops endpoints come before the API: never rate limited.
     if (handleOps(ops, req, res)) return;
     if (edge && handleCacheOps(edge, req, res)) return;
+    if (opsPage?.(req, res)) return;
     if (api) {
       compressLargeAnswers(req, res, config.COMPRESSION_THRESHOLD_BYTES);
       api.handle(req, res);

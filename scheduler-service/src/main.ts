@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { natsNames } from '@cm/contracts';
-import { closeNats, connectNats, createLogger, createMetrics, Lifecycle, natsResources, runMain, verifyNatsResources } from '@cm/platform';
+import { closeNats, connectNats, ConsumerLagMetrics, createLogger, createMetrics, Lifecycle, natsResources, runMain, verifyNatsResources } from '@cm/platform';
 import { cronExpressions, loadSchedulerConfig } from './config.js';
 import { CronPlanner } from './cron/cron-planner.js';
 import { CommandSender } from './jobs/command-sender.js';
@@ -34,6 +34,8 @@ runMain(async () => {
 
   await verifyNatsResources(nats.jsm, natsResources(names, config), service);
   const queue = new JobQueue(nats, names);
+  // The job queue's consumer lag on /metrics, measured like `cm lag` (issue 13).
+  new ConsumerLagMetrics(nats.jsm, [{ stream: names.jobStream, consumer: queue.subjects.workerConsumer }], registry);
   const lock = new RedisLock(redis, config.SCHEDULER_LOCK_TTL_MS);
   await lock.init();
 

@@ -1,19 +1,29 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { decodeCommit, type NatsNames } from '@cm/contracts';
-import type { Logger, Nats, ReadinessCheck, Registry } from '@cm/platform';
+import { decodeCommit, type AnyEvent, type NatsNames } from '@cm/contracts';
+import { ConsumerLagMetrics, type Logger, type Nats, type ReadinessCheck, type Registry } from '@cm/platform';
 import type { QueryConfig } from '../config.js';
 import type { Database } from '../read-model/database.js';
 import { jetStreamHistory, type EventHistory } from './event-history.js';
 import { ProjectionLease } from './lease.js';
 import type { SequencedEvent } from './postgres.projection.js';
+import { serveParkedControl, type ParkedControlRequest, type ParkedControlReply } from './parked-control.js';
+import { aggregateKey, isTransient, PoisonGuard, type GuardedCommit, type ParkedCommit } from './poison.js';
 import { ProgressWatch } from './progress-watch.js';
 import { openConsumer, type ConsumerSession } from './projection-consumer.js';
 import { CheckpointMovedError, POSTGRES_PROJECTION, ProjectionWriter } from './projection-writer.js';
 import { ProjectorMetrics } from './projector.metrics.js';
+import type { PostgresParkingStore } from './parking-store.js';
+import type { Sql } from '../read-model/sql.js';
 
 /** What every projection runner needs, whatever model it writes. */
 export interface RunnerDeps {
-  config: Pick<QueryConfig, 'PROJECTOR_BATCH_SIZE' | 'PROJECTOR_LEASE_TTL_MS'> & Partial<Pick<QueryConfig, 'PROJECTOR_LINGER_MS' | 'PROJECTION_STATEMENT_TIMEOUT_MS'>>;
+  config: Pick<QueryConfig, 'PROJECTOR_BATCH_SIZE' | 'PROJECTOR_LEASE_TTL_MS'> &
+    Partial<
+      Pick<
+        QueryConfig,
+        'PROJECTOR_LINGER_MS' | 'PROJECTION_STATEMENT_TIMEOUT_MS' | 'PROJECTOR_MAX_ATTEMPTS' | 'PROJECTOR_RETRY_BACKOFF_MS' | 'PROJECTOR_READY_MAX_LAG_SECONDS'
+      >
+    >;
   logger: Logger;
   nats: Nats;
   names: NatsNames;
@@ -35,7 +45,15 @@ export interface ProjectionSink {
   readonly projection: string;
   /** The stored checkpoint; a model that can lose its data (Redis) starts a new generation at 0 if it did. */
   checkpoint(): Promise<number>;
-  apply(events: readonly SequencedEvent[], opts: { expectedCheckpoint: number }): Promise<{ checkpoint: number; forks: readonly unknown[] }>;
+  apply(
+    events: readonly SequencedEvent[],
+    opts: { expectedCheckpoint: number; park?: readonly ParkedCommit[]; unpark?: readonly number[] },
+  ): Promise<{ checkpoint: number; forks: readonly unknown[] }>;
+  /**
+   * Where the projection parks poison commits (poison.ts), recorded by `apply`'s `park` with its checkpoint. A sink
+   * without it (Redis today) retries a failing batch as before; see the report of issue 13 for how one plugs in.
+   */
+  readonly parking?: { store: PostgresParkingStore; sql: Sql };
   /**
    * Why the stored model is no longer the one this writer built (Redis flushed or restarted empty), asked every
    * second while active: the runner then re-reads the checkpoint and rebuilds from there.
@@ -59,6 +77,8 @@ export interface ProjectorStatus {
   lastError?: string;
   /** Why the apply loop counts as stalled (`no progress for 12 s`): it then gives up the lease and is not ready. */
   stalled?: string;
+  /** Commits parked (poison events and those held behind them) while this instance was active. */
+  parked: number;
 }
 
 export interface Projector {
@@ -106,8 +126,16 @@ export async function startProjection(deps: RunnerDeps, sink: ProjectionSink, ch
   });
   const runner = new ProjectorRunner(deps, lease, sink);
   runner.start();
+  const control = sink.parking ? serveParkedControl(deps.nats, deps.names, sink.projection, (request) => runner.control(request)) : undefined;
+  // A standby's checkpoint is the one it last read: the consumer's ack floor (acked after each commit) is newer.
+  const consumer = deps.names.projectionConsumer(sink.projection);
+  const lag = ConsumerLagMetrics.watch(deps.nats.jsm, deps.registry, [{ stream: deps.names.eventStream, consumer, checkpoint: () => runner.activeCheckpoint() }]);
+  const maxLagSeconds = deps.config.PROJECTOR_READY_MAX_LAG_SECONDS ?? 0;
   return {
-    stop: () => runner.stop(),
+    stop: async () => {
+      control?.unsubscribe();
+      await runner.stop();
+    },
     status: () => runner.status(),
     checks: [
       {
@@ -117,11 +145,35 @@ export async function startProjection(deps: RunnerDeps, sink: ProjectionSink, ch
           if (status.state === 'stopped') throw new Error('projector stopped');
           if (status.stalled) throw new Error(`projector: ${status.stalled} (checkpoint ${status.checkpoint}${status.lastError ? `; ${status.lastError}` : ''})`);
           if (status.lastError) throw new Error(`projector failing: ${status.lastError}`);
-          return { state: status.state, checkpoint: status.checkpoint };
+          return { state: status.state, checkpoint: status.checkpoint, parked: await runner.parkedNow() };
         },
       },
+      ...(maxLagSeconds > 0
+        ? [
+            {
+              name: 'projector-lag',
+              check: async () => {
+                const l = (await lag.lags()).find((x) => x.consumer === consumer);
+                if (!l) throw new Error('projection consumer not found');
+                if (l.secondsBehind > maxLagSeconds) throw new Error(`projection ${l.secondsBehind.toFixed(1)} s behind (over PROJECTOR_READY_MAX_LAG_SECONDS=${maxLagSeconds})`);
+                return { secondsBehind: l.secondsBehind, appliedSeq: l.appliedSeq, lastSeq: l.lastSeq };
+              },
+            },
+          ]
+        : []),
     ],
   };
+}
+
+/** One delivered commit, as the poison guard sees it. */
+interface DeliveredCommit extends GuardedCommit {
+  events: AnyEvent[];
+}
+
+/** What the guard needs of a commit: its aggregate (a commit is always one aggregate's) and its event types. */
+function delivered(seq: number, events: AnyEvent[]): DeliveredCommit {
+  const first = events[0];
+  return { seq, events, aggregate: first ? aggregateKey(first) : `empty:${seq}`, eventTypes: events.map((e) => e.type) };
 }
 
 class ProjectorRunner {
@@ -141,6 +193,10 @@ class ProjectorRunner {
   private loop: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
   private announcer: NodeJS.Timeout | undefined;
+  private guard: PoisonGuard<DeliveredCommit> | undefined;
+  private parked = 0;
+  /** Batches and `cm parked` requests take turns: both move the checkpoint and what is held back. */
+  private turn: Promise<unknown> = Promise.resolve();
   /** Why the model must be rebuilt (it was lost while idle): the consume loop ends and `runActive` starts over. */
   private lostModel: string | undefined;
   private checkingModel = false;
@@ -183,7 +239,7 @@ class ProjectorRunner {
   }
 
   status(): ProjectorStatus {
-    const status: ProjectorStatus = { projection: this.projection, state: this.state, checkpoint: this.checkpoint, holder: this.lease.holder };
+    const status: ProjectorStatus = { projection: this.projection, state: this.state, checkpoint: this.checkpoint, holder: this.lease.holder, parked: this.parked };
     if (this.lastError) status.lastError = this.lastError;
     const stalled = this.watch.stalled();
     if (stalled) status.stalled = stalled;
@@ -255,6 +311,7 @@ class ProjectorRunner {
   /** Consumes while the lease holds: one consumer session after another (a session ends on a gap or failure). */
   private async runActive(): Promise<void> {
     this.setCheckpoint(await this.withinDeadline(this.writer.checkpoint(), 'reading the checkpoint'));
+    this.guard = await this.openGuard();
     let reset = false;
     while (!this.stopping && this.lease.isValid()) {
       if (this.lostModel !== undefined) {
@@ -299,7 +356,7 @@ class ProjectorRunner {
       stale.at(-1)?.ack(); // the consumer acks all: the last acks every one before it
       if (batch.length > 0) {
         if (!this.lease.isValid()) return 'ended'; // lost while waiting: the next holder starts from our checkpoint
-        await this.apply(batch);
+        await this.exclusive(() => this.apply(batch));
       }
       if (gap) {
         // Something before `gap` is still in flight on the server (after a reconnect, say); only a consumer
@@ -335,19 +392,118 @@ class ProjectorRunner {
 
   private async apply(messages: JsMsg[]): Promise<void> {
     const started = performance.now();
-    const events: SequencedEvent[] = [];
-    for (const m of messages) {
-      for (const event of decodeCommit(m.data).events) events.push({ seq: m.seq, event });
-    }
-    const result = await this.withinDeadline(this.writer.apply(events, { expectedCheckpoint: this.checkpoint }), 'applying a batch');
-    this.watch.progressed();
+    const commits = messages.map((m) => delivered(m.seq, decodeCommit(m.data).events));
+    const outcome = this.guard ? await this.guard.apply(commits) : await this.write(commits, []).then(() => ({ parked: [] }));
     messages.at(-1)?.ack(); // acks the whole batch (ack policy all)
     this.lastError = undefined;
-    this.setCheckpoint(result.checkpoint);
-    this.metrics.eventsApplied.inc(this.labels(), events.length);
+    const events = commits.reduce((n, c) => n + c.events.length, 0);
+    this.metrics.eventsApplied.inc(this.labels(), events);
+    this.metrics.batchSize.observe(this.labels(), events);
     this.metrics.batchDuration.observe(this.labels(), (performance.now() - started) / 1000);
     this.announce();
+    if (outcome.parked.length > 0) this.logger.warn({ parked: outcome.parked, checkpoint: this.checkpoint }, 'parked commits the projection could not apply');
+  }
+
+  /** The poison guard of this activation: what is held back is read from the table, the source of truth. */
+  private async openGuard(): Promise<PoisonGuard<DeliveredCommit> | undefined> {
+    if (!this.writer.parking) return undefined;
+    const held = await this.writer.parking!.store.heldAggregates(this.writer.parking!.sql);
+    await this.refreshParked();
+    return new PoisonGuard<DeliveredCommit>({
+      policy: { maxAttempts: this.deps.config.PROJECTOR_MAX_ATTEMPTS ?? 5, backoffMs: this.deps.config.PROJECTOR_RETRY_BACKOFF_MS ?? 200 },
+      held,
+      apply: (commits, park) => this.write(commits, park),
+      // Retrying a commit is the loop deciding about it, bounded by the attempts: not a stall that costs the lease.
+      onRetry: (commit, attempt, error) => {
+        this.watch.progressed();
+        this.metrics.poisonRetries.inc(this.labels());
+        this.logger.warn({ seq: commit.seq, aggregate: commit.aggregate, attempt, err: error }, 'commit failed; retrying before it is parked');
+      },
+      onParked: () => {
+        this.parked += 1;
+        this.metrics.parked.inc(this.labels());
+      },
+    });
+  }
+
+  /** Writes commits (and records parked ones) through the fenced writer; the guard decides what goes in. */
+  private async write(commits: DeliveredCommit[], park: ParkedCommit[]): Promise<void> {
+    const events: SequencedEvent[] = [];
+    for (const c of commits) for (const event of c.events) events.push({ seq: c.seq, event });
+    const result = await this.withinDeadline(this.writer.apply(events, { expectedCheckpoint: this.checkpoint, park }), 'applying a batch');
+    this.watch.progressed();
+    this.setCheckpoint(result.checkpoint);
     if (result.forks.length > 0) this.logger.info({ forks: result.forks, checkpoint: result.checkpoint }, 'applied branch forks');
+  }
+
+  /** `cm parked retry|skip`, answered by the active instance only (a standby must not write). */
+  async control(request: ParkedControlRequest): Promise<ParkedControlReply | undefined> {
+    if (this.state !== 'active' || !this.guard) return undefined;
+    return this.exclusive(async () => {
+      const reply = request.op === 'retry' ? await this.retryParked() : await this.skipParked(request.seq, request.reason);
+      this.guard!.setHeld(await this.writer.parking!.store.heldAggregates(this.writer.parking!.sql));
+      await this.refreshParked();
+      return reply;
+    });
+  }
+
+  /**
+   * Re-applies parked commits in stream order, each in one transaction with the removal of its record. An
+   * aggregate whose commit fails again stays held: its later commits are not tried.
+   */
+  private async retryParked(): Promise<ParkedControlReply> {
+    const rows = await this.writer.parking!.store.list(this.writer.parking!.sql, 'parked');
+    const failed = new Set<string>();
+    const applied: number[] = [];
+    for (const row of rows) {
+      if (failed.has(row.aggregate)) continue;
+      const stored = await this.deps.nats.jsm.streams.getMessage(this.deps.names.eventStream, { seq: row.seq });
+      if (!stored) throw new Error(`parked commit ${row.seq} is not in the stream`);
+      const events = decodeCommit(stored.data).events.map((event) => ({ seq: row.seq, event }));
+      try {
+        const result = await this.withinDeadline(this.writer.apply(events, { expectedCheckpoint: this.checkpoint, unpark: [row.seq] }), 'applying a parked commit');
+        this.setCheckpoint(result.checkpoint);
+        applied.push(row.seq);
+      } catch (e) {
+        if (isTransient(e)) throw e;
+        failed.add(row.aggregate);
+        await this.writer.parking!.store.failedAgain(this.writer.parking!.sql, row.seq, (e as Error).message, 1);
+      }
+    }
+    const stillParked = (await this.writer.parking!.store.list(this.writer.parking!.sql, 'parked')).length;
+    this.logger.info({ applied, stillParked }, 'retried parked commits');
+    return { ok: true, applied, stillParked };
+  }
+
+  private async skipParked(seq: number, reason: string): Promise<ParkedControlReply> {
+    const skipped = await this.writer.parking!.store.skip(this.writer.parking!.sql, seq, reason);
+    if (!skipped) return { ok: false, error: `no parked commit at sequence ${seq}` };
+    this.logger.warn({ seq, reason }, 'parked commit skipped by an operator');
+    const stillParked = (await this.writer.parking!.store.list(this.writer.parking!.sql, 'parked')).length;
+    return { ok: true, applied: [], stillParked };
+  }
+
+  /** The checkpoint while this instance applies; a standby's would be stale. */
+  activeCheckpoint(): number | undefined {
+    return this.state === 'active' ? this.checkpoint : undefined;
+  }
+
+  /** Commits parked now (the table's count), for `/ready`. */
+  async parkedNow(): Promise<number> {
+    if (!this.writer.parking) return 0;
+    return (await this.writer.parking!.store.list(this.writer.parking!.sql, 'parked')).length;
+  }
+
+  private async refreshParked(): Promise<void> {
+    if (!this.writer.parking) return;
+    const n = (await this.writer.parking!.store.list(this.writer.parking!.sql, 'parked')).length;
+    this.metrics.parkedNow.set(this.labels(), n);
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(work, work);
+    this.turn = next.catch(() => undefined);
+    return next;
   }
 
   /**

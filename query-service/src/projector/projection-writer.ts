@@ -3,6 +3,8 @@ import type { Sql } from '../read-model/sql.js';
 import type { EventHistory } from './event-history.js';
 import { batchStatement, CHECKPOINT_MOVED_SQLSTATE, flushWrites } from './flush-writes.js';
 import { applyFork, type ForkOutcome } from './fork.js';
+import { PostgresParkingStore } from './parking-store.js';
+import type { ParkedCommit } from './poison.js';
 import { projectEvent, type SequencedEvent } from './postgres.projection.js';
 import { tableRef } from './row-statements.js';
 import type { WriteOp } from './write-ops.js';
@@ -35,6 +37,10 @@ interface ApplyOptions {
    * regardless (then the batch takes the transaction path, which reads the stored checkpoint first).
    */
   expectedCheckpoint?: number;
+  /** Commits parked instead of applied (poison events): recorded, and the checkpoint moves past them too. */
+  park?: readonly ParkedCommit[];
+  /** Parked commits among `events` (a `cm parked retry`): their records go once they are applied. */
+  unpark?: readonly number[];
 }
 
 export interface ApplyResult {
@@ -53,11 +59,18 @@ export interface ApplyResult {
  * nothing that is already there.
  */
 export class ProjectionWriter {
+  private readonly parkingStore: PostgresParkingStore;
+  /** Where the runner's poison guard parks commits, and reads what is parked. */
+  readonly parking: { store: PostgresParkingStore; sql: Sql };
+
   constructor(
     private readonly db: Pick<Database, 'schema' | 'sql' | 'transaction' | 'readModel'>,
     private readonly history: EventHistory,
     readonly projection = POSTGRES_PROJECTION,
-  ) {}
+  ) {
+    this.parkingStore = new PostgresParkingStore(db.schema, projection);
+    this.parking = { store: this.parkingStore, sql: db.sql };
+  }
 
   /** The stored checkpoint (0 before the first batch). */
   checkpoint(): Promise<number> {
@@ -72,9 +85,12 @@ export class ProjectionWriter {
       last = Math.max(last, seq);
       for (const op of projectEvent(event, seq)) ops.push(op);
     }
+    for (const p of opts.park ?? []) last = Math.max(last, p.seq);
     const expected = opts.expectedCheckpoint;
-    // A fork reads the parent's rows, so a batch with one needs a transaction of several statements.
-    if (expected === undefined || ops.some((op) => op.kind === 'fork')) return this.applyInTransaction(ops, last, expected);
+    // A fork reads the parent's rows, so a batch with one needs a transaction of several statements; so does one
+    // that parks commits or applies parked ones (rare: the common batch stays one statement).
+    const parking = (opts.park?.length ?? 0) > 0 || (opts.unpark?.length ?? 0) > 0;
+    if (expected === undefined || parking || ops.some((op) => op.kind === 'fork')) return this.applyInTransaction(ops, last, expected, opts);
     return this.applyAsOneStatement(ops, Math.max(last, expected), expected);
   }
 
@@ -92,7 +108,7 @@ export class ProjectionWriter {
     }
   }
 
-  private applyInTransaction(ops: readonly WriteOp[], last: number, expected: number | undefined): Promise<ApplyResult> {
+  private applyInTransaction(ops: readonly WriteOp[], last: number, expected: number | undefined, opts: ApplyOptions = {}): Promise<ApplyResult> {
     return this.db.transaction(async (sql) => {
       const stored = await this.lockCheckpoint(sql);
       if (expected !== undefined && stored !== expected) throw new CheckpointMovedError(expected, stored);
@@ -109,6 +125,8 @@ export class ProjectionWriter {
         forks.push(await applyFork(sql, this.db.schema, op, this.history));
       }
       rowsChanged += await flushWrites(sql, this.db.schema, set);
+      await this.parkingStore.record(sql, opts.park ?? []);
+      for (const seq of opts.unpark ?? []) await this.parkingStore.remove(sql, seq);
       const checkpoint = Math.max(stored, last);
       if (checkpoint > stored) {
         await sql.run(`UPDATE ${tableRef(this.db.schema, 'projection_checkpoint')} SET seq = ?, updated_at = now() WHERE name = ?`, [

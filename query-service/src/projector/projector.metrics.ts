@@ -21,6 +21,10 @@ export class ProjectorMetrics {
   readonly leaseHeld: Gauge<'projection'>;
   readonly consumerResets: Counter<'projection'>;
   readonly leaseLost: Counter<'projection' | 'cause'>;
+  readonly batchSize: Histogram<'projection'>;
+  readonly parked: Counter<'projection'>;
+  readonly parkedNow: Gauge<'projection'>;
+  readonly poisonRetries: Counter<'projection'>;
 
   private constructor(registry: Registry) {
     const registers = [registry];
@@ -52,5 +56,20 @@ export class ProjectorMetrics {
       labelNames: ['projection', 'cause'],
       registers,
     });
+    this.batchSize = new Histogram({
+      name: 'cm_projector_batch_events',
+      help: 'Events in one applied batch',
+      labelNames: ['projection'],
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers,
+    });
+    this.parked = new Counter({
+      name: 'cm_projector_parked_total',
+      help: 'Commits parked instead of applied: poison events after their retries, and later commits of their aggregates',
+      labelNames: ['projection'],
+      registers,
+    });
+    this.parkedNow = new Gauge({ name: 'cm_projector_parked_events', help: 'Commits parked now, awaiting `cm parked retry` or `skip`', labelNames: ['projection'], registers });
+    this.poisonRetries = new Counter({ name: 'cm_projector_poison_retries_total', help: 'Failed attempts of single commits (each may end parked)', labelNames: ['projection'], registers });
   }
 }

@@ -1,6 +1,6 @@
 import { pgArray, type Statement } from '../read-model/sql.js';
 import type { ColumnType } from '../read-model/columns.js';
-import { CHECKPOINT_TABLE, TABLES, type TableName } from '../read-model/tables.js';
+import { CHECKPOINT_TABLE, PARKED_EVENT_TABLE, TABLES, type TableName } from '../read-model/tables.js';
 import type { MergedRow } from './write-set.js';
 
 const ARRAY_TYPE: Record<ColumnType, string> = {
@@ -17,7 +17,7 @@ const ARRAY_TYPE: Record<ColumnType, string> = {
 /** Identifiers come from the table declarations and a validated schema name, never from event data. */
 export const quote = (identifier: string): string => `"${identifier}"`;
 
-export function tableRef(schema: string, table: TableName | typeof CHECKPOINT_TABLE.name): string {
+export function tableRef(schema: string, table: TableName | typeof CHECKPOINT_TABLE.name | typeof PARKED_EVENT_TABLE.name): string {
   return `${quote(schema)}.${quote(table)}`;
 }
 

@@ -129,6 +129,25 @@ export const CHECKPOINT_TABLE = {
   system: { updated_at: timestamptz() },
 } as const satisfies TableDeclaration;
 
+/**
+ * Commits a projection parked instead of applying (poison events and the later commits of their aggregates):
+ * `status` is `parked` until `cm parked retry` applies it (the row goes) or `cm parked skip` marks it `skipped`
+ * with the operator's `reason`. `aggregate` is `entityType:entityId@campaignId/branchId`.
+ */
+export const PARKED_EVENT_TABLE = {
+  name: 'parked_event',
+  key: { projection: text(), seq: bigint() },
+  values: {
+    aggregate: text(),
+    event_types: text(),
+    error: text(),
+    attempts: int(),
+    status: text<'parked' | 'skipped'>(),
+    reason: nullable(text()),
+  },
+  system: { parked_at: timestamptz(), updated_at: timestamptz() },
+} as const satisfies TableDeclaration;
+
 export type TableName = keyof typeof TABLES;
 type Declared<T extends TableName> = (typeof TABLES)[T];
 
@@ -144,8 +163,8 @@ export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 /** The tables a fork copies: every one keyed by branch. */
 export const BRANCH_SCOPED_TABLES = TABLE_NAMES.filter((t) => TABLES[t].branchScoped);
 
-/** Every table of the read model: the projection's and the checkpoint's. */
-export const ALL_TABLES: readonly TableDeclaration[] = [...TABLE_NAMES.map((t) => TABLES[t]), CHECKPOINT_TABLE];
+/** Every table of the read model: the projection's, the checkpoint's and the parked events'. */
+export const ALL_TABLES: readonly TableDeclaration[] = [...TABLE_NAMES.map((t) => TABLES[t]), CHECKPOINT_TABLE, PARKED_EVENT_TABLE];
 
 /** Every column of a table, key first: the order of a copied row and of the schema test. */
 export function allColumns(table: TableDeclaration): [name: string, column: Column][] {

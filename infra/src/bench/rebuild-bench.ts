@@ -1,0 +1,177 @@
+// `npm run bench -- --only rebuild [--rebuild-events N]`: `cm rebuild postgres` of a stream of N events (new
+// kingdoms, one commit each) into the Postgres read model, beside the two raw limits measured in the same run on
+// the same data: an ordered consumer reading the stream without decoding, and the batched upsert of raw rows
+// (projection-catchup's measureRawUpsert). Target: rebuild rate >= 0.5 of the lower of the two.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import pg from 'pg';
+import { natsNames, type NatsNames } from '@cm/contracts';
+import { closeNats, connectNats, ensureEventStream, type Nats } from '@cm/platform';
+import { isolatedNames } from '../isolation.js';
+import { databaseUrl, dropNamespace } from '../namespace-cleanup.js';
+import { natsUrl, toolLogger } from '../nats-admin.js';
+import { repoRoot } from '../paths.js';
+import { measureRawUpsert } from './projection-catchup.js';
+import { sampleCommit } from './raw-publish.js';
+import { markdownTable, row } from './report.js';
+import { round } from './stats.js';
+
+const FILL_IN_FLIGHT = 1000;
+
+async function fill(nats: Nats, nn: NatsNames, events: number, log: (s: string) => void): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < events) {
+      const i = next++;
+      await nats.js.publish(
+        nn.eventSubject({ campaignId: 'rebuild', branchId: 'main', entityType: 'kingdom', entityId: `k${i}` }),
+        sampleCommit(i, 'rebuild'),
+      );
+      if (i > 0 && i % 100_000 === 0) log(`  ${i} events written`);
+    }
+  };
+  await Promise.all(Array.from({ length: FILL_IN_FLIGHT }, worker));
+  return events / ((performance.now() - started) / 1000);
+}
+
+/** Reads the whole stream with an ordered consumer, as the rebuild does, without decoding: the read ceiling. */
+async function rawOrderedRead(nats: Nats, nn: NatsNames, events: number): Promise<number> {
+  const started = performance.now();
+  const consumer = await nats.js.consumers.get(nn.eventStream, { deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume({ max_messages: 1000 });
+  let n = 0;
+  for await (const m of messages) {
+    n += 1;
+    if (m.seq >= events) break;
+  }
+  messages.stop();
+  return n / ((performance.now() - started) / 1000);
+}
+
+/** Runs the rebuild process (what `cm rebuild postgres` runs) to its swap; resolves to its final report. */
+function runRebuild(
+  namespace: string,
+  schema: string,
+  log: (s: string) => void,
+): Promise<{ events: number; elapsedMs: number; wallMs: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(repoRoot, 'query-service/dist/projector/rebuild.main.js')], {
+    env: {
+      ...process.env,
+      CM_NAMESPACE: namespace,
+      DATABASE_SCHEMA: schema,
+      NATS_URL: natsUrl(),
+      DATABASE_URL: databaseUrl(),
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(24).toString('hex'),
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let swapped: { events: number; elapsedMs: number } | undefined;
+  let lastLog = 0;
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const p = JSON.parse(line) as {
+      phase?: string;
+      checkpoint?: number;
+      target?: number;
+      events: number;
+      elapsedMs: number;
+    };
+    if (p.phase === 'swapped') swapped = p;
+    if (p.phase === 'project' && Date.now() - lastLog > 5000) {
+      lastLog = Date.now();
+      log(`  rebuild at ${p.checkpoint}/${p.target}`);
+    }
+  });
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) =>
+      code === 0 && swapped
+        ? resolve({ ...swapped, wallMs: performance.now() - started })
+        : reject(new Error(`rebuild exited with ${code}`)),
+    ),
+  );
+}
+
+export async function runRebuildBench(events: number, log: (s: string) => void): Promise<number> {
+  const startedAt = new Date();
+  const names = isolatedNames('brbld');
+  const nn = natsNames(names.namespace);
+  let nats: Nats | undefined;
+  try {
+    nats = await connectNats(natsUrl(), 'bench-rebuild', toolLogger('bench'));
+    await ensureEventStream(nats.jsm, nn, { replicas: 1, duplicateWindowMs: 120_000 });
+    log(`filling the event stream with ${events} events (one new kingdom per commit)`);
+    const fillRate = await fill(nats, nn, events, log);
+    log('raw ordered-consumer read of the whole stream');
+    const readRate = await rawOrderedRead(nats, nn, events);
+    log(`cm rebuild postgres of ${events} events`);
+    const rebuilt = await runRebuild(names.namespace, names.schema, log);
+    const rebuildRate = rebuilt.events / (rebuilt.elapsedMs / 1000);
+    // After the rebuild, so the schema (its kingdom table, which the raw upsert copies) exists.
+    const upsert = await measureRawUpsert(names.schema, 5000, log);
+    const floor = Math.min(readRate, upsert.rate);
+    const rows = [
+      row('raw ordered-consumer read', readRate, 'events/s'),
+      row('raw batched upsert (500 rows per statement)', upsert.rate, 'rows/s'),
+      row(`cm rebuild postgres, ${events} events into a shadow schema, to the swap`, rebuildRate, 'events/s', {
+        rawLimit: floor,
+      }),
+      row('rebuild / lower raw limit', rebuildRate / floor, '×', { target: { op: '>=', value: 0.5 } }),
+    ];
+    const results = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        node: process.version,
+        loadavg: os.loadavg().map((l) => round(l, 2)),
+      },
+      settings: { namespace: names.namespace, events, rebuildBatch: 'PROJECTOR_BATCH_SIZE default (500)' },
+      rebuild: {
+        events: rebuilt.events,
+        seconds: round(rebuilt.elapsedMs / 1000, 2),
+        processSeconds: round(rebuilt.wallMs / 1000, 2),
+        fillRate: round(fillRate),
+      },
+      rows,
+    };
+    const dir = join(repoRoot, 'bench-results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `bench-rebuild-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n\n${markdownTable(rows)}\n`);
+    log(`results written to ${file}`);
+    return 0;
+  } catch (e) {
+    log(`rebuild benchmark could not run: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    if (nats) await closeNats(nats);
+    await dropGenerations(names.schema).catch(() => undefined);
+    await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
+  }
+}
+
+/** The old generation and any shadow the rebuild left beside the schema dropNamespace drops. */
+async function dropGenerations(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ nspname: string }>(
+      'SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1) AND nspname <> $1',
+      [schema],
+    );
+    for (const { nspname } of rows) await client.query(`DROP SCHEMA "${nspname}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}

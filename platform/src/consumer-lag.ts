@@ -1,0 +1,72 @@
+import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
+
+/**
+ * How far one durable consumer is behind its stream: what `cm lag`, every service's `/metrics` and `/ready`, and
+ * the ops page report (issue 13), measured one way. `appliedSeq` is the consumer's checkpoint where its
+ * projection keeps one (it is what readers see), else its ack floor.
+ */
+export interface ConsumerLag {
+  stream: string;
+  consumer: string;
+  filter: string | undefined;
+  lastSeq: number;
+  appliedSeq: number;
+  /** Where `appliedSeq` came from. */
+  appliedFrom: 'checkpoint' | 'ack floor';
+  /** Not yet delivered (the server's `num_pending`). */
+  pending: number;
+  ackPending: number;
+  redelivered: number;
+  /** Age of the oldest unapplied message (the one at appliedSeq + 1); 0 when caught up. */
+  secondsBehind: number;
+}
+
+/**
+ * The lag of `info`'s consumer. `checkpoint` overrides the ack floor. For a filtered consumer the next message of
+ * the stream may not be its own; its age is still an upper bound of how long the consumer has been behind, and
+ * only read when the server says something is pending or unacked.
+ */
+export async function consumerLag(
+  jsm: JetStreamManager,
+  info: ConsumerInfo,
+  lastSeq: number,
+  checkpoint?: number,
+  now = Date.now(),
+): Promise<ConsumerLag> {
+  const appliedSeq = checkpoint ?? info.ack_floor.stream_seq;
+  const behind = appliedSeq < lastSeq && (checkpoint !== undefined || info.num_pending > 0 || info.num_ack_pending > 0);
+  let secondsBehind = 0;
+  if (behind) {
+    const next = await jsm.streams.getMessage(info.stream_name, { seq: appliedSeq + 1 }).catch(() => undefined);
+    if (next) secondsBehind = Math.max(0, (now - next.time.getTime()) / 1000);
+  }
+  return {
+    stream: info.stream_name,
+    consumer: info.name,
+    filter: info.config.filter_subject,
+    lastSeq,
+    appliedSeq,
+    appliedFrom: checkpoint === undefined ? 'ack floor' : 'checkpoint',
+    pending: info.num_pending,
+    ackPending: info.num_ack_pending,
+    redelivered: info.num_redelivered,
+    secondsBehind,
+  };
+}
+
+/** The lag of every durable consumer on `streams`; `checkpoints` by consumer name where a projection keeps one. */
+export async function streamLags(
+  jsm: JetStreamManager,
+  streams: readonly string[],
+  checkpoints: ReadonlyMap<string, number> = new Map(),
+): Promise<ConsumerLag[]> {
+  const out: ConsumerLag[] = [];
+  for (const stream of streams) {
+    const lastSeq = (await jsm.streams.info(stream)).state.last_seq;
+    for await (const info of jsm.consumers.list(stream)) {
+      if (!info.config.durable_name) continue;
+      out.push(await consumerLag(jsm, info, lastSeq, checkpoints.get(info.name)));
+    }
+  }
+  return out.sort((a, b) => a.stream.localeCompare(b.stream) || a.consumer.localeCompare(b.consumer));
+}

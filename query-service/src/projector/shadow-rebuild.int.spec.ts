@@ -1,0 +1,212 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { natsNames } from '@cm/contracts';
+import { signToken, type Nats } from '@cm/platform';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  closeTestNats,
+  CommandClient,
+  connectTestNats,
+  distEntry,
+  dropNamespace,
+  freePort,
+  lastSeq,
+  NATS_URL,
+  ServiceProcess,
+  testNamespace,
+  waitForSagas,
+} from '@cm/testkit';
+import type { Database } from '../read-model/database.js';
+import { jetStreamHistory } from './event-history.js';
+import { dumpTables, openTestDatabase } from './int-support.test-util.js';
+import { ProjectionWriter } from './projection-writer.js';
+import { projectStream } from './rebuild.js';
+import { oldSchemaPrefix, shadowSchema, type RebuildProgress } from './shadow-rebuild.js';
+import { campaignScript, type Progress } from './workload.test-util.js';
+
+/*
+ * `cm rebuild postgres` end to end, minus the CLI's rendering: the real command service and query service
+ * (API and projector) as processes, commands flowing and GraphQL queries reading throughout, the rebuild process
+ * SIGKILLed half way, then run again to completion. No query may fail, and the read model the swap left (and
+ * the live projector then carried on) must equal a fresh projection of the stream, row for row.
+ */
+
+const ns = testNamespace();
+const names = natsNames(ns);
+const schema = `rm_${ns}`;
+const secret = `rebuild-${ns}-secret-0123456789`;
+const common = { CM_NAMESPACE: ns, NATS_URL, NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'warn' };
+let nats: Nats;
+let commands: ServiceProcess;
+let query: ServiceProcess;
+let live: Database;
+let fresh: Database;
+const children: ChildProcess[] = [];
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs the rebuild process; `onProgress` may kill it. Resolves to its progress lines and exit. */
+function rebuild(
+  args: string[],
+  onProgress: (p: RebuildProgress, child: ChildProcess) => void = () => {},
+): Promise<{ lines: RebuildProgress[]; code: number | null; signal: NodeJS.Signals | null }> {
+  const child = spawn(
+    process.execPath,
+    [distEntry('query-service').replace(/main\.js$/, 'projector/rebuild.main.js'), ...args],
+    {
+      env: { ...process.env, ...common, DATABASE_SCHEMA: schema },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  children.push(child);
+  const lines: RebuildProgress[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const parsed = JSON.parse(line) as RebuildProgress | { level: number };
+    if ('phase' in parsed) {
+      lines.push(parsed);
+      onProgress(parsed, child);
+    }
+  });
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ lines, code, signal })));
+}
+
+beforeAll(async () => {
+  nats = await connectTestNats('shadow-rebuild-test');
+  const commandPort = await freePort();
+  commands = new ServiceProcess(
+    'command-service',
+    distEntry('command-service'),
+    { ...common, COMMAND_OPS_PORT: String(commandPort) },
+    commandPort,
+  );
+  commands.start();
+  await commands.waitReady();
+  const queryPort = await freePort();
+  query = new ServiceProcess(
+    'query-service',
+    distEntry('query-service'),
+    {
+      ...common,
+      QUERY_ROLE: 'all',
+      QUERY_HOST: '127.0.0.1',
+      QUERY_PORT: String(queryPort),
+      DATABASE_SCHEMA: schema,
+      JWT_SECRET: secret,
+      PROJECTOR_BATCH_SIZE: '50',
+    },
+    queryPort,
+  );
+  query.start();
+  await query.waitReady();
+  live = await openTestDatabase(ns, schema);
+  fresh = await openTestDatabase(ns, `${schema}_fresh`);
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await query?.kill('SIGTERM');
+  await commands?.kill('SIGTERM');
+  if (live) {
+    const schemas = await live.sql.all<{ nspname: string }>(
+      'SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?)',
+      [schema],
+    );
+    for (const { nspname } of schemas) await live.sql.run(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+    await live.close();
+  }
+  await fresh?.close();
+  if (nats) await dropNamespace(nats, names);
+  await closeTestNats(nats);
+}, 60_000);
+
+describe('rebuild of the Postgres read model into a shadow schema', () => {
+  it('swaps in a rebuilt generation while commands flow and queries read; a SIGKILL half way resumes; the result equals a fresh projection', async () => {
+    const client = new CommandClient(nats, ns);
+    const progress: Progress = { sent: 0, gate: Promise.resolve() };
+    await Promise.all([campaignScript(client, 'camp0', progress), campaignScript(client, 'camp1', progress)]);
+
+    // Load during the rebuild: two more campaigns written, and owners reading theirs, until told to stop.
+    let stopReading = false;
+    const failures: string[] = [];
+    let reads = 0;
+    const token = await signToken(secret, 'gm-1');
+    const reader = (async () => {
+      while (!stopReading) {
+        const res = await fetch(`http://127.0.0.1:${query.port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({
+            query:
+              '{ kingdoms(campaignId: "camp0") { id name } settlements(campaignId: "camp1") { id level } campaigns { id } }',
+          }),
+        }).catch((e: Error) => ({ status: 0, json: async () => ({ errors: [{ message: e.message }] }) }));
+        const body = (await res.json()) as { errors?: unknown[]; data?: { kingdoms: unknown[] } };
+        reads += 1;
+        if (res.status !== 200 || body.errors || !body.data || body.data.kingdoms.length === 0)
+          failures.push(JSON.stringify({ status: res.status, body }).slice(0, 300));
+      }
+    })();
+    const writing = Promise.all([campaignScript(client, 'camp2', progress), campaignScript(client, 'camp3', progress)]);
+
+    // Small batches, so that half way is a point between many commits.
+    const interrupted = await rebuild(['--batch-size', '25'], (p, child) => {
+      if (p.phase === 'project' && p.checkpoint >= p.target / 2) child.kill('SIGKILL');
+    });
+    expect(interrupted.signal).toBe('SIGKILL');
+    const killedAt = Math.max(...interrupted.lines.flatMap((l) => (l.phase === 'project' ? [l.checkpoint] : [])));
+    expect(killedAt).toBeGreaterThan(0);
+    expect(interrupted.lines.some((l) => l.phase === 'swapped')).toBe(false);
+
+    const completed = await rebuild(['--batch-size', '25']);
+    expect(completed.code).toBe(0);
+    const start = completed.lines.find((l) => l.phase === 'start')!;
+    expect(start).toMatchObject({ shadow: shadowSchema(schema), live: schema });
+    expect(start.phase === 'start' && start.resumedAt).toBeGreaterThanOrEqual(killedAt);
+    const swapped = completed.lines.at(-1)!;
+    expect(swapped.phase).toBe('swapped');
+    if (swapped.phase !== 'swapped') return;
+    expect(swapped.old.startsWith(oldSchemaPrefix(schema))).toBe(true);
+    expect(swapped.checkpoint).toBeGreaterThanOrEqual(swapped.liveCheckpoint);
+    expect(swapped.rows.kingdom).toBeGreaterThan(0);
+
+    await writing;
+    stopReading = true;
+    await reader;
+    expect(failures).toEqual([]);
+    expect(reads).toBeGreaterThan(10);
+
+    // The live projector carried on in the new generation; it must end equal to a fresh projection.
+    await waitForSagas(nats, names);
+    const target = await lastSeq(nats, names);
+    await until(`checkpoint ${target}`, async () => (await live.readModel.checkpoint('postgres')) === target);
+    expect(
+      await projectStream(nats, names, new ProjectionWriter(fresh, jetStreamHistory(nats, names)), { batchSize: 1000 }),
+    ).toBe(target);
+    const [expected, actual] = await Promise.all([
+      dumpTables(fresh.sql, fresh.schema),
+      dumpTables(live.sql, live.schema),
+    ]);
+    for (const table of Object.keys(expected)) expect(actual[table], table).toEqual(expected[table]);
+    expect(actual.branch!.length).toBe(4 * 3);
+
+    // The old generation stays until dropped; the shadow is gone (it is the live schema now).
+    const schemasNow = async () =>
+      (
+        await live.sql.all<{ nspname: string }>(
+          'SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?) ORDER BY 1',
+          [schema],
+        )
+      ).map((r) => r.nspname);
+    expect(await schemasNow()).toEqual([schema, `${schema}_fresh`, swapped.old].sort());
+    const dropped = await rebuild(['--drop-old']);
+    expect(dropped.code).toBe(0);
+    expect(dropped.lines).toEqual([{ phase: 'dropped', schemas: [swapped.old] }]);
+    expect(await schemasNow()).toEqual([schema, `${schema}_fresh`]);
+  }, 600_000);
+});
