@@ -5,8 +5,8 @@ import { Migration } from '@mikro-orm/migrations';
  * commits of the same aggregate held back behind them so that order holds per aggregate. `cm parked` lists them,
  * `cm parked retry` re-applies them, `cm parked skip` marks one `skipped` with the operator's reason.
  */
-export class Migration20261129230000_parked_event extends Migration {
-  override name = 'Migration20261129230000_parked_event';
+export class Migration20261129231000_parked_event extends Migration {
+  override name = 'Migration20261129231000_parked_event';
 
   override up(): void {
     const s = `"${this.config.get('schema') ?? 'public'}"`;
