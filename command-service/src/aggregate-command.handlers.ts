@@ -8,7 +8,10 @@ export interface AggregateCommand {
   readonly envelope: Command;
 }
 
-function defineAggregateCommand(entityType: EntityType): { command: Type<AggregateCommand>; handler: Type<ICommandHandler> } {
+function defineAggregateCommand(entityType: EntityType): {
+  command: Type<AggregateCommand>;
+  handler: Type<ICommandHandler>;
+} {
   const command = class implements AggregateCommand {
     constructor(readonly envelope: Command) {}
   };

@@ -12,7 +12,11 @@ export class CommandMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     });
-    this.conflicts = new Counter({ name: 'cm_command_conflict_retries_total', help: 'Appends that lost an optimistic-concurrency race and were retried', registers: [registry] });
+    this.conflicts = new Counter({
+      name: 'cm_command_conflict_retries_total',
+      help: 'Appends that lost an optimistic-concurrency race and were retried',
+      registers: [registry],
+    });
   }
 
   observe(type: string, outcome: string, startedMs: number): void {

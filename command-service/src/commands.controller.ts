@@ -29,12 +29,21 @@ export function commandsControllerFor(pattern: string, prefix: string): Type<unk
       const subjectType = ctx.getSubject().slice(prefix.length + 5); // `<prefix>.cmd.`
       let type = subjectType;
       // Carried from the HTTP request (x-correlation-id) so one id follows a change through every log line.
-      const ids = { correlationId: (data as { correlationId?: unknown })?.correlationId, commandId: (data as { commandId?: unknown })?.commandId };
+      const ids = {
+        correlationId: (data as { correlationId?: unknown })?.correlationId,
+        commandId: (data as { commandId?: unknown })?.commandId,
+      };
       try {
         const command = parseCommand(data);
         type = command.type;
-        if (command.type !== subjectType) throw new AppError(ErrorCode.VALIDATION, `command type ${command.type} sent on the subject of ${subjectType}`);
-        const reply = await this.bus.execute<AggregateCommand, CommandReply>(new aggregateCommands[aggregateOf(command.type)].command(command));
+        if (command.type !== subjectType)
+          throw new AppError(
+            ErrorCode.VALIDATION,
+            `command type ${command.type} sent on the subject of ${subjectType}`,
+          );
+        const reply = await this.bus.execute<AggregateCommand, CommandReply>(
+          new aggregateCommands[aggregateOf(command.type)].command(command),
+        );
         this.metrics.observe(type, 'ok', started);
         // Checked first: building the log object on every command is measurable at thousands per second.
         if (this.logger.isLevelEnabled('debug')) this.logger.debug({ ...ids, type, reply }, 'command handled');

@@ -2,7 +2,20 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { natsNames } from '@cm/contracts';
-import { closeNats, closeServer, connectNats, ConsumerLagMetrics, createLogger, createMetrics, eventStreamReadiness, Lifecycle, natsResources, runMain, startOpsServer, verifyNatsResources } from '@cm/platform';
+import {
+  closeNats,
+  closeServer,
+  connectNats,
+  ConsumerLagMetrics,
+  createLogger,
+  createMetrics,
+  eventStreamReadiness,
+  Lifecycle,
+  natsResources,
+  runMain,
+  startOpsServer,
+  verifyNatsResources,
+} from '@cm/platform';
 import { AppModule } from './app.module.js';
 import { CommandProcessor } from './application/command-processor.js';
 import { CommandMetrics } from './command.metrics.js';
@@ -39,17 +52,32 @@ runMain(async () => {
     const sagas = new SagaRunner(nats, names, processor, repo, logger);
     await sagas.start();
     // The sagas' consumers' lag on /metrics, measured like `cm lag` (issue 13).
-    new ConsumerLagMetrics(nats.jsm, sagas.definitions().map((s) => ({ stream: names.eventStream, consumer: `saga-${s.name}` })), registry);
+    new ConsumerLagMetrics(
+      nats.jsm,
+      sagas.definitions().map((s) => ({ stream: names.eventStream, consumer: `saga-${s.name}` })),
+      registry,
+    );
     lifecycle.onStop('sagas', () => sagas.stop());
   }
 
-  const transport = { queue: names.commandQueue, serializer: new PlainJsonSerializer(), deserializer: new PlainJsonDeserializer() };
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.register({ processor, logger, metrics, prefix: names.prefix }), {
-    strategy: new SharedConnectionServerNats(transport, nats.nc),
-    logger: new PinoNestLogger(logger),
-  });
+  const transport = {
+    queue: names.commandQueue,
+    serializer: new PlainJsonSerializer(),
+    deserializer: new PlainJsonDeserializer(),
+  };
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(
+    AppModule.register({ processor, logger, metrics, prefix: names.prefix }),
+    {
+      strategy: new SharedConnectionServerNats(transport, nats.nc),
+      logger: new PinoNestLogger(logger),
+    },
+  );
   await app.listen();
-  const history = new EntityHistory({ commits: streamCommits(nats, names.eventStream), subjectOf: (a) => names.eventSubject(a), lineage: (c, b) => repo.lineage(c, b) });
+  const history = new EntityHistory({
+    commits: streamCommits(nats, names.eventStream),
+    subjectOf: (a) => names.eventSubject(a),
+    lineage: (c, b) => repo.lineage(c, b),
+  });
   const historySub = serveHistory(nats, names, history, logger);
   lifecycle.onStop('history requests', async () => historySub.unsubscribe());
   // Registered last so it runs first: stop taking commands, then finish sagas, then drain NATS.

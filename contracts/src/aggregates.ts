@@ -56,7 +56,8 @@ export async function branchLineage(
   let current = branchId;
   let cutoff = uptoSeq;
   for (let depth = 0; current !== MAIN_BRANCH; depth += 1) {
-    if (depth >= MAX_LINEAGE_DEPTH) throw new AppError(ErrorCode.INVALID_STATE, 'branch lineage too deep', { branchId });
+    if (depth >= MAX_LINEAGE_DEPTH)
+      throw new AppError(ErrorCode.INVALID_STATE, 'branch lineage too deep', { branchId });
     const fork = await forkOf(current);
     if (!fork) throw new AppError(ErrorCode.NOT_FOUND, `branch ${current} not found`, { branchId: current });
     cutoff = Math.min(cutoff, fork.forkedAtSeq);

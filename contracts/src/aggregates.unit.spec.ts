@@ -51,8 +51,13 @@ describe('branch lineage', () => {
   it('is NOT_FOUND for a branch without a fork point, and refuses a loop', async () => {
     const missing = await branchLineage('x', forkOf).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(AppError);
-    expect([(missing as AppError).code, (missing as AppError).details]).toEqual([ErrorCode.NOT_FOUND, { branchId: 'x' }]);
-    const loop = await branchLineage('p', (id) => ({ parentBranchId: id === 'p' ? 'q' : 'p', forkedAtSeq: 1 })).catch((e: unknown) => e);
+    expect([(missing as AppError).code, (missing as AppError).details]).toEqual([
+      ErrorCode.NOT_FOUND,
+      { branchId: 'x' },
+    ]);
+    const loop = await branchLineage('p', (id) => ({ parentBranchId: id === 'p' ? 'q' : 'p', forkedAtSeq: 1 })).catch(
+      (e: unknown) => e,
+    );
     expect((loop as AppError).code).toBe(ErrorCode.INVALID_STATE);
   });
 });

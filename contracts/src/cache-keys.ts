@@ -22,7 +22,11 @@ export function normalizeSpatialParams(...params: Array<number | string>): strin
 }
 
 /** `spatial:{queryType}:{params...}:{branchId}` (TTL 300 s). */
-export function buildSpatialQueryKey(queryType: string, params: ReadonlyArray<number | string>, branchId: string): string {
+export function buildSpatialQueryKey(
+  queryType: string,
+  params: ReadonlyArray<number | string>,
+  branchId: string,
+): string {
   return ['spatial', queryType, ...normalizeSpatialParams(...params), branchId].join(':');
 }
 

@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { buildComputedFieldsKey, buildEntityListKey, buildSpatialQueryKey, cacheFamilyOf, campaignCacheKey, normalizeSpatialParams } from './cache-keys.js';
+import {
+  buildComputedFieldsKey,
+  buildEntityListKey,
+  buildSpatialQueryKey,
+  cacheFamilyOf,
+  campaignCacheKey,
+  normalizeSpatialParams,
+} from './cache-keys.js';
 
 describe('cache keys', () => {
   it('builds the computed-fields key', () => {
-    expect(buildComputedFieldsKey('settlement', 'settle_123', 'main')).toBe('computed-fields:settlement:settle_123:main');
+    expect(buildComputedFieldsKey('settlement', 'settle_123', 'main')).toBe(
+      'computed-fields:settlement:settle_123:main',
+    );
   });
   it('builds the entity list key', () => {
-    expect(buildEntityListKey('structures', 'settlement', 'settle_456', 'main')).toBe('structures:settlement:settle_456:main');
+    expect(buildEntityListKey('structures', 'settlement', 'settle_456', 'main')).toBe(
+      'structures:settlement:settle_456:main',
+    );
   });
   it('normalises fractional coordinates to 6 decimals and keeps integers', () => {
     expect(normalizeSpatialParams(1.234567, 2.345678, 1000, 3857)).toEqual(['1.234567', '2.345678', '1000', '3857']);
@@ -21,7 +32,9 @@ describe('cache keys', () => {
     const key = campaignCacheKey('camp_1', buildComputedFieldsKey('settlement', 's1', 'main'));
     expect(key).toBe('campaign:camp_1:computed-fields:settlement:s1:main');
     expect(cacheFamilyOf(key)).toBe('computed-fields');
-    expect(cacheFamilyOf(campaignCacheKey('c', buildEntityListKey('structures', 'settlement', 's1', 'b')))).toBe('structures');
+    expect(cacheFamilyOf(campaignCacheKey('c', buildEntityListKey('structures', 'settlement', 's1', 'b')))).toBe(
+      'structures',
+    );
     expect(cacheFamilyOf('spatial:x:1:main')).toBe('spatial');
   });
 });

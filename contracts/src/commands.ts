@@ -124,7 +124,9 @@ export function isCommandType(value: string): value is CommandType {
 }
 
 /** Command ids double as `Nats-Msg-Id`: printable, no white space. Sagas derive them deterministically. */
-export const commandIdSchema = z.string().regex(/^[A-Za-z0-9_:.~-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ : . ~ -');
+export const commandIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_:.~-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ : . ~ -');
 
 /** Who sent a command, as authenticated at the edge. */
 export interface Actor {

@@ -12,14 +12,19 @@ const known = new Set<string>(EVENT_TYPES);
  * its upcaster here, with a spec that decodes a stored event of the old version.
  */
 function checkVersion(event: AnyEvent): AnyEvent {
-  if (!known.has(event.type)) throw new AppError(ErrorCode.INTERNAL, `unknown event type ${event.type}`, { type: event.type });
+  if (!known.has(event.type))
+    throw new AppError(ErrorCode.INTERNAL, `unknown event type ${event.type}`, { type: event.type });
   const current = CURRENT_SCHEMA_VERSION[event.type as EventType];
   if (event.schemaVersion !== current) {
-    throw new AppError(ErrorCode.INTERNAL, `${event.type} v${event.schemaVersion} is not readable by this build (v${current})`, {
-      type: event.type,
-      schemaVersion: event.schemaVersion,
-      current,
-    });
+    throw new AppError(
+      ErrorCode.INTERNAL,
+      `${event.type} v${event.schemaVersion} is not readable by this build (v${current})`,
+      {
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        current,
+      },
+    );
   }
   return event;
 }

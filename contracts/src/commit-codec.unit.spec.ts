@@ -14,7 +14,13 @@ const event = (over: Record<string, unknown> = {}): AnyEvent =>
     entityId: 'k1',
     aggregateVersion: 2,
     data: { name: 'Northmark' },
-    metadata: { commandId: 'cmd-1', correlationId: 'corr-1', causationId: 'cmd-1', userId: 'u1', occurredAt: '2024-05-01T12:00:00.000Z' },
+    metadata: {
+      commandId: 'cmd-1',
+      correlationId: 'corr-1',
+      causationId: 'cmd-1',
+      userId: 'u1',
+      occurredAt: '2024-05-01T12:00:00.000Z',
+    },
     ...over,
   }) as AnyEvent;
 
@@ -32,7 +38,10 @@ function refused(bytes: Uint8Array): AppError {
 
 describe('commit codec', () => {
   it('decodes what it encodes', () => {
-    const commit: Commit = { commitId: 'commit-1', events: [event(), event({ id: 'commit-1:1', aggregateVersion: 3, data: { name: 'Southmark' } })] };
+    const commit: Commit = {
+      commitId: 'commit-1',
+      events: [event(), event({ id: 'commit-1:1', aggregateVersion: 3, data: { name: 'Southmark' } })],
+    };
     expect(decodeCommit(encodeCommit(commit))).toEqual(commit);
   });
   it('keeps only the commit fields it knows', () => {

@@ -47,7 +47,11 @@ const coordinate = (name: string, limit: number) =>
     // zod rejects NaN and ±Infinity as "not a number"; say which one it was.
     .number({
       error: (issue) =>
-        Number.isNaN(issue.input) ? `${name} is NaN` : typeof issue.input === 'number' ? `${name} must be a finite number` : `${name} must be a number`,
+        Number.isNaN(issue.input)
+          ? `${name} is NaN`
+          : typeof issue.input === 'number'
+            ? `${name} must be a finite number`
+            : `${name} must be a number`,
     })
     .refine((v) => v >= -limit && v <= limit, `${name} must be between -${limit} and ${limit}`);
 const position = z.tuple([coordinate('longitude', 180), coordinate('latitude', 90)]);
@@ -66,7 +70,10 @@ export const polygonSchema = z.object({
       z
         .array(position)
         .min(4, 'a linear ring needs at least 4 positions')
-        .refine((ring) => ring[0]![0] === ring.at(-1)![0] && ring[0]![1] === ring.at(-1)![1], 'a linear ring must be closed (its last position equal to its first)'),
+        .refine(
+          (ring) => ring[0]![0] === ring.at(-1)![0] && ring[0]![1] === ring.at(-1)![1],
+          'a linear ring must be closed (its last position equal to its first)',
+        ),
     )
     .min(1)
     .superRefine((rings, ctx) => {
@@ -79,7 +86,9 @@ export const geometrySchema = z.discriminatedUnion('type', [pointSchema, polygon
 export type Geometry = z.infer<typeof geometrySchema>;
 
 /** State variable keys; `~` and `.` are excluded because keys become part of row ids. */
-export const variableKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must match [A-Za-z_][A-Za-z0-9_]{0,63}');
+export const variableKeySchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must match [A-Za-z_][A-Za-z0-9_]{0,63}');
 
 /** A typed state variable value. */
 export const variableValueSchema = z.discriminatedUnion('type', [
@@ -110,7 +119,10 @@ function depthAtMost(value: unknown, max: number): boolean {
 
 /** A JSONLogic expression; compiled and checked by the rules service (`analyzeExpression`). */
 export const jsonLogicSchema = z
-  .custom<unknown>((v) => depthAtMost(v, MAX_JSON_LOGIC_DEPTH), `invalid expression: nested deeper than ${MAX_JSON_LOGIC_DEPTH}`)
+  .custom<unknown>(
+    (v) => depthAtMost(v, MAX_JSON_LOGIC_DEPTH),
+    `invalid expression: nested deeper than ${MAX_JSON_LOGIC_DEPTH}`,
+  )
   .pipe(z.json().refine((v) => v !== null && typeof v === 'object', 'must be a JSONLogic object'));
 
 export const levelSchema = z.number().int().min(0).max(100);

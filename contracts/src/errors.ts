@@ -41,7 +41,9 @@ export class AppError extends Error {
   }
 
   toPayload(): ErrorPayload {
-    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+    return this.details
+      ? { code: this.code, message: this.message, details: this.details }
+      : { code: this.code, message: this.message };
   }
 
   static from(payload: ErrorPayload): AppError {

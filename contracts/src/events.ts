@@ -38,7 +38,12 @@ export const eventDataSchemas = {
   LocationReshaped: z.object({ geometry: geometrySchema }),
   LocationDeleted: none,
 
-  SettlementCreated: z.object({ kingdomId: z.string(), locationId: z.string(), name: z.string(), level: z.number().int() }),
+  SettlementCreated: z.object({
+    kingdomId: z.string(),
+    locationId: z.string(),
+    name: z.string(),
+    level: z.number().int(),
+  }),
   SettlementRenamed: named,
   SettlementLevelSet: z.object({ level: z.number().int() }),
   SettlementMoved: z.object({ locationId: z.string() }),
@@ -57,7 +62,12 @@ export const eventDataSchemas = {
   StructureConditionSet: z.object({ condition: z.number().int() }),
   StructureDeleted: z.object({ settlementId: z.string() }),
 
-  StateVariableSet: z.object({ ownerType: ownerTypeSchema, ownerId: z.string(), key: variableKeySchema, value: variableValueSchema }),
+  StateVariableSet: z.object({
+    ownerType: ownerTypeSchema,
+    ownerId: z.string(),
+    key: variableKeySchema,
+    value: variableValueSchema,
+  }),
   StateVariableUnset: z.object({ ownerType: ownerTypeSchema, ownerId: z.string(), key: variableKeySchema }),
 
   FieldConditionDefined: z.object({
@@ -69,7 +79,12 @@ export const eventDataSchemas = {
     active: z.boolean(),
   }),
   /** Carries the full new definition, so a projection needs no prior state. */
-  FieldConditionUpdated: z.object({ field: z.string(), expression: jsonLogicSchema, priority: z.number().int(), active: z.boolean() }),
+  FieldConditionUpdated: z.object({
+    field: z.string(),
+    expression: jsonLogicSchema,
+    priority: z.number().int(),
+    active: z.boolean(),
+  }),
   FieldConditionDeleted: none,
 
   WorldEventScheduled: z.object({
@@ -89,10 +104,9 @@ export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T
 export const EVENT_TYPES = Object.keys(eventDataSchemas) as EventType[];
 
 /** Current schema version per event type; bump it together with an upcaster for the old version in `commit-codec.ts`. */
-export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = Object.fromEntries(EVENT_TYPES.map((t) => [t, 1])) as Record<
-  EventType,
-  number
->;
+export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = Object.fromEntries(
+  EVENT_TYPES.map((t) => [t, 1]),
+) as Record<EventType, number>;
 
 /**
  * The aggregate type each event belongs to: the one event→aggregate mapping. It types `DomainEvent.entityType`

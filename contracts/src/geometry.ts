@@ -12,14 +12,24 @@ function orient(a: Position, b: Position, c: Position): number {
 }
 
 function onSegment(a: Position, b: Position, p: Position): boolean {
-  return Math.min(a[0]!, b[0]!) <= p[0]! && p[0]! <= Math.max(a[0]!, b[0]!) && Math.min(a[1]!, b[1]!) <= p[1]! && p[1]! <= Math.max(a[1]!, b[1]!);
+  return (
+    Math.min(a[0]!, b[0]!) <= p[0]! &&
+    p[0]! <= Math.max(a[0]!, b[0]!) &&
+    Math.min(a[1]!, b[1]!) <= p[1]! &&
+    p[1]! <= Math.max(a[1]!, b[1]!)
+  );
 }
 
 /** Whether the closed segments a–b and c–d share any point. */
 function segmentsTouch(a: Position, b: Position, c: Position, d: Position): boolean {
   const [o1, o2, o3, o4] = [orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b)];
   if (((o1 > 0 && o2 < 0) || (o1 < 0 && o2 > 0)) && ((o3 > 0 && o4 < 0) || (o3 < 0 && o4 > 0))) return true;
-  return (o1 === 0 && onSegment(a, b, c)) || (o2 === 0 && onSegment(a, b, d)) || (o3 === 0 && onSegment(c, d, a)) || (o4 === 0 && onSegment(c, d, b));
+  return (
+    (o1 === 0 && onSegment(a, b, c)) ||
+    (o2 === 0 && onSegment(a, b, d)) ||
+    (o3 === 0 && onSegment(c, d, a)) ||
+    (o4 === 0 && onSegment(c, d, b))
+  );
 }
 
 const same = (a: Position, b: Position) => a[0] === b[0] && a[1] === b[1];
@@ -57,6 +67,7 @@ function overlapBeyondVertex(a: Position, b: Position, c: Position, d: Position)
   const other1 = same(a, shared) ? b : a;
   const other2 = same(c, shared) ? d : c;
   if (orient(shared, other1, other2) !== 0) return false;
-  const dot = (other1[0]! - shared[0]!) * (other2[0]! - shared[0]!) + (other1[1]! - shared[1]!) * (other2[1]! - shared[1]!);
+  const dot =
+    (other1[0]! - shared[0]!) * (other2[0]! - shared[0]!) + (other1[1]! - shared[1]!) * (other2[1]! - shared[1]!);
   return dot > 0;
 }

@@ -15,11 +15,18 @@ export type CronJobName = keyof typeof CRON_JOBS;
 export const CRON_JOB_NAMES = Object.keys(CRON_JOBS) as CronJobName[];
 
 /** What one job on the queue does; the `<kind>` token of its subject. */
-export const JOB_KINDS = ['world-event-activate', 'world-event-expire', 'settlement-growth', 'structure-maintenance'] as const;
+export const JOB_KINDS = [
+  'world-event-activate',
+  'world-event-expire',
+  'settlement-growth',
+  'structure-maintenance',
+] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Job ids are `Nats-Msg-Id`s and a subject token: no `.`, `*`, `>` or white space. */
-export const jobIdSchema = z.string().regex(/^[A-Za-z0-9_:~-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ : ~ -');
+export const jobIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_:~-]{1,200}$/, 'must be 1-200 characters of A-Z a-z 0-9 _ : ~ -');
 
 /** A cron window, as the ISO-8601 UTC time the cron fired for (`2026-11-29T12:00:00.000Z`). */
 const windowSchema = z.iso.datetime();
@@ -29,7 +36,9 @@ const worldEventJob = z.object({ worldEventId: idSchema, dueAt: z.iso.datetime()
  * A batch of entities of one campaign branch, `(afterId, toId]` in id order (`null`: open end), and the windows to
  * apply to each of them in order: one normally, several when catching up after downtime.
  */
-const batchJob = z.object({ afterId: idSchema.nullable(), toId: idSchema.nullable(), windows: z.array(windowSchema).min(1).max(1000) }).strict();
+const batchJob = z
+  .object({ afterId: idSchema.nullable(), toId: idSchema.nullable(), windows: z.array(windowSchema).min(1).max(1000) })
+  .strict();
 
 export const jobPayloadSchemas = {
   'world-event-activate': worldEventJob,

@@ -40,7 +40,8 @@ export function natsNames(prefix = 'cm') {
     },
     parseEventSubject(subject: string): EventAddress {
       const parts = subject.split('.');
-      if (parts.length !== 6 || parts[0] !== prefix || parts[1] !== 'evt') throw new Error(`not an event subject: ${subject}`);
+      if (parts.length !== 6 || parts[0] !== prefix || parts[1] !== 'evt')
+        throw new Error(`not an event subject: ${subject}`);
       return { campaignId: parts[2]!, branchId: parts[3]!, entityType: parts[4] as EntityType, entityId: parts[5]! };
     },
     commandSubject(type: CommandType): string {

@@ -44,7 +44,12 @@ describe('NATS names', () => {
   });
 
   it('keeps hyphenated aggregate types and composite ids intact, and makes any prefix a valid stream name', () => {
-    const address: EventAddress = { campaignId: 'c1', branchId: 'alt', entityType: 'state-variable', entityId: 'kingdom~k1' };
+    const address: EventAddress = {
+      campaignId: 'c1',
+      branchId: 'alt',
+      entityType: 'state-variable',
+      entityId: 'kingdom~k1',
+    };
     expect(names.parseEventSubject(names.eventSubject(address))).toEqual(address);
     expect(natsNames('t-1a.b').eventStream).toBe('T_1A_B_EVENTS');
   });

@@ -8,7 +8,9 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
   const first = issues[0]!;
-  throw new AppError(ErrorCode.VALIDATION, `invalid ${what}: ${first.path ? `${first.path} ` : ''}${first.message}`, { issues });
+  throw new AppError(ErrorCode.VALIDATION, `invalid ${what}: ${first.path ? `${first.path} ` : ''}${first.message}`, {
+    issues,
+  });
 }
 
 /** Validates a whole command envelope and its payload; defaults of the payload schema are applied. */

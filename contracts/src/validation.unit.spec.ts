@@ -44,7 +44,9 @@ describe('parseCommand', () => {
   });
   it('rejects an unknown envelope field and an unknown payload field', () => {
     expect(validationIssues(envelope({ extra: 1 })).message).toMatch(/^invalid command/);
-    const bad = validationIssues(envelope({ payload: { kingdomId: 'k1', locationId: 'l1', name: 'R', colour: 'red' } }));
+    const bad = validationIssues(
+      envelope({ payload: { kingdomId: 'k1', locationId: 'l1', name: 'R', colour: 'red' } }),
+    );
     expect(bad.message).toMatch(/^invalid settlement\.create payload/);
   });
   it('names each bad payload field', () => {

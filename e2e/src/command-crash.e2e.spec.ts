@@ -14,7 +14,11 @@ let nats: Nats;
 
 beforeAll(async () => {
   system = await startSystem({ ...names, services: ['command-service'], env: { LOG_LEVEL: 'warn' } });
-  nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'e2e-crash', createLogger('e2e-crash', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }));
+  nats = await connectNats(
+    process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL,
+    'e2e-crash',
+    createLogger('e2e-crash', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }),
+  );
 });
 
 afterAll(async () => {
@@ -24,8 +28,24 @@ afterAll(async () => {
 
 type Envelope = Omit<CommandEnvelope, 'payload'> & { payload: unknown };
 
-function envelope(commandId: string, type: CommandEnvelope['type'], campaignId: string, aggregateId: string, payload: unknown): Envelope {
-  return { commandId, type, campaignId, branchId: 'main', aggregateId, payload, actor: { userId: 'crash-owner' }, correlationId: commandId, issuedAt: new Date().toISOString() };
+function envelope(
+  commandId: string,
+  type: CommandEnvelope['type'],
+  campaignId: string,
+  aggregateId: string,
+  payload: unknown,
+): Envelope {
+  return {
+    commandId,
+    type,
+    campaignId,
+    branchId: 'main',
+    aggregateId,
+    payload,
+    actor: { userId: 'crash-owner' },
+    correlationId: commandId,
+    issuedAt: new Date().toISOString(),
+  };
 }
 
 /** Sends until a reply comes back, resending the same envelope after a timeout or while nobody answers. */
@@ -44,7 +64,10 @@ async function sendUntilAnswered(command: Envelope, attempts: { count: number })
 describe('a command service killed mid-flight', () => {
   it('loses no acknowledged command and writes none twice when clients retry with the same id', async () => {
     const campaignId = `crash${Date.now()}`;
-    const created = await sendUntilAnswered(envelope(`${campaignId}-create`, 'campaign.create', campaignId, campaignId, { name: 'Crash test' }), { count: 0 });
+    const created = await sendUntilAnswered(
+      envelope(`${campaignId}-create`, 'campaign.create', campaignId, campaignId, { name: 'Crash test' }),
+      { count: 0 },
+    );
     expect(created.ok).toBe(true);
 
     // 48 clients; each creates a kingdom, then renames it. The service is killed once a quarter of the work is
@@ -62,7 +85,10 @@ describe('a command service killed mid-flight', () => {
           [`k${i}-create`, 'kingdom.create', { name: `Kingdom ${i}` }],
           [`k${i}-rename`, 'kingdom.rename', { name: `Renamed ${i}` }],
         ] as const) {
-          const reply = await sendUntilAnswered(envelope(`${campaignId}-${commandId}`, type, campaignId, `k${i}`, payload), attempts);
+          const reply = await sendUntilAnswered(
+            envelope(`${campaignId}-${commandId}`, type, campaignId, `k${i}`, payload),
+            attempts,
+          );
           replies.set(commandId, reply);
           acknowledged += 1;
           if (acknowledged === KINGDOMS / 2 && !crash) {
@@ -81,7 +107,9 @@ describe('a command service killed mid-flight', () => {
 
     // Exactly two commits per kingdom, the create then the rename, each carrying its command's id; every reply
     // names the sequence of its command's one commit.
-    const info = await nats.jsm.streams.info(nn.eventStream, { subjects_filter: nn.entityTypeFilter(campaignId, 'main', 'kingdom') });
+    const info = await nats.jsm.streams.info(nn.eventStream, {
+      subjects_filter: nn.entityTypeFilter(campaignId, 'main', 'kingdom'),
+    });
     const perSubject = Object.values(info.state.subjects ?? {});
     expect(perSubject).toHaveLength(KINGDOMS);
     expect(perSubject.every((n) => n === 2)).toBe(true);
@@ -97,8 +125,10 @@ describe('a command service killed mid-flight', () => {
         mismatches.push(`k${i}: missing`);
         continue;
       }
-      if (commandIdOf(first.data) !== `${campaignId}-k${i}-create` || create.seq !== first.seq) mismatches.push(`k${i} create`);
-      if (commandIdOf(last.data) !== `${campaignId}-k${i}-rename` || rename.seq !== last.seq) mismatches.push(`k${i} rename`);
+      if (commandIdOf(first.data) !== `${campaignId}-k${i}-create` || create.seq !== first.seq)
+        mismatches.push(`k${i} create`);
+      if (commandIdOf(last.data) !== `${campaignId}-k${i}-rename` || rename.seq !== last.seq)
+        mismatches.push(`k${i} rename`);
     }
     expect(mismatches).toEqual([]);
   });

@@ -24,7 +24,10 @@ async function metric(url: string, name: string): Promise<number> {
 async function ready(url: string, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await fetch(`${url}/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > until) throw new Error(`${url} not ready`);
     await sleep(100);
@@ -43,7 +46,11 @@ async function startSecondRules(): Promise<void> {
 }
 
 const rulesUrls = () => [system.urls['rules-service']!, secondUrl];
-const rulesRequests = async () => (await Promise.all(rulesUrls().map((u) => metric(u, 'cm_rules_request_duration_seconds_count')))).reduce((a, b) => a + b, 0);
+const rulesRequests = async () =>
+  (await Promise.all(rulesUrls().map((u) => metric(u, 'cm_rules_request_duration_seconds_count')))).reduce(
+    (a, b) => a + b,
+    0,
+  );
 
 const mutate = async (query: string, variables: Record<string, unknown> = {}): Promise<number> => {
   const data = await gm.ok<Record<string, { seq: number }>>(query, { c: C, ...variables });
@@ -51,32 +58,57 @@ const mutate = async (query: string, variables: Record<string, unknown> = {}): P
 };
 
 const SETTLEMENT = /* GraphQL */ `
-  query($c: ID!, $id: ID!, $minSeq: Int) {
-    settlement(campaignId: $c, id: $id, minSeq: $minSeq) { id computed(field: "wealth") { value error { code } } }
+  query ($c: ID!, $id: ID!, $minSeq: Int) {
+    settlement(campaignId: $c, id: $id, minSeq: $minSeq) {
+      id
+      computed(field: "wealth") {
+        value
+        error {
+          code
+        }
+      }
+    }
   }
 `;
 
 beforeAll(async () => {
-  system = await startSystem({ ...isolatedNames('cf'), services: ['command-service', 'query-service', 'rules-service'], env: { LOG_LEVEL: 'warn' } });
+  system = await startSystem({
+    ...isolatedNames('cf'),
+    services: ['command-service', 'query-service', 'rules-service'],
+    env: { LOG_LEVEL: 'warn' },
+  });
   gm = new GraphQLClient(system.graphqlUrl).withToken(await system.token('gm'));
   await startSecondRules();
   await mutate(`mutation($c: ID!) { createCampaign(id: $c, name: "Computed") { seq } }`);
   await mutate(`mutation($c: ID!) { createKingdom(campaignId: $c, id: "k1", name: "Avalon") { seq } }`);
-  await mutate(`mutation($c: ID!) { createLocation(campaignId: $c, id: "l1", name: "Vale", geometry: { type: "Point", coordinates: [1, 2] }) { seq } }`);
+  await mutate(
+    `mutation($c: ID!) { createLocation(campaignId: $c, id: "l1", name: "Vale", geometry: { type: "Point", coordinates: [1, 2] }) { seq } }`,
+  );
   for (const s of ['s1', 's2', 's3']) {
-    await mutate(`mutation($c: ID!, $s: ID!) { createSettlement(campaignId: $c, id: $s, kingdomId: "k1", locationId: "l1", name: "Town", level: 2) { seq } }`, { s });
+    await mutate(
+      `mutation($c: ID!, $s: ID!) { createSettlement(campaignId: $c, id: $s, kingdomId: "k1", locationId: "l1", name: "Town", level: 2) { seq } }`,
+      { s },
+    );
     for (const n of [1, 2]) {
-      await mutate(`mutation($c: ID!, $id: ID!, $s: ID!, $l: Int!) { createStructure(campaignId: $c, id: $id, settlementId: $s, name: "Mill", structureType: "mill", level: $l) { seq } }`, {
-        id: `${s}-b${n}`,
-        s,
-        l: n,
-      });
+      await mutate(
+        `mutation($c: ID!, $id: ID!, $s: ID!, $l: Int!) { createStructure(campaignId: $c, id: $id, settlementId: $s, name: "Mill", structureType: "mill", level: $l) { seq } }`,
+        {
+          id: `${s}-b${n}`,
+          s,
+          l: n,
+        },
+      );
     }
   }
   const define = `mutation($c: ID!, $id: ID!, $t: OwnerType!, $eid: ID, $f: String!, $e: JSON!, $p: Int) {
     defineFieldCondition(campaignId: $c, id: $id, entityType: $t, entityId: $eid, field: $f, expression: $e, priority: $p) { seq } }`;
   await mutate(define, { id: 'wealth', t: 'SETTLEMENT', f: 'wealth', e: { sum: ['structures', 'level'] } });
-  await mutate(define, { id: 'rank', t: 'SETTLEMENT', f: 'rank', e: { if: [{ '>=': [{ var: 'computed.wealth' }, 5] }, 'city', 'village'] } });
+  await mutate(define, {
+    id: 'rank',
+    t: 'SETTLEMENT',
+    f: 'rank',
+    e: { if: [{ '>=': [{ var: 'computed.wealth' }, 5] }, 'city', 'village'] },
+  });
   await mutate(define, { id: 'grand', t: 'STRUCTURE', f: 'grand', e: { '>=': [{ var: 'parent.level' }, 3] } });
   // On s1 only, above the type-wide rank.
   await mutate(define, { id: 'rank-s1', t: 'SETTLEMENT', eid: 's1', f: 'rank', e: { cat: ['capital'] }, p: 5 });
@@ -90,11 +122,22 @@ afterAll(async () => {
 describe('computed fields over GraphQL', () => {
   it('answers computedFields on a nested list with one rules request per level', async () => {
     const before = await rulesRequests();
-    const data = await gm.ok<any>(`query($c: ID!) { settlements(campaignId: $c) { nodes { id computedFields { field value } structures { nodes { id computedFields { field value } } } } } }`, { c: C });
+    const data = await gm.ok<any>(
+      `query($c: ID!) { settlements(campaignId: $c) { nodes { id computedFields { field value } structures { nodes { id computedFields { field value } } } } } }`,
+      { c: C },
+    );
     expect(await rulesRequests()).toBe(before + 2);
     const s1 = data.settlements.nodes.find((s: any) => s.id === 's1');
-    expect(s1.computedFields).toEqual(expect.arrayContaining([{ field: 'wealth', value: 3 }, { field: 'rank', value: 'capital' }]));
-    expect(s1.structures.nodes.map((st: any) => st.computedFields)).toEqual([[{ field: 'grand', value: false }], [{ field: 'grand', value: false }]]);
+    expect(s1.computedFields).toEqual(
+      expect.arrayContaining([
+        { field: 'wealth', value: 3 },
+        { field: 'rank', value: 'capital' },
+      ]),
+    );
+    expect(s1.structures.nodes.map((st: any) => st.computedFields)).toEqual([
+      [{ field: 'grand', value: false }],
+      [{ field: 'grand', value: false }],
+    ]);
   });
 
   it('explains a computed field: the winning condition, the candidates and the inputs', async () => {
@@ -106,7 +149,10 @@ describe('computed fields over GraphQL', () => {
       field: 'rank',
       value: 'capital',
       condition: { id: 'rank-s1', priority: 5, expression: { cat: ['capital'] } },
-      candidates: [{ id: 'rank-s1', priority: 5, active: true }, { id: 'rank', priority: 0, active: true }],
+      candidates: [
+        { id: 'rank-s1', priority: 5, active: true },
+        { id: 'rank', priority: 0, active: true },
+      ],
       inputs: {},
     });
   });
@@ -126,10 +172,14 @@ describe('two rules services side by side', () => {
     const stale: { i: number; got: unknown; want: number }[] = [];
     for (let i = 0; i < 500; i++) {
       const level = i % 50;
-      const minSeq = await mutate(`mutation($c: ID!, $l: Int!) { setStructureLevel(campaignId: $c, id: "s2-b1", level: $l) { seq } }`, { l: level });
+      const minSeq = await mutate(
+        `mutation($c: ID!, $l: Int!) { setStructureLevel(campaignId: $c, id: "s2-b1", level: $l) { seq } }`,
+        { l: level },
+      );
       const data = await gm.ok<any>(SETTLEMENT, { c: C, id: 's2', minSeq });
       // s2's other structure keeps level 2.
-      if (data.settlement.computed.value !== level + 2) stale.push({ i, got: data.settlement.computed.value, want: level + 2 });
+      if (data.settlement.computed.value !== level + 2)
+        stale.push({ i, got: data.settlement.computed.value, want: level + 2 });
     }
     expect(stale).toEqual([]);
   }, 600_000);
@@ -137,21 +187,26 @@ describe('two rules services side by side', () => {
 
 describe('malicious and broken expressions', () => {
   const define = (id: string, expression: unknown, field = id) =>
-    gm.request<any>(`mutation($c: ID!, $id: ID!, $f: String!, $e: JSON!) { defineFieldCondition(campaignId: $c, id: $id, entityType: SETTLEMENT, field: $f, expression: $e) { seq } }`, {
-      c: C,
-      id,
-      f: field,
-      e: expression,
-    });
+    gm.request<any>(
+      `mutation($c: ID!, $id: ID!, $f: String!, $e: JSON!) { defineFieldCondition(campaignId: $c, id: $id, entityType: SETTLEMENT, field: $f, expression: $e) { seq } }`,
+      {
+        c: C,
+        id,
+        f: field,
+        e: expression,
+      },
+    );
   const rejected = async (expression: unknown, message: RegExp) => {
     const r = await define(`bad${Math.random().toString(36).slice(2, 8)}`, expression);
     expect(r.errors?.[0]?.extensions?.code).toBe('VALIDATION');
     expect(r.errors?.[0]?.message).toMatch(message);
   };
 
-  it('rejects an unknown operator at definition, naming it', () => rejected({ regex: ['^(a+)+$', 'aaaa'] }, /unknown operator "regex"/));
+  it('rejects an unknown operator at definition, naming it', () =>
+    rejected({ regex: ['^(a+)+$', 'aaaa'] }, /unknown operator "regex"/));
   it('rejects a __proto__ path at definition', () => rejected({ var: 'variables.__proto__' }, /__proto__/));
-  it('rejects a constructor path inside map', () => rejected({ map: [{ var: 'structures' }, { var: 'constructor.prototype' }] }, /constructor/));
+  it('rejects a constructor path inside map', () =>
+    rejected({ map: [{ var: 'structures' }, { var: 'constructor.prototype' }] }, /constructor/));
   it('rejects nesting 10,000 deep at definition', async () => {
     // Written by hand: JSON.stringify itself recurses and would overflow on the way out.
     const deep = `${'{"!":['.repeat(10_000)}1${']}'.repeat(10_000)}`;
@@ -174,12 +229,26 @@ describe('malicious and broken expressions', () => {
   it('cuts off an array growing past the bound, and a cycle through two fields, with codes, and keeps serving the rest', async () => {
     // Doubles the accumulator 24 times: 16 million elements unless cut off.
     const twentyFour = Array.from({ length: 24 }, (_, i) => i);
-    expect((await define('huge', { reduce: [twentyFour, { merge: [{ var: 'accumulator' }, { var: 'accumulator' }] }, [1]] })).errors).toBeUndefined();
+    expect(
+      (await define('huge', { reduce: [twentyFour, { merge: [{ var: 'accumulator' }, { var: 'accumulator' }] }, [1]] }))
+        .errors,
+    ).toBeUndefined();
     expect((await define('ping', { var: 'computed.pong' })).errors).toBeUndefined();
     const seq = (await define('pong', { '+': [{ var: 'computed.ping' }, 1] })).data.defineFieldCondition.seq;
-    const data = await gm.ok<any>(`query($c: ID!, $minSeq: Int) { settlement(campaignId: $c, id: "s3", minSeq: $minSeq) { computedFields { field value error { code } } } }`, { c: C, minSeq: seq });
-    const byField = Object.fromEntries(data.settlement.computedFields.map((f: any) => [f.field, f.error?.code ?? f.value]));
-    expect(byField).toMatchObject({ huge: 'RULE_LIMIT', ping: 'RULE_CYCLE', pong: 'RULE_CYCLE', wealth: 3, rank: 'village' });
+    const data = await gm.ok<any>(
+      `query($c: ID!, $minSeq: Int) { settlement(campaignId: $c, id: "s3", minSeq: $minSeq) { computedFields { field value error { code } } } }`,
+      { c: C, minSeq: seq },
+    );
+    const byField = Object.fromEntries(
+      data.settlement.computedFields.map((f: any) => [f.field, f.error?.code ?? f.value]),
+    );
+    expect(byField).toMatchObject({
+      huge: 'RULE_LIMIT',
+      ping: 'RULE_CYCLE',
+      pong: 'RULE_CYCLE',
+      wealth: 3,
+      rank: 'village',
+    });
   });
 });
 
@@ -190,7 +259,11 @@ describe('a rules service killed under load', () => {
     let level = 0;
     // Load: mutations keep flowing while the instance dies and comes back.
     const load = (async () => {
-      while (writing) await mutate(`mutation($c: ID!, $l: Int!) { setStructureLevel(campaignId: $c, id: "s1-b2", level: $l) { seq } }`, { l: (level = (level + 1) % 40) });
+      while (writing)
+        await mutate(
+          `mutation($c: ID!, $l: Int!) { setStructureLevel(campaignId: $c, id: "s1-b2", level: $l) { seq } }`,
+          { l: (level = (level + 1) % 40) },
+        );
     })();
     await sleep(300);
     await system.kill(name, 'SIGKILL');

@@ -20,11 +20,26 @@ beforeAll(async () => {
     env: { NODE_ENV: 'development', JWT_SECRET: randomBytes(16).toString('hex') },
   });
   // What `npm start` does before it prints the URL: `cm seed`, the built CLI as its own process.
-  await promisify(execFile)(process.execPath, [join(WORKSPACE, 'infra/dist/cli.js'), 'seed', '--url', system.graphqlUrl, '--token', await system.token(DEMO_USER)]);
+  await promisify(execFile)(process.execPath, [
+    join(WORKSPACE, 'infra/dist/cli.js'),
+    'seed',
+    '--url',
+    system.graphqlUrl,
+    '--token',
+    await system.token(DEMO_USER),
+  ]);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -34,8 +49,15 @@ afterAll(async () => {
 });
 
 /** Clicks ▶ and returns the API's answer to the operation it sent. */
-async function execute(page: Page): Promise<{ data?: Record<string, any>; errors?: { extensions?: { code?: string } }[] }> {
-  const answered = page.waitForResponse((r) => r.url().startsWith(system.graphqlUrl) && r.request().method() === 'POST' && !(r.request().postData() ?? '').includes('IntrospectionQuery'));
+async function execute(
+  page: Page,
+): Promise<{ data?: Record<string, any>; errors?: { extensions?: { code?: string } }[] }> {
+  const answered = page.waitForResponse(
+    (r) =>
+      r.url().startsWith(system.graphqlUrl) &&
+      r.request().method() === 'POST' &&
+      !(r.request().postData() ?? '').includes('IntrospectionQuery'),
+  );
   await page.locator('.graphiql-execute-button').first().click();
   return (await (await answered).json()) as Awaited<ReturnType<typeof execute>>;
 }
@@ -44,7 +66,9 @@ describe('GraphiQL in a browser', () => {
   it('opens signed in as the demo game master on the demo campaign: the first ▶ shows it', async () => {
     const page = await browser.newPage();
     // The schema request carries the prefilled token: schema, completion and docs work from the start.
-    const introspected = page.waitForResponse((r) => r.url().startsWith(system.graphqlUrl) && (r.request().postData() ?? '').includes('IntrospectionQuery'));
+    const introspected = page.waitForResponse(
+      (r) => r.url().startsWith(system.graphqlUrl) && (r.request().postData() ?? '').includes('IntrospectionQuery'),
+    );
     await page.goto(system.graphqlUrl, { waitUntil: 'load' });
     await page.locator('.graphiql-container').first().waitFor({ timeout: 20_000 });
     const schema = (await (await introspected).json()) as { data?: { __schema?: unknown }; errors?: unknown[] };
@@ -55,7 +79,11 @@ describe('GraphiQL in a browser', () => {
 
     const body = await execute(page);
     expect(body.errors).toBeUndefined();
-    expect(body.data?.['campaign']).toMatchObject({ id: 'shattered-crown', name: 'The Shattered Crown', myRole: 'OWNER' });
+    expect(body.data?.['campaign']).toMatchObject({
+      id: 'shattered-crown',
+      name: 'The Shattered Crown',
+      myRole: 'OWNER',
+    });
     // What the person sees in the result pane (CodeMirror draws spaces as no-break spaces).
     const shown = async () => (await page.locator('.graphiql-response').first().innerText()).replace(/\s+/g, ' ');
     await expect.poll(shown, { timeout: 10_000 }).toContain('"name": "The Shattered Crown"');
@@ -71,12 +99,22 @@ describe('GraphiQL in a browser', () => {
     const foreign: string[] = [];
     page.on('requestfailed', (r) => failed.push(`${r.url()} ${r.failure()?.errorText ?? ''}`));
     page.on('request', (r) => {
-      if (!r.url().startsWith(new URL(system.graphqlUrl).origin) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) foreign.push(r.url());
+      if (
+        !r.url().startsWith(new URL(system.graphqlUrl).origin) &&
+        !r.url().startsWith('data:') &&
+        !r.url().startsWith('blob:')
+      )
+        foreign.push(r.url());
     });
 
     await page.goto(`${system.graphqlUrl}?query=${encodeURIComponent('{ me { id } }')}`, { waitUntil: 'load' });
     await page.locator('.graphiql-container').first().waitFor({ timeout: 20_000 });
-    const answered = page.waitForResponse((r) => r.url().startsWith(system.graphqlUrl) && (r.request().postData() ?? '').includes('me') && !(r.request().postData() ?? '').includes('IntrospectionQuery'));
+    const answered = page.waitForResponse(
+      (r) =>
+        r.url().startsWith(system.graphqlUrl) &&
+        (r.request().postData() ?? '').includes('me') &&
+        !(r.request().postData() ?? '').includes('IntrospectionQuery'),
+    );
     await page.locator('.graphiql-execute-button').first().click();
     const response = await answered;
     const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };

@@ -110,62 +110,66 @@ describe('plain SSE', () => {
     expect(seqs(viaQuery)).toEqual([live]);
   });
 
-  it('keeps every client gapless through random disconnects: 50 clients, 1,000 events', { timeout: 180_000 }, async () => {
-    const start = await gm.rename(C1, 'k1', 'start');
-    const clients = Array.from({ length: 50 }, (_, i) => ({
-      campaign: i % 2 ? C1 : C2,
-      last: start,
-      seqs: [] as number[],
-      reader: undefined as SseReader | undefined,
-      collected: 0,
-    }));
-    const connect = async (c: (typeof clients)[number]) => {
-      c.reader = await events(`campaign=${c.campaign}&coalesce=0`, { 'last-event-id': String(c.last) });
-      c.collected = 0;
-    };
-    const harvest = (c: (typeof clients)[number]) => {
-      const fresh = c.reader ? seqs(c.reader).slice(c.collected) : [];
-      c.collected += fresh.length;
-      c.seqs.push(...fresh);
-      if (c.seqs.length) c.last = c.seqs.at(-1)!;
-    };
-    await Promise.all(clients.map(connect));
-    const expected: Record<string, number[]> = { [C1]: [], [C2]: [] };
-    let written = 0;
-    let seed = 7;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    while (written < 1000) {
-      const batch = await inParallel(
-        4,
-        Array.from({ length: 50 }, (_, i) => async () => {
-          const campaign = (written + i) % 2 ? C1 : C2;
-          return { campaign, seq: await gm.rename(campaign, campaign === C1 ? 'k1' : 'k2', `r${written + i}`) };
-        }),
-      );
-      written += batch.length;
-      for (const { campaign, seq } of batch.sort((a, b) => a.seq - b.seq)) expected[campaign]!.push(seq);
-      // A few clients drop their connection; they come back with the last seq they saw.
-      for (const c of clients) {
-        if (random() < 0.2) {
-          harvest(c);
-          c.reader!.close();
-          await connect(c);
+  it(
+    'keeps every client gapless through random disconnects: 50 clients, 1,000 events',
+    { timeout: 180_000 },
+    async () => {
+      const start = await gm.rename(C1, 'k1', 'start');
+      const clients = Array.from({ length: 50 }, (_, i) => ({
+        campaign: i % 2 ? C1 : C2,
+        last: start,
+        seqs: [] as number[],
+        reader: undefined as SseReader | undefined,
+        collected: 0,
+      }));
+      const connect = async (c: (typeof clients)[number]) => {
+        c.reader = await events(`campaign=${c.campaign}&coalesce=0`, { 'last-event-id': String(c.last) });
+        c.collected = 0;
+      };
+      const harvest = (c: (typeof clients)[number]) => {
+        const fresh = c.reader ? seqs(c.reader).slice(c.collected) : [];
+        c.collected += fresh.length;
+        c.seqs.push(...fresh);
+        if (c.seqs.length) c.last = c.seqs.at(-1)!;
+      };
+      await Promise.all(clients.map(connect));
+      const expected: Record<string, number[]> = { [C1]: [], [C2]: [] };
+      let written = 0;
+      let seed = 7;
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      while (written < 1000) {
+        const batch = await inParallel(
+          4,
+          Array.from({ length: 50 }, (_, i) => async () => {
+            const campaign = (written + i) % 2 ? C1 : C2;
+            return { campaign, seq: await gm.rename(campaign, campaign === C1 ? 'k1' : 'k2', `r${written + i}`) };
+          }),
+        );
+        written += batch.length;
+        for (const { campaign, seq } of batch.sort((a, b) => a.seq - b.seq)) expected[campaign]!.push(seq);
+        // A few clients drop their connection; they come back with the last seq they saw.
+        for (const c of clients) {
+          if (random() < 0.2) {
+            harvest(c);
+            c.reader!.close();
+            await connect(c);
+          }
         }
       }
-    }
-    for (const c of clients) {
-      const want = expected[c.campaign]!;
-      await c.reader!.until(
-        (r) =>
-          (seqs(r).slice(c.collected).concat(c.seqs).length >= want.length && seqs(r).includes(want.at(-1)!)) ||
-          c.last === want.at(-1),
-        30_000,
-        'every event',
-      );
-      harvest(c);
-      expect(c.seqs).toEqual(want);
-    }
-  });
+      for (const c of clients) {
+        const want = expected[c.campaign]!;
+        await c.reader!.until(
+          (r) =>
+            (seqs(r).slice(c.collected).concat(c.seqs).length >= want.length && seqs(r).includes(want.at(-1)!)) ||
+            c.last === want.at(-1),
+          30_000,
+          'every event',
+        );
+        harvest(c);
+        expect(c.seqs).toEqual(want);
+      }
+    },
+  );
 });
 
 describe('plain SSE errors and access', () => {

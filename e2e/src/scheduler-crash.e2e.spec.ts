@@ -48,8 +48,16 @@ describe('a scheduler killed in the middle of a job', () => {
     expect(atKill).toBeLessThan(SETTLEMENTS);
 
     const survivor = replicas.find((r) => r !== runner)!;
-    await waitFor(async () => (await h.growthEvents(campaignId)).length >= SETTLEMENTS, 120_000, 'the redelivered job to finish');
-    await waitFor(async () => (await h.health(survivor)).jobs.succeeded >= 1, 30_000, 'the survivor to report the job done');
+    await waitFor(
+      async () => (await h.growthEvents(campaignId)).length >= SETTLEMENTS,
+      120_000,
+      'the redelivered job to finish',
+    );
+    await waitFor(
+      async () => (await h.health(survivor)).jobs.succeeded >= 1,
+      30_000,
+      'the survivor to report the job done',
+    );
     await sleep(500);
 
     const growth = await h.growthEvents(campaignId);

@@ -24,7 +24,12 @@ afterAll(async () => {
   await h.stop();
 });
 
-type Parked = { job: { jobId: string; kind: string; campaignId: string }; attempts: number; error: { code: string; message: string }; completed: string[] };
+type Parked = {
+  job: { jobId: string; kind: string; campaignId: string };
+  attempts: number;
+  error: { code: string; message: string };
+  completed: string[];
+};
 
 describe('a job that always fails', () => {
   it('is parked after its attempts, and `cm jobs retry` applies it once after the fix', async () => {
@@ -41,7 +46,11 @@ describe('a job that always fails', () => {
     });
 
     let parked: Parked[] = [];
-    await waitFor(async () => (parked = JSON.parse(await h.cli('jobs', 'parked', '--json')) as Parked[]).length > 0, 60_000, 'a parked job');
+    await waitFor(
+      async () => (parked = JSON.parse(await h.cli('jobs', 'parked', '--json')) as Parked[]).length > 0,
+      60_000,
+      'a parked job',
+    );
     expect(parked).toHaveLength(1);
     const [p] = parked;
     expect(p!.job).toMatchObject({ kind: 'settlement-growth', campaignId });
@@ -53,7 +62,12 @@ describe('a job that always fails', () => {
 
     // The fix, then the replay.
     await h.projected(
-      await h.send('state-variable.set', campaignId, `campaign~${campaignId}`, { ownerType: 'campaign', ownerId: campaignId, key: 'settlementGrowthRate', value: { type: 'number', value: 0.5 } }),
+      await h.send('state-variable.set', campaignId, `campaign~${campaignId}`, {
+        ownerType: 'campaign',
+        ownerId: campaignId,
+        key: 'settlementGrowthRate',
+        value: { type: 'number', value: 0.5 },
+      }),
     );
     expect(await h.cli('jobs', 'retry', p!.job.jobId)).toContain('queued again');
     await waitFor(async () => (await h.growthEvents(campaignId)).length >= SETTLEMENTS, 60_000, 'the replayed growth');

@@ -25,13 +25,18 @@ afterAll(async () => {
 
 describe('three scheduler replicas', () => {
   it('run each cron window once: one growth per settlement and window, windows contiguous', async () => {
-    await waitFor(async () => new Set((await h.growthEvents(campaignId)).map((g) => g.window)).size >= 4, 60_000, 'four growth windows');
+    await waitFor(
+      async () => new Set((await h.growthEvents(campaignId)).map((g) => g.window)).size >= 4,
+      60_000,
+      'four growth windows',
+    );
     // Stop all replicas and run what they left queued, so that the counts below are final.
     await h.stopAndDrain();
     const growth = await h.growthEvents(campaignId);
 
     const perKey = new Map<string, number>();
-    for (const g of growth) perKey.set(`${g.settlement}@${g.window}`, (perKey.get(`${g.settlement}@${g.window}`) ?? 0) + 1);
+    for (const g of growth)
+      perKey.set(`${g.settlement}@${g.window}`, (perKey.get(`${g.settlement}@${g.window}`) ?? 0) + 1);
     expect([...perKey.values()].every((n) => n === 1)).toBe(true);
 
     const windows = [...new Set(growth.map((g) => g.window))].sort();

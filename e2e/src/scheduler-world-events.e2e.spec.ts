@@ -4,14 +4,30 @@ import { NEVER, SchedulerHarness, waitFor } from './scheduler.test-util.js';
 // A world event set for a few seconds ahead, with an expiry a few seconds after that. The expiry cron never fires in
 // this test, so only the due-time timer (armed by the stream's WorldEventScheduled) can act on time. Structure
 // maintenance runs every 2 s on the same system.
-const h = new SchedulerHarness({ CRON_SETTLEMENT_GROWTH: NEVER, CRON_STRUCTURE_MAINTENANCE: '*/2 * * * * *', CRON_EVENT_EXPIRATION: NEVER });
+const h = new SchedulerHarness({
+  CRON_SETTLEMENT_GROWTH: NEVER,
+  CRON_STRUCTURE_MAINTENANCE: '*/2 * * * * *',
+  CRON_EVENT_EXPIRATION: NEVER,
+});
 const campaignId = `wev${Date.now()}`;
 
 beforeAll(async () => {
   await h.start(2);
   await h.seedSettlements(campaignId, 1, 100);
-  await h.send('state-variable.set', campaignId, `campaign~${campaignId}`, { ownerType: 'campaign', ownerId: campaignId, key: 'structureDecayRate', value: { type: 'number', value: 10 } });
-  await h.projected(await h.send('structure.create', campaignId, 'mill', { settlementId: 's0000', name: 'Mill', structureType: 'mill', condition: 40 }));
+  await h.send('state-variable.set', campaignId, `campaign~${campaignId}`, {
+    ownerType: 'campaign',
+    ownerId: campaignId,
+    key: 'structureDecayRate',
+    value: { type: 'number', value: 10 },
+  });
+  await h.projected(
+    await h.send('structure.create', campaignId, 'mill', {
+      settlementId: 's0000',
+      name: 'Mill',
+      structureType: 'mill',
+      condition: 40,
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -31,7 +47,10 @@ describe('timed world work', () => {
     });
 
     const status = async () => {
-      const { rows } = await h.db.query(`SELECT status FROM "${h.names.schema}".world_event WHERE campaign_id = $1 AND id = 'festival'`, [campaignId]);
+      const { rows } = await h.db.query(
+        `SELECT status FROM "${h.names.schema}".world_event WHERE campaign_id = $1 AND id = 'festival'`,
+        [campaignId],
+      );
       return rows[0]?.status as string | undefined;
     };
     await waitFor(async () => (await status()) === 'expired', 60_000, 'the world event to expire');
@@ -39,7 +58,12 @@ describe('timed world work', () => {
     const events = await h.events(`${h.nn.prefix}.evt.${campaignId}.main.>`);
     const activated = events.find((e) => e.type === 'WorldEventActivated' && e.entityId === 'festival')!;
     const expired = events.find((e) => e.type === 'WorldEventExpired' && e.entityId === 'festival')!;
-    const effect = events.find((e) => e.type === 'StateVariableSet' && e.entityId === 'settlement~s0000' && (e.data as { key: string }).key === 'morale')!;
+    const effect = events.find(
+      (e) =>
+        e.type === 'StateVariableSet' &&
+        e.entityId === 'settlement~s0000' &&
+        (e.data as { key: string }).key === 'morale',
+    )!;
     expect(activated).toBeDefined();
     expect(expired).toBeDefined();
     expect(effect).toBeDefined();
@@ -82,11 +106,17 @@ describe('timed world work', () => {
     await waitFor(async () => (await row()).condition <= 10, 60_000, 'the mill to decay below the threshold');
     expect((await row()).flag).toBe(true);
     const events = await h.events(`${h.nn.prefix}.evt.${campaignId}.main.>`);
-    const conditions = events.filter((e) => e.type === 'StructureConditionSet').map((e) => (e.data as { condition: number }).condition);
+    const conditions = events
+      .filter((e) => e.type === 'StructureConditionSet')
+      .map((e) => (e.data as { condition: number }).condition);
     // 40 → 30 → 20 → 10 …: one step per window, never a step twice.
     expect(conditions.slice(0, 3)).toEqual([30, 20, 10]);
-    const flags = events.filter((e) => e.type === 'StateVariableSet' && (e.data as { key: string }).key === 'needsRepair');
+    const flags = events.filter(
+      (e) => e.type === 'StateVariableSet' && (e.data as { key: string }).key === 'needsRepair',
+    );
     expect(flags).toHaveLength(1);
-    expect(flags[0]!.seq).toBeGreaterThan(events.find((e) => e.type === 'StructureConditionSet' && (e.data as { condition: number }).condition === 20)!.seq);
+    expect(flags[0]!.seq).toBeGreaterThan(
+      events.find((e) => e.type === 'StructureConditionSet' && (e.data as { condition: number }).condition === 20)!.seq,
+    );
   });
 });

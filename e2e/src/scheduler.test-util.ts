@@ -4,7 +4,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import pg from 'pg';
-import { decodeCommit, jobSubjects, natsNames, type AnyEvent, type CronJobName, type CommandEnvelope, type CommandReply, type NatsNames } from '@cm/contracts';
+import {
+  decodeCommit,
+  jobSubjects,
+  natsNames,
+  type AnyEvent,
+  type CronJobName,
+  type CommandEnvelope,
+  type CommandReply,
+  type NatsNames,
+} from '@cm/contracts';
 import { isolatedNames, startSystem, type System } from '@cm/infra';
 import { WORKSPACE } from '@cm/testkit';
 import { closeNats, connectNats, createLogger, ensureJobStream, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
@@ -28,17 +37,29 @@ export class SchedulerHarness {
   constructor(private readonly schedulerEnv: Record<string, string>) {}
 
   async start(replicas: number): Promise<void> {
-    this.nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'e2e-scheduler', createLogger('e2e', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }));
+    this.nats = await connectNats(
+      process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL,
+      'e2e-scheduler',
+      createLogger('e2e', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }),
+    );
     // The job stream is provisioned (cm provision); the scheduler only checks it is there.
     await ensureJobStream(this.nats.jsm, this.nn, { replicas: 1, duplicateWindowMs: 120_000 });
-    this.core = await startSystem({ ...this.names, services: ['command-service', 'query-service'], env: { LOG_LEVEL: 'warn' } });
+    this.core = await startSystem({
+      ...this.names,
+      services: ['command-service', 'query-service'],
+      env: { LOG_LEVEL: 'warn' },
+    });
     for (let i = 0; i < replicas; i++) await this.addReplica();
     this.db = new pg.Client({ connectionString: process.env.DATABASE_URL ?? LOCAL_DEFAULTS.DATABASE_URL });
     await this.db.connect();
   }
 
   async addReplica(env: Record<string, string> = {}): Promise<System> {
-    const s = await startSystem({ ...this.names, services: ['scheduler-service'], env: { LOG_LEVEL: 'info', ...this.schedulerEnv, ...env } });
+    const s = await startSystem({
+      ...this.names,
+      services: ['scheduler-service'],
+      env: { LOG_LEVEL: 'info', ...this.schedulerEnv, ...env },
+    });
     this.replicas.push(s);
     return s;
   }
@@ -49,7 +70,11 @@ export class SchedulerHarness {
    */
   async stopAndDrain(): Promise<void> {
     await Promise.all(this.replicas.map((r) => r.stop()));
-    const drainer = await this.addReplica({ CRON_SETTLEMENT_GROWTH: NEVER, CRON_STRUCTURE_MAINTENANCE: NEVER, CRON_EVENT_EXPIRATION: NEVER });
+    const drainer = await this.addReplica({
+      CRON_SETTLEMENT_GROWTH: NEVER,
+      CRON_STRUCTURE_MAINTENANCE: NEVER,
+      CRON_EVENT_EXPIRATION: NEVER,
+    });
     await waitFor(
       async () => {
         const info = await this.nats.jsm.consumers.info(this.nn.jobStream, 'scheduler-workers');
@@ -77,12 +102,31 @@ export class SchedulerHarness {
    * after it then runs even if the replica comes up late (catch-up), instead of being taken for history.
    */
   async cronRanUntil(cron: CronJobName, lastWindow: Date): Promise<void> {
-    await this.nats.js.publish(jobSubjects(this.nn).state(cron), JSON.stringify({ lastWindow: lastWindow.toISOString(), windows: [], published: true }));
+    await this.nats.js.publish(
+      jobSubjects(this.nn).state(cron),
+      JSON.stringify({ lastWindow: lastWindow.toISOString(), windows: [], published: true }),
+    );
   }
 
   /** Sends a command as the owner would, pipelined callers welcome; throws on a rejection. */
-  async send(type: CommandEnvelope['type'], campaignId: string, aggregateId: string, payload: unknown, commandId = `${aggregateId}-${type}-${Math.random().toString(36).slice(2)}`): Promise<number> {
-    const envelope = { commandId, type, campaignId, branchId: 'main', aggregateId, payload, actor: { userId: 'sched-owner' }, correlationId: commandId, issuedAt: new Date().toISOString() };
+  async send(
+    type: CommandEnvelope['type'],
+    campaignId: string,
+    aggregateId: string,
+    payload: unknown,
+    commandId = `${aggregateId}-${type}-${Math.random().toString(36).slice(2)}`,
+  ): Promise<number> {
+    const envelope = {
+      commandId,
+      type,
+      campaignId,
+      branchId: 'main',
+      aggregateId,
+      payload,
+      actor: { userId: 'sched-owner' },
+      correlationId: commandId,
+      issuedAt: new Date().toISOString(),
+    };
     const msg = await this.nats.nc.request(this.nn.commandSubject(type), JSON.stringify(envelope), { timeout: 10_000 });
     const reply = msg.json<CommandReply>();
     if (!reply.ok) throw new Error(`${type} ${aggregateId}: ${reply.error.code} ${reply.error.message}`);
@@ -93,13 +137,29 @@ export class SchedulerHarness {
   async seedSettlements(campaignId: string, count: number, population: number): Promise<number> {
     await this.send('campaign.create', campaignId, campaignId, { name: 'Scheduler test' });
     await this.send('kingdom.create', campaignId, 'k1', { name: 'Kingdom' });
-    await this.send('location.create', campaignId, 'l1', { name: 'Place', geometry: { type: 'Point', coordinates: [1, 2] } });
+    await this.send('location.create', campaignId, 'l1', {
+      name: 'Place',
+      geometry: { type: 'Point', coordinates: [1, 2] },
+    });
     let last = 0;
     const ids = Array.from({ length: count }, (_, i) => `s${String(i).padStart(4, '0')}`);
     for (let i = 0; i < ids.length; i += 64) {
-      await Promise.all(ids.slice(i, i + 64).map((id) => this.send('settlement.create', campaignId, id, { kingdomId: 'k1', locationId: 'l1', name: id, level: 1 })));
+      await Promise.all(
+        ids
+          .slice(i, i + 64)
+          .map((id) =>
+            this.send('settlement.create', campaignId, id, { kingdomId: 'k1', locationId: 'l1', name: id, level: 1 }),
+          ),
+      );
       const seqs = await Promise.all(
-        ids.slice(i, i + 64).map((id) => this.send('state-variable.set', campaignId, `settlement~${id}`, { ownerType: 'settlement', ownerId: id, key: 'population', value: { type: 'number', value: population } })),
+        ids.slice(i, i + 64).map((id) =>
+          this.send('state-variable.set', campaignId, `settlement~${id}`, {
+            ownerType: 'settlement',
+            ownerId: id,
+            key: 'population',
+            value: { type: 'number', value: population },
+          }),
+        ),
       );
       last = Math.max(last, ...seqs);
     }
@@ -112,10 +172,16 @@ export class SchedulerHarness {
 
   /** Waits until the read model has applied `seq`. */
   async projected(seq: number, timeoutMs = 60_000): Promise<void> {
-    await waitFor(async () => {
-      const { rows } = await this.db.query(`SELECT seq FROM "${this.names.schema}".projection_checkpoint WHERE name = 'postgres'`);
-      return Number(rows[0]?.seq ?? 0) >= seq;
-    }, timeoutMs, `read model at seq ${seq}`);
+    await waitFor(
+      async () => {
+        const { rows } = await this.db.query(
+          `SELECT seq FROM "${this.names.schema}".projection_checkpoint WHERE name = 'postgres'`,
+        );
+        return Number(rows[0]?.seq ?? 0) >= seq;
+      },
+      timeoutMs,
+      `read model at seq ${seq}`,
+    );
   }
 
   /** Every event on the stream matching `filter` so far, with its sequence. */
@@ -125,7 +191,11 @@ export class SchedulerHarness {
     const out: (AnyEvent & { seq: number })[] = [];
     const first = await this.nats.jsm.direct.getMessage(this.nn.eventStream, { seq: 1, next_by_subj: filter });
     if (!first) return out;
-    const consumer = await this.nats.js.consumers.get(this.nn.eventStream, { filter_subjects: filter, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first.seq });
+    const consumer = await this.nats.js.consumers.get(this.nn.eventStream, {
+      filter_subjects: filter,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: first.seq,
+    });
     const messages = await consumer.consume({ max_messages: 1000 });
     for await (const m of messages) {
       for (const e of decodeCommit(m.data).events) out.push({ ...e, seq: m.seq });
@@ -136,13 +206,20 @@ export class SchedulerHarness {
   }
 
   /** Growth events the scheduler issued: settlement id and the window token of its command id. */
-  async growthEvents(campaignId: string): Promise<{ settlement: string; window: string; value: number; seq: number }[]> {
+  async growthEvents(
+    campaignId: string,
+  ): Promise<{ settlement: string; window: string; value: number; seq: number }[]> {
     const events = await this.events(`${this.nn.prefix}.evt.${campaignId}.main.state-variable.>`);
     return events
       .filter((e) => e.type === 'StateVariableSet' && e.metadata.commandId.startsWith('sched:settlement-growth:'))
       .map((e) => {
         const data = (e as AnyEvent & { type: 'StateVariableSet' }).data;
-        return { settlement: data.ownerId, window: e.metadata.commandId.split(':').at(-1)!, value: data.value.value as number, seq: e.seq };
+        return {
+          settlement: data.ownerId,
+          window: e.metadata.commandId.split(':').at(-1)!,
+          value: data.value.value as number,
+          seq: e.seq,
+        };
       });
   }
 
@@ -156,7 +233,12 @@ export class SchedulerHarness {
 
   /** Runs the operator CLI against this namespace. */
   async cli(...args: string[]): Promise<string> {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(WORKSPACE, 'infra/dist/cli.js'), ...args, '--namespace', this.names.namespace]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      join(WORKSPACE, 'infra/dist/cli.js'),
+      ...args,
+      '--namespace',
+      this.names.namespace,
+    ]);
     return stdout;
   }
 
@@ -172,7 +254,12 @@ export class SchedulerHarness {
   }
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string, pollMs = 100): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+  pollMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

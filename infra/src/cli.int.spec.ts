@@ -13,9 +13,14 @@ import { repoRoot } from './paths.js';
 const run = promisify(execFile);
 const cli = join(repoRoot, 'infra/dist/cli.js');
 
-async function cm(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cm(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env: { ...process.env, NODE_ENV: 'development', ...env } });
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
+      env: { ...process.env, NODE_ENV: 'development', ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -33,7 +38,10 @@ describe('cm token', () => {
   });
 
   it('refuses to mint tokens in production', async () => {
-    const { code, stdout, stderr } = await cm(['token', 'alice'], { NODE_ENV: 'production', JWT_SECRET: randomBytes(16).toString('hex') });
+    const { code, stdout, stderr } = await cm(['token', 'alice'], {
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(16).toString('hex'),
+    });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/refusing .* NODE_ENV=production/);
@@ -73,15 +81,24 @@ describe('cm provision and cm streams', () => {
     const report = JSON.parse(streams.stdout) as { name: string; consumers: { name: string; pending: number }[] }[];
     expect(report.map((r) => r.name)).toEqual([`${upper}_EVENTS`, `${upper}_JOBS`, `KV_${upper}_leases`].sort());
     const consumers = report.find((r) => r.name === `${upper}_EVENTS`)!.consumers;
-    expect(consumers.map((c) => [c.name, c.pending]).sort()).toEqual([['cache-invalidation', 0], ['projection-postgres', 0], ['projection-redis', 0]]);
+    expect(consumers.map((c) => [c.name, c.pending]).sort()).toEqual([
+      ['cache-invalidation', 0],
+      ['projection-postgres', 0],
+      ['projection-redis', 0],
+    ]);
   });
 
   it('updates a setting that changed, from the option or the variable the services read, and only then', async () => {
-    const changed = await cm(['provision', '--namespace', namespace, '--duplicate-window-ms', '60000'], { PROJECTOR_LEASE_TTL_MS: '7000' });
+    const changed = await cm(['provision', '--namespace', namespace, '--duplicate-window-ms', '60000'], {
+      PROJECTOR_LEASE_TTL_MS: '7000',
+    });
     expect(changed.code).toBe(0);
     expect(changed.stdout).toMatch(new RegExp(`${upper}_EVENTS\\s+updated`));
     expect(changed.stdout).toMatch(/KV \S+\s+updated/);
-    const again = await cm(['provision', '--namespace', namespace], { DUPLICATE_WINDOW_MS: '60000', PROJECTOR_LEASE_TTL_MS: '7000' });
+    const again = await cm(['provision', '--namespace', namespace], {
+      DUPLICATE_WINDOW_MS: '60000',
+      PROJECTOR_LEASE_TTL_MS: '7000',
+    });
     expect(again.stdout).toMatch(new RegExp(`${upper}_EVENTS\\s+unchanged`));
     expect(again.stdout).toMatch(/KV \S+\s+unchanged/);
 

@@ -14,7 +14,19 @@ import { tailCommand } from './cli/tail.command.js';
 import { tokenCommand } from './cli/token.command.js';
 import { upCommand } from './cli/up.command.js';
 
-const COMMANDS: CliCommand[] = [upCommand, seedCommand, provisionCommand, streamsCommand, lagCommand, parkedCommand, rebuildCommand, tailCommand, replayCommand, tokenCommand, jobsCommand];
+const COMMANDS: CliCommand[] = [
+  upCommand,
+  seedCommand,
+  provisionCommand,
+  streamsCommand,
+  lagCommand,
+  parkedCommand,
+  rebuildCommand,
+  tailCommand,
+  replayCommand,
+  tokenCommand,
+  jobsCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -57,7 +69,9 @@ async function main(argv: string[]): Promise<number> {
     }
     // Connection problems are the usual cause; say so without a stack trace.
     const message = (e as Error)?.message ?? String(e);
-    const hint = /CONNECTION_REFUSED|ECONNREFUSED|connection refused/i.test(message) ? ' (is the stack up? bash infra/scripts/ensure-stack.sh)' : '';
+    const hint = /CONNECTION_REFUSED|ECONNREFUSED|connection refused/i.test(message)
+      ? ' (is the stack up? bash infra/scripts/ensure-stack.sh)'
+      : '';
     process.stderr.write(`cm ${name}: ${message}${hint}\n`);
     if (process.env.CM_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
     return 1;

@@ -18,8 +18,28 @@ describe('cm up', () => {
   it('runs the seeded system until SIGTERM', { timeout: 120_000 }, async () => {
     const child = spawn(
       process.execPath,
-      [join(repoRoot, 'infra/dist/cli.js'), 'up', '--namespace', names.namespace, '--schema', names.schema, '--query-port', '0', '--command-port', '0', '--realtime-port', '0', '--rules-port', '0', '--scheduler-port', '0'],
-      { env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', JWT_SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        join(repoRoot, 'infra/dist/cli.js'),
+        'up',
+        '--namespace',
+        names.namespace,
+        '--schema',
+        names.schema,
+        '--query-port',
+        '0',
+        '--command-port',
+        '0',
+        '--realtime-port',
+        '0',
+        '--rules-port',
+        '0',
+        '--scheduler-port',
+        '0',
+      ],
+      {
+        env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', JWT_SECRET },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     let stdout = '';
     let stderr = '';
@@ -42,7 +62,10 @@ describe('cm up', () => {
       expect(await (await fetch(`${live}/`)).text()).toContain('EventSource');
 
       const token = await signToken(JWT_SECRET, DEMO_USER);
-      const data = await graphql<{ campaign: { name: string; branches: { id: string }[] }; settlements: { nodes: { id: string; name: string }[] } }>(
+      const data = await graphql<{
+        campaign: { name: string; branches: { id: string }[] };
+        settlements: { nodes: { id: string; name: string }[] };
+      }>(
         url!,
         token,
         `{ campaign(id: "${DEMO_CAMPAIGN_ID}") { name branches { id } } settlements(campaignId: "${DEMO_CAMPAIGN_ID}", branchId: "${DEMO_BRANCH_ID}") { nodes { id name } } }`,

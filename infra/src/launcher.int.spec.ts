@@ -65,7 +65,11 @@ describe('startSystem', () => {
         correlationId: id,
         issuedAt: new Date().toISOString(),
       };
-      const msg = await nc.request(natsNames(names.namespace).commandSubject('campaign.create'), JSON.stringify(command), { timeout: 5000 });
+      const msg = await nc.request(
+        natsNames(names.namespace).commandSubject('campaign.create'),
+        JSON.stringify(command),
+        { timeout: 5000 },
+      );
       const reply = msg.json<CommandReply>();
       expect(reply).toMatchObject({ ok: true, seq: 1, aggregateId: id });
     } finally {
@@ -99,7 +103,9 @@ describe('startSystem', () => {
       readyTimeoutMs: 20_000,
     });
     await expect(failed).rejects.toBeInstanceOf(ServiceStartError);
-    await expect(failed).rejects.toThrow(/command-service did not become ready: exited \(code 78\)[\s\S]*CONFLICT_RETRIES/);
+    await expect(failed).rejects.toThrow(
+      /command-service did not become ready: exited \(code 78\)[\s\S]*CONFLICT_RETRIES/,
+    );
   });
 
   it('provisions the NATS resources; a service configured otherwise refuses to start, naming the difference', async () => {
@@ -144,7 +150,11 @@ describe('the placeholder services', () => {
   it('start, answer /ready with their NATS check, and stop on SIGTERM', async () => {
     // scheduler-service and realtime-gateway are no placeholders any more: their e2e specs start them with the
     // streams they need.
-    const placeholders = await startSystem({ ...isolatedNames('ph'), services: ['rules-service'], env: { LOG_LEVEL: 'warn' } });
+    const placeholders = await startSystem({
+      ...isolatedNames('ph'),
+      services: ['rules-service'],
+      env: { LOG_LEVEL: 'warn' },
+    });
     try {
       for (const name of ['rules-service'] as const) {
         const res = await fetch(`${placeholders.urls[name]}/ready`);

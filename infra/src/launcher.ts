@@ -79,14 +79,17 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const order = orderServices(opts.services ?? DEFAULT_SERVICES);
   const missing = order.filter((name) => !existsSync(join(repoRoot, SERVICES[name].main)));
   if (missing.length) {
-    throw new Error(`not built: ${missing.map((n) => SERVICES[n].main).join(', ')}; run \`npm run build\` (npx nx run-many -t build) first`);
+    throw new Error(
+      `not built: ${missing.map((n) => SERVICES[n].main).join(', ')}; run \`npm run build\` (npx nx run-many -t build) first`,
+    );
   }
   const output = opts.output ?? 'files';
   const logDir = output === 'files' ? (opts.logDir ?? join(tmpdir(), `cm-${namespace}-logs`)) : undefined;
   if (logDir) mkdirSync(logDir, { recursive: true });
 
   const nodeEnv = opts.env?.NODE_ENV ?? process.env.NODE_ENV ?? 'development';
-  const jwtSecret = opts.env?.JWT_SECRET ?? process.env.JWT_SECRET ?? (nodeEnv === 'production' ? undefined : DEVELOPMENT_JWT_SECRET);
+  const jwtSecret =
+    opts.env?.JWT_SECRET ?? process.env.JWT_SECRET ?? (nodeEnv === 'production' ? undefined : DEVELOPMENT_JWT_SECRET);
   const env: Record<string, string> = {
     CM_NAMESPACE: namespace,
     DATABASE_SCHEMA: schema,
@@ -120,7 +123,13 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         name,
         entry: join(repoRoot, spec.main),
         cwd: repoRoot,
-        env: { ...process.env, ...env, ...opts.serviceEnv?.[name], ...spec.env, [spec.portEnv]: String(ports[spec.portKey]) },
+        env: {
+          ...process.env,
+          ...env,
+          ...opts.serviceEnv?.[name],
+          ...spec.env,
+          [spec.portEnv]: String(ports[spec.portKey]),
+        },
         url,
         output,
         ...(logDir ? { logFile: join(logDir, `${name}.log`) } : {}),
@@ -199,7 +208,12 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       await stopAll();
       if (!stopOpts?.cleanup) return;
       if (logDir && !opts.logDir) rmSync(logDir, { recursive: true, force: true });
-      await dropNamespace({ namespace, schema, ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}), ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}) });
+      await dropNamespace({
+        namespace,
+        schema,
+        ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}),
+        ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+      });
     },
   };
 }

@@ -1,5 +1,11 @@
 import { natsNames } from '@cm/contracts';
-import { loadConfig, natsResources, natsResourcesConfigSchema, provisionNatsResources, type ProvisionResult } from '@cm/platform';
+import {
+  loadConfig,
+  natsResources,
+  natsResourcesConfigSchema,
+  provisionNatsResources,
+  type ProvisionResult,
+} from '@cm/platform';
 import { withNats } from './nats-admin.js';
 
 /**

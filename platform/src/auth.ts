@@ -15,7 +15,10 @@ const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
 const keyOf = (secret: string): Promise<webcrypto.CryptoKey> => {
   let key = keys.get(secret);
   if (!key) {
-    key = webcrypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    key = webcrypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
     keys.set(secret, key);
   }
   return key;
@@ -23,7 +26,13 @@ const keyOf = (secret: string): Promise<webcrypto.CryptoKey> => {
 
 /** Issues an HS256 bearer token for `userId`. */
 export async function signToken(secret: string, userId: string, ttl: string = '12h'): Promise<string> {
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuer(ISSUER).setIssuedAt().setExpirationTime(ttl).sign(await keyOf(secret));
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setIssuer(ISSUER)
+    .setIssuedAt()
+    .setExpirationTime(ttl)
+    .sign(await keyOf(secret));
 }
 
 /** How strictly a token's times are read. */
@@ -46,7 +55,12 @@ export function tokenRulesOf(config: { NODE_ENV: string; JWT_CLOCK_SKEW_SECONDS:
 }
 
 /** Verifies a bearer token and returns its principal, or throws `UNAUTHENTICATED`. */
-export async function verifyToken(secret: string, token: string, rules: TokenRules = DEFAULT_TOKEN_RULES, now: () => number = Date.now): Promise<Principal> {
+export async function verifyToken(
+  secret: string,
+  token: string,
+  rules: TokenRules = DEFAULT_TOKEN_RULES,
+  now: () => number = Date.now,
+): Promise<Principal> {
   const nowSeconds = Math.floor(now() / 1000);
   try {
     const { payload } = await jwtVerify(token, await keyOf(secret), {
@@ -57,11 +71,13 @@ export async function verifyToken(secret: string, token: string, rules: TokenRul
       currentDate: new Date(nowSeconds * 1000),
       requiredClaims: rules.requireExpiry ? ['exp'] : [],
     });
-    if (payload.exp !== undefined && nowSeconds >= payload.exp) throw new AppError(ErrorCode.UNAUTHENTICATED, 'token expired');
+    if (payload.exp !== undefined && nowSeconds >= payload.exp)
+      throw new AppError(ErrorCode.UNAUTHENTICATED, 'token expired');
     if (payload.iat !== undefined && payload.iat > nowSeconds + rules.clockSkewSeconds) {
       throw new AppError(ErrorCode.UNAUTHENTICATED, 'token issued in the future');
     }
-    if (!payload.sub || !ID_PATTERN.test(payload.sub)) throw new AppError(ErrorCode.UNAUTHENTICATED, 'token has no valid subject');
+    if (!payload.sub || !ID_PATTERN.test(payload.sub))
+      throw new AppError(ErrorCode.UNAUTHENTICATED, 'token has no valid subject');
     return { userId: payload.sub };
   } catch (e) {
     if (e instanceof AppError) throw e;

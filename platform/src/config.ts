@@ -15,9 +15,15 @@ export const baseConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `pretty` for people at a terminal, `json` for log shippers; default: pretty in development. */
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
-  NATS_URL: z.string().regex(/^(nats|tls|wss?):\/\/[^\s]+$/, 'must be a nats:// URL (comma-separate several)').default(LOCAL_DEFAULTS.NATS_URL),
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls|wss?):\/\/[^\s]+$/, 'must be a nats:// URL (comma-separate several)')
+    .default(LOCAL_DEFAULTS.NATS_URL),
   /** Prefix of every stream, subject, bucket and consumer name; tests give each system its own. */
-  CM_NAMESPACE: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'must be 1-16 lowercase letters or digits').default('cm'),
+  CM_NAMESPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{0,15}$/, 'must be 1-16 lowercase letters or digits')
+    .default('cm'),
   /** HS256 secret for bearer tokens. Required in production; a fixed development secret otherwise. */
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** How far in the future a token's `iat` and `nbf` may be (issuers' clocks drift); tokens beyond are refused. */
@@ -54,11 +60,16 @@ export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(
   const merged = baseConfigSchema.extend(schema.shape);
   const result = merged.safeParse(env);
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])] ?? null)})`));
+    throw new ConfigError(
+      result.error.issues.map(
+        (i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])] ?? null)})`,
+      ),
+    );
   }
   const config = result.data as z.output<S> & BaseConfig;
   if (!config.JWT_SECRET) {
-    if (config.NODE_ENV === 'production' && opts.jwtSecret !== false) throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production']);
+    if (config.NODE_ENV === 'production' && opts.jwtSecret !== false)
+      throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production']);
     config.JWT_SECRET = DEVELOPMENT_JWT_SECRET;
   }
   return config;

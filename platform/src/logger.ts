@@ -7,7 +7,10 @@ export type { Logger };
  * The one logger setup: pino JSON with the service name on every line, or pretty output for a terminal.
  * Pretty printing runs in a worker thread, so it costs the event loop nothing.
  */
-export function createLogger(service: string, config: Pick<BaseConfig, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>): Logger {
+export function createLogger(
+  service: string,
+  config: Pick<BaseConfig, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>,
+): Logger {
   const format = config.LOG_FORMAT ?? (config.NODE_ENV === 'development' ? 'pretty' : 'json');
   return pino({
     name: service,
@@ -15,6 +18,8 @@ export function createLogger(service: string, config: Pick<BaseConfig, 'LOG_LEVE
     base: { service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: ['req.headers.authorization', 'authorization', 'token'],
-    ...(format === 'pretty' ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
+    ...(format === 'pretty'
+      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } }
+      : {}),
   });
 }

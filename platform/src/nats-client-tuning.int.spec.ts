@@ -3,7 +3,12 @@ import { pino } from 'pino';
 import { errors } from '@nats-io/transport-node';
 import { closeNats, connectNats, type Nats } from './nats.js';
 import { LOCAL_DEFAULTS } from './config.js';
-import { installedNatsClientVersions, NATS_CLIENT_TUNED_FOR, natsClientVersionDrift, tuneNatsClient } from './nats-client-tuning.js';
+import {
+  installedNatsClientVersions,
+  NATS_CLIENT_TUNED_FOR,
+  natsClientVersionDrift,
+  tuneNatsClient,
+} from './nats-client-tuning.js';
 
 // Against the NATS server on this machine: the tuned client still behaves like the client, and it writes once
 // per event-loop turn.
@@ -39,7 +44,9 @@ describe('tuned NATS client', () => {
   });
 
   it('answers requests, many at once', async () => {
-    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => client.nc.request(`${subject}.echo`, `m${i}`, { timeout: 5_000 })));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => client.nc.request(`${subject}.echo`, `m${i}`, { timeout: 5_000 })),
+    );
     expect(replies.map((r) => r.string())).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`));
   });
 
@@ -55,7 +62,11 @@ describe('tuned NATS client', () => {
   });
 
   it('sends what one event-loop turn publishes from separate callbacks in one socket write', async () => {
-    const socket = (client.nc as unknown as { protocol: { transport: { socket: { _writev: (...a: unknown[]) => void; _write: (...a: unknown[]) => void } } } }).protocol.transport.socket;
+    const socket = (
+      client.nc as unknown as {
+        protocol: { transport: { socket: { _writev: (...a: unknown[]) => void; _write: (...a: unknown[]) => void } } };
+      }
+    ).protocol.transport.socket;
     let writes = 0;
     const writev = socket._writev.bind(socket);
     const write = socket._write.bind(socket);

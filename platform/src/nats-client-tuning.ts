@@ -27,11 +27,16 @@ export function installedNatsClientVersions(): Record<ClientPackage, string> {
     }
     return 'unknown';
   };
-  return { '@nats-io/nats-core': version('@nats-io/nats-core'), '@nats-io/transport-node': version('@nats-io/transport-node') };
+  return {
+    '@nats-io/nats-core': version('@nats-io/nats-core'),
+    '@nats-io/transport-node': version('@nats-io/transport-node'),
+  };
 }
 
 /** `<package> <installed> (tuned for <version>)` for each client package whose version differs; empty when none. */
-export function natsClientVersionDrift(installed: Record<ClientPackage, string> = installedNatsClientVersions()): string[] {
+export function natsClientVersionDrift(
+  installed: Record<ClientPackage, string> = installedNatsClientVersions(),
+): string[] {
   return (Object.keys(NATS_CLIENT_TUNED_FOR) as ClientPackage[])
     .filter((pkg) => installed[pkg] !== NATS_CLIENT_TUNED_FOR[pkg])
     .map((pkg) => `${pkg} ${installed[pkg]} (tuned for ${NATS_CLIENT_TUNED_FOR[pkg]})`);
@@ -124,7 +129,9 @@ export function tuneNatsClient(nc: NatsConnection, logger?: Logger): NatsClientT
   const tuning = { coalesceSocketWrites: coalesceSocketWrites(nc), skipSettledCancelError: skipSettledCancelError() };
   if (logger && !warned) {
     const drift = natsClientVersionDrift();
-    const missing = Object.entries(tuning).filter(([, applied]) => !applied).map(([name]) => name);
+    const missing = Object.entries(tuning)
+      .filter(([, applied]) => !applied)
+      .map(([name]) => name);
     if (drift.length || missing.length) {
       warned = true;
       logger.warn(

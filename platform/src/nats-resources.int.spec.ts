@@ -4,15 +4,26 @@ import { pino } from 'pino';
 import { natsNames } from '@cm/contracts';
 import { LOCAL_DEFAULTS, loadConfig } from './config.js';
 import { closeNats, connectNats, type Nats } from './nats.js';
-import { natsResources, natsResourcesConfigSchema, provisionNatsResources, ResourceMismatchError, verifyNatsResources } from './nats-resources.js';
+import {
+  natsResources,
+  natsResourcesConfigSchema,
+  provisionNatsResources,
+  ResourceMismatchError,
+  verifyNatsResources,
+} from './nats-resources.js';
 
 // The provisioner and the services' check against the NATS server on this machine, in a namespace of its own.
 const names = natsNames(`p${randomBytes(5).toString('hex')}`);
-const settings = (env: Record<string, string> = {}) => loadConfig(natsResourcesConfigSchema, { NODE_ENV: 'test', ...env });
+const settings = (env: Record<string, string> = {}) =>
+  loadConfig(natsResourcesConfigSchema, { NODE_ENV: 'test', ...env });
 let nats: Nats;
 
 beforeAll(async () => {
-  nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'nats-resources-test', pino({ level: 'silent' }));
+  nats = await connectNats(
+    process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL,
+    'nats-resources-test',
+    pino({ level: 'silent' }),
+  );
 });
 
 afterAll(async () => {
@@ -40,7 +51,14 @@ describe('NATS resources', () => {
       [`consumer ${names.projectionConsumer('redis')}`, 'created'],
       ['consumer cache-invalidation', 'created'],
     ]);
-    expect((await provisionNatsResources(nats, resources)).map(([, r]) => r)).toEqual(['unchanged', 'unchanged', 'unchanged', 'exists', 'exists', 'exists']);
+    expect((await provisionNatsResources(nats, resources)).map(([, r]) => r)).toEqual([
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'exists',
+      'exists',
+      'exists',
+    ]);
     for (const user of ['command-service', 'query-api', 'query-projector', 'scheduler-service'] as const) {
       await expect(verifyNatsResources(nats.jsm, resources, user)).resolves.toBeUndefined();
     }
@@ -54,9 +72,18 @@ describe('NATS resources', () => {
     );
     await expect(check).rejects.toThrow(`KV ${names.leaseBucket}: max_age is 10000 ms, this service expects 4000 ms`);
     // The command service does not use the lease bucket: only the stream's difference stops it.
-    await expect(verifyNatsResources(nats.jsm, other, 'command-service')).rejects.toThrow(/^(?![\s\S]*KV)[\s\S]*duplicate_window/);
+    await expect(verifyNatsResources(nats.jsm, other, 'command-service')).rejects.toThrow(
+      /^(?![\s\S]*KV)[\s\S]*duplicate_window/,
+    );
 
-    expect((await provisionNatsResources(nats, other)).map(([, r]) => r)).toEqual(['updated', 'updated', 'updated', 'exists', 'exists', 'exists']);
+    expect((await provisionNatsResources(nats, other)).map(([, r]) => r)).toEqual([
+      'updated',
+      'updated',
+      'updated',
+      'exists',
+      'exists',
+      'exists',
+    ]);
     await expect(verifyNatsResources(nats.jsm, other, 'query-projector')).resolves.toBeUndefined();
     const info = await nats.jsm.streams.info(names.eventStream);
     expect(info.config.deny_delete && info.config.deny_purge && info.config.allow_direct).toBe(true);

@@ -5,7 +5,13 @@ import type { NatsNames } from '@cm/contracts';
 import { z } from 'zod';
 import { ConfigError } from './config.js';
 import type { Nats } from './nats.js';
-import { cacheInvalidationConsumerConfig, eventStreamConfig, jobStreamConfig, projectionConsumerConfig, type EventStreamOptions } from './streams.js';
+import {
+  cacheInvalidationConsumerConfig,
+  eventStreamConfig,
+  jobStreamConfig,
+  projectionConsumerConfig,
+  type EventStreamOptions,
+} from './streams.js';
 
 /**
  * The settings the NATS resources take from configuration. Every service that verifies a resource and
@@ -22,7 +28,12 @@ export const natsResourcesConfigSchema = z.object({
   PROJECTIONS: z
     .string()
     .default('postgres,redis')
-    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be projection names (a-z, 0-9, -)'))),
 });
 
@@ -101,14 +112,20 @@ export function natsResources(names: NatsNames, config: NatsResourcesConfig): Na
       kind: 'stream',
       label: `stream ${names.eventStream}`,
       neededBy: ['command-service', 'query-api', 'query-projector', 'rules-service'],
-      config: eventStreamConfig(names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS }),
+      config: eventStreamConfig(names, {
+        replicas: config.EVENT_STREAM_REPLICAS,
+        duplicateWindowMs: config.DUPLICATE_WINDOW_MS,
+      }),
       settings: STREAM_SETTINGS,
     },
     {
       kind: 'stream',
       label: `stream ${names.jobStream}`,
       neededBy: ['scheduler-service'],
-      config: jobStreamConfig(names, { replicas: config.EVENT_STREAM_REPLICAS, duplicateWindowMs: config.DUPLICATE_WINDOW_MS }),
+      config: jobStreamConfig(names, {
+        replicas: config.EVENT_STREAM_REPLICAS,
+        duplicateWindowMs: config.DUPLICATE_WINDOW_MS,
+      }),
       settings: JOB_STREAM_SETTINGS,
     },
     {
@@ -125,15 +142,13 @@ export function natsResources(names: NatsNames, config: NatsResourcesConfig): Na
       },
       settings: BUCKET_SETTINGS,
     },
-    ...config.PROJECTIONS.map(
-      (projection): ConsumerResource => ({
-        kind: 'consumer',
-        label: `consumer ${names.projectionConsumer(projection)}`,
-        neededBy: [],
-        stream: names.eventStream,
-        config: projectionConsumerConfig(names, projection),
-      }),
-    ),
+    ...config.PROJECTIONS.map((projection): ConsumerResource => ({
+      kind: 'consumer',
+      label: `consumer ${names.projectionConsumer(projection)}`,
+      neededBy: [],
+      stream: names.eventStream,
+      config: projectionConsumerConfig(names, projection),
+    })),
     {
       kind: 'consumer',
       label: `consumer ${cacheInvalidationConsumerConfig(names).durable_name}`,
@@ -149,7 +164,11 @@ function bucketStreamConfig(r: KvResource): Partial<StreamConfig> {
   return { max_age: nanos(r.options.ttl), num_replicas: r.options.replicas };
 }
 
-function differences(settings: readonly Setting[], actual: object, wanted: object): { setting: Setting; actual: unknown; wanted: unknown }[] {
+function differences(
+  settings: readonly Setting[],
+  actual: object,
+  wanted: object,
+): { setting: Setting; actual: unknown; wanted: unknown }[] {
   const a = actual as Record<string, unknown>;
   const w = wanted as Record<string, unknown>;
   return settings
@@ -163,7 +182,10 @@ export type ProvisionResult = 'created' | 'updated' | 'unchanged' | 'exists';
  * Creates what is missing and brings the settings of streams and buckets to the declared values; idempotent.
  * Resolves to what happened to each resource, by label, in order.
  */
-export async function provisionNatsResources(nats: Nats, resources: readonly NatsResource[]): Promise<[string, ProvisionResult][]> {
+export async function provisionNatsResources(
+  nats: Nats,
+  resources: readonly NatsResource[],
+): Promise<[string, ProvisionResult][]> {
   const results: [string, ProvisionResult][] = [];
   for (const r of resources) results.push([r.label, await provisionOne(nats, r)]);
   return results;
@@ -208,7 +230,11 @@ async function provisionOne(nats: Nats, r: NatsResource): Promise<ProvisionResul
  * Provisions the event stream alone, as `provisionNatsResources` would: for tests that work on the stream without
  * running the system.
  */
-export async function ensureEventStream(jsm: JetStreamManager, names: NatsNames, opts: EventStreamOptions): Promise<ProvisionResult> {
+export async function ensureEventStream(
+  jsm: JetStreamManager,
+  names: NatsNames,
+  opts: EventStreamOptions,
+): Promise<ProvisionResult> {
   const stream: StreamResource = {
     kind: 'stream',
     label: `stream ${names.eventStream}`,
@@ -220,7 +246,11 @@ export async function ensureEventStream(jsm: JetStreamManager, names: NatsNames,
 }
 
 /** Provisions the job stream alone, as `provisionNatsResources` would: for tests of the job queue. */
-export async function ensureJobStream(jsm: JetStreamManager, names: NatsNames, opts: EventStreamOptions): Promise<ProvisionResult> {
+export async function ensureJobStream(
+  jsm: JetStreamManager,
+  names: NatsNames,
+  opts: EventStreamOptions,
+): Promise<ProvisionResult> {
   const stream: StreamResource = {
     kind: 'stream',
     label: `stream ${names.jobStream}`,
@@ -259,7 +289,11 @@ export class ResourceMismatchError extends ConfigError {
  * Throws a `ResourceMismatchError` naming each difference (`stream CM_EVENTS: duplicate_window is 120000 ms, this
  * service expects 60000 ms; run ...`); `runMain` prints it and exits 78.
  */
-export async function verifyNatsResources(jsm: JetStreamManager, resources: readonly NatsResource[], user: ResourceUser): Promise<void> {
+export async function verifyNatsResources(
+  jsm: JetStreamManager,
+  resources: readonly NatsResource[],
+  user: ResourceUser,
+): Promise<void> {
   const problems: string[] = [];
   for (const r of resources.filter((x) => x.neededBy.includes(user))) {
     if (r.kind === 'consumer') continue;
@@ -271,7 +305,9 @@ export async function verifyNatsResources(jsm: JetStreamManager, resources: read
     }
     const wanted = r.kind === 'stream' ? r.config : bucketStreamConfig(r);
     for (const d of differences(r.settings, existing.config, wanted)) {
-      problems.push(`${r.label}: ${d.setting.field} is ${d.setting.show(d.actual)}, this service expects ${d.setting.show(d.wanted)}; ${PROVISION_HINT}`);
+      problems.push(
+        `${r.label}: ${d.setting.field} is ${d.setting.show(d.actual)}, this service expects ${d.setting.show(d.wanted)}; ${PROVISION_HINT}`,
+      );
     }
   }
   if (problems.length) throw new ResourceMismatchError(problems);

@@ -62,7 +62,10 @@ async function readiness(opts: OpsOptions): Promise<{ ok: boolean; body: Record<
   const checks = Object.fromEntries(
     opts.checks.map((c) => [
       c.name,
-      results.get(c.name) ?? (failed ? { status: 'unknown', error: 'not answered before another check failed' } : { status: 'down', error: `no answer within ${deadlineMs} ms` }),
+      results.get(c.name) ??
+        (failed
+          ? { status: 'unknown', error: 'not answered before another check failed' }
+          : { status: 'down', error: `no answer within ${deadlineMs} ms` }),
     ]),
   );
   const accepting = opts.accepting?.() ?? true;
@@ -83,7 +86,16 @@ export function handleOps(opts: OpsOptions, req: http.IncomingMessage, res: http
   const path = req.url?.split('?')[0];
   if (req.method !== 'GET') return false;
   if (path === '/health') {
-    send(res, 200, JSON.stringify({ status: 'ok', service: opts.service, uptimeSeconds: Math.round(process.uptime()), ...opts.health?.() }));
+    send(
+      res,
+      200,
+      JSON.stringify({
+        status: 'ok',
+        service: opts.service,
+        uptimeSeconds: Math.round(process.uptime()),
+        ...opts.health?.(),
+      }),
+    );
     return true;
   }
   if (path === '/ready') {
@@ -98,15 +110,21 @@ export function handleOps(opts: OpsOptions, req: http.IncomingMessage, res: http
 }
 
 /** A standalone ops server, for services that have no HTTP API of their own. */
-export async function startOpsServer(opts: OpsOptions & { port: number; host?: string; logger: Logger }): Promise<http.Server> {
+export async function startOpsServer(
+  opts: OpsOptions & { port: number; host?: string; logger: Logger },
+): Promise<http.Server> {
   const server = http.createServer((req, res) => {
-    if (!handleOps(opts, req, res)) send(res, 404, JSON.stringify({ error: { code: 'NOT_FOUND', message: 'not found' } }));
+    if (!handleOps(opts, req, res))
+      send(res, 404, JSON.stringify({ error: { code: 'NOT_FOUND', message: 'not found' } }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '0.0.0.0', resolve);
   });
-  opts.logger.info({ port: (server.address() as { port: number }).port }, 'ops endpoints listening (/health /ready /metrics)');
+  opts.logger.info(
+    { port: (server.address() as { port: number }).port },
+    'ops endpoints listening (/health /ready /metrics)',
+  );
   return server;
 }
 

@@ -17,8 +17,19 @@ afterEach(async () => {
 const hangs: ReadinessCheck = { name: 'hangs', check: () => new Promise(() => undefined) };
 const up: ReadinessCheck = { name: 'up', check: async () => ({ detail: 1 }) };
 
-async function ready(checks: ReadinessCheck[], readyDeadlineMs?: number): Promise<{ status: number; body: Record<string, unknown> }> {
-  server = await startOpsServer({ service: 't', port: 0, host: '127.0.0.1', logger, registry: createMetrics('t'), checks, ...(readyDeadlineMs ? { readyDeadlineMs } : {}) });
+async function ready(
+  checks: ReadinessCheck[],
+  readyDeadlineMs?: number,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  server = await startOpsServer({
+    service: 't',
+    port: 0,
+    host: '127.0.0.1',
+    logger,
+    registry: createMetrics('t'),
+    checks,
+    ...(readyDeadlineMs ? { readyDeadlineMs } : {}),
+  });
   const { port } = server.address() as { port: number };
   const res = await fetch(`http://127.0.0.1:${port}/ready`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -36,7 +47,10 @@ describe('/ready', () => {
     // A deadline far beyond the test's own timeout: only the failure can have answered.
     const r = await ready([hangs, fails, up], 600_000);
     expect(r.status).toBe(503);
-    expect(r.body).toMatchObject({ status: 'not_ready', checks: { nats: { status: 'down', error: 'nats disconnected for 3 s' }, hangs: { status: 'unknown' } } });
+    expect(r.body).toMatchObject({
+      status: 'not_ready',
+      checks: { nats: { status: 'down', error: 'nats disconnected for 3 s' }, hangs: { status: 'unknown' } },
+    });
   });
 
   it('counts a check that throws synchronously as down', async () => {
@@ -46,12 +60,17 @@ describe('/ready', () => {
         throw new Error('boom');
       },
     };
-    expect(await ready([throws])).toMatchObject({ status: 503, body: { checks: { throws: { status: 'down', error: 'boom' } } } });
+    expect(await ready([throws])).toMatchObject({
+      status: 503,
+      body: { checks: { throws: { status: 'down', error: 'boom' } } },
+    });
   });
 
   it('answers 503 at its deadline when a check hangs, naming it', async () => {
     const r = await ready([hangs, up], 300);
     expect(r.status).toBe(503);
-    expect(r.body).toMatchObject({ checks: { hangs: { status: 'down', error: 'no answer within 300 ms' }, up: { status: 'up' } } });
+    expect(r.body).toMatchObject({
+      checks: { hangs: { status: 'down', error: 'no answer within 300 ms' }, up: { status: 'up' } },
+    });
   });
 });

@@ -1,4 +1,13 @@
-import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { NatsNames } from '@cm/contracts';
 import type { ReadinessCheck } from './ops-http.js';
@@ -12,7 +21,10 @@ export interface EventStreamOptions {
  * The event stream as DESIGN §2 defines it: the source of truth, so no age or size limit ever discards
  * history, and neither deletes nor purges are allowed. `allow_direct` serves aggregate reads from any replica.
  */
-export function eventStreamConfig(names: NatsNames, opts: EventStreamOptions): Partial<StreamConfig> & { name: string } {
+export function eventStreamConfig(
+  names: NatsNames,
+  opts: EventStreamOptions,
+): Partial<StreamConfig> & { name: string } {
   return {
     name: names.eventStream,
     subjects: [names.eventWildcard],
@@ -65,7 +77,9 @@ export function projectionConsumerConfig(
     ack_wait: nanos(30_000),
     max_deliver: -1,
     max_ack_pending: PROJECTION_MAX_ACK_PENDING,
-    ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
+    ...(startSeq > 1
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }
+      : { deliver_policy: DeliverPolicy.All }),
   };
 }
 
@@ -88,7 +102,6 @@ export function jobStreamConfig(names: NatsNames, opts: EventStreamOptions): Par
     num_replicas: opts.replicas,
   };
 }
-
 
 /** Durable name of the cache's invalidation consumer on the event stream. */
 export const CACHE_INVALIDATION_CONSUMER = 'cache-invalidation';

@@ -10,11 +10,20 @@ export const queryConfigSchema = z.object({
   QUERY_ROLE: z.enum(['api', 'projector', 'all']).default('all'),
   QUERY_PORT: port.default(4000),
   QUERY_HOST: z.string().default('0.0.0.0'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default(LOCAL_DEFAULTS.DATABASE_URL),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .default(LOCAL_DEFAULTS.DATABASE_URL),
   /** Postgres schema of the read model; tests give each run its own. */
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').default('public'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier')
+    .default('public'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
   REDIS_CACHE_DB: z.coerce.number().int().min(0).max(15).default(1),
   /**
    * `on`: project the read model into Redis too (its own consumer, lease and checkpoint) and serve by-id reads and
@@ -58,7 +67,12 @@ export const queryConfigSchema = z.object({
   /** Largest `variables` of a request, as JSON (413 `PAYLOAD_TOO_LARGE`). */
   GRAPHQL_MAX_VARIABLES_BYTES: z.coerce.number().int().min(100).default(DEFAULT_VARIABLES_LIMITS.maxVariablesBytes),
   /** Deepest nesting of objects and arrays in `variables` (`VALIDATION`). */
-  GRAPHQL_MAX_VARIABLES_DEPTH: z.coerce.number().int().min(1).max(100).default(DEFAULT_VARIABLES_LIMITS.maxVariablesDepth),
+  GRAPHQL_MAX_VARIABLES_DEPTH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(DEFAULT_VARIABLES_LIMITS.maxVariablesDepth),
   /** Cache TTLs in seconds (the seeds' figures): any entry without a family of its own, computed fields, lists, spatial results. */
   CACHE_DEFAULT_TTL: z.coerce.number().int().min(1).default(300),
   CACHE_COMPUTED_FIELDS_TTL: z.coerce.number().int().min(1).default(300),
@@ -66,7 +80,10 @@ export const queryConfigSchema = z.object({
   CACHE_STRUCTURE_TTL: z.coerce.number().int().min(1).default(600),
   CACHE_SPATIAL_TTL: z.coerce.number().int().min(1).default(300),
   /** Prepended to every cache and rate-limit key: deployments (and tests) sharing one Redis database stay apart. */
-  CACHE_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{0,64}$/, 'must be letters, digits, _ - :').default(''),
+  CACHE_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_:-]{0,64}$/, 'must be letters, digits, _ - :')
+    .default(''),
   /** Count hits, misses, sets and deletes (cacheStats, /health/cache, Prometheus). */
   CACHE_METRICS_ENABLED: bool.default(true),
   /** Log every hit, miss and invalidation at start; switched at run time with POST /ops/cache-logging. */
@@ -75,7 +92,12 @@ export const queryConfigSchema = z.object({
   CACHE_WARM_CAMPAIGNS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean)),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ),
   /**
    * Request budgets per window (`RATE_LIMIT_TTL` seconds), in the seeds' tiers. On unless set, except under
    * NODE_ENV=test: test processes drive one user far past any budget (load, outages); tests of the limits turn it on.
@@ -104,8 +126,16 @@ export type QueryConfig = ReturnType<typeof loadQueryConfig>;
 export function rateLimitSettings(config: QueryConfig): RateLimitSettings {
   return {
     windowSeconds: config.RATE_LIMIT_TTL,
-    tiers: { strict: config.RATE_LIMIT_STRICT_MAX, standard: config.RATE_LIMIT_STANDARD_MAX, relaxed: config.RATE_LIMIT_RELAXED_MAX },
-    budgets: { query: config.RATE_LIMIT_QUERY_TIER, mutation: config.RATE_LIMIT_MUTATION_TIER, anonymous: config.RATE_LIMIT_ANONYMOUS_TIER },
+    tiers: {
+      strict: config.RATE_LIMIT_STRICT_MAX,
+      standard: config.RATE_LIMIT_STANDARD_MAX,
+      relaxed: config.RATE_LIMIT_RELAXED_MAX,
+    },
+    budgets: {
+      query: config.RATE_LIMIT_QUERY_TIER,
+      mutation: config.RATE_LIMIT_MUTATION_TIER,
+      anonymous: config.RATE_LIMIT_ANONYMOUS_TIER,
+    },
   };
 }
 

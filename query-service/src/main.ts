@@ -61,11 +61,13 @@ runMain(async () => {
   ];
 
   // The Redis read model: reads and the projection share one connection (commands fail fast while Redis is down).
-  const modelRedis = config.REDIS_READ_MODEL === 'on' ? connectModelRedis(config.REDIS_URL, config.REDIS_MODEL_DB) : undefined;
+  const modelRedis =
+    config.REDIS_READ_MODEL === 'on' ? connectModelRedis(config.REDIS_URL, config.REDIS_MODEL_DB) : undefined;
   if (modelRedis) {
     lifecycle.onStop('redis', () => modelRedis.quit());
     // Not a start-up condition: without Redis the API reads Postgres and the projector retries until it is back.
-    if (!(await modelRedis.ready(5000))) logger.warn({ url: config.REDIS_URL }, 'Redis read model unreachable; reading Postgres until it is back');
+    if (!(await modelRedis.ready(5000)))
+      logger.warn({ url: config.REDIS_URL }, 'Redis read model unreachable; reading Postgres until it is back');
   }
   const prefix = redisModelPrefix(names.prefix);
 
@@ -76,8 +78,16 @@ runMain(async () => {
     const redis = openCacheRedis(config.REDIS_URL, config.REDIS_CACHE_DB);
     redis.on('error', () => undefined); // reported by the cache and the limiter, once per outage
     lifecycle.onStop('cache redis', async () => void redis.disconnect());
-    const cache = new RedisCache({ redis, prefix: config.CACHE_KEY_PREFIX, stats: new CacheStats(registry, config.CACHE_METRICS_ENABLED), logger: logger.child({ component: 'cache' }), logging: config.CACHE_LOGGING_ENABLED });
-    const rateLimits = rateLimited(config) ? new RateLimits({ redis, settings: rateLimitSettings(config), logger, keyPrefix: config.CACHE_KEY_PREFIX }) : undefined;
+    const cache = new RedisCache({
+      redis,
+      prefix: config.CACHE_KEY_PREFIX,
+      stats: new CacheStats(registry, config.CACHE_METRICS_ENABLED),
+      logger: logger.child({ component: 'cache' }),
+      logging: config.CACHE_LOGGING_ENABLED,
+    });
+    const rateLimits = rateLimited(config)
+      ? new RateLimits({ redis, settings: rateLimitSettings(config), logger, keyPrefix: config.CACHE_KEY_PREFIX })
+      : undefined;
     const redisModel = modelRedis ? new RedisReadModel(modelRedis, prefix) : undefined;
     const created = await createApi({
       config,
@@ -106,21 +116,37 @@ runMain(async () => {
     checks.push(...created.checks);
     edge = { cache };
     if (config.CACHE_WARM_CAMPAIGNS.length) {
-      const lists = { cache, ttls: { settlements: config.CACHE_SETTLEMENT_TTL, structures: config.CACHE_STRUCTURE_TTL }, appliedSeq: () => 0 };
+      const lists = {
+        cache,
+        ttls: { settlements: config.CACHE_SETTLEMENT_TTL, structures: config.CACHE_STRUCTURE_TTL },
+        appliedSeq: () => 0,
+      };
       // In the background: a cold cache is slower, not wrong.
-      void warmCampaigns(db.readModel, lists, config.CACHE_WARM_CAMPAIGNS, logger).catch((err: unknown) => logger.warn({ err }, 'cache warming failed'));
+      void warmCampaigns(db.readModel, lists, config.CACHE_WARM_CAMPAIGNS, logger).catch((err: unknown) =>
+        logger.warn({ err }, 'cache warming failed'),
+      );
     }
   }
   if (role === 'projector' || role === 'all') {
     // A pool of its own, where every statement runs under PROJECTION_STATEMENT_TIMEOUT_MS; API reads and
     // migrations (which may rightly take longer) use the other.
-    const projectionDb = await openDatabase(config, logger, { statementTimeoutMs: config.PROJECTION_STATEMENT_TIMEOUT_MS });
+    const projectionDb = await openDatabase(config, logger, {
+      statementTimeoutMs: config.PROJECTION_STATEMENT_TIMEOUT_MS,
+    });
     lifecycle.onStop('projection database', () => projectionDb.close());
     const projector = await startProjector({ config, logger, nats, names, db: projectionDb, registry });
     lifecycle.onStop('projector', () => projector.stop());
     checks.push(...projector.checks);
     if (modelRedis) {
-      const redisProjector = await startRedisProjector({ config, logger, nats, names, registry, redis: modelRedis, prefix });
+      const redisProjector = await startRedisProjector({
+        config,
+        logger,
+        nats,
+        names,
+        registry,
+        redis: modelRedis,
+        prefix,
+      });
       lifecycle.onStop('redis projector', () => redisProjector.stop());
       checks.push(...redisProjector.checks);
     }
@@ -129,7 +155,10 @@ runMain(async () => {
   const ops = { service: 'query-service', registry, checks, accepting: () => lifecycle.accepting };
   const headers = securityHeaders(config.NODE_ENV === 'production');
   // The ops page (/ops, fed by SSE on /ops/lag) outside production: operators' lag view without Grafana.
-  const opsPage = config.NODE_ENV === 'production' ? undefined : opsPageHandler({ nats, names, logger, checkpoint: () => db.readModel.checkpoint('postgres') });
+  const opsPage =
+    config.NODE_ENV === 'production'
+      ? undefined
+      : opsPageHandler({ nats, names, logger, checkpoint: () => db.readModel.checkpoint('postgres') });
   const server = http.createServer((req, res) => {
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     // Health, readiness, metrics and the cache's ops endpoints come before the API: never rate limited.

@@ -6,8 +6,14 @@ export const rulesConfigSchema = z.object({
   /** Port of /health, /ready and /metrics. */
   RULES_OPS_PORT: configHelpers.port.default(4002),
   /** Read model the service loads its facts and conditions from at start (read-only). */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default(LOCAL_DEFAULTS.DATABASE_URL),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').default('public'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .default(LOCAL_DEFAULTS.DATABASE_URL),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier')
+    .default('public'),
   /** Most results the per-instance cache holds; past it results are computed but not kept. */
   RULES_CACHE_MAX_KEYS: count(1, 10_000_000).default(10_000),
   /** Seconds a cached result lives (invalidation by event drops it sooner). */

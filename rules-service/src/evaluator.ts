@@ -1,7 +1,21 @@
-import { RULE_ENTITIES, RuleErrorCode, type ComputedFieldExplanation, type ComputedFieldValue, type EntityComputedFields, type RulesEvaluateRequest } from '@cm/contracts';
+import {
+  RULE_ENTITIES,
+  RuleErrorCode,
+  type ComputedFieldExplanation,
+  type ComputedFieldValue,
+  type EntityComputedFields,
+  type RulesEvaluateRequest,
+} from '@cm/contracts';
 import { ResultCache, type CachedResult } from './cache/result-cache.js';
 import type { ConditionDef } from './conditions/condition-book.js';
-import { DEFAULT_LIMITS, ownData, RuleEvaluationError, type ChildView, type EvaluationLimits, type RuleSubject } from './engine/evaluation.js';
+import {
+  DEFAULT_LIMITS,
+  ownData,
+  RuleEvaluationError,
+  type ChildView,
+  type EvaluationLimits,
+  type RuleSubject,
+} from './engine/evaluation.js';
 import type { EntityFact } from './facts/branch-facts.js';
 import type { BranchState, RulesState } from './rules-state.js';
 
@@ -53,7 +67,14 @@ export class Evaluator {
     this.stats.evaluations++;
     if (!condition.rule) {
       this.stats.errors++;
-      return { field, value: null, error: { code: RuleErrorCode.EVALUATION, message: `condition ${condition.id} does not compile: ${condition.compileError}` } };
+      return {
+        field,
+        value: null,
+        error: {
+          code: RuleErrorCode.EVALUATION,
+          message: `condition ${condition.id} does not compile: ${condition.compileError}`,
+        },
+      };
     }
     try {
       return { field, value: jsonSafe(condition.rule.evaluate(run.subject, this.limits)) };
@@ -61,7 +82,8 @@ export class Evaluator {
       this.stats.errors++;
       if (e instanceof RuleEvaluationError) return { field, value: null, error: { code: e.code, message: e.message } };
       // A stack overflow from a pathological array or string operation: cut off like any other bound.
-      if (e instanceof RangeError) return { field, value: null, error: { code: RuleErrorCode.LIMIT, message: e.message } };
+      if (e instanceof RangeError)
+        return { field, value: null, error: { code: RuleErrorCode.LIMIT, message: e.message } };
       return { field, value: null, error: { code: RuleErrorCode.EVALUATION, message: (e as Error).message } };
     }
   }
@@ -124,7 +146,14 @@ class EntityRun {
     if (!winner) return undefined;
     let r: CachedResult;
     if (b.book.isCyclic(fact.type, field) || this.inProgress.has(field)) {
-      r = { field, value: null, error: { code: RuleErrorCode.CYCLE, message: `computed field ${field} reads itself through other computed fields` } };
+      r = {
+        field,
+        value: null,
+        error: {
+          code: RuleErrorCode.CYCLE,
+          message: `computed field ${field} reads itself through other computed fields`,
+        },
+      };
     } else {
       this.inProgress.add(field);
       try {
@@ -168,7 +197,15 @@ class EntityRun {
       field,
       value: r?.value ?? null,
       ...(r?.error ? { error: r.error } : {}),
-      condition: winner ? { id: winner.id, entityType: winner.entityType, entityId: winner.entityId, priority: winner.priority, expression: winner.expression } : null,
+      condition: winner
+        ? {
+            id: winner.id,
+            entityType: winner.entityType,
+            entityId: winner.entityId,
+            priority: winner.priority,
+            expression: winner.expression,
+          }
+        : null,
       candidates: candidates.map((c) => ({ id: c.id, entityId: c.entityId, priority: c.priority, active: c.active })),
       inputs,
     };
@@ -179,7 +216,8 @@ class EntityRun {
 function cacheKeyOf(b: BranchState, fact: EntityFact, field: string): string {
   fact.cacheKeys ??= new Map();
   let key = fact.cacheKeys.get(field);
-  if (key === undefined) fact.cacheKeys.set(field, (key = ResultCache.key(b.campaignId, b.branchId, fact.type, fact.id, field)));
+  if (key === undefined)
+    fact.cacheKeys.set(field, (key = ResultCache.key(b.campaignId, b.branchId, fact.type, fact.id, field)));
   return key;
 }
 

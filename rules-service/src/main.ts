@@ -2,7 +2,19 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { natsNames } from '@cm/contracts';
-import { closeNats, closeServer, connectNats, createLogger, createMetrics, eventStreamReadiness, Lifecycle, natsResources, runMain, startOpsServer, verifyNatsResources } from '@cm/platform';
+import {
+  closeNats,
+  closeServer,
+  connectNats,
+  createLogger,
+  createMetrics,
+  eventStreamReadiness,
+  Lifecycle,
+  natsResources,
+  runMain,
+  startOpsServer,
+  verifyNatsResources,
+} from '@cm/platform';
 import { EventFollower } from './adapters/event-follower.js';
 import { loadReadModel } from './adapters/read-model.loader.js';
 import { RulesModule } from './app.module.js';
@@ -29,10 +41,18 @@ runMain(async () => {
   // The provisioner (`cm provision`, the launcher) owns the stream's settings; a mismatch stops the start here.
   await verifyNatsResources(nats.jsm, natsResources(names, config), 'rules-service');
 
-  const cache = new ResultCache({ maxKeys: config.RULES_CACHE_MAX_KEYS, ttlSeconds: config.RULES_CACHE_TTL, checkPeriodSeconds: config.RULES_CACHE_CHECK_PERIOD });
+  const cache = new ResultCache({
+    maxKeys: config.RULES_CACHE_MAX_KEYS,
+    ttlSeconds: config.RULES_CACHE_TTL,
+    checkPeriodSeconds: config.RULES_CACHE_CHECK_PERIOD,
+  });
   lifecycle.onStop('cache', () => cache.close());
   const state = new RulesState(cache);
-  const evaluator = new Evaluator(state, { maxOps: config.RULES_MAX_OPERATIONS, maxArray: config.RULES_MAX_ARRAY, maxString: 100_000 });
+  const evaluator = new Evaluator(state, {
+    maxOps: config.RULES_MAX_OPERATIONS,
+    maxArray: config.RULES_MAX_ARRAY,
+    maxString: 100_000,
+  });
   const follower = new EventFollower(nats, names, state, logger);
   const registry = createMetrics('rules-service');
   const metrics = new RulesMetrics(registry, cache, evaluator, state, () => follower.applyErrors);
@@ -79,11 +99,21 @@ runMain(async () => {
   loaded = true;
   await follower.start(checkpoint + 1);
   lifecycle.onStop('event follower', () => follower.stop());
-  logger.info({ checkpoint, compileErrors: compileErrors(state) }, 'rules: read model loaded, following the event stream');
+  logger.info(
+    { checkpoint, compileErrors: compileErrors(state) },
+    'rules: read model loaded, following the event stream',
+  );
 
-  const transport = { queue: RULES_QUEUE, serializer: new PlainJsonSerializer(), deserializer: new PlainJsonDeserializer() };
+  const transport = {
+    queue: RULES_QUEUE,
+    serializer: new PlainJsonSerializer(),
+    deserializer: new PlainJsonDeserializer(),
+  };
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(
-    RulesModule.register({ evaluator, follower, metrics, logger, minSeqTimeoutMs: config.RULES_MIN_SEQ_TIMEOUT_MS }, names.rulesEvaluateSubject),
+    RulesModule.register(
+      { evaluator, follower, metrics, logger, minSeqTimeoutMs: config.RULES_MIN_SEQ_TIMEOUT_MS },
+      names.rulesEvaluateSubject,
+    ),
     { strategy: new SharedConnectionServerNats(transport, nats.nc), logger: new PinoNestLogger(logger) },
   );
   await app.listen();

@@ -38,7 +38,11 @@ export class RulesState {
     let campaign = this.branches.get(campaignId);
     if (!campaign) this.branches.set(campaignId, (campaign = new Map()));
     let b = campaign.get(branchId);
-    if (!b) campaign.set(branchId, (b = { campaignId, branchId, facts: new BranchFacts(campaignId), book: new ConditionBook() }));
+    if (!b)
+      campaign.set(
+        branchId,
+        (b = { campaignId, branchId, facts: new BranchFacts(campaignId), book: new ConditionBook() }),
+      );
     return b;
   }
 
@@ -58,7 +62,10 @@ export class RulesState {
         const parent = this.branch(e.campaignId, e.data.parentBranchId);
         const child = this.ensureBranch(e.campaignId, e.entityId);
         // Applied in stream order, the parent's facts now are its state just before the fork: what the fork copies.
-        if (parent) this.branches.get(e.campaignId)!.set(e.entityId, { ...child, facts: parent.facts.fork(), book: parent.book.fork() });
+        if (parent)
+          this.branches
+            .get(e.campaignId)!
+            .set(e.entityId, { ...child, facts: parent.facts.fork(), book: parent.book.fork() });
         this.cache.dropWhere(e.campaignId, e.entityId, 'branch');
         return;
       }
@@ -93,14 +100,21 @@ export class RulesState {
           return;
         }
         if (effect.kind === 'patch' && !old) return;
-        const next: EntityFact = { type: effect.type, id: effect.id, fields: { ...old?.fields, ...effect.fields }, cacheKeys: old?.cacheKeys };
+        const next: EntityFact = {
+          type: effect.type,
+          id: effect.id,
+          fields: { ...old?.fields, ...effect.fields },
+          cacheKeys: old?.cacheKeys,
+        };
         b.facts.put(next);
         this.invalidateEntity(b, old ?? null, next);
       }
     }
   }
 
-  private applyCondition(e: Extract<AnyEvent, { type: 'FieldConditionDefined' | 'FieldConditionUpdated' | 'FieldConditionDeleted' }>): void {
+  private applyCondition(
+    e: Extract<AnyEvent, { type: 'FieldConditionDefined' | 'FieldConditionUpdated' | 'FieldConditionDeleted' }>,
+  ): void {
     const b = this.ensureBranch(e.campaignId, e.branchId);
     const old = b.book.get(e.entityId);
     if (e.type !== 'FieldConditionDefined' && !old) return;
@@ -109,7 +123,8 @@ export class RulesState {
     const doomed = old ? dependentsOf(b, type, new Set([old.field])) : new Set<string>();
     if (old) doomed.add(old.field);
     if (e.type === 'FieldConditionDefined') b.book.put({ id: e.entityId, ...e.data });
-    else if (e.type === 'FieldConditionUpdated') b.book.put({ id: e.entityId, entityType: old!.entityType, entityId: old!.entityId, ...e.data });
+    else if (e.type === 'FieldConditionUpdated')
+      b.book.put({ id: e.entityId, entityType: old!.entityType, entityId: old!.entityId, ...e.data });
     else b.book.remove(e.entityId);
     const now = b.book.get(e.entityId);
     if (now) {
@@ -133,14 +148,16 @@ export class RulesState {
     const keys: string[] = [];
     this.ownResults(b, fact, keys, (deps) => whole || intersects(deps.fields, changed));
     const memberships = new Map<string, Membership>();
-    for (const m of [...(old ? b.facts.membershipsOf(old) : []), ...(next ? b.facts.membershipsOf(next) : [])]) memberships.set(`${m.parentType}:${m.parentId}:${m.collection}`, m);
+    for (const m of [...(old ? b.facts.membershipsOf(old) : []), ...(next ? b.facts.membershipsOf(next) : [])])
+      memberships.set(`${m.parentType}:${m.parentId}:${m.collection}`, m);
     this.aggregators(b, memberships.values(), keys);
     for (const [collection, childType] of childCollectionsReadingParent(fact.type)) {
       for (const [field] of b.book.fieldsOf(childType)) {
         const deps = b.book.depsOf(childType, field);
         if (deps.parentFields.size === 0 && !(whole && deps.parentVariables.size > 0)) continue;
         if (!whole && !intersects(deps.parentFields, changed)) continue;
-        for (const childId of b.facts.childIds(fact.type, fact.id, collection)) keys.push(ResultCache.key(b.campaignId, b.branchId, childType, childId, field));
+        for (const childId of b.facts.childIds(fact.type, fact.id, collection))
+          keys.push(ResultCache.key(b.campaignId, b.branchId, childType, childId, field));
       }
     }
     this.cache.drop(keys, 'entity');
@@ -156,23 +173,31 @@ export class RulesState {
       for (const [collection, childType] of childCollectionsReadingParent(type)) {
         for (const [field] of b.book.fieldsOf(childType)) {
           if (!b.book.depsOf(childType, field).parentVariables.has(key)) continue;
-          for (const childId of b.facts.childIds(type, id, collection)) keys.push(ResultCache.key(b.campaignId, b.branchId, childType, childId, field));
+          for (const childId of b.facts.childIds(type, id, collection))
+            keys.push(ResultCache.key(b.campaignId, b.branchId, childType, childId, field));
         }
       }
     }
     this.cache.drop(keys, 'variable' satisfies InvalidationReason);
   }
 
-  private ownResults(b: BranchState, fact: EntityFact, keys: string[], affected: (deps: ReturnType<ConditionBook['depsOf']>) => boolean): void {
+  private ownResults(
+    b: BranchState,
+    fact: EntityFact,
+    keys: string[],
+    affected: (deps: ReturnType<ConditionBook['depsOf']>) => boolean,
+  ): void {
     for (const [field] of b.book.fieldsOf(fact.type)) {
-      if (affected(b.book.depsOf(fact.type, field))) keys.push(ResultCache.key(b.campaignId, b.branchId, fact.type, fact.id, field));
+      if (affected(b.book.depsOf(fact.type, field)))
+        keys.push(ResultCache.key(b.campaignId, b.branchId, fact.type, fact.id, field));
     }
   }
 
   private aggregators(b: BranchState, memberships: Iterable<Membership>, keys: string[]): void {
     for (const m of memberships) {
       for (const [field] of b.book.fieldsOf(m.parentType)) {
-        if (b.book.depsOf(m.parentType, field).collections.has(m.collection)) keys.push(ResultCache.key(b.campaignId, b.branchId, m.parentType, m.parentId, field));
+        if (b.book.depsOf(m.parentType, field).collections.has(m.collection))
+          keys.push(ResultCache.key(b.campaignId, b.branchId, m.parentType, m.parentId, field));
       }
     }
   }

@@ -14,19 +14,36 @@ const apply = (...events: AnyEvent[]) => {
 };
 const fieldsOf = (entityType: OwnerType, entityId: string, fields?: string[]) =>
   Object.fromEntries(
-    evaluator.evaluate({ campaignId: 'c1', branchId: 'main', entities: [{ entityType, entityId }], fields })[0]!.fields.map((f) => [f.field, f.error ? f.error.code : f.value]),
+    evaluator
+      .evaluate({ campaignId: 'c1', branchId: 'main', entities: [{ entityType, entityId }], fields })[0]!
+      .fields.map((f) => [f.field, f.error ? f.error.code : f.value]),
   );
 /** Evaluates everything the tests look at, so that every result is cached. */
 const warm = () => {
   for (const s of ['s1', 's2']) fieldsOf('settlement', s);
   for (const st of ['st1', 'st2', 'st3']) fieldsOf('structure', st);
 };
-const cached = () => state.cache.keys().map((k) => k.split('|').slice(3).join('.')).sort();
+const cached = () =>
+  state.cache
+    .keys()
+    .map((k) => k.split('|').slice(3).join('.'))
+    .sort();
 
 const ALL = [
-  's1.label', 's1.rank', 's1.taxes', 's1.wealth',
-  's2.label', 's2.rank', 's2.taxes', 's2.wealth',
-  'st1.grand', 'st1.sturdy', 'st2.grand', 'st2.sturdy', 'st3.grand', 'st3.sturdy',
+  's1.label',
+  's1.rank',
+  's1.taxes',
+  's1.wealth',
+  's2.label',
+  's2.rank',
+  's2.taxes',
+  's2.wealth',
+  'st1.grand',
+  'st1.sturdy',
+  'st2.grand',
+  'st2.sturdy',
+  'st3.grand',
+  'st3.sturdy',
 ];
 const without = (...gone: string[]) => ALL.filter((k) => !gone.includes(k));
 
@@ -46,7 +63,13 @@ describe('evaluation', () => {
     expect(fieldsOf('structure', 'st3')).toEqual({ sturdy: true, grand: false });
   });
   it('answers an unknown entity as not found', () => {
-    expect(evaluator.evaluate({ campaignId: 'c1', branchId: 'main', entities: [{ entityType: 'settlement', entityId: 'nope' }] })[0]).toMatchObject({ found: false, fields: [] });
+    expect(
+      evaluator.evaluate({
+        campaignId: 'c1',
+        branchId: 'main',
+        entities: [{ entityType: 'settlement', entityId: 'nope' }],
+      })[0],
+    ).toMatchObject({ found: false, fields: [] });
   });
   it('lets the higher priority win, and an entity-specific condition win a tie', () => {
     apply(condition('fc-l2', 'settlement', 'label', { cat: ['type-wide at 5'] }, { priority: 5 }));
@@ -64,15 +87,22 @@ describe('evaluation', () => {
     expect(fieldsOf('settlement', 's1', ['ghost'])).toEqual({});
   });
   it('marks a cycle through other computed fields with RULE_CYCLE and keeps the rest', () => {
-    apply(condition('fc-a', 'settlement', 'a', { var: 'computed.b' }), condition('fc-b', 'settlement', 'b', { '+': [{ var: 'computed.a' }, 1] }));
+    apply(
+      condition('fc-a', 'settlement', 'a', { var: 'computed.b' }),
+      condition('fc-b', 'settlement', 'b', { '+': [{ var: 'computed.a' }, 1] }),
+    );
     expect(fieldsOf('settlement', 's1', ['a', 'b', 'wealth'])).toEqual({ a: 'RULE_CYCLE', b: 'RULE_CYCLE', wealth: 6 });
   });
   it('reads a missing variable as null without throwing', () => {
     apply(condition('fc-m', 'settlement', 'morale', { var: ['variables.morale', 'unknown'] }));
     expect(fieldsOf('settlement', 's1', ['morale'])).toEqual({ morale: 'unknown' });
   });
-  it("never reads what a plain object inherits: a variable called toString is absent", () => {
-    apply(condition('fc-t', 'settlement', 'inherited', { cat: [{ var: ['variables.toString', 'none'] }, '/', { var: ['variables.hasOwnProperty', 'none'] }] }));
+  it('never reads what a plain object inherits: a variable called toString is absent', () => {
+    apply(
+      condition('fc-t', 'settlement', 'inherited', {
+        cat: [{ var: ['variables.toString', 'none'] }, '/', { var: ['variables.hasOwnProperty', 'none'] }],
+      }),
+    );
     expect(fieldsOf('settlement', 's1', ['inherited'])).toEqual({ inherited: 'none/none' });
   });
   it('cuts off an evaluation past the array bound with RULE_LIMIT, and serves the next field', () => {
@@ -117,21 +147,45 @@ describe('invalidation precision', () => {
     expect(fieldsOf('settlement', 's1', ['label'])).toEqual({ label: 'Millford!' });
   });
   it('a variable change drops the fields that read it', () => {
-    apply(event('StateVariableSet', { ownerType: 'settlement', ownerId: 's2', key: 'population', value: { type: 'number', value: 500 } }, 'settlement~s2'));
+    apply(
+      event(
+        'StateVariableSet',
+        { ownerType: 'settlement', ownerId: 's2', key: 'population', value: { type: 'number', value: 500 } },
+        'settlement~s2',
+      ),
+    );
     expect(cached()).toEqual(without('s2.taxes'));
     expect(fieldsOf('settlement', 's2', ['taxes'])).toEqual({ taxes: 50 });
   });
   it("a parent's variable change drops the children that read it", () => {
-    apply(event('StateVariableSet', { ownerType: 'kingdom', ownerId: 'k1', key: 'taxRate', value: { type: 'number', value: 0.5 } }, 'kingdom~k1'));
+    apply(
+      event(
+        'StateVariableSet',
+        { ownerType: 'kingdom', ownerId: 'k1', key: 'taxRate', value: { type: 'number', value: 0.5 } },
+        'kingdom~k1',
+      ),
+    );
     expect(cached()).toEqual(without('s1.taxes', 's2.taxes'));
     expect(fieldsOf('settlement', 's1', ['taxes'])).toEqual({ taxes: 500 });
   });
   it('an unrelated variable drops nothing', () => {
-    apply(event('StateVariableSet', { ownerType: 'settlement', ownerId: 's1', key: 'motto', value: { type: 'string', value: 'hi' } }, 'settlement~s1'));
+    apply(
+      event(
+        'StateVariableSet',
+        { ownerType: 'settlement', ownerId: 's1', key: 'motto', value: { type: 'string', value: 'hi' } },
+        'settlement~s1',
+      ),
+    );
     expect(cached()).toEqual(ALL);
   });
   it('a new structure drops the aggregate of its settlement only', () => {
-    apply(event('StructureCreated', { settlementId: 's2', name: 'Inn', structureType: 'inn', level: 5, condition: 90 }, 'st4'));
+    apply(
+      event(
+        'StructureCreated',
+        { settlementId: 's2', name: 'Inn', structureType: 'inn', level: 5, condition: 90 },
+        'st4',
+      ),
+    );
     expect(cached()).toEqual(without('s2.wealth', 's2.rank'));
     expect(fieldsOf('settlement', 's2', ['wealth', 'rank'])).toEqual({ wealth: 6, rank: 'city' });
   });
@@ -141,7 +195,13 @@ describe('invalidation precision', () => {
     expect(fieldsOf('settlement', 's1', ['wealth'])).toEqual({ wealth: 4 });
   });
   it('a condition change drops that field across the branch, with the fields that read it', () => {
-    apply(event('FieldConditionUpdated', { field: 'wealth', expression: { count: ['structures'] }, priority: 0, active: true }, 'fc-wealth'));
+    apply(
+      event(
+        'FieldConditionUpdated',
+        { field: 'wealth', expression: { count: ['structures'] }, priority: 0, active: true },
+        'fc-wealth',
+      ),
+    );
     expect(cached()).toEqual(without('s1.wealth', 's2.wealth', 's1.rank', 's2.rank'));
     expect(fieldsOf('settlement', 's1', ['wealth'])).toEqual({ wealth: 2 });
   });
@@ -154,7 +214,12 @@ describe('invalidation precision', () => {
     apply(event('BranchForked', { name: 'alt', parentBranchId: 'main', forkedAtSeq: seq }, 'alt'));
     apply(event('SettlementRenamed', { name: 'Elsewhere' }, 's1', { branchId: 'alt' }));
     expect(cached()).toEqual(ALL);
-    const alt = evaluator.evaluate({ campaignId: 'c1', branchId: 'alt', entities: [{ entityType: 'settlement', entityId: 's1' }], fields: ['label', 'wealth'] })[0]!;
+    const alt = evaluator.evaluate({
+      campaignId: 'c1',
+      branchId: 'alt',
+      entities: [{ entityType: 'settlement', entityId: 's1' }],
+      fields: ['label', 'wealth'],
+    })[0]!;
     expect(alt.fields.map((f) => f.value)).toEqual(['Elsewhere!', 6]);
   });
 });

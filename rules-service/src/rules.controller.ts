@@ -1,6 +1,13 @@
 import { Controller, Inject, type Type } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { AppError, ErrorCode, parseOrThrow, rulesEvaluateRequestSchema, toErrorPayload, type RulesEvaluateReply } from '@cm/contracts';
+import {
+  AppError,
+  ErrorCode,
+  parseOrThrow,
+  rulesEvaluateRequestSchema,
+  toErrorPayload,
+  type RulesEvaluateReply,
+} from '@cm/contracts';
 import type { Logger } from '@cm/platform';
 import type { EventFollower } from './adapters/event-follower.js';
 import type { Evaluator } from './evaluator.js';
@@ -33,10 +40,14 @@ export function rulesControllerFor(subject: string): Type<unknown> {
       try {
         const req = parseOrThrow(rulesEvaluateRequestSchema, data, 'rules request');
         if (req.minSeq !== undefined && !(await follower.waitFor(req.minSeq, minSeqTimeoutMs))) {
-          throw new AppError(ErrorCode.STALE_READ, `rules have not reached sequence ${req.minSeq} within ${minSeqTimeoutMs} ms`, {
-            minSeq: req.minSeq,
-            appliedSeq: evaluator.state.appliedSeq,
-          });
+          throw new AppError(
+            ErrorCode.STALE_READ,
+            `rules have not reached sequence ${req.minSeq} within ${minSeqTimeoutMs} ms`,
+            {
+              minSeq: req.minSeq,
+              appliedSeq: evaluator.state.appliedSeq,
+            },
+          );
         }
         // Read before evaluating: the batch runs synchronously, so every result reflects exactly this sequence.
         const seq = evaluator.state.appliedSeq;

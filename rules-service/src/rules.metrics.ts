@@ -10,7 +10,13 @@ import type { RulesState } from './rules-state.js';
 export class RulesMetrics {
   private readonly latency: Histogram<'outcome'>;
 
-  constructor(registry: Registry, cache: ResultCache, evaluator: Evaluator, state: RulesState, applyErrors: () => number) {
+  constructor(
+    registry: Registry,
+    cache: ResultCache,
+    evaluator: Evaluator,
+    state: RulesState,
+    applyErrors: () => number,
+  ) {
     this.latency = new Histogram({
       name: 'cm_rules_request_duration_seconds',
       help: 'Time to answer one cm.rules.evaluate request (a batch), including any minSeq wait',
@@ -28,13 +34,31 @@ export class RulesMetrics {
           this.inc(read());
         },
       });
-    counterFrom('cm_rules_cache_hits_total', 'Computed-field results served from the per-instance cache', () => cache.hits);
+    counterFrom(
+      'cm_rules_cache_hits_total',
+      'Computed-field results served from the per-instance cache',
+      () => cache.hits,
+    );
     counterFrom('cm_rules_cache_misses_total', 'Computed-field lookups that had to evaluate', () => cache.misses);
-    counterFrom('cm_rules_evaluations_total', 'Uncached evaluations of a field condition', () => evaluator.stats.evaluations);
-    counterFrom('cm_rules_evaluation_errors_total', 'Evaluations that ended in a coded error (RULE_LIMIT, RULE_CYCLE, RULE_EVALUATION)', () => evaluator.stats.errors);
-    counterFrom('cm_rules_cache_full_total', 'Results not cached because the cache held RULES_CACHE_MAX_KEYS', () => cache.full);
+    counterFrom(
+      'cm_rules_evaluations_total',
+      'Uncached evaluations of a field condition',
+      () => evaluator.stats.evaluations,
+    );
+    counterFrom(
+      'cm_rules_evaluation_errors_total',
+      'Evaluations that ended in a coded error (RULE_LIMIT, RULE_CYCLE, RULE_EVALUATION)',
+      () => evaluator.stats.errors,
+    );
+    counterFrom(
+      'cm_rules_cache_full_total',
+      'Results not cached because the cache held RULES_CACHE_MAX_KEYS',
+      () => cache.full,
+    );
     counterFrom('cm_rules_apply_errors_total', 'Commits the event follower could not apply', applyErrors);
-    counterFrom('cm_rules_compile_errors_total', 'Field conditions that did not compile when loaded or defined', () => compileErrors(state));
+    counterFrom('cm_rules_compile_errors_total', 'Field conditions that did not compile when loaded or defined', () =>
+      compileErrors(state),
+    );
     new Counter({
       name: 'cm_rules_invalidations_total',
       help: 'Cached results dropped by events, by reason (entity, variable, condition, branch)',

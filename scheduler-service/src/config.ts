@@ -57,9 +57,15 @@ export const schedulerConfigSchema = z.object({
   /** How long a job may go without an ack or a `working` heartbeat before another replica gets it. */
   SCHEDULER_JOB_ACK_WAIT_MS: ms(30_000, 1000),
   COMMAND_TIMEOUT_MS: ms(10_000, 100),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
   DATABASE_URL: z.string().default(LOCAL_DEFAULTS.DATABASE_URL),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase Postgres identifier').default('public'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase Postgres identifier')
+    .default('public'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(4),
 });
 

@@ -1,6 +1,16 @@
 import { Redis } from 'ioredis';
 import { natsNames } from '@cm/contracts';
-import { closeNats, connectNats, ConsumerLagMetrics, createLogger, createMetrics, Lifecycle, natsResources, runMain, verifyNatsResources } from '@cm/platform';
+import {
+  closeNats,
+  connectNats,
+  ConsumerLagMetrics,
+  createLogger,
+  createMetrics,
+  Lifecycle,
+  natsResources,
+  runMain,
+  verifyNatsResources,
+} from '@cm/platform';
 import { cronExpressions, loadSchedulerConfig } from './config.js';
 import { CronPlanner } from './cron/cron-planner.js';
 import { CommandSender } from './jobs/command-sender.js';
@@ -44,7 +54,12 @@ runMain(async () => {
     await queue.consumer(config.SCHEDULER_JOB_ACK_WAIT_MS),
     queue,
     { readModel, sender, commandConcurrency: config.SCHEDULER_COMMAND_CONCURRENCY },
-    { concurrency: config.SCHEDULER_CONCURRENCY, maxAttempts: config.SCHEDULER_JOB_MAX_ATTEMPTS, backoffMs: config.SCHEDULER_JOB_BACKOFF_MS, ackWaitMs: config.SCHEDULER_JOB_ACK_WAIT_MS },
+    {
+      concurrency: config.SCHEDULER_CONCURRENCY,
+      maxAttempts: config.SCHEDULER_JOB_MAX_ATTEMPTS,
+      backoffMs: config.SCHEDULER_JOB_BACKOFF_MS,
+      ackWaitMs: config.SCHEDULER_JOB_ACK_WAIT_MS,
+    },
     metrics,
     logger,
   );
@@ -52,7 +67,12 @@ runMain(async () => {
     queue,
     lock,
     readModel,
-    { lockPrefix: config.CM_NAMESPACE, expressions: cronExpressions(config), horizonMs: config.SCHEDULER_CATCHUP_HORIZON, batchSize: config.SCHEDULER_BATCH_SIZE },
+    {
+      lockPrefix: config.CM_NAMESPACE,
+      expressions: cronExpressions(config),
+      horizonMs: config.SCHEDULER_CATCHUP_HORIZON,
+      batchSize: config.SCHEDULER_BATCH_SIZE,
+    },
     metrics,
     logger,
   );
@@ -85,5 +105,8 @@ runMain(async () => {
     }),
   });
   lifecycle.onStop('ops server', () => closeServer(ops));
-  logger.info({ crons: cronExpressions(config), horizonMs: config.SCHEDULER_CATCHUP_HORIZON, jobs: names.jobStream }, 'scheduler-service ready');
+  logger.info(
+    { crons: cronExpressions(config), horizonMs: config.SCHEDULER_CATCHUP_HORIZON, jobs: names.jobStream },
+    'scheduler-service ready',
+  );
 });

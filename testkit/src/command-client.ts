@@ -34,12 +34,20 @@ export class CommandClient {
       issuedAt: new Date().toISOString(),
     };
     // Generous: a command waits for the command service, which may be busy with thousands of others.
-    const reply = await this.nats.nc.request(this.names.commandSubject(type), JSON.stringify(envelope), { timeout: 30_000 });
+    const reply = await this.nats.nc.request(this.names.commandSubject(type), JSON.stringify(envelope), {
+      timeout: 30_000,
+    });
     return reply.json<CommandReply>();
   }
 
   /** Like `send`, but the command must succeed; resolves to its sequence. */
-  async must<T extends CommandType>(type: T, campaignId: string, aggregateId: string, payload: CommandInput<T>, opts: { branchId?: string } = {}): Promise<number> {
+  async must<T extends CommandType>(
+    type: T,
+    campaignId: string,
+    aggregateId: string,
+    payload: CommandInput<T>,
+    opts: { branchId?: string } = {},
+  ): Promise<number> {
     const reply = await this.send(type, campaignId, aggregateId, payload, opts);
     if (!reply.ok) throw new Error(`${type} ${aggregateId} failed: ${reply.error.code} ${reply.error.message}`);
     return reply.seq;
@@ -50,7 +58,9 @@ export class CommandClient {
 export async function waitForSagas(nats: Nats, names: NatsNames): Promise<void> {
   for (;;) {
     const consumers = await Promise.all(
-      ['saga-settlement-cascade', 'saga-world-event-effects'].map((c) => nats.jsm.consumers.info(names.eventStream, c).catch(() => undefined)),
+      ['saga-settlement-cascade', 'saga-world-event-effects'].map((c) =>
+        nats.jsm.consumers.info(names.eventStream, c).catch(() => undefined),
+      ),
     );
     if (consumers.every((c) => c && c.num_pending === 0 && c.num_ack_pending === 0)) return;
     await new Promise((r) => setTimeout(r, 100));

@@ -13,7 +13,13 @@ export interface RunningCommandService {
  */
 export async function startCommandService(namespace: string, timeoutMs = 45_000): Promise<RunningCommandService> {
   const port = await freePort();
-  const env = { CM_NAMESPACE: namespace, COMMAND_OPS_PORT: String(port), NODE_ENV: 'test', LOG_LEVEL: 'warn', LOG_FORMAT: 'json' };
+  const env = {
+    CM_NAMESPACE: namespace,
+    COMMAND_OPS_PORT: String(port),
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+  };
   const service = new ServiceProcess('command-service', distEntry('command-service'), env, port);
   service.start();
   try {

@@ -25,7 +25,11 @@ export class GraphQLClient {
     return new GraphQLClient(this.url, token);
   }
 
-  async request<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+  async request<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<GraphQLResponse<T>> {
     const res = await fetch(this.url, {
       method: 'POST',
       headers: {
@@ -41,7 +45,11 @@ export class GraphQLClient {
   }
 
   /** Runs an operation that must succeed and returns its data. */
-  async ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<T> {
+  async ok<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<T> {
     const r = await this.request<T>(query, variables, headers);
     if (r.errors?.length || !r.data) {
       throw new Error(`GraphQL operation failed (${r.status}): ${JSON.stringify(r.errors)}\n${query}`);

@@ -18,7 +18,15 @@ afterAll(async () => {
 describe('ServiceProcess', () => {
   it('provisions the namespace, starts the service until ready, and stops it with SIGTERM (exit 0)', async () => {
     const port = await freePort();
-    const env = { CM_NAMESPACE: namespace, COMMAND_OPS_PORT: String(port), NATS_URL, NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', DUPLICATE_WINDOW_MS: '30000' };
+    const env = {
+      CM_NAMESPACE: namespace,
+      COMMAND_OPS_PORT: String(port),
+      NATS_URL,
+      NODE_ENV: 'test',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+      DUPLICATE_WINDOW_MS: '30000',
+    };
     const service = new ServiceProcess('command-service', distEntry('command-service'), env, port);
     service.start();
     await service.waitReady();

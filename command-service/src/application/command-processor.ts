@@ -55,7 +55,11 @@ export class CommandProcessor {
     for (let attempt = 1; ; attempt += 1) {
       // Saves one read round trip per create, a third of the NATS traffic of a command; a wrong guess costs a retry.
       const assumeNew = attempt === 1 && traits.creates === true;
-      const campaign = await this.repo.load(deciders.campaign, this.campaignAddress(command.campaignId), assumeNew && address.entityType === 'campaign');
+      const campaign = await this.repo.load(
+        deciders.campaign,
+        this.campaignAddress(command.campaignId),
+        assumeNew && address.entityType === 'campaign',
+      );
       authorize(command, campaign.state);
       const loaded = await this.repo.load(decider, address, assumeNew);
       const earlier = loaded.results.get(command.commandId);
@@ -65,14 +69,26 @@ export class CommandProcessor {
       const headSeq = traits.needsHeadSeq ? await this.repo.headSeq() : loaded.foldedSeq;
       const drafts = decider.decide(command, loaded.state, { refs, headSeq, campaignSince: campaign.firstSeq });
       if (drafts.length === 0) {
-        return { ok: true, seq: loaded.foldedSeq, commitId: '', aggregateVersion: loaded.version, aggregateId: address.entityId };
+        return {
+          ok: true,
+          seq: loaded.foldedSeq,
+          commitId: '',
+          aggregateVersion: loaded.version,
+          aggregateId: address.entityId,
+        };
       }
       const commitId = randomUUID();
       const commit = { commitId, events: this.toEvents(command, address, loaded, drafts, commitId) };
       try {
         const ack = await this.repo.append(decider, address, loaded, commit, command);
         if (!ack.state) return await this.firstResult(address, ack.seq);
-        return { ok: true, seq: ack.seq, commitId: commit.commitId, aggregateVersion: ack.state.version, aggregateId: address.entityId };
+        return {
+          ok: true,
+          seq: ack.seq,
+          commitId: commit.commitId,
+          aggregateVersion: ack.state.version,
+          aggregateId: address.entityId,
+        };
       } catch (e) {
         if (!(e instanceof WrongExpectedSequence)) throw e;
         // Another writer got there first: our folded state is stale. Forget it and decide again.
@@ -82,10 +98,14 @@ export class CommandProcessor {
         this.metrics.conflictRetry();
         conflicts += 1;
         if (conflicts >= this.retries) {
-          throw new AppError(ErrorCode.CONFLICT, `${address.entityType} ${address.entityId} changed concurrently; retried ${conflicts} times`, {
-            entityType: address.entityType,
-            entityId: address.entityId,
-          });
+          throw new AppError(
+            ErrorCode.CONFLICT,
+            `${address.entityType} ${address.entityId} changed concurrently; retried ${conflicts} times`,
+            {
+              entityType: address.entityType,
+              entityId: address.entityId,
+            },
+          );
         }
         this.logger.debug({ subject: e.subject, attempt }, 'expected sequence moved; retrying');
       }
@@ -96,18 +116,33 @@ export class CommandProcessor {
     return { campaignId, branchId: MAIN_BRANCH, entityType: 'campaign', entityId: campaignId };
   }
 
-  private async refStatuses(decider: Decider<Command, AnyEvent, unknown>, command: Command, address: EventAddress): Promise<Record<string, AggregateStatus>> {
+  private async refStatuses(
+    decider: Decider<Command, AnyEvent, unknown>,
+    command: Command,
+    address: EventAddress,
+  ): Promise<Record<string, AggregateStatus>> {
     const refs: Record<string, AggregateStatus> = {};
     for (const ref of decider.refsOf(command)) {
       const refDecider = deciders[ref.entityType] as Decider<Command, AnyEvent, unknown>;
       const branchId = homeBranchOf(ref.entityType, address.branchId);
-      const loaded = await this.repo.load(refDecider, { campaignId: address.campaignId, branchId, entityType: ref.entityType, entityId: ref.entityId });
+      const loaded = await this.repo.load(refDecider, {
+        campaignId: address.campaignId,
+        branchId,
+        entityType: ref.entityType,
+        entityId: ref.entityId,
+      });
       refs[`${ref.entityType}:${ref.entityId}`] = refDecider.statusOf(loaded.state);
     }
     return refs;
   }
 
-  private toEvents(command: Command, address: EventAddress, loaded: Loaded<unknown>, drafts: EventDraft[], commitId: string): AnyEvent[] {
+  private toEvents(
+    command: Command,
+    address: EventAddress,
+    loaded: Loaded<unknown>,
+    drafts: EventDraft[],
+    commitId: string,
+  ): AnyEvent[] {
     return drafts.map(
       (draft, i) =>
         ({
@@ -135,6 +170,13 @@ export class CommandProcessor {
   private async firstResult(address: EventAddress, seq: number): Promise<CommandReply & { ok: true }> {
     const stored = await this.repo.commitAt(seq);
     const last = stored?.events.at(-1);
-    return { ok: true, seq, commitId: stored?.commitId ?? '', aggregateVersion: last?.aggregateVersion ?? 0, aggregateId: address.entityId, duplicate: true };
+    return {
+      ok: true,
+      seq,
+      commitId: stored?.commitId ?? '',
+      aggregateVersion: last?.aggregateVersion ?? 0,
+      aggregateId: address.entityId,
+      duplicate: true,
+    };
   }
 }

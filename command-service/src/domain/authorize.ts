@@ -47,6 +47,8 @@ export function authorize(command: Command, campaign: CampaignState): void {
   }
 
   if (campaign.archived && !command.type.startsWith('campaign.')) {
-    throw new AppError(ErrorCode.INVALID_STATE, `campaign ${command.campaignId} is archived`, { campaignId: command.campaignId });
+    throw new AppError(ErrorCode.INVALID_STATE, `campaign ${command.campaignId} is archived`, {
+      campaignId: command.campaignId,
+    });
   }
 }

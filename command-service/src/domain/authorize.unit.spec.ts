@@ -5,7 +5,12 @@ import { campaignDecider } from './campaign/campaign.decide.js';
 import type { CampaignState } from './campaign/campaign.state.js';
 import { CAMPAIGN_ID, OWNER, command, given } from './given.test-util.js';
 
-const OWNER_ONLY: readonly CommandType[] = ['campaign.archive', 'campaign.add-member', 'campaign.change-member-role', 'campaign.remove-member'];
+const OWNER_ONLY: readonly CommandType[] = [
+  'campaign.archive',
+  'campaign.add-member',
+  'campaign.change-member-role',
+  'campaign.remove-member',
+];
 /** Every command but `campaign.create`, which needs no campaign to exist. */
 const ADDRESSED = COMMAND_TYPES.filter((type) => type !== 'campaign.create');
 const CAMPAIGN_COMMANDS = ADDRESSED.filter((type) => type.startsWith('campaign.'));
@@ -61,7 +66,8 @@ function rejection(type: CommandType, userId: string, campaign: CampaignState): 
 /** The outcome of every command in `types` from `userId`, keyed by command type, so a failure names the commands. */
 const outcomes = (types: readonly CommandType[], userId: string, campaign: CampaignState) =>
   Object.fromEntries(types.map((type) => [type, outcome(type, userId, campaign)]));
-const every = (types: readonly CommandType[], answer: ErrorCode | 'allowed') => Object.fromEntries(types.map((type) => [type, answer]));
+const every = (types: readonly CommandType[], answer: ErrorCode | 'allowed') =>
+  Object.fromEntries(types.map((type) => [type, answer]));
 
 describe('requiredRole', () => {
   it.each(OWNER_ONLY)('reserves %s to the owner', (type) => {
@@ -69,7 +75,9 @@ describe('requiredRole', () => {
   });
   it('asks a gm for every other command', () => {
     const others = COMMAND_TYPES.filter((type) => !OWNER_ONLY.includes(type));
-    expect(Object.fromEntries(others.map((type) => [type, requiredRole(type)]))).toEqual(Object.fromEntries(others.map((type) => [type, 'gm'])));
+    expect(Object.fromEntries(others.map((type) => [type, requiredRole(type)]))).toEqual(
+      Object.fromEntries(others.map((type) => [type, 'gm'])),
+    );
   });
   it('leaves no command to players or viewers', () => {
     for (const type of COMMAND_TYPES) expect(['owner', 'gm'], type).toContain(requiredRole(type));
@@ -88,14 +96,21 @@ describe('authorize campaign.create', () => {
 
 describe('authorize on a campaign that does not exist', () => {
   // Nobody is a member of a campaign that does not exist: a user hears what a non-member of a live one hears.
-  it.each(Object.entries(ACTORS).filter(([who]) => who !== 'system'))('rejects every other command from a user as FORBIDDEN: %s', (_who, userId) => {
-    expect(outcomes(ADDRESSED, userId, absent)).toEqual(every(ADDRESSED, ErrorCode.FORBIDDEN));
-  });
+  it.each(Object.entries(ACTORS).filter(([who]) => who !== 'system'))(
+    'rejects every other command from a user as FORBIDDEN: %s',
+    (_who, userId) => {
+      expect(outcomes(ADDRESSED, userId, absent)).toEqual(every(ADDRESSED, ErrorCode.FORBIDDEN));
+    },
+  );
   it('gives a stranger the same answer whether the campaign exists or not', () => {
     for (const type of ADDRESSED) {
       const missing = rejection(type, ACTORS['non-member'], absent);
       const existing = rejection(type, ACTORS['non-member'], live);
-      expect({ code: missing.code, message: missing.message, details: missing.details }, type).toEqual({ code: existing.code, message: existing.message, details: existing.details });
+      expect({ code: missing.code, message: missing.message, details: missing.details }, type).toEqual({
+        code: existing.code,
+        message: existing.message,
+        details: existing.details,
+      });
     }
   });
   it('rejects every other command from a system actor as NOT_FOUND', () => {
@@ -158,15 +173,27 @@ describe('authorize rejections', () => {
 
 describe('authorize after membership changes', () => {
   it('forbids a removed member', () => {
-    const campaign = given(campaignDecider, [created, ...members, { type: 'MemberRemoved', data: { userId: 'u-gm' } }]).state;
+    const campaign = given(campaignDecider, [
+      created,
+      ...members,
+      { type: 'MemberRemoved', data: { userId: 'u-gm' } },
+    ]).state;
     expect(outcome('kingdom.create', ACTORS.gm, campaign)).toBe(ErrorCode.FORBIDDEN);
   });
   it('forbids a gm demoted to viewer', () => {
-    const campaign = given(campaignDecider, [created, ...members, { type: 'MemberRoleChanged', data: { userId: 'u-gm', role: 'viewer' } }]).state;
+    const campaign = given(campaignDecider, [
+      created,
+      ...members,
+      { type: 'MemberRoleChanged', data: { userId: 'u-gm', role: 'viewer' } },
+    ]).state;
     expect(outcome('kingdom.create', ACTORS.gm, campaign)).toBe(ErrorCode.FORBIDDEN);
   });
   it('allows a player promoted to gm', () => {
-    const campaign = given(campaignDecider, [created, ...members, { type: 'MemberRoleChanged', data: { userId: 'u-player', role: 'gm' } }]).state;
+    const campaign = given(campaignDecider, [
+      created,
+      ...members,
+      { type: 'MemberRoleChanged', data: { userId: 'u-player', role: 'gm' } },
+    ]).state;
     expect(outcome('kingdom.create', ACTORS.player, campaign)).toBe('allowed');
   });
 });

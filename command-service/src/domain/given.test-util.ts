@@ -67,7 +67,10 @@ export function stored<E extends AnyEvent>(events: ReadonlyArray<GivenEvent<E>>,
  * runs `decide` on the result. `ctx` defaults to no refs, a head sequence of 0 and a campaign
  * that began at sequence 0.
  */
-export function given<C extends Command, E extends AnyEvent, S>(decider: Decider<C, E, S>, events: ReadonlyArray<GivenEvent<E>> = []) {
+export function given<C extends Command, E extends AnyEvent, S>(
+  decider: Decider<C, E, S>,
+  events: ReadonlyArray<GivenEvent<E>> = [],
+) {
   const state = stored(events).reduce((s, e) => decider.evolve(s, e), decider.initialState);
   return {
     state,

@@ -1,5 +1,14 @@
 import { LRUCache } from 'lru-cache';
-import { branchLineage, MAIN_BRANCH, type AnyEvent, type Commit, type EntityType, type EventAddress, type ForkPoint, type LineageSegment } from '@cm/contracts';
+import {
+  branchLineage,
+  MAIN_BRANCH,
+  type AnyEvent,
+  type Commit,
+  type EntityType,
+  type EventAddress,
+  type ForkPoint,
+  type LineageSegment,
+} from '@cm/contracts';
 import type { Decider } from '../domain/decider.js';
 import type { AppendResult, EventStore, RecordedCommit } from './event-store.port.js';
 
@@ -69,11 +78,21 @@ export class AggregateRepository {
     const key = this.keyOf(address);
     const cached = this.cache?.get(key) as Loaded<S> | undefined;
     if (cached) return cached;
-    const loaded: Loaded<S> = { state: decider.initialState, version: 0, lastSeq: 0, ownSeqs: [], ownCommits: 0, foldedSeq: 0, firstSeq: 0, results: new Map() };
+    const loaded: Loaded<S> = {
+      state: decider.initialState,
+      version: 0,
+      lastSeq: 0,
+      ownSeqs: [],
+      ownCommits: 0,
+      foldedSeq: 0,
+      firstSeq: 0,
+      results: new Map(),
+    };
     if (assumeNew && address.branchId === MAIN_BRANCH) return loaded;
     for (const segment of await this.lineage(address.campaignId, address.branchId)) {
       const own = segment.branchId === address.branchId;
-      for (const commit of await this.store.read({ ...address, branchId: segment.branchId }, segment.uptoSeq)) fold(decider, loaded, commit, own);
+      for (const commit of await this.store.read({ ...address, branchId: segment.branchId }, segment.uptoSeq))
+        fold(decider, loaded, commit, own);
     }
     this.cache?.set(key, loaded as Loaded<unknown>);
     return loaded;
@@ -91,7 +110,11 @@ export class AggregateRepository {
     commit: Commit,
     ids: { commandId: string; correlationId: string },
   ): Promise<AppendResult & { state?: Loaded<S> }> {
-    const position = { lastSeq: loaded.lastSeq, earlierSeqs: loaded.ownSeqs.slice(1), complete: loaded.ownCommits === loaded.ownSeqs.length };
+    const position = {
+      lastSeq: loaded.lastSeq,
+      earlierSeqs: loaded.ownSeqs.slice(1),
+      complete: loaded.ownCommits === loaded.ownSeqs.length,
+    };
     const ack = await this.store.append(address, commit, position, ids);
     if (ack.duplicate) {
       this.invalidate(address);
@@ -123,7 +146,12 @@ export class AggregateRepository {
    */
   lineage(campaignId: string, branchId: string): Promise<LineageSegment[]> {
     return branchLineage(branchId, async (id) => {
-      const branch = await this.load(this.branchDecider, { campaignId, branchId: MAIN_BRANCH, entityType: 'branch', entityId: id });
+      const branch = await this.load(this.branchDecider, {
+        campaignId,
+        branchId: MAIN_BRANCH,
+        entityType: 'branch',
+        entityId: id,
+      });
       return this.forkPointOf(branch.state);
     });
   }

@@ -7,6 +7,8 @@ import type { EventStore } from './event-store.port.js';
 export function createRepository(store: EventStore, cacheSize: number): AggregateRepository {
   return new AggregateRepository(store, cacheSize, deciders.branch, (state) => {
     const { status, parentBranchId, forkedAtSeq } = state as BranchState;
-    return status === 'active' && parentBranchId !== null && forkedAtSeq !== null ? { parentBranchId, forkedAtSeq } : undefined;
+    return status === 'active' && parentBranchId !== null && forkedAtSeq !== null
+      ? { parentBranchId, forkedAtSeq }
+      : undefined;
   });
 }

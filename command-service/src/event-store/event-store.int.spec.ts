@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError, encodeCommit, natsNames, type AnyEvent, type Command, type CommandPayload, type CommandType, type NatsNames } from '@cm/contracts';
+import {
+  AppError,
+  encodeCommit,
+  natsNames,
+  type AnyEvent,
+  type Command,
+  type CommandPayload,
+  type CommandType,
+  type NatsNames,
+} from '@cm/contracts';
 import { closeNats, connectNats, createLogger, ensureEventStream, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
 import { CommandProcessor } from '../application/command-processor.js';
 import { createRepository } from './create-repository.js';
@@ -29,7 +38,13 @@ afterAll(async () => {
 const instance = (retries = 5) => new CommandProcessor(createRepository(store, 1000), retries, logger);
 
 let counter = 0;
-function cmd<T extends CommandType>(type: T, campaignId: string, aggregateId: string, payload: CommandPayload<T>, over: Partial<Command> = {}): Command {
+function cmd<T extends CommandType>(
+  type: T,
+  campaignId: string,
+  aggregateId: string,
+  payload: CommandPayload<T>,
+  over: Partial<Command> = {},
+): Command {
   counter += 1;
   return {
     commandId: `cmd-${counter}-${randomBytes(4).toString('hex')}`,
@@ -57,7 +72,16 @@ describe('JetStream event store', () => {
   it('lets exactly one of several appends at the same expected sequence through', async () => {
     const address = { campaignId: 'race', branchId: 'main', entityType: 'kingdom', entityId: 'k' } as const;
     const commit = (i: number) => ({ commitId: `c${i}`, events: [] });
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.append(address, commit(i), { lastSeq: 0, earlierSeqs: [], complete: true }, { commandId: `race-${i}`, correlationId: 'corr' })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        store.append(
+          address,
+          commit(i),
+          { lastSeq: 0, earlierSeqs: [], complete: true },
+          { commandId: `race-${i}`, correlationId: 'corr' },
+        ),
+      ),
+    );
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r) => r.status === 'rejected');
     expect(won).toHaveLength(1);
@@ -75,7 +99,9 @@ describe('JetStream event store', () => {
     // decide on the same state and race for the same expected sequence: exactly one can win.
     const writers = Array.from({ length: 6 }, () => instance(1));
     for (const w of writers) await w.process(cmd('kingdom.rename', campaignId, 'k1', { name: 'K-0' }));
-    const outcomes = await Promise.allSettled(writers.map((w, i) => w.process(cmd('kingdom.rename', campaignId, 'k1', { name: `K-${i + 1}` }))));
+    const outcomes = await Promise.allSettled(
+      writers.map((w, i) => w.process(cmd('kingdom.rename', campaignId, 'k1', { name: `K-${i + 1}` }))),
+    );
     const ok = outcomes.filter((o) => o.status === 'fulfilled');
     const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     expect(ok).toHaveLength(1);
@@ -93,7 +119,9 @@ describe('JetStream event store', () => {
     const campaignId = await newCampaign(setup);
     await setup.process(cmd('kingdom.create', campaignId, 'k1', { name: 'start' }));
     const writers = Array.from({ length: 4 }, () => instance(20));
-    const replies = await Promise.all(writers.map((w, i) => w.process(cmd('kingdom.rename', campaignId, 'k1', { name: `name-${i}` }))));
+    const replies = await Promise.all(
+      writers.map((w, i) => w.process(cmd('kingdom.rename', campaignId, 'k1', { name: `name-${i}` }))),
+    );
     const history = await store.read({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' });
     expect(history).toHaveLength(5);
     expect(new Set(replies.map((r) => r.seq)).size).toBe(4);
@@ -112,7 +140,8 @@ describe('JetStream event store', () => {
     const burst = await Promise.all([instance(), instance(), instance()].map((p) => p.process(rename)));
 
     expect(first.duplicate).toBeUndefined();
-    for (const r of [again, elsewhere]) expect(r).toMatchObject({ seq: first.seq, commitId: first.commitId, aggregateVersion: 1, duplicate: true });
+    for (const r of [again, elsewhere])
+      expect(r).toMatchObject({ seq: first.seq, commitId: first.commitId, aggregateVersion: 1, duplicate: true });
     expect(new Set(burst.map((r) => r.seq)).size).toBe(1);
     expect(new Set(burst.map((r) => r.commitId)).size).toBe(1);
     const history = await store.read({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'kdup' });
@@ -126,14 +155,31 @@ describe('JetStream event store', () => {
     const fork = await p.process(cmd('branch.fork', campaignId, 'alt', { parentBranchId: 'main', name: 'Alternate' }));
     await p.process(cmd('kingdom.rename', campaignId, 'k1', { name: 'Main after fork' }));
     await p.process(cmd('kingdom.create', campaignId, 'k2', { name: 'Only in main' }));
-    const renamed = await p.process(cmd('kingdom.rename', campaignId, 'k1', { name: 'Alt after fork' }, { branchId: 'alt' }));
+    const renamed = await p.process(
+      cmd('kingdom.rename', campaignId, 'k1', { name: 'Alt after fork' }, { branchId: 'alt' }),
+    );
 
     // A fresh instance folds from the log alone, with no cache.
     const repo = createRepository(store, 100);
     const { deciders } = await import('../domain/index.js');
-    const inAlt = await repo.load(deciders.kingdom, { campaignId, branchId: 'alt', entityType: 'kingdom', entityId: 'k1' });
-    const inMain = await repo.load(deciders.kingdom, { campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' });
-    const k2InAlt = await repo.load(deciders.kingdom, { campaignId, branchId: 'alt', entityType: 'kingdom', entityId: 'k2' });
+    const inAlt = await repo.load(deciders.kingdom, {
+      campaignId,
+      branchId: 'alt',
+      entityType: 'kingdom',
+      entityId: 'k1',
+    });
+    const inMain = await repo.load(deciders.kingdom, {
+      campaignId,
+      branchId: 'main',
+      entityType: 'kingdom',
+      entityId: 'k1',
+    });
+    const k2InAlt = await repo.load(deciders.kingdom, {
+      campaignId,
+      branchId: 'alt',
+      entityType: 'kingdom',
+      entityId: 'k2',
+    });
     expect(inAlt.state).toMatchObject({ name: 'Alt after fork' });
     expect(inAlt.version).toBe(2);
     expect(renamed.aggregateVersion).toBe(2);
@@ -141,8 +187,15 @@ describe('JetStream event store', () => {
     expect(k2InAlt.version).toBe(0);
 
     // A fork of the fork at an explicit earlier sequence sees neither branch's later changes.
-    const nested = await p.process(cmd('branch.fork', campaignId, 'alt2', { parentBranchId: 'alt', name: 'Nested', atSeq: fork.seq }));
-    const inNested = await createRepository(store, 100).load(deciders.kingdom, { campaignId, branchId: 'alt2', entityType: 'kingdom', entityId: 'k1' });
+    const nested = await p.process(
+      cmd('branch.fork', campaignId, 'alt2', { parentBranchId: 'alt', name: 'Nested', atSeq: fork.seq }),
+    );
+    const inNested = await createRepository(store, 100).load(deciders.kingdom, {
+      campaignId,
+      branchId: 'alt2',
+      entityType: 'kingdom',
+      entityId: 'k1',
+    });
     expect(nested.ok).toBe(true);
     expect(inNested.state).toMatchObject({ name: 'Before fork' });
     expect(inNested.version).toBe(1);
@@ -155,12 +208,20 @@ describe('JetStream event store', () => {
       const campaignId = await newCampaign(p);
       const ids = ['k1', 'k2', 'k3', 'k4'];
       for (const id of ids) await p.process(cmd('kingdom.create', campaignId, id, { name: `${id}-0` }));
-      for (const round of [1, 2]) for (const id of ids) await p.process(cmd('kingdom.rename', campaignId, id, { name: `${id}-${round}` }));
-      const again = await p.process(cmd('kingdom.create', campaignId, 'k1', { name: 'Again' })).catch((e: unknown) => e);
+      for (const round of [1, 2])
+        for (const id of ids) await p.process(cmd('kingdom.rename', campaignId, id, { name: `${id}-${round}` }));
+      const again = await p
+        .process(cmd('kingdom.create', campaignId, 'k1', { name: 'Again' }))
+        .catch((e: unknown) => e);
       expect(codeOf(again)).toBe('ALREADY_EXISTS');
       const fresh = createRepository(store, 100);
       for (const id of ids) {
-        const loaded = await fresh.load(deciders.kingdom, { campaignId, branchId: 'main', entityType: 'kingdom', entityId: id });
+        const loaded = await fresh.load(deciders.kingdom, {
+          campaignId,
+          branchId: 'main',
+          entityType: 'kingdom',
+          entityId: id,
+        });
         expect([loaded.state, loaded.version]).toMatchObject([{ name: `${id}-2` }, 3]);
       }
     }
@@ -172,10 +233,20 @@ describe('JetStream event store', () => {
     await p.process(cmd('kingdom.create', campaignId, 'k1', { name: 'Original' }));
     await p.process(cmd('branch.fork', campaignId, 'alt', { parentBranchId: 'main', name: 'Alt' }));
     // A cold instance with a single attempt: the create is tried as new, fails the expectation, and is decided again.
-    const cold = await instance(1).process(cmd('kingdom.create', campaignId, 'k1', { name: 'Again' })).catch((e: unknown) => e);
-    const inBranch = await instance(1).process(cmd('kingdom.create', campaignId, 'k1', { name: 'Again' }, { branchId: 'alt' })).catch((e: unknown) => e);
-    const campaignAgain = await instance(1).process(cmd('campaign.create', campaignId, campaignId, { name: 'Again' })).catch((e: unknown) => e);
-    expect([codeOf(cold), codeOf(inBranch), codeOf(campaignAgain)]).toEqual(['ALREADY_EXISTS', 'ALREADY_EXISTS', 'ALREADY_EXISTS']);
+    const cold = await instance(1)
+      .process(cmd('kingdom.create', campaignId, 'k1', { name: 'Again' }))
+      .catch((e: unknown) => e);
+    const inBranch = await instance(1)
+      .process(cmd('kingdom.create', campaignId, 'k1', { name: 'Again' }, { branchId: 'alt' }))
+      .catch((e: unknown) => e);
+    const campaignAgain = await instance(1)
+      .process(cmd('campaign.create', campaignId, campaignId, { name: 'Again' }))
+      .catch((e: unknown) => e);
+    expect([codeOf(cold), codeOf(inBranch), codeOf(campaignAgain)]).toEqual([
+      'ALREADY_EXISTS',
+      'ALREADY_EXISTS',
+      'ALREADY_EXISTS',
+    ]);
     const history = await store.read({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: 'k1' });
     expect(history).toHaveLength(1);
   });
@@ -186,7 +257,8 @@ describe('JetStream event store', () => {
     const campaignId = `camp${randomBytes(4).toString('hex')}`;
     const created = await p.process(cmd('campaign.create', campaignId, campaignId, { name: 'Late campaign' }));
     await p.process(cmd('kingdom.create', campaignId, 'k1', { name: 'Kingdom' }));
-    const fork = (id: string, atSeq: number) => p.process(cmd('branch.fork', campaignId, id, { parentBranchId: 'main', name: id, atSeq }));
+    const fork = (id: string, atSeq: number) =>
+      p.process(cmd('branch.fork', campaignId, id, { parentBranchId: 'main', name: id, atSeq }));
 
     const early = await fork('early', 1).catch((e: unknown) => e);
     const justBefore = await fork('before', created.seq - 1).catch((e: unknown) => e);
@@ -212,12 +284,24 @@ describe('JetStream event store', () => {
         ...address,
         aggregateVersion: version,
         data: { name },
-        metadata: { commandId: `legacy-${version}-${campaignId}`, correlationId: 'c', causationId: 'c', userId: 'owner', occurredAt: new Date().toISOString() },
+        metadata: {
+          commandId: `legacy-${version}-${campaignId}`,
+          correlationId: 'c',
+          causationId: 'c',
+          userId: 'owner',
+          occurredAt: new Date().toISOString(),
+        },
       }) as AnyEvent;
     // Two commits as an older build wrote them (no previous-sequence header), with another subject between them.
-    const first = await nats.js.publish(subject, encodeCommit({ commitId: 'legacy-1', events: [event('KingdomCreated', 1, 'v1')] }), { expect: { lastSubjectSequence: 0 } });
+    const first = await nats.js.publish(
+      subject,
+      encodeCommit({ commitId: 'legacy-1', events: [event('KingdomCreated', 1, 'v1')] }),
+      { expect: { lastSubjectSequence: 0 } },
+    );
     await p.process(cmd('kingdom.create', campaignId, 'between', { name: 'Between' }));
-    await nats.js.publish(subject, encodeCommit({ commitId: 'legacy-2', events: [event('KingdomRenamed', 2, 'v2')] }), { expect: { lastSubjectSequence: first.seq } });
+    await nats.js.publish(subject, encodeCommit({ commitId: 'legacy-2', events: [event('KingdomRenamed', 2, 'v2')] }), {
+      expect: { lastSubjectSequence: first.seq },
+    });
     await instance().process(cmd('kingdom.rename', campaignId, 'old', { name: 'v3' }));
     await instance().process(cmd('kingdom.rename', campaignId, 'old', { name: 'v4' }));
 
@@ -252,7 +336,9 @@ describe('JetStream event store', () => {
   it('refuses commands in a branch that does not exist', async () => {
     const p = instance();
     const campaignId = await newCampaign(p);
-    const err = await p.process(cmd('kingdom.create', campaignId, 'k1', { name: 'x' }, { branchId: 'nope' })).catch((e: unknown) => e);
+    const err = await p
+      .process(cmd('kingdom.create', campaignId, 'k1', { name: 'x' }, { branchId: 'nope' }))
+      .catch((e: unknown) => e);
     expect(codeOf(err)).toBe('NOT_FOUND');
   });
 });

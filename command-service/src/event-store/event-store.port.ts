@@ -45,7 +45,12 @@ export interface EventStore {
    * Appends `commit` if the aggregate's last commit is still at `after.lastSeq` (0: none yet), else throws
    * `WrongExpectedSequence`. A command id seen before (inside the duplicate window) is not written again.
    */
-  append(address: EventAddress, commit: Commit, after: CommitPosition, ids: { commandId: string; correlationId: string }): Promise<AppendResult>;
+  append(
+    address: EventAddress,
+    commit: Commit,
+    after: CommitPosition,
+    ids: { commandId: string; correlationId: string },
+  ): Promise<AppendResult>;
   /** The aggregate's commits with `seq <= uptoSeq`, oldest first. */
   read(address: EventAddress, uptoSeq?: number): Promise<RecordedCommit[]>;
   /** One commit by its stream sequence. */

@@ -1,8 +1,24 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { JetStreamApiError, type StoredMsg } from '@nats-io/jetstream';
-import { AppError, decodeCommit, encodeCommit, ErrorCode, Headers, type Commit, type EntityType, type EventAddress, type NatsNames } from '@cm/contracts';
+import {
+  AppError,
+  decodeCommit,
+  encodeCommit,
+  ErrorCode,
+  Headers,
+  type Commit,
+  type EntityType,
+  type EventAddress,
+  type NatsNames,
+} from '@cm/contracts';
 import type { Nats } from '@cm/platform';
-import { WrongExpectedSequence, type AppendResult, type CommitPosition, type EventStore, type RecordedCommit } from './event-store.port.js';
+import {
+  WrongExpectedSequence,
+  type AppendResult,
+  type CommitPosition,
+  type EventStore,
+  type RecordedCommit,
+} from './event-store.port.js';
 
 // JetStream API error codes we act on.
 const WRONG_LAST_SEQUENCE = 10071;
@@ -25,7 +41,12 @@ export class JetStreamEventStore implements EventStore {
     return this.names.eventSubject(address);
   }
 
-  async append(address: EventAddress, commit: Commit, after: CommitPosition, ids: { commandId: string; correlationId: string }): Promise<AppendResult> {
+  async append(
+    address: EventAddress,
+    commit: Commit,
+    after: CommitPosition,
+    ids: { commandId: string; correlationId: string },
+  ): Promise<AppendResult> {
     const subject = this.names.eventSubject(address);
     const expectedLastSeq = after.lastSeq;
     const h = natsHeaders();
@@ -33,11 +54,17 @@ export class JetStreamEventStore implements EventStore {
     h.set(Headers.PreviousSeqs, previousSeqsHeader(after));
     try {
       // Appends decided in one event-loop turn leave in one socket write (platform's NATS client tuning).
-      const ack = await this.nats.js.publish(subject, encodeCommit(commit), { msgID: ids.commandId, headers: h, expect: { lastSubjectSequence: expectedLastSeq } });
+      const ack = await this.nats.js.publish(subject, encodeCommit(commit), {
+        msgID: ids.commandId,
+        headers: h,
+        expect: { lastSubjectSequence: expectedLastSeq },
+      });
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (e) {
-      if (e instanceof JetStreamApiError && e.code === WRONG_LAST_SEQUENCE) throw new WrongExpectedSequence(subject, expectedLastSeq);
-      if (e instanceof Error && /timeout|TIMEOUT/.test(e.message)) throw new AppError(ErrorCode.UNAVAILABLE, 'event store did not acknowledge in time');
+      if (e instanceof JetStreamApiError && e.code === WRONG_LAST_SEQUENCE)
+        throw new WrongExpectedSequence(subject, expectedLastSeq);
+      if (e instanceof Error && /timeout|TIMEOUT/.test(e.message))
+        throw new AppError(ErrorCode.UNAVAILABLE, 'event store did not acknowledge in time');
       throw e;
     }
   }
@@ -55,21 +82,34 @@ export class JetStreamEventStore implements EventStore {
     if (!last) return [];
     const newestFirst: StoredMsg[] = [this.onSubject(last, subject)];
     let older: RecordedCommit[] = [];
-    for (let oldest = last; ; ) {
+    for (let oldest = last; ;) {
       const previous = previousSeqsOf(oldest);
       if (!previous) {
         older = await this.scan(subject, Math.min(oldest.seq - 1, uptoSeq));
         break;
       }
-      const found = await Promise.all(previous.seqs.map((seq) => this.nats.jsm.direct.getMessage(this.names.eventStream, { seq })));
+      const found = await Promise.all(
+        previous.seqs.map((seq) => this.nats.jsm.direct.getMessage(this.names.eventStream, { seq })),
+      );
       for (const [i, m] of found.entries()) {
-        if (!m) throw new AppError(ErrorCode.INTERNAL, `commit ${previous.seqs[i]} of ${subject} is missing from the stream`, { seq: previous.seqs[i], subject });
+        if (!m)
+          throw new AppError(
+            ErrorCode.INTERNAL,
+            `commit ${previous.seqs[i]} of ${subject} is missing from the stream`,
+            { seq: previous.seqs[i], subject },
+          );
         newestFirst.push(this.onSubject(m, subject));
       }
       if (previous.complete) break;
       oldest = newestFirst.at(-1)!;
     }
-    return [...older, ...newestFirst.reverse().filter((m) => m.seq <= uptoSeq).map(toRecorded)];
+    return [
+      ...older,
+      ...newestFirst
+        .reverse()
+        .filter((m) => m.seq <= uptoSeq)
+        .map(toRecorded),
+    ];
   }
 
   async commitAt(seq: number): Promise<RecordedCommit | undefined> {
@@ -89,14 +129,15 @@ export class JetStreamEventStore implements EventStore {
   }
 
   private onSubject(m: StoredMsg, subject: string): StoredMsg {
-    if (m.subject !== subject) throw new AppError(ErrorCode.INTERNAL, `commit ${m.seq} is not on ${subject}`, { seq: m.seq, subject });
+    if (m.subject !== subject)
+      throw new AppError(ErrorCode.INTERNAL, `commit ${m.seq} is not on ${subject}`, { seq: m.seq, subject });
     return m;
   }
 
   /** Commits of `subject` with `seq <= bound`, oldest first, walking forwards from the stream's start. */
   private async scan(subject: string, bound: number): Promise<RecordedCommit[]> {
     const out: RecordedCommit[] = [];
-    for (let next = 1; next <= bound; ) {
+    for (let next = 1; next <= bound;) {
       const m = await this.nats.jsm.direct.getMessage(this.names.eventStream, { seq: next, next_by_subj: subject });
       if (!m || m.seq > bound) break;
       out.push(toRecorded(m));

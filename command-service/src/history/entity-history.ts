@@ -48,7 +48,11 @@ export class EntityHistory {
     let endCursor: number | null = null;
     // From the start, a page needs `first + 1` commits (the last says whether there is more); further on, the
     // commits before it stream in full batches.
-    for await (const commit of this.lineageCommits(address, Number.MAX_SAFE_INTEGER, after === 0 ? first + 1 : FOLD_BATCH)) {
+    for await (const commit of this.lineageCommits(
+      address,
+      Number.MAX_SAFE_INTEGER,
+      after === 0 ? first + 1 : FOLD_BATCH,
+    )) {
       if (commit.seq <= after) {
         state = foldCommit(decider, state, commit);
         continue;

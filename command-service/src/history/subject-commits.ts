@@ -11,7 +11,12 @@ export interface TimedCommit extends Commit {
  * Yields one subject's commits lazily, oldest first, with `afterSeq < seq <= uptoSeq`; `batch` says how many the
  * caller expects to need, so a reader that stops early has not fetched much more.
  */
-export type CommitSource = (subject: string, afterSeq: number, uptoSeq: number, batch: number) => AsyncIterable<TimedCommit>;
+export type CommitSource = (
+  subject: string,
+  afterSeq: number,
+  uptoSeq: number,
+  batch: number,
+) => AsyncIterable<TimedCommit>;
 
 /**
  * An ordered consumer on the subject (one direct get first to see whether anything is there): a page of 20

@@ -18,7 +18,12 @@ function base(event: DomainEvent, saga: string, suffix: string) {
 
 /** Deleting a settlement deletes every structure in it. */
 export function settlementCascade(event: DomainEvent<'SettlementDeleted'>, structureIds: readonly string[]): Command[] {
-  return structureIds.map((id) => ({ ...base(event, 'settlement-cascade', id), type: 'structure.delete', aggregateId: id, payload: {} }));
+  return structureIds.map((id) => ({
+    ...base(event, 'settlement-cascade', id),
+    type: 'structure.delete',
+    aggregateId: id,
+    payload: {},
+  }));
 }
 
 /** A resolved world event sets the state variables its effects name. */

@@ -38,7 +38,8 @@ export class SagaRunner {
       {
         name: 'settlement-cascade',
         entityType: 'settlement',
-        commandsFor: async (event) => (event.type === 'SettlementDeleted' ? settlementCascade(event, await this.structuresOf(event)) : []),
+        commandsFor: async (event) =>
+          event.type === 'SettlementDeleted' ? settlementCascade(event, await this.structuresOf(event)) : [],
       },
       {
         name: 'world-event-effects',
@@ -60,7 +61,9 @@ export class SagaRunner {
         max_deliver: MAX_DELIVER,
         max_ack_pending: 1000,
       };
-      await this.nats.jsm.consumers.add(this.names.eventStream, config).catch(async () => this.nats.jsm.consumers.update(this.names.eventStream, durable, config));
+      await this.nats.jsm.consumers
+        .add(this.names.eventStream, config)
+        .catch(async () => this.nats.jsm.consumers.update(this.names.eventStream, durable, config));
       const consumer = await this.nats.js.consumers.get(this.names.eventStream, durable);
       const messages = await consumer.consume({ max_messages: 100 });
       this.running.push(messages);
@@ -77,7 +80,10 @@ export class SagaRunner {
         m.ack();
       } catch (e) {
         const last = m.info.deliveryCount >= MAX_DELIVER;
-        this.logger[last ? 'error' : 'warn']({ err: e, saga: saga.name, seq: m.seq, delivery: m.info.deliveryCount }, last ? 'saga gave up on an event' : 'saga step failed; will retry');
+        this.logger[last ? 'error' : 'warn'](
+          { err: e, saga: saga.name, seq: m.seq, delivery: m.info.deliveryCount },
+          last ? 'saga gave up on an event' : 'saga step failed; will retry',
+        );
         if (last) m.term();
         else m.nak(1000 * m.info.deliveryCount);
       }
@@ -90,7 +96,10 @@ export class SagaRunner {
     } catch (e) {
       // Already deleted or never there: the effect the saga wants already holds (or cannot), nothing to retry.
       if (e instanceof AppError && (e.code === ErrorCode.NOT_FOUND || e.code === ErrorCode.INVALID_STATE)) {
-        this.logger.info({ saga: saga.name, command: command.type, aggregateId: command.aggregateId, code: e.code }, 'saga command had nothing to do');
+        this.logger.info(
+          { saga: saga.name, command: command.type, aggregateId: command.aggregateId, code: e.code },
+          'saga command had nothing to do',
+        );
         return;
       }
       throw e;
@@ -102,7 +111,12 @@ export class SagaRunner {
     const ids = await this.repo.aggregateIdsInLineage(event.campaignId, event.branchId, 'structure');
     const live: string[] = [];
     for (const id of ids) {
-      const loaded = await this.repo.load(deciders.structure, { campaignId: event.campaignId, branchId: event.branchId, entityType: 'structure', entityId: id });
+      const loaded = await this.repo.load(deciders.structure, {
+        campaignId: event.campaignId,
+        branchId: event.branchId,
+        entityType: 'structure',
+        entityId: id,
+      });
       const state = loaded.state as { status: string; settlementId?: string };
       if (state.status === 'active' && state.settlementId === event.entityId) live.push(id);
     }

@@ -27,7 +27,10 @@ export class SharedConnectionServerNats extends ServerNats {
 
   override bindEvents(client: NatsConnection): void {
     const recording = Object.create(client, {
-      subscribe: { value: (subject: string, opts: Parameters<NatsConnection['subscribe']>[1]) => this.record(client.subscribe(subject, opts)) },
+      subscribe: {
+        value: (subject: string, opts: Parameters<NatsConnection['subscribe']>[1]) =>
+          this.record(client.subscribe(subject, opts)),
+      },
     }) as NatsConnection;
     super.bindEvents(recording);
   }

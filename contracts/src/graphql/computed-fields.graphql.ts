@@ -1,5 +1,12 @@
 /** The owner types that carry computed fields, as GraphQL object type names. */
-export const COMPUTED_FIELD_OWNER_TYPES = ['Campaign', 'Kingdom', 'Location', 'Settlement', 'Structure', 'WorldEvent'] as const;
+export const COMPUTED_FIELD_OWNER_TYPES = [
+  'Campaign',
+  'Kingdom',
+  'Location',
+  'Settlement',
+  'Structure',
+  'WorldEvent',
+] as const;
 
 const onEntity = (type: string) => {
   // A campaign lives in every branch of itself, so its computed fields take the branch; the others know theirs.
@@ -20,35 +27,50 @@ extend type ${type} {
  * from, so a query with `minSeq` never sees a computed field older than its own write.
  */
 export const computedFieldsTypeDefs = /* GraphQL */ `
-"Why a computed field could not be computed: RULE_LIMIT (cut off at the bound on operations or array size), RULE_CYCLE, RULE_EVALUATION."
-type ComputedFieldError { code: String! message: String! }
+  "Why a computed field could not be computed: RULE_LIMIT (cut off at the bound on operations or array size), RULE_CYCLE, RULE_EVALUATION."
+  type ComputedFieldError {
+    code: String!
+    message: String!
+  }
 
-type ComputedField {
-  field: String!
-  "Any JSON value; null when the expression yields nothing or failed (then \`error\` says why)."
-  value: JSON
-  error: ComputedFieldError
-}
+  type ComputedField {
+    field: String!
+    "Any JSON value; null when the expression yields nothing or failed (then \`error\` says why)."
+    value: JSON
+    error: ComputedFieldError
+  }
 
-type ComputedFieldCandidate { id: ID! entityId: ID priority: Int! active: Boolean! }
+  type ComputedFieldCandidate {
+    id: ID!
+    entityId: ID
+    priority: Int!
+    active: Boolean!
+  }
 
-"How a computed field of one entity is computed: for game masters debugging a rule."
-type ComputedFieldExplanation {
-  field: String!
-  value: JSON
-  error: ComputedFieldError
-  "The winning condition; null when no active condition defines the field for this entity."
-  condition: FieldCondition
-  "Every condition on this field for this entity, winner first."
-  candidates: [ComputedFieldCandidate!]!
-  "The value of every path the winning expression reads (a child collection: its size)."
-  inputs: JSON!
-  "The stream sequence the explanation reflects."
-  seq: Int!
-}
-${COMPUTED_FIELD_OWNER_TYPES.map(onEntity).join('\n')}
+  "How a computed field of one entity is computed: for game masters debugging a rule."
+  type ComputedFieldExplanation {
+    field: String!
+    value: JSON
+    error: ComputedFieldError
+    "The winning condition; null when no active condition defines the field for this entity."
+    condition: FieldCondition
+    "Every condition on this field for this entity, winner first."
+    candidates: [ComputedFieldCandidate!]!
+    "The value of every path the winning expression reads (a child collection: its size)."
+    inputs: JSON!
+    "The stream sequence the explanation reflects."
+    seq: Int!
+  }
+  ${COMPUTED_FIELD_OWNER_TYPES.map(onEntity).join('\n')}
 
-extend type Query {
-  explainComputedField(campaignId: ID!, branchId: ID = "main", entityType: OwnerType!, entityId: ID!, field: String!, minSeq: Int): ComputedFieldExplanation
-}
+  extend type Query {
+    explainComputedField(
+      campaignId: ID!
+      branchId: ID = "main"
+      entityType: OwnerType!
+      entityId: ID!
+      field: String!
+      minSeq: Int
+    ): ComputedFieldExplanation
+  }
 `;

@@ -7,10 +7,40 @@ import { RULE_ENTITIES } from './rule-entities.js';
  * `log` and `method` (calls into JavaScript), plus the child aggregates. Anything else is rejected at definition.
  */
 export const JSON_LOGIC_OPERATORS = [
-  'var', 'missing', 'missing_some',
-  'if', '?:', '==', '===', '!=', '!==', '!', '!!', 'or', 'and',
-  '>', '>=', '<', '<=', 'max', 'min', '+', '-', '*', '/', '%',
-  'map', 'filter', 'reduce', 'all', 'none', 'some', 'merge', 'in', 'cat', 'substr',
+  'var',
+  'missing',
+  'missing_some',
+  'if',
+  '?:',
+  '==',
+  '===',
+  '!=',
+  '!==',
+  '!',
+  '!!',
+  'or',
+  'and',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  'max',
+  'min',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  'map',
+  'filter',
+  'reduce',
+  'all',
+  'none',
+  'some',
+  'merge',
+  'in',
+  'cat',
+  'substr',
 ] as const;
 
 /** Child aggregates: `{"sum": ["structures", "level"]}`, `{"count": ["structures"]}`, `{"avg": ["structures", "variables.population"]}`. */
@@ -67,13 +97,22 @@ export function analyzeExpression(expression: unknown, entityType: OwnerType): E
   if (expression === null || typeof expression !== 'object' || Array.isArray(expression)) {
     reject('must be a JSONLogic operation object', { at: '' });
   }
-  const deps = { fields: new Set<string>(), variables: new Set<string>(), parentFields: new Set<string>(), parentVariables: new Set<string>(), collections: new Set<string>(), computed: new Set<string>() };
+  const deps = {
+    fields: new Set<string>(),
+    variables: new Set<string>(),
+    parentFields: new Set<string>(),
+    parentVariables: new Set<string>(),
+    collections: new Set<string>(),
+    computed: new Set<string>(),
+  };
   const stack: Frame[] = [{ node: expression, depth: 1, scope: 'entity', at: '' }];
   let nodes = 0;
   while (stack.length > 0) {
     const { node, depth, scope, at } = stack.pop()!;
-    if (++nodes > EXPRESSION_LIMITS.maxNodes) reject(`more than ${EXPRESSION_LIMITS.maxNodes} nodes`, { at, limit: EXPRESSION_LIMITS.maxNodes });
-    if (depth > EXPRESSION_LIMITS.maxDepth) reject(`nested deeper than ${EXPRESSION_LIMITS.maxDepth}`, { at, limit: EXPRESSION_LIMITS.maxDepth });
+    if (++nodes > EXPRESSION_LIMITS.maxNodes)
+      reject(`more than ${EXPRESSION_LIMITS.maxNodes} nodes`, { at, limit: EXPRESSION_LIMITS.maxNodes });
+    if (depth > EXPRESSION_LIMITS.maxDepth)
+      reject(`nested deeper than ${EXPRESSION_LIMITS.maxDepth}`, { at, limit: EXPRESSION_LIMITS.maxDepth });
     if (node === null || typeof node !== 'object') continue;
     if (Array.isArray(node)) {
       node.forEach((child, i) => stack.push({ node: child, depth: depth + 1, scope, at: `${at}/${i}` }));
@@ -94,7 +133,8 @@ export function analyzeExpression(expression: unknown, entityType: OwnerType): E
     }
     if (op === 'missing' || op === 'missing_some') {
       const list = op === 'missing' ? (Array.isArray(args[0]) ? args[0] : args) : args[1];
-      if (op === 'missing_some' && typeof args[0] !== 'number') reject('missing_some needs a literal count', { at: here, operator: op });
+      if (op === 'missing_some' && typeof args[0] !== 'number')
+        reject('missing_some needs a literal count', { at: here, operator: op });
       if (!Array.isArray(list)) reject(`${op} needs a literal list of paths`, { at: here, operator: op });
       for (const p of list) checkPath(p, scope, entityType, deps, here, op);
       continue;
@@ -144,7 +184,8 @@ function checkPath(path: unknown, scope: Scope, entityType: OwnerType, deps: Dep
       if (segments.length !== 3 || !KEY.test(third!)) fail('must be parent.variables.<key>');
       deps.parentVariables.add(third!);
     } else {
-      if (segments.length !== 2 || !parent.fields.includes(second!)) fail(`names no field of a ${shape.parent} (${parent.fields.join(', ')})`);
+      if (segments.length !== 2 || !parent.fields.includes(second!))
+        fail(`names no field of a ${shape.parent} (${parent.fields.join(', ')})`);
       deps.parentFields.add(second!);
     }
   } else if (head in shape.children) {
@@ -153,24 +194,44 @@ function checkPath(path: unknown, scope: Scope, entityType: OwnerType, deps: Dep
     if (segments.length !== 1) fail(`goes inside the scalar field ${head}`);
     deps.fields.add(head);
   } else {
-    fail(`names nothing a ${entityType} has (fields: ${shape.fields.join(', ')}; variables.<key>, computed.<field>${shape.parent ? ', parent.<field>' : ''}${Object.keys(shape.children).length ? `, ${Object.keys(shape.children).join(', ')}` : ''})`);
+    fail(
+      `names nothing a ${entityType} has (fields: ${shape.fields.join(', ')}; variables.<key>, computed.<field>${shape.parent ? ', parent.<field>' : ''}${Object.keys(shape.children).length ? `, ${Object.keys(shape.children).join(', ')}` : ''})`,
+    );
   }
 }
 
-function checkAggregate(op: string, args: unknown[], scope: Scope, entityType: OwnerType, deps: DepSets, at: string): void {
-  if (scope !== 'entity') reject(`${op} aggregates the entity's children and cannot run per element`, { at, operator: op });
+function checkAggregate(
+  op: string,
+  args: unknown[],
+  scope: Scope,
+  entityType: OwnerType,
+  deps: DepSets,
+  at: string,
+): void {
+  if (scope !== 'entity')
+    reject(`${op} aggregates the entity's children and cannot run per element`, { at, operator: op });
   const [collection, path] = args;
   const shape = RULE_ENTITIES[entityType];
   if (typeof collection !== 'string' || !(collection in shape.children)) {
-    reject(`${op} needs a child collection of a ${entityType} (${Object.keys(shape.children).join(', ') || 'it has none'})`, { at, operator: op });
+    reject(
+      `${op} needs a child collection of a ${entityType} (${Object.keys(shape.children).join(', ') || 'it has none'})`,
+      { at, operator: op },
+    );
   }
   if (args.length > 2) reject(`${op} takes a collection and a path`, { at, operator: op });
   deps.collections.add(collection as string);
   if (path === undefined && op === 'count') return;
   const child = RULE_ENTITIES[shape.children[collection as string]!];
   const segments = typeof path === 'string' ? path.split('.') : [];
-  const ok = (segments.length === 1 && child.fields.includes(segments[0]!)) || (segments.length === 2 && segments[0] === 'variables' && KEY.test(segments[1]!));
-  if (!ok) reject(`${op} over ${collection} needs a literal child field (${child.fields.join(', ')}) or variables.<key>`, { at, operator: op, path });
+  const ok =
+    (segments.length === 1 && child.fields.includes(segments[0]!)) ||
+    (segments.length === 2 && segments[0] === 'variables' && KEY.test(segments[1]!));
+  if (!ok)
+    reject(`${op} over ${collection} needs a literal child field (${child.fields.join(', ')}) or variables.<key>`, {
+      at,
+      operator: op,
+      path,
+    });
 }
 
 /**
@@ -206,13 +267,21 @@ export function findComputedCycle(graph: ReadonlyMap<string, readonly string[]>)
 }
 
 /** Validates a definition: the expression, and that it does not read its own field back. */
-export function validateFieldCondition(def: { entityType: OwnerType; field: string; expression: unknown }): ExpressionDeps {
+export function validateFieldCondition(def: {
+  entityType: OwnerType;
+  field: string;
+  expression: unknown;
+}): ExpressionDeps {
   const deps = analyzeExpression(def.expression, def.entityType);
   if (deps.computed.includes(def.field)) {
-    throw new AppError(ErrorCode.VALIDATION, `invalid expression: computed field ${def.field} reads itself (cycle ${def.field} → ${def.field})`, {
-      path: `computed.${def.field}`,
-      cycle: [def.field, def.field],
-    });
+    throw new AppError(
+      ErrorCode.VALIDATION,
+      `invalid expression: computed field ${def.field} reads itself (cycle ${def.field} → ${def.field})`,
+      {
+        path: `computed.${def.field}`,
+        cycle: [def.field, def.field],
+      },
+    );
   }
   return deps;
 }

@@ -41,7 +41,10 @@ describe('analyzeExpression', () => {
     });
   });
   it('accepts paths relative to an element inside map and filter', () => {
-    const deps = analyzeExpression({ filter: [{ var: 'structures' }, { '>': [{ var: 'variables.workers' }, 2] }] }, 'settlement');
+    const deps = analyzeExpression(
+      { filter: [{ var: 'structures' }, { '>': [{ var: 'variables.workers' }, 2] }] },
+      'settlement',
+    );
     expect(deps.collections).toEqual(['structures']);
     expect(deps.variables).toEqual([]);
   });
@@ -58,7 +61,9 @@ describe('analyzeExpression', () => {
   });
   it.each(['__proto__', 'constructor', 'prototype'])('refuses %s in a path', (segment) => {
     expect(rejection({ var: `variables.${segment}` }).message).toMatch(/forbidden segment|must be variables/);
-    expect(rejection({ map: [{ var: 'structures' }, { var: `${segment}.polluted` }] }).message).toContain(`forbidden segment "${segment}"`);
+    expect(rejection({ map: [{ var: 'structures' }, { var: `${segment}.polluted` }] }).message).toContain(
+      `forbidden segment "${segment}"`,
+    );
   });
   it('refuses a computed path', () => {
     expect(rejection({ var: { cat: ['vari', 'ables.x'] } }).message).toContain('literal path');
@@ -94,9 +99,13 @@ describe('analyzeExpression', () => {
 
 describe('validateFieldCondition', () => {
   it('refuses a field that reads itself', () => {
-    expect(() => validateFieldCondition({ entityType: 'settlement', field: 'wealth', expression: { '+': [{ var: 'computed.wealth' }, 1] } })).toThrow(
-      /reads itself/,
-    );
+    expect(() =>
+      validateFieldCondition({
+        entityType: 'settlement',
+        field: 'wealth',
+        expression: { '+': [{ var: 'computed.wealth' }, 1] },
+      }),
+    ).toThrow(/reads itself/);
   });
 });
 
@@ -111,7 +120,15 @@ describe('findComputedCycle', () => {
     expect(findComputedCycle(graph)).toEqual(['a', 'b', 'c', 'a']);
   });
   it('finds none in a chain', () => {
-    expect(findComputedCycle(new Map([['a', ['b']], ['b', ['c']], ['c', []]]))).toBeNull();
+    expect(
+      findComputedCycle(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', []],
+        ]),
+      ),
+    ).toBeNull();
   });
   it('ignores reads of fields nothing defines', () => {
     expect(findComputedCycle(new Map([['a', ['zzz']]]))).toBeNull();

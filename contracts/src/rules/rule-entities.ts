@@ -20,8 +20,16 @@ export const RULE_ENTITIES: Readonly<Record<OwnerType, RuleEntityShape>> = {
   },
   kingdom: { fields: ['id', 'name'], children: { settlements: 'settlement' }, parent: 'campaign' },
   location: { fields: ['id', 'name'], children: { settlements: 'settlement' }, parent: 'campaign' },
-  settlement: { fields: ['id', 'name', 'level', 'kingdomId', 'locationId'], children: { structures: 'structure' }, parent: 'kingdom' },
-  structure: { fields: ['id', 'name', 'structureType', 'level', 'condition', 'settlementId'], children: {}, parent: 'settlement' },
+  settlement: {
+    fields: ['id', 'name', 'level', 'kingdomId', 'locationId'],
+    children: { structures: 'structure' },
+    parent: 'kingdom',
+  },
+  structure: {
+    fields: ['id', 'name', 'structureType', 'level', 'condition', 'settlementId'],
+    children: {},
+    parent: 'settlement',
+  },
   'world-event': {
     fields: ['id', 'name', 'description', 'status', 'scheduledAt', 'expiresAt', 'outcome'],
     children: {},

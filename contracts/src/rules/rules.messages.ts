@@ -64,4 +64,5 @@ export interface EntityComputedFields {
 }
 
 /** The reply: every entity of the request in order, and the stream sequence the whole answer reflects. */
-export type RulesEvaluateReply = { ok: true; seq: number; entities: EntityComputedFields[] } | { ok: false; error: ErrorPayload };
+export type RulesEvaluateReply =
+  { ok: true; seq: number; entities: EntityComputedFields[] } | { ok: false; error: ErrorPayload };

@@ -34,7 +34,7 @@ function zipf(n: number, s: number, seed: number): () => number {
   let total = 0;
   for (let k = 0; k < n; k += 1) cdf.push((total += 1 / (k + 1) ** s));
   let state = seed >>> 0;
-  const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   return () => {
     const x = random() * total;
     let lo = 0;
@@ -61,12 +61,23 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
   const jwtSecret = randomBytes(24).toString('hex');
   const prefix = `${names.namespace}:`;
   // Rate limits off: this measures the cache, and one user sends every request.
-  const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET: jwtSecret, CACHE_KEY_PREFIX: prefix, RATE_LIMIT_ENABLED: 'false' };
+  const env = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    JWT_SECRET: jwtSecret,
+    CACHE_KEY_PREFIX: prefix,
+    RATE_LIMIT_ENABLED: 'false',
+  };
   let system: System | undefined;
   let nats: Nats | undefined;
   try {
     nats = await connectNats(natsUrl(), 'bench-cache', toolLogger('bench'));
-    system = await startSystem({ ...names, env, output: 'files', services: ['command-service', 'query-api', 'query-projector'] });
+    system = await startSystem({
+      ...names,
+      env,
+      output: 'files',
+      services: ['command-service', 'query-api', 'query-projector'],
+    });
     const n = nats;
     const campaignId = 'cache-bench';
     log(`seeding ${KINGDOMS} kingdoms with ${SETTLEMENTS_PER_KINGDOM} settlements each`);
@@ -75,14 +86,23 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
       if (!reply.ok) throw new Error(`${args[2]}: ${reply.error.message}`);
     };
     await must(n, nn, 'campaign.create', campaignId, campaignId, { name: 'Cache bench' });
-    await must(n, nn, 'location.create', campaignId, 'l', { name: 'Place', geometry: { type: 'Point', coordinates: [0, 0] } });
+    await must(n, nn, 'location.create', campaignId, 'l', {
+      name: 'Place',
+      geometry: { type: 'Point', coordinates: [0, 0] },
+    });
     const seed = await closedLoop({
       concurrency: 32,
       durationMs: 600_000,
       maxOps: KINGDOMS,
       op: async (k) => {
         await must(n, nn, 'kingdom.create', campaignId, `k${k}`, { name: `Kingdom ${k}` });
-        for (let s = 0; s < SETTLEMENTS_PER_KINGDOM; s += 1) await must(n, nn, 'settlement.create', campaignId, `s${k}-${s}`, { kingdomId: `k${k}`, locationId: 'l', name: `S ${k}-${s}`, level: 1 });
+        for (let s = 0; s < SETTLEMENTS_PER_KINGDOM; s += 1)
+          await must(n, nn, 'settlement.create', campaignId, `s${k}-${s}`, {
+            kingdomId: `k${k}`,
+            locationId: 'l',
+            name: `S ${k}-${s}`,
+            level: 1,
+          });
       },
     });
     if (seed.ok !== KINGDOMS) throw new Error(`seeding: ${seed.ok} of ${KINGDOMS} kingdoms`);
@@ -90,7 +110,11 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
     const api = system.urls['query-api']!;
     const token = await signToken(jwtSecret, USER);
     const gql = async (query: string, variables: Record<string, unknown>) => {
-      const res = await fetch(`${api}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(`${api}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
       const body = (await res.json()) as { errors?: { message: string }[] };
       if (body.errors?.length) throw new Error(body.errors[0]!.message);
     };
@@ -102,10 +126,15 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
     // and the ideal cache below starts as warm.
     log(`priming: reading each of the ${KINGDOMS} kingdoms' settlement lists once`);
     const listQuery = `query($c: ID!, $k: ID!) { settlements(campaignId: $c, kingdomId: $k) { id name level } }`;
-    await closedLoop({ concurrency: CONCURRENCY, durationMs: 600_000, maxOps: KINGDOMS, op: (k) => gql(listQuery, { c: campaignId, k: `k${k}` }) });
+    await closedLoop({
+      concurrency: CONCURRENCY,
+      durationMs: 600_000,
+      maxOps: KINGDOMS,
+      op: (k) => gql(listQuery, { c: campaignId, k: `k${k}` }),
+    });
     const draw = zipf(KINGDOMS, ZIPF_S, 42);
     let coin = 7;
-    const isWrite = () => ((coin = (Math.imul(coin, 1103515245) + 12345) >>> 0) / 2 ** 32) < WRITE_SHARE;
+    const isWrite = () => (coin = (Math.imul(coin, 1103515245) + 12345) >>> 0) / 2 ** 32 < WRITE_SHARE;
     // The ideal cache on the same sequence: a read hits when its list was read since the last write to it.
     const fresh = new Set<number>(Array.from({ length: KINGDOMS }, (_, k) => k));
     let idealHits = 0;
@@ -113,7 +142,9 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
     let writes = 0;
     const hits0 = await metric(api, 'cache_hits_total', 'settlements');
     const misses0 = await metric(api, 'cache_misses_total', 'settlements');
-    log(`mix: ${CONCURRENCY} clients for ${DURATION_MS / 1000} s, ${WRITE_SHARE * 100}% writes, Zipf s=${ZIPF_S} over ${KINGDOMS} kingdoms`);
+    log(
+      `mix: ${CONCURRENCY} clients for ${DURATION_MS / 1000} s, ${WRITE_SHARE * 100}% writes, Zipf s=${ZIPF_S} over ${KINGDOMS} kingdoms`,
+    );
     const load = await closedLoop({
       concurrency: CONCURRENCY,
       durationMs: DURATION_MS,
@@ -122,7 +153,10 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
         if (isWrite()) {
           writes += 1;
           fresh.delete(k);
-          await gql(`mutation($c: ID!, $s: ID!, $l: Int!) { setSettlementLevel(campaignId: $c, id: $s, level: $l) { seq } }`, { c: campaignId, s: `s${k}-${i % SETTLEMENTS_PER_KINGDOM}`, l: 1 + (i % 50) });
+          await gql(
+            `mutation($c: ID!, $s: ID!, $l: Int!) { setSettlementLevel(campaignId: $c, id: $s, level: $l) { seq } }`,
+            { c: campaignId, s: `s${k}-${i % SETTLEMENTS_PER_KINGDOM}`, l: 1 + (i % 50) },
+          );
         } else {
           reads += 1;
           if (fresh.has(k)) idealHits += 1;
@@ -136,18 +170,44 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
     const hitRate = hits + misses ? hits / (hits + misses) : null;
     const idealRate = reads ? idealHits / reads : null;
     const rows = [
-      row(`settlement-list cache hit rate, 90% reads (Zipf s=${ZIPF_S} over ${KINGDOMS} kingdoms) / 10% writes, ${CONCURRENCY} clients`, hitRate, 'ratio', {
-        target: { op: '>=', value: 0.8 },
-        rawLimit: idealRate,
-      }),
-      row('operations per second of the mix (reads and writes through GraphQL)', load.ok / (DURATION_MS / 1000), 'ops/s'),
+      row(
+        `settlement-list cache hit rate, 90% reads (Zipf s=${ZIPF_S} over ${KINGDOMS} kingdoms) / 10% writes, ${CONCURRENCY} clients`,
+        hitRate,
+        'ratio',
+        {
+          target: { op: '>=', value: 0.8 },
+          rawLimit: idealRate,
+        },
+      ),
+      row(
+        'operations per second of the mix (reads and writes through GraphQL)',
+        load.ok / (DURATION_MS / 1000),
+        'ops/s',
+      ),
     ];
     const results = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
-      settings: { namespace: names.namespace, kingdoms: KINGDOMS, settlementsPerKingdom: SETTLEMENTS_PER_KINGDOM, zipfS: ZIPF_S, writeShare: WRITE_SHARE, concurrency: CONCURRENCY, durationMs: DURATION_MS },
-      cache: { reads, writes, hits, misses, hitRate: hitRate === null ? null : round(hitRate, 4), idealHitRate: idealRate === null ? null : round(idealRate, 4), errors: load.errors, errorKinds: load.errorKinds },
+      settings: {
+        namespace: names.namespace,
+        kingdoms: KINGDOMS,
+        settlementsPerKingdom: SETTLEMENTS_PER_KINGDOM,
+        zipfS: ZIPF_S,
+        writeShare: WRITE_SHARE,
+        concurrency: CONCURRENCY,
+        durationMs: DURATION_MS,
+      },
+      cache: {
+        reads,
+        writes,
+        hits,
+        misses,
+        hitRate: hitRate === null ? null : round(hitRate, 4),
+        idealHitRate: idealRate === null ? null : round(idealRate, 4),
+        errors: load.errors,
+        errorKinds: load.errorKinds,
+      },
       rows,
     };
     const dir = join(repoRoot, 'bench-results');
@@ -170,7 +230,9 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
 
 /** Deletes the run's keys from the cache database (DB 1 unless REDIS_CACHE_DB says otherwise), with SCAN. */
 async function dropCacheKeys(prefix: string): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { db: Number(process.env.REDIS_CACHE_DB ?? 1) });
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    db: Number(process.env.REDIS_CACHE_DB ?? 1),
+  });
   try {
     let cursor = '0';
     do {

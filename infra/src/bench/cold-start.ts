@@ -39,8 +39,11 @@ export async function fillEventStream(
 ): Promise<FilledCampaign & { fill: { events: number; seconds: number; rate: number } }> {
   const campaignId = into?.campaignId ?? `cold-${randomUUID().slice(0, 8)}`;
   if (!into) {
-    const created = await sendCommand(nats, names, 'campaign.create', campaignId, campaignId, { name: 'Cold-start campaign' });
-    if (!created.ok) throw new Error(`cannot create the cold-start campaign: ${created.error.code} ${created.error.message}`);
+    const created = await sendCommand(nats, names, 'campaign.create', campaignId, campaignId, {
+      name: 'Cold-start campaign',
+    });
+    if (!created.ok)
+      throw new Error(`cannot create the cold-start campaign: ${created.error.code} ${created.error.message}`);
   }
   const first = into?.kingdoms ?? 0;
   const { state } = await nats.jsm.streams.info(names.eventStream);
@@ -51,21 +54,37 @@ export async function fillEventStream(
   // Round by round, so that every publish of a round goes to a different subject and all can be in flight.
   for (let version = 1; version <= COMMITS_PER_KINGDOM; version += 1) {
     const op = async (n: number) => {
-      const previous = Array.from(seqs.subarray(n * COMMITS_PER_KINGDOM, n * COMMITS_PER_KINGDOM + version - 1)).reverse();
+      const previous = Array.from(
+        seqs.subarray(n * COMMITS_PER_KINGDOM, n * COMMITS_PER_KINGDOM + version - 1),
+      ).reverse();
       const i = first + n;
-      const ack = await nats.js.publish(names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: `k${i}` }), sampleCommit(i, campaignId, version), {
-        headers: commitHeaders(previous),
-        expect: { lastSubjectSequence: previous[0] ?? 0 },
-      });
+      const ack = await nats.js.publish(
+        names.eventSubject({ campaignId, branchId: 'main', entityType: 'kingdom', entityId: `k${i}` }),
+        sampleCommit(i, campaignId, version),
+        {
+          headers: commitHeaders(previous),
+          expect: { lastSubjectSequence: previous[0] ?? 0 },
+        },
+      );
       seqs[n * COMMITS_PER_KINGDOM + version - 1] = ack.seq;
     };
-    const round_ = await closedLoop({ concurrency: FILL_IN_FLIGHT, durationMs: Number.MAX_SAFE_INTEGER, op, maxOps: kingdoms });
-    if (round_.errors > 0) throw new Error(`filling the stream: ${round_.errors} publishes failed ${JSON.stringify(round_.errorKinds)}`);
+    const round_ = await closedLoop({
+      concurrency: FILL_IN_FLIGHT,
+      durationMs: Number.MAX_SAFE_INTEGER,
+      op,
+      maxOps: kingdoms,
+    });
+    if (round_.errors > 0)
+      throw new Error(`filling the stream: ${round_.errors} publishes failed ${JSON.stringify(round_.errorKinds)}`);
     log(`  round ${version}/${COMMITS_PER_KINGDOM}: ${kingdoms} commits at ${round_.rate}/s`);
   }
   const seconds = (performance.now() - started) / 1000;
   const filled = kingdoms * COMMITS_PER_KINGDOM;
-  return { campaignId, kingdoms: first + kingdoms, fill: { events: filled, seconds: round(seconds, 1), rate: round(filled / seconds, 1) } };
+  return {
+    campaignId,
+    kingdoms: first + kingdoms,
+    fill: { events: filled, seconds: round(seconds, 1), rate: round(filled / seconds, 1) },
+  };
 }
 
 /**
@@ -88,9 +107,17 @@ export async function measureColdRenames(opts: {
   const cpu = opts.cpu?.();
   const { state } = await opts.nats.jsm.streams.info(opts.names.eventStream);
   const rename = (n: number) =>
-    sendCommand(opts.nats, opts.names, 'kingdom.rename', opts.campaignId, opts.kingdomIds(n), { name: `Cold ${n}` }).then((r) => (r.ok ? undefined : r.error.code));
+    sendCommand(opts.nats, opts.names, 'kingdom.rename', opts.campaignId, opts.kingdomIds(n), {
+      name: `Cold ${n}`,
+    }).then((r) => (r.ok ? undefined : r.error.code));
   opts.log(`the first ${opts.commands} renames after a restart, 64 senders, stream of ${state.messages} messages`);
-  const cold = await closedLoop({ concurrency: 64, durationMs: Number.MAX_SAFE_INTEGER, op: rename, maxOps: opts.commands, cpu });
+  const cold = await closedLoop({
+    concurrency: 64,
+    durationMs: Number.MAX_SAFE_INTEGER,
+    op: rename,
+    maxOps: opts.commands,
+    cpu,
+  });
   opts.log(`  ${cold.rate} cmds/s, p50 ${cold.latencyMs.p50} ms, p99 ${cold.latencyMs.p99} ms, ${cold.errors} errors`);
   if (cold.cpu) opts.log(`  CPU µs per command ${JSON.stringify(cold.cpu.usPerOp)}`);
   return { streamMessages: state.messages, cold };

@@ -31,10 +31,12 @@ export function cpuSampler(services: Record<string, number | undefined>): () => 
     const snapshot: CpuSnapshot = {};
     let procs: { pid: number; comm: string; ppid: number; cpuMs: number }[];
     try {
-      procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-        const s = readStat(Number(d));
-        return s ? [{ pid: Number(d), ...s }] : [];
-      });
+      procs = readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .flatMap((d) => {
+          const s = readStat(Number(d));
+          return s ? [{ pid: Number(d), ...s }] : [];
+        });
     } catch {
       return snapshot;
     }
@@ -42,7 +44,11 @@ export function cpuSampler(services: Record<string, number | undefined>): () => 
     const serviceOf = new Map<number, string>();
     for (const [name, pid] of Object.entries(services)) if (pid) serviceOf.set(pid, name);
     const owner = (p: { pid: number; ppid: number }): string | undefined => {
-      for (let cur: { pid: number; ppid: number } | undefined = p, hops = 0; cur && hops < 8; cur = byPid.get(cur.ppid), hops += 1) {
+      for (
+        let cur: { pid: number; ppid: number } | undefined = p, hops = 0;
+        cur && hops < 8;
+        cur = byPid.get(cur.ppid), hops += 1
+      ) {
         const name = serviceOf.get(cur.pid);
         if (name) return name;
       }
@@ -50,7 +56,17 @@ export function cpuSampler(services: Record<string, number | undefined>): () => 
     };
     const add = (key: string, ms: number) => (snapshot[key] = (snapshot[key] ?? 0) + ms);
     for (const p of procs) {
-      const name = owner(p) ?? (p.pid === process.pid ? 'bench client' : p.comm === 'nats-server' ? 'nats-server' : p.comm.startsWith('postgres') ? 'postgres' : p.comm.startsWith('redis-server') ? 'redis' : undefined);
+      const name =
+        owner(p) ??
+        (p.pid === process.pid
+          ? 'bench client'
+          : p.comm === 'nats-server'
+            ? 'nats-server'
+            : p.comm.startsWith('postgres')
+              ? 'postgres'
+              : p.comm.startsWith('redis-server')
+                ? 'redis'
+                : undefined);
       if (name) add(name, p.cpuMs);
     }
     return snapshot;
@@ -58,7 +74,13 @@ export function cpuSampler(services: Record<string, number | undefined>): () => 
 }
 
 /** CPU microseconds each part spent per operation between two snapshots, and the share of the machine in use. */
-export function cpuPerOperation(before: CpuSnapshot, after: CpuSnapshot, operations: number, seconds: number, cpus: number): { usPerOp: Record<string, number>; busyShare: number } {
+export function cpuPerOperation(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  operations: number,
+  seconds: number,
+  cpus: number,
+): { usPerOp: Record<string, number>; busyShare: number } {
   const usPerOp: Record<string, number> = {};
   let total = 0;
   for (const [name, ms] of Object.entries(after)) {

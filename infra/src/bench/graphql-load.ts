@@ -39,9 +39,11 @@ function graphqlCaller(client: KeepAliveClient, path: string, token: string): Gq
   };
 }
 
-const CREATE_KINGDOM = 'mutation($c: ID!, $id: ID!, $name: String!) { createKingdom(campaignId: $c, id: $id, name: $name) { seq commitId } }';
+const CREATE_KINGDOM =
+  'mutation($c: ID!, $id: ID!, $name: String!) { createKingdom(campaignId: $c, id: $id, name: $name) { seq commitId } }';
 /** What a UI usually sends: the result selects the entity, so the answer waits until the projection applied it. */
-const CREATE_KINGDOM_READ_BACK = 'mutation($c: ID!, $id: ID!, $name: String!) { createKingdom(campaignId: $c, id: $id, name: $name) { seq kingdom { id name } } }';
+const CREATE_KINGDOM_READ_BACK =
+  'mutation($c: ID!, $id: ID!, $name: String!) { createKingdom(campaignId: $c, id: $id, name: $name) { seq kingdom { id name } } }';
 
 /**
  * GraphQL over HTTP as a client sees it: mutations per second with 64 concurrent keep-alive connections, and the
@@ -55,7 +57,9 @@ export async function measureGraphql(opts: GraphqlLoadOptions): Promise<GraphqlR
   const gql = graphqlCaller(client, url.pathname, opts.token);
   try {
     const campaignId = `bench-gql-${randomUUID().slice(0, 8)}`;
-    const setup = await gql('mutation($id: ID!) { createCampaign(id: $id, name: "GraphQL benchmark") { seq } }', { id: campaignId });
+    const setup = await gql('mutation($id: ID!) { createCampaign(id: $id, name: "GraphQL benchmark") { seq } }', {
+      id: campaignId,
+    });
     if (setup) throw new Error(`cannot create the GraphQL benchmark campaign: ${setup}`);
     const trivial = () => gql('{ __typename }');
     const createKingdom = (i: number) => gql(CREATE_KINGDOM, { c: campaignId, id: `g${i}`, name: `Kingdom ${i}` });
@@ -74,14 +78,31 @@ export async function measureGraphql(opts: GraphqlLoadOptions): Promise<GraphqlR
     log(`  ${health64.rate} req/s, p50 ${health64.latencyMs.p50} ms`);
     if (health64.cpu) log(`  CPU µs per request ${JSON.stringify(health64.cpu.usPerOp)}`);
     log('GraphQL trivial query { __typename }, 64 connections');
-    const trivial64 = await closedLoop({ concurrency: 64, durationMs: opts.durationMs, warmupMs: 500, op: trivial, cpu: opts.cpu });
+    const trivial64 = await closedLoop({
+      concurrency: 64,
+      durationMs: opts.durationMs,
+      warmupMs: 500,
+      op: trivial,
+      cpu: opts.cpu,
+    });
     log(`  ${trivial64.rate} req/s, p50 ${trivial64.latencyMs.p50} ms, p99 ${trivial64.latencyMs.p99} ms`);
     if (trivial64.cpu) log(`  CPU µs per request ${JSON.stringify(trivial64.cpu.usPerOp)}`);
 
     log('GraphQL mutations (createKingdom), 64 connections');
-    const mutations64 = await closedLoop({ concurrency: 64, durationMs: opts.durationMs, warmupMs: 1000, op: createKingdom, cpu: opts.cpu });
-    log(`  ${mutations64.rate} mutations/s, p50 ${mutations64.latencyMs.p50} ms, p99 ${mutations64.latencyMs.p99} ms, ${mutations64.errors} errors ${JSON.stringify(mutations64.errorKinds)}`);
-    if (mutations64.cpu) log(`  CPU µs per mutation ${JSON.stringify(mutations64.cpu.usPerOp)}, machine ${Math.round(mutations64.cpu.busyShare * 100)}% busy`);
+    const mutations64 = await closedLoop({
+      concurrency: 64,
+      durationMs: opts.durationMs,
+      warmupMs: 1000,
+      op: createKingdom,
+      cpu: opts.cpu,
+    });
+    log(
+      `  ${mutations64.rate} mutations/s, p50 ${mutations64.latencyMs.p50} ms, p99 ${mutations64.latencyMs.p99} ms, ${mutations64.errors} errors ${JSON.stringify(mutations64.errorKinds)}`,
+    );
+    if (mutations64.cpu)
+      log(
+        `  CPU µs per mutation ${JSON.stringify(mutations64.cpu.usPerOp)}, machine ${Math.round(mutations64.cpu.busyShare * 100)}% busy`,
+      );
     await opts.settle();
 
     const openClient = new KeepAliveClient(url.origin, 512);
@@ -90,22 +111,34 @@ export async function measureGraphql(opts: GraphqlLoadOptions): Promise<GraphqlR
       // Warm the open-loop connections, so the first scheduled requests do not pay for TCP set-up.
       await closedLoop({ concurrency: 32, durationMs: 300, op: () => openGql('{ __typename }') });
       log(`GraphQL trivial query, open loop at ${opts.openLoopRate}/s for ${opts.openLoopMs / 2000} s`);
-      const openLoopTrivial = await openLoop({ rate: opts.openLoopRate, durationMs: opts.openLoopMs / 2, op: () => openGql('{ __typename }') });
-      log(`  p50 ${openLoopTrivial.latencyMs.p50} ms, p99 ${openLoopTrivial.latencyMs.p99} ms, ${openLoopTrivial.rate}/s`);
+      const openLoopTrivial = await openLoop({
+        rate: opts.openLoopRate,
+        durationMs: opts.openLoopMs / 2,
+        op: () => openGql('{ __typename }'),
+      });
+      log(
+        `  p50 ${openLoopTrivial.latencyMs.p50} ms, p99 ${openLoopTrivial.latencyMs.p99} ms, ${openLoopTrivial.rate}/s`,
+      );
       log(`GraphQL mutations, open loop at ${opts.openLoopRate}/s for ${opts.openLoopMs / 1000} s`);
       const openLoopMutations = await openLoop({
         rate: opts.openLoopRate,
         durationMs: opts.openLoopMs,
         op: (i) => openGql(CREATE_KINGDOM, { c: campaignId, id: `o${i}`, name: `Kingdom ${i}` }),
       });
-      log(`  p50 ${openLoopMutations.latencyMs.p50} ms, p99 ${openLoopMutations.latencyMs.p99} ms, ${openLoopMutations.rate}/s, ${openLoopMutations.errors} errors`);
-      log(`GraphQL mutations selecting the created entity (read-your-writes), open loop at ${opts.openLoopRate}/s for ${opts.openLoopMs / 2000} s`);
+      log(
+        `  p50 ${openLoopMutations.latencyMs.p50} ms, p99 ${openLoopMutations.latencyMs.p99} ms, ${openLoopMutations.rate}/s, ${openLoopMutations.errors} errors`,
+      );
+      log(
+        `GraphQL mutations selecting the created entity (read-your-writes), open loop at ${opts.openLoopRate}/s for ${opts.openLoopMs / 2000} s`,
+      );
       const openLoopReadYourWrites = await openLoop({
         rate: opts.openLoopRate,
         durationMs: opts.openLoopMs / 2,
         op: (i) => openGql(CREATE_KINGDOM_READ_BACK, { c: campaignId, id: `ryw${i}`, name: `Kingdom ${i}` }),
       });
-      log(`  p50 ${openLoopReadYourWrites.latencyMs.p50} ms, p99 ${openLoopReadYourWrites.latencyMs.p99} ms, ${openLoopReadYourWrites.rate}/s, ${openLoopReadYourWrites.errors} errors`);
+      log(
+        `  p50 ${openLoopReadYourWrites.latencyMs.p50} ms, p99 ${openLoopReadYourWrites.latencyMs.p99} ms, ${openLoopReadYourWrites.rate}/s, ${openLoopReadYourWrites.errors} errors`,
+      );
       return { health64, trivial64, mutations64, openLoopTrivial, openLoopMutations, openLoopReadYourWrites };
     } finally {
       openClient.close();

@@ -138,10 +138,16 @@ export class KeepAliveClient {
     this.port = Number(url.port || 80);
   }
 
-  request(method: 'GET' | 'POST', path: string, body?: string, headers: Record<string, string> = {}): Promise<HttpResponse> {
+  request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: string,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResponse> {
     let bytes = `${method} ${path} HTTP/1.1\r\nhost: ${this.host}:${this.port}\r\n`;
     for (const [name, value] of Object.entries(headers)) bytes += `${name}: ${value}\r\n`;
-    if (body !== undefined) bytes += `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    if (body !== undefined)
+      bytes += `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     else bytes += '\r\n';
     return new Promise((resolve, reject) => {
       const p: Pending = { bytes, resolve, reject };

@@ -37,7 +37,14 @@ function recorder() {
       errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
     },
     result(seconds: number): LoadResult {
-      return { rate: round(ok / seconds, 1), ok, errors, errorKinds, seconds: round(seconds), latencyMs: samples.summary() };
+      return {
+        rate: round(ok / seconds, 1),
+        ok,
+        errors,
+        errorKinds,
+        seconds: round(seconds),
+        latencyMs: samples.summary(),
+      };
     },
   };
 }
@@ -47,7 +54,15 @@ function recorder() {
  * `durationMs` after a warm-up that is not counted (JIT, connection pools, caches), or until `maxOps` operations
  * were started, whichever comes first.
  */
-export async function closedLoop(opts: { concurrency: number; durationMs: number; warmupMs?: number; op: Operation; firstIndex?: number; maxOps?: number; cpu?: () => CpuSnapshot }): Promise<LoadResult> {
+export async function closedLoop(opts: {
+  concurrency: number;
+  durationMs: number;
+  warmupMs?: number;
+  op: Operation;
+  firstIndex?: number;
+  maxOps?: number;
+  cpu?: () => CpuSnapshot;
+}): Promise<LoadResult> {
   let next = opts.firstIndex ?? 0;
   const last = next + (opts.maxOps ?? Infinity);
   const warmupEnd = performance.now() + (opts.warmupMs ?? 0);
@@ -77,7 +92,8 @@ export async function closedLoop(opts: { concurrency: number; durationMs: number
   await Promise.all([warm, ...Array.from({ length: opts.concurrency }, sender)]);
   // Operations started before the deadline may finish after it; they count, and so does the time they took.
   const result = rec.result((performance.now() - measuredFrom) / 1000);
-  if (opts.cpu && cpuFrom) result.cpu = cpuPerOperation(cpuFrom, opts.cpu(), result.ok, result.seconds, os.cpus().length);
+  if (opts.cpu && cpuFrom)
+    result.cpu = cpuPerOperation(cpuFrom, opts.cpu(), result.ok, result.seconds, os.cpus().length);
   return result;
 }
 
@@ -86,7 +102,13 @@ export async function closedLoop(opts: { concurrency: number; durationMs: number
  * latency counts from the scheduled start, so a stall shows up in the percentiles instead of silently slowing the
  * sender down (coordinated omission). More than `maxInFlight` outstanding operations count as errors.
  */
-export async function openLoop(opts: { rate: number; durationMs: number; op: Operation; maxInFlight?: number; firstIndex?: number }): Promise<LoadResult & { targetRate: number }> {
+export async function openLoop(opts: {
+  rate: number;
+  durationMs: number;
+  op: Operation;
+  maxInFlight?: number;
+  firstIndex?: number;
+}): Promise<LoadResult & { targetRate: number }> {
   const rec = recorder();
   const interval = 1000 / opts.rate;
   const total = Math.round((opts.durationMs / 1000) * opts.rate);
@@ -105,10 +127,13 @@ export async function openLoop(opts: { rate: number; durationMs: number; op: Ope
     const i = (opts.firstIndex ?? 0) + k;
     // From when it was due, or from when it started if that was earlier (less than a millisecond ahead).
     const from = Math.min(due, performance.now());
-    const p: Promise<void> = opts.op(i).then(
-      (outcome) => rec.record(performance.now() - from, outcome),
-      (e: unknown) => rec.record(performance.now() - from, e as Error),
-    ).finally(() => pending.delete(p));
+    const p: Promise<void> = opts
+      .op(i)
+      .then(
+        (outcome) => rec.record(performance.now() - from, outcome),
+        (e: unknown) => rec.record(performance.now() - from, e as Error),
+      )
+      .finally(() => pending.delete(p));
     pending.add(p);
   }
   await Promise.all(pending);

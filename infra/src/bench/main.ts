@@ -50,7 +50,8 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  process.stdout.write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
+  process.stdout
+    .write(`Usage: npm run bench -- [--duration-ms 5000] [--open-loop-ms 10000] [--rate 1000] [--skip-graphql] [--cpu-prof-dir DIR]
                        [--phases raw,commands,graphql] [--cold-start] [--cold-stream-events 1000000]
                        [--aggregate-cache-size N] [--prefill-events N]
                         [--only scheduler] [--only realtime [--subscribers 10000]] [--only rules] [--only history]
@@ -93,11 +94,19 @@ batched upsert rates of the same run.
 `);
   process.exit(0);
 }
-if (args.only === 'scheduler') process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
+if (args.only === 'scheduler')
+  process.exit(await runSchedulerBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 if (args.only === 'nested') process.exit(await runNestedBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
-if (args.only === 'rebuild') process.exit(await runRebuildBench(Number(args['rebuild-events']), (s) => void process.stderr.write(`[bench] ${s}\n`)));
-if (args.only === 'redis') process.exit(await runRedisModelBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
-if (args.only === 'history') process.exit(await runHistoryBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
+if (args.only === 'rebuild')
+  process.exit(
+    await runRebuildBench(Number(args['rebuild-events']), (s) => void process.stderr.write(`[bench] ${s}\n`)),
+  );
+if (args.only === 'redis')
+  process.exit(
+    await runRedisModelBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])),
+  );
+if (args.only === 'history')
+  process.exit(await runHistoryBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));
 if (args.only === 'cache') process.exit(await runCacheBench((s) => void process.stderr.write(`[bench] ${s}\n`)));
 const durationMs = Number(args['duration-ms']);
 const openLoopMs = Number(args['open-loop-ms']);
@@ -111,10 +120,12 @@ const coldStreamEvents = Number(args['cold-stream-events']);
 const COLD_COMMANDS = 10_000;
 
 // `--only rules`: the rules service's rows alone, in a system of their own (rules-bench.ts).
-if (args.only === 'rules') process.exit(await runRulesBench({ durationMs, log: (s) => void process.stderr.write(`[bench] ${s}\n`) }));
+if (args.only === 'rules')
+  process.exit(await runRulesBench({ durationMs, log: (s) => void process.stderr.write(`[bench] ${s}\n`) }));
 
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
-if (args.only === 'realtime') process.exit(await runRealtimeBench({ durationMs, rate, subscribers: Number(args.subscribers), log }));
+if (args.only === 'realtime')
+  process.exit(await runRealtimeBench({ durationMs, rate, subscribers: Number(args.subscribers), log }));
 const startedAt = new Date();
 const names = isolatedNames('bench');
 const nats_ = natsNames(names.namespace);
@@ -127,20 +138,37 @@ const CATCH_UP_BACKLOG = 20_000;
  * Every service of the production layout, each its own process: the GraphQL API and the projector as separate
  * roles of query-service (DESIGN §4), so each has a core's event loop to itself.
  */
-const FULL_SYSTEM: ServiceName[] = ['command-service', 'query-api', 'query-projector', 'rules-service', 'scheduler-service', 'realtime-gateway'];
+const FULL_SYSTEM: ServiceName[] = [
+  'command-service',
+  'query-api',
+  'query-projector',
+  'rules-service',
+  'scheduler-service',
+  'realtime-gateway',
+];
 
 /** Starts the full system, or the command service alone when the query service is not built or will not start. */
 async function start(): Promise<{ system: System; graphqlSkipped?: string }> {
   // Rate limits off: the bench sends every request as one user, far past any budget, to measure the floor.
-  const env: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET, RATE_LIMIT_ENABLED: 'false' };
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    JWT_SECRET,
+    RATE_LIMIT_ENABLED: 'false',
+  };
   if (args['aggregate-cache-size']) env.AGGREGATE_CACHE_SIZE = args['aggregate-cache-size'];
   if (args['cpu-prof-dir']) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${args['cpu-prof-dir']}`;
   const base = { ...names, env, output: 'files' as const };
   const commandOnly: ServiceName[] = ['command-service'];
-  if (!phases.has('graphql')) return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: `--phases ${args.phases}` };
-  if (args['skip-graphql']) return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: '--skip-graphql' };
+  if (!phases.has('graphql'))
+    return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: `--phases ${args.phases}` };
+  if (args['skip-graphql'])
+    return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: '--skip-graphql' };
   if (!existsSync(join(repoRoot, 'query-service/dist/main.js'))) {
-    return { system: await startSystem({ ...base, services: commandOnly }), graphqlSkipped: 'query-service is not built (query-service/dist/main.js missing)' };
+    return {
+      system: await startSystem({ ...base, services: commandOnly }),
+      graphqlSkipped: 'query-service is not built (query-service/dist/main.js missing)',
+    };
   }
   try {
     return { system: await startSystem({ ...base, services: FULL_SYSTEM }) };
@@ -158,7 +186,11 @@ try {
   log(`namespace ${names.namespace}, schema ${names.schema}; starting the system`);
   const started = await start();
   system = started.system;
-  log(`system ready: ${Object.entries(system.urls).map(([k, v]) => `${k} ${v}`).join(', ')}; logs in ${system.logDir}`);
+  log(
+    `system ready: ${Object.entries(system.urls)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; logs in ${system.logDir}`,
+  );
   nats = await connectNats(natsUrl(), 'bench', toolLogger('bench'));
 
   const sys = system;
@@ -171,7 +203,9 @@ try {
     log(`  ${fill.events} commits in ${fill.seconds} s`);
   }
   const raw = phases.has('raw') ? await measureRawPublish(nats, nats_, natsUrl(), durationMs, log, cpuWith) : undefined;
-  const commands: CommandThroughput | undefined = phases.has('commands') ? await measureCommands(nats, nats_, durationMs, log, cpu) : undefined;
+  const commands: CommandThroughput | undefined = phases.has('commands')
+    ? await measureCommands(nats, nats_, durationMs, log, cpu)
+    : undefined;
 
   let coldSmall: ColdStart | undefined;
   let coldLarge: ColdStart | undefined;
@@ -184,13 +218,36 @@ try {
     log(`filling the event stream to ${coldStreamEvents / 10} messages with raw commits`);
     const early = await fillEventStream(nats, nats_, coldStreamEvents / 10, log);
     const cold = Math.min(COLD_COMMANDS, Math.floor(early.kingdoms / 2));
-    const spread = (parity: number) => (n: number) => `k${2 * Math.floor((n * Math.floor(early.kingdoms / 2)) / cold) + parity}`;
-    coldSmall = await measureColdRenames({ nats, names: nats_, campaignId: early.campaignId, commands: cold, kingdomIds: spread(0), restart, log, cpu: cpuAfterRestart });
+    const spread = (parity: number) => (n: number) =>
+      `k${2 * Math.floor((n * Math.floor(early.kingdoms / 2)) / cold) + parity}`;
+    coldSmall = await measureColdRenames({
+      nats,
+      names: nats_,
+      campaignId: early.campaignId,
+      commands: cold,
+      kingdomIds: spread(0),
+      restart,
+      log,
+      cpu: cpuAfterRestart,
+    });
     log(`filling the event stream to ${coldStreamEvents} messages with raw commits`);
     const rest = await fillEventStream(nats, nats_, coldStreamEvents, log, early);
-    coldFill = { events: early.fill.events + rest.fill.events, seconds: round(early.fill.seconds + rest.fill.seconds, 1), rate: round((early.fill.events + rest.fill.events) / (early.fill.seconds + rest.fill.seconds), 1) };
+    coldFill = {
+      events: early.fill.events + rest.fill.events,
+      seconds: round(early.fill.seconds + rest.fill.seconds, 1),
+      rate: round((early.fill.events + rest.fill.events) / (early.fill.seconds + rest.fill.seconds), 1),
+    };
     log(`  ${coldFill.events} commits in ${coldFill.seconds} s`);
-    coldLarge = await measureColdRenames({ nats, names: nats_, campaignId: early.campaignId, commands: cold, kingdomIds: spread(1), restart, log, cpu: cpuAfterRestart });
+    coldLarge = await measureColdRenames({
+      nats,
+      names: nats_,
+      campaignId: early.campaignId,
+      commands: cold,
+      kingdomIds: spread(1),
+      restart,
+      log,
+      cpu: cpuAfterRestart,
+    });
   }
 
   let projection: SettleResult | undefined;
@@ -200,11 +257,20 @@ try {
   if (!started.graphqlSkipped) {
     log('waiting for the projections to apply the command phases');
     projection = await waitForProjections(nats, nats_, 300_000, log);
-    log(`  ${projection.drained ? 'drained' : 'NOT drained'}: ${projection.pendingAtStart} events in ${projection.seconds} s`);
+    log(
+      `  ${projection.drained ? 'drained' : 'NOT drained'}: ${projection.pendingAtStart} events in ${projection.seconds} s`,
+    );
     rawUpsert = await measureRawUpsert(names.schema, durationMs, log, cpu);
     const projectorPid = system.pid('query-projector');
     if (projectorPid) {
-      catchUp = await measureCatchUp({ nats, names: nats_, projectorPid, write: () => writeBurst(nats!, nats_, CATCH_UP_BACKLOG, 6_000), log, cpu });
+      catchUp = await measureCatchUp({
+        nats,
+        names: nats_,
+        projectorPid,
+        write: () => writeBurst(nats!, nats_, CATCH_UP_BACKLOG, 6_000),
+        log,
+        cpu,
+      });
     }
     graphql = await measureGraphql({
       graphqlUrl: system.graphqlUrl,
@@ -224,49 +290,112 @@ try {
   const rows: ReportRow[] = [
     row('raw JetStream publish-with-ack, 1 in flight', raw?.inFlight1.rate, 'msgs/s'),
     row('raw JetStream publish-with-ack, 64 pipelined', raw?.inFlight64.rate, 'msgs/s'),
-    row('raw publish @64 to subjects holding a message, expecting their last sequence', raw?.update64.rate, 'msgs/s', { rawLimit: raw?.createAfterUpdates64.rate }),
+    row('raw publish @64 to subjects holding a message, expecting their last sequence', raw?.update64.rate, 'msgs/s', {
+      rawLimit: raw?.createAfterUpdates64.rate,
+    }),
     row('raw publish @64 to fresh subjects, same stream after those updates', raw?.createAfterUpdates64.rate, 'msgs/s'),
     row('commands via NATS, 1 sender', commands?.create1.rate, 'cmds/s', { rawLimit: raw?.inFlight1.rate }),
-    row('commands via NATS, 64 senders', commands?.create64.rate, 'cmds/s', { target: { op: '>=', value: 10_000 }, rawLimit: raw?.inFlight64.rate }),
-    row('commands @64 / pipelined raw publish', per(commands?.create64.rate, raw?.inFlight64.rate), '×', { target: { op: '>=', value: 0.35 } }),
-    row('command floor @64: request/reply + one publish, bare responder', raw?.commandFloor64.rate, 'req/s', { rawLimit: raw?.inFlight64.rate }),
+    row('commands via NATS, 64 senders', commands?.create64.rate, 'cmds/s', {
+      target: { op: '>=', value: 10_000 },
+      rawLimit: raw?.inFlight64.rate,
+    }),
+    row('commands @64 / pipelined raw publish', per(commands?.create64.rate, raw?.inFlight64.rate), '×', {
+      target: { op: '>=', value: 0.35 },
+    }),
+    row('command floor @64: request/reply + one publish, bare responder', raw?.commandFloor64.rate, 'req/s', {
+      rawLimit: raw?.inFlight64.rate,
+    }),
     row('commands @64 / command floor', per(commands?.create64.rate, raw?.commandFloor64.rate), '×'),
     row('CPU per command @64, all processes', commands?.create64.cpu?.usPerOp.total, 'µs'),
     row('CPU per request of the command floor @64, all processes', raw?.commandFloor64.cpu?.usPerOp.total, 'µs'),
-    row('command p99 latency, 64 senders', commands?.create64.latencyMs.p99, 'ms', { rawLimit: raw?.inFlight64.latencyMs.p99 }),
-    row('renames via NATS, 64 senders (spread aggregates)', commands?.rename64.rate, 'cmds/s', { rawLimit: raw?.inFlight64.rate }),
-    row('renames @64 / creates @64', per(commands?.rename64.rate, commands?.create64.rate), '×', { target: { op: '>=', value: 0.6 } }),
+    row('command p99 latency, 64 senders', commands?.create64.latencyMs.p99, 'ms', {
+      rawLimit: raw?.inFlight64.latencyMs.p99,
+    }),
+    row('renames via NATS, 64 senders (spread aggregates)', commands?.rename64.rate, 'cmds/s', {
+      rawLimit: raw?.inFlight64.rate,
+    }),
+    row('renames @64 / creates @64', per(commands?.rename64.rate, commands?.create64.rate), '×', {
+      target: { op: '>=', value: 0.6 },
+    }),
     row('CPU per rename @64, all processes', commands?.rename64.cpu?.usPerOp.total, 'µs'),
     ...(coldStart
       ? [
-          row(`first ${coldSmall ? coldSmall.cold.ok + coldSmall.cold.errors : COLD_COMMANDS} renames after a restart, every aggregate cold (4 commits), ${coldSmall?.streamMessages ?? '?'}-message stream`, coldSmall?.cold.rate, 'cmds/s', {
-            rawLimit: commands?.rename64.rate,
+          row(
+            `first ${coldSmall ? coldSmall.cold.ok + coldSmall.cold.errors : COLD_COMMANDS} renames after a restart, every aggregate cold (4 commits), ${coldSmall?.streamMessages ?? '?'}-message stream`,
+            coldSmall?.cold.rate,
+            'cmds/s',
+            {
+              rawLimit: commands?.rename64.rate,
+            },
+          ),
+          row(`the same, ${coldLarge?.streamMessages ?? '?'}-message stream`, coldLarge?.cold.rate, 'cmds/s', {
+            rawLimit: coldSmall?.cold.rate,
           }),
-          row(`the same, ${coldLarge?.streamMessages ?? '?'}-message stream`, coldLarge?.cold.rate, 'cmds/s', { rawLimit: coldSmall?.cold.rate }),
-          row('nats-server CPU per cold rename, large stream', coldLarge?.cold.cpu?.usPerOp['nats-server'], 'µs', { rawLimit: coldSmall?.cold.cpu?.usPerOp['nats-server'] }),
-          row('cold rename p99 latency, large stream', coldLarge?.cold.latencyMs.p99, 'ms', { rawLimit: coldSmall?.cold.latencyMs.p99 }),
+          row('nats-server CPU per cold rename, large stream', coldLarge?.cold.cpu?.usPerOp['nats-server'], 'µs', {
+            rawLimit: coldSmall?.cold.cpu?.usPerOp['nats-server'],
+          }),
+          row('cold rename p99 latency, large stream', coldLarge?.cold.latencyMs.p99, 'ms', {
+            rawLimit: coldSmall?.cold.latencyMs.p99,
+          }),
           row('raw commits written to fill the stream', coldFill?.rate, 'msgs/s'),
         ]
       : []),
     row('raw Postgres batched upsert, 500 rows per statement', rawUpsert?.rate, 'rows/s'),
-    row(`projection catch-up after a pause (${catchUp?.backlog ?? CATCH_UP_BACKLOG}-event backlog)`, catchUp?.rate, 'events/s', { rawLimit: rawUpsert?.rate ?? null }),
-    row('GraphQL mutations over HTTP, 64 connections', graphql?.mutations64.rate, 'mutations/s', { target: { op: '>=', value: 3_000 }, rawLimit: graphql?.trivial64.rate ?? null }),
-    row('GraphQL mutation p99 latency, 64 connections', graphql?.mutations64.latencyMs.p99, 'ms', { rawLimit: graphql?.trivial64.latencyMs.p99 ?? null }),
-    row(`mutation p99 at ${rate}/s open loop`, graphql?.openLoopMutations.latencyMs.p99, 'ms', { target: { op: '<=', value: 25 }, rawLimit: graphql?.openLoopTrivial.latencyMs.p99 ?? null }),
-    row(`mutations completed at ${rate}/s open loop`, graphql?.openLoopMutations.rate, '/s'),
-    row(`mutation p99 at ${rate}/s open loop, entity selected (waits for the read model)`, graphql?.openLoopReadYourWrites.latencyMs.p99, 'ms', {
-      rawLimit: graphql?.openLoopMutations.latencyMs.p99 ?? null,
+    row(
+      `projection catch-up after a pause (${catchUp?.backlog ?? CATCH_UP_BACKLOG}-event backlog)`,
+      catchUp?.rate,
+      'events/s',
+      { rawLimit: rawUpsert?.rate ?? null },
+    ),
+    row('GraphQL mutations over HTTP, 64 connections', graphql?.mutations64.rate, 'mutations/s', {
+      target: { op: '>=', value: 3_000 },
+      rawLimit: graphql?.trivial64.rate ?? null,
     }),
+    row('GraphQL mutation p99 latency, 64 connections', graphql?.mutations64.latencyMs.p99, 'ms', {
+      rawLimit: graphql?.trivial64.latencyMs.p99 ?? null,
+    }),
+    row(`mutation p99 at ${rate}/s open loop`, graphql?.openLoopMutations.latencyMs.p99, 'ms', {
+      target: { op: '<=', value: 25 },
+      rawLimit: graphql?.openLoopTrivial.latencyMs.p99 ?? null,
+    }),
+    row(`mutations completed at ${rate}/s open loop`, graphql?.openLoopMutations.rate, '/s'),
+    row(
+      `mutation p99 at ${rate}/s open loop, entity selected (waits for the read model)`,
+      graphql?.openLoopReadYourWrites.latencyMs.p99,
+      'ms',
+      {
+        rawLimit: graphql?.openLoopMutations.latencyMs.p99 ?? null,
+      },
+    ),
   ];
 
   const results = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, natsServer: nats.nc.info?.version },
-    settings: { namespace: names.namespace, schema: names.schema, phases: [...phases], coldStart, coldStreamEvents, durationMs, openLoopMs, openLoopRate: rate, services: Object.keys(system.urls), graphqlSkipped: started.graphqlSkipped ?? null },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      natsServer: nats.nc.info?.version,
+    },
+    settings: {
+      namespace: names.namespace,
+      schema: names.schema,
+      phases: [...phases],
+      coldStart,
+      coldStreamEvents,
+      durationMs,
+      openLoopMs,
+      openLoopRate: rate,
+      services: Object.keys(system.urls),
+      graphqlSkipped: started.graphqlSkipped ?? null,
+    },
     raw: raw ?? null,
     commands: commands ?? null,
-    coldStart: coldStart ? { smallStream: coldSmall ?? null, largeStream: coldLarge ?? null, fill: coldFill ?? null } : null,
+    coldStart: coldStart
+      ? { smallStream: coldSmall ?? null, largeStream: coldLarge ?? null, fill: coldFill ?? null }
+      : null,
     projection: projection ?? null,
     rawUpsert: rawUpsert ?? null,
     catchUp: catchUp ?? null,

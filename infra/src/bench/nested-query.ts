@@ -25,7 +25,10 @@ const NESTED = `query($c: ID!) { campaign(id: $c) { id name kingdoms(first: ${KI
 /** The same rows by hand: one statement per level, each taking the previous level's ids. */
 async function rawLevels(client: pg.Client, s: string, campaignId: string): Promise<number> {
   const c = await client.query(`SELECT id, name FROM ${s}.campaign WHERE id = $1 AND NOT deleted`, [campaignId]);
-  const k = await client.query(`SELECT id, name FROM ${s}.kingdom WHERE campaign_id = $1 AND branch_id = 'main' AND NOT deleted ORDER BY name, id`, [campaignId]);
+  const k = await client.query(
+    `SELECT id, name FROM ${s}.kingdom WHERE campaign_id = $1 AND branch_id = 'main' AND NOT deleted ORDER BY name, id`,
+    [campaignId],
+  );
   const st = await client.query(
     `SELECT id, name, level, kingdom_id FROM ${s}.settlement WHERE campaign_id = $1 AND branch_id = 'main' AND kingdom_id = ANY($2) AND NOT deleted ORDER BY kingdom_id, name, id`,
     [campaignId, k.rows.map((r) => r.id)],
@@ -56,7 +59,12 @@ export async function runNestedBench(log: (s: string) => void): Promise<number> 
   const names = isolatedNames('bnested');
   // The cost limit multiplies by each literal `first` and by 1.5 per level: this whole tree is far over the
   // default GRAPHQL_MAX_COST, as a client asking for it should be told; the bench lifts it to measure the reads.
-  const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET: randomBytes(24).toString('hex'), GRAPHQL_MAX_COST: '1000000000' };
+  const env = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    GRAPHQL_MAX_COST: '1000000000',
+  };
   let system: System | undefined;
   const client = new pg.Client({ connectionString: databaseUrl() });
   try {
@@ -65,10 +73,21 @@ export async function runNestedBench(log: (s: string) => void): Promise<number> 
     const s = `"${names.schema}"`;
     const campaignId = 'nested';
     const settlements = KINGDOMS * SETTLEMENTS_PER_KINGDOM;
-    log(`writing ${settlements} settlements, ${settlements * STRUCTURES_PER_SETTLEMENT} structures and as many variables into the read model`);
-    await client.query(`INSERT INTO ${s}.campaign (id, name, owner_id, last_seq) VALUES ($1, 'Nested', 'bench-user', 1)`, [campaignId]);
-    await client.query(`INSERT INTO ${s}.campaign_member (campaign_id, user_id, role, last_seq) VALUES ($1, 'bench-user', 'owner', 1)`, [campaignId]);
-    await client.query(`INSERT INTO ${s}.kingdom (campaign_id, branch_id, id, name, last_seq) SELECT $1, 'main', 'k' || g, 'Kingdom ' || g, 1 FROM generate_series(0, ${KINGDOMS - 1}) g`, [campaignId]);
+    log(
+      `writing ${settlements} settlements, ${settlements * STRUCTURES_PER_SETTLEMENT} structures and as many variables into the read model`,
+    );
+    await client.query(
+      `INSERT INTO ${s}.campaign (id, name, owner_id, last_seq) VALUES ($1, 'Nested', 'bench-user', 1)`,
+      [campaignId],
+    );
+    await client.query(
+      `INSERT INTO ${s}.campaign_member (campaign_id, user_id, role, last_seq) VALUES ($1, 'bench-user', 'owner', 1)`,
+      [campaignId],
+    );
+    await client.query(
+      `INSERT INTO ${s}.kingdom (campaign_id, branch_id, id, name, last_seq) SELECT $1, 'main', 'k' || g, 'Kingdom ' || g, 1 FROM generate_series(0, ${KINGDOMS - 1}) g`,
+      [campaignId],
+    );
     await client.query(
       `INSERT INTO ${s}.settlement (campaign_id, branch_id, id, kingdom_id, location_id, name, level, last_seq) ` +
         `SELECT $1, 'main', 's' || g, 'k' || (g % ${KINGDOMS}), 'l0', 'Town ' || g, g % 10, 1 FROM generate_series(1, ${settlements}) g`,
@@ -84,7 +103,9 @@ export async function runNestedBench(log: (s: string) => void): Promise<number> 
         `SELECT $1, 'main', 'structure', 's' || g || '-' || j, 'staff', 'number', to_jsonb(j), 1 FROM generate_series(1, ${settlements}) g, generate_series(1, ${STRUCTURES_PER_SETTLEMENT}) j`,
       [campaignId],
     );
-    await client.query(`ANALYZE ${s}.campaign, ${s}.campaign_member, ${s}.kingdom, ${s}.settlement, ${s}.structure, ${s}.state_variable`);
+    await client.query(
+      `ANALYZE ${s}.campaign, ${s}.campaign_member, ${s}.kingdom, ${s}.settlement, ${s}.structure, ${s}.state_variable`,
+    );
 
     const token = await system.token('bench-user');
     const api = system.urls['query-api']!;
@@ -94,7 +115,10 @@ export async function runNestedBench(log: (s: string) => void): Promise<number> 
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query: NESTED, variables: { c: campaignId } }),
       });
-      const body = (await res.json()) as { data?: { campaign: { kingdoms: { nodes: { settlements: { nodes: unknown[] } }[] } } }; errors?: unknown[] };
+      const body = (await res.json()) as {
+        data?: { campaign: { kingdoms: { nodes: { settlements: { nodes: unknown[] } }[] } } };
+        errors?: unknown[];
+      };
       if (body.errors) throw new Error(`the nested query failed: ${JSON.stringify(body.errors)}`);
       return body.data!.campaign.kingdoms.nodes.reduce((n, k) => n + k.settlements.nodes.length, 0);
     };
@@ -120,17 +144,40 @@ export async function runNestedBench(log: (s: string) => void): Promise<number> 
     }
     const api50 = round(median(apiMs), 1);
     const raw50 = round(median(rawMs), 1);
-    log(`nested query: ${roundTrips} read-model round trips, median ${api50} ms; raw, one statement per level: median ${raw50} ms (${rows} rows)`);
+    log(
+      `nested query: ${roundTrips} read-model round trips, median ${api50} ms; raw, one statement per level: median ${raw50} ms (${rows} rows)`,
+    );
     const table = [
-      row(`nested query (${settlements} settlements, depth ${DEPTH}): read-model round trips`, roundTrips, 'round trips', { target: { op: '<=', value: DEPTH + 1 } }),
+      row(
+        `nested query (${settlements} settlements, depth ${DEPTH}): read-model round trips`,
+        roundTrips,
+        'round trips',
+        { target: { op: '<=', value: DEPTH + 1 } },
+      ),
       row('nested query over HTTP, median of 20', api50, 'ms', { rawLimit: raw50 }),
-      row('nested query time / raw Postgres, one hand-written query per level', raw50 ? api50 / raw50 : undefined, '×', { target: { op: '<=', value: 3 } }),
+      row(
+        'nested query time / raw Postgres, one hand-written query per level',
+        raw50 ? api50 / raw50 : undefined,
+        '×',
+        { target: { op: '<=', value: 3 } },
+      ),
     ];
     const results = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg().map((l) => round(l, 1)), node: process.version },
-      settings: { kingdoms: KINGDOMS, settlementsPerKingdom: SETTLEMENTS_PER_KINGDOM, structuresPerSettlement: STRUCTURES_PER_SETTLEMENT, runs: RUNS, query: NESTED },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        loadAverage: os.loadavg().map((l) => round(l, 1)),
+        node: process.version,
+      },
+      settings: {
+        kingdoms: KINGDOMS,
+        settlementsPerKingdom: SETTLEMENTS_PER_KINGDOM,
+        structuresPerSettlement: STRUCTURES_PER_SETTLEMENT,
+        runs: RUNS,
+        query: NESTED,
+      },
       nested: { roundTrips, apiMs: apiMs.map((m) => round(m, 1)), rawMs: rawMs.map((m) => round(m, 1)), rawRows: rows },
       rows: table,
     };

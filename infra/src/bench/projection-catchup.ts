@@ -25,7 +25,12 @@ export interface RawUpsert {
  * batch, the `INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE ... WHERE last_seq <` as a CTE beside
  * the checkpoint's fenced move, from one connection. What the projector does per batch, without NATS or decoding.
  */
-export async function measureRawUpsert(schema: string, durationMs: number, log: (s: string) => void, cpu?: () => CpuSnapshot): Promise<RawUpsert> {
+export async function measureRawUpsert(
+  schema: string,
+  durationMs: number,
+  log: (s: string) => void,
+  cpu?: () => CpuSnapshot,
+): Promise<RawUpsert> {
   const client = new pg.Client({ connectionString: databaseUrl() });
   await client.connect();
   const s = `"${schema.replace(/"/g, '')}"`;
@@ -55,7 +60,15 @@ export async function measureRawUpsert(schema: string, durationMs: number, log: 
         names.push(`Kingdom ${seq}`);
         seqs.push(seq);
       }
-      const { rows } = await client.query(sql, [Array(RAW_BATCH).fill('bench'), Array(RAW_BATCH).fill('main'), ids, names, seqs, seq, from]);
+      const { rows } = await client.query(sql, [
+        Array(RAW_BATCH).fill('bench'),
+        Array(RAW_BATCH).fill('main'),
+        ids,
+        names,
+        seqs,
+        seq,
+        from,
+      ]);
       if (Number(rows[0].moved) !== 1) throw new Error(`raw upsert: the checkpoint was not at ${from}`);
       batches += 1;
     };
@@ -93,7 +106,14 @@ export interface CatchUp {
  * head. The pause stays well inside the projector's lease (PROJECTOR_LEASE_TTL_MS, 10 s by default), so the
  * same instance resumes; what is measured is applying the backlog, not a takeover.
  */
-export async function measureCatchUp(opts: { nats: Nats; names: NatsNames; projectorPid: number; write: () => Promise<number>; log: (s: string) => void; cpu?: () => CpuSnapshot }): Promise<CatchUp> {
+export async function measureCatchUp(opts: {
+  nats: Nats;
+  names: NatsNames;
+  projectorPid: number;
+  write: () => Promise<number>;
+  log: (s: string) => void;
+  cpu?: () => CpuSnapshot;
+}): Promise<CatchUp> {
   const { nats, names, projectorPid, log } = opts;
   log('projection catch-up: projector paused while commands are written');
   process.kill(projectorPid, 'SIGSTOP');
@@ -105,9 +125,17 @@ export async function measureCatchUp(opts: { nats: Nats; names: NatsNames; proje
   }
   const from = opts.cpu?.();
   const settle = await waitForProjections(nats, names, 300_000, log, 50);
-  const result: CatchUp = { backlog: settle.pendingAtStart, seconds: settle.seconds, rate: settle.eventsPerSecond, drained: settle.drained };
-  if (opts.cpu && from) result.cpu = cpuPerOperation(from, opts.cpu(), settle.pendingAtStart, settle.seconds, os.cpus().length);
-  log(`  ${written} commands written while paused; ${result.backlog} events applied in ${result.seconds} s (${result.rate ?? '-'} events/s)`);
+  const result: CatchUp = {
+    backlog: settle.pendingAtStart,
+    seconds: settle.seconds,
+    rate: settle.eventsPerSecond,
+    drained: settle.drained,
+  };
+  if (opts.cpu && from)
+    result.cpu = cpuPerOperation(from, opts.cpu(), settle.pendingAtStart, settle.seconds, os.cpus().length);
+  log(
+    `  ${written} commands written while paused; ${result.backlog} events applied in ${result.seconds} s (${result.rate ?? '-'} events/s)`,
+  );
   if (result.cpu) log(`  CPU µs per event ${JSON.stringify(result.cpu.usPerOp)}`);
   return result;
 }

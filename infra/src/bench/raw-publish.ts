@@ -29,7 +29,13 @@ export function sampleCommit(i: number, campaignId = 'bench', version = 1): Uint
           entityId: `k${i}`,
           aggregateVersion: version,
           data: { name: `Kingdom ${i}${version === 1 ? '' : ` v${version}`}` },
-          metadata: { commandId: randomUUID(), correlationId: randomUUID(), causationId: null, userId: 'bench-user', occurredAt: new Date().toISOString() },
+          metadata: {
+            commandId: randomUUID(),
+            correlationId: randomUUID(),
+            causationId: null,
+            userId: 'bench-user',
+            occurredAt: new Date().toISOString(),
+          },
         },
       ],
     }),
@@ -74,42 +80,80 @@ export interface RawLimits {
  *   on top (validation, authorization, decision, cache, framework) is the gap between this and the commands.
  * `cpuWith` samples CPU with extra processes attributed by pid.
  */
-export async function measureRawPublish(nats: Nats, names: NatsNames, natsUrl: string, durationMs: number, log: (s: string) => void, cpuWith?: (extra: Record<string, number | undefined>) => () => CpuSnapshot): Promise<RawLimits> {
+export async function measureRawPublish(
+  nats: Nats,
+  names: NatsNames,
+  natsUrl: string,
+  durationMs: number,
+  log: (s: string) => void,
+  cpuWith?: (extra: Record<string, number | undefined>) => () => CpuSnapshot,
+): Promise<RawLimits> {
   const stream = `${names.eventStream.replace(/_EVENTS$/, '')}_BENCHRAW`;
   const prefix = `${names.prefix}.benchraw`;
-  await nats.jsm.streams.add({ ...eventStreamConfig(names, { replicas: 1, duplicateWindowMs: 120_000 }), name: stream, subjects: [`${prefix}.>`] });
+  await nats.jsm.streams.add({
+    ...eventStreamConfig(names, { replicas: 1, duplicateWindowMs: 120_000 }),
+    name: stream,
+    subjects: [`${prefix}.>`],
+  });
   try {
     // Each subject's commit sequences, newest first, as the command service knows them from its aggregate cache.
     const seqs = new Map<number, number[]>();
     const op = async (i: number) => {
-      const ack = await nats.js.publish(`${prefix}.bench.main.kingdom.k${i}`, sampleCommit(i), { msgID: randomUUID(), headers: commitHeaders([]), expect: { lastSubjectSequence: 0 } });
+      const ack = await nats.js.publish(`${prefix}.bench.main.kingdom.k${i}`, sampleCommit(i), {
+        msgID: randomUUID(),
+        headers: commitHeaders([]),
+        expect: { lastSubjectSequence: 0 },
+      });
       seqs.set(i, [ack.seq]);
     };
     log('raw JetStream publish, 1 in flight');
     const inFlight1 = await closedLoop({ concurrency: 1, durationMs, warmupMs: 500, op });
     log(`  ${inFlight1.rate} msgs/s, p50 ${inFlight1.latencyMs.p50} ms`);
     log('raw JetStream publish, 64 in flight');
-    const inFlight64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op, firstIndex: 10_000_000, cpu: cpuWith?.({}) });
+    const inFlight64 = await closedLoop({
+      concurrency: 64,
+      durationMs,
+      warmupMs: 500,
+      op,
+      firstIndex: 10_000_000,
+      cpu: cpuWith?.({}),
+    });
     log(`  ${inFlight64.rate} msgs/s, p50 ${inFlight64.latencyMs.p50} ms`);
-    if (inFlight64.cpu) log(`  CPU µs per publish ${JSON.stringify(inFlight64.cpu.usPerOp)}, machine ${Math.round(inFlight64.cpu.busyShare * 100)}% busy`);
+    if (inFlight64.cpu)
+      log(
+        `  CPU µs per publish ${JSON.stringify(inFlight64.cpu.usPerOp)}, machine ${Math.round(inFlight64.cpu.busyShare * 100)}% busy`,
+      );
 
     const existing = [...seqs.keys()].filter((i) => i >= 10_000_000);
     const update = async (n: number) => {
       const i = existing[n % existing.length]!;
       const previous = seqs.get(i)!;
-      const ack = await nats.js.publish(`${prefix}.bench.main.kingdom.k${i}`, sampleCommit(i, 'bench', previous.length + 1), {
-        msgID: randomUUID(),
-        headers: commitHeaders(previous),
-        expect: { lastSubjectSequence: previous[0]! },
-      });
+      const ack = await nats.js.publish(
+        `${prefix}.bench.main.kingdom.k${i}`,
+        sampleCommit(i, 'bench', previous.length + 1),
+        {
+          msgID: randomUUID(),
+          headers: commitHeaders(previous),
+          expect: { lastSubjectSequence: previous[0]! },
+        },
+      );
       seqs.set(i, [ack.seq, ...previous]);
     };
-    log(`raw JetStream publish to subjects that hold a message (expecting their last sequence), 64 in flight, over ${existing.length} subjects`);
+    log(
+      `raw JetStream publish to subjects that hold a message (expecting their last sequence), 64 in flight, over ${existing.length} subjects`,
+    );
     const update64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op: update, cpu: cpuWith?.({}) });
     log(`  ${update64.rate} msgs/s, p50 ${update64.latencyMs.p50} ms, ${update64.errors} errors`);
     if (update64.cpu) log(`  CPU µs per publish ${JSON.stringify(update64.cpu.usPerOp)}`);
     log('raw JetStream publish to fresh subjects on the same stream, 64 in flight');
-    const createAfterUpdates64 = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op, firstIndex: 20_000_000, cpu: cpuWith?.({}) });
+    const createAfterUpdates64 = await closedLoop({
+      concurrency: 64,
+      durationMs,
+      warmupMs: 500,
+      op,
+      firstIndex: 20_000_000,
+      cpu: cpuWith?.({}),
+    });
     log(`  ${createAfterUpdates64.rate} msgs/s, p50 ${createAfterUpdates64.latencyMs.p50} ms`);
     if (createAfterUpdates64.cpu) log(`  CPU µs per publish ${JSON.stringify(createAfterUpdates64.cpu.usPerOp)}`);
     seqs.clear();
@@ -120,19 +164,46 @@ export async function measureRawPublish(nats: Nats, names: NatsNames, natsUrl: s
   }
 }
 
-async function measureCommandFloor(nats: Nats, names: NatsNames, natsUrl: string, publishPrefix: string, durationMs: number, log: (s: string) => void, cpuWith?: (extra: Record<string, number | undefined>) => () => CpuSnapshot): Promise<LoadResult> {
+async function measureCommandFloor(
+  nats: Nats,
+  names: NatsNames,
+  natsUrl: string,
+  publishPrefix: string,
+  durationMs: number,
+  log: (s: string) => void,
+  cpuWith?: (extra: Record<string, number | undefined>) => () => CpuSnapshot,
+): Promise<LoadResult> {
   const subject = `${names.prefix}.benchfloor.request`;
   const script = fileURLToPath(new URL('./raw-responder.js', import.meta.url));
-  const responder = spawn(process.execPath, [script, natsUrl, subject, publishPrefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const responder = spawn(process.execPath, [script, natsUrl, subject, publishPrefix], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
-    const [line] = (await Promise.race([once(responder.stdout, 'data'), once(responder, 'exit').then(() => { throw new Error('the raw responder exited before it was ready'); })])) as [Buffer];
+    const [line] = (await Promise.race([
+      once(responder.stdout, 'data'),
+      once(responder, 'exit').then(() => {
+        throw new Error('the raw responder exited before it was ready');
+      }),
+    ])) as [Buffer];
     if (!line.toString().startsWith('ready')) throw new Error(`the raw responder said ${line.toString().trim()}`);
     const campaignId = `floor-${randomUUID().slice(0, 8)}`;
-    const op = (i: number) => sendCommand(nats, names, 'kingdom.create', campaignId, `k${i}`, { name: `Kingdom ${i}` }, subject).then((r) => (r.ok ? undefined : r.error.code));
+    const op = (i: number) =>
+      sendCommand(nats, names, 'kingdom.create', campaignId, `k${i}`, { name: `Kingdom ${i}` }, subject).then((r) =>
+        r.ok ? undefined : r.error.code,
+      );
     log('command floor: request/reply to a bare responder that publishes once, 64 in flight');
-    const result = await closedLoop({ concurrency: 64, durationMs, warmupMs: 1000, op, cpu: cpuWith?.({ 'raw responder': responder.pid }) });
+    const result = await closedLoop({
+      concurrency: 64,
+      durationMs,
+      warmupMs: 1000,
+      op,
+      cpu: cpuWith?.({ 'raw responder': responder.pid }),
+    });
     log(`  ${result.rate} req/s, p50 ${result.latencyMs.p50} ms, ${result.errors} errors`);
-    if (result.cpu) log(`  CPU µs per request ${JSON.stringify(result.cpu.usPerOp)}, machine ${Math.round(result.cpu.busyShare * 100)}% busy`);
+    if (result.cpu)
+      log(
+        `  CPU µs per request ${JSON.stringify(result.cpu.usPerOp)}, machine ${Math.round(result.cpu.busyShare * 100)}% busy`,
+      );
     return result;
   } finally {
     responder.kill('SIGTERM');

@@ -18,11 +18,18 @@ const sub = nats.nc.subscribe(subject, {
   callback: (err, msg) => {
     if (err) return;
     const request = msg.json<{ commandId: string; aggregateId: string }>();
-    const commit = encoder.encode(JSON.stringify({ commitId: randomUUID(), events: [{ entityId: request.aggregateId, n: (n += 1) }] }));
-    nats.js.publish(`${prefix}.${request.aggregateId}`, commit, { msgID: request.commandId, expect: { lastSubjectSequence: 0 } }).then(
-      (ack) => msg.respond(JSON.stringify({ ok: true, seq: ack.seq })),
-      (e: unknown) => msg.respond(JSON.stringify({ ok: false, error: { code: 'RAW', message: String(e) } })),
+    const commit = encoder.encode(
+      JSON.stringify({ commitId: randomUUID(), events: [{ entityId: request.aggregateId, n: (n += 1) }] }),
     );
+    nats.js
+      .publish(`${prefix}.${request.aggregateId}`, commit, {
+        msgID: request.commandId,
+        expect: { lastSubjectSequence: 0 },
+      })
+      .then(
+        (ack) => msg.respond(JSON.stringify({ ok: true, seq: ack.seq })),
+        (e: unknown) => msg.respond(JSON.stringify({ ok: false, error: { code: 'RAW', message: String(e) } })),
+      );
   },
 });
 await nats.nc.flush();

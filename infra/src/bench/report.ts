@@ -16,12 +16,25 @@ export interface ReportRow {
 }
 
 /** Builds a row, computing the ratio to the raw limit and the verdict against the target. */
-export function row(metric: string, value: number | null | undefined, unit: string, extra: { target?: ReportRow['target']; rawLimit?: number | null | undefined } = {}): ReportRow {
+export function row(
+  metric: string,
+  value: number | null | undefined,
+  unit: string,
+  extra: { target?: ReportRow['target']; rawLimit?: number | null | undefined } = {},
+): ReportRow {
   const v = value ?? null;
   const raw = extra.rawLimit ?? null;
   const ratio = v !== null && raw ? round(v / raw, 3) : null;
-  const pass = v === null || !extra.target ? null : extra.target.op === '>=' ? v >= extra.target.value : v <= extra.target.value;
-  return { metric, value: v, unit, ...(extra.target ? { target: extra.target } : {}), ...(extra.rawLimit !== undefined ? { rawLimit: raw, ratio } : {}), pass };
+  const pass =
+    v === null || !extra.target ? null : extra.target.op === '>=' ? v >= extra.target.value : v <= extra.target.value;
+  return {
+    metric,
+    value: v,
+    unit,
+    ...(extra.target ? { target: extra.target } : {}),
+    ...(extra.rawLimit !== undefined ? { rawLimit: raw, ratio } : {}),
+    pass,
+  };
 }
 
 const num = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : String(round(v, 3)));

@@ -27,13 +27,18 @@ interface EngineFigures {
 const SETTLEMENTS = 1_000;
 // All 1,000 settlements in one page (lists are connections, 50 to a page by default).
 const LIST = 'query($c: ID!) { settlements(campaignId: $c, first: 1000) { nodes { id name level } } }';
-const LIST_COMPUTED = 'query($c: ID!) { settlements(campaignId: $c, first: 1000) { nodes { id name level computedFields { field value } } } }';
+const LIST_COMPUTED =
+  'query($c: ID!) { settlements(campaignId: $c, first: 1000) { nodes { id name level computedFields { field value } } } }';
 
 async function engineFigures(budgetMs: number): Promise<EngineFigures> {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'rules-service/dist/bench/engine-bench.js'), '--ms', String(budgetMs)], {
-    cwd: repoRoot,
-    maxBuffer: 1 << 20,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(repoRoot, 'rules-service/dist/bench/engine-bench.js'), '--ms', String(budgetMs)],
+    {
+      cwd: repoRoot,
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(stdout) as EngineFigures;
 }
 
@@ -50,18 +55,32 @@ async function seed(gql: (q: string, v: Record<string, unknown>) => Promise<void
   const c = { c: campaignId };
   await gql('mutation($c: ID!) { createCampaign(id: $c, name: "Rules benchmark") { seq } }', c);
   await gql('mutation($c: ID!) { createKingdom(campaignId: $c, id: "k", name: "K") { seq } }', c);
-  await gql('mutation($c: ID!) { createLocation(campaignId: $c, id: "l", name: "L", geometry: { type: "Point", coordinates: [0, 0] }) { seq } }', c);
-  const create = 'mutation($c: ID!, $id: ID!, $lv: Int) { createSettlement(campaignId: $c, id: $id, kingdomId: "k", locationId: "l", name: "Town", level: $lv) { seq } }';
+  await gql(
+    'mutation($c: ID!) { createLocation(campaignId: $c, id: "l", name: "L", geometry: { type: "Point", coordinates: [0, 0] }) { seq } }',
+    c,
+  );
+  const create =
+    'mutation($c: ID!, $id: ID!, $lv: Int) { createSettlement(campaignId: $c, id: $id, kingdomId: "k", locationId: "l", name: "Town", level: $lv) { seq } }';
   for (let i = 0; i < SETTLEMENTS; i += 50) {
-    await Promise.all(Array.from({ length: Math.min(50, SETTLEMENTS - i) }, (_, j) => gql(create, { ...c, id: `s${i + j}`, lv: (i + j) % 10 })));
+    await Promise.all(
+      Array.from({ length: Math.min(50, SETTLEMENTS - i) }, (_, j) =>
+        gql(create, { ...c, id: `s${i + j}`, lv: (i + j) % 10 }),
+      ),
+    );
   }
-  const define = 'mutation($c: ID!, $id: ID!, $f: String!, $e: JSON!) { defineFieldCondition(campaignId: $c, id: $id, entityType: SETTLEMENT, field: $f, expression: $e) { seq } }';
+  const define =
+    'mutation($c: ID!, $id: ID!, $f: String!, $e: JSON!) { defineFieldCondition(campaignId: $c, id: $id, entityType: SETTLEMENT, field: $f, expression: $e) { seq } }';
   await gql(define, { ...c, id: 'wealth', f: 'wealth', e: { sum: ['structures', 'level'] } });
   await gql(define, { ...c, id: 'prosperous', f: 'prosperous', e: { '>': [{ var: 'level' }, 5] } });
   await gql(define, { ...c, id: 'label', f: 'label', e: { cat: [{ var: 'name' }, ' (', { var: 'level' }, ')'] } });
 }
 
-async function latency(gql: (q: string, v: Record<string, unknown>) => Promise<void>, query: string, campaignId: string, n: number): Promise<LatencySummary> {
+async function latency(
+  gql: (q: string, v: Record<string, unknown>) => Promise<void>,
+  query: string,
+  campaignId: string,
+  n: number,
+): Promise<LatencySummary> {
   const samples = new Samples();
   for (let i = 0; i < n; i++) {
     const started = performance.now();
@@ -85,7 +104,12 @@ export async function runRulesBench(opts: { durationMs: number; log: (s: string)
     const JWT_SECRET = randomBytes(24).toString('hex');
     // The cost limit multiplies by the literal `first: 1000`: the computed list costs 23,000 against the default 20,000.
     const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET, GRAPHQL_MAX_COST: '100000' };
-    system = await startSystem({ ...names, env, output: 'files', services: ['command-service', 'query-service', 'rules-service'] });
+    system = await startSystem({
+      ...names,
+      env,
+      output: 'files',
+      services: ['command-service', 'query-service', 'rules-service'],
+    });
     const url = new URL(system.graphqlUrl);
     client = new KeepAliveClient(url.origin, 50);
     const token = await system.token('bench-user');
@@ -94,7 +118,8 @@ export async function runRulesBench(opts: { durationMs: number; log: (s: string)
     const gql = async (query: string, variables: Record<string, unknown>) => {
       const res = await kc.request('POST', url.pathname, JSON.stringify({ query, variables }), headers);
       const body = JSON.parse(res.body) as { errors?: { message: string }[] };
-      if (res.status !== 200 || body.errors?.length) throw new Error(`GraphQL ${res.status}: ${JSON.stringify(body.errors)}`);
+      if (res.status !== 200 || body.errors?.length)
+        throw new Error(`GraphQL ${res.status}: ${JSON.stringify(body.errors)}`);
     };
     const campaignId = `rb-${randomBytes(3).toString('hex')}`;
     log(`seeding ${SETTLEMENTS} settlements`);
@@ -110,14 +135,31 @@ export async function runRulesBench(opts: { durationMs: number; log: (s: string)
 
     const rows = [
       row('rules: node-cache get, one process (raw limit of a cached lookup)', engine.rawNodeCacheGet, 'gets/s'),
-      row('rules: cached evaluation through the evaluator, one process', engine.cached.perSecond, 'evals/s', { target: { op: '>=', value: 1_000_000 }, rawLimit: engine.rawNodeCacheGet }),
-      row('rules: uncached 2-operator condition, compiled', engine.uncached2.compiled, 'evals/s', { target: { op: '>=', value: 200_000 }, rawLimit: engine.uncached2.jsonLogicJs }),
-      row('rules: 2-operator compiled / json-logic-js', engine.uncached2.speedup, '×', { target: { op: '>=', value: 10 } }),
-      row('rules: uncached 20-operator condition, compiled', engine.uncached20.compiled, 'evals/s', { rawLimit: engine.uncached20.jsonLogicJs }),
-      row('rules: 20-operator compiled / json-logic-js', engine.uncached20.speedup, '×', { target: { op: '>=', value: 10 } }),
-      row(`rules: requests per query, computedFields on ${SETTLEMENTS} settlements (one level)`, perQuery, 'requests', { target: { op: '<=', value: 1 } }),
+      row('rules: cached evaluation through the evaluator, one process', engine.cached.perSecond, 'evals/s', {
+        target: { op: '>=', value: 1_000_000 },
+        rawLimit: engine.rawNodeCacheGet,
+      }),
+      row('rules: uncached 2-operator condition, compiled', engine.uncached2.compiled, 'evals/s', {
+        target: { op: '>=', value: 200_000 },
+        rawLimit: engine.uncached2.jsonLogicJs,
+      }),
+      row('rules: 2-operator compiled / json-logic-js', engine.uncached2.speedup, '×', {
+        target: { op: '>=', value: 10 },
+      }),
+      row('rules: uncached 20-operator condition, compiled', engine.uncached20.compiled, 'evals/s', {
+        rawLimit: engine.uncached20.jsonLogicJs,
+      }),
+      row('rules: 20-operator compiled / json-logic-js', engine.uncached20.speedup, '×', {
+        target: { op: '>=', value: 10 },
+      }),
+      row(`rules: requests per query, computedFields on ${SETTLEMENTS} settlements (one level)`, perQuery, 'requests', {
+        target: { op: '<=', value: 1 },
+      }),
       row(`rules: p99 of settlements (${SETTLEMENTS}) without computedFields`, plain.p99, 'ms'),
-      row(`rules: p99 of settlements (${SETTLEMENTS}) with computedFields`, computed.p99, 'ms', { target: { op: '<=', value: 3 * plain.p99 }, rawLimit: plain.p99 }),
+      row(`rules: p99 of settlements (${SETTLEMENTS}) with computedFields`, computed.p99, 'ms', {
+        target: { op: '<=', value: 3 * plain.p99 },
+        rawLimit: plain.p99,
+      }),
     ];
     const results = {
       startedAt: startedAt.toISOString(),

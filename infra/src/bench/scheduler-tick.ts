@@ -45,7 +45,12 @@ async function lastSeq(nats: Nats, names: NatsNames): Promise<number> {
 }
 
 /** Sends `count` commands from 64 senders; throws on the first rejection. */
-async function sendAll(nats: Nats, names: NatsNames, count: number, make: (i: number) => Parameters<typeof sendCommand>) {
+async function sendAll(
+  nats: Nats,
+  names: NatsNames,
+  count: number,
+  make: (i: number) => Parameters<typeof sendCommand>,
+) {
   const result = await closedLoop({
     concurrency: 64,
     durationMs: 600_000,
@@ -75,7 +80,12 @@ export async function runSchedulerBench(log: (s: string) => void): Promise<numbe
   try {
     nats = await connectNats(natsUrl(), 'bench-scheduler', toolLogger('bench'));
     await ensureJobStream(nats.jsm, nn, { replicas: 1, duplicateWindowMs: 120_000 });
-    core = await startSystem({ ...names, env, output: 'files', services: ['command-service', 'query-api', 'query-projector'] });
+    core = await startSystem({
+      ...names,
+      env,
+      output: 'files',
+      services: ['command-service', 'query-api', 'query-projector'],
+    });
     const n = nats;
 
     const campaignId = 'growth';
@@ -89,7 +99,14 @@ export async function runSchedulerBench(log: (s: string) => void): Promise<numbe
       if (!reply.ok) throw new Error(`${type}: ${reply.error.message}`);
     }
     const sid = (i: number) => `s${String(i).padStart(5, '0')}`;
-    await sendAll(n, nn, SETTLEMENTS, (i) => [n, nn, 'settlement.create', campaignId, sid(i), { kingdomId: 'k', locationId: 'l', name: sid(i), level: 10 }]);
+    await sendAll(n, nn, SETTLEMENTS, (i) => [
+      n,
+      nn,
+      'settlement.create',
+      campaignId,
+      sid(i),
+      { kingdomId: 'k', locationId: 'l', name: sid(i), level: 10 },
+    ]);
     const population = (i: number, value: number): Parameters<typeof sendCommand> => [
       n,
       nn,
@@ -132,22 +149,41 @@ export async function runSchedulerBench(log: (s: string) => void): Promise<numbe
     const url = scheduler.urls['scheduler-service']!;
     const roundTrips = await metricValue(url, 'cm_scheduler_lock_round_trips_total', 'settlement-growth');
     const ticks =
-      (await metricValue(url, 'cm_scheduler_lock_acquisitions_total', 'settlement-growth')) + (await metricValue(url, 'cm_scheduler_lock_contention_total', 'settlement-growth'));
+      (await metricValue(url, 'cm_scheduler_lock_acquisitions_total', 'settlement-growth')) +
+      (await metricValue(url, 'cm_scheduler_lock_contention_total', 'settlement-growth'));
 
     const plainRate = SETTLEMENTS / plainSeconds;
     const tickRate = SETTLEMENTS / tickSeconds;
     const rows = [
       row(`plain state-variable.set commands, 64 senders, ${SETTLEMENTS} appended and projected`, plainRate, 'cmds/s'),
-      row(`growth tick over ${SETTLEMENTS} settlements, appended and projected (from the cron's fire time)`, tickRate, 'cmds/s', { rawLimit: plainRate }),
+      row(
+        `growth tick over ${SETTLEMENTS} settlements, appended and projected (from the cron's fire time)`,
+        tickRate,
+        'cmds/s',
+        { rawLimit: plainRate },
+      ),
       row('growth tick / plain commands', tickRate / plainRate, '×', { target: { op: '>=', value: 0.5 } }),
-      row('cron lock Redis round trips per tick', ticks ? roundTrips / ticks : null, 'round trips', { target: { op: '<=', value: 2 } }),
+      row('cron lock Redis round trips per tick', ticks ? roundTrips / ticks : null, 'round trips', {
+        target: { op: '<=', value: 2 },
+      }),
     ];
     const results = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
-      settings: { namespace: names.namespace, settlements: SETTLEMENTS, schedulerDefaults: 'SCHEDULER_BATCH_SIZE 500, SCHEDULER_CONCURRENCY 3, SCHEDULER_COMMAND_CONCURRENCY 64, one replica' },
-      scheduler: { plainSeconds: round(plainSeconds, 2), tickSeconds: round(tickSeconds, 2), appended, lockRoundTrips: roundTrips, ticks },
+      settings: {
+        namespace: names.namespace,
+        settlements: SETTLEMENTS,
+        schedulerDefaults:
+          'SCHEDULER_BATCH_SIZE 500, SCHEDULER_CONCURRENCY 3, SCHEDULER_COMMAND_CONCURRENCY 64, one replica',
+      },
+      scheduler: {
+        plainSeconds: round(plainSeconds, 2),
+        tickSeconds: round(tickSeconds, 2),
+        appended,
+        lockRoundTrips: roundTrips,
+        ticks,
+      },
       rows,
     };
     const dir = join(repoRoot, 'bench-results');

@@ -25,13 +25,20 @@ async function backlog(nats: Nats, names: NatsNames): Promise<SettleResult['cons
 /** Smallest backlog whose drain time says something about projection throughput. */
 const MIN_BACKLOG_FOR_RATE = 2_000;
 
-const total = (consumers: SettleResult['consumersAtStart']) => consumers.reduce((sum, c) => sum + c.pending + c.ackPending, 0);
+const total = (consumers: SettleResult['consumersAtStart']) =>
+  consumers.reduce((sum, c) => sum + c.pending + c.ackPending, 0);
 
 /**
  * Waits until every durable consumer of the event stream has applied everything, so that one benchmark phase
  * does not pay for the projection work of the previous one. The drain rate is a rough projection throughput.
  */
-export async function waitForProjections(nats: Nats, names: NatsNames, timeoutMs: number, log?: (s: string) => void, pollMs = 200): Promise<SettleResult> {
+export async function waitForProjections(
+  nats: Nats,
+  names: NatsNames,
+  timeoutMs: number,
+  log?: (s: string) => void,
+  pollMs = 200,
+): Promise<SettleResult> {
   const started = performance.now();
   const consumersAtStart = await backlog(nats, names);
   const pendingAtStart = total(consumersAtStart);
@@ -43,7 +50,12 @@ export async function waitForProjections(nats: Nats, names: NatsNames, timeoutMs
     pending = total(now);
     if (log && performance.now() - reported >= 2000) {
       reported = performance.now();
-      log(`  still ${pending} events to apply after ${round((reported - started) / 1000, 1)} s: ${now.filter((c) => c.pending + c.ackPending > 0).map((c) => `${c.name} ${c.pending} pending, ${c.ackPending} delivered`).join('; ')}`);
+      log(
+        `  still ${pending} events to apply after ${round((reported - started) / 1000, 1)} s: ${now
+          .filter((c) => c.pending + c.ackPending > 0)
+          .map((c) => `${c.name} ${c.pending} pending, ${c.ackPending} delivered`)
+          .join('; ')}`,
+      );
     }
   }
   const seconds = (performance.now() - started) / 1000;
@@ -53,6 +65,7 @@ export async function waitForProjections(nats: Nats, names: NatsNames, timeoutMs
     consumersAtStart: consumersAtStart.filter((c) => c.pending + c.ackPending > 0),
     seconds: round(seconds, 2),
     // Polled every `pollMs`: a small backlog drains within one poll, and its "rate" would only measure the polling.
-    eventsPerSecond: pendingAtStart >= MIN_BACKLOG_FOR_RATE && pending === 0 ? round(pendingAtStart / seconds, 0) : null,
+    eventsPerSecond:
+      pendingAtStart >= MIN_BACKLOG_FOR_RATE && pending === 0 ? round(pendingAtStart / seconds, 0) : null,
   };
 }

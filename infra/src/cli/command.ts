@@ -36,10 +36,21 @@ export interface ParsedArgs {
  * `node:util` parseArgs in strict mode, with `--help` on every command and parse errors turned into
  * `UsageError`s. Returns `undefined` when help was asked for (and printed).
  */
-export function parseCommandArgs(command: Pick<CliCommand, 'help'>, argv: string[], options: Options, allowPositionals = false): ParsedArgs | undefined {
+export function parseCommandArgs(
+  command: Pick<CliCommand, 'help'>,
+  argv: string[],
+  options: Options,
+  allowPositionals = false,
+): ParsedArgs | undefined {
   let parsed: ParsedArgs;
   try {
-    const config: ParseArgsConfig = { args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals, allowNegative: true };
+    const config: ParseArgsConfig = {
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals,
+      allowNegative: true,
+    };
     parsed = parseArgs(config) as ParsedArgs;
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -55,13 +66,17 @@ export function parseCommandArgs(command: Pick<CliCommand, 'help'>, argv: string
 export function portOption(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be a port number (0-65535), got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`--${name} must be a port number (0-65535), got ${JSON.stringify(value)}`);
   return n;
 }
 
 /** The namespace option every NATS-facing command shares; validated like the services validate CM_NAMESPACE. */
 export function namespaceOption(value: string | undefined): string {
   const ns = value ?? process.env.CM_NAMESPACE ?? 'cm';
-  if (!/^[a-z][a-z0-9]{0,15}$/.test(ns)) throw new UsageError(`--namespace must be 1-16 lowercase letters or digits, starting with a letter; got ${JSON.stringify(ns)}`);
+  if (!/^[a-z][a-z0-9]{0,15}$/.test(ns))
+    throw new UsageError(
+      `--namespace must be 1-16 lowercase letters or digits, starting with a letter; got ${JSON.stringify(ns)}`,
+    );
   return ns;
 }

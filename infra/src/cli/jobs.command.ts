@@ -29,9 +29,11 @@ export interface ParkedEntry extends ParkedJob {
 /** Every parked job of a namespace, oldest first. */
 export async function listParked(nats: Nats, names: NatsNames): Promise<ParkedEntry[]> {
   const subjects = jobSubjects(names);
-  const info = await nats.jsm.streams.info(names.jobStream, { subjects_filter: subjects.deadWildcard }).catch((e: Error) => {
-    throw new CliFailure(`stream ${names.jobStream}: ${e.message} (run \`npm run cm -- provision\`)`);
-  });
+  const info = await nats.jsm.streams
+    .info(names.jobStream, { subjects_filter: subjects.deadWildcard })
+    .catch((e: Error) => {
+      throw new CliFailure(`stream ${names.jobStream}: ${e.message} (run \`npm run cm -- provision\`)`);
+    });
   const out: ParkedEntry[] = [];
   for (const subject of Object.keys(info.state.subjects ?? {})) {
     const m = await nats.jsm.streams.getMessage(names.jobStream, { last_by_subj: subject });
@@ -52,7 +54,10 @@ export async function retryParked(nats: Nats, names: NatsNames, jobId: string): 
   const h = natsHeaders();
   h.set(JOB_ID_HEADER, jobId);
   const job = { ...parked.job, skip: parked.completed };
-  const ack = await nats.js.publish(subjects.run(job.kind, jobId), JSON.stringify(job), { msgID: `retry:${jobId}:${parked.seq}`, headers: h });
+  const ack = await nats.js.publish(subjects.run(job.kind, jobId), JSON.stringify(job), {
+    msgID: `retry:${jobId}:${parked.seq}`,
+    headers: h,
+  });
   await nats.jsm.streams.deleteMessage(names.jobStream, parked.seq);
   return { seq: ack.seq };
 }
@@ -62,7 +67,12 @@ export const jobsCommand: CliCommand = {
   summary: "list the scheduler's parked jobs, or replay one",
   help,
   async run(argv) {
-    const args = parseCommandArgs(this, argv, { namespace: { type: 'string' }, json: { type: 'boolean', default: false } }, true);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      { namespace: { type: 'string' }, json: { type: 'boolean', default: false } },
+      true,
+    );
     if (!args) return 0;
     const names = natsNames(namespaceOption(args.values.namespace as string | undefined));
     const [action, id, ...extra] = args.positionals;
@@ -72,8 +82,17 @@ export const jobsCommand: CliCommand = {
       if (args.values.json) process.stdout.write(`${JSON.stringify(parked, null, 2)}\n`);
       else if (!parked.length) process.stdout.write(`no parked jobs in ${names.jobStream}\n`);
       else {
-        const rows = parked.map((p) => [p.job.jobId, p.job.kind, `${p.job.campaignId}/${p.job.branchId}`, String(p.attempts), p.parkedAt, `${p.error.code}: ${p.error.message}`]);
-        process.stdout.write(`${formatTable(['job', 'kind', 'campaign/branch', 'attempts', 'parked at', 'error'], rows)}\n`);
+        const rows = parked.map((p) => [
+          p.job.jobId,
+          p.job.kind,
+          `${p.job.campaignId}/${p.job.branchId}`,
+          String(p.attempts),
+          p.parkedAt,
+          `${p.error.code}: ${p.error.message}`,
+        ]);
+        process.stdout.write(
+          `${formatTable(['job', 'kind', 'campaign/branch', 'attempts', 'parked at', 'error'], rows)}\n`,
+        );
       }
       return 0;
     }
@@ -83,6 +102,8 @@ export const jobsCommand: CliCommand = {
       process.stdout.write(`job ${id} queued again (${names.jobStream} seq ${seq})\n`);
       return 0;
     }
-    throw new UsageError(action ? `unknown action ${JSON.stringify(action)}: parked or retry` : 'an action is needed: parked or retry');
+    throw new UsageError(
+      action ? `unknown action ${JSON.stringify(action)}: parked or retry` : 'an action is needed: parked or retry',
+    );
   },
 };

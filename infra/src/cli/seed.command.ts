@@ -33,16 +33,29 @@ export const seedCommand: CliCommand = {
   summary: `write the demo campaign "The Shattered Crown" through GraphQL (idempotent)`,
   help,
   async run(argv) {
-    const args = parseCommandArgs(this, argv, { url: { type: 'string' }, user: { type: 'string', default: DEMO_USER }, token: { type: 'string' }, size: { type: 'string' }, campaign: { type: 'string' }, concurrency: { type: 'string' }, json: { type: 'boolean' } });
+    const args = parseCommandArgs(this, argv, {
+      url: { type: 'string' },
+      user: { type: 'string', default: DEMO_USER },
+      token: { type: 'string' },
+      size: { type: 'string' },
+      campaign: { type: 'string' },
+      concurrency: { type: 'string' },
+      json: { type: 'boolean' },
+    });
     if (!args) return 0;
     const url = (args.values.url as string | undefined) ?? process.env.GRAPHQL_URL ?? 'http://127.0.0.1:4000/graphql';
     const user = args.values.user as string;
-    if (!ID_PATTERN.test(user)) throw new UsageError(`--user must be 1-64 characters of A-Z a-z 0-9 _ -; got ${JSON.stringify(user)}`);
-    const token = (args.values.token as string | undefined) ?? (await signToken(process.env.JWT_SECRET || DEVELOPMENT_JWT_SECRET, user));
+    if (!ID_PATTERN.test(user))
+      throw new UsageError(`--user must be 1-64 characters of A-Z a-z 0-9 _ -; got ${JSON.stringify(user)}`);
+    const token =
+      (args.values.token as string | undefined) ??
+      (await signToken(process.env.JWT_SECRET || DEVELOPMENT_JWT_SECRET, user));
     if (args.values.size !== undefined) return seedSized(url, token, args.values);
     try {
       const s = await seedDemoCampaign(url, token, (line) => process.stderr.write(`  ${line}\n`));
-      process.stdout.write(`demo campaign ${DEMO_CAMPAIGN_ID}: ${s.created} written, ${s.existing} already there (last seq ${s.lastSeq})\n`);
+      process.stdout.write(
+        `demo campaign ${DEMO_CAMPAIGN_ID}: ${s.created} written, ${s.existing} already there (last seq ${s.lastSeq})\n`,
+      );
       return 0;
     } catch (e) {
       throw new CliFailure((e as Error).message);
@@ -50,21 +63,42 @@ export const seedCommand: CliCommand = {
   },
 };
 
-async function seedSized(url: string, token: string, values: Record<string, string | boolean | undefined>): Promise<number> {
+async function seedSized(
+  url: string,
+  token: string,
+  values: Record<string, string | boolean | undefined>,
+): Promise<number> {
   const size = Number(values.size);
-  if (!Number.isSafeInteger(size) || size < 1 || size > 10_000_000) throw new UsageError(`--size must be a whole number of writes from 1 to 10000000; got ${JSON.stringify(values.size)}`);
+  if (!Number.isSafeInteger(size) || size < 1 || size > 10_000_000)
+    throw new UsageError(
+      `--size must be a whole number of writes from 1 to 10000000; got ${JSON.stringify(values.size)}`,
+    );
   const concurrency = values.concurrency === undefined ? 16 : Number(values.concurrency);
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError('--concurrency must be 1..256');
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 256)
+    throw new UsageError('--concurrency must be 1..256');
   const campaignId = (values.campaign as string | undefined) ?? `gen-${size}-${Math.random().toString(36).slice(2, 8)}`;
-  if (!ID_PATTERN.test(campaignId)) throw new UsageError(`--campaign must be 1-64 characters of A-Z a-z 0-9 _ -; got ${JSON.stringify(campaignId)}`);
+  if (!ID_PATTERN.test(campaignId))
+    throw new UsageError(`--campaign must be 1-64 characters of A-Z a-z 0-9 _ -; got ${JSON.stringify(campaignId)}`);
   const bar = progressBar(process.stderr, `seeding ${campaignId}`);
   try {
     const started = Date.now();
-    const r = await seedSizedCampaign(url, token, campaignId, size, { concurrency, progress: (done, total) => bar.update(done, total) });
+    const r = await seedSizedCampaign(url, token, campaignId, size, {
+      concurrency,
+      progress: (done, total) => bar.update(done, total),
+    });
     bar.end();
     const seconds = (Date.now() - started) / 1000;
-    const summary = { campaignId, ...r, seconds: Number(seconds.toFixed(2)), writesPerSecond: Math.round(r.writes / seconds) };
-    process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : `campaign ${campaignId}: ${r.writes} writes in ${summary.seconds} s (${summary.writesPerSecond}/s), last seq ${r.lastSeq}\n`);
+    const summary = {
+      campaignId,
+      ...r,
+      seconds: Number(seconds.toFixed(2)),
+      writesPerSecond: Math.round(r.writes / seconds),
+    };
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(summary)}\n`
+        : `campaign ${campaignId}: ${r.writes} writes in ${summary.seconds} s (${summary.writesPerSecond}/s), last seq ${r.lastSeq}\n`,
+    );
     return 0;
   } catch (e) {
     bar.end();

@@ -47,7 +47,11 @@ export const streamsCommand: CliCommand = {
   summary: 'stream and consumer state: messages, bytes, last seq, pending, ack pending, redelivered',
   help,
   async run(argv) {
-    const args = parseCommandArgs(this, argv, { namespace: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } });
+    const args = parseCommandArgs(this, argv, {
+      namespace: { type: 'string' },
+      all: { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
     if (!args) return 0;
     const namespace = namespaceOption(args.values.namespace as string | undefined);
     const reports = await withNats('cm-cli:streams', async ({ jsm }) => {
@@ -66,7 +70,11 @@ export const streamsCommand: CliCommand = {
       return 0;
     }
     if (reports.length === 0) {
-      process.stdout.write(args.values.all ? 'no streams on this server\n' : `no streams in namespace ${namespace} (run: npm run cm -- provision --namespace ${namespace})\n`);
+      process.stdout.write(
+        args.values.all
+          ? 'no streams on this server\n'
+          : `no streams in namespace ${namespace} (run: npm run cm -- provision --namespace ${namespace})\n`,
+      );
       return 0;
     }
     process.stdout.write(`${render(reports)}\n`);
@@ -109,12 +117,35 @@ function toReport(info: StreamInfo, consumers: ConsumerInfo[]): StreamReport {
 function render(reports: StreamReport[]): string {
   const streams = formatTable(
     ['stream', 'subjects', 'messages', 'bytes', 'first seq', 'last seq', 'last message', 'replicas', 'consumers'],
-    reports.map((r) => [r.name, r.subjects.join(','), r.messages, formatBytes(r.bytes), r.firstSeq, r.lastSeq, r.messages ? r.lastTs : '-', r.replicas, r.consumers.length]),
+    reports.map((r) => [
+      r.name,
+      r.subjects.join(','),
+      r.messages,
+      formatBytes(r.bytes),
+      r.firstSeq,
+      r.lastSeq,
+      r.messages ? r.lastTs : '-',
+      r.replicas,
+      r.consumers.length,
+    ]),
   );
   const rows = reports.flatMap((r) =>
-    r.consumers.map((c) => [r.name, c.name, c.durable ? 'durable' : 'ephemeral', c.filter ?? '>', c.pending, c.ackPending, c.redelivered, c.deliveredSeq, c.ackFloorSeq]),
+    r.consumers.map((c) => [
+      r.name,
+      c.name,
+      c.durable ? 'durable' : 'ephemeral',
+      c.filter ?? '>',
+      c.pending,
+      c.ackPending,
+      c.redelivered,
+      c.deliveredSeq,
+      c.ackFloorSeq,
+    ]),
   );
   if (rows.length === 0) return `${streams}\n\nno consumers`;
-  const consumers = formatTable(['stream', 'consumer', 'kind', 'filter', 'pending', 'ack pending', 'redelivered', 'delivered seq', 'ack floor seq'], rows);
+  const consumers = formatTable(
+    ['stream', 'consumer', 'kind', 'filter', 'pending', 'ack pending', 'redelivered', 'delivered seq', 'ack floor seq'],
+    rows,
+  );
   return `${streams}\n\n${consumers}`;
 }

@@ -27,12 +27,18 @@ export const tokenCommand: CliCommand = {
     const [userId, ...extra] = args.positionals;
     if (!userId) throw new UsageError('token needs a <userId>');
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-    if (!ID_PATTERN.test(userId)) throw new UsageError(`<userId> must be 1-64 characters of A-Z a-z 0-9 _ -; got ${JSON.stringify(userId)}`);
+    if (!ID_PATTERN.test(userId))
+      throw new UsageError(`<userId> must be 1-64 characters of A-Z a-z 0-9 _ -; got ${JSON.stringify(userId)}`);
     const ttl = args.values.ttl as string;
-    if (!/^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|hours?|d|days?|w|weeks?)$/.test(ttl)) throw new UsageError(`--ttl must look like 30m, 12h or 7d; got ${JSON.stringify(ttl)}`);
-    if (process.env.NODE_ENV === 'production') throw new CliFailure('refusing to mint a token with NODE_ENV=production: production tokens come from the identity provider');
+    if (!/^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|hours?|d|days?|w|weeks?)$/.test(ttl))
+      throw new UsageError(`--ttl must look like 30m, 12h or 7d; got ${JSON.stringify(ttl)}`);
+    if (process.env.NODE_ENV === 'production')
+      throw new CliFailure(
+        'refusing to mint a token with NODE_ENV=production: production tokens come from the identity provider',
+      );
     const secret = process.env.JWT_SECRET || DEVELOPMENT_JWT_SECRET;
-    if (secret.length < 16) throw new CliFailure('JWT_SECRET must be at least 16 characters (the services reject shorter ones)');
+    if (secret.length < 16)
+      throw new CliFailure('JWT_SECRET must be at least 16 characters (the services reject shorter ones)');
     process.stdout.write(`${await signToken(secret, userId, ttl)}\n`);
     return 0;
   },

@@ -1,5 +1,12 @@
 import { startSystem, type System } from '../launcher.js';
-import { defaultPorts, DEFAULT_SERVICES, isServiceName, SERVICE_NAMES, SERVICES, type ServiceName } from '../launcher/services.js';
+import {
+  defaultPorts,
+  DEFAULT_SERVICES,
+  isServiceName,
+  SERVICE_NAMES,
+  SERVICES,
+  type ServiceName,
+} from '../launcher/services.js';
 import { portInUse } from '../launcher/free-port.js';
 import { describeExit } from '../launcher/service-process.js';
 import { DEMO_BRANCH_ID, DEMO_CAMPAIGN_ID, DEMO_USER, seedDemoCampaign } from '../seed/demo-campaign.js';
@@ -7,7 +14,12 @@ import { CliFailure, namespaceOption, parseCommandArgs, portOption, UsageError, 
 
 const ports = defaultPorts();
 /** What `cm up` (and so `npm start`) runs unless told otherwise: every service. */
-const UP_SERVICES: readonly ServiceName[] = [...DEFAULT_SERVICES, 'rules-service', 'scheduler-service', 'realtime-gateway'];
+const UP_SERVICES: readonly ServiceName[] = [
+  ...DEFAULT_SERVICES,
+  'rules-service',
+  'scheduler-service',
+  'realtime-gateway',
+];
 
 /** The services whose port `cm up` takes as an option (`--<key>-port`). */
 const PORT_OPTIONS: ReadonlySet<string> = new Set(['query', 'command', 'realtime', 'rules', 'scheduler']);
@@ -139,8 +151,13 @@ export const upCommand: CliCommand = {
 
 function parseServices(value: string | undefined): ServiceName[] {
   if (!value) return [...UP_SERVICES];
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of list) if (!isServiceName(s)) throw new UsageError(`unknown service ${JSON.stringify(s)}; known: ${SERVICE_NAMES.join(', ')}`);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of list)
+    if (!isServiceName(s))
+      throw new UsageError(`unknown service ${JSON.stringify(s)}; known: ${SERVICE_NAMES.join(', ')}`);
   return list as ServiceName[];
 }
 
@@ -148,7 +165,11 @@ async function banner(system: System, services: ServiceName[], seeded: string): 
   const local = (url: string) => url.replace('127.0.0.1', 'localhost');
   const hasApi = services.some((s) => SERVICES[s].graphql);
   const token = system.env.JWT_SECRET ? await system.token(DEMO_USER) : undefined;
-  const lines = ['', `  Campaign Manager is up   (namespace ${system.namespace}, read-model schema ${system.schema})`, ''];
+  const lines = [
+    '',
+    `  Campaign Manager is up   (namespace ${system.namespace}, read-model schema ${system.schema})`,
+    '',
+  ];
   if (hasApi) {
     const gql = local(system.graphqlUrl);
     lines.push(
@@ -160,7 +181,10 @@ async function banner(system: System, services: ServiceName[], seeded: string): 
   if (gateway && system.env.NODE_ENV !== 'production') {
     lines.push(`  Live page          open ${local(gateway)}/ in a browser: the demo campaign's changes as they happen`);
   }
-  if (gateway) lines.push(`  Realtime           ${local(gateway)}/events?campaign=<id> (SSE), ${local(gateway)}/graphql/stream (graphql-sse)`);
+  if (gateway)
+    lines.push(
+      `  Realtime           ${local(gateway)}/events?campaign=<id> (SSE), ${local(gateway)}/graphql/stream (graphql-sse)`,
+    );
   if (token) {
     lines.push(
       `  Demo token         user ${DEMO_USER} (owner of the demo campaign), valid 12 h:`,
@@ -170,11 +194,20 @@ async function banner(system: System, services: ServiceName[], seeded: string): 
   }
   lines.push(`  Demo campaign      ${seeded}`);
   if (hasApi && !seeded.startsWith('skipped') && !seeded.startsWith('FAILED')) {
-    lines.push(`                     try: { campaign(id: "${DEMO_CAMPAIGN_ID}") { name kingdoms { nodes { name settlements { nodes { name level } } } } } }`);
-    lines.push(`                     and the fork: { settlements(campaignId: "${DEMO_CAMPAIGN_ID}", branchId: "${DEMO_BRANCH_ID}") { nodes { name } } }`);
+    lines.push(
+      `                     try: { campaign(id: "${DEMO_CAMPAIGN_ID}") { name kingdoms { nodes { name settlements { nodes { name level } } } } } }`,
+    );
+    lines.push(
+      `                     and the fork: { settlements(campaignId: "${DEMO_CAMPAIGN_ID}", branchId: "${DEMO_BRANCH_ID}") { nodes { name } } }`,
+    );
   }
   lines.push('  Ops endpoints');
   for (const s of services) lines.push(`    ${s.padEnd(18)} ${local(system.urls[s]!)}/health  /ready  /metrics`);
-  lines.push('  Streams            npm run cm -- streams' + (system.namespace === 'cm' ? '' : ` --namespace ${system.namespace}`), '  Stop               Ctrl-C', '');
+  lines.push(
+    '  Streams            npm run cm -- streams' +
+      (system.namespace === 'cm' ? '' : ` --namespace ${system.namespace}`),
+    '  Stop               Ctrl-C',
+    '',
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -32,7 +32,9 @@ export class ServiceStartError extends Error {
     reason: string,
     readonly logTail: string[],
   ) {
-    super(`${service} did not become ready: ${reason}${logTail.length ? `\n--- last ${logTail.length} log lines of ${service} ---\n${logTail.join('\n')}` : ' (it logged nothing)'}`);
+    super(
+      `${service} did not become ready: ${reason}${logTail.length ? `\n--- last ${logTail.length} log lines of ${service} ---\n${logTail.join('\n')}` : ' (it logged nothing)'}`,
+    );
     this.name = 'ServiceStartError';
   }
 }
@@ -107,7 +109,12 @@ export class ServiceProcess {
     let exited: ExitInfo | undefined;
     void this.exitPromise.then((e) => (exited = e));
     while (Date.now() < deadline) {
-      if (exited) throw new ServiceStartError(this.opts.name, `exited (${describeExit(exited)}) before it was ready`, this.logTail());
+      if (exited)
+        throw new ServiceStartError(
+          this.opts.name,
+          `exited (${describeExit(exited)}) before it was ready`,
+          this.logTail(),
+        );
       try {
         const res = await fetch(`${this.opts.url}/ready`, { signal: AbortSignal.timeout(2000) });
         const body = await res.text();
@@ -118,7 +125,11 @@ export class ServiceProcess {
       }
       await Promise.race([sleep(150), this.exitPromise]);
     }
-    throw new ServiceStartError(this.opts.name, `not ready after ${this.opts.readyTimeoutMs} ms (${last})`, this.logTail());
+    throw new ServiceStartError(
+      this.opts.name,
+      `not ready after ${this.opts.readyTimeoutMs} ms (${last})`,
+      this.logTail(),
+    );
   }
 
   /** From now on an exit is ours, not a crash (the whole system is going down, maybe by a terminal's Ctrl-C). */

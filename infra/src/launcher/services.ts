@@ -34,13 +34,62 @@ export interface ServiceSpec {
 }
 
 export const SERVICES: Record<ServiceName, ServiceSpec> = {
-  'command-service': { main: 'command-service/dist/main.js', portEnv: 'COMMAND_OPS_PORT', portKey: 'command', defaultPort: 4001, env: {}, graphql: false },
-  'query-service': { main: 'query-service/dist/main.js', portEnv: 'QUERY_PORT', portKey: 'query', defaultPort: 4000, env: { QUERY_ROLE: 'all' }, graphql: true },
-  'query-api': { main: 'query-service/dist/main.js', portEnv: 'QUERY_PORT', portKey: 'query', defaultPort: 4000, env: { QUERY_ROLE: 'api' }, graphql: true },
-  'query-projector': { main: 'query-service/dist/main.js', portEnv: 'QUERY_PORT', portKey: 'projector', defaultPort: 4005, env: { QUERY_ROLE: 'projector' }, graphql: false },
-  'rules-service': { main: 'rules-service/dist/main.js', portEnv: 'RULES_OPS_PORT', portKey: 'rules', defaultPort: 4002, env: {}, graphql: false },
-  'scheduler-service': { main: 'scheduler-service/dist/main.js', portEnv: 'SCHEDULER_OPS_PORT', portKey: 'scheduler', defaultPort: 4003, env: {}, graphql: false },
-  'realtime-gateway': { main: 'realtime-gateway/dist/main.js', portEnv: 'REALTIME_PORT', portKey: 'realtime', defaultPort: 4004, env: {}, graphql: false },
+  'command-service': {
+    main: 'command-service/dist/main.js',
+    portEnv: 'COMMAND_OPS_PORT',
+    portKey: 'command',
+    defaultPort: 4001,
+    env: {},
+    graphql: false,
+  },
+  'query-service': {
+    main: 'query-service/dist/main.js',
+    portEnv: 'QUERY_PORT',
+    portKey: 'query',
+    defaultPort: 4000,
+    env: { QUERY_ROLE: 'all' },
+    graphql: true,
+  },
+  'query-api': {
+    main: 'query-service/dist/main.js',
+    portEnv: 'QUERY_PORT',
+    portKey: 'query',
+    defaultPort: 4000,
+    env: { QUERY_ROLE: 'api' },
+    graphql: true,
+  },
+  'query-projector': {
+    main: 'query-service/dist/main.js',
+    portEnv: 'QUERY_PORT',
+    portKey: 'projector',
+    defaultPort: 4005,
+    env: { QUERY_ROLE: 'projector' },
+    graphql: false,
+  },
+  'rules-service': {
+    main: 'rules-service/dist/main.js',
+    portEnv: 'RULES_OPS_PORT',
+    portKey: 'rules',
+    defaultPort: 4002,
+    env: {},
+    graphql: false,
+  },
+  'scheduler-service': {
+    main: 'scheduler-service/dist/main.js',
+    portEnv: 'SCHEDULER_OPS_PORT',
+    portKey: 'scheduler',
+    defaultPort: 4003,
+    env: {},
+    graphql: false,
+  },
+  'realtime-gateway': {
+    main: 'realtime-gateway/dist/main.js',
+    portEnv: 'REALTIME_PORT',
+    portKey: 'realtime',
+    defaultPort: 4004,
+    env: {},
+    graphql: false,
+  },
 };
 
 /** Narrows a string (a CLI argument, say) to a `ServiceName`. */
@@ -62,9 +111,13 @@ export function defaultPorts(): Record<PortKey, number> {
 export function orderServices(services: readonly ServiceName[]): ServiceName[] {
   const seen = new Map<PortKey, ServiceName>();
   for (const name of services) {
-    if (!isServiceName(name)) throw new Error(`unknown service ${JSON.stringify(name)}; known: ${SERVICE_NAMES.join(', ')}`);
+    if (!isServiceName(name))
+      throw new Error(`unknown service ${JSON.stringify(name)}; known: ${SERVICE_NAMES.join(', ')}`);
     const other = seen.get(SERVICES[name].portKey);
-    if (other) throw new Error(`${other} and ${name} cannot run in one system: both would serve on the ${SERVICES[name].portKey} port`);
+    if (other)
+      throw new Error(
+        `${other} and ${name} cannot run in one system: both would serve on the ${SERVICES[name].portKey} port`,
+      );
     seen.set(SERVICES[name].portKey, name);
   }
   return [...services].sort((a, b) => Number(b === 'command-service') - Number(a === 'command-service'));

@@ -32,7 +32,14 @@ const settlement = (id: string, name: string, kingdomId: string, locationId: str
     createSettlement(campaignId: $c, id: $id, name: $name, kingdomId: $k, locationId: $l, level: $level, commandId: $cmd) ${result} }`,
   variables: { c, id, name, k: kingdomId, l: locationId, level },
 });
-const structure = (id: string, name: string, settlementId: string, structureType: string, level: number, condition: number): Step => ({
+const structure = (
+  id: string,
+  name: string,
+  settlementId: string,
+  structureType: string,
+  level: number,
+  condition: number,
+): Step => ({
   key: `structure-${id}`,
   mutation: `mutation($c: ID!, $id: ID!, $name: String!, $s: ID!, $t: String!, $level: Int, $cond: Int, $cmd: String) {
     createStructure(campaignId: $c, id: $id, name: $name, settlementId: $s, structureType: $t, level: $level, condition: $cond, commandId: $cmd) ${result} }`,
@@ -50,7 +57,11 @@ const STEPS: Step[] = [
   {
     key: 'campaign',
     mutation: `mutation($c: ID!, $name: String!, $d: String, $cmd: String) { createCampaign(id: $c, name: $name, description: $d, commandId: $cmd) ${result} }`,
-    variables: { c, name: 'The Shattered Crown', d: 'The old empire has fallen; two kingdoms fight over the shards of its crown.' },
+    variables: {
+      c,
+      name: 'The Shattered Crown',
+      d: 'The old empire has fallen; two kingdoms fight over the shards of its crown.',
+    },
   },
   {
     key: 'member-demo-player',
@@ -61,8 +72,26 @@ const STEPS: Step[] = [
   kingdom('varkhold', 'Varkhold'),
   location('silverport', 'Silverport Harbour', point(12.4964, 41.9028)),
   location('greymarch', 'Greymarch Pass', point(13.3777, 42.3498)),
-  location('thornwood', 'The Thornwood', polygon([[12.6, 42.0], [13.1, 42.0], [13.1, 42.3], [12.6, 42.3]])),
-  location('crown-vale', 'Crown Vale', polygon([[12.2, 41.6], [12.9, 41.6], [12.9, 41.95], [12.2, 41.95]])),
+  location(
+    'thornwood',
+    'The Thornwood',
+    polygon([
+      [12.6, 42.0],
+      [13.1, 42.0],
+      [13.1, 42.3],
+      [12.6, 42.3],
+    ]),
+  ),
+  location(
+    'crown-vale',
+    'Crown Vale',
+    polygon([
+      [12.2, 41.6],
+      [12.9, 41.6],
+      [12.9, 41.95],
+      [12.2, 41.95],
+    ]),
+  ),
   settlement('silverport-town', 'Silverport', 'aurelia', 'silverport', 3),
   settlement('greymarch-keep', 'Greymarch Keep', 'varkhold', 'greymarch', 2),
   structure('silverport-docks', 'The Salt Docks', 'silverport-town', 'harbor', 2, 90),
@@ -85,7 +114,17 @@ const STEPS: Step[] = [
     mutation: `mutation($c: ID!, $effects: [EffectInput!], $cmd: String) {
       scheduleWorldEvent(campaignId: $c, id: "red-comet", name: "The Red Comet", description: "A comet the colour of blood crosses the sky.",
         scheduledAt: "2031-03-01T00:00:00Z", expiresAt: "2031-03-08T00:00:00Z", effects: $effects, commandId: $cmd) ${result} }`,
-    variables: { c, effects: [{ ownerType: 'SETTLEMENT', ownerId: 'silverport-town', key: 'omen', value: { type: 'STRING', value: 'the sky bleeds' } }] },
+    variables: {
+      c,
+      effects: [
+        {
+          ownerType: 'SETTLEMENT',
+          ownerId: 'silverport-town',
+          key: 'omen',
+          value: { type: 'STRING', value: 'the sky bleeds' },
+        },
+      ],
+    },
   },
   {
     key: `branch-${DEMO_BRANCH_ID}`,
@@ -118,14 +157,23 @@ export interface SeedSummary {
  * Idempotent: command ids are fixed (de-duplicated inside the stream's window) and an entity that exists
  * already (`ALREADY_EXISTS`) counts as seeded, so a second run changes nothing.
  */
-export async function seedDemoCampaign(graphqlUrl: string, token: string, log: (line: string) => void = () => {}): Promise<SeedSummary> {
+export async function seedDemoCampaign(
+  graphqlUrl: string,
+  token: string,
+  log: (line: string) => void = () => {},
+): Promise<SeedSummary> {
   const summary: SeedSummary = { created: 0, existing: 0, lastSeq: 0 };
   for (const step of STEPS) {
     try {
-      const data = await graphql<Record<string, { seq: number; duplicate: boolean; commitId: string }>>(graphqlUrl, token, step.mutation, {
-        ...step.variables,
-        cmd: `seed:${DEMO_CAMPAIGN_ID}:${step.key}`,
-      });
+      const data = await graphql<Record<string, { seq: number; duplicate: boolean; commitId: string }>>(
+        graphqlUrl,
+        token,
+        step.mutation,
+        {
+          ...step.variables,
+          cmd: `seed:${DEMO_CAMPAIGN_ID}:${step.key}`,
+        },
+      );
       const r = Object.values(data)[0]!;
       summary.lastSeq = Math.max(summary.lastSeq, r.seq);
       // A duplicate command, or one that changed nothing (no commit), means an earlier seed did this already.
@@ -139,11 +187,25 @@ export async function seedDemoCampaign(graphqlUrl: string, token: string, log: (
         log(`exists   ${step.key}`);
         continue;
       }
-      throw new Error(`seeding ${step.key} failed: ${(e as Error).message}${e instanceof GraphQLRequestError && e.code ? ` [${e.code}]` : ''}`);
+      throw new Error(
+        `seeding ${step.key} failed: ${(e as Error).message}${e instanceof GraphQLRequestError && e.code ? ` [${e.code}]` : ''}`,
+      );
     }
   }
   // The writes are acknowledged, not yet readable: wait (read-your-writes) until the read model holds the last one,
   // so whoever prints "seeded" can send the reader straight to the data.
-  if (summary.lastSeq > 0) await graphql(graphqlUrl, token, `query($id: ID!, $s: Int) { campaign(id: $id, minSeq: $s) { id } }`, { id: DEMO_CAMPAIGN_ID, s: summary.lastSeq });
+  if (summary.lastSeq > 0)
+    await graphql(
+      graphqlUrl,
+      token,
+      `
+        query ($id: ID!, $s: Int) {
+          campaign(id: $id, minSeq: $s) {
+            id
+          }
+        }
+      `,
+      { id: DEMO_CAMPAIGN_ID, s: summary.lastSeq },
+    );
   return summary;
 }

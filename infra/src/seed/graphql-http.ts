@@ -17,7 +17,12 @@ export class GraphQLRequestError extends Error {
 }
 
 /** A plain GraphQL-over-HTTP POST, as any client would send it. */
-export async function graphql<T>(url: string, token: string | undefined, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+export async function graphql<T>(
+  url: string,
+  token: string | undefined,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -39,7 +44,11 @@ export async function graphql<T>(url: string, token: string | undefined, query: 
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
-    throw new GraphQLRequestError(`${url} answered ${res.status} with a non-JSON body: ${text.slice(0, 200)}`, undefined, res.status);
+    throw new GraphQLRequestError(
+      `${url} answered ${res.status} with a non-JSON body: ${text.slice(0, 200)}`,
+      undefined,
+      res.status,
+    );
   }
   const first = body.errors?.[0];
   if (first) throw new GraphQLRequestError(first.message, first.extensions?.code, res.status);

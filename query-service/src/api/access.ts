@@ -22,5 +22,9 @@ export async function requireMember(ctx: GraphQLContext, campaignId: string): Pr
 export async function requireBranch(ctx: GraphQLContext, campaignId: string, branchId: string): Promise<void> {
   if (branchId === MAIN_BRANCH) return;
   const branch = await ctx.loaders.branch.load({ campaignId, id: branchId });
-  if (!branch) throw new AppError(ErrorCode.NOT_FOUND, `branch ${branchId} not found`, { entityType: 'branch', entityId: branchId });
+  if (!branch)
+    throw new AppError(ErrorCode.NOT_FOUND, `branch ${branchId} not found`, {
+      entityType: 'branch',
+      entityId: branchId,
+    });
 }

@@ -27,8 +27,20 @@ export interface ApiEdge {
  * `/graphql` wired as createApi wires it (the fast path in front of yoga, one list of request steps for both) on
  * a real local HTTP server, without NATS or Postgres: every request must be answered before a resolver needs them.
  */
-export async function startApiEdge(opts: { secret: string; limits?: Partial<ApiLimits>; extraSteps?: RequestStep[]; rateLimits?: RateLimits }): Promise<ApiEdge> {
-  const services: ApiServices = { readModel: untouchable('readModel'), commands: untouchable('commands'), tracker: untouchable('tracker'), jwtSecret: opts.secret, minSeqTimeoutMs: 100, newId: () => 'id-1' };
+export async function startApiEdge(opts: {
+  secret: string;
+  limits?: Partial<ApiLimits>;
+  extraSteps?: RequestStep[];
+  rateLimits?: RateLimits;
+}): Promise<ApiEdge> {
+  const services: ApiServices = {
+    readModel: untouchable('readModel'),
+    commands: untouchable('commands'),
+    tracker: untouchable('tracker'),
+    jwtSecret: opts.secret,
+    minSeqTimeoutMs: 100,
+    newId: () => 'id-1',
+  };
   const registry = createMetrics('api-edge-test');
   const metrics = new ApiMetrics(registry);
   const schema = buildSchema();
@@ -37,7 +49,16 @@ export async function startApiEdge(opts: { secret: string; limits?: Partial<ApiL
   const steps = [...requestSteps({ limits, metrics, rateLimits: opts.rateLimits }), ...(opts.extraSteps ?? [])];
   const fastPath = new GraphqlFastPath({ schema, metrics, context, steps, onUnexpectedError: () => undefined });
   const logger = createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
-  const yoga = createYogaServer({ services, metrics, logger, schema, context, limits, graphiql: false, steps: fastPath.yogaSteps() });
+  const yoga = createYogaServer({
+    services,
+    metrics,
+    logger,
+    schema,
+    context,
+    limits,
+    graphiql: false,
+    steps: fastPath.yogaSteps(),
+  });
   const server = http.createServer(graphqlHandler(fastPath, yoga));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;

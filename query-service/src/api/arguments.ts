@@ -22,7 +22,10 @@ export function assertIdArguments(args: Readonly<Record<string, unknown>>): void
   for (const [name, value] of Object.entries(args)) {
     if (!ID_ARGUMENTS.has(name) || value === null || value === undefined) continue;
     if (typeof value !== 'string' || !ID_PATTERN.test(value)) {
-      throw new AppError(ErrorCode.VALIDATION, `argument ${name} must be 1-64 characters of A-Z a-z 0-9 _ -`, { argument: name, value });
+      throw new AppError(ErrorCode.VALIDATION, `argument ${name} must be 1-64 characters of A-Z a-z 0-9 _ -`, {
+        argument: name,
+        value,
+      });
     }
   }
 }

@@ -45,7 +45,12 @@ function post(body: Buffer, declare: boolean): Promise<Answer> {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        resolve({ status: res.statusCode!, connection: res.headers.connection, body: JSON.parse(Buffer.concat(chunks).toString()) as Answer['body'], sent });
+        resolve({
+          status: res.statusCode!,
+          connection: res.headers.connection,
+          body: JSON.parse(Buffer.concat(chunks).toString()) as Answer['body'],
+          sent,
+        });
         req.destroy();
       });
     });

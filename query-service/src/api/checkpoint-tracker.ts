@@ -69,13 +69,21 @@ export class CheckpointTracker {
    * Resolves once the projection has applied `seq`; throws `STALE_READ` after `timeoutMs`, or at once when
    * `verifyIssued` is set and `seq` lies beyond the end of the stream.
    */
-  async waitFor(seq: number, timeoutMs: number, { verifyIssued = false, signal }: { verifyIssued?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  async waitFor(
+    seq: number,
+    timeoutMs: number,
+    { verifyIssued = false, signal }: { verifyIssued?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
     if (seq <= this.applied) return;
     if (verifyIssued && this.opts.streamHead && seq > this.headSeen) {
       const head = await this.opts.streamHead().catch(() => undefined);
       if (head !== undefined) this.headSeen = Math.max(this.headSeen, head);
       if (head !== undefined && seq > head) {
-        throw new AppError(ErrorCode.STALE_READ, `sequence ${seq} has not been written (the stream ends at ${head})`, { minSeq: seq, appliedSeq: this.applied, headSeq: head });
+        throw new AppError(ErrorCode.STALE_READ, `sequence ${seq} has not been written (the stream ends at ${head})`, {
+          minSeq: seq,
+          appliedSeq: this.applied,
+          headSeq: head,
+        });
       }
       if (seq <= this.applied) return;
     }
@@ -86,7 +94,13 @@ export class CheckpointTracker {
         reject,
         timer: setTimeout(() => {
           this.remove(waiter);
-          reject(new AppError(ErrorCode.STALE_READ, `the read model has not reached sequence ${seq} within ${timeoutMs} ms`, { minSeq: seq, appliedSeq: this.applied }));
+          reject(
+            new AppError(
+              ErrorCode.STALE_READ,
+              `the read model has not reached sequence ${seq} within ${timeoutMs} ms`,
+              { minSeq: seq, appliedSeq: this.applied },
+            ),
+          );
         }, timeoutMs),
       };
       this.waiters.add(waiter);
@@ -105,7 +119,12 @@ export class CheckpointTracker {
    * model reached it; a model that did not must wait again before it answers); `STALE_READ` from the first
    * tracker when none does within `timeoutMs`.
    */
-  static async waitForAny(trackers: readonly CheckpointTracker[], seq: number, timeoutMs: number, opts: { verifyIssued?: boolean } = {}): Promise<void> {
+  static async waitForAny(
+    trackers: readonly CheckpointTracker[],
+    seq: number,
+    timeoutMs: number,
+    opts: { verifyIssued?: boolean } = {},
+  ): Promise<void> {
     if (trackers.some((t) => seq <= t.applied)) return;
     const done = new AbortController();
     try {
@@ -174,7 +193,9 @@ export class CheckpointTracker {
         this.seeded = true;
         this.advance(seq);
       })
-      .catch((err: unknown) => this.opts.logger.warn({ err, projection: this.opts.projection }, 'could not read the projection checkpoint'))
+      .catch((err: unknown) =>
+        this.opts.logger.warn({ err, projection: this.opts.projection }, 'could not read the projection checkpoint'),
+      )
       .finally(() => {
         this.reading = undefined;
       });

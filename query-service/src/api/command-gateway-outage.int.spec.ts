@@ -41,7 +41,10 @@ const command = (commandId: string): Command =>
   }) as Command;
 
 async function refusal(p: Promise<unknown>): Promise<AppError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   if (!(e instanceof AppError)) throw new Error(`expected an AppError, got ${String(e)}`);
   return e;
 }
@@ -53,7 +56,13 @@ describe('CommandGateway while NATS is down', () => {
     const arrived = new Promise<void>((resolve) => (received = resolve));
     responder.nc.subscribe(names.commandWildcard, { callback: () => received() });
     await responder.nc.flush();
-    const gateway = new CommandGateway({ nc: nats.nc, link: nats.link, names, timeoutMs: 60_000, logger: testLogger() });
+    const gateway = new CommandGateway({
+      nc: nats.nc,
+      link: nats.link,
+      names,
+      timeoutMs: 60_000,
+      logger: testLogger(),
+    });
 
     const inFlight = refusal(gateway.send(command('in-flight')));
     await arrived;

@@ -21,7 +21,14 @@ const replies: string[] = [];
 beforeAll(async () => {
   names = natsNames(`t${randomBytes(5).toString('hex')}`);
   nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'command-gateway-test', logger);
-  gateway = new CommandGateway({ nc: nats.nc, link: nats.link, names, timeoutMs: 10_000, logger, onReply: (type, code) => replies.push(`${type} ${code}`) });
+  gateway = new CommandGateway({
+    nc: nats.nc,
+    link: nats.link,
+    names,
+    timeoutMs: 10_000,
+    logger,
+    onReply: (type, code) => replies.push(`${type} ${code}`),
+  });
   service = await startCommandService(names.prefix);
 });
 
@@ -41,7 +48,10 @@ const command = (user: string, name: MutationName, args: Record<string, unknown>
   });
 
 async function refusal(p: Promise<unknown>): Promise<AppError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   if (!(e instanceof AppError)) throw new Error(`expected an AppError, got ${String(e)}`);
   return e;
 }
@@ -65,9 +75,28 @@ describe('CommandGateway against the command service', () => {
     const sent = [
       command('alice', 'createKingdom', { ...v, id: 'aurelia', name: 'Aurelia' }),
       command('alice', 'createLocation', { ...v, id: 'harbor', name: 'Harbor', geometry: point }),
-      command('alice', 'createSettlement', { ...v, id: 'port', kingdomId: 'aurelia', locationId: 'harbor', name: 'Port', level: 3 }),
-      command('alice', 'createStructure', { ...v, id: 'docks', settlementId: 'port', name: 'Docks', structureType: 'harbor' }),
-      command('alice', 'setStateVariable', { ...v, ownerType: 'settlement', ownerId: 'port', key: 'population', value: { type: 'number', value: 1200 } }),
+      command('alice', 'createSettlement', {
+        ...v,
+        id: 'port',
+        kingdomId: 'aurelia',
+        locationId: 'harbor',
+        name: 'Port',
+        level: 3,
+      }),
+      command('alice', 'createStructure', {
+        ...v,
+        id: 'docks',
+        settlementId: 'port',
+        name: 'Docks',
+        structureType: 'harbor',
+      }),
+      command('alice', 'setStateVariable', {
+        ...v,
+        ownerType: 'settlement',
+        ownerId: 'port',
+        key: 'population',
+        value: { type: 'number', value: 1200 },
+      }),
       command('alice', 'unsetStateVariable', { ...v, ownerType: 'settlement', ownerId: 'port', key: 'population' }),
       command('alice', 'addCampaignMember', { ...v, userId: 'bob', role: 'viewer' }),
       command('alice', 'forkBranch', { ...v, id: 'what-if', parentBranchId: 'main', name: 'What if' }),
@@ -92,7 +121,13 @@ describe('CommandGateway against the command service', () => {
     ['a taken id', 'alice', 'createKingdom', { campaignId: C, id: 'aurelia', name: 'again' }, 'ALREADY_EXISTS'],
     ['a viewer writing', 'bob', 'renameKingdom', { campaignId: C, id: 'aurelia', name: 'Mine' }, 'FORBIDDEN'],
     ['a stranger writing', 'mallory', 'renameKingdom', { campaignId: C, id: 'aurelia', name: 'Mine' }, 'FORBIDDEN'],
-    ['unsetting what is not set', 'alice', 'unsetStateVariable', { campaignId: C, ownerType: 'kingdom', ownerId: 'aurelia', key: 'ruler' }, 'NOT_FOUND'],
+    [
+      'unsetting what is not set',
+      'alice',
+      'unsetStateVariable',
+      { campaignId: C, ownerType: 'kingdom', ownerId: 'aurelia', key: 'ruler' },
+      'NOT_FOUND',
+    ],
     ['the main branch deleted', 'alice', 'deleteBranch', { campaignId: C, id: 'main' }, 'INVALID_STATE'],
   ] as const)('passes on the refusal of %s with its code', async (_name, user, mutation, args, code) => {
     const e = await refusal(gateway.send(command(user, mutation, args)));
@@ -100,9 +135,17 @@ describe('CommandGateway against the command service', () => {
   });
 
   it('answers UNAVAILABLE when no command service listens', async () => {
-    const nobody = new CommandGateway({ nc: nats.nc, link: nats.link, names: natsNames(`t${randomBytes(5).toString('hex')}`), timeoutMs: 5000, logger });
+    const nobody = new CommandGateway({
+      nc: nats.nc,
+      link: nats.link,
+      names: natsNames(`t${randomBytes(5).toString('hex')}`),
+      timeoutMs: 5000,
+      logger,
+    });
     const started = performance.now();
-    const e = await refusal(nobody.send(command('alice', 'renameKingdom', { campaignId: C, id: 'aurelia', name: 'x' })));
+    const e = await refusal(
+      nobody.send(command('alice', 'renameKingdom', { campaignId: C, id: 'aurelia', name: 'x' })),
+    );
     expect(e.code).toBe('UNAVAILABLE');
     expect(performance.now() - started).toBeLessThan(2000);
   });

@@ -48,11 +48,15 @@ export class CommandGateway {
       if (state.connected) return;
       for (const request of [...this.inFlight]) {
         request.reject(
-          new AppError(ErrorCode.UNAVAILABLE, 'the connection to the command service dropped while the command was in flight; retry with the same commandId', {
-            subject: request.subject,
-            commandId: request.commandId,
-            retryAfterSeconds: RETRY_AFTER_SECONDS,
-          }),
+          new AppError(
+            ErrorCode.UNAVAILABLE,
+            'the connection to the command service dropped while the command was in flight; retry with the same commandId',
+            {
+              subject: request.subject,
+              commandId: request.commandId,
+              retryAfterSeconds: RETRY_AFTER_SECONDS,
+            },
+          ),
         );
       }
       this.inFlight.clear();
@@ -86,17 +90,26 @@ export class CommandGateway {
   private refusalWhileDown(subject: string, commandId: string): AppError | undefined {
     const down = this.opts.link.downReason();
     if (!down) return undefined;
-    return new AppError(ErrorCode.UNAVAILABLE, `the command service cannot be reached (${down}); retry with the same commandId`, {
-      subject,
-      commandId,
-      retryAfterSeconds: RETRY_AFTER_SECONDS,
-    });
+    return new AppError(
+      ErrorCode.UNAVAILABLE,
+      `the command service cannot be reached (${down}); retry with the same commandId`,
+      {
+        subject,
+        commandId,
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      },
+    );
   }
 
   async send(command: Command): Promise<CommandAccepted> {
     const subject = this.opts.names.commandSubject(command.type);
     const started = performance.now();
-    const log = { correlationId: command.correlationId, commandId: command.commandId, type: command.type, aggregateId: command.aggregateId };
+    const log = {
+      correlationId: command.correlationId,
+      commandId: command.commandId,
+      type: command.type,
+      aggregateId: command.aggregateId,
+    };
     const refused = this.refusalWhileDown(subject, command.commandId);
     if (refused) {
       // Debug only: the outage itself is logged once, by the connection; thousands of refusals would drown it.
@@ -116,11 +129,17 @@ export class CommandGateway {
     }
     if (!reply.ok) {
       this.opts.onReply?.(command.type, reply.error.code);
-      this.opts.logger.info({ ...log, code: reply.error.code, message: reply.error.message, ms: elapsed(started) }, 'command rejected');
+      this.opts.logger.info(
+        { ...log, code: reply.error.code, message: reply.error.message, ms: elapsed(started) },
+        'command rejected',
+      );
       throw AppError.from(reply.error);
     }
     this.opts.onReply?.(command.type, 'ok');
-    this.opts.logger.info({ ...log, seq: reply.seq, duplicate: reply.duplicate === true, ms: elapsed(started) }, 'command accepted');
+    this.opts.logger.info(
+      { ...log, seq: reply.seq, duplicate: reply.duplicate === true, ms: elapsed(started) },
+      'command accepted',
+    );
     return reply;
   }
 }

@@ -33,7 +33,8 @@ export class RulesClient {
       if (/no responders/i.test(text) || (e as { isNoResponders?: () => boolean }).isNoResponders?.()) {
         throw new AppError(ErrorCode.UNAVAILABLE, 'no rules service is available', { subject });
       }
-      if (/timeout/i.test(text)) throw new AppError(ErrorCode.TIMEOUT, 'the rules service did not answer in time', { subject });
+      if (/timeout/i.test(text))
+        throw new AppError(ErrorCode.TIMEOUT, 'the rules service did not answer in time', { subject });
       throw new AppError(ErrorCode.UNAVAILABLE, `the rules service cannot be reached: ${text}`, { subject });
     }
     if (!reply.ok) throw AppError.from(reply.error);
@@ -102,9 +103,12 @@ const cacheKey = (k: EntityKey) => `${k.campaignId}|${k.branchId}|${k.entityType
 type Row = { campaignId: string; branchId: string; id: string };
 
 const onEntity = (entityType: OwnerType) => ({
-  computedFields: (row: Row, _: unknown, ctx: GraphQLContext) => loaderOf(ctx).load({ campaignId: row.campaignId, branchId: row.branchId, entityType, entityId: row.id }),
+  computedFields: (row: Row, _: unknown, ctx: GraphQLContext) =>
+    loaderOf(ctx).load({ campaignId: row.campaignId, branchId: row.branchId, entityType, entityId: row.id }),
   computed: async (row: Row, { field }: { field: string }, ctx: GraphQLContext) =>
-    (await loaderOf(ctx).load({ campaignId: row.campaignId, branchId: row.branchId, entityType, entityId: row.id })).find((f) => f.field === field) ?? null,
+    (
+      await loaderOf(ctx).load({ campaignId: row.campaignId, branchId: row.branchId, entityType, entityId: row.id })
+    ).find((f) => f.field === field) ?? null,
 });
 
 /** A campaign row has no branch: its computed fields take one, which must exist. */
@@ -113,9 +117,17 @@ const onCampaign = {
     await requireBranch(ctx, c.id, branchId);
     return loaderOf(ctx).load({ campaignId: c.id, branchId, entityType: 'campaign', entityId: c.id });
   },
-  computed: async (c: { id: string }, { field, branchId }: { field: string; branchId: string }, ctx: GraphQLContext) => {
+  computed: async (
+    c: { id: string },
+    { field, branchId }: { field: string; branchId: string },
+    ctx: GraphQLContext,
+  ) => {
     await requireBranch(ctx, c.id, branchId);
-    return (await loaderOf(ctx).load({ campaignId: c.id, branchId, entityType: 'campaign', entityId: c.id })).find((f) => f.field === field) ?? null;
+    return (
+      (await loaderOf(ctx).load({ campaignId: c.id, branchId, entityType: 'campaign', entityId: c.id })).find(
+        (f) => f.field === field,
+      ) ?? null
+    );
   },
 };
 
@@ -156,7 +168,14 @@ export const computedFieldResolvers = {
       return {
         ...rest,
         seq: reply.seq,
-        condition: condition && { ...condition, field: args.field, active: true, campaignId: args.campaignId, branchId: args.branchId, seq: reply.seq },
+        condition: condition && {
+          ...condition,
+          field: args.field,
+          active: true,
+          campaignId: args.campaignId,
+          branchId: args.branchId,
+          seq: reply.seq,
+        },
       };
     },
   },

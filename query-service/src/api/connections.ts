@@ -27,7 +27,12 @@ export function decodeCursor(list: ListName, cursor: string): string[] {
   } catch {
     parsed = null;
   }
-  if (!Array.isArray(parsed) || parsed[0] !== list || parsed.length < 2 || !parsed.every((p) => typeof p === 'string')) {
+  if (
+    !Array.isArray(parsed) ||
+    parsed[0] !== list ||
+    parsed.length < 2 ||
+    !parsed.every((p) => typeof p === 'string')
+  ) {
     throw new AppError(ErrorCode.VALIDATION, 'after: not a cursor of this list', { argument: 'after' });
   }
   return parsed.slice(1) as string[];
@@ -36,7 +41,10 @@ export function decodeCursor(list: ListName, cursor: string): string[] {
 export function pageSize(first: number | null | undefined): number {
   const n = first ?? 50;
   if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) {
-    throw new AppError(ErrorCode.VALIDATION, `first must be between 1 and ${MAX_PAGE_SIZE}`, { argument: 'first', value: first });
+    throw new AppError(ErrorCode.VALIDATION, `first must be between 1 and ${MAX_PAGE_SIZE}`, {
+      argument: 'first',
+      value: first,
+    });
   }
   return n;
 }
@@ -49,9 +57,18 @@ export interface Connection<R> {
   count: () => Promise<number>;
 }
 
-function toConnection<L extends ListName>(list: L, page: Page<ListRow<L>>, count: () => Promise<number>): Connection<ListRow<L>> {
+function toConnection<L extends ListName>(
+  list: L,
+  page: Page<ListRow<L>>,
+  count: () => Promise<number>,
+): Connection<ListRow<L>> {
   const edges = page.edges.map((e) => ({ cursor: encodeCursor(list, e.key), node: e.row }));
-  return { edges, nodes: edges.map((e) => e.node), pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, count };
+  return {
+    edges,
+    nodes: edges.map((e) => e.node),
+    pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+    count,
+  };
 }
 
 /** GraphQL filter input → the read model's filter: nulls (sent by clients for "no filter") dropped. */
@@ -74,9 +91,19 @@ export function loadConnection<L extends ListName>(
   extraFilter?: ListFilter,
 ): Promise<Connection<ListRow<L>>> {
   const filter = filterOf({ ...(args.filter ?? {}), ...(extraFilter ?? {}) });
-  const where = { campaignId: scope.campaignId, branchId: scope.branchId, ...(parent ? { parent } : {}), ...(filter ? { filter } : {}) };
-  const query: PageQuery = { ...where, first: pageSize(args.first), ...(args.after ? { after: decodeCursor(list, args.after) } : {}) };
-  return ctx.loaders.page(list)
+  const where = {
+    campaignId: scope.campaignId,
+    branchId: scope.branchId,
+    ...(parent ? { parent } : {}),
+    ...(filter ? { filter } : {}),
+  };
+  const query: PageQuery = {
+    ...where,
+    first: pageSize(args.first),
+    ...(args.after ? { after: decodeCursor(list, args.after) } : {}),
+  };
+  return ctx.loaders
+    .page(list)
     .load(query)
     .then((page) => toConnection(list, page as Page<ListRow<L>>, () => ctx.loaders.count(list).load(where)));
 }

@@ -51,7 +51,10 @@ export interface Api {
 }
 
 /** `/graphql` over Node's HTTP server: the fast path takes what it can, yoga the rest. */
-export function graphqlHandler(fastPath: GraphqlFastPath, yoga: YogaServer): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+export function graphqlHandler(
+  fastPath: GraphqlFastPath,
+  yoga: YogaServer,
+): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   return (req, res) => {
     if (fastPath.handle(req, res, yoga)) return;
     // yoga's node listener writes the response itself and never rejects.
@@ -126,7 +129,11 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     ...(deps.cache
       ? {
           cache: deps.cache,
-          listCache: { cache: deps.cache, ttls: { settlements: config.CACHE_SETTLEMENT_TTL, structures: config.CACHE_STRUCTURE_TTL }, appliedSeq: () => tracker.appliedSeq },
+          listCache: {
+            cache: deps.cache,
+            ttls: { settlements: config.CACHE_SETTLEMENT_TTL, structures: config.CACHE_STRUCTURE_TTL },
+            appliedSeq: () => tracker.appliedSeq,
+          },
         }
       : {}),
     ...(deps.health ? { health: deps.health } : {}),
@@ -145,7 +152,12 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
   };
   // One list of request steps for both paths: the fast path runs their fast-path side and hands yoga the same
   // list (with its approval step), whose plugins yoga runs.
-  const steps = requestSteps({ limits, metrics, rateLimits: deps.rateLimits, slowQueries: { logger, thresholdMs: config.SLOW_QUERY_MS } });
+  const steps = requestSteps({
+    limits,
+    metrics,
+    rateLimits: deps.rateLimits,
+    slowQueries: { logger, thresholdMs: config.SLOW_QUERY_MS },
+  });
   const fastPath = new GraphqlFastPath({
     schema,
     metrics,
@@ -162,7 +174,9 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
     steps: fastPath.yogaSteps(),
     graphiql: config.NODE_ENV !== 'production',
     // A person at `npm start` gets a page signed in as the demo game master; never outside development.
-    ...(config.NODE_ENV === 'development' ? { graphiqlToken: () => signToken(config.JWT_SECRET, DEMO_USER, '12h') } : {}),
+    ...(config.NODE_ENV === 'development'
+      ? { graphiqlToken: () => signToken(config.JWT_SECRET, DEMO_USER, '12h') }
+      : {}),
     limits,
   });
 

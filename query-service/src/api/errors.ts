@@ -1,7 +1,13 @@
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import { AppError, ErrorCode, httpStatusOf, isAppError } from '@cm/contracts';
-import { ClosedConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
+import {
+  ClosedConnectionError,
+  DrainingConnectionError,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+} from '@nats-io/transport-node';
 
 const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
 
@@ -44,9 +50,12 @@ export function rootCause(error: unknown): unknown {
  * on the HTTP response and leaves `http` out of the body).
  */
 export function appErrorToGraphQL(error: AppError, located?: GraphQLError): GraphQLError {
-  const extensions: Record<string, unknown> = error.details ? { code: error.code, details: error.details } : { code: error.code };
+  const extensions: Record<string, unknown> = error.details
+    ? { code: error.code, details: error.details }
+    : { code: error.code };
   const retryAfter = error.details?.['retryAfterSeconds'];
-  if (typeof retryAfter === 'number') extensions['http'] = { headers: { 'Retry-After': String(Math.ceil(retryAfter)) } };
+  if (typeof retryAfter === 'number')
+    extensions['http'] = { headers: { 'Retry-After': String(Math.ceil(retryAfter)) } };
   return createGraphQLError(error.message, {
     nodes: located?.nodes,
     source: located?.source,
@@ -93,13 +102,18 @@ export function withStableCode(error: GraphQLError, requestLevel: boolean): Grap
   const code = stableCodeOf(error);
   const extensions: Record<string, unknown> = { ...error.extensions, code };
   if (requestLevel && !extensions['http']) extensions['http'] = { status: httpStatusOf[code] };
-  return createGraphQLError(code === ErrorCode.INTERNAL && !isErrorCode(error.extensions?.['code']) ? 'internal error' : stripArmorPrefix(error.message), {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    extensions,
-  });
+  return createGraphQLError(
+    code === ErrorCode.INTERNAL && !isErrorCode(error.extensions?.['code'])
+      ? 'internal error'
+      : stripArmorPrefix(error.message),
+    {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      extensions,
+    },
+  );
 }
 
 /** graphql-armor words its limits as syntax errors; they are not. */
@@ -113,11 +127,19 @@ export function stripArmorPrefix(message: string): string {
  */
 export function natsRequestError(error: unknown, subject: string, commandId: string): AppError {
   if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) {
-    return new AppError(ErrorCode.TIMEOUT, 'the command service did not answer in time; retry with the same commandId', { subject, commandId });
+    return new AppError(
+      ErrorCode.TIMEOUT,
+      'the command service did not answer in time; retry with the same commandId',
+      { subject, commandId },
+    );
   }
   const noResponders = error instanceof NoRespondersError || (error instanceof RequestError && error.isNoResponders());
   if (noResponders) return new AppError(ErrorCode.UNAVAILABLE, 'no command service is available', { subject });
-  if (error instanceof RequestError || error instanceof ClosedConnectionError || error instanceof DrainingConnectionError) {
+  if (
+    error instanceof RequestError ||
+    error instanceof ClosedConnectionError ||
+    error instanceof DrainingConnectionError
+  ) {
     return new AppError(ErrorCode.UNAVAILABLE, `the command service cannot be reached: ${error.message}`, { subject });
   }
   return new AppError(ErrorCode.INTERNAL, 'command request failed');

@@ -20,7 +20,9 @@ describe('maskError', () => {
   });
 
   it('hides anything else behind INTERNAL, without its message or stack', () => {
-    const masked = maskError(located(new TypeError('cannot read properties of undefined (reading "x")'))) as GraphQLError;
+    const masked = maskError(
+      located(new TypeError('cannot read properties of undefined (reading "x")')),
+    ) as GraphQLError;
     expect(masked.message).toBe('internal error');
     expect(masked.extensions).toEqual({ code: 'INTERNAL' });
     expect(JSON.stringify(masked.toJSON())).not.toMatch(/TypeError|reading/);
@@ -30,7 +32,9 @@ describe('maskError', () => {
   it("passes GraphQL's own errors through (their codes are settled later)", () => {
     const syntax = new GraphQLError('Syntax Error: Unexpected Name "x".');
     expect(maskError(syntax)).toBe(syntax);
-    const coercion = new GraphQLError('Variable "$l" got invalid value "high"', { originalError: new GraphQLError('Int cannot represent') });
+    const coercion = new GraphQLError('Variable "$l" got invalid value "high"', {
+      originalError: new GraphQLError('Int cannot represent'),
+    });
     expect(maskError(coercion)).toBe(coercion);
   });
 });
@@ -51,20 +55,37 @@ describe('stable codes', () => {
   });
 
   it('gives request-level errors the HTTP status of their code and keeps one yoga chose', () => {
-    expect(withStableCode(new GraphQLError('m', { extensions: { code: 'UNAUTHENTICATED' } }), true).extensions).toEqual({
-      code: 'UNAUTHENTICATED',
-      http: { status: 401 },
-    });
-    const validation = withStableCode(new GraphQLError('m', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { spec: true, status: 400 } } }), true);
+    expect(withStableCode(new GraphQLError('m', { extensions: { code: 'UNAUTHENTICATED' } }), true).extensions).toEqual(
+      {
+        code: 'UNAUTHENTICATED',
+        http: { status: 401 },
+      },
+    );
+    const validation = withStableCode(
+      new GraphQLError('m', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { spec: true, status: 400 } } }),
+      true,
+    );
     expect(validation.extensions).toEqual({ code: 'VALIDATION', http: { spec: true, status: 400 } });
-    expect(withStableCode(new GraphQLError('m', { path: ['a'], extensions: { code: 'FORBIDDEN' } }), false).extensions).toEqual({ code: 'FORBIDDEN' });
+    expect(
+      withStableCode(new GraphQLError('m', { path: ['a'], extensions: { code: 'FORBIDDEN' } }), false).extensions,
+    ).toEqual({ code: 'FORBIDDEN' });
   });
 
   it("drops graphql-armor's misleading 'Syntax Error:' prefix and hides unexpected messages", () => {
-    expect(withStableCode(new GraphQLError('Syntax Error: Query depth limit of 3 exceeded, found 5.', { extensions: { code: 'QUERY_TOO_COMPLEX' } }), true).message).toBe(
-      'Query depth limit of 3 exceeded, found 5.',
-    );
-    expect(withStableCode(new GraphQLError('Cannot return null for non-nullable field Kingdom.name.', { path: ['k', 'name'] }), false).message).toBe('internal error');
+    expect(
+      withStableCode(
+        new GraphQLError('Syntax Error: Query depth limit of 3 exceeded, found 5.', {
+          extensions: { code: 'QUERY_TOO_COMPLEX' },
+        }),
+        true,
+      ).message,
+    ).toBe('Query depth limit of 3 exceeded, found 5.');
+    expect(
+      withStableCode(
+        new GraphQLError('Cannot return null for non-nullable field Kingdom.name.', { path: ['k', 'name'] }),
+        false,
+      ).message,
+    ).toBe('internal error');
   });
 });
 

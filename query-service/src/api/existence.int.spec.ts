@@ -3,7 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLArgument, GraphQLField } from 'graphql';
 import { natsNames, type NatsNames } from '@cm/contracts';
-import { closeNats, closeServer, connectNats, createLogger, createMetrics, ensureEventStream, signToken, type Nats } from '@cm/platform';
+import {
+  closeNats,
+  closeServer,
+  connectNats,
+  createLogger,
+  createMetrics,
+  ensureEventStream,
+  signToken,
+  type Nats,
+} from '@cm/platform';
 import { loadQueryConfig } from '../config.js';
 import { startProjector, type Projector } from '../projector/postgres-projector.js';
 import { openDatabase, type Database } from '../read-model/database.js';
@@ -47,7 +56,13 @@ const MISSING = `camp-${randomBytes(3).toString('hex')}`;
 
 beforeAll(async () => {
   const namespace = `t${randomBytes(5).toString('hex')}`;
-  const config = loadQueryConfig({ ...process.env, NODE_ENV: 'test', CM_NAMESPACE: namespace, DATABASE_SCHEMA: `t_${randomBytes(5).toString('hex')}`, JWT_SECRET });
+  const config = loadQueryConfig({
+    ...process.env,
+    NODE_ENV: 'test',
+    CM_NAMESPACE: namespace,
+    DATABASE_SCHEMA: `t_${randomBytes(5).toString('hex')}`,
+    JWT_SECRET,
+  });
   names = natsNames(namespace);
   nats = await connectNats(config.NATS_URL, 'existence-test', logger);
   await ensureEventStream(nats.jsm, names, { replicas: 1, duplicateWindowMs: 120_000 });
@@ -61,9 +76,14 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
   for (const user of ['alice', 'mallory']) tokens[user] = await signToken(JWT_SECRET, user);
-  const created = await gql('alice', `mutation($id: ID!) { createCampaign(id: $id, name: "Hidden") { seq } }`, { id: EXISTING });
+  const created = await gql('alice', `mutation($id: ID!) { createCampaign(id: $id, name: "Hidden") { seq } }`, {
+    id: EXISTING,
+  });
   const seq = (created.data as { createCampaign: { seq: number } }).createCampaign.seq;
-  const read = await gql('alice', `query($id: ID!, $s: Int) { campaign(id: $id, minSeq: $s) { id } }`, { id: EXISTING, s: seq });
+  const read = await gql('alice', `query($id: ID!, $s: Int) { campaign(id: $id, minSeq: $s) { id } }`, {
+    id: EXISTING,
+    s: seq,
+  });
   expect(read.data).toEqual({ campaign: { id: EXISTING } });
 });
 
@@ -86,7 +106,11 @@ interface Answer {
 }
 
 async function gql(user: string, query: string, variables: Record<string, unknown>): Promise<Answer> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[user]}` }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[user]}` },
+    body: JSON.stringify({ query, variables }),
+  });
   return { status: res.status, ...((await res.json()) as Omit<Answer, 'status'>) };
 }
 
@@ -108,7 +132,10 @@ function sample(type: unknown, name: string): unknown {
   if (name in VALID_BY_NAME) return VALID_BY_NAME[name];
   const printed = String(type).replace(/!$/, '');
   if (printed.startsWith('[')) return [];
-  const named = namedType(printed) as { getValues?: () => { name: string }[]; getFields?: () => Record<string, { name: string; type: unknown }> } | null;
+  const named = namedType(printed) as {
+    getValues?: () => { name: string }[];
+    getFields?: () => Record<string, { name: string; type: unknown }>;
+  } | null;
   if (named?.getValues) return named.getValues()[0]!.name;
   if (named?.getFields) {
     const fields = Object.values(named.getFields()).filter((f) => required(f.type));
@@ -122,7 +149,11 @@ const campaignArgument = (field: GraphQLField<unknown, unknown>): GraphQLArgumen
   field.args.find((a) => a.name === 'campaignId') ?? field.args.find((a) => a.name === 'id');
 
 /** The operation that calls `field` on `campaignId` with every required argument. */
-function operation(kind: 'query' | 'mutation', field: GraphQLField<unknown, unknown>, campaignId: string): { query: string; variables: Record<string, unknown> } {
+function operation(
+  kind: 'query' | 'mutation',
+  field: GraphQLField<unknown, unknown>,
+  campaignId: string,
+): { query: string; variables: Record<string, unknown> } {
   const target = campaignArgument(field)!;
   const args = field.args.filter((a) => a === target || required(a.type));
   const variables = Object.fromEntries(args.map((a) => [a.name, a === target ? campaignId : sample(a.type, a.name)]));
@@ -133,7 +164,8 @@ function operation(kind: 'query' | 'mutation', field: GraphQLField<unknown, unkn
 }
 
 /** An answer with the campaign's id taken out, to compare answers about two ids. */
-const about = (answer: Answer, campaignId: string) => JSON.parse(JSON.stringify(answer).replaceAll(campaignId, '<campaign>')) as Answer;
+const about = (answer: Answer, campaignId: string) =>
+  JSON.parse(JSON.stringify(answer).replaceAll(campaignId, '<campaign>')) as Answer;
 
 // Creating a campaign with an id that is taken is refused (ALREADY_EXISTS) whoever asks: client-chosen ids are
 // the one way to learn that an id exists, and creating one where none exists is the point of the mutation.
@@ -144,27 +176,38 @@ const fieldsOf = (kind: 'query' | 'mutation') => {
 };
 
 describe('a stranger learns nothing of whether a campaign exists', () => {
-  it('covers every field that names a campaign: only `me` and `campaigns` (the caller\'s own) name none', () => {
-    const unaddressed = [...Object.values(schema.getQueryType()!.getFields()), ...Object.values(schema.getMutationType()!.getFields())].filter((f) => !campaignArgument(f));
+  it("covers every field that names a campaign: only `me` and `campaigns` (the caller's own) name none", () => {
+    const unaddressed = [
+      ...Object.values(schema.getQueryType()!.getFields()),
+      ...Object.values(schema.getMutationType()!.getFields()),
+    ].filter((f) => !campaignArgument(f));
     expect(unaddressed.map((f) => f.name).sort()).toEqual(['campaigns', 'me']);
   });
 
   for (const kind of ['query', 'mutation'] as const) {
-    it.each(fieldsOf(kind).map((f) => [f.name, f] as const))(`${kind} %s: the same answer, code and work for a campaign that exists and one that does not`, async (_name, field) => {
-      const ask = async (campaignId: string) => {
-        const op = operation(kind, field, campaignId);
-        const before = calls;
-        const answer = await gql('mallory', op.query, op.variables);
-        return { answer: about(answer, campaignId), readModelCalls: calls - before };
-      };
-      const existing = await ask(EXISTING);
-      const missing = await ask(MISSING);
-      expect(existing.answer.errors?.map((e) => e.extensions?.code), JSON.stringify(existing.answer)).toEqual(['FORBIDDEN']);
-      expect(missing).toEqual(existing);
-    });
+    it.each(fieldsOf(kind).map((f) => [f.name, f] as const))(
+      `${kind} %s: the same answer, code and work for a campaign that exists and one that does not`,
+      async (_name, field) => {
+        const ask = async (campaignId: string) => {
+          const op = operation(kind, field, campaignId);
+          const before = calls;
+          const answer = await gql('mallory', op.query, op.variables);
+          return { answer: about(answer, campaignId), readModelCalls: calls - before };
+        };
+        const existing = await ask(EXISTING);
+        const missing = await ask(MISSING);
+        expect(
+          existing.answer.errors?.map((e) => e.extensions?.code),
+          JSON.stringify(existing.answer),
+        ).toEqual(['FORBIDDEN']);
+        expect(missing).toEqual(existing);
+      },
+    );
   }
 
   it('still shows a member the campaign', async () => {
-    expect((await gql('alice', `query($id: ID!) { campaign(id: $id) { id } }`, { id: EXISTING })).data).toEqual({ campaign: { id: EXISTING } });
+    expect((await gql('alice', `query($id: ID!) { campaign(id: $id) { id } }`, { id: EXISTING })).data).toEqual({
+      campaign: { id: EXISTING },
+    });
   });
 });

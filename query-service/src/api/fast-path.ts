@@ -1,6 +1,12 @@
 import type http from 'node:http';
 import { normalizedExecutor } from '@graphql-tools/executor';
-import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationTypeNode } from 'graphql';
+import {
+  getOperationAST,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationTypeNode,
+} from 'graphql';
 import { processRegularResult, type Plugin } from 'graphql-yoga';
 import { getCORSHeadersByRequestAndOptions } from '@whatwg-node/server';
 import { LRUCache } from 'lru-cache';
@@ -132,18 +138,22 @@ export class GraphqlFastPath {
       const plan = this.plan(body, req);
       if (!plan) return void replayToYoga(yoga, req, res, body);
       const headers: RequestHeaders = { get: (name) => headerValue(req.headers[name]) };
-      this.opts.context({ headers }).then(
-        async (context) => {
-          // A step that refuses this caller leaves the answer to yoga, whose plugin refuses it alike.
-          for (const step of this.opts.steps) {
-            const admitted = step.fast.admitsCaller?.(context, plan.request);
-            if (admitted === false || (admitted instanceof Promise && (await admitted) === false)) return replayToYoga(yoga, req, res, body);
-          }
-          // From here on a mutation may have been sent: never hand the request to yoga, which would send it again.
-          return this.execute(res, headers, plan, context, mediaType, started);
-        },
-        () => replayToYoga(yoga, req, res, body), // yoga answers authentication failures (status, codes)
-      ).catch((e: unknown) => this.internalError(res, e));
+      this.opts
+        .context({ headers })
+        .then(
+          async (context) => {
+            // A step that refuses this caller leaves the answer to yoga, whose plugin refuses it alike.
+            for (const step of this.opts.steps) {
+              const admitted = step.fast.admitsCaller?.(context, plan.request);
+              if (admitted === false || (admitted instanceof Promise && (await admitted) === false))
+                return replayToYoga(yoga, req, res, body);
+            }
+            // From here on a mutation may have been sent: never hand the request to yoga, which would send it again.
+            return this.execute(res, headers, plan, context, mediaType, started);
+          },
+          () => replayToYoga(yoga, req, res, body), // yoga answers authentication failures (status, codes)
+        )
+        .catch((e: unknown) => this.internalError(res, e));
     });
     req.on('error', () => res.destroy());
     return true;
@@ -166,12 +176,30 @@ export class GraphqlFastPath {
     const operation = approved && this.operationOf(approved, operationName ?? '');
     if (!approved || !operation || operation.type === 'subscription') return undefined;
     const vars = (variables ?? undefined) as Plan['variables'];
-    const request: FastRequest = { params: { query, variables: vars, operationName: operationName ?? undefined }, bodyBytes: body.length, operation: operation.type, incoming };
+    const request: FastRequest = {
+      params: { query, variables: vars, operationName: operationName ?? undefined },
+      bodyBytes: body.length,
+      operation: operation.type,
+      incoming,
+    };
     for (const step of this.opts.steps) if (step.fast.admits?.(request) === false) return undefined;
-    return { document: approved.document, operation, variables: vars, operationName: operationName ?? undefined, request };
+    return {
+      document: approved.document,
+      operation,
+      variables: vars,
+      operationName: operationName ?? undefined,
+      request,
+    };
   }
 
-  private async execute(res: http.ServerResponse, headers: RequestHeaders, plan: Plan, contextValue: GraphQLContext, mediaType: JsonType, started: number): Promise<void> {
+  private async execute(
+    res: http.ServerResponse,
+    headers: RequestHeaders,
+    plan: Plan,
+    contextValue: GraphQLContext,
+    mediaType: JsonType,
+    started: number,
+  ): Promise<void> {
     // yoga's own executor: the same instance of graphql as the schema, and the same results.
     const executed = (await normalizedExecutor({
       schema: this.opts.schema,
@@ -192,8 +220,14 @@ export class GraphqlFastPath {
     // yoga's CORS headers, from its own function with its default options (createYogaServer sets no `cors`).
     const cors = getCORSHeadersByRequestAndOptions({ headers } as Request, {});
     const stepHeaders: Record<string, string> = {};
-    for (const step of this.opts.steps) if (step.fast.headers) Object.assign(stepHeaders, step.fast.headers(plan.request));
-    res.writeHead(response.init.status, { ...response.init.headers, ...cors, ...stepHeaders, 'Content-Length': String(Buffer.byteLength(response.body)) });
+    for (const step of this.opts.steps)
+      if (step.fast.headers) Object.assign(stepHeaders, step.fast.headers(plan.request));
+    res.writeHead(response.init.status, {
+      ...response.init.headers,
+      ...cors,
+      ...stepHeaders,
+      'Content-Length': String(Buffer.byteLength(response.body)),
+    });
     res.end(response.body);
 
     this.opts.metrics.fastPathAnswered();
@@ -227,11 +261,20 @@ function headerValue(v: string | string[] | undefined): string | null {
 
 /** What the fast path hands unusual requests to: yoga's fetch handler. */
 export interface FetchHandler {
-  fetch(url: string, init: { method: string; headers: Record<string, string>; body: Buffer }, serverContext: { req: http.IncomingMessage; res: http.ServerResponse }): Promise<Response> | Response;
+  fetch(
+    url: string,
+    init: { method: string; headers: Record<string, string>; body: Buffer },
+    serverContext: { req: http.IncomingMessage; res: http.ServerResponse },
+  ): Promise<Response> | Response;
 }
 
 /** Hands yoga a request whose body was already read, and writes yoga's answer. */
-async function replayToYoga(yoga: FetchHandler, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+async function replayToYoga(
+  yoga: FetchHandler,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  body: Buffer,
+): Promise<void> {
   try {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -240,7 +283,11 @@ async function replayToYoga(yoga: FetchHandler, req: http.IncomingMessage, res: 
     }
     // The node request goes along as yoga's server context, as when yoga serves it itself: steps read the peer
     // address and what the fast path already decided for this request from it.
-    const response = await yoga.fetch(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/graphql'}`, { method: req.method ?? 'POST', headers, body }, { req, res });
+    const response = await yoga.fetch(
+      `http://${req.headers.host ?? 'localhost'}${req.url ?? '/graphql'}`,
+      { method: req.method ?? 'POST', headers, body },
+      { req, res },
+    );
     const out: Record<string, string> = {};
     response.headers.forEach((value, name) => (out[name] = value));
     const payload = Buffer.from(await response.arrayBuffer());

@@ -24,7 +24,12 @@ export interface ApiServices {
   history?: HistoryClient;
   tracker: CheckpointTracker;
   /** The Redis read model and its checkpoint, when it is on: by-id reads and child lists are served from it first. */
-  redisModel?: { model: RedisReadModel; tracker: CheckpointTracker; metrics: ReadModelMetrics; onError?: (err: unknown) => void };
+  redisModel?: {
+    model: RedisReadModel;
+    tracker: CheckpointTracker;
+    metrics: ReadModelMetrics;
+    onError?: (err: unknown) => void;
+  };
   jwtSecret: string;
   /** Clock skew allowed to `iat`/`nbf`, and whether `exp` is required; the lenient defaults when absent. */
   tokenRules?: TokenRules;
@@ -73,7 +78,11 @@ export function contextFactory(services: ApiServices): ContextFactory {
  * Builds the context of one request. Authentication happens here, once, before any resolver runs: every
  * operation needs a valid bearer token, and a failure is a request error (`UNAUTHENTICATED`, HTTP 401).
  */
-async function buildContext(services: ApiServices, request: ContextRequest, verify: (token: string) => Promise<Principal>): Promise<GraphQLContext> {
+async function buildContext(
+  services: ApiServices,
+  request: ContextRequest,
+  verify: (token: string) => Promise<Principal>,
+): Promise<GraphQLContext> {
   const token = bearerToken(request.headers.get('authorization'));
   if (!token) throw new AppError(ErrorCode.UNAUTHENTICATED, 'an Authorization: Bearer <token> header is required');
   const principal = await verify(token);
@@ -90,7 +99,10 @@ async function buildContext(services: ApiServices, request: ContextRequest, veri
         postgres: services.readModel,
         redis: redis.model,
         floor: () => floor,
-        postgresAt: (seq) => (seq <= services.tracker.appliedSeq ? Promise.resolve() : services.tracker.waitFor(seq, services.minSeqTimeoutMs)),
+        postgresAt: (seq) =>
+          seq <= services.tracker.appliedSeq
+            ? Promise.resolve()
+            : services.tracker.waitFor(seq, services.minSeqTimeoutMs),
         metrics: redis.metrics,
         ...(redis.onError ? { onRedisError: redis.onError } : {}),
       })

@@ -20,7 +20,8 @@ export function securityHeaders(production: boolean): Record<string, string> {
 /** The encoding to answer with, from Accept-Encoding: brotli, then gzip, else none. */
 function encodingOf(accept: string | string[] | undefined): 'br' | 'gzip' | undefined {
   const value = (Array.isArray(accept) ? accept.join(',') : (accept ?? '')).toLowerCase();
-  const offered = (name: string) => value.split(',').some((part) => part.split(';', 1)[0]!.trim() === name && !/;\s*q=0(\.0*)?\s*$/.test(part));
+  const offered = (name: string) =>
+    value.split(',').some((part) => part.split(';', 1)[0]!.trim() === name && !/;\s*q=0(\.0*)?\s*$/.test(part));
   if (offered('br')) return 'br';
   if (offered('gzip')) return 'gzip';
   return undefined;
@@ -32,7 +33,11 @@ function encodingOf(accept: string | string[] | undefined): 'br' | 'gzip' | unde
  * compressed or as it was. Streams (SSE, multipart) and answers already encoded pass through untouched, and
  * a small answer costs one copy and no compression (below the threshold gzip's framing outweighs what it saves).
  */
-export function compressLargeAnswers(req: http.IncomingMessage, res: http.ServerResponse, thresholdBytes: number): void {
+export function compressLargeAnswers(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  thresholdBytes: number,
+): void {
   const encoding = encodingOf(req.headers['accept-encoding']);
   if (!encoding) return;
   const original = { writeHead: res.writeHead.bind(res), write: res.write.bind(res), end: res.end.bind(res) };
@@ -41,7 +46,9 @@ export function compressLargeAnswers(req: http.IncomingMessage, res: http.Server
   let passThrough = false;
 
   const decide = (): boolean => {
-    const type = String(res.getHeader('content-type') ?? head?.headers['content-type'] ?? head?.headers['Content-Type'] ?? '');
+    const type = String(
+      res.getHeader('content-type') ?? head?.headers['content-type'] ?? head?.headers['Content-Type'] ?? '',
+    );
     return /^(text\/event-stream|multipart\/)/i.test(type) || res.getHeader('content-encoding') !== undefined;
   };
   const flushHead = (extra: Record<string, string>) => {
@@ -69,19 +76,26 @@ export function compressLargeAnswers(req: http.IncomingMessage, res: http.Server
   }) as typeof res.write;
   res.end = ((chunk?: unknown, ...rest: unknown[]) => {
     if (passThrough) return original.end(chunk as Buffer, ...(rest as []));
-    if (chunk !== undefined && typeof chunk !== 'function') chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    if (chunk !== undefined && typeof chunk !== 'function')
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
     const body = Buffer.concat(chunks);
     if (body.length <= thresholdBytes) {
       flushHead({});
       return original.end(body);
     }
-    const packed = encoding === 'br' ? zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }) : zlib.gzipSync(body, { level: 6 });
+    const packed =
+      encoding === 'br'
+        ? zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } })
+        : zlib.gzipSync(body, { level: 6 });
     if (head) {
-      for (const name of Object.keys(head.headers)) if (name.toLowerCase() === 'content-length') delete head.headers[name];
+      for (const name of Object.keys(head.headers))
+        if (name.toLowerCase() === 'content-length') delete head.headers[name];
     }
     res.removeHeader('content-length');
     const varyName = head && Object.keys(head.headers).find((n) => n.toLowerCase() === 'vary');
-    const vary = [varyName ? String(head!.headers[varyName]) : res.getHeader('vary'), 'Accept-Encoding'].filter(Boolean).join(', ');
+    const vary = [varyName ? String(head!.headers[varyName]) : res.getHeader('vary'), 'Accept-Encoding']
+      .filter(Boolean)
+      .join(', ');
     if (varyName) delete head!.headers[varyName];
     flushHead({ 'Content-Encoding': encoding, 'Content-Length': String(packed.length), Vary: vary });
     return original.end(packed);

@@ -28,7 +28,10 @@ const t = (name: string) => `"${schemaName}"."${name}"`;
 
 async function campaign(id: string): Promise<void> {
   await db.sql.run(`INSERT INTO ${t('campaign')} (id, name, owner_id, last_seq) VALUES (?, ?, 'alice', 1)`, [id, id]);
-  await db.sql.run(`INSERT INTO ${t('campaign_member')} (campaign_id, user_id, role, last_seq) VALUES (?, 'alice', 'owner', 1)`, [id]);
+  await db.sql.run(
+    `INSERT INTO ${t('campaign_member')} (campaign_id, user_id, role, last_seq) VALUES (?, 'alice', 'owner', 1)`,
+    [id],
+  );
 }
 
 beforeAll(async () => {
@@ -52,32 +55,58 @@ beforeAll(async () => {
     logger: createLogger('lists-api-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }),
     // The cost limit multiplies by each literal `first` and by 1.5 per level: a whole 10,000-settlement tree is
     // far over the default 20,000 (as it should be); what this spec counts is statements, so it lifts that one.
-    limits: { maxDepth: defaults.GRAPHQL_MAX_DEPTH, maxAliases: defaults.GRAPHQL_MAX_ALIASES, maxTokens: defaults.GRAPHQL_MAX_TOKENS, maxCost: 1e12 },
+    limits: {
+      maxDepth: defaults.GRAPHQL_MAX_DEPTH,
+      maxAliases: defaults.GRAPHQL_MAX_ALIASES,
+      maxTokens: defaults.GRAPHQL_MAX_TOKENS,
+      maxCost: 1e12,
+    },
     graphiql: false,
   });
   token = await signToken(SECRET, 'alice');
   // 1,000 settlements, and ten times as many: 10 and 100 kingdoms of 100 settlements, 2 structures each.
   await campaign('small');
-  await writeWorld(db.sql, schemaName, { campaignId: 'small', kingdoms: 10, settlementsPerKingdom: 100, locations: 50, structuresPerSettlement: 2 });
+  await writeWorld(db.sql, schemaName, {
+    campaignId: 'small',
+    kingdoms: 10,
+    settlementsPerKingdom: 100,
+    locations: 50,
+    structuresPerSettlement: 2,
+  });
   await campaign('large');
-  await writeWorld(db.sql, schemaName, { campaignId: 'large', kingdoms: 100, settlementsPerKingdom: 100, locations: 500, structuresPerSettlement: 2 });
+  await writeWorld(db.sql, schemaName, {
+    campaignId: 'large',
+    kingdoms: 100,
+    settlementsPerKingdom: 100,
+    locations: 500,
+    structuresPerSettlement: 2,
+  });
   await campaign('maps');
   for (const [id, geometry] of Object.entries({
     east: { type: 'Point', coordinates: [179.9, -17.7] },
     west: { type: 'Point', coordinates: [-179.9, -17.7] },
-    square: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]] },
+    square: {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+          [0, 1],
+          [0, 0],
+        ],
+      ],
+    },
     inside: { type: 'Point', coordinates: [0.5, 0.5] },
   })) {
-    await db.sql.run(`INSERT INTO ${t('location')} (campaign_id, branch_id, id, name, geometry, last_seq) VALUES ('maps', 'main', ?, ?, ST_SetSRID(ST_GeomFromGeoJSON(?), 4326), 1)`, [
-      id,
-      id,
-      JSON.stringify(geometry),
-    ]);
-    await db.sql.run(`INSERT INTO ${t('settlement')} (campaign_id, branch_id, id, kingdom_id, location_id, name, level, last_seq) VALUES ('maps', 'main', ?, 'k', ?, ?, 1, 1)`, [
-      `s-${id}`,
-      id,
-      `s-${id}`,
-    ]);
+    await db.sql.run(
+      `INSERT INTO ${t('location')} (campaign_id, branch_id, id, name, geometry, last_seq) VALUES ('maps', 'main', ?, ?, ST_SetSRID(ST_GeomFromGeoJSON(?), 4326), 1)`,
+      [id, id, JSON.stringify(geometry)],
+    );
+    await db.sql.run(
+      `INSERT INTO ${t('settlement')} (campaign_id, branch_id, id, kingdom_id, location_id, name, level, last_seq) VALUES ('maps', 'main', ?, 'k', ?, ?, 1, 1)`,
+      [`s-${id}`, id, `s-${id}`],
+    );
   }
 }, 120_000);
 
@@ -103,13 +132,21 @@ const NESTED = `query($c: ID!) { campaign(id: $c) { kingdoms(first: 1000) { node
 describe('a nested query campaign → kingdoms → settlements → structures → variables', () => {
   it('costs the same statements, one per level (and the membership check), for 1,000 and for 10,000 settlements', async () => {
     const counts: number[] = [];
-    for (const [c, settlements] of [['small', 1000], ['large', 10_000]] as const) {
+    for (const [c, settlements] of [
+      ['small', 1000],
+      ['large', 10_000],
+    ] as const) {
       const { result, statements: n } = await run(NESTED, { c });
       expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
       const kingdoms = result.data.campaign.kingdoms.nodes;
       const towns = kingdoms.flatMap((k: any) => k.settlements.nodes);
       expect(towns).toHaveLength(settlements);
-      expect(towns.every((s: any) => s.structures.nodes.length === 2 && s.structures.nodes.every((st: any) => st.variables.nodes.length === 1))).toBe(true);
+      expect(
+        towns.every(
+          (s: any) =>
+            s.structures.nodes.length === 2 && s.structures.nodes.every((st: any) => st.variables.nodes.length === 1),
+        ),
+      ).toBe(true);
       counts.push(n);
     }
     // Membership, campaign, then a page per level: kingdoms, settlements, structures, variables. Depth 5, so ≤ 6.
@@ -129,7 +166,9 @@ describe('a nested query campaign → kingdoms → settlements → structures �
     for (const k of kingdoms.nodes) {
       // Kingdom k<r> holds settlements r, r + 100, ... (up to 10,000); every third has a population.
       const r = Number(k.id.slice(1));
-      const populated = Array.from({ length: 100 }, (_, j) => r + 100 * j + (r === 0 ? 100 : 0)).filter((g) => g % 3 === 0);
+      const populated = Array.from({ length: 100 }, (_, j) => r + 100 * j + (r === 0 ? 100 : 0)).filter(
+        (g) => g % 3 === 0,
+      );
       expect(k.populated.totalCount).toBe(populated.length);
       expect(k.populated.nodes).toHaveLength(3);
       expect(k.populated.pageInfo.hasNextPage).toBe(true);
@@ -159,18 +198,33 @@ describe('connections', () => {
       if (!conn.pageInfo.hasNextPage) break;
       after = conn.pageInfo.endCursor;
     }
-    const expected = Array.from({ length: 1000 }, (_, i) => i + 1).filter((n) => `Town ${n % 997}`.startsWith('Town 9') && n % 3 === 0);
+    const expected = Array.from({ length: 1000 }, (_, i) => i + 1).filter(
+      (n) => `Town ${n % 997}`.startsWith('Town 9') && n % 3 === 0,
+    );
     expect(seen.slice().sort()).toEqual(expected.map((n) => `s${n}`).sort());
     expect(new Set(seen).size).toBe(seen.length);
     expect(total).toBe(expected.length);
   });
 
   it('refuses a cursor of another list, a made-up one and a page size out of range with VALIDATION', async () => {
-    const { result } = await run(`query($c: ID!) { kingdoms(campaignId: $c, first: 1) { pageInfo { endCursor } } }`, { c: 'small' });
+    const { result } = await run(`query($c: ID!) { kingdoms(campaignId: $c, first: 1) { pageInfo { endCursor } } }`, {
+      c: 'small',
+    });
     const kingdomCursor = result.data.kingdoms.pageInfo.endCursor;
-    for (const [first, after] of [[10, kingdomCursor], [10, 'bm9wZQ'], [0, null], [1001, null]]) {
-      const { result: r } = await run(`query($c: ID!, $f: Int, $a: String) { settlements(campaignId: $c, first: $f, after: $a) { nodes { id } } }`, { c: 'small', f: first, a: after });
-      expect(r.errors?.map((e) => e.extensions?.code), JSON.stringify(r.errors)).toEqual(['VALIDATION']);
+    for (const [first, after] of [
+      [10, kingdomCursor],
+      [10, 'bm9wZQ'],
+      [0, null],
+      [1001, null],
+    ]) {
+      const { result: r } = await run(
+        `query($c: ID!, $f: Int, $a: String) { settlements(campaignId: $c, first: $f, after: $a) { nodes { id } } }`,
+        { c: 'small', f: first, a: after },
+      );
+      expect(
+        r.errors?.map((e) => e.extensions?.code),
+        JSON.stringify(r.errors),
+      ).toEqual(['VALIDATION']);
     }
   });
 });
@@ -203,11 +257,17 @@ describe('spatial queries', () => {
       ['{ settlementsInRegion(campaignId: "maps", regionId: "nowhere") { id } }', 'NOT_FOUND'],
       ['{ nearestSettlements(campaignId: "maps", longitude: 0, latitude: 91) { id } }', 'VALIDATION'],
       ['{ settlementsWithinRadius(campaignId: "maps", longitude: 0, latitude: 0, meters: -1) { id } }', 'VALIDATION'],
-      ['{ settlementsInBox(campaignId: "maps", box: { minLongitude: 0, minLatitude: 10, maxLongitude: 1, maxLatitude: 0 }) { id } }', 'VALIDATION'],
+      [
+        '{ settlementsInBox(campaignId: "maps", box: { minLongitude: 0, minLatitude: 10, maxLongitude: 1, maxLatitude: 0 }) { id } }',
+        'VALIDATION',
+      ],
     ];
     for (const [query, code] of cases) {
       const { result } = await run(query);
-      expect(result.errors?.map((e) => e.extensions?.code), query).toEqual([code]);
+      expect(
+        result.errors?.map((e) => e.extensions?.code),
+        query,
+      ).toEqual([code]);
     }
   });
 });

@@ -78,7 +78,9 @@ export function createLoaders(rm: ReadModel) {
     variables: loader<OwnerKey, StateVariableRow[]>((owners) => rm.variablesByOwners(owners)),
 
     fieldCondition: loader<EntityKey, FieldConditionRow | null>((keys) => rm.fieldConditionsByKeys(keys)),
-    fieldConditions: loader<FieldConditionFilter, FieldConditionRow[]>((filters) => rm.fieldConditionsByScopes(filters)),
+    fieldConditions: loader<FieldConditionFilter, FieldConditionRow[]>((filters) =>
+      rm.fieldConditionsByScopes(filters),
+    ),
 
     worldEvent: loader<EntityKey, WorldEventRow | null>((keys) => rm.worldEventsByKeys(keys)),
     worldEvents: loader<Scope, WorldEventRow[]>((scopes) => rm.worldEventsByScopes(scopes)),
@@ -95,8 +97,18 @@ export function createLoaders(rm: ReadModel) {
     ...loaders,
     /** The request's read model itself, for the reads no loader batches (spatial queries): its floor applies. */
     readModel: rm,
-    page: (list: ListName) => lazily(pages, list, () => new DataLoader<PageQuery, Page<unknown>, string>((qs) => rm.listPages(list, qs), { cacheKeyFn: listKey })),
-    count: (list: ListName) => lazily(counts, list, () => new DataLoader<ListQuery, number, string>((qs) => rm.listCounts(list, qs), { cacheKeyFn: listKey })),
+    page: (list: ListName) =>
+      lazily(
+        pages,
+        list,
+        () => new DataLoader<PageQuery, Page<unknown>, string>((qs) => rm.listPages(list, qs), { cacheKeyFn: listKey }),
+      ),
+    count: (list: ListName) =>
+      lazily(
+        counts,
+        list,
+        () => new DataLoader<ListQuery, number, string>((qs) => rm.listCounts(list, qs), { cacheKeyFn: listKey }),
+      ),
     /** Forgets every cached row: a mutation in this request has just changed what they may say. */
     clearAll(): void {
       for (const l of Object.values(loaders)) l.clearAll();

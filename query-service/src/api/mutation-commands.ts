@@ -1,10 +1,26 @@
-import { aggregateOf, homeBranchOf, MAIN_BRANCH, variableAggregateId, type CommandType, type OwnerType } from '@cm/contracts';
+import {
+  aggregateOf,
+  homeBranchOf,
+  MAIN_BRANCH,
+  variableAggregateId,
+  type CommandType,
+  type OwnerType,
+} from '@cm/contracts';
 
 /** Mutation arguments as graphql-js hands them over: enums already in domain spelling (see `schema.ts`). */
 export type MutationArgs = Readonly<Record<string, unknown>>;
 
 /** The `*Result` field that carries the entity a mutation changed. */
-export type ResultField = 'campaign' | 'branch' | 'kingdom' | 'location' | 'settlement' | 'structure' | 'variable' | 'fieldCondition' | 'worldEvent';
+export type ResultField =
+  | 'campaign'
+  | 'branch'
+  | 'kingdom'
+  | 'location'
+  | 'settlement'
+  | 'structure'
+  | 'variable'
+  | 'fieldCondition'
+  | 'worldEvent';
 
 /** The parts of a command envelope a mutation determines; identity, time and ids of the request come later. */
 export interface CommandTarget {
@@ -34,16 +50,23 @@ function pick(args: MutationArgs, fields: readonly string[]): Record<string, unk
 
 /** Required ID arguments; graphql-js has coerced them to strings, and `assertIdArguments` has checked them. */
 const str = (args: MutationArgs, name: string): string => args[name] as string;
-const optional = (args: MutationArgs, name: string): string | undefined => (typeof args[name] === 'string' ? (args[name] as string) : undefined);
+const optional = (args: MutationArgs, name: string): string | undefined =>
+  typeof args[name] === 'string' ? (args[name] as string) : undefined;
 
 /**
  * The branch the command names: the one the mutation was given (`main` when none), except that the command
  * service files campaign-wide aggregates (the campaign, its branches) under `main` whatever branch is named.
  */
-const branchOf = (type: CommandType, args: MutationArgs): string => homeBranchOf(aggregateOf(type), optional(args, 'branchId') ?? MAIN_BRANCH);
+const branchOf = (type: CommandType, args: MutationArgs): string =>
+  homeBranchOf(aggregateOf(type), optional(args, 'branchId') ?? MAIN_BRANCH);
 
 /** Campaign commands: the campaign is its own aggregate, addressed by the campaign id. */
-function campaign(type: CommandType, idArg: 'id' | 'campaignId', fields: readonly string[], opts: { create?: boolean } = {}): MutationSpec {
+function campaign(
+  type: CommandType,
+  idArg: 'id' | 'campaignId',
+  fields: readonly string[],
+  opts: { create?: boolean } = {},
+): MutationSpec {
   return {
     result: 'campaign',
     toCommand: (args, newId) => {
@@ -54,7 +77,12 @@ function campaign(type: CommandType, idArg: 'id' | 'campaignId', fields: readonl
 }
 
 /** Commands on an entity of a campaign that has an id of its own; a create takes the given id or a new one. */
-function inBranch(type: CommandType, result: ResultField, fields: readonly string[], opts: { create?: boolean; deletes?: boolean } = {}): MutationSpec {
+function inBranch(
+  type: CommandType,
+  result: ResultField,
+  fields: readonly string[],
+  opts: { create?: boolean; deletes?: boolean } = {},
+): MutationSpec {
   return {
     result,
     deletes: opts.deletes,
@@ -114,7 +142,12 @@ export const mutationSpecs = {
   moveSettlement: inBranch('settlement.move', 'settlement', ['locationId']),
   deleteSettlement: inBranch('settlement.delete', 'settlement', [], deletes),
 
-  createStructure: inBranch('structure.create', 'structure', ['settlementId', 'name', 'structureType', 'level', 'condition'], create),
+  createStructure: inBranch(
+    'structure.create',
+    'structure',
+    ['settlementId', 'name', 'structureType', 'level', 'condition'],
+    create,
+  ),
   renameStructure: inBranch('structure.rename', 'structure', ['name']),
   setStructureType: inBranch('structure.set-type', 'structure', ['structureType']),
   setStructureLevel: inBranch('structure.set-level', 'structure', ['level']),
@@ -124,11 +157,26 @@ export const mutationSpecs = {
   setStateVariable: variable('state-variable.set', ['ownerType', 'ownerId', 'key', 'value']),
   unsetStateVariable: variable('state-variable.unset', ['ownerType', 'ownerId', 'key']),
 
-  defineFieldCondition: inBranch('field-condition.define', 'fieldCondition', ['entityType', 'entityId', 'field', 'expression', 'priority', 'active'], create),
-  updateFieldCondition: inBranch('field-condition.update', 'fieldCondition', ['field', 'expression', 'priority', 'active']),
+  defineFieldCondition: inBranch(
+    'field-condition.define',
+    'fieldCondition',
+    ['entityType', 'entityId', 'field', 'expression', 'priority', 'active'],
+    create,
+  ),
+  updateFieldCondition: inBranch('field-condition.update', 'fieldCondition', [
+    'field',
+    'expression',
+    'priority',
+    'active',
+  ]),
   deleteFieldCondition: inBranch('field-condition.delete', 'fieldCondition', [], deletes),
 
-  scheduleWorldEvent: inBranch('world-event.schedule', 'worldEvent', ['name', 'description', 'scheduledAt', 'expiresAt', 'effects'], create),
+  scheduleWorldEvent: inBranch(
+    'world-event.schedule',
+    'worldEvent',
+    ['name', 'description', 'scheduledAt', 'expiresAt', 'effects'],
+    create,
+  ),
   activateWorldEvent: inBranch('world-event.activate', 'worldEvent', []),
   expireWorldEvent: inBranch('world-event.expire', 'worldEvent', []),
   resolveWorldEvent: inBranch('world-event.resolve', 'worldEvent', ['outcome']),

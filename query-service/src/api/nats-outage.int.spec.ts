@@ -28,7 +28,10 @@ let token: string;
 interface Answer {
   status: number;
   retryAfter: string | null;
-  body: { data?: Record<string, { seq: number; duplicate?: boolean } | null> | null; errors?: Array<{ extensions?: { code?: string } }> };
+  body: {
+    data?: Record<string, { seq: number; duplicate?: boolean } | null> | null;
+    errors?: Array<{ extensions?: { code?: string } }>;
+  };
 }
 
 async function gql(query_: string, variables: Record<string, unknown> = {}): Promise<Answer> {
@@ -43,8 +46,10 @@ async function gql(query_: string, variables: Record<string, unknown> = {}): Pro
 const CREATE_KINGDOM = `mutation($c: ID!, $id: ID!, $cmd: String!) { createKingdom(campaignId: $c, id: $id, name: "K", commandId: $cmd) { seq duplicate } }`;
 
 /** One kingdom per command id, so that a resent command id is the same command. */
-const createKingdom = (commandId: string) => gql(CREATE_KINGDOM, { c: C, id: `k-${commandId.slice(0, 8)}`, cmd: commandId });
-const codeOf = (a: Answer) => (a.body.errors?.length ? (a.body.errors[0]!.extensions?.code ?? 'no code') : a.body.data ? 'ok' : `HTTP ${a.status}`);
+const createKingdom = (commandId: string) =>
+  gql(CREATE_KINGDOM, { c: C, id: `k-${commandId.slice(0, 8)}`, cmd: commandId });
+const codeOf = (a: Answer) =>
+  a.body.errors?.length ? (a.body.errors[0]!.extensions?.code ?? 'no code') : a.body.data ? 'ok' : `HTTP ${a.status}`;
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
@@ -52,7 +57,10 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [value, performance.now() - started];
 }
 
-async function ready(): Promise<{ status: number; body: { checks: Record<string, { status: string; error?: string }> } }> {
+async function ready(): Promise<{
+  status: number;
+  body: { checks: Record<string, { status: string; error?: string }> };
+}> {
   const res = await fetch(`http://127.0.0.1:${query.port}/ready`);
   return { status: res.status, body: (await res.json()) as never };
 }
@@ -60,9 +68,21 @@ async function ready(): Promise<{ status: number; body: { checks: Record<string,
 beforeAll(async () => {
   server = new OwnNatsServer(await freePort());
   await server.start();
-  const common = { CM_NAMESPACE: ns, NATS_URL: server.url, NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', JWT_SECRET };
+  const common = {
+    CM_NAMESPACE: ns,
+    NATS_URL: server.url,
+    NODE_ENV: 'test',
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'warn',
+    JWT_SECRET,
+  };
   const commandPort = await freePort();
-  commands = new ServiceProcess('command-service', distEntry('command-service'), { ...common, COMMAND_OPS_PORT: String(commandPort) }, commandPort);
+  commands = new ServiceProcess(
+    'command-service',
+    distEntry('command-service'),
+    { ...common, COMMAND_OPS_PORT: String(commandPort) },
+    commandPort,
+  );
   commands.start();
   await commands.waitReady();
   const queryPort = await freePort();
@@ -70,7 +90,13 @@ beforeAll(async () => {
     'query-service',
     distEntry('query-service'),
     // Long enough that a mutation left waiting for a reply that cannot come would show as TIMEOUT, never as a pass.
-    { ...common, QUERY_HOST: '127.0.0.1', QUERY_PORT: String(queryPort), DATABASE_SCHEMA: schema, COMMAND_TIMEOUT_MS: '30000' },
+    {
+      ...common,
+      QUERY_HOST: '127.0.0.1',
+      QUERY_PORT: String(queryPort),
+      DATABASE_SCHEMA: schema,
+      COMMAND_TIMEOUT_MS: '30000',
+    },
     queryPort,
   );
   query.start();
@@ -89,7 +115,9 @@ afterAll(async () => {
 
 describe('while NATS is down', () => {
   it('answers mutations UNAVAILABLE at once, keeps Postgres reads, and loses nothing once NATS is back', async () => {
-    expect(codeOf(await gql(`mutation($c: ID!) { createCampaign(id: $c, name: "Outage") { seq } }`, { c: C }))).toBe('ok');
+    expect(codeOf(await gql(`mutation($c: ID!) { createCampaign(id: $c, name: "Outage") { seq } }`, { c: C }))).toBe(
+      'ok',
+    );
     const acknowledged = new Set<string>();
     const refused = new Set<string>();
     const unexpected: string[] = [];
@@ -117,7 +145,10 @@ describe('while NATS is down', () => {
     // Down: /ready says so, mutations are refused at once with Retry-After, Postgres reads go on.
     const [readiness, readyMs] = await timed(ready);
     expect(readiness.status).toBe(503);
-    expect(readiness.body.checks['nats']).toMatchObject({ status: 'down', error: expect.stringMatching(/^nats disconnected for \d+ s$/) });
+    expect(readiness.body.checks['nats']).toMatchObject({
+      status: 'down',
+      error: expect.stringMatching(/^nats disconnected for \d+ s$/),
+    });
     expect(readyMs).toBeLessThan(200);
     const lateId = randomUUID();
     const [late, lateMs] = await timed(() => createKingdom(lateId));

@@ -22,7 +22,9 @@ export class OwnNatsServer {
 
   /** Starts it and resolves once it accepts connections. */
   async start(timeoutMs = 15_000): Promise<void> {
-    const child = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir], { stdio: 'ignore' });
+    const child = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir], {
+      stdio: 'ignore',
+    });
     this.child = child;
     const deadline = Date.now() + timeoutMs;
     while (!(await accepts(this.port))) {

@@ -19,7 +19,10 @@ const settings: RateLimitSettings = {
 const open: { edge: ApiEdge; redis: Redis }[] = [];
 
 async function edgeWith(redis: Redis): Promise<ApiEdge> {
-  const edge = await startApiEdge({ secret: SECRET, rateLimits: new RateLimits({ redis, settings, logger: testLogger(), keyPrefix: prefix }) });
+  const edge = await startApiEdge({
+    secret: SECRET,
+    rateLimits: new RateLimits({ redis, settings, logger: testLogger(), keyPrefix: prefix }),
+  });
   open.push({ edge, redis });
   return edge;
 }
@@ -36,11 +39,16 @@ afterEach(async () => {
 });
 afterAll(async () => undefined);
 
-const fastCount = async (edge: ApiEdge) => Number(/cm_graphql_fast_path_total(?:\{[^}]*\})? (\d+)/.exec(await edge.registry.metrics())?.[1] ?? 0);
+const fastCount = async (edge: ApiEdge) =>
+  Number(/cm_graphql_fast_path_total(?:\{[^}]*\})? (\d+)/.exec(await edge.registry.metrics())?.[1] ?? 0);
 
 async function send(edge: ApiEdge, user: string | undefined, query: string) {
   const auth: Record<string, string> = user ? { authorization: `Bearer ${await signToken(SECRET, user)}` } : {};
-  const res = await fetch(edge.url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ query }) });
+  const res = await fetch(edge.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify({ query }),
+  });
   const h = (name: string) => res.headers.get(name);
   return {
     status: res.status,
@@ -48,12 +56,17 @@ async function send(edge: ApiEdge, user: string | undefined, query: string) {
     remaining: h('x-ratelimit-remaining'),
     reset: Number(h('x-ratelimit-reset')),
     retryAfter: h('retry-after') === null ? null : Number(h('retry-after')),
-    code: (JSON.parse(await res.text()) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code ?? null,
+    code:
+      (JSON.parse(await res.text()) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions
+        ?.code ?? null,
   };
 }
 
 const redisOn = () => new Redis(REDIS_URL, { db: TEST_CACHE_DB, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-const ready = (r: Redis) => new Promise<void>((resolve, reject) => (r.status === 'ready' ? resolve() : (r.once('ready', resolve), r.once('error', reject))));
+const ready = (r: Redis) =>
+  new Promise<void>((resolve, reject) =>
+    r.status === 'ready' ? resolve() : (r.once('ready', resolve), r.once('error', reject)),
+  );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('rate limits', () => {
@@ -111,7 +124,14 @@ describe('rate limits', () => {
 
   it('keeps limiting in memory while its Redis is unreachable', async () => {
     // A port nothing listens on: the client never becomes ready.
-    const redis = new Redis({ host: '127.0.0.1', port: await freePort(), db: TEST_CACHE_DB, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+    const redis = new Redis({
+      host: '127.0.0.1',
+      port: await freePort(),
+      db: TEST_CACHE_DB,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 200,
+    });
     redis.on('error', () => undefined);
     const edge = await edgeWith(redis);
     const answers = [];

@@ -89,13 +89,19 @@ export class RateLimits {
       res = refusal;
       allowed = false;
     }
-    return { allowed, limit: points, remaining: res.remainingPoints, resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
+    return {
+      allowed,
+      limit: points,
+      remaining: res.remainingPoints,
+      resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+    };
   }
 
   private switchTo(inMemory: boolean): void {
     if (this.inMemory === inMemory) return;
     this.inMemory = inMemory;
-    if (inMemory) this.opts.logger.warn('rate limits: Redis unreachable, counting in memory per replica until it is back');
+    if (inMemory)
+      this.opts.logger.warn('rate limits: Redis unreachable, counting in memory per replica until it is back');
     else this.opts.logger.info('rate limits: counting in Redis again');
   }
 }

@@ -10,14 +10,18 @@ import { requestStep } from './request-steps.js';
 // hook calling the same function: both paths refuse the same caller with the same answer, and serve the others.
 const SECRET = 'unit-test-secret-0123456789';
 const refused = (userId: string) => userId === 'mallory';
-const refusal = () => createGraphQLError('mallory is refused by this step', { extensions: { code: ErrorCode.RATE_LIMITED, http: { status: 429 } } });
+const refusal = () =>
+  createGraphQLError('mallory is refused by this step', {
+    extensions: { code: ErrorCode.RATE_LIMITED, http: { status: 429 } },
+  });
 
 const callerStep = requestStep({
   name: 'refuse-mallory',
   plugins: [
     {
       onExecute({ args, setResultAndStopExecution }) {
-        if (refused((args.contextValue as GraphQLContext).principal.userId)) setResultAndStopExecution({ errors: [refusal()] });
+        if (refused((args.contextValue as GraphQLContext).principal.userId))
+          setResultAndStopExecution({ errors: [refusal()] });
       },
     },
   ],
@@ -36,10 +40,15 @@ afterAll(async () => {
   await edge?.close();
 });
 
-const fastCount = async () => Number(/cm_graphql_fast_path_total(?:\{[^}]*\})? (\d+)/.exec(await edge.registry.metrics())?.[1] ?? 0);
+const fastCount = async () =>
+  Number(/cm_graphql_fast_path_total(?:\{[^}]*\})? (\d+)/.exec(await edge.registry.metrics())?.[1] ?? 0);
 
 async function send(user: string, query: string) {
-  const res = await fetch(edge.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[user]}` }, body: JSON.stringify({ query }) });
+  const res = await fetch(edge.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[user]}` },
+    body: JSON.stringify({ query }),
+  });
   return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
 }
 
@@ -48,7 +57,9 @@ describe('a request step with a per-caller check', () => {
     const query = '{ me { id } }';
     // First sends go through yoga (the text is new); the same text again is the fast path's.
     const byYoga = { alice: await send('alice', query), mallory: await send('mallory', query) };
-    expect(JSON.parse(byYoga.mallory.body)).toEqual({ errors: [{ message: 'mallory is refused by this step', extensions: { code: 'RATE_LIMITED' } }] });
+    expect(JSON.parse(byYoga.mallory.body)).toEqual({
+      errors: [{ message: 'mallory is refused by this step', extensions: { code: 'RATE_LIMITED' } }],
+    });
     expect(byYoga.mallory.status).toBe(429);
     expect(JSON.parse(byYoga.alice.body)).toEqual({ data: { me: { id: 'alice' } } });
 

@@ -11,7 +11,12 @@ import { admitCaller, decisionHeaders, rateLimitPlugin } from './plugins/rate-li
 import type { RateLimits } from './rate-limit.js';
 import { slowQueryPlugin, warnIfSlow } from './plugins/slow-query.plugin.js';
 import type { Logger } from '@cm/platform';
-import { DEFAULT_VARIABLES_LIMITS, variablesLimitPlugin, variablesProblem, type VariablesLimits } from './plugins/variables-limit.plugin.js';
+import {
+  DEFAULT_VARIABLES_LIMITS,
+  variablesLimitPlugin,
+  variablesProblem,
+  type VariablesLimits,
+} from './plugins/variables-limit.plugin.js';
 
 /*
  * Every GraphQL request goes through the same steps whichever path answers it: yoga (with its plugin pipeline),
@@ -87,7 +92,9 @@ const declared = new WeakMap<Plugin, string>();
 export function requestStep(step: RequestStep): RequestStep {
   const hooks = Object.keys(step.fast).length;
   if (step.plugins.length > 0 && hooks === 0 && !step.fastPathNeedsNothing) {
-    throw new Error(`request step "${step.name}" has yoga plugins but no fast-path side: give it hooks, or say in fastPathNeedsNothing why none are needed`);
+    throw new Error(
+      `request step "${step.name}" has yoga plugins but no fast-path side: give it hooks, or say in fastPathNeedsNothing why none are needed`,
+    );
   }
   for (const plugin of step.plugins) declared.set(plugin, step.name);
   return step;
@@ -98,7 +105,9 @@ export function requestStep(step: RequestStep): RequestStep {
  * yoga's server calls this at start-up with its whole plugin list.
  */
 export function assertEveryPluginIsAStep(plugins: readonly Plugin[]): void {
-  const unknown = plugins.flatMap((p, i) => (declared.has(p) ? [] : [`#${i} (hooks: ${Object.keys(p).join(', ') || 'none'})`]));
+  const unknown = plugins.flatMap((p, i) =>
+    declared.has(p) ? [] : [`#${i} (hooks: ${Object.keys(p).join(', ') || 'none'})`],
+  );
   if (unknown.length) {
     throw new Error(
       `yoga plugin ${unknown.join(', ')} is not part of a request step, so the fast path would skip it for most requests; ` +
@@ -135,7 +144,9 @@ export function requestSteps({ limits, metrics, rateLimits, slowQueries }: Reque
     requestStep({
       name: 'variables-limit',
       plugins: [variablesLimitPlugin(variablesLimits)],
-      fast: { admits: ({ params, bodyBytes }) => variablesProblem(params.variables, variablesLimits, bodyBytes) === undefined },
+      fast: {
+        admits: ({ params, bodyBytes }) => variablesProblem(params.variables, variablesLimits, bodyBytes) === undefined,
+      },
     }),
     requestStep({
       name: 'query-limits',
@@ -161,7 +172,10 @@ export function requestSteps({ limits, metrics, rateLimits, slowQueries }: Reque
           requestStep({
             name: 'slow-query',
             plugins: [slowQueryPlugin(slowQueries.logger, slowQueries.thresholdMs) as Plugin],
-            fast: { answered: ({ operation, seconds }) => warnIfSlow(slowQueries.logger, slowQueries.thresholdMs, seconds * 1000, { operation, path: 'fast' }) },
+            fast: {
+              answered: ({ operation, seconds }) =>
+                warnIfSlow(slowQueries.logger, slowQueries.thresholdMs, seconds * 1000, { operation, path: 'fast' }),
+            },
           }),
         ]
       : []),

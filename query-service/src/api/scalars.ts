@@ -22,7 +22,12 @@ export const JSONScalar = {
  * a literal checked here would also not yet see the variables inside it.
  */
 function geometry(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof (value as { type?: unknown }).type !== 'string') {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    Array.isArray(value) ||
+    typeof (value as { type?: unknown }).type !== 'string'
+  ) {
     // A GraphQLError, not a TypeError: graphql-js then reports it as the client's input error it is.
     throw createGraphQLError('GeoJSON must be an object with a "type" (Point or Polygon) and "coordinates"');
   }

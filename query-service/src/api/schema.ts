@@ -1,5 +1,15 @@
 import { createSchema } from 'graphql-yoga';
-import { cacheTypeDefs, computedFieldsTypeDefs, entityTypeEnum, historyTypeDefs, ownerTypeEnum, roleEnum, typeDefs, variableTypeEnum, worldEventStatusEnum } from '@cm/contracts';
+import {
+  cacheTypeDefs,
+  computedFieldsTypeDefs,
+  entityTypeEnum,
+  historyTypeDefs,
+  ownerTypeEnum,
+  roleEnum,
+  typeDefs,
+  variableTypeEnum,
+  worldEventStatusEnum,
+} from '@cm/contracts';
 import { cacheResolvers } from './resolvers/cache.resolvers.js';
 import { assertIdArguments } from './arguments.js';
 import { connectionResolvers } from './connections.js';
@@ -43,7 +53,11 @@ function guardIdArguments(types: TypeResolvers): TypeResolvers {
 export function buildSchema() {
   const resolvers = guardIdArguments({
     ...(queryResolvers as unknown as TypeResolvers),
-    Query: { ...queryResolvers.Query, ...historyResolvers.Query, ...cacheResolvers.Query } as unknown as TypeResolvers[string],
+    Query: {
+      ...queryResolvers.Query,
+      ...historyResolvers.Query,
+      ...cacheResolvers.Query,
+    } as unknown as TypeResolvers[string],
     ...(entityResolvers as unknown as TypeResolvers),
     ...(mutationResolvers as unknown as TypeResolvers),
     ...(connectionResolvers as unknown as TypeResolvers),

@@ -44,7 +44,9 @@ export class VerifiedTokens {
 /** `exp` (seconds) of a token that has just passed verification, so its payload is well-formed JSON. */
 function expiryOf(token: string): number | undefined {
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      exp?: unknown;
+    };
     return typeof payload.exp === 'number' ? payload.exp : undefined;
   } catch {
     return 0; // unreadable: do not cache

@@ -40,7 +40,8 @@ function yogaLogger(logger: Logger): YogaLogger {
     (...args: unknown[]) => {
       const [first, ...rest] = args;
       const cause = rootCause(first);
-      if (isAppError(cause) && cause.code !== ErrorCode.INTERNAL) logger.debug({ code: cause.code, message: cause.message }, 'graphql: request refused');
+      if (isAppError(cause) && cause.code !== ErrorCode.INTERNAL)
+        logger.debug({ code: cause.code, message: cause.message }, 'graphql: request refused');
       else if (first instanceof Error) logger[level]({ err: first }, 'graphql: unexpected error');
       else logger[level]({ details: rest.length ? rest : undefined }, `graphql: ${String(first)}`);
     };

@@ -49,7 +49,12 @@ interface Body {
 async function post(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
   const res = await yoga.fetch('http://localhost/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}`, ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      authorization: `Bearer ${token}`,
+      ...headers,
+    },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as Body;
@@ -60,7 +65,10 @@ describe('the GraphQL edge', () => {
   it.each([
     ['no token', { authorization: '' }],
     ['a garbage token', { authorization: 'Bearer not-a-jwt' }],
-    ['a token signed with another secret', { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJl' }],
+    [
+      'a token signed with another secret',
+      { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJl' },
+    ],
     ['a basic auth header', { authorization: 'Basic YWxpY2U6c2VjcmV0' }],
   ])('answers %s with UNAUTHENTICATED and HTTP 401', async (_name, headers) => {
     const r = await post('{ me { id } }', undefined, headers);
@@ -73,12 +81,32 @@ describe('the GraphQL edge', () => {
     ['a syntax error', 'query { campaigns { id }', undefined],
     ['an unknown field', '{ campaigns { id nope } }', undefined],
     ['a missing required argument', 'mutation { createKingdom(name: "x") { seq } }', undefined],
-    ['a literal of the wrong type', 'mutation { setSettlementLevel(campaignId: "c", id: "s", level: "high") { seq } }', undefined],
-    ['an unknown enum value', 'mutation { setStateVariable(campaignId: "c", ownerType: PLANET, ownerId: "p", key: "k", value: { type: NUMBER, value: 1 }) { seq } }', undefined],
-    ['a GeoJSON literal that is not an object', 'mutation { createLocation(campaignId: "c", name: "x", geometry: 5) { seq } }', undefined],
-    ['a variable of the wrong type', 'mutation($l: Int!) { setSettlementLevel(campaignId: "c", id: "s", level: $l) { seq } }', { l: 'high' }],
+    [
+      'a literal of the wrong type',
+      'mutation { setSettlementLevel(campaignId: "c", id: "s", level: "high") { seq } }',
+      undefined,
+    ],
+    [
+      'an unknown enum value',
+      'mutation { setStateVariable(campaignId: "c", ownerType: PLANET, ownerId: "p", key: "k", value: { type: NUMBER, value: 1 }) { seq } }',
+      undefined,
+    ],
+    [
+      'a GeoJSON literal that is not an object',
+      'mutation { createLocation(campaignId: "c", name: "x", geometry: 5) { seq } }',
+      undefined,
+    ],
+    [
+      'a variable of the wrong type',
+      'mutation($l: Int!) { setSettlementLevel(campaignId: "c", id: "s", level: $l) { seq } }',
+      { l: 'high' },
+    ],
     ['a missing variable', 'query($id: ID!) { campaign(id: $id) { id } }', {}],
-    ['a GeoJSON variable that is not an object', 'mutation($g: GeoJSON!) { createLocation(campaignId: "c", name: "x", geometry: $g) { seq } }', { g: 'POINT(1 2)' }],
+    [
+      'a GeoJSON variable that is not an object',
+      'mutation($g: GeoJSON!) { createLocation(campaignId: "c", name: "x", geometry: $g) { seq } }',
+      { g: 'POINT(1 2)' },
+    ],
   ])('answers %s with VALIDATION', async (_name, query, variables) => {
     const r = await post(query, variables);
     expect(r.codes.length).toBeGreaterThan(0);
@@ -101,7 +129,11 @@ describe('the GraphQL edge', () => {
     const send = (contentLength: string) =>
       yoga.fetch('http://localhost/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': contentLength },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+          'content-length': contentLength,
+        },
         body: '{"query":"{ __typename }"}',
       });
     expect((await send('25000001')).status).toBe(413);
@@ -114,10 +146,18 @@ describe('the GraphQL edge', () => {
   });
 
   it.each([
-    ['depth', '{ campaigns { kingdoms { nodes { settlements { nodes { structures { nodes { settlement { id } } } } } } } } }', /depth limit of 4/],
+    [
+      'depth',
+      '{ campaigns { kingdoms { nodes { settlements { nodes { structures { nodes { settlement { id } } } } } } } } }',
+      /depth limit of 4/,
+    ],
     ['aliases', '{ a: me { id } b: me { id } c: me { id } }', /Aliases limit of 2/],
     ['tokens', `{ ${Array.from({ length: 120 }, (_, i) => `f${i}: me { id }`).join(' ')} }`, /Token limit of 200/],
-    ['cost', '{ campaigns { kingdoms { nodes { id name campaignId branchId seq settlements { nodes { id name level kingdomId locationId seq campaignId branchId } } } } } }', /cost/i],
+    [
+      'cost',
+      '{ campaigns { kingdoms { nodes { id name campaignId branchId seq settlements { nodes { id name level kingdomId locationId seq campaignId branchId } } } } } }',
+      /cost/i,
+    ],
   ])('answers a query over the %s limit with QUERY_TOO_COMPLEX', async (_name, query, message) => {
     const r = await post(query);
     expect(r.codes).toContain('QUERY_TOO_COMPLEX');
@@ -131,15 +171,28 @@ describe('the GraphQL edge', () => {
     await post('query { campaigns { id }');
     const text = await registry.metrics();
     // Authentication comes after parsing, so the operation type is known; a syntax error leaves it unknown.
-    expect(text).toMatch(/cm_graphql_operations_total\{type="mutation",outcome="UNAUTHENTICATED",service="query-service-test"\} [1-9]/);
-    expect(text).toMatch(/cm_graphql_operations_total\{type="unknown",outcome="VALIDATION",service="query-service-test"\} [1-9]/);
-    expect(text).toMatch(/cm_graphql_operation_duration_seconds_count\{service="query-service-test",type="query",outcome="QUERY_TOO_COMPLEX"\} [1-9]/);
+    expect(text).toMatch(
+      /cm_graphql_operations_total\{type="mutation",outcome="UNAUTHENTICATED",service="query-service-test"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /cm_graphql_operations_total\{type="unknown",outcome="VALIDATION",service="query-service-test"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /cm_graphql_operation_duration_seconds_count\{service="query-service-test",type="query",outcome="QUERY_TOO_COMPLEX"\} [1-9]/,
+    );
   });
 });
 
 describe('request steps', () => {
   const options = () => ({
-    services: { readModel: untouchable<ApiServices['readModel']>('readModel'), commands: untouchable<ApiServices['commands']>('commands'), tracker: untouchable<ApiServices['tracker']>('tracker'), jwtSecret: SECRET, minSeqTimeoutMs: 100, newId: () => 'id-1' },
+    services: {
+      readModel: untouchable<ApiServices['readModel']>('readModel'),
+      commands: untouchable<ApiServices['commands']>('commands'),
+      tracker: untouchable<ApiServices['tracker']>('tracker'),
+      jwtSecret: SECRET,
+      minSeqTimeoutMs: 100,
+      newId: () => 'id-1',
+    },
     metrics: new ApiMetrics(createMetrics('steps-test')),
     logger: createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }),
     limits: { maxDepth: 4, maxAliases: 2, maxTokens: 200, maxCost: 40 },
@@ -148,12 +201,20 @@ describe('request steps', () => {
 
   it('refuses at start-up a yoga plugin that is not part of a request step', () => {
     const cacheStatistics = { onExecute() {} };
-    expect(() => createYogaServer({ ...options(), plugins: [cacheStatistics] })).toThrow(/yoga plugin #\d+ \(hooks: onExecute\) is not part of a request step.*request-steps\.ts/);
+    expect(() => createYogaServer({ ...options(), plugins: [cacheStatistics] })).toThrow(
+      /yoga plugin #\d+ \(hooks: onExecute\) is not part of a request step.*request-steps\.ts/,
+    );
   });
 
   it('refuses a step with yoga plugins and no fast-path side', () => {
-    expect(() => requestStep({ name: 'rate-limit', plugins: [{ onExecute() {} }], fast: {} })).toThrow(/request step "rate-limit" has yoga plugins but no fast-path side/);
-    const declared = requestStep({ name: 'tracing', plugins: [{ onExecute() {} }], fast: { answered: () => undefined } });
+    expect(() => requestStep({ name: 'rate-limit', plugins: [{ onExecute() {} }], fast: {} })).toThrow(
+      /request step "rate-limit" has yoga plugins but no fast-path side/,
+    );
+    const declared = requestStep({
+      name: 'tracing',
+      plugins: [{ onExecute() {} }],
+      fast: { answered: () => undefined },
+    });
     expect(() => createYogaServer({ ...options(), plugins: [...declared.plugins] })).not.toThrow();
   });
 });
@@ -195,7 +256,14 @@ describe('request limits', () => {
 describe('GraphiQL', () => {
   it('is served in development with its assets inlined (no CDN), and not at all when disabled', async () => {
     const dev = createYogaServer({
-      services: { readModel: untouchable('readModel'), commands: untouchable('commands'), tracker: untouchable('tracker'), jwtSecret: SECRET, minSeqTimeoutMs: 100, newId: () => 'id-1' },
+      services: {
+        readModel: untouchable('readModel'),
+        commands: untouchable('commands'),
+        tracker: untouchable('tracker'),
+        jwtSecret: SECRET,
+        minSeqTimeoutMs: 100,
+        newId: () => 'id-1',
+      },
       metrics: new ApiMetrics(createMetrics('graphiql-test')),
       logger: createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }),
       limits: { maxDepth: 4, maxAliases: 2, maxTokens: 200, maxCost: 40 },
@@ -214,7 +282,14 @@ describe('GraphiQL', () => {
     // The production limits: the demo documents must run where users open them.
     const serve = (graphiqlToken?: () => Promise<string>) =>
       createYogaServer({
-        services: { readModel: untouchable('readModel'), commands: untouchable('commands'), tracker: untouchable('tracker'), jwtSecret: SECRET, minSeqTimeoutMs: 100, newId: () => 'id-1' },
+        services: {
+          readModel: untouchable('readModel'),
+          commands: untouchable('commands'),
+          tracker: untouchable('tracker'),
+          jwtSecret: SECRET,
+          minSeqTimeoutMs: 100,
+          newId: () => 'id-1',
+        },
         metrics: new ApiMetrics(createMetrics('graphiql-demo-test')),
         logger: createLogger('query-service-test', { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }),
         limits: { maxDepth: 10, maxAliases: 30, maxTokens: 5000, maxCost: 20000 },
@@ -226,7 +301,9 @@ describe('GraphiQL', () => {
     const demoToken = await signToken(SECRET, 'demo-gm');
     const signedIn = await page(async () => demoToken);
     expect(signedIn).toContain('Campaign Manager GraphQL');
-    expect(signedIn).toContain(JSON.stringify(JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2)).slice(1, -1));
+    expect(signedIn).toContain(
+      JSON.stringify(JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2)).slice(1, -1),
+    );
     expect(signedIn).toContain('campaign(id: \\"shattered-crown\\")');
     const signedOut = await page();
     expect(signedOut).toContain('campaign(id: \\"shattered-crown\\")');
@@ -234,8 +311,15 @@ describe('GraphiQL', () => {
     // Both tabs are valid against the schema (a valid document without a token is refused only as UNAUTHENTICATED).
     for (const query of [DEMO_QUERY, DEMO_WRITE_AND_READ]) {
       for (const operationName of [...query.matchAll(/^(?:query|mutation) (\w+)/gm)].map((m) => m[1])) {
-        const res = await serve().fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, operationName }) });
-        expect(((await res.json()) as Body).errors?.map((e) => e.extensions?.code), operationName).toEqual(['UNAUTHENTICATED']);
+        const res = await serve().fetch('http://localhost/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query, operationName }),
+        });
+        expect(
+          ((await res.json()) as Body).errors?.map((e) => e.extensions?.code),
+          operationName,
+        ).toEqual(['UNAUTHENTICATED']);
       }
     }
   });

@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsNames } from '@cm/contracts';
 import { signToken, type Nats } from '@cm/platform';
-import { closeTestNats, connectTestNats, distEntry, dropNamespace, freePort, GraphQLClient, NATS_URL, ServiceProcess, testNamespace } from '@cm/testkit';
+import {
+  closeTestNats,
+  connectTestNats,
+  distEntry,
+  dropNamespace,
+  freePort,
+  GraphQLClient,
+  NATS_URL,
+  ServiceProcess,
+  testNamespace,
+} from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { dropSchema, openTestDatabase } from '../projector/int-support.test-util.js';
 import { openTestCache, TEST_CACHE_DB, type TestCache } from './cache.test-util.js';
@@ -25,9 +35,21 @@ const client: Record<string, GraphQLClient> = {};
 
 beforeAll(async () => {
   nats = await connectTestNats('cache-api-test');
-  const common = { CM_NAMESPACE: ns, NATS_URL, NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', JWT_SECRET: SECRET };
+  const common = {
+    CM_NAMESPACE: ns,
+    NATS_URL,
+    NODE_ENV: 'test',
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'warn',
+    JWT_SECRET: SECRET,
+  };
   const commandPort = await freePort();
-  commands = new ServiceProcess('command-service', distEntry('command-service'), { ...common, COMMAND_OPS_PORT: String(commandPort) }, commandPort);
+  commands = new ServiceProcess(
+    'command-service',
+    distEntry('command-service'),
+    { ...common, COMMAND_OPS_PORT: String(commandPort) },
+    commandPort,
+  );
   commands.start();
   await commands.waitReady();
   const queryPort = await freePort();
@@ -49,7 +71,8 @@ beforeAll(async () => {
   query.start();
   await query.waitReady();
   base = `http://127.0.0.1:${queryPort}`;
-  for (const user of ['alice', 'pat']) client[user] = new GraphQLClient(`${base}/graphql`, await signToken(SECRET, user));
+  for (const user of ['alice', 'pat'])
+    client[user] = new GraphQLClient(`${base}/graphql`, await signToken(SECRET, user));
   cache = await openTestCache(prefix);
   db = await openTestDatabase(ns, schema);
 }, 90_000);
@@ -66,7 +89,12 @@ afterAll(async () => {
   await closeTestNats(nats);
 }, 60_000);
 
-type Stats = { hits: number; misses: number; sets: number; families: { family: string; hits: number; misses: number }[] };
+type Stats = {
+  hits: number;
+  misses: number;
+  sets: number;
+  families: { family: string; hits: number; misses: number }[];
+};
 const statsQuery = `query($c: ID!) { cacheStats(campaignId: $c) { hits misses hitRate sets deletes patternDeletes startTime enabled families { family hits misses sets } } }`;
 const settlementsOf = `query($c: ID!, $k: ID!, $m: Int) { settlements(campaignId: $c, kingdomId: $k, minSeq: $m) { nodes { id name level } } }`;
 const family = (s: Stats, name: string) => s.families.find((f) => f.family === name) ?? { hits: 0, misses: 0 };
@@ -75,9 +103,14 @@ describe('the cache in the query service', () => {
   it('serves a kingdom settlement list from the cache, and a read after a write never gets the older list', async () => {
     const alice = client['alice']!;
     await alice.ok(`mutation($c: ID!) { createCampaign(id: $c, name: "Cached") { seq } }`, { c: C });
-    await alice.ok(`mutation($c: ID!) { addCampaignMember(campaignId: $c, userId: "pat", role: PLAYER) { seq } }`, { c: C });
+    await alice.ok(`mutation($c: ID!) { addCampaignMember(campaignId: $c, userId: "pat", role: PLAYER) { seq } }`, {
+      c: C,
+    });
     await alice.ok(`mutation($c: ID!) { createKingdom(campaignId: $c, id: "k1", name: "North") { seq } }`, { c: C });
-    await alice.ok(`mutation($c: ID!) { createLocation(campaignId: $c, id: "l1", name: "Ford", geometry: { type: "Point", coordinates: [1, 2] }) { seq } }`, { c: C });
+    await alice.ok(
+      `mutation($c: ID!) { createLocation(campaignId: $c, id: "l1", name: "Ford", geometry: { type: "Point", coordinates: [1, 2] }) { seq } }`,
+      { c: C },
+    );
     const created = await alice.ok<{ createSettlement: { seq: number } }>(
       `mutation($c: ID!) { createSettlement(campaignId: $c, id: "s1", kingdomId: "k1", locationId: "l1", name: "Ashford", level: 1) { seq } }`,
       { c: C },
@@ -95,8 +128,15 @@ describe('the cache in the query service', () => {
 
     // A write, then a read at its sequence: the entry is older than that, so it is not used (or already gone).
     for (let level = 2; level <= 4; level += 1) {
-      const set = await alice.ok<{ setSettlementLevel: { seq: number } }>(`mutation($c: ID!, $l: Int!) { setSettlementLevel(campaignId: $c, id: "s1", level: $l) { seq } }`, { c: C, l: level });
-      const read = await alice.ok<{ settlements: { nodes: { level: number }[] } }>(settlementsOf, { c: C, k: 'k1', m: set.setSettlementLevel.seq });
+      const set = await alice.ok<{ setSettlementLevel: { seq: number } }>(
+        `mutation($c: ID!, $l: Int!) { setSettlementLevel(campaignId: $c, id: "s1", level: $l) { seq } }`,
+        { c: C, l: level },
+      );
+      const read = await alice.ok<{ settlements: { nodes: { level: number }[] } }>(settlementsOf, {
+        c: C,
+        k: 'k1',
+        m: set.setSettlementLevel.seq,
+      });
       expect(read.settlements.nodes[0]!.level).toBe(level);
     }
 
@@ -106,27 +146,43 @@ describe('the cache in the query service', () => {
     await alice.ok(`mutation($c: ID!) { setSettlementLevel(campaignId: $c, id: "s1", level: 9) { seq } }`, { c: C });
     const levels: number[] = [];
     for (let i = 0; i < 100 && levels.at(-1) !== 9; i += 1) {
-      levels.push((await alice.ok<{ settlements: { nodes: { level: number }[] } }>(settlementsOf, { c: C, k: 'k1' })).settlements.nodes[0]!.level);
+      levels.push(
+        (await alice.ok<{ settlements: { nodes: { level: number }[] } }>(settlementsOf, { c: C, k: 'k1' })).settlements
+          .nodes[0]!.level,
+      );
       if (levels.at(-1) !== 9) await new Promise((r) => setTimeout(r, 20));
     }
     await new Promise((r) => setTimeout(r, 700));
-    for (let i = 0; i < 3; i += 1) levels.push((await alice.ok<{ settlements: { nodes: { level: number }[] } }>(settlementsOf, { c: C, k: 'k1' })).settlements.nodes[0]!.level);
+    for (let i = 0; i < 3; i += 1)
+      levels.push(
+        (await alice.ok<{ settlements: { nodes: { level: number }[] } }>(settlementsOf, { c: C, k: 'k1' })).settlements
+          .nodes[0]!.level,
+      );
     expect(levels.slice(-4)).toEqual([9, 9, 9, 9]);
   });
 
   it('answers cacheStats and health to owners and game masters only', async () => {
-    const stats = (await client['alice']!.ok<{ cacheStats: Stats & { enabled: boolean; hitRate: number } }>(statsQuery, { c: C })).cacheStats;
+    const stats = (
+      await client['alice']!.ok<{ cacheStats: Stats & { enabled: boolean; hitRate: number } }>(statsQuery, { c: C })
+    ).cacheStats;
     expect(stats.enabled).toBe(true);
     expect(stats.hits + stats.misses).toBeGreaterThan(0);
     expect(stats.hitRate).toBeCloseTo(stats.hits / (stats.hits + stats.misses), 6);
     expect(await client['pat']!.codes(statsQuery, { c: C })).toEqual(['FORBIDDEN']);
 
     const health = `query($c: ID!) { health(campaignId: $c) { status dependencies { name status latencyMs details } } }`;
-    const answer = (await client['alice']!.ok<{ health: { status: string; dependencies: { name: string; status: string; details: { thresholds?: unknown } }[] } }>(health, { c: C })).health;
+    const answer = (
+      await client['alice']!.ok<{
+        health: { status: string; dependencies: { name: string; status: string; details: { thresholds?: unknown } }[] };
+      }>(health, { c: C })
+    ).health;
     expect(answer.dependencies.map((d) => d.name)).toEqual(expect.arrayContaining(['postgres', 'cache']));
     expect(answer.dependencies.filter((d) => d.name !== 'cache').every((d) => d.status === 'UP')).toBe(true);
     expect(['UP', 'DEGRADED']).toContain(answer.dependencies.find((d) => d.name === 'cache')!.status);
-    expect(answer.dependencies.find((d) => d.name === 'cache')!.details.thresholds).toEqual({ maxLatencyMs: 50, minHitRate: 0.5 });
+    expect(answer.dependencies.find((d) => d.name === 'cache')!.details.thresholds).toEqual({
+      maxLatencyMs: 50,
+      minHitRate: 0.5,
+    });
     expect(await client['pat']!.codes(health, { c: C })).toEqual(['FORBIDDEN']);
   });
 
@@ -150,7 +206,11 @@ describe('the cache in the query service', () => {
     const body = JSON.stringify({ query: statsQuery, variables: { c: C } });
     const token = await signToken(SECRET, 'alice');
     const ask = (encoding: string) =>
-      fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'accept-encoding': encoding }, body });
+      fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'accept-encoding': encoding },
+        body,
+      });
     const gzip = await ask('gzip');
     expect(gzip.headers.get('content-encoding')).toBe('gzip');
     expect(((await gzip.json()) as { data: { cacheStats: unknown } }).data.cacheStats).toBeDefined();
@@ -161,7 +221,11 @@ describe('the cache in the query service', () => {
     expect(Number(plain.headers.get('x-ratelimit-limit'))).toBe(500);
     expect(Number(plain.headers.get('x-ratelimit-remaining'))).toBeLessThan(500);
     // A small answer stays as it is.
-    const small = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' }, body: JSON.stringify({ query: '{ me { id } }' }) });
+    const small = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
     expect(small.headers.get('content-encoding')).toBeNull();
   });
 });

@@ -21,10 +21,14 @@ export interface CacheHealth {
  * The cache's state from a PING's latency (`undefined`: no answer) and the counts: down without an answer,
  * degraded over 50 ms or under a 0.5 hit rate. Before the first read there is no hit rate to judge.
  */
-export function cacheStatus(pingMs: number | undefined, counts: Pick<CacheCounts, 'hits' | 'misses' | 'hitRate'>): HealthStatus {
+export function cacheStatus(
+  pingMs: number | undefined,
+  counts: Pick<CacheCounts, 'hits' | 'misses' | 'hitRate'>,
+): HealthStatus {
   if (pingMs === undefined) return 'down';
   const reads = counts.hits + counts.misses;
-  if (pingMs > CACHE_THRESHOLDS.maxLatencyMs || (reads > 0 && counts.hitRate < CACHE_THRESHOLDS.minHitRate)) return 'degraded';
+  if (pingMs > CACHE_THRESHOLDS.maxLatencyMs || (reads > 0 && counts.hitRate < CACHE_THRESHOLDS.minHitRate))
+    return 'degraded';
   return 'up';
 }
 
@@ -38,7 +42,14 @@ export async function checkCache(cache: Cache): Promise<CacheHealth> {
     error = (err as Error).message;
   }
   const status = cacheStatus(pingMs, { ...stats, hitRate });
-  return { status, redisPingMs: pingMs ?? null, hitRate, stats, thresholds: CACHE_THRESHOLDS, ...(error ? { error } : {}) };
+  return {
+    status,
+    redisPingMs: pingMs ?? null,
+    hitRate,
+    stats,
+    thresholds: CACHE_THRESHOLDS,
+    ...(error ? { error } : {}),
+  };
 }
 
 /** One dependency in the `health` summary. */
@@ -50,7 +61,10 @@ export interface DependencyHealth {
 }
 
 /** Every dependency: the readiness checks (up or down) and the cache (up, degraded or down). */
-export async function healthSummary(checks: readonly ReadinessCheck[], cache: Cache | undefined): Promise<{ status: HealthStatus; dependencies: DependencyHealth[] }> {
+export async function healthSummary(
+  checks: readonly ReadinessCheck[],
+  cache: Cache | undefined,
+): Promise<{ status: HealthStatus; dependencies: DependencyHealth[] }> {
   const dependencies = await Promise.all([
     ...checks.map(async ({ name, check }): Promise<DependencyHealth> => {
       const started = performance.now();
@@ -63,10 +77,19 @@ export async function healthSummary(checks: readonly ReadinessCheck[], cache: Ca
     }),
     ...(cache
       ? [
-          checkCache(cache).then(({ status, redisPingMs, ...details }): DependencyHealth => ({ name: 'cache', status, latencyMs: redisPingMs, details })),
+          checkCache(cache).then(({ status, redisPingMs, ...details }): DependencyHealth => ({
+            name: 'cache',
+            status,
+            latencyMs: redisPingMs,
+            details,
+          })),
         ]
       : []),
   ]);
-  const worst = dependencies.some((d) => d.status === 'down') ? 'down' : dependencies.some((d) => d.status === 'degraded') ? 'degraded' : 'up';
+  const worst = dependencies.some((d) => d.status === 'down')
+    ? 'down'
+    : dependencies.some((d) => d.status === 'degraded')
+      ? 'degraded'
+      : 'up';
   return { status: worst, dependencies };
 }

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildComputedFieldsKey, buildEntityListKey, buildSpatialQueryKey, campaignCacheKey, natsNames, type AnyEvent } from '@cm/contracts';
+import {
+  buildComputedFieldsKey,
+  buildEntityListKey,
+  buildSpatialQueryKey,
+  campaignCacheKey,
+  natsNames,
+  type AnyEvent,
+} from '@cm/contracts';
 import { natsResources, provisionNatsResources, type Nats } from '@cm/platform';
 import { closeTestNats, connectTestNats, dropNamespace, testNamespace } from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
@@ -55,9 +62,21 @@ beforeAll(async () => {
     event('LocationCreated', { name: 'l', geometry: { type: 'Point', coordinates: [1, 2] } }, at('l1')),
     event('SettlementCreated', { kingdomId: 'k1', locationId: 'l1', name: 's', level: 1 }, at('s1')),
     event('SettlementCreated', { kingdomId: 'k2', locationId: 'l1', name: 's', level: 1 }, at('s2')),
-    event('StructureCreated', { settlementId: 's1', name: 'st', structureType: 'mill', level: 1, condition: 100 }, at('st1')),
-    event('StructureCreated', { settlementId: 's2', name: 'st', structureType: 'mill', level: 1, condition: 100 }, at('st2')),
-    event('FieldConditionDefined', { entityType: 'structure', entityId: null, field: 'f', expression: { var: 'level' }, priority: 0, active: true }, at('fc1')),
+    event(
+      'StructureCreated',
+      { settlementId: 's1', name: 'st', structureType: 'mill', level: 1, condition: 100 },
+      at('st1'),
+    ),
+    event(
+      'StructureCreated',
+      { settlementId: 's2', name: 'st', structureType: 'mill', level: 1, condition: 100 },
+      at('st2'),
+    ),
+    event(
+      'FieldConditionDefined',
+      { entityType: 'structure', entityId: null, field: 'f', expression: { var: 'level' }, priority: 0, active: true },
+      at('fc1'),
+    ),
   ];
   const noHistory = {
     campaignEvents: () => {
@@ -67,7 +86,14 @@ beforeAll(async () => {
   await new ProjectionWriter(db, noHistory).apply(seed.map((e, i) => ({ seq: i + 1, event: e })));
   cache = await openTestCache(`${ns}:`);
   // The second deletion at once, so that it never reaches the next case's entries.
-  invalidator = new CacheInvalidator({ nats, names, cache: cache.cache, readModel: db.readModel, logger: testLogger(), redeleteMs: 0 });
+  invalidator = new CacheInvalidator({
+    nats,
+    names,
+    cache: cache.cache,
+    readModel: db.readModel,
+    logger: testLogger(),
+    redeleteMs: 0,
+  });
   await invalidator.start();
 });
 
@@ -127,25 +153,48 @@ describe('each invalidation trigger removes exactly its entries', () => {
 
   it('structure change: its computed fields, its settlement computed fields and structure list', async () => {
     expect(await afterEvent(event('StructureLevelSet', { level: 3 }, at('st1')))).toEqual(
-      without(inC1Main('computed-fields:structure:st1:main', 'computed-fields:settlement:s1:main', 'structures:settlement:s1:main')),
+      without(
+        inC1Main(
+          'computed-fields:structure:st1:main',
+          'computed-fields:settlement:s1:main',
+          'structures:settlement:s1:main',
+        ),
+      ),
     );
   });
 
   it('state-variable change: that entity computed fields and its parent', async () => {
-    const e = event('StateVariableSet', { ownerType: 'structure', ownerId: 'st2', key: 'gold', value: { type: 'number', value: 3 } }, at('v1'));
-    expect(await afterEvent(e)).toEqual(without(inC1Main('computed-fields:structure:st2:main', 'computed-fields:settlement:s2:main')));
+    const e = event(
+      'StateVariableSet',
+      { ownerType: 'structure', ownerId: 'st2', key: 'gold', value: { type: 'number', value: 3 } },
+      at('v1'),
+    );
+    expect(await afterEvent(e)).toEqual(
+      without(inC1Main('computed-fields:structure:st2:main', 'computed-fields:settlement:s2:main')),
+    );
   });
 
   it('location change: spatial results of its branch', async () => {
     const e = event('LocationReshaped', { geometry: { type: 'Point', coordinates: [3, 4] } }, at('l1'));
     expect(await afterEvent(e)).toEqual(
-      without(inC1Main('spatial:settlements-within-radius:1:2.500000:500:main', 'spatial:entities-within-bounds:0:0:1.250000:1:main')),
+      without(
+        inC1Main(
+          'spatial:settlements-within-radius:1:2.500000:500:main',
+          'spatial:entities-within-bounds:0:0:1.250000:1:main',
+        ),
+      ),
     );
   });
 
   it('field-condition change: every computed field of that entity type in the campaign branch', async () => {
-    const e = event('FieldConditionUpdated', { field: 'f', expression: { var: 'condition' }, priority: 1, active: true }, at('fc1'));
-    expect(await afterEvent(e)).toEqual(without(inC1Main('computed-fields:structure:st1:main', 'computed-fields:structure:st2:main')));
+    const e = event(
+      'FieldConditionUpdated',
+      { field: 'f', expression: { var: 'condition' }, priority: 1, active: true },
+      at('fc1'),
+    );
+    expect(await afterEvent(e)).toEqual(
+      without(inC1Main('computed-fields:structure:st1:main', 'computed-fields:structure:st2:main')),
+    );
   });
 
   it('branch deletion: everything of that branch, in its campaign only', async () => {
@@ -154,7 +203,11 @@ describe('each invalidation trigger removes exactly its entries', () => {
 
   it('the other campaign and the other branch are each reached only by their own events', async () => {
     expect(await afterEvent(event('StructureDeleted', { settlementId: 's2' }, at('st2', 'b1', 'c2')))).toEqual(
-      without(['computed-fields:structure:st2:b1', 'computed-fields:settlement:s2:b1', 'structures:settlement:s2:b1'].map((k) => campaignCacheKey('c2', k))),
+      without(
+        ['computed-fields:structure:st2:b1', 'computed-fields:settlement:s2:b1', 'structures:settlement:s2:b1'].map(
+          (k) => campaignCacheKey('c2', k),
+        ),
+      ),
     );
   });
 });
@@ -163,7 +216,12 @@ describe('a cached spatial answer', () => {
   it('is served from its normalised key until a move in its branch invalidates it', async () => {
     let loads = 0;
     const opts = { cache: cache.cache, ttlSeconds: 60, appliedSeq: () => 7 };
-    const query = (lat: number) => ({ campaignId: 'c1', branchId: 'main', queryType: 'settlements-within-radius', params: [1, lat, 500] });
+    const query = (lat: number) => ({
+      campaignId: 'c1',
+      branchId: 'main',
+      queryType: 'settlements-within-radius',
+      params: [1, lat, 500],
+    });
     const load = async () => ((loads += 1), ['s1']);
     expect(await cachedSpatial(opts, query(2.5), 0, load)).toEqual(['s1']);
     // 2.5000000001 is the same query at 6 decimals; a read that must see sequence 8 does not take the entry of 7.

@@ -44,7 +44,9 @@ export class CacheInvalidator {
   async start(): Promise<void> {
     const { nats, names } = this.opts;
     await nats.jsm.consumers.info(names.eventStream, CACHE_INVALIDATION_CONSUMER).catch(() => {
-      throw new Error(`consumer ${CACHE_INVALIDATION_CONSUMER} on ${names.eventStream} does not exist; run \`npm run cm -- provision\``);
+      throw new Error(
+        `consumer ${CACHE_INVALIDATION_CONSUMER} on ${names.eventStream} does not exist; run \`npm run cm -- provision\``,
+      );
     });
     const consumer = await nats.js.consumers.get(names.eventStream, CACHE_INVALIDATION_CONSUMER);
     this.messages = await consumer.consume({ max_messages: 200 });
@@ -63,7 +65,10 @@ export class CacheInvalidator {
         m.ack();
         this.handledSeq = Math.max(this.handledSeq, m.seq);
       } catch (err) {
-        this.opts.logger.warn({ err: (err as Error).message, seq: m.seq, delivery: m.info.deliveryCount }, 'cache invalidation failed; will retry');
+        this.opts.logger.warn(
+          { err: (err as Error).message, seq: m.seq, delivery: m.info.deliveryCount },
+          'cache invalidation failed; will retry',
+        );
         m.nak(Math.min(250 * m.info.deliveryCount, MAX_RETRY_DELAY_MS));
       }
     }
@@ -88,7 +93,9 @@ export class CacheInvalidator {
     }
     await this.remove([...keys], [...patterns]);
     const again = setTimeout(() => {
-      this.remove([...keys], [...patterns]).catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'cache re-invalidation failed'));
+      this.remove([...keys], [...patterns]).catch((err: unknown) =>
+        this.opts.logger.warn({ err: (err as Error).message }, 'cache re-invalidation failed'),
+      );
     }, this.opts.redeleteMs ?? REDELETE_MS);
     again.unref();
   }
@@ -115,4 +122,3 @@ export class CacheInvalidator {
     }
   }
 }
-

@@ -24,7 +24,9 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 export function handleCacheOps(edge: CacheEdge, req: http.IncomingMessage, res: http.ServerResponse): boolean {
   const url = new URL(req.url ?? '/', 'http://local');
   if (url.pathname === '/health/cache' && req.method === 'GET') {
-    void checkCache(edge.cache).then((health) => send(res, health.status === 'down' ? 503 : 200, { status: health.status, cache: health }));
+    void checkCache(edge.cache).then((health) =>
+      send(res, health.status === 'down' ? 503 : 200, { status: health.status, cache: health }),
+    );
     return true;
   }
   if (url.pathname === '/ops/cache-logging' && req.method === 'POST') {

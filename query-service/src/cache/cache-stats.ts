@@ -23,7 +23,10 @@ type Op = 'hits' | 'misses' | 'sets' | 'deletes' | 'patternDeletes';
 type Raw = Record<Op, number>;
 
 const zero = (): Raw => ({ hits: 0, misses: 0, sets: 0, deletes: 0, patternDeletes: 0 });
-const withRate = (r: Raw): CacheCounts => ({ ...r, hitRate: r.hits + r.misses === 0 ? 0 : r.hits / (r.hits + r.misses) });
+const withRate = (r: Raw): CacheCounts => ({
+  ...r,
+  hitRate: r.hits + r.misses === 0 ? 0 : r.hits / (r.hits + r.misses),
+});
 
 /**
  * In-process counters of cache operations, overall and per key family (`computed-fields`, `settlements`,
@@ -50,7 +53,11 @@ export class CacheStats {
       deletes: counter('cache_deletes_total', 'Cache keys deleted by name'),
       patternDeletes: counter('cache_pattern_deletes_total', 'Pattern deletions (SCAN + DEL), one per pattern'),
     };
-    this.pingLatency = new Gauge({ name: 'redis_ping_latency_ms', help: 'Latency of the last PING to the cache Redis, in milliseconds', registers });
+    this.pingLatency = new Gauge({
+      name: 'redis_ping_latency_ms',
+      help: 'Latency of the last PING to the cache Redis, in milliseconds',
+      registers,
+    });
     const stats = this;
     new Gauge({
       name: 'cache_hit_rate',
@@ -77,7 +84,9 @@ export class CacheStats {
       ...withRate(this.total),
       startTime: this.startTime,
       enabled: this.enabled,
-      families: [...this.families].map(([family, raw]) => ({ family, ...withRate(raw) })).sort((a, b) => a.family.localeCompare(b.family)),
+      families: [...this.families]
+        .map(([family, raw]) => ({ family, ...withRate(raw) }))
+        .sort((a, b) => a.family.localeCompare(b.family)),
     };
   }
 

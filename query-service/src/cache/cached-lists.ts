@@ -17,7 +17,9 @@ interface Entry<T> {
 const CACHED_PAGE = 200;
 
 /** The hot lists whose unfiltered first page is a cache entry, and the cache family of each. */
-const CACHED_PAGES: Partial<Record<ListName, { family: readonly [string, string]; ttl: 'settlements' | 'structures' }>> = {
+const CACHED_PAGES: Partial<
+  Record<ListName, { family: readonly [string, string]; ttl: 'settlements' | 'structures' }>
+> = {
   settlementsOfKingdom: { family: LIST_FAMILIES.settlementsOfKingdom, ttl: 'settlements' },
   structuresOfSettlement: { family: LIST_FAMILIES.structuresOfSettlement, ttl: 'structures' },
 };
@@ -75,24 +77,40 @@ export function cachedLists(base: ReadModel, opts: ListCacheOptions, requiredSeq
   const pageKey = (list: ListName, q: PageQuery): string | undefined => {
     const hot = CACHED_PAGES[list];
     const filtered = q.filter && Object.values(q.filter).some((v) => v !== undefined);
-    if (!hot || filtered || (q.after && q.after.length) || q.first > CACHED_PAGE || q.parent?.length !== 1) return undefined;
+    if (!hot || filtered || (q.after && q.after.length) || q.first > CACHED_PAGE || q.parent?.length !== 1)
+      return undefined;
     return campaignCacheKey(q.campaignId, buildEntityListKey(...hot.family, q.parent[0]!, q.branchId));
   };
-  const cut = <R>(page: Page<R>, first: number): Page<R> => ({ edges: page.edges.slice(0, first), hasNextPage: page.edges.length > first || page.hasNextPage });
+  const cut = <R>(page: Page<R>, first: number): Page<R> => ({
+    edges: page.edges.slice(0, first),
+    hasNextPage: page.edges.length > first || page.hasNextPage,
+  });
 
   const cached: Partial<ReadModel> = {
     settlementsByParents: (parents) =>
       through<(typeof parents)[number], SettlementRow[]>(
         parents,
         // Only the plain list of a kingdom is a cache entry; filtered lists go to the read model.
-        (p) => (p.kingdomId && !p.locationId && Object.keys(p).length === 3 ? campaignCacheKey(p.campaignId, buildEntityListKey(...LIST_FAMILIES.settlementsOfKingdom, p.kingdomId, p.branchId)) : undefined),
+        (p) =>
+          p.kingdomId && !p.locationId && Object.keys(p).length === 3
+            ? campaignCacheKey(
+                p.campaignId,
+                buildEntityListKey(...LIST_FAMILIES.settlementsOfKingdom, p.kingdomId, p.branchId),
+              )
+            : undefined,
         opts.ttls.settlements,
         (missing) => base.settlementsByParents(missing),
       ),
     structuresBySettlements: (parents) =>
       through<(typeof parents)[number], StructureRow[]>(
         parents,
-        (p) => (Object.keys(p).length === 3 ? campaignCacheKey(p.campaignId, buildEntityListKey(...LIST_FAMILIES.structuresOfSettlement, p.settlementId, p.branchId)) : undefined),
+        (p) =>
+          Object.keys(p).length === 3
+            ? campaignCacheKey(
+                p.campaignId,
+                buildEntityListKey(...LIST_FAMILIES.structuresOfSettlement, p.settlementId, p.branchId),
+              )
+            : undefined,
         opts.ttls.structures,
         (missing) => base.structuresBySettlements(missing),
       ),
@@ -104,10 +122,17 @@ export function cachedLists(base: ReadModel, opts: ListCacheOptions, requiredSeq
         (q) => pageKey(list, q),
         opts.ttls[hot.ttl],
         // A miss of a cacheable page loads the whole cached page size, so the entry serves any smaller `first`.
-        (missing) => base.listPages(list, missing.map((q) => (pageKey(list, q) ? { ...q, first: CACHED_PAGE } : q))),
+        (missing) =>
+          base.listPages(
+            list,
+            missing.map((q) => (pageKey(list, q) ? { ...q, first: CACHED_PAGE } : q)),
+          ),
       );
       return pages.map((page, i) => (pageKey(list, queries[i]!) ? cut(page, queries[i]!.first) : page));
     }) as ReadModel['listPages'],
   };
-  return new Proxy(base, { get: (target, prop, receiver) => (prop in cached ? cached[prop as keyof ReadModel] : Reflect.get(target, prop, receiver)) });
+  return new Proxy(base, {
+    get: (target, prop, receiver) =>
+      prop in cached ? cached[prop as keyof ReadModel] : Reflect.get(target, prop, receiver),
+  });
 }

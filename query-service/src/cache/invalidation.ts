@@ -27,7 +27,10 @@ export interface Invalidation {
 }
 
 /** Lists the cache holds, as `{childType}:{parentType}:...` families (contracts' `buildEntityListKey`). */
-export const LIST_FAMILIES = { settlementsOfKingdom: ['settlements', 'kingdom'], structuresOfSettlement: ['structures', 'settlement'] } as const;
+export const LIST_FAMILIES = {
+  settlementsOfKingdom: ['settlements', 'kingdom'],
+  structuresOfSettlement: ['structures', 'settlement'],
+} as const;
 
 /** The fact `invalidationOf` needs for this event, if any. */
 export function factNeeded(event: AnyEvent): FactNeed | undefined {
@@ -43,8 +46,10 @@ export function factNeeded(event: AnyEvent): FactNeed | undefined {
       return { kind: 'structure-settlement', structureId: event.entityId };
     case 'StateVariableSet':
     case 'StateVariableUnset':
-      if (event.data.ownerType === 'settlement') return { kind: 'settlement-kingdom', settlementId: event.data.ownerId };
-      if (event.data.ownerType === 'structure') return { kind: 'structure-settlement', structureId: event.data.ownerId };
+      if (event.data.ownerType === 'settlement')
+        return { kind: 'settlement-kingdom', settlementId: event.data.ownerId };
+      if (event.data.ownerType === 'structure')
+        return { kind: 'structure-settlement', structureId: event.data.ownerId };
       return undefined;
     case 'FieldConditionUpdated':
     case 'FieldConditionDeleted':
@@ -62,9 +67,11 @@ export function invalidationOf(event: AnyEvent, fact: Fact = null): Invalidation
   const key = (k: string) => keys.push(campaignCacheKey(campaignId, k));
   const pattern = (p: string) => patterns.push(campaignCacheKey(campaignId, p));
   const computed = (type: string, id: string) => key(buildComputedFieldsKey(type, id, branch));
-  const list = ([child, parent]: readonly [string, string], parentId: string) => key(buildEntityListKey(child, parent, parentId, branch));
+  const list = ([child, parent]: readonly [string, string], parentId: string) =>
+    key(buildEntityListKey(child, parent, parentId, branch));
   /** Every list of one family in the branch: when the parent is not known. */
-  const everyList = ([child, parent]: readonly [string, string]) => pattern(buildEntityListKey(child, parent, '*', branch));
+  const everyList = ([child, parent]: readonly [string, string]) =>
+    pattern(buildEntityListKey(child, parent, '*', branch));
   const spatialOfBranch = () => pattern(`spatial:*:${branch}`);
   const settlementWithKingdom = (settlementId: string, kingdomId: Fact) => {
     computed('settlement', settlementId);

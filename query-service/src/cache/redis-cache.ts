@@ -154,6 +154,9 @@ export class RedisCache implements Cache {
     if (this.down) return;
     this.down = true;
     this.redis.once('ready', () => (this.down = false));
-    this.opts.logger.warn({ err: (err as Error).message, op }, 'cache: Redis unreachable; reads miss and writes are skipped until it is back');
+    this.opts.logger.warn(
+      { err: (err as Error).message, op },
+      'cache: Redis unreachable; reads miss and writes are skipped until it is back',
+    );
   }
 }

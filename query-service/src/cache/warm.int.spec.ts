@@ -19,7 +19,11 @@ beforeAll(async () => {
     event('KingdomCreated', { name: 'k' }, at('w1', 'k1')),
     event('LocationCreated', { name: 'l', geometry: { type: 'Point', coordinates: [1, 2] } }, at('w1', 'l1')),
     event('SettlementCreated', { kingdomId: 'k1', locationId: 'l1', name: 's', level: 1 }, at('w1', 's1')),
-    event('StructureCreated', { settlementId: 's1', name: 'st', structureType: 'mill', level: 1, condition: 100 }, at('w1', 'st1')),
+    event(
+      'StructureCreated',
+      { settlementId: 's1', name: 'st', structureType: 'mill', level: 1, condition: 100 },
+      at('w1', 'st1'),
+    ),
     event('KingdomCreated', { name: 'k' }, at('w2', 'k9')),
   ];
   const noHistory = {
@@ -41,9 +45,19 @@ afterAll(async () => {
 
 describe('cache warming', () => {
   it("loads the named campaigns' settlement and structure lists of main, and nothing of the others", async () => {
-    await warmCampaigns(db.readModel, { cache: cache.cache, ttls: { settlements: 60, structures: 60 }, appliedSeq: () => 5 }, ['w1'], testLogger());
-    expect(await cache.keys()).toEqual(['campaign:w1:settlements:kingdom:k1:main', 'campaign:w1:structures:settlement:s1:main']);
-    const entry = await cache.cache.get<{ seq: number; rows: { id: string }[] }>('campaign:w1:structures:settlement:s1:main');
+    await warmCampaigns(
+      db.readModel,
+      { cache: cache.cache, ttls: { settlements: 60, structures: 60 }, appliedSeq: () => 5 },
+      ['w1'],
+      testLogger(),
+    );
+    expect(await cache.keys()).toEqual([
+      'campaign:w1:settlements:kingdom:k1:main',
+      'campaign:w1:structures:settlement:s1:main',
+    ]);
+    const entry = await cache.cache.get<{ seq: number; rows: { id: string }[] }>(
+      'campaign:w1:structures:settlement:s1:main',
+    );
     expect(entry?.seq).toBe(5);
     expect(entry?.rows.map((r) => r.id)).toEqual(['st1']);
   });

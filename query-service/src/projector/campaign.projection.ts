@@ -27,7 +27,12 @@ export function projectCampaignWide(event: CampaignWideEvent, seq: number): Writ
       // A campaign starts with its `main` branch and its owner as a member; neither has an event of its own.
       return [
         upsert('campaign', { id: campaign_id }, { ...columnsOf(event.data), archived: false, deleted: false }, seq),
-        upsert('branch', { campaign_id, id: MAIN_BRANCH }, { name: MAIN_BRANCH, parent_branch_id: null, forked_at_seq: null, deleted: false }, seq),
+        upsert(
+          'branch',
+          { campaign_id, id: MAIN_BRANCH },
+          { name: MAIN_BRANCH, parent_branch_id: null, forked_at_seq: null, deleted: false },
+          seq,
+        ),
         upsert('campaign_member', { campaign_id, user_id: ownerId }, { role: 'owner', deleted: false }, seq),
       ];
     }
@@ -37,7 +42,14 @@ export function projectCampaignWide(event: CampaignWideEvent, seq: number): Writ
       return [patch('campaign', { id: campaign_id }, { archived: true }, seq)];
     case 'MemberAdded':
       // An upsert, not a patch: a member removed earlier (a tombstone) can be added again.
-      return [upsert('campaign_member', { campaign_id, user_id: event.data.userId }, { role: event.data.role, deleted: false }, seq)];
+      return [
+        upsert(
+          'campaign_member',
+          { campaign_id, user_id: event.data.userId },
+          { role: event.data.role, deleted: false },
+          seq,
+        ),
+      ];
     case 'MemberRoleChanged':
       return [patch('campaign_member', { campaign_id, user_id: event.data.userId }, { role: event.data.role }, seq)];
     case 'MemberRemoved':

@@ -60,6 +60,7 @@ export async function* readEvents(nats: Nats, names: NatsNames, range: ReadRange
 /** The event history of the stream this projector follows. */
 export function jetStreamHistory(nats: Nats, names: NatsNames): EventHistory {
   return {
-    campaignEvents: (campaignId, uptoSeq) => readEvents(nats, names, { filter: `${names.prefix}.evt.${campaignId}.>`, uptoSeq }),
+    campaignEvents: (campaignId, uptoSeq) =>
+      readEvents(nats, names, { filter: `${names.prefix}.evt.${campaignId}.>`, uptoSeq }),
   };
 }

@@ -19,10 +19,10 @@ export type ForkOutcome = 'already-applied' | 'copied' | 'replayed';
  * and the parent's rows can tell whether anything changed after `forkedAtSeq` (see `parentMovedSince`).
  */
 export async function applyFork(sql: Sql, schema: string, op: ForkOp, history: EventHistory): Promise<ForkOutcome> {
-  const branch = await sql.all<{ last_seq: string }>(`SELECT last_seq FROM ${tableRef(schema, 'branch')} WHERE campaign_id = ? AND id = ?`, [
-    op.campaignId,
-    op.branchId,
-  ]);
+  const branch = await sql.all<{ last_seq: string }>(
+    `SELECT last_seq FROM ${tableRef(schema, 'branch')} WHERE campaign_id = ? AND id = ?`,
+    [op.campaignId, op.branchId],
+  );
   // The branch row is written with the fork, in the same transaction: if it is there, so are the copied rows.
   if (branch[0] && Number(branch[0].last_seq) >= op.seq) return 'already-applied';
   if (!(await parentMovedSince(sql, schema, op))) {
@@ -51,7 +51,9 @@ async function parentMovedSince(sql: Sql, schema: string, op: ForkOp): Promise<b
 async function copyParentRows(sql: Sql, schema: string, op: ForkOp): Promise<void> {
   for (const table of BRANCH_SCOPED_TABLES) {
     // Every column but `updated_at`, which records when this copy was made.
-    const columns = allColumns(TABLES[table]).map(([name]) => name).filter((c) => c !== 'updated_at');
+    const columns = allColumns(TABLES[table])
+      .map(([name]) => name)
+      .filter((c) => c !== 'updated_at');
     const select = columns.map((c) => (c === 'branch_id' ? '?' : quote(c)));
     await sql.run(
       `INSERT INTO ${tableRef(schema, table)} (${columns.map(quote).join(', ')}, updated_at) ` +
@@ -93,7 +95,9 @@ async function lineage(sql: Sql, schema: string, op: ForkOp): Promise<Map<string
   const branches = new Map(rows.map((r) => [r.id, r]));
   const forkOf = (id: string) => {
     const row = branches.get(id);
-    return row && row.parent_branch_id !== null && row.forked_at_seq !== null ? { parentBranchId: row.parent_branch_id, forkedAtSeq: Number(row.forked_at_seq) } : undefined;
+    return row && row.parent_branch_id !== null && row.forked_at_seq !== null
+      ? { parentBranchId: row.parent_branch_id, forkedAtSeq: Number(row.forked_at_seq) }
+      : undefined;
   };
   const segments = await branchLineage(op.parentBranchId, forkOf, op.forkedAtSeq);
   return new Map(segments.map((s) => [s.branchId, s.uptoSeq]));

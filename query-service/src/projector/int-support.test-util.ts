@@ -30,15 +30,22 @@ export async function dropSchema(sql: Sql, schema: string): Promise<void> {
  * Every table as sorted rows, for equality checks. Geometry as EWKT; `updated_at` only when asked for (it is
  * the one column two projections of the same stream legitimately differ in).
  */
-export async function dumpTables(sql: Sql, schema: string, opts: { updatedAt?: boolean; branchAs?: Record<string, string> } = {}): Promise<Record<string, unknown[]>> {
+export async function dumpTables(
+  sql: Sql,
+  schema: string,
+  opts: { updatedAt?: boolean; branchAs?: Record<string, string> } = {},
+): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const spec of ALL_TABLES) {
     const columns = allColumns(spec)
       .filter(([c]) => c !== 'updated_at' || opts.updatedAt)
       .map(([c, { type }]) => (type === 'geometry' ? `ST_AsEWKT(${c}) AS ${c}` : `"${c}"`));
-    const order = Object.keys(spec.key).map((k) => `"${k}"`).join(', ');
-    out[spec.name] = await sql.all(`SELECT ${columns.join(', ')} FROM ${tableRef(schema, spec.name as TableName)} ORDER BY ${order}`);
+    const order = Object.keys(spec.key)
+      .map((k) => `"${k}"`)
+      .join(', ');
+    out[spec.name] = await sql.all(
+      `SELECT ${columns.join(', ')} FROM ${tableRef(schema, spec.name as TableName)} ORDER BY ${order}`,
+    );
   }
   return out;
 }
-

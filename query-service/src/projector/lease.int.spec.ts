@@ -24,7 +24,8 @@ afterAll(async () => {
   await closeTestNats(nats);
 });
 
-const open = (projection: string) => ProjectionLease.open({ nats, names, projection, ttlMs: TTL, logger: testLogger() });
+const open = (projection: string) =>
+  ProjectionLease.open({ nats, names, projection, ttlMs: TTL, logger: testLogger() });
 
 /** An apply loop idle at the head: always worth renewing for. */
 const idle = () => new ProgressWatch(60_000);

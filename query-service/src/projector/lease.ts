@@ -50,7 +50,10 @@ export class ProjectionLease {
     const kv = await kvm.create(opts.names.leaseBucket, { ttl: opts.ttlMs, history: 1 });
     const status = await kv.status();
     if (status.ttl !== opts.ttlMs) {
-      opts.logger.warn({ bucket: opts.names.leaseBucket, bucketTtlMs: status.ttl, configuredTtlMs: opts.ttlMs }, 'lease bucket has another max_age; it decides');
+      opts.logger.warn(
+        { bucket: opts.names.leaseBucket, bucketTtlMs: status.ttl, configuredTtlMs: opts.ttlMs },
+        'lease bucket has another max_age; it decides',
+      );
     }
     return new ProjectionLease(kv, opts);
   }
@@ -88,7 +91,10 @@ export class ProjectionLease {
    * reported through `onLost`. Whatever the stalled holder sends later is refused by the fenced checkpoint. Every
    * projection passes its apply loop's `ProgressWatch` here; there is no renewal without one.
    */
-  startRenewing(onLost: (reason: string, cause: LeaseLossCause) => void, progress: Pick<ProgressWatch, 'stalled'>): void {
+  startRenewing(
+    onLost: (reason: string, cause: LeaseLossCause) => void,
+    progress: Pick<ProgressWatch, 'stalled'>,
+  ): void {
     this.stopRenewing();
     const period = this.period();
     this.timer = setInterval(() => {
@@ -133,7 +139,10 @@ export class ProjectionLease {
     } catch (e) {
       const taken = e instanceof JetStreamApiError && e.code === WRONG_LAST_SEQUENCE;
       if (!taken && Date.now() + this.period() < this.validUntil) {
-        this.opts.logger.warn({ err: (e as Error).message }, 'projector lease renewal failed; retrying before it expires');
+        this.opts.logger.warn(
+          { err: (e as Error).message },
+          'projector lease renewal failed; retrying before it expires',
+        );
         return undefined;
       }
       this.revision = 0;
@@ -146,7 +155,8 @@ export class ProjectionLease {
   private async adoptOwn(sent: number): Promise<boolean> {
     try {
       const entry = await this.kv.get(this.key);
-      if (!entry || entry.operation !== 'PUT' || (entry.json<{ holder?: string }>().holder ?? '') !== this.holder) return false;
+      if (!entry || entry.operation !== 'PUT' || (entry.json<{ holder?: string }>().holder ?? '') !== this.holder)
+        return false;
       this.revision = await this.kv.update(this.key, this.value(), entry.revision);
       this.validUntil = sent + this.opts.ttlMs;
       return true;

@@ -53,7 +53,12 @@ describe('the plan of a batched update after a burst of inserts', () => {
       }));
       await writer.apply(events);
     }
-    const rows: MergedRow[] = Array.from({ length: 8 }, (_, i) => ({ kind: 'patch', key: { campaign_id: 'c1', branch_id: 'main', id: `k${7000 + i}` }, values: { name: 'renamed' }, seq: 100_000 + i }));
+    const rows: MergedRow[] = Array.from({ length: 8 }, (_, i) => ({
+      kind: 'patch',
+      key: { campaign_id: 'c1', branch_id: 'main', id: `k${7000 + i}` },
+      values: { name: 'renamed' },
+      seq: 100_000 + i,
+    }));
     const { sql, params } = patchStatement(db.schema, 'kingdom', ['name'], rows);
     // With an index on (campaign_id, branch_id) Postgres probed each row of a small batch through it, reading all 8,000
     // rows of the branch every time (821 ms for 128 renames over 24k kingdoms, against 5 through the key).

@@ -4,7 +4,10 @@ import { aggregateKey, isTransient, PoisonGuard, type GuardedCommit, type Parked
 const commit = (seq: number, aggregate: string): GuardedCommit => ({ seq, aggregate, eventTypes: ['KingdomCreated'] });
 
 /** A projection whose writes fail for the aggregates in `poison`, recording what it applied and parked. */
-function projection(poison: Set<string>, failure: () => Error = () => Object.assign(new Error('violates check constraint'), { code: '23514' })) {
+function projection(
+  poison: Set<string>,
+  failure: () => Error = () => Object.assign(new Error('violates check constraint'), { code: '23514' }),
+) {
   const applied: number[] = [];
   const parked: ParkedCommit[] = [];
   const calls: [number[], number[]][] = [];
@@ -32,7 +35,12 @@ describe('PoisonGuard', () => {
   it('finds the poison one commit at a time, parks it after its attempts with the later commits of its aggregate, and applies the others in order', async () => {
     const p = projection(new Set(['b']));
     const waits: number[] = [];
-    const guard = new PoisonGuard({ policy: { maxAttempts: 3, backoffMs: 10 }, held: [], apply: p.apply, sleep: async (ms) => void waits.push(ms) });
+    const guard = new PoisonGuard({
+      policy: { maxAttempts: 3, backoffMs: 10 },
+      held: [],
+      apply: p.apply,
+      sleep: async (ms) => void waits.push(ms),
+    });
     const outcome = await guard.apply([commit(1, 'a'), commit(2, 'b'), commit(3, 'c'), commit(4, 'b'), commit(5, 'a')]);
     expect(p.applied).toEqual([1, 3, 5]);
     expect(outcome.parked.map((x) => [x.seq, x.attempts])).toEqual([
@@ -44,12 +52,17 @@ describe('PoisonGuard', () => {
     expect([...guard.held()]).toEqual(['b']);
     // Later batches park the held aggregate's commits without trying them.
     p.calls.length = 0;
-    expect(await guard.apply([commit(6, 'b'), commit(7, 'c')])).toMatchObject({ applied: 1, parked: [{ seq: 6, attempts: 0 }] });
+    expect(await guard.apply([commit(6, 'b'), commit(7, 'c')])).toMatchObject({
+      applied: 1,
+      parked: [{ seq: 6, attempts: 0 }],
+    });
     expect(p.calls).toEqual([[[7], [6]]]);
   });
 
   it('rethrows a transient failure instead of parking anything', async () => {
-    const p = projection(new Set(['a']), () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }));
+    const p = projection(new Set(['a']), () =>
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+    );
     const guard = new PoisonGuard({ policy: { maxAttempts: 3, backoffMs: 0 }, held: [], apply: p.apply });
     await expect(guard.apply([commit(1, 'a')])).rejects.toMatchObject({ code: '57P01' });
     expect(p.parked).toEqual([]);
@@ -69,6 +82,8 @@ describe('isTransient', () => {
   });
 
   it('keys aggregates by type, id, campaign and branch', () => {
-    expect(aggregateKey({ entityType: 'kingdom', entityId: 'k1', campaignId: 'c1', branchId: 'main' })).toBe('kingdom:k1@c1/main');
+    expect(aggregateKey({ entityType: 'kingdom', entityId: 'k1', campaignId: 'c1', branchId: 'main' })).toBe(
+      'kingdom:k1@c1/main',
+    );
   });
 });

@@ -17,7 +17,11 @@ let nats: Nats;
 let db: Database;
 const running: Projector[] = [];
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -42,12 +46,15 @@ async function start(registry: Registry): Promise<Projector> {
 async function publishKingdoms(from: number, count: number): Promise<number> {
   let seq = 0;
   for (let i = from; i < from + count; i += 1) {
-    seq = await publishCommit(nats, names, [event('KingdomCreated', { name: `Kingdom ${i}` }, { campaignId: C, entityId: `k${i}` })]);
+    seq = await publishCommit(nats, names, [
+      event('KingdomCreated', { name: `Kingdom ${i}` }, { campaignId: C, entityId: `k${i}` }),
+    ]);
   }
   return seq;
 }
 
-const caughtUp = (seq: number) => until(`checkpoint ${seq}`, async () => (await db.readModel.checkpoint('postgres')) === seq || undefined);
+const caughtUp = (seq: number) =>
+  until(`checkpoint ${seq}`, async () => (await db.readModel.checkpoint('postgres')) === seq || undefined);
 
 beforeAll(async () => {
   nats = await connectTestNats('projector-test');
@@ -69,7 +76,9 @@ describe('postgres projector', () => {
   it('runs one active instance of two; the standby takes over when the active one stops', async () => {
     const registries = [createMetrics('a'), createMetrics('b')] as const;
     const projectors = [await start(registries[0]), await start(registries[1])];
-    await publishCommit(nats, names, [event('CampaignCreated', { name: 'Lease test', description: null, ownerId: 'u1' }, { campaignId: C })]);
+    await publishCommit(nats, names, [
+      event('CampaignCreated', { name: 'Lease test', description: null, ownerId: 'u1' }, { campaignId: C }),
+    ]);
     const first = await publishKingdoms(0, 100);
     await caughtUp(first);
 
@@ -113,7 +122,9 @@ describe('postgres projector', () => {
   it('fences a writer that lost its lease: a moved checkpoint fails its batch, which writes nothing', async () => {
     const writer = new ProjectionWriter(db, jetStreamHistory(nats, names));
     const stored = await writer.checkpoint();
-    const late = [{ seq: stored + 1, event: event('KingdomRenamed', { name: 'Too late' }, { campaignId: C, entityId: 'k1' }) }];
+    const late = [
+      { seq: stored + 1, event: event('KingdomRenamed', { name: 'Too late' }, { campaignId: C, entityId: 'k1' }) },
+    ];
     await expect(writer.apply(late, { expectedCheckpoint: stored - 1 })).rejects.toBeInstanceOf(CheckpointMovedError);
     expect(await writer.checkpoint()).toBe(stored);
     const [k1] = await db.readModel.kingdomsByKeys([{ campaignId: C, branchId: 'main', id: 'k1' }]);
@@ -138,7 +149,13 @@ describe('postgres projector', () => {
     expect(lost.reason).toBeInstanceOf(CheckpointMovedError);
     expect(await a.checkpoint()).toBe(stored + 2);
     const winner = won === 0 ? 'A' : 'B';
-    const rows = await db.readModel.kingdomsByKeys(['k2', 'race-a', 'race-b'].map((id) => ({ campaignId: C, branchId: 'main', id })));
-    expect(rows.map((r) => r?.name ?? null)).toEqual([`Writer ${winner}`, winner === 'A' ? 'Writer A' : null, winner === 'B' ? 'Writer B' : null]);
+    const rows = await db.readModel.kingdomsByKeys(
+      ['k2', 'race-a', 'race-b'].map((id) => ({ campaignId: C, branchId: 'main', id })),
+    );
+    expect(rows.map((r) => r?.name ?? null)).toEqual([
+      `Writer ${winner}`,
+      winner === 'A' ? 'Writer A' : null,
+      winner === 'B' ? 'Writer B' : null,
+    ]);
   });
 });

@@ -21,7 +21,11 @@ export interface RunnerDeps {
     Partial<
       Pick<
         QueryConfig,
-        'PROJECTOR_LINGER_MS' | 'PROJECTION_STATEMENT_TIMEOUT_MS' | 'PROJECTOR_MAX_ATTEMPTS' | 'PROJECTOR_RETRY_BACKOFF_MS' | 'PROJECTOR_READY_MAX_LAG_SECONDS'
+        | 'PROJECTOR_LINGER_MS'
+        | 'PROJECTION_STATEMENT_TIMEOUT_MS'
+        | 'PROJECTOR_MAX_ATTEMPTS'
+        | 'PROJECTOR_RETRY_BACKOFF_MS'
+        | 'PROJECTOR_READY_MAX_LAG_SECONDS'
       >
     >;
   logger: Logger;
@@ -112,7 +116,11 @@ export const stallMs = (leaseTtlMs: number): number => Math.max(MIN_STALL_MS, Ma
  * transaction with the checkpoint, acks them, then announces `{projection, seq}` on the checkpoint subject.
  */
 export function startProjector(deps: ProjectorDeps): Promise<Projector> {
-  return startProjection(deps, new ProjectionWriter(deps.db, deps.history ?? jetStreamHistory(deps.nats, deps.names), POSTGRES_PROJECTION), 'projector');
+  return startProjection(
+    deps,
+    new ProjectionWriter(deps.db, deps.history ?? jetStreamHistory(deps.nats, deps.names), POSTGRES_PROJECTION),
+    'projector',
+  );
 }
 
 /** Runs any projection the same way (lease, progress watch, fenced checkpoint, announcements); `checkName` names its /ready check. */
@@ -126,10 +134,14 @@ export async function startProjection(deps: RunnerDeps, sink: ProjectionSink, ch
   });
   const runner = new ProjectorRunner(deps, lease, sink);
   runner.start();
-  const control = sink.parking ? serveParkedControl(deps.nats, deps.names, sink.projection, (request) => runner.control(request)) : undefined;
+  const control = sink.parking
+    ? serveParkedControl(deps.nats, deps.names, sink.projection, (request) => runner.control(request))
+    : undefined;
   // A standby's checkpoint is the one it last read: the consumer's ack floor (acked after each commit) is newer.
   const consumer = deps.names.projectionConsumer(sink.projection);
-  const lag = ConsumerLagMetrics.watch(deps.nats.jsm, deps.registry, [{ stream: deps.names.eventStream, consumer, checkpoint: () => runner.activeCheckpoint() }]);
+  const lag = ConsumerLagMetrics.watch(deps.nats.jsm, deps.registry, [
+    { stream: deps.names.eventStream, consumer, checkpoint: () => runner.activeCheckpoint() },
+  ]);
   const maxLagSeconds = deps.config.PROJECTOR_READY_MAX_LAG_SECONDS ?? 0;
   return {
     stop: async () => {
@@ -143,7 +155,10 @@ export async function startProjection(deps: RunnerDeps, sink: ProjectionSink, ch
         check: async () => {
           const status = runner.status();
           if (status.state === 'stopped') throw new Error('projector stopped');
-          if (status.stalled) throw new Error(`projector: ${status.stalled} (checkpoint ${status.checkpoint}${status.lastError ? `; ${status.lastError}` : ''})`);
+          if (status.stalled)
+            throw new Error(
+              `projector: ${status.stalled} (checkpoint ${status.checkpoint}${status.lastError ? `; ${status.lastError}` : ''})`,
+            );
           if (status.lastError) throw new Error(`projector failing: ${status.lastError}`);
           return { state: status.state, checkpoint: status.checkpoint, parked: await runner.parkedNow() };
         },
@@ -155,7 +170,10 @@ export async function startProjection(deps: RunnerDeps, sink: ProjectionSink, ch
               check: async () => {
                 const l = (await lag.lags()).find((x) => x.consumer === consumer);
                 if (!l) throw new Error('projection consumer not found');
-                if (l.secondsBehind > maxLagSeconds) throw new Error(`projection ${l.secondsBehind.toFixed(1)} s behind (over PROJECTOR_READY_MAX_LAG_SECONDS=${maxLagSeconds})`);
+                if (l.secondsBehind > maxLagSeconds)
+                  throw new Error(
+                    `projection ${l.secondsBehind.toFixed(1)} s behind (over PROJECTOR_READY_MAX_LAG_SECONDS=${maxLagSeconds})`,
+                  );
                 return { secondsBehind: l.secondsBehind, appliedSeq: l.appliedSeq, lastSeq: l.lastSeq };
               },
             },
@@ -173,7 +191,12 @@ interface DeliveredCommit extends GuardedCommit {
 /** What the guard needs of a commit: its aggregate (a commit is always one aggregate's) and its event types. */
 function delivered(seq: number, events: AnyEvent[]): DeliveredCommit {
   const first = events[0];
-  return { seq, events, aggregate: first ? aggregateKey(first) : `empty:${seq}`, eventTypes: events.map((e) => e.type) };
+  return {
+    seq,
+    events,
+    aggregate: first ? aggregateKey(first) : `empty:${seq}`,
+    eventTypes: events.map((e) => e.type),
+  };
 }
 
 class ProjectorRunner {
@@ -239,7 +262,13 @@ class ProjectorRunner {
   }
 
   status(): ProjectorStatus {
-    const status: ProjectorStatus = { projection: this.projection, state: this.state, checkpoint: this.checkpoint, holder: this.lease.holder, parked: this.parked };
+    const status: ProjectorStatus = {
+      projection: this.projection,
+      state: this.state,
+      checkpoint: this.checkpoint,
+      holder: this.lease.holder,
+      parked: this.parked,
+    };
     if (this.lastError) status.lastError = this.lastError;
     const stalled = this.watch.stalled();
     if (stalled) status.stalled = stalled;
@@ -260,17 +289,14 @@ class ProjectorRunner {
       }
       this.logger.info({ holder: this.lease.holder }, 'projector lease acquired; active');
       this.watch.working(); // reading the checkpoint and opening the consumer are work that must finish
-      this.lease.startRenewing(
-        (reason, cause) => {
-          this.logger.warn({ reason, checkpoint: this.checkpoint }, 'projector lease lost; stopping consumption');
-          this.metrics.leaseLost.inc({ ...this.labels(), cause });
-          this.state = 'standby';
-          this.metrics.leaseHeld.set(this.labels(), 0);
-          this.session?.stop();
-          this.wake?.();
-        },
-        this.watch,
-      );
+      this.lease.startRenewing((reason, cause) => {
+        this.logger.warn({ reason, checkpoint: this.checkpoint }, 'projector lease lost; stopping consumption');
+        this.metrics.leaseLost.inc({ ...this.labels(), cause });
+        this.state = 'standby';
+        this.metrics.leaseHeld.set(this.labels(), 0);
+        this.session?.stop();
+        this.wake?.();
+      }, this.watch);
       this.state = 'active';
       this.metrics.leaseHeld.set(this.labels(), 1);
       let failed = false;
@@ -316,7 +342,10 @@ class ProjectorRunner {
     while (!this.stopping && this.lease.isValid()) {
       if (this.lostModel !== undefined) {
         // The model is gone (Redis flushed): start a new generation at the checkpoint it has now (0), from the stream.
-        this.logger.warn({ reason: this.lostModel, checkpoint: this.checkpoint }, 'read model lost; rebuilding from the stream');
+        this.logger.warn(
+          { reason: this.lostModel, checkpoint: this.checkpoint },
+          'read model lost; rebuilding from the stream',
+        );
         this.metrics.rebuilds.inc(this.labels());
         this.lostModel = undefined;
         this.setCheckpoint(await this.withinDeadline(this.writer.checkpoint(), 'reading the checkpoint'));
@@ -334,7 +363,10 @@ class ProjectorRunner {
           continue;
         }
         this.lastError = (e as Error).message;
-        this.logger.error({ err: e, checkpoint: this.checkpoint }, 'projection batch failed; resuming from the checkpoint');
+        this.logger.error(
+          { err: e, checkpoint: this.checkpoint },
+          'projection batch failed; resuming from the checkpoint',
+        );
         reset = true;
         await this.sleep(RETRY_MS);
       } finally {
@@ -348,7 +380,10 @@ class ProjectorRunner {
     let first = true;
     while (!this.stopping && this.lease.isValid()) {
       this.watch.waiting();
-      const messages = await session.next(this.deps.config.PROJECTOR_BATCH_SIZE, this.deps.config.PROJECTOR_LINGER_MS ?? 0);
+      const messages = await session.next(
+        this.deps.config.PROJECTOR_BATCH_SIZE,
+        this.deps.config.PROJECTOR_LINGER_MS ?? 0,
+      );
       this.watch.working();
       if (messages.length === 0 || this.lostModel !== undefined) return 'ended';
       const { batch, stale, gap } = this.ordered(messages, first && session.fresh);
@@ -361,7 +396,10 @@ class ProjectorRunner {
       if (gap) {
         // Something before `gap` is still in flight on the server (after a reconnect, say); only a consumer
         // restarted at the checkpoint gets it to us in order.
-        this.logger.warn({ checkpoint: this.checkpoint, next: gap }, 'gap in delivery; restarting the consumer at the checkpoint');
+        this.logger.warn(
+          { checkpoint: this.checkpoint, next: gap },
+          'gap in delivery; restarting the consumer at the checkpoint',
+        );
         return 'gap';
       }
     }
@@ -393,7 +431,9 @@ class ProjectorRunner {
   private async apply(messages: JsMsg[]): Promise<void> {
     const started = performance.now();
     const commits = messages.map((m) => delivered(m.seq, decodeCommit(m.data).events));
-    const outcome = this.guard ? await this.guard.apply(commits) : await this.write(commits, []).then(() => ({ parked: [] }));
+    const outcome = this.guard
+      ? await this.guard.apply(commits)
+      : await this.write(commits, []).then(() => ({ parked: [] }));
     messages.at(-1)?.ack(); // acks the whole batch (ack policy all)
     this.lastError = undefined;
     const events = commits.reduce((n, c) => n + c.events.length, 0);
@@ -401,7 +441,11 @@ class ProjectorRunner {
     this.metrics.batchSize.observe(this.labels(), events);
     this.metrics.batchDuration.observe(this.labels(), (performance.now() - started) / 1000);
     this.announce();
-    if (outcome.parked.length > 0) this.logger.warn({ parked: outcome.parked, checkpoint: this.checkpoint }, 'parked commits the projection could not apply');
+    if (outcome.parked.length > 0)
+      this.logger.warn(
+        { parked: outcome.parked, checkpoint: this.checkpoint },
+        'parked commits the projection could not apply',
+      );
   }
 
   /** The poison guard of this activation: what is held back is read from the table, the source of truth. */
@@ -410,14 +454,20 @@ class ProjectorRunner {
     const held = await this.writer.parking!.store.heldAggregates(this.writer.parking!.sql);
     await this.refreshParked();
     return new PoisonGuard<DeliveredCommit>({
-      policy: { maxAttempts: this.deps.config.PROJECTOR_MAX_ATTEMPTS ?? 5, backoffMs: this.deps.config.PROJECTOR_RETRY_BACKOFF_MS ?? 200 },
+      policy: {
+        maxAttempts: this.deps.config.PROJECTOR_MAX_ATTEMPTS ?? 5,
+        backoffMs: this.deps.config.PROJECTOR_RETRY_BACKOFF_MS ?? 200,
+      },
       held,
       apply: (commits, park) => this.write(commits, park),
       // Retrying a commit is the loop deciding about it, bounded by the attempts: not a stall that costs the lease.
       onRetry: (commit, attempt, error) => {
         this.watch.progressed();
         this.metrics.poisonRetries.inc(this.labels());
-        this.logger.warn({ seq: commit.seq, aggregate: commit.aggregate, attempt, err: error }, 'commit failed; retrying before it is parked');
+        this.logger.warn(
+          { seq: commit.seq, aggregate: commit.aggregate, attempt, err: error },
+          'commit failed; retrying before it is parked',
+        );
       },
       onParked: () => {
         this.parked += 1;
@@ -430,17 +480,22 @@ class ProjectorRunner {
   private async write(commits: DeliveredCommit[], park: ParkedCommit[]): Promise<void> {
     const events: SequencedEvent[] = [];
     for (const c of commits) for (const event of c.events) events.push({ seq: c.seq, event });
-    const result = await this.withinDeadline(this.writer.apply(events, { expectedCheckpoint: this.checkpoint, park }), 'applying a batch');
+    const result = await this.withinDeadline(
+      this.writer.apply(events, { expectedCheckpoint: this.checkpoint, park }),
+      'applying a batch',
+    );
     this.watch.progressed();
     this.setCheckpoint(result.checkpoint);
-    if (result.forks.length > 0) this.logger.info({ forks: result.forks, checkpoint: result.checkpoint }, 'applied branch forks');
+    if (result.forks.length > 0)
+      this.logger.info({ forks: result.forks, checkpoint: result.checkpoint }, 'applied branch forks');
   }
 
   /** `cm parked retry|skip`, answered by the active instance only (a standby must not write). */
   async control(request: ParkedControlRequest): Promise<ParkedControlReply | undefined> {
     if (this.state !== 'active' || !this.guard) return undefined;
     return this.exclusive(async () => {
-      const reply = request.op === 'retry' ? await this.retryParked() : await this.skipParked(request.seq, request.reason);
+      const reply =
+        request.op === 'retry' ? await this.retryParked() : await this.skipParked(request.seq, request.reason);
       this.guard!.setHeld(await this.writer.parking!.store.heldAggregates(this.writer.parking!.sql));
       await this.refreshParked();
       return reply;
@@ -461,7 +516,10 @@ class ProjectorRunner {
       if (!stored) throw new Error(`parked commit ${row.seq} is not in the stream`);
       const events = decodeCommit(stored.data).events.map((event) => ({ seq: row.seq, event }));
       try {
-        const result = await this.withinDeadline(this.writer.apply(events, { expectedCheckpoint: this.checkpoint, unpark: [row.seq] }), 'applying a parked commit');
+        const result = await this.withinDeadline(
+          this.writer.apply(events, { expectedCheckpoint: this.checkpoint, unpark: [row.seq] }),
+          'applying a parked commit',
+        );
         this.setCheckpoint(result.checkpoint);
         applied.push(row.seq);
       } catch (e) {

@@ -23,7 +23,13 @@ export interface ConsumerSession {
  * clean (nothing in flight, nothing delivered past the checkpoint) it is deleted and re-created to start at
  * checkpoint + 1. Only the lease holder touches it, so nobody else is reading from it.
  */
-export async function openConsumer(nats: Nats, names: NatsNames, projection: string, checkpoint: number, forceReset: boolean): Promise<ConsumerSession> {
+export async function openConsumer(
+  nats: Nats,
+  names: NatsNames,
+  projection: string,
+  checkpoint: number,
+  forceReset: boolean,
+): Promise<ConsumerSession> {
   const durable = names.projectionConsumer(projection);
   const info = await nats.jsm.consumers.info(names.eventStream, durable).catch(() => undefined);
   // A consumer made with other settings (an older release acked each message) is re-created like a dirty one.
@@ -32,7 +38,10 @@ export async function openConsumer(nats: Nats, names: NatsNames, projection: str
   const fresh = forceReset || !clean;
   if (fresh) {
     if (info) await nats.jsm.consumers.delete(names.eventStream, durable);
-    await nats.jsm.consumers.add(names.eventStream, projectionConsumerConfig(names, projection, { startSeq: checkpoint + 1 }));
+    await nats.jsm.consumers.add(
+      names.eventStream,
+      projectionConsumerConfig(names, projection, { startSeq: checkpoint + 1 }),
+    );
   }
   const consumer = await nats.js.consumers.get(names.eventStream, durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 1000 });
@@ -56,10 +65,15 @@ export async function openConsumer(nats: Nats, names: NatsNames, projection: str
       // While events flow (the last batch held more than one), wait up to `lingerMs` to fill the batch instead.
       const linger = lingerMs > 0 && lastSize > 1;
       let timer: NodeJS.Timeout | undefined;
-      const deadline = linger ? new Promise<undefined>((resolve) => (timer = setTimeout(resolve, lingerMs, undefined))) : undefined;
+      const deadline = linger
+        ? new Promise<undefined>((resolve) => (timer = setTimeout(resolve, lingerMs, undefined)))
+        : undefined;
       while (batch.length < max) {
         const pending = iterator.next();
-        const more = await Promise.race([pending, deadline ?? new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+        const more = await Promise.race([
+          pending,
+          deadline ?? new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined))),
+        ]);
         if (more === undefined) {
           ahead = pending;
           break;

@@ -18,7 +18,11 @@ let direct: Database;
 let proxy: TcpProxy;
 const closing: Array<() => Promise<void>> = [];
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -52,7 +56,10 @@ describe('projection statement timeout', () => {
   it('is Postgres statement_timeout on the projection pool, and only there', async () => {
     const projection = await openDatabase(testConfig(ns, schema), testLogger(), { statementTimeoutMs: 200 });
     closing.push(() => projection.close());
-    const e = (await projection.sql.all('select pg_sleep(1)').catch((err: unknown) => err)) as { code?: string; cause?: { code?: string } };
+    const e = (await projection.sql.all('select pg_sleep(1)').catch((err: unknown) => err)) as {
+      code?: string;
+      cause?: { code?: string };
+    };
     expect(e.code ?? e.cause?.code).toBe('57014'); // query_canceled
     expect(await direct.sql.all<{ ok: number }>('select 1 as ok from pg_sleep(0.3)')).toEqual([{ ok: 1 }]);
   });
@@ -61,22 +68,40 @@ describe('projection statement timeout', () => {
     const url = new URL(process.env.DATABASE_URL ?? LOCAL_DEFAULTS.DATABASE_URL);
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
-    const env = { DATABASE_URL: url.toString(), PROJECTOR_LEASE_TTL_MS: '2000', PROJECTION_STATEMENT_TIMEOUT_MS: '300' };
+    const env = {
+      DATABASE_URL: url.toString(),
+      PROJECTOR_LEASE_TTL_MS: '2000',
+      PROJECTION_STATEMENT_TIMEOUT_MS: '300',
+    };
     const config = testConfig(ns, schema, env);
     const db = await openDatabase(config, testLogger(), { statementTimeoutMs: config.PROJECTION_STATEMENT_TIMEOUT_MS });
     closing.push(() => db.close());
     await db.ping();
     proxy.freeze();
-    const projector: Projector = await startProjector({ config, logger: testLogger(), nats, names, db, registry: createMetrics('timeout') });
+    const projector: Projector = await startProjector({
+      config,
+      logger: testLogger(),
+      nats,
+      names,
+      db,
+      registry: createMetrics('timeout'),
+    });
     closing.push(() => projector.stop());
     const lastError = await until('the bounded wait to expire', () => projector.status().lastError);
     expect(lastError).toBe('reading the checkpoint: no answer from Postgres within 1300 ms');
     await expect(projector.checks[0]!.check()).rejects.toThrow(/^projector/);
 
     proxy.resume();
-    const seq = await publishCommit(nats, names, [event('KingdomCreated', { name: 'Aurelia' }, { campaignId: 'c1', entityId: 'k1' })]);
+    const seq = await publishCommit(nats, names, [
+      event('KingdomCreated', { name: 'Aurelia' }, { campaignId: 'c1', entityId: 'k1' }),
+    ]);
     await until(`checkpoint ${seq}`, async () => (await direct.readModel.checkpoint('postgres')) === seq || undefined);
-    await until('the projector to be ready again', () => projector.checks[0]!.check().then((info) => info, () => undefined));
+    await until('the projector to be ready again', () =>
+      projector.checks[0]!.check().then(
+        (info) => info,
+        () => undefined,
+      ),
+    );
     expect(projector.status()).toMatchObject({ state: 'active', checkpoint: seq });
   });
 });

@@ -1,7 +1,19 @@
 import { natsNames } from '@cm/contracts';
 import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestNats, CommandClient, connectTestNats, distEntry, dropNamespace, freePort, lastSeq, NATS_URL, ServiceProcess, testNamespace, waitForSagas } from '@cm/testkit';
+import {
+  closeTestNats,
+  CommandClient,
+  connectTestNats,
+  distEntry,
+  dropNamespace,
+  freePort,
+  lastSeq,
+  NATS_URL,
+  ServiceProcess,
+  testNamespace,
+  waitForSagas,
+} from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { jetStreamHistory, readEvents } from './event-history.js';
 import { dropSchema, dumpTables, openTestDatabase } from './int-support.test-util.js';
@@ -33,7 +45,11 @@ async function branchRows(db: Database, branchId: string): Promise<Record<string
   const dump = await dumpTables(db.sql, db.schema);
   const out: Record<string, unknown[]> = {};
   for (const table of BRANCH_SCOPED_TABLES) {
-    out[table] = dump[table]!.filter((r) => (r as { campaign_id: string; branch_id: string }).campaign_id === C && (r as { branch_id: string }).branch_id === branchId).map((r) => ({ ...(r as object), branch_id: '*' }));
+    out[table] = dump[table]!.filter(
+      (r) =>
+        (r as { campaign_id: string; branch_id: string }).campaign_id === C &&
+        (r as { branch_id: string }).branch_id === branchId,
+    ).map((r) => ({ ...(r as object), branch_id: '*' }));
   }
   return out;
 }
@@ -41,7 +57,19 @@ async function branchRows(db: Database, branchId: string): Promise<Record<string
 beforeAll(async () => {
   nats = await connectTestNats('projection-writer-test');
   const port = await freePort();
-  commands = new ServiceProcess('command-service', distEntry('command-service'), { CM_NAMESPACE: ns, COMMAND_OPS_PORT: String(port), NATS_URL, NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'warn' }, port);
+  commands = new ServiceProcess(
+    'command-service',
+    distEntry('command-service'),
+    {
+      CM_NAMESPACE: ns,
+      COMMAND_OPS_PORT: String(port),
+      NATS_URL,
+      NODE_ENV: 'test',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+    },
+    port,
+  );
   commands.start();
   await commands.waitReady();
   client = new CommandClient(nats, ns);
@@ -77,7 +105,13 @@ describe('ProjectionWriter against a stream written by the command service', () 
     await c.must('kingdom.rename', C, 'k1', { name: 'Northreach' });
     await c.must('kingdom.delete', C, 'k2', {});
     await c.must('location.create', C, 'l1', { name: 'Ford', geometry: { type: 'Point', coordinates: [10.5, 50.25] } });
-    const square = [[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]] as [number, number][];
+    const square = [
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [1, 0],
+      [0, 0],
+    ] as [number, number][];
     await c.must('location.create', C, 'l2', { name: 'Marsh', geometry: { type: 'Polygon', coordinates: [square] } });
     await c.must('location.reshape', C, 'l1', { geometry: { type: 'Point', coordinates: [11, 51] } });
     await c.must('settlement.create', C, 's1', { kingdomId: 'k1', locationId: 'l1', name: 'Fordham', level: 2 });
@@ -92,17 +126,48 @@ describe('ProjectionWriter against a stream written by the command service', () 
     await c.must('structure.set-type', C, 'st2', { structureType: 'palisade' });
     await c.must('settlement.delete', C, 's2', {}); // the cascade saga deletes st3
     const owner = { ownerType: 'settlement' as const, ownerId: 's1' };
-    await c.must('state-variable.set', C, 'settlement~s1', { ...owner, key: 'gold', value: { type: 'number', value: 10 } });
-    await c.must('state-variable.set', C, 'settlement~s1', { ...owner, key: 'banner', value: { type: 'string', value: 'red' } });
-    await c.must('state-variable.set', C, 'settlement~s1', { ...owner, key: 'flags', value: { type: 'json', value: { a: [1, null] } } });
+    await c.must('state-variable.set', C, 'settlement~s1', {
+      ...owner,
+      key: 'gold',
+      value: { type: 'number', value: 10 },
+    });
+    await c.must('state-variable.set', C, 'settlement~s1', {
+      ...owner,
+      key: 'banner',
+      value: { type: 'string', value: 'red' },
+    });
+    await c.must('state-variable.set', C, 'settlement~s1', {
+      ...owner,
+      key: 'flags',
+      value: { type: 'json', value: { a: [1, null] } },
+    });
     await c.must('state-variable.unset', C, 'settlement~s1', { ...owner, key: 'banner' });
-    await c.must('state-variable.set', C, 'kingdom~k1', { ownerType: 'kingdom', ownerId: 'k1', key: 'ruler', value: { type: 'string', value: 'Ada' } });
-    await c.must('field-condition.define', C, 'fc1', { entityType: 'settlement', field: 'wealth', expression: { var: 'variables.gold' }, priority: 2 });
-    await c.must('field-condition.define', C, 'fc2', { entityType: 'settlement', entityId: 's1', field: 'fame', expression: { '+': [1, 1] } });
+    await c.must('state-variable.set', C, 'kingdom~k1', {
+      ownerType: 'kingdom',
+      ownerId: 'k1',
+      key: 'ruler',
+      value: { type: 'string', value: 'Ada' },
+    });
+    await c.must('field-condition.define', C, 'fc1', {
+      entityType: 'settlement',
+      field: 'wealth',
+      expression: { var: 'variables.gold' },
+      priority: 2,
+    });
+    await c.must('field-condition.define', C, 'fc2', {
+      entityType: 'settlement',
+      entityId: 's1',
+      field: 'fame',
+      expression: { '+': [1, 1] },
+    });
     await c.must('field-condition.update', C, 'fc1', { priority: 5 });
     await c.must('field-condition.delete', C, 'fc2', {});
     const effects = [{ ...owner, key: 'morale', value: { type: 'number' as const, value: 7 } }];
-    await c.must('world-event.schedule', C, 'we1', { name: 'Harvest', scheduledAt: '2026-03-01T12:00:00+01:00', effects });
+    await c.must('world-event.schedule', C, 'we1', {
+      name: 'Harvest',
+      scheduledAt: '2026-03-01T12:00:00+01:00',
+      effects,
+    });
     await c.must('world-event.activate', C, 'we1', {});
     await c.must('world-event.resolve', C, 'we1', { outcome: 'plenty' }); // the effects saga sets `morale`
     await c.must('campaign.rename', C, C, { name: 'The Old Realm' });
@@ -111,35 +176,84 @@ describe('ProjectionWriter against a stream written by the command service', () 
     expect(beforeForks).toBe(await lastSeq(nats, names));
     const rm = live.readModel;
     const main = { campaignId: C, branchId: 'main' };
-    expect(await rm.campaignsByIds([C, 'nope'])).toEqual([{ id: C, name: 'The Old Realm', description: null, ownerId: 'gm-1', archived: false, seq: expect.any(Number) }, null]);
-    expect((await rm.membersByCampaigns([C]))[0]!.map((m) => [m.userId, m.role])).toEqual([['gm-1', 'owner'], ['u3', 'gm']]);
-    expect(await rm.rolesByKeys([{ campaignId: C, userId: 'u2' }, { campaignId: C, userId: 'u3' }])).toEqual([null, 'gm']);
+    expect(await rm.campaignsByIds([C, 'nope'])).toEqual([
+      { id: C, name: 'The Old Realm', description: null, ownerId: 'gm-1', archived: false, seq: expect.any(Number) },
+      null,
+    ]);
+    expect((await rm.membersByCampaigns([C]))[0]!.map((m) => [m.userId, m.role])).toEqual([
+      ['gm-1', 'owner'],
+      ['u3', 'gm'],
+    ]);
+    expect(
+      await rm.rolesByKeys([
+        { campaignId: C, userId: 'u2' },
+        { campaignId: C, userId: 'u3' },
+      ]),
+    ).toEqual([null, 'gm']);
     expect((await rm.campaignsOfUser('u3')).map((x) => x.id)).toEqual([C]);
     expect((await rm.branchesByCampaigns([C]))[0]!.map((b) => b.id)).toEqual(['main']);
     expect((await rm.kingdomsByScopes([main]))[0]!.map((k) => k.name)).toEqual(['Northreach']);
-    const [l1, l2] = await rm.locationsByKeys([{ ...main, id: 'l1' }, { ...main, id: 'l2' }]);
+    const [l1, l2] = await rm.locationsByKeys([
+      { ...main, id: 'l1' },
+      { ...main, id: 'l2' },
+    ]);
     expect(l1!.geometry).toEqual({ type: 'Point', coordinates: [11, 51] });
     expect(l2!.geometry).toEqual({ type: 'Polygon', coordinates: [square] });
-    const [s1, s2] = await rm.settlementsByKeys([{ ...main, id: 's1' }, { ...main, id: 's2' }]);
+    const [s1, s2] = await rm.settlementsByKeys([
+      { ...main, id: 's1' },
+      { ...main, id: 's2' },
+    ]);
     expect(s1).toMatchObject({ name: 'Fordhaven', level: 5, kingdomId: 'k1', locationId: 'l1' });
     expect(s2).toBeNull();
-    expect((await rm.settlementsByParents([{ ...main, kingdomId: 'k1' }, { ...main, locationId: 'l2' }])).map((r) => r.map((s) => s.id))).toEqual([['s1'], []]);
-    const structures = (await rm.structuresBySettlements([{ ...main, settlementId: 's1' }, { ...main, settlementId: 's2' }])).map((r) => r.map((s) => [s.id, s.structureType, s.condition]));
-    expect(structures).toEqual([[['st1', 'mill', 60], ['st2', 'palisade', 100]], []]);
+    expect(
+      (
+        await rm.settlementsByParents([
+          { ...main, kingdomId: 'k1' },
+          { ...main, locationId: 'l2' },
+        ])
+      ).map((r) => r.map((s) => s.id)),
+    ).toEqual([['s1'], []]);
+    const structures = (
+      await rm.structuresBySettlements([
+        { ...main, settlementId: 's1' },
+        { ...main, settlementId: 's2' },
+      ])
+    ).map((r) => r.map((s) => [s.id, s.structureType, s.condition]));
+    expect(structures).toEqual([
+      [
+        ['st1', 'mill', 60],
+        ['st2', 'palisade', 100],
+      ],
+      [],
+    ]);
     const vars = (await rm.variablesByOwners([{ ...main, ...owner }]))[0]!.map((v) => [v.key, v.value]);
-    expect(vars).toEqual([['flags', { type: 'json', value: { a: [1, null] } }], ['gold', { type: 'number', value: 10 }], ['morale', { type: 'number', value: 7 }]]);
+    expect(vars).toEqual([
+      ['flags', { type: 'json', value: { a: [1, null] } }],
+      ['gold', { type: 'number', value: 10 }],
+      ['morale', { type: 'number', value: 7 }],
+    ]);
     expect((await rm.variablesByScopes([main]))[0]).toHaveLength(4);
-    const conditions = await rm.fieldConditionsByScopes([{ ...main, entityType: 'settlement' }, { ...main, entityType: 'kingdom' }]);
+    const conditions = await rm.fieldConditionsByScopes([
+      { ...main, entityType: 'settlement' },
+      { ...main, entityType: 'kingdom' },
+    ]);
     expect(conditions.map((r) => r.map((f) => [f.id, f.priority, f.entityId]))).toEqual([[['fc1', 5, null]], []]);
     const [we1] = await rm.worldEventsByKeys([{ ...main, id: 'we1' }]);
-    expect(we1).toMatchObject({ status: 'resolved', outcome: 'plenty', scheduledAt: '2026-03-01T11:00:00.000Z', expiresAt: null, effects });
+    expect(we1).toMatchObject({
+      status: 'resolved',
+      outcome: 'plenty',
+      scheduledAt: '2026-03-01T11:00:00.000Z',
+      expiresAt: null,
+      effects,
+    });
     expect(await rm.checkpoint('postgres')).toBe(beforeForks);
   });
 
   it('changes nothing when batches are applied again, whole or overlapping', async () => {
     const before = await dumpTables(live.sql, live.schema, { updatedAt: true });
     const events = [];
-    for await (const e of readEvents(nats, names, { filter: names.eventWildcard, uptoSeq: beforeForks })) events.push(e);
+    for await (const e of readEvents(nats, names, { filter: names.eventWildcard, uptoSeq: beforeForks }))
+      events.push(e);
     const again = await writer.apply(events);
     expect(again).toMatchObject({ checkpoint: beforeForks, rowsChanged: 0 });
     await writer.apply(events.slice(Math.floor(events.length / 3), Math.floor((2 * events.length) / 3)));
@@ -181,9 +295,22 @@ describe('ProjectionWriter against a stream written by the command service', () 
     expect(await branchRows(live, 'b-copy')).toEqual(await branchRows(live, 'b-head'));
     const rm = live.readModel;
     const s1 = (branchId: string) => ({ campaignId: C, branchId, id: 's1' });
-    const names1 = (await rm.settlementsByKeys([s1('main'), s1('b-head'), s1('b-past'), s1('b-nested')])).map((s) => [s?.name, s?.level]);
-    expect(names1).toEqual([['Fordhaven', 1], ['Branchton', 9], ['Fordhaven', 5], ['Fordhaven', 9]]);
-    const branches = (await rm.branchesByCampaigns([C]))[0]!.map((b) => [b.id, b.name, b.parentBranchId, b.forkedAtSeq]);
+    const names1 = (await rm.settlementsByKeys([s1('main'), s1('b-head'), s1('b-past'), s1('b-nested')])).map((s) => [
+      s?.name,
+      s?.level,
+    ]);
+    expect(names1).toEqual([
+      ['Fordhaven', 1],
+      ['Branchton', 9],
+      ['Fordhaven', 5],
+      ['Fordhaven', 9],
+    ]);
+    const branches = (await rm.branchesByCampaigns([C]))[0]!.map((b) => [
+      b.id,
+      b.name,
+      b.parentBranchId,
+      b.forkedAtSeq,
+    ]);
     expect(branches).toEqual([
       ['main', 'main', null, null],
       ['b-copy', 'Copy of head', 'b-head', expect.any(Number)],
@@ -195,8 +322,14 @@ describe('ProjectionWriter against a stream written by the command service', () 
     // Forks included, a second pass over the whole stream is a no-op, and a one-batch fresh projection agrees.
     const before = await dumpTables(live.sql, live.schema, { updatedAt: true });
     const events = [];
-    for await (const e of readEvents(nats, names, { filter: names.eventWildcard, uptoSeq: await lastSeq(nats, names) })) events.push(e);
-    expect((await writer.apply(events)).forks).toEqual(['already-applied', 'already-applied', 'already-applied', 'already-applied']);
+    for await (const e of readEvents(nats, names, { filter: names.eventWildcard, uptoSeq: await lastSeq(nats, names) }))
+      events.push(e);
+    expect((await writer.apply(events)).forks).toEqual([
+      'already-applied',
+      'already-applied',
+      'already-applied',
+      'already-applied',
+    ]);
     expect(await dumpTables(live.sql, live.schema, { updatedAt: true })).toEqual(before);
     await projectStream(nats, names, freshWriter, { batchSize: 100_000 });
     expect(await dumpTables(fresh.sql, fresh.schema)).toEqual(await dumpTables(live.sql, live.schema));

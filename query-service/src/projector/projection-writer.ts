@@ -90,7 +90,8 @@ export class ProjectionWriter {
     // A fork reads the parent's rows, so a batch with one needs a transaction of several statements; so does one
     // that parks commits or applies parked ones (rare: the common batch stays one statement).
     const parking = (opts.park?.length ?? 0) > 0 || (opts.unpark?.length ?? 0) > 0;
-    if (expected === undefined || parking || ops.some((op) => op.kind === 'fork')) return this.applyInTransaction(ops, last, expected, opts);
+    if (expected === undefined || parking || ops.some((op) => op.kind === 'fork'))
+      return this.applyInTransaction(ops, last, expected, opts);
     return this.applyAsOneStatement(ops, Math.max(last, expected), expected);
   }
 
@@ -98,7 +99,11 @@ export class ProjectionWriter {
   private async applyAsOneStatement(ops: readonly WriteOp[], last: number, expected: number): Promise<ApplyResult> {
     const set = new WriteSet();
     for (const op of ops) if (op.kind !== 'fork') set.add(op);
-    const { sql, params } = batchStatement(this.db.schema, set, { projection: this.projection, from: expected, to: last });
+    const { sql, params } = batchStatement(this.db.schema, set, {
+      projection: this.projection,
+      from: expected,
+      to: last,
+    });
     try {
       const rows = await this.db.sql.all<{ changed: string }>(sql, params);
       return { checkpoint: last, rowsChanged: Number(rows[0]!.changed), forks: [] };
@@ -108,7 +113,12 @@ export class ProjectionWriter {
     }
   }
 
-  private applyInTransaction(ops: readonly WriteOp[], last: number, expected: number | undefined, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  private applyInTransaction(
+    ops: readonly WriteOp[],
+    last: number,
+    expected: number | undefined,
+    opts: ApplyOptions = {},
+  ): Promise<ApplyResult> {
     return this.db.transaction(async (sql) => {
       const stored = await this.lockCheckpoint(sql);
       if (expected !== undefined && stored !== expected) throw new CheckpointMovedError(expected, stored);
@@ -129,10 +139,10 @@ export class ProjectionWriter {
       for (const seq of opts.unpark ?? []) await this.parkingStore.remove(sql, seq);
       const checkpoint = Math.max(stored, last);
       if (checkpoint > stored) {
-        await sql.run(`UPDATE ${tableRef(this.db.schema, 'projection_checkpoint')} SET seq = ?, updated_at = now() WHERE name = ?`, [
-          checkpoint,
-          this.projection,
-        ]);
+        await sql.run(
+          `UPDATE ${tableRef(this.db.schema, 'projection_checkpoint')} SET seq = ?, updated_at = now() WHERE name = ?`,
+          [checkpoint, this.projection],
+        );
       }
       return { checkpoint, rowsChanged, forks };
     });

@@ -2,7 +2,19 @@ import { Kvm } from '@nats-io/kv';
 import { natsNames } from '@cm/contracts';
 import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestNats, CommandClient, connectTestNats, distEntry, dropNamespace, freePort, lastSeq, NATS_URL, ServiceProcess, testNamespace, waitForSagas } from '@cm/testkit';
+import {
+  closeTestNats,
+  CommandClient,
+  connectTestNats,
+  distEntry,
+  dropNamespace,
+  freePort,
+  lastSeq,
+  NATS_URL,
+  ServiceProcess,
+  testNamespace,
+  waitForSagas,
+} from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { jetStreamHistory } from './event-history.js';
 import { dropSchema, dumpTables, openTestDatabase } from './int-support.test-util.js';
@@ -38,7 +50,12 @@ beforeAll(async () => {
   nats = await connectTestNats('projector-processes-test');
   const commandPort = await freePort();
   const common = { CM_NAMESPACE: ns, NATS_URL, NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'warn' };
-  commands = new ServiceProcess('command-service', distEntry('command-service'), { ...common, COMMAND_OPS_PORT: String(commandPort) }, commandPort);
+  commands = new ServiceProcess(
+    'command-service',
+    distEntry('command-service'),
+    { ...common, COMMAND_OPS_PORT: String(commandPort) },
+    commandPort,
+  );
   commands.start();
   await commands.waitReady();
   const queryPort = await freePort();
@@ -79,8 +96,15 @@ describe('postgres projector process under SIGKILL', () => {
   it('ends equal to a fresh projection of the whole stream', async () => {
     const client = new CommandClient(nats, ns);
     const progress: Progress = { sent: 0, gate: Promise.resolve() };
-    const workload = Promise.all(Array.from({ length: CAMPAIGNS }, (_, i) => campaignScript(client, `camp${i}`, progress)));
-    const state = async () => ((await fetch(`http://127.0.0.1:${projector.port}/ready`).then((r) => r.json())) as { checks: { projector?: { state?: string } } }).checks.projector?.state;
+    const workload = Promise.all(
+      Array.from({ length: CAMPAIGNS }, (_, i) => campaignScript(client, `camp${i}`, progress)),
+    );
+    const state = async () =>
+      (
+        (await fetch(`http://127.0.0.1:${projector.port}/ready`).then((r) => r.json())) as {
+          checks: { projector?: { state?: string } };
+        }
+      ).checks.projector?.state;
     const killAndRestart = async () => {
       // The projector must be working when it dies, not idle.
       expect(await state()).toBe('active');
@@ -112,11 +136,21 @@ describe('postgres projector process under SIGKILL', () => {
     const target = await lastSeq(nats, names);
     await until(`checkpoint ${target}`, async () => (await live.readModel.checkpoint('postgres')) === target, 90_000);
     const ready = await fetch(`http://127.0.0.1:${projector.port}/ready`).then((r) => r.json());
-    expect(ready).toMatchObject({ status: 'ready', checks: { postgres: { status: 'up' }, nats: { status: 'up' }, projector: { status: 'up', state: 'active', checkpoint: target } } });
+    expect(ready).toMatchObject({
+      status: 'ready',
+      checks: {
+        postgres: { status: 'up' },
+        nats: { status: 'up' },
+        projector: { status: 'up', state: 'active', checkpoint: target },
+      },
+    });
 
     const writer = new ProjectionWriter(fresh, jetStreamHistory(nats, names));
     expect(await projectStream(nats, names, writer, { batchSize: 1000 })).toBe(target);
-    const [expected, actual] = await Promise.all([dumpTables(fresh.sql, fresh.schema), dumpTables(live.sql, live.schema)]);
+    const [expected, actual] = await Promise.all([
+      dumpTables(fresh.sql, fresh.schema),
+      dumpTables(live.sql, live.schema),
+    ]);
     for (const table of Object.keys(expected)) expect(actual[table], table).toEqual(expected[table]);
     expect(actual.branch!.length).toBe(CAMPAIGNS * 3);
     expect(actual.structure!.length).toBeGreaterThan(CAMPAIGNS * 40 * 2);
@@ -126,7 +160,11 @@ describe('postgres projector process under SIGKILL', () => {
     const other = await fetch(`http://127.0.0.1:${projector.port}/graphql`);
     expect(other.status).toBe(404);
     expect(await other.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
-    expect((await fetch(`http://127.0.0.1:${projector.port}/metrics`).then((r) => r.text())).includes('cm_projector_checkpoint')).toBe(true);
+    expect(
+      (await fetch(`http://127.0.0.1:${projector.port}/metrics`).then((r) => r.text())).includes(
+        'cm_projector_checkpoint',
+      ),
+    ).toBe(true);
     await projector.kill('SIGTERM');
     expect(projector.exitCode()).toBe(0);
     const lease = await (await new Kvm(nats.js).open(names.leaseBucket)).get('projection-postgres');

@@ -3,7 +3,19 @@ import { LOCAL_DEFAULTS, type Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../read-model/database.js';
 import { jetStreamHistory } from './event-history.js';
-import { closeTestNats, CommandClient, connectTestNats, distEntry, dropNamespace, freePort, lastSeq, NATS_URL, ServiceProcess, testNamespace, waitForSagas } from '@cm/testkit';
+import {
+  closeTestNats,
+  CommandClient,
+  connectTestNats,
+  distEntry,
+  dropNamespace,
+  freePort,
+  lastSeq,
+  NATS_URL,
+  ServiceProcess,
+  testNamespace,
+  waitForSagas,
+} from '@cm/testkit';
 import { dropSchema, dumpTables, openTestDatabase } from './int-support.test-util.js';
 import { ProjectionWriter } from './projection-writer.js';
 import { projectStream } from './rebuild.js';
@@ -81,7 +93,14 @@ beforeAll(async () => {
   commands = new ServiceProcess(
     'command-service',
     distEntry('command-service'),
-    { CM_NAMESPACE: ns, NATS_URL, NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', COMMAND_OPS_PORT: String(commandPort) },
+    {
+      CM_NAMESPACE: ns,
+      NATS_URL,
+      NODE_ENV: 'test',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+      COMMAND_OPS_PORT: String(commandPort),
+    },
     commandPort,
   );
   commands.start();
@@ -121,23 +140,37 @@ describe('a projector whose database connection hangs', () => {
     expect((await ready(b)).body.checks.projector?.state).toBe('standby');
     const client = new CommandClient(nats, ns);
     const progress: Progress = { sent: 0, gate: Promise.resolve() };
-    const workload = Promise.all(Array.from({ length: CAMPAIGNS }, (_, i) => campaignScript(client, `camp${i}`, progress)));
+    const workload = Promise.all(
+      Array.from({ length: CAMPAIGNS }, (_, i) => campaignScript(client, `camp${i}`, progress)),
+    );
 
-    await until('300 commands applied by A', async () => progress.sent >= 300 && (await live.readModel.checkpoint('postgres')) > 0, 90_000);
+    await until(
+      '300 commands applied by A',
+      async () => progress.sent >= 300 && (await live.readModel.checkpoint('postgres')) > 0,
+      90_000,
+    );
     // Freeze while A is idle at the head, then let commands flow again: A's next batch is then sent into the frozen
     // proxy and has not reached Postgres. (Frozen mid-batch instead, A's statement has usually reached Postgres and
     // committed already; only its answer would hang, and the fence would have nothing to refuse.)
     let resumeWorkload = () => {};
     progress.gate = new Promise((resolve) => (resumeWorkload = resolve));
     await waitForSagas(nats, names);
-    await until('A to be idle at the head', async () => (await live.readModel.checkpoint('postgres')) === (await lastSeq(nats, names)), 30_000);
+    await until(
+      'A to be idle at the head',
+      async () => (await live.readModel.checkpoint('postgres')) === (await lastSeq(nats, names)),
+      30_000,
+    );
     proxy.freeze();
     const frozenAt = await live.readModel.checkpoint('postgres');
     resumeWorkload();
 
     // B takes over while A is frozen, and the read model moves on past where A stopped.
     await until('B to take over', async () => (await ready(b)).body.checks.projector?.state === 'active', 30_000);
-    await until('the read model to move past the freeze', async () => (await live.readModel.checkpoint('postgres')) > frozenAt, 30_000);
+    await until(
+      'the read model to move past the freeze',
+      async () => (await live.readModel.checkpoint('postgres')) > frozenAt,
+      30_000,
+    );
     const stalled = await ready(a);
     expect(stalled.code).toBe(503);
     expect(stalled.body.checks.projector?.status).toBe('down');
@@ -146,16 +179,24 @@ describe('a projector whose database connection hangs', () => {
     await workload;
     await waitForSagas(nats, names);
     const target = await lastSeq(nats, names);
-    await until(`checkpoint ${target} while A is frozen`, async () => (await live.readModel.checkpoint('postgres')) === target, 90_000);
+    await until(
+      `checkpoint ${target} while A is frozen`,
+      async () => (await live.readModel.checkpoint('postgres')) === target,
+      90_000,
+    );
     expect(progress.sent).toBeGreaterThan(CAMPAIGNS * 300);
     const beforeWake = await dumpTables(live.sql, live.schema, { updatedAt: true });
 
     // A wakes: its hung batch reaches Postgres, is refused by the fence, and A becomes a healthy standby.
     proxy.resume();
-    await until('A to be a ready standby again', async () => {
-      const r = await ready(a);
-      return r.code === 200 && r.body.checks.projector?.state === 'standby';
-    }, 30_000);
+    await until(
+      'A to be a ready standby again',
+      async () => {
+        const r = await ready(a);
+        return r.code === 200 && r.body.checks.projector?.state === 'standby';
+      },
+      30_000,
+    );
     expect(a.tail(400)).toMatch(/checkpoint moved from \d+ to \d+ under this writer/);
     const metrics = await fetch(`http://127.0.0.1:${a.port}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/^cm_projector_lease_lost_total\{projection="postgres",cause="stalled"[^}]*\} 1$/m);
@@ -165,7 +206,10 @@ describe('a projector whose database connection hangs', () => {
 
     const writer = new ProjectionWriter(fresh, jetStreamHistory(nats, names));
     expect(await projectStream(nats, names, writer, { batchSize: 1000 })).toBe(target);
-    const [expected, actual] = await Promise.all([dumpTables(fresh.sql, fresh.schema), dumpTables(live.sql, live.schema)]);
+    const [expected, actual] = await Promise.all([
+      dumpTables(fresh.sql, fresh.schema),
+      dumpTables(live.sql, live.schema),
+    ]);
     for (const table of Object.keys(expected)) expect(actual[table], table).toEqual(expected[table]);
     expect(actual.branch!.length).toBe(CAMPAIGNS * 3);
   }, 300_000);

@@ -34,7 +34,12 @@ export class ProjectorMetrics {
       labelNames: ['projection'],
       registers,
     });
-    this.eventsApplied = new Counter({ name: 'cm_projector_events_applied_total', help: 'Events applied to the read model', labelNames: ['projection'], registers });
+    this.eventsApplied = new Counter({
+      name: 'cm_projector_events_applied_total',
+      help: 'Events applied to the read model',
+      labelNames: ['projection'],
+      registers,
+    });
     this.batchDuration = new Histogram({
       name: 'cm_projector_batch_duration_seconds',
       help: 'Time to apply one batch (transaction and checkpoint included)',
@@ -42,8 +47,18 @@ export class ProjectorMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.checkpoint = new Gauge({ name: 'cm_projector_checkpoint', help: 'Last stream sequence committed to the read model', labelNames: ['projection'], registers });
-    this.leaseHeld = new Gauge({ name: 'cm_projector_lease_held', help: '1 while this instance is the active projector', labelNames: ['projection'], registers });
+    this.checkpoint = new Gauge({
+      name: 'cm_projector_checkpoint',
+      help: 'Last stream sequence committed to the read model',
+      labelNames: ['projection'],
+      registers,
+    });
+    this.leaseHeld = new Gauge({
+      name: 'cm_projector_lease_held',
+      help: '1 while this instance is the active projector',
+      labelNames: ['projection'],
+      registers,
+    });
     this.consumerResets = new Counter({
       name: 'cm_projector_consumer_resets_total',
       help: 'Times the projection consumer was re-created at checkpoint + 1 (takeover with deliveries in flight, gap, failure)',
@@ -69,7 +84,17 @@ export class ProjectorMetrics {
       labelNames: ['projection'],
       registers,
     });
-    this.parkedNow = new Gauge({ name: 'cm_projector_parked_events', help: 'Commits parked now, awaiting `cm parked retry` or `skip`', labelNames: ['projection'], registers });
-    this.poisonRetries = new Counter({ name: 'cm_projector_poison_retries_total', help: 'Failed attempts of single commits (each may end parked)', labelNames: ['projection'], registers });
+    this.parkedNow = new Gauge({
+      name: 'cm_projector_parked_events',
+      help: 'Commits parked now, awaiting `cm parked retry` or `skip`',
+      labelNames: ['projection'],
+      registers,
+    });
+    this.poisonRetries = new Counter({
+      name: 'cm_projector_poison_retries_total',
+      help: 'Failed attempts of single commits (each may end parked)',
+      labelNames: ['projection'],
+      registers,
+    });
   }
 }

@@ -51,7 +51,11 @@ export async function projectStream<R extends { checkpoint: number } = ApplyResu
     // Awaited by the next flush or at the end; a failure meanwhile must not count as unhandled.
     writing.catch(() => undefined);
   };
-  for await (const { seq, commit } of readCommits(nats, names, { filter: names.eventWildcard, fromSeq: checkpoint + 1, uptoSeq })) {
+  for await (const { seq, commit } of readCommits(nats, names, {
+    filter: names.eventWildcard,
+    fromSeq: checkpoint + 1,
+    uptoSeq,
+  })) {
     for (const event of commit.events) batch.push({ seq, event });
     if (batch.length >= batchSize) await flush();
   }

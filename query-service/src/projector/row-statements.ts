@@ -17,7 +17,10 @@ const ARRAY_TYPE: Record<ColumnType, string> = {
 /** Identifiers come from the table declarations and a validated schema name, never from event data. */
 export const quote = (identifier: string): string => `"${identifier}"`;
 
-export function tableRef(schema: string, table: TableName | typeof CHECKPOINT_TABLE.name | typeof PARKED_EVENT_TABLE.name): string {
+export function tableRef(
+  schema: string,
+  table: TableName | typeof CHECKPOINT_TABLE.name | typeof PARKED_EVENT_TABLE.name,
+): string {
   return `${quote(schema)}.${quote(table)}`;
 }
 
@@ -42,7 +45,11 @@ interface Unnest {
 /** One array parameter per column, unnested into rows: a single statement for any number of rows. */
 function unnest(columns: readonly { name: string; type: ColumnType }[], rows: readonly MergedRow[]): Unnest {
   const params = columns.map(({ name, type }) =>
-    pgArray(rows.map((row) => (name === 'last_seq' ? row.seq : encode(type, name in row.key ? row.key[name] : row.values[name])))),
+    pgArray(
+      rows.map((row) =>
+        name === 'last_seq' ? row.seq : encode(type, name in row.key ? row.key[name] : row.values[name]),
+      ),
+    ),
   );
   const arrays = columns.map(({ type }) => `?::${ARRAY_TYPE[type]}`).join(', ');
   return { from: `unnest(${arrays}) AS v(${columns.map((c) => quote(c.name)).join(', ')})`, params };
@@ -50,7 +57,8 @@ function unnest(columns: readonly { name: string; type: ColumnType }[], rows: re
 
 type NamedColumn = { name: string; type: ColumnType };
 
-const named = (columns: Record<string, { type: ColumnType }>): NamedColumn[] => Object.entries(columns).map(([name, c]) => ({ name, type: c.type }));
+const named = (columns: Record<string, { type: ColumnType }>): NamedColumn[] =>
+  Object.entries(columns).map(([name, c]) => ({ name, type: c.type }));
 
 /**
  * `INSERT ... ON CONFLICT DO UPDATE ... WHERE t.last_seq < EXCLUDED.last_seq`: creates the rows, or overwrites
@@ -63,7 +71,9 @@ export function upsertStatement(schema: string, table: TableName, rows: readonly
   const columns = [...keys, ...values, { name: 'last_seq', type: 'bigint' as const }];
   const { from, params } = unnest(columns, rows);
   const select = columns.map((c) => columnExpression(c.type, c.name)).join(', ');
-  const updates = [...values.map((c) => c.name), 'last_seq', 'updated_at'].map((c) => `${quote(c)} = EXCLUDED.${quote(c)}`).join(', ');
+  const updates = [...values.map((c) => c.name), 'last_seq', 'updated_at']
+    .map((c) => `${quote(c)} = EXCLUDED.${quote(c)}`)
+    .join(', ');
   const sql =
     `INSERT INTO ${tableRef(schema, table)} AS t (${[...columns.map((c) => quote(c.name)), quote('updated_at')].join(', ')}) ` +
     `SELECT ${select}, now() FROM ${from} ` +
@@ -72,7 +82,12 @@ export function upsertStatement(schema: string, table: TableName, rows: readonly
 }
 
 /** `UPDATE ... FROM unnest(...)` of some columns, under the same guard; a missing row is left missing. */
-export function patchStatement(schema: string, table: TableName, columnNames: readonly string[], rows: readonly MergedRow[]): Statement {
+export function patchStatement(
+  schema: string,
+  table: TableName,
+  columnNames: readonly string[],
+  rows: readonly MergedRow[],
+): Statement {
   const spec = TABLES[table];
   const declared = spec.values as Record<string, { type: ColumnType }>;
   const values = columnNames.map((name) => {
@@ -83,7 +98,11 @@ export function patchStatement(schema: string, table: TableName, columnNames: re
   const keys = named(spec.key);
   const columns = [...keys, ...values, { name: 'last_seq', type: 'bigint' as const }];
   const { from, params } = unnest(columns, rows);
-  const sets = [...values.map((c) => `${quote(c.name)} = ${columnExpression(c.type, c.name)}`), 'last_seq = v.last_seq', 'updated_at = now()'];
+  const sets = [
+    ...values.map((c) => `${quote(c.name)} = ${columnExpression(c.type, c.name)}`),
+    'last_seq = v.last_seq',
+    'updated_at = now()',
+  ];
   const match = keys.map(({ name }) => `t.${quote(name)} = v.${quote(name)}`).join(' AND ');
   const sql = `UPDATE ${tableRef(schema, table)} AS t SET ${sets.join(', ')} FROM ${from} WHERE ${match} AND t.last_seq < v.last_seq`;
   return { sql, params };

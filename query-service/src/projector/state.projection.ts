@@ -24,12 +24,24 @@ export function projectState(event: StateEvent, seq: number): WriteOp[] {
     case 'StateVariableSet': {
       // One aggregate holds all variables of an owner; the row is per key, named by the event data.
       const { ownerType, ownerId, key, value } = event.data;
-      const rowKey = { campaign_id: event.campaignId, branch_id: event.branchId, owner_type: ownerType, owner_id: ownerId, key };
+      const rowKey = {
+        campaign_id: event.campaignId,
+        branch_id: event.branchId,
+        owner_type: ownerType,
+        owner_id: ownerId,
+        key,
+      };
       return [upsert('state_variable', rowKey, { value_type: value.type, value: value.value, deleted: false }, seq)];
     }
     case 'StateVariableUnset': {
       const { ownerType, ownerId, key } = event.data;
-      return [tombstone('state_variable', { campaign_id: event.campaignId, branch_id: event.branchId, owner_type: ownerType, owner_id: ownerId, key }, seq)];
+      return [
+        tombstone(
+          'state_variable',
+          { campaign_id: event.campaignId, branch_id: event.branchId, owner_type: ownerType, owner_id: ownerId, key },
+          seq,
+        ),
+      ];
     }
 
     case 'FieldConditionDefined':
@@ -42,14 +54,28 @@ export function projectState(event: StateEvent, seq: number): WriteOp[] {
       return [tombstone('field_condition', entityKey(event), seq)];
 
     case 'WorldEventScheduled':
-      return [upsert('world_event', entityKey(event), { ...columnsOf(event.data), status: 'scheduled', outcome: null, deleted: false }, seq)];
+      return [
+        upsert(
+          'world_event',
+          entityKey(event),
+          { ...columnsOf(event.data), status: 'scheduled', outcome: null, deleted: false },
+          seq,
+        ),
+      ];
     case 'WorldEventActivated':
       return [patch('world_event', entityKey(event), { status: 'active' }, seq)];
     case 'WorldEventExpired':
       return [patch('world_event', entityKey(event), { status: 'expired' }, seq)];
     case 'WorldEventResolved':
       // The event carries the effects it applies (copied from the schedule), so the row keeps what was applied.
-      return [patch('world_event', entityKey(event), { status: 'resolved', outcome: event.data.outcome, effects: event.data.effects }, seq)];
+      return [
+        patch(
+          'world_event',
+          entityKey(event),
+          { status: 'resolved', outcome: event.data.outcome, effects: event.data.effects },
+          seq,
+        ),
+      ];
     default:
       return unknown(event);
   }

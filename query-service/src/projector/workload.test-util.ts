@@ -8,11 +8,25 @@ export interface Progress {
   gate: Promise<void>;
 }
 
-const point = (i: number): Geometry => ({ type: 'Point', coordinates: [(i % 360) - 180 + 0.5, ((i * 7) % 180) - 90 + 0.25] });
+const point = (i: number): Geometry => ({
+  type: 'Point',
+  coordinates: [(i % 360) - 180 + 0.5, ((i * 7) % 180) - 90 + 0.25],
+});
 const square = (i: number): Geometry => {
   const x = i % 170;
   const y = i % 80;
-  return { type: 'Polygon', coordinates: [[[x, y], [x, y + 1], [x + 1, y + 1], [x + 1, y], [x, y]]] };
+  return {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [x, y],
+        [x, y + 1],
+        [x + 1, y + 1],
+        [x + 1, y],
+        [x, y],
+      ],
+    ],
+  };
 };
 
 /**
@@ -31,13 +45,45 @@ export async function campaignScript(client: CommandClient, campaignId: string, 
   await send('campaign.create', c, c, { name: `Campaign ${c}` });
   await send('campaign.add-member', c, c, { userId: 'player-1', role: 'player' });
   for (let k = 0; k < 5; k += 1) await send('kingdom.create', c, `k${k}`, { name: `Kingdom ${k}` });
-  for (let l = 0; l < 10; l += 1) await send('location.create', c, `l${l}`, { name: `Place ${l}`, geometry: l % 2 ? square(l) : point(l) });
-  for (let s = 0; s < 20; s += 1) await send('settlement.create', c, `s${s}`, { kingdomId: `k${s % 5}`, locationId: `l${s % 10}`, name: `Town ${s}` });
-  for (let t = 0; t < 40; t += 1) await send('structure.create', c, `t${t}`, { settlementId: `s${t % 20}`, name: `Building ${t}`, structureType: 'hall' });
-  await send('field-condition.define', c, 'fc0', { entityType: 'settlement', field: 'wealth', expression: { var: 'variables.gold' } });
-  await send('field-condition.define', c, 'fc1', { entityType: 'kingdom', entityId: 'k1', field: 'might', expression: { '*': [2, 3] } });
-  const effects = [{ ownerType: 'settlement' as const, ownerId: 's1', key: 'blessed', value: { type: 'boolean' as const, value: true } }];
-  await send('world-event.schedule', c, 'we0', { name: 'Comet', scheduledAt: '2026-06-01T00:00:00Z', expiresAt: '2026-07-01T00:00:00Z', effects });
+  for (let l = 0; l < 10; l += 1)
+    await send('location.create', c, `l${l}`, { name: `Place ${l}`, geometry: l % 2 ? square(l) : point(l) });
+  for (let s = 0; s < 20; s += 1)
+    await send('settlement.create', c, `s${s}`, {
+      kingdomId: `k${s % 5}`,
+      locationId: `l${s % 10}`,
+      name: `Town ${s}`,
+    });
+  for (let t = 0; t < 40; t += 1)
+    await send('structure.create', c, `t${t}`, {
+      settlementId: `s${t % 20}`,
+      name: `Building ${t}`,
+      structureType: 'hall',
+    });
+  await send('field-condition.define', c, 'fc0', {
+    entityType: 'settlement',
+    field: 'wealth',
+    expression: { var: 'variables.gold' },
+  });
+  await send('field-condition.define', c, 'fc1', {
+    entityType: 'kingdom',
+    entityId: 'k1',
+    field: 'might',
+    expression: { '*': [2, 3] },
+  });
+  const effects = [
+    {
+      ownerType: 'settlement' as const,
+      ownerId: 's1',
+      key: 'blessed',
+      value: { type: 'boolean' as const, value: true },
+    },
+  ];
+  await send('world-event.schedule', c, 'we0', {
+    name: 'Comet',
+    scheduledAt: '2026-06-01T00:00:00Z',
+    expiresAt: '2026-07-01T00:00:00Z',
+    effects,
+  });
 
   let earlier = 0;
   for (let r = 0; r < 30; r += 1) {
@@ -47,11 +93,23 @@ export async function campaignScript(client: CommandClient, campaignId: string, 
     await send('settlement.set-level', c, s, { level: (r % 10) + 1 });
     await send('structure.set-level', c, t, { level: (r % 5) + 1 });
     await send('structure.set-condition', c, t, { condition: 100 - r });
-    await send('state-variable.set', c, `settlement~${s}`, { ownerType: 'settlement', ownerId: s, key: 'gold', value: { type: 'number', value: r * 10 } });
-    await send('state-variable.set', c, `kingdom~k${r % 5}`, { ownerType: 'kingdom', ownerId: `k${r % 5}`, key: 'state', value: { type: 'json', value: { round: r, tags: ['a', r] } } });
+    await send('state-variable.set', c, `settlement~${s}`, {
+      ownerType: 'settlement',
+      ownerId: s,
+      key: 'gold',
+      value: { type: 'number', value: r * 10 },
+    });
+    await send('state-variable.set', c, `kingdom~k${r % 5}`, {
+      ownerType: 'kingdom',
+      ownerId: `k${r % 5}`,
+      key: 'state',
+      value: { type: 'json', value: { round: r, tags: ['a', r] } },
+    });
     await send('kingdom.rename', c, `k${r % 5}`, { name: `Kingdom ${r % 5} r${r}` });
     await send('location.reshape', c, `l${r % 10}`, { geometry: r % 2 ? point(r + 100) : square(r + 100) });
-    if (r === 5) earlier = (await client.send('kingdom.rename', c, 'k0', { name: 'Kingdom zero' }).then((x) => (x.ok ? x.seq : 0))) || 0;
+    if (r === 5)
+      earlier =
+        (await client.send('kingdom.rename', c, 'k0', { name: 'Kingdom zero' }).then((x) => (x.ok ? x.seq : 0))) || 0;
     if (r === 12) {
       await send('branch.fork', c, 'alt', { parentBranchId: 'main', name: 'Alternative' });
       await send('branch.fork', c, 'past', { parentBranchId: 'main', name: 'Past', atSeq: earlier });
@@ -59,7 +117,13 @@ export async function campaignScript(client: CommandClient, campaignId: string, 
     if (r > 12 && r < 20) {
       await send('settlement.rename', c, s, { name: `Alt ${s} r${r}` }, { branchId: 'alt' });
       await send('kingdom.create', c, `alt-k${r}`, { name: `Alt kingdom ${r}` }, { branchId: 'alt' });
-      await send('state-variable.set', c, `settlement~${s}`, { ownerType: 'settlement', ownerId: s, key: 'gold', value: { type: 'number', value: -r } }, { branchId: 'alt' });
+      await send(
+        'state-variable.set',
+        c,
+        `settlement~${s}`,
+        { ownerType: 'settlement', ownerId: s, key: 'gold', value: { type: 'number', value: -r } },
+        { branchId: 'alt' },
+      );
     }
   }
   await send('field-condition.update', c, 'fc0', { priority: 4, active: false });

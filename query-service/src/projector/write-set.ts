@@ -1,7 +1,10 @@
 import { TABLE_NAMES, TABLES, type TableName } from '../read-model/tables.js';
 import type { RowOp } from './write-ops.js';
 
-const KEY_NAMES = Object.fromEntries(TABLE_NAMES.map((t) => [t, Object.keys(TABLES[t].key)])) as Record<TableName, string[]>;
+const KEY_NAMES = Object.fromEntries(TABLE_NAMES.map((t) => [t, Object.keys(TABLES[t].key)])) as Record<
+  TableName,
+  string[]
+>;
 
 /** One row's net write after merging every op of a batch on it. */
 export interface MergedRow {
@@ -48,7 +51,12 @@ export class WriteSet {
       table.set(id, { kind: op.kind, key, values: { ...values }, seq: op.seq });
     } else {
       // A patch on top of an upsert stays an upsert (the row may not exist yet); on a patch it stays a patch.
-      table.set(id, { kind: existing.kind, key, values: { ...existing.values, ...values }, seq: Math.max(existing.seq, op.seq) });
+      table.set(id, {
+        kind: existing.kind,
+        key,
+        values: { ...existing.values, ...values },
+        seq: Math.max(existing.seq, op.seq),
+      });
     }
   }
 

@@ -16,7 +16,11 @@ describe('WriteSet', () => {
     set.add(patch('settlement', k1, { name: 'Crossing' }, 12));
     expect(set.size).toBe(1);
     expect(set.tables()).toEqual([
-      { table: 'settlement', upserts: [{ kind: 'upsert', key: k1, values: { ...created, level: 3, name: 'Crossing' }, seq: 12 }], patches: [] },
+      {
+        table: 'settlement',
+        upserts: [{ kind: 'upsert', key: k1, values: { ...created, level: 3, name: 'Crossing' }, seq: 12 }],
+        patches: [],
+      },
     ]);
   });
 
@@ -24,7 +28,9 @@ describe('WriteSet', () => {
     const set = new WriteSet();
     set.add(upsert('settlement', k1, created, 10));
     set.add(tombstone('settlement', k1, 14));
-    expect(set.tables()[0]!.upserts).toEqual([{ kind: 'upsert', key: k1, values: { ...created, deleted: true }, seq: 14 }]);
+    expect(set.tables()[0]!.upserts).toEqual([
+      { kind: 'upsert', key: k1, values: { ...created, deleted: true }, seq: 14 },
+    ]);
   });
 
   it('lets an upsert redefine a row whatever came before (a variable set again after it was unset)', () => {
@@ -32,7 +38,9 @@ describe('WriteSet', () => {
     const set = new WriteSet();
     set.add(tombstone('state_variable', key, 20));
     set.add(upsert('state_variable', key, { value_type: 'number', value: 5, deleted: false }, 21));
-    expect(set.tables()[0]!.upserts).toEqual([{ kind: 'upsert', key, values: { value_type: 'number', value: 5, deleted: false }, seq: 21 }]);
+    expect(set.tables()[0]!.upserts).toEqual([
+      { kind: 'upsert', key, values: { value_type: 'number', value: 5, deleted: false }, seq: 21 },
+    ]);
   });
 
   it('groups patches of different rows by the columns they set', () => {
@@ -56,7 +64,11 @@ describe('WriteSet', () => {
           },
         ],
       },
-      { table: 'kingdom', upserts: [], patches: [{ columns: ['name'], rows: [{ kind: 'patch', key: k1, values: { name: 'North' }, seq: 34 }] }] },
+      {
+        table: 'kingdom',
+        upserts: [],
+        patches: [{ columns: ['name'], rows: [{ kind: 'patch', key: k1, values: { name: 'North' }, seq: 34 }] }],
+      },
     ]);
     set.clear();
     expect(set.size).toBe(0);
@@ -80,8 +92,18 @@ describe('columnsOf', () => {
 describe('row statements', () => {
   it('upserts many rows in one statement, one array parameter per column, under the sequence guard', () => {
     const rows = [
-      { kind: 'upsert' as const, key: k1, values: { name: 'Ford', geometry: { type: 'Point', coordinates: [1, 2] }, deleted: false }, seq: 5 },
-      { kind: 'upsert' as const, key: k2, values: { name: 'Hill', geometry: { type: 'Point', coordinates: [3, 4] }, deleted: false }, seq: 6 },
+      {
+        kind: 'upsert' as const,
+        key: k1,
+        values: { name: 'Ford', geometry: { type: 'Point', coordinates: [1, 2] }, deleted: false },
+        seq: 5,
+      },
+      {
+        kind: 'upsert' as const,
+        key: k2,
+        values: { name: 'Hill', geometry: { type: 'Point', coordinates: [3, 4] }, deleted: false },
+        seq: 6,
+      },
     ];
     const { sql, params } = upsertStatement('rm', 'location', rows);
     expect(sql).toContain('INSERT INTO "rm"."location" AS t');
@@ -101,7 +123,12 @@ describe('row statements', () => {
 
   it('encodes JSON columns as JSON text, a JSON null included', () => {
     const key = { campaign_id: 'c', branch_id: 'main', owner_type: 'kingdom', owner_id: 'k', key: 'note' };
-    const { params } = patchStatement('rm', 'state_variable', ['value', 'value_type'], [{ kind: 'patch', key, values: { value: null, value_type: 'json' }, seq: 9 }]);
+    const { params } = patchStatement(
+      'rm',
+      'state_variable',
+      ['value', 'value_type'],
+      [{ kind: 'patch', key, values: { value: null, value_type: 'json' }, seq: 9 }],
+    );
     expect(params).toEqual([['c'], ['main'], ['kingdom'], ['k'], ['note'], ['null'], ['json'], [9]].map(pgArray));
   });
 

@@ -62,7 +62,9 @@ export function snake(name: string): string {
 }
 
 /** The value object of some columns in domain spelling (`ownerId: string`). */
-export type CamelValues<C extends Columns> = { -readonly [K in keyof C & string as Camel<K>]: C[K] extends Column<infer V> ? V : never };
+export type CamelValues<C extends Columns> = {
+  -readonly [K in keyof C & string as Camel<K>]: C[K] extends Column<infer V> ? V : never;
+};
 
 /** Flattens an intersection for readable hover types. */
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};

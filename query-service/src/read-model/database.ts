@@ -45,7 +45,13 @@ export async function openDatabase(config: QueryConfig, logger: Logger, opts: Da
     // migrateUp holds a transaction while the migrator uses a second connection to prepare its own table.
     pool: { min: 0, max: Math.max(2, config.DATABASE_POOL_MAX) },
     ...(opts.statementTimeoutMs === undefined ? {} : { driverOptions: { statement_timeout: opts.statementTimeoutMs } }),
-    migrations: { migrationsList: await readMigrations(), snapshot: false, transactional: true, allOrNothing: true, silent: true },
+    migrations: {
+      migrationsList: await readMigrations(),
+      snapshot: false,
+      transactional: true,
+      allOrNothing: true,
+      silent: true,
+    },
     debug: false,
     colors: false,
     logger: (message) => logger.debug({ orm: message }, 'mikro-orm'),

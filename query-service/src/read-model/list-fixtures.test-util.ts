@@ -53,5 +53,7 @@ export async function writeWorld(sql: Sql, schema: string, w: WorldShape): Promi
       `SELECT ?, ?, 'settlement', 's' || g, 'population', 'number', to_jsonb(g), 1 FROM generate_series(3, ${settlements}, 3) g`,
     p,
   );
-  await sql.run(`ANALYZE ${t('kingdom')}, ${t('location')}, ${t('settlement')}, ${t('structure')}, ${t('state_variable')}`);
+  await sql.run(
+    `ANALYZE ${t('kingdom')}, ${t('location')}, ${t('settlement')}, ${t('structure')}, ${t('state_variable')}`,
+  );
 }

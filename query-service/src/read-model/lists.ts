@@ -79,8 +79,20 @@ export interface ListDeclaration<T extends TableName = TableName> {
 const list = <T extends TableName>(d: ListDeclaration<T>) => d;
 
 export const LISTS = {
-  kingdomsOfBranch: list({ table: 'kingdom', parent: [], order: byNameThenId, filters: ['nameContains', 'hasVariable'], ownerType: 'kingdom' }),
-  locationsOfBranch: list({ table: 'location', parent: [], order: byNameThenId, filters: ['nameContains', 'hasVariable'], ownerType: 'location' }),
+  kingdomsOfBranch: list({
+    table: 'kingdom',
+    parent: [],
+    order: byNameThenId,
+    filters: ['nameContains', 'hasVariable'],
+    ownerType: 'kingdom',
+  }),
+  locationsOfBranch: list({
+    table: 'location',
+    parent: [],
+    order: byNameThenId,
+    filters: ['nameContains', 'hasVariable'],
+    ownerType: 'location',
+  }),
   settlementsOfBranch: list({
     table: 'settlement',
     parent: [],
@@ -109,7 +121,13 @@ export const LISTS = {
     filters: ['nameContains', 'levelMin', 'levelMax', 'type', 'hasVariable'],
     ownerType: 'structure',
   }),
-  variablesOfOwner: list({ table: 'state_variable', parent: ['owner_type', 'owner_id'], order: [text('key')], filters: [], byPrimaryKey: true }),
+  variablesOfOwner: list({
+    table: 'state_variable',
+    parent: ['owner_type', 'owner_id'],
+    order: [text('key')],
+    filters: [],
+    byPrimaryKey: true,
+  }),
   // Highest priority first: the key holds the negated priority so that every sort key ascends.
   fieldConditionsOfBranch: list({
     table: 'field_condition',

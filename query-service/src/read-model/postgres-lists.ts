@@ -1,5 +1,15 @@
 import { AppError, ErrorCode } from '@cm/contracts';
-import { containsPattern, FILTER_SQL, LISTS, type FilterName, type ListName, type ListQuery, type ListRow, type Page, type PageQuery } from './lists.js';
+import {
+  containsPattern,
+  FILTER_SQL,
+  LISTS,
+  type FilterName,
+  type ListName,
+  type ListQuery,
+  type ListRow,
+  type Page,
+  type PageQuery,
+} from './lists.js';
 import { READERS, type DbRow, type RowReader } from './row-mappers.js';
 import { pgArray, type Sql } from './sql.js';
 
@@ -32,7 +42,10 @@ export class PostgresLists {
     const cols: [string, string, (string | null)[]][] = [];
     const where = ['NOT t.deleted'];
     if ('byPrimaryKey' in decl) {
-      cols.push(['campaign_id', 'text', queries.map((q) => q.campaignId)], ['branch_id', 'text', queries.map((q) => q.branchId)]);
+      cols.push(
+        ['campaign_id', 'text', queries.map((q) => q.campaignId)],
+        ['branch_id', 'text', queries.map((q) => q.branchId)],
+      );
       where.push('t.campaign_id = k.campaign_id', 't.branch_id = k.branch_id');
     } else {
       // The scope as the list indexes spell it (Migration20261129230000_list_indexes): ids hold no `/`.
@@ -48,7 +61,9 @@ export class PostgresLists {
       // A filter nobody in this batch set is left out of the statement, which keeps its plan simple.
       if (values.every((v) => v === null)) continue;
       cols.push([`f_${f}`, 'text', values]);
-      where.push(`(k.f_${f} IS NULL OR ${FILTER_SQL[f](`k.f_${f}`, 'ownerType' in decl ? decl.ownerType : undefined)})`);
+      where.push(
+        `(k.f_${f} IS NULL OR ${FILTER_SQL[f](`k.f_${f}`, 'ownerType' in decl ? decl.ownerType : undefined)})`,
+      );
     }
     for (const q of queries) rejectUnknownFilters(name, q);
     return { cols, where: where.join(' AND ').replaceAll('{state_variable}', this.table('state_variable')) };

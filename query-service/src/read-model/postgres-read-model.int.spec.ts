@@ -50,11 +50,37 @@ beforeAll(async () => {
       event('LocationCreated', { name: 'Spot', geometry: point }, at('c1', 'l1')),
       event('SettlementCreated', { kingdomId: 'k1', locationId: 'l1', name: 'B-town', level: 3 }, at('c1', 's1')),
       event('SettlementCreated', { kingdomId: 'k2', locationId: 'l1', name: 'A-town', level: 1 }, at('c1', 's2')),
-      event('StructureCreated', { settlementId: 's1', name: 'Keep', structureType: 'keep', level: 2, condition: 90 }, at('c1', 't1')),
-      event('StateVariableSet', { ownerType: 'world-event', ownerId: 'w1', key: 'x', value: { type: 'boolean', value: false } }, at('c1', 'world-event~w1')),
-      event('FieldConditionDefined', { entityType: 'settlement', entityId: null, field: 'a', expression: { var: 'x' }, priority: 1, active: true }, at('c1', 'f1')),
-      event('FieldConditionDefined', { entityType: 'settlement', entityId: 's1', field: 'b', expression: { var: 'y' }, priority: 9, active: false }, at('c1', 'f2')),
-      event('WorldEventScheduled', { name: 'Eclipse', description: null, scheduledAt: '2026-05-05T05:05:05.5+02:00', expiresAt: null, effects: [] }, at('c1', 'w1')),
+      event(
+        'StructureCreated',
+        { settlementId: 's1', name: 'Keep', structureType: 'keep', level: 2, condition: 90 },
+        at('c1', 't1'),
+      ),
+      event(
+        'StateVariableSet',
+        { ownerType: 'world-event', ownerId: 'w1', key: 'x', value: { type: 'boolean', value: false } },
+        at('c1', 'world-event~w1'),
+      ),
+      event(
+        'FieldConditionDefined',
+        { entityType: 'settlement', entityId: null, field: 'a', expression: { var: 'x' }, priority: 1, active: true },
+        at('c1', 'f1'),
+      ),
+      event(
+        'FieldConditionDefined',
+        { entityType: 'settlement', entityId: 's1', field: 'b', expression: { var: 'y' }, priority: 9, active: false },
+        at('c1', 'f2'),
+      ),
+      event(
+        'WorldEventScheduled',
+        {
+          name: 'Eclipse',
+          description: null,
+          scheduledAt: '2026-05-05T05:05:05.5+02:00',
+          expiresAt: null,
+          effects: [],
+        },
+        at('c1', 'w1'),
+      ),
     ),
   );
 });
@@ -69,14 +95,62 @@ describe('PostgresReadModel', () => {
   it('answers every batched method with one query, in key order, null for a missing row or a tombstone', async () => {
     const calls: [string, (keys: any[]) => Promise<unknown[]>, unknown[], unknown[]][] = [
       ['campaignsByIds', (k) => rm.campaignsByIds(k), ['c1', 'nope', 'c2', 'c1'], ['Alpha', null, 'Beta', 'Alpha']],
-      ['kingdomsByKeys', (k) => rm.kingdomsByKeys(k), [{ ...scope('c1'), id: 'k3' }, { ...scope('c2'), id: 'k1' }, { ...scope('c1'), id: 'k1' }], [null, 'Other campaign', 'Zeta']],
-      ['kingdomsByScopes', (k) => rm.kingdomsByScopes(k), [scope('c1'), scope('c1', 'other'), scope('c2')], [['Eta', 'Zeta'], [], ['Other campaign']]],
-      ['settlementsByParents', (k) => rm.settlementsByParents(k), [scope('c1'), { ...scope('c1'), kingdomId: 'k1' }, { ...scope('c1'), locationId: 'l1', kingdomId: 'k2' }], [['A-town', 'B-town'], ['B-town'], ['A-town']]],
-      ['structuresBySettlements', (k) => rm.structuresBySettlements(k), [{ ...scope('c1'), settlementId: 's2' }, { ...scope('c1'), settlementId: 's1' }], [[], ['Keep']]],
+      [
+        'kingdomsByKeys',
+        (k) => rm.kingdomsByKeys(k),
+        [
+          { ...scope('c1'), id: 'k3' },
+          { ...scope('c2'), id: 'k1' },
+          { ...scope('c1'), id: 'k1' },
+        ],
+        [null, 'Other campaign', 'Zeta'],
+      ],
+      [
+        'kingdomsByScopes',
+        (k) => rm.kingdomsByScopes(k),
+        [scope('c1'), scope('c1', 'other'), scope('c2')],
+        [['Eta', 'Zeta'], [], ['Other campaign']],
+      ],
+      [
+        'settlementsByParents',
+        (k) => rm.settlementsByParents(k),
+        [scope('c1'), { ...scope('c1'), kingdomId: 'k1' }, { ...scope('c1'), locationId: 'l1', kingdomId: 'k2' }],
+        [['A-town', 'B-town'], ['B-town'], ['A-town']],
+      ],
+      [
+        'structuresBySettlements',
+        (k) => rm.structuresBySettlements(k),
+        [
+          { ...scope('c1'), settlementId: 's2' },
+          { ...scope('c1'), settlementId: 's1' },
+        ],
+        [[], ['Keep']],
+      ],
       ['membersByCampaigns', (k) => rm.membersByCampaigns(k), ['c1', 'c2'], [['u1', 'u2'], ['u1']]],
-      ['rolesByKeys', (k) => rm.rolesByKeys(k), [{ campaignId: 'c1', userId: 'u2' }, { campaignId: 'c2', userId: 'u2' }], ['viewer', null]],
-      ['branchesByKeys', (k) => rm.branchesByKeys(k), [{ campaignId: 'c1', id: 'main' }, { campaignId: 'c1', id: 'x' }], ['main', null]],
-      ['fieldConditionsByScopes', (k) => rm.fieldConditionsByScopes(k), [scope('c1'), { ...scope('c1'), entityId: 's1' }, { ...scope('c1'), entityType: 'kingdom' }], [['f2', 'f1'], ['f2'], []]],
+      [
+        'rolesByKeys',
+        (k) => rm.rolesByKeys(k),
+        [
+          { campaignId: 'c1', userId: 'u2' },
+          { campaignId: 'c2', userId: 'u2' },
+        ],
+        ['viewer', null],
+      ],
+      [
+        'branchesByKeys',
+        (k) => rm.branchesByKeys(k),
+        [
+          { campaignId: 'c1', id: 'main' },
+          { campaignId: 'c1', id: 'x' },
+        ],
+        ['main', null],
+      ],
+      [
+        'fieldConditionsByScopes',
+        (k) => rm.fieldConditionsByScopes(k),
+        [scope('c1'), { ...scope('c1'), entityId: 's1' }, { ...scope('c1'), entityType: 'kingdom' }],
+        [['f2', 'f1'], ['f2'], []],
+      ],
     ];
     for (const [name, call, keys, expected] of calls) {
       statements = 0;
@@ -86,11 +160,16 @@ describe('PostgresReadModel', () => {
         if (row === null || typeof row === 'string') return row;
         if (Array.isArray(row)) return row.map(pick);
         const r = row as { name?: string; userId?: string; id?: string };
-        return name === 'membersByCampaigns' ? r.userId : name === 'fieldConditionsByScopes' || name === 'branchesByKeys' ? r.id : r.name;
+        return name === 'membersByCampaigns'
+          ? r.userId
+          : name === 'fieldConditionsByScopes' || name === 'branchesByKeys'
+            ? r.id
+            : r.name;
       };
       expect(result.map(pick), name).toEqual(expected);
       // Each key alone takes the one-key form of the statement (a one-row VALUES): the same answer.
-      for (const [i, key] of keys.entries()) expect((await call([key])).map(pick), `${name}, key ${i} alone`).toEqual([expected[i]]);
+      for (const [i, key] of keys.entries())
+        expect((await call([key])).map(pick), `${name}, key ${i} alone`).toEqual([expected[i]]);
     }
     statements = 0;
     expect(await rm.locationsByKeys([])).toEqual([]);
@@ -104,15 +183,57 @@ describe('PostgresReadModel', () => {
     const [location] = await rm.locationsByKeys([{ ...scope('c1'), id: 'l1' }]);
     expect(location).toEqual({ ...scope('c1'), id: 'l1', name: 'Spot', geometry: point, seq: 9 });
     const [structure] = await rm.structuresByKeys([{ ...scope('c1'), id: 't1' }]);
-    expect(structure).toEqual({ ...scope('c1'), id: 't1', settlementId: 's1', name: 'Keep', structureType: 'keep', level: 2, condition: 90, seq: 12 });
-    const [variable] = await rm.variablesByKeys([{ ...scope('c1'), ownerType: 'world-event', ownerId: 'w1', key: 'x' }]);
-    expect(variable).toEqual({ ...scope('c1'), ownerType: 'world-event', ownerId: 'w1', key: 'x', value: { type: 'boolean', value: false }, seq: 13 });
+    expect(structure).toEqual({
+      ...scope('c1'),
+      id: 't1',
+      settlementId: 's1',
+      name: 'Keep',
+      structureType: 'keep',
+      level: 2,
+      condition: 90,
+      seq: 12,
+    });
+    const [variable] = await rm.variablesByKeys([
+      { ...scope('c1'), ownerType: 'world-event', ownerId: 'w1', key: 'x' },
+    ]);
+    expect(variable).toEqual({
+      ...scope('c1'),
+      ownerType: 'world-event',
+      ownerId: 'w1',
+      key: 'x',
+      value: { type: 'boolean', value: false },
+      seq: 13,
+    });
     const [condition] = await rm.fieldConditionsByKeys([{ ...scope('c1'), id: 'f2' }]);
-    expect(condition).toEqual({ ...scope('c1'), id: 'f2', entityType: 'settlement', entityId: 's1', field: 'b', expression: { var: 'y' }, priority: 9, active: false, seq: 15 });
+    expect(condition).toEqual({
+      ...scope('c1'),
+      id: 'f2',
+      entityType: 'settlement',
+      entityId: 's1',
+      field: 'b',
+      expression: { var: 'y' },
+      priority: 9,
+      active: false,
+      seq: 15,
+    });
     const [worldEvent] = (await rm.worldEventsByScopes([scope('c1')]))[0]!;
-    expect(worldEvent).toMatchObject({ id: 'w1', status: 'scheduled', scheduledAt: '2026-05-05T03:05:05.500Z', expiresAt: null, effects: [], outcome: null });
+    expect(worldEvent).toMatchObject({
+      id: 'w1',
+      status: 'scheduled',
+      scheduledAt: '2026-05-05T03:05:05.500Z',
+      expiresAt: null,
+      effects: [],
+      outcome: null,
+    });
     const [main] = (await rm.branchesByCampaigns(['c1']))[0]!;
-    expect(main).toEqual({ campaignId: 'c1', id: 'main', name: 'main', parentBranchId: null, forkedAtSeq: null, seq: 2 });
+    expect(main).toEqual({
+      campaignId: 'c1',
+      id: 'main',
+      name: 'main',
+      parentBranchId: null,
+      forkedAtSeq: null,
+      seq: 2,
+    });
     expect(await rm.checkpoint('postgres')).toBe(16);
     expect(await rm.checkpoint('redis')).toBe(0);
   });

@@ -1,7 +1,13 @@
 import type { OwnerType, Role } from '@cm/contracts';
 import type { ListName, ListQuery, ListRow, Page, PageQuery } from './lists.js';
 import { PostgresLists } from './postgres-lists.js';
-import { PostgresSpatial, type BoxQuery, type NearestQuery, type RadiusQuery, type RegionQuery } from './postgres-spatial.js';
+import {
+  PostgresSpatial,
+  type BoxQuery,
+  type NearestQuery,
+  type RadiusQuery,
+  type RegionQuery,
+} from './postgres-spatial.js';
 import type {
   BranchRef,
   BranchRow,
@@ -49,7 +55,14 @@ export class PostgresReadModel implements ReadModel {
   }
 
   /** Rows per input (index 0-based), from one statement. `on` joins `k` (the inputs) to `t`. */
-  private async batched(count: number, inputs: Input[], from: string, select: string, on: string, order: string): Promise<DbRow[][]> {
+  private async batched(
+    count: number,
+    inputs: Input[],
+    from: string,
+    select: string,
+    on: string,
+    order: string,
+  ): Promise<DbRow[][]> {
     const out: DbRow[][] = Array.from({ length: count }, () => []);
     if (count === 0) return out;
     const names = inputs.map(([name]) => name).join(', ');
@@ -68,25 +81,43 @@ export class PostgresReadModel implements ReadModel {
   }
 
   /** At most one row of `table` per input. */
-  private async one<T extends TableName>(count: number, inputs: Input[], table: T, on: string): Promise<(RowOf<T> | null)[]> {
+  private async one<T extends TableName>(
+    count: number,
+    inputs: Input[],
+    table: T,
+    on: string,
+  ): Promise<(RowOf<T> | null)[]> {
     const { select, map } = READERS[table] as RowReader<RowOf<T>>;
     const rows = await this.batched(count, inputs, table, select, on, 't.last_seq');
     return rows.map((r) => (r[0] ? map(r[0]) : null));
   }
 
   /** Every row of `table` per input, in `order`. */
-  private async many<T extends TableName>(count: number, inputs: Input[], table: T, on: string, order: string): Promise<RowOf<T>[][]> {
+  private async many<T extends TableName>(
+    count: number,
+    inputs: Input[],
+    table: T,
+    on: string,
+    order: string,
+  ): Promise<RowOf<T>[][]> {
     const { select, map } = READERS[table] as RowReader<RowOf<T>>;
     const rows = await this.batched(count, inputs, table, select, on, order);
     return rows.map((r) => r.map(map));
   }
 
   private entityKeys(keys: readonly EntityKey[]): Input[] {
-    return [['campaign_id', keys.map((k) => k.campaignId)], ['branch_id', keys.map((k) => k.branchId)], ['id', keys.map((k) => k.id)]];
+    return [
+      ['campaign_id', keys.map((k) => k.campaignId)],
+      ['branch_id', keys.map((k) => k.branchId)],
+      ['id', keys.map((k) => k.id)],
+    ];
   }
 
   private scopeInputs(scopes: readonly Scope[]): Input[] {
-    return [['campaign_id', scopes.map((s) => s.campaignId)], ['branch_id', scopes.map((s) => s.branchId)]];
+    return [
+      ['campaign_id', scopes.map((s) => s.campaignId)],
+      ['branch_id', scopes.map((s) => s.branchId)],
+    ];
   }
 
   private static readonly ON_ENTITY = 't.campaign_id = k.campaign_id AND t.branch_id = k.branch_id AND t.id = k.id';
@@ -106,23 +137,46 @@ export class PostgresReadModel implements ReadModel {
   }
 
   membersByCampaigns(campaignIds: readonly string[]): Promise<MemberRow[][]> {
-    return this.many(campaignIds.length, [['campaign_id', campaignIds]], 'campaign_member', 't.campaign_id = k.campaign_id', 't.user_id');
+    return this.many(
+      campaignIds.length,
+      [['campaign_id', campaignIds]],
+      'campaign_member',
+      't.campaign_id = k.campaign_id',
+      't.user_id',
+    );
   }
 
   async rolesByKeys(keys: readonly { campaignId: string; userId: string }[]): Promise<(Role | null)[]> {
-    const inputs: Input[] = [['campaign_id', keys.map((k) => k.campaignId)], ['user_id', keys.map((k) => k.userId)]];
-    const rows = await this.one(keys.length, inputs, 'campaign_member', 't.campaign_id = k.campaign_id AND t.user_id = k.user_id');
+    const inputs: Input[] = [
+      ['campaign_id', keys.map((k) => k.campaignId)],
+      ['user_id', keys.map((k) => k.userId)],
+    ];
+    const rows = await this.one(
+      keys.length,
+      inputs,
+      'campaign_member',
+      't.campaign_id = k.campaign_id AND t.user_id = k.user_id',
+    );
     return rows.map((r) => r?.role ?? null);
   }
 
   branchesByCampaigns(campaignIds: readonly string[]): Promise<BranchRow[][]> {
     // `main` first, then by name.
     const order = "t.id <> 'main', t.name, t.id";
-    return this.many(campaignIds.length, [['campaign_id', campaignIds]], 'branch', 't.campaign_id = k.campaign_id', order);
+    return this.many(
+      campaignIds.length,
+      [['campaign_id', campaignIds]],
+      'branch',
+      't.campaign_id = k.campaign_id',
+      order,
+    );
   }
 
   branchesByKeys(keys: readonly BranchRef[]): Promise<(BranchRow | null)[]> {
-    const inputs: Input[] = [['campaign_id', keys.map((k) => k.campaignId)], ['id', keys.map((k) => k.id)]];
+    const inputs: Input[] = [
+      ['campaign_id', keys.map((k) => k.campaignId)],
+      ['id', keys.map((k) => k.id)],
+    ];
     return this.one(keys.length, inputs, 'branch', 't.campaign_id = k.campaign_id AND t.id = k.id');
   }
 
@@ -146,7 +200,9 @@ export class PostgresReadModel implements ReadModel {
     return this.one(keys.length, this.entityKeys(keys), 'settlement', PostgresReadModel.ON_ENTITY);
   }
 
-  settlementsByParents(parents: readonly (Scope & { kingdomId?: string; locationId?: string })[]): Promise<SettlementRow[][]> {
+  settlementsByParents(
+    parents: readonly (Scope & { kingdomId?: string; locationId?: string })[],
+  ): Promise<SettlementRow[][]> {
     const inputs: Input[] = [
       ...this.scopeInputs(parents),
       ['kingdom_id', parents.map((p) => p.kingdomId)],
@@ -185,15 +241,25 @@ export class PostgresReadModel implements ReadModel {
   }
 
   private ownerInputs(owners: readonly OwnerKey[]): Input[] {
-    return [...this.scopeInputs(owners), ['owner_type', owners.map((o) => o.ownerType)], ['owner_id', owners.map((o) => o.ownerId)]];
+    return [
+      ...this.scopeInputs(owners),
+      ['owner_type', owners.map((o) => o.ownerType)],
+      ['owner_id', owners.map((o) => o.ownerId)],
+    ];
   }
 
   fieldConditionsByKeys(keys: readonly EntityKey[]): Promise<(FieldConditionRow | null)[]> {
     return this.one(keys.length, this.entityKeys(keys), 'field_condition', PostgresReadModel.ON_ENTITY);
   }
 
-  fieldConditionsByScopes(scopes: readonly (Scope & { entityType?: OwnerType; entityId?: string })[]): Promise<FieldConditionRow[][]> {
-    const inputs: Input[] = [...this.scopeInputs(scopes), ['entity_type', scopes.map((s) => s.entityType)], ['entity_id', scopes.map((s) => s.entityId)]];
+  fieldConditionsByScopes(
+    scopes: readonly (Scope & { entityType?: OwnerType; entityId?: string })[],
+  ): Promise<FieldConditionRow[][]> {
+    const inputs: Input[] = [
+      ...this.scopeInputs(scopes),
+      ['entity_type', scopes.map((s) => s.entityType)],
+      ['entity_id', scopes.map((s) => s.entityId)],
+    ];
     const on =
       `${PostgresReadModel.ON_SCOPE} AND (k.entity_type IS NULL OR t.entity_type = k.entity_type) ` +
       'AND (k.entity_id IS NULL OR t.entity_id = k.entity_id)';
@@ -206,7 +272,13 @@ export class PostgresReadModel implements ReadModel {
   }
 
   worldEventsByScopes(scopes: readonly Scope[]): Promise<WorldEventRow[][]> {
-    return this.many(scopes.length, this.scopeInputs(scopes), 'world_event', PostgresReadModel.ON_SCOPE, 't.scheduled_at, t.id');
+    return this.many(
+      scopes.length,
+      this.scopeInputs(scopes),
+      'world_event',
+      PostgresReadModel.ON_SCOPE,
+      't.scheduled_at, t.id',
+    );
   }
 
   listPages<L extends ListName>(list: L, queries: readonly PageQuery[]): Promise<Page<ListRow<L>>[]> {
@@ -238,7 +310,10 @@ export class PostgresReadModel implements ReadModel {
   }
 
   async checkpoint(projection: string): Promise<number> {
-    const rows = await this.sql.all<{ seq: string }>(`SELECT seq FROM ${this.table('projection_checkpoint')} WHERE name = ?`, [projection]);
+    const rows = await this.sql.all<{ seq: string }>(
+      `SELECT seq FROM ${this.table('projection_checkpoint')} WHERE name = ?`,
+      [projection],
+    );
     return rows[0] ? Number(rows[0].seq) : 0;
   }
 }

@@ -130,7 +130,18 @@ export class PostgresSpatial {
         `ORDER BY l.geometry::geography <-> ${point}::geography LIMIT ?) ` +
         `SELECT ${READERS.settlement.select} FROM near JOIN ${this.table('settlement')} t ON t.campaign_id = ? AND t.branch_id = ? AND t.location_id = near.id AND NOT t.deleted ` +
         'ORDER BY near.d, t.id LIMIT ?',
-      [q.center.lon, q.center.lat, q.campaignId, q.branchId, q.center.lon, q.center.lat, q.count, q.campaignId, q.branchId, q.count],
+      [
+        q.center.lon,
+        q.center.lat,
+        q.campaignId,
+        q.branchId,
+        q.center.lon,
+        q.center.lat,
+        q.count,
+        q.campaignId,
+        q.branchId,
+        q.count,
+      ],
     );
     return rows.map(READERS.settlement.map);
   }

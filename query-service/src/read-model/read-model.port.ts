@@ -67,7 +67,9 @@ export interface ReadModel {
 
   settlementsByKeys(keys: readonly EntityKey[]): Promise<(SettlementRow | null)[]>;
   /** `kingdomId`/`locationId` absent: every settlement of the branch. */
-  settlementsByParents(parents: readonly (Scope & { kingdomId?: string; locationId?: string })[]): Promise<SettlementRow[][]>;
+  settlementsByParents(
+    parents: readonly (Scope & { kingdomId?: string; locationId?: string })[],
+  ): Promise<SettlementRow[][]>;
 
   structuresByKeys(keys: readonly EntityKey[]): Promise<(StructureRow | null)[]>;
   structuresBySettlements(parents: readonly (Scope & { settlementId: string })[]): Promise<StructureRow[][]>;

@@ -17,7 +17,13 @@ function selectExpression(name: string, c: Column): string {
 /** How a selected value becomes a JS value; numbers come as JS numbers (sequences stay far below 2^53). */
 function decoder(c: Column): (v: unknown) => unknown {
   const decode =
-    c.type === 'int' || c.type === 'bigint' ? Number : c.type === 'bool' ? Boolean : c.type === 'text' || c.type === 'timestamptz' ? String : (v: unknown) => v;
+    c.type === 'int' || c.type === 'bigint'
+      ? Number
+      : c.type === 'bool'
+        ? Boolean
+        : c.type === 'text' || c.type === 'timestamptz'
+          ? String
+          : (v: unknown) => v;
   return c.nullable ? (v) => (v === null || v === undefined ? null : decode(v)) : decode;
 }
 
@@ -30,7 +36,9 @@ export interface RowReader<R> {
 function rowReader<T extends TableName>(table: T): RowReader<RowOf<T>> {
   const spec = TABLES[table];
   // Every key and value column but the tombstone flag (tombstones are filtered in SQL), then `last_seq` as `seq`.
-  const columns = [...Object.entries(spec.key), ...Object.entries(spec.values)].filter(([name]) => name !== 'deleted') as [string, Column][];
+  const columns = [...Object.entries(spec.key), ...Object.entries(spec.values)].filter(
+    ([name]) => name !== 'deleted',
+  ) as [string, Column][];
   const fields = columns.map(([name, c]) => ({ name, property: camel(name), decode: decoder(c) }));
   const read = spec.read as (row: Record<string, unknown>) => RowOf<T>;
   return {
@@ -45,4 +53,6 @@ function rowReader<T extends TableName>(table: T): RowReader<RowOf<T>> {
 }
 
 /** One reader per table, derived from its declaration. */
-export const READERS = Object.fromEntries(TABLE_NAMES.map((t) => [t, rowReader(t)])) as { readonly [T in TableName]: RowReader<RowOf<T>> };
+export const READERS = Object.fromEntries(TABLE_NAMES.map((t) => [t, rowReader(t)])) as {
+  readonly [T in TableName]: RowReader<RowOf<T>>;
+};

@@ -27,7 +27,18 @@ const points: Record<string, [number, number]> = {
   'pole-a': [0, 89.9],
   'pole-b': [180, 89.9],
 };
-const region = { type: 'Polygon', coordinates: [[[0, 40], [10, 40], [10, 50], [0, 50], [0, 40]]] };
+const region = {
+  type: 'Polygon',
+  coordinates: [
+    [
+      [0, 40],
+      [10, 40],
+      [10, 50],
+      [0, 50],
+      [0, 40],
+    ],
+  ],
+};
 
 async function location(campaignId: string, branchId: string, id: string, geometry: unknown): Promise<void> {
   await db.sql.run(
@@ -35,7 +46,13 @@ async function location(campaignId: string, branchId: string, id: string, geomet
     [campaignId, branchId, id, id, JSON.stringify(geometry)],
   );
 }
-async function settlement(campaignId: string, branchId: string, id: string, locationId: string, deleted = false): Promise<void> {
+async function settlement(
+  campaignId: string,
+  branchId: string,
+  id: string,
+  locationId: string,
+  deleted = false,
+): Promise<void> {
   await db.sql.run(
     `INSERT INTO ${t('settlement')} (campaign_id, branch_id, id, kingdom_id, location_id, name, level, deleted, last_seq) VALUES (?, ?, ?, 'k', ?, ?, 1, ?, 1)`,
     [campaignId, branchId, id, locationId, id, deleted],
@@ -45,7 +62,10 @@ async function settlement(campaignId: string, branchId: string, id: string, loca
 beforeAll(async () => {
   db = await openTestDatabase(ns, schema);
   rm = new PostgresReadModel(
-    { all: (sql, params = []) => (statements.push({ sql, params }), db.sql.all(sql, params)), run: (sql, params) => db.sql.run(sql, params) } satisfies Sql,
+    {
+      all: (sql, params = []) => (statements.push({ sql, params }), db.sql.all(sql, params)),
+      run: (sql, params) => db.sql.run(sql, params),
+    } satisfies Sql,
     schema,
   );
   for (const [id, coordinates] of Object.entries(points)) {
@@ -98,17 +118,35 @@ describe('settlements within a radius', () => {
     expect(d).toBeGreaterThan(340_000);
     const center = { lon: points.paris[0], lat: points.paris[1] };
     // The region holds Paris: its distance is 0 too, and ties go by id.
-    expect(ids(await rm.settlementsWithinRadius({ ...main, center, meters: d, first: 100 }))).toEqual(['s-paris', 's-paris-2', 's-region', 's-london']);
-    expect(ids(await rm.settlementsWithinRadius({ ...main, center, meters: d - 1, first: 100 }))).toEqual(['s-paris', 's-paris-2', 's-region']);
+    expect(ids(await rm.settlementsWithinRadius({ ...main, center, meters: d, first: 100 }))).toEqual([
+      's-paris',
+      's-paris-2',
+      's-region',
+      's-london',
+    ]);
+    expect(ids(await rm.settlementsWithinRadius({ ...main, center, meters: d - 1, first: 100 }))).toEqual([
+      's-paris',
+      's-paris-2',
+      's-region',
+    ]);
     expect(ids(await rm.settlementsWithinRadius({ ...main, center, meters: d, first: 1 }))).toEqual(['s-paris']);
   });
 
   it('reaches across the antimeridian and across the pole', async () => {
-    const fiji = await rm.settlementsWithinRadius({ ...main, center: { lon: 179.95, lat: -17.7 }, meters: 25_000, first: 100 });
+    const fiji = await rm.settlementsWithinRadius({
+      ...main,
+      center: { lon: 179.95, lat: -17.7 },
+      meters: 25_000,
+      first: 100,
+    });
     expect(ids(fiji)).toEqual(['s-fiji-east', 's-fiji-west']);
     // 0° and 180° at 89.9° N are 22 km apart over the pole; 12.4 km each from (90°, 89.95°).
-    expect(ids(await rm.settlementsWithinRadius({ ...main, center: { lon: 90, lat: 89.95 }, meters: 15_000, first: 100 }))).toEqual(['s-pole-a', 's-pole-b']);
-    expect(await rm.settlementsWithinRadius({ ...main, center: { lon: 90, lat: 89.95 }, meters: 10_000, first: 100 })).toEqual([]);
+    expect(
+      ids(await rm.settlementsWithinRadius({ ...main, center: { lon: 90, lat: 89.95 }, meters: 15_000, first: 100 })),
+    ).toEqual(['s-pole-a', 's-pole-b']);
+    expect(
+      await rm.settlementsWithinRadius({ ...main, center: { lon: 90, lat: 89.95 }, meters: 10_000, first: 100 }),
+    ).toEqual([]);
   });
 });
 
@@ -116,27 +154,62 @@ describe('entities in a bounding box', () => {
   const square = { minLon: 0, minLat: 40, maxLon: 10, maxLat: 50 };
 
   it('includes points on the edge and at the corner, and a region that touches it', async () => {
-    expect(ids(await rm.settlementsInBox({ ...main, box: square, first: 100 }))).toEqual(['s-corner-10', 's-edge-5', 's-paris', 's-paris-2', 's-region']);
-    expect(ids(await rm.locationsInBox({ ...main, box: square, first: 100 }))).toEqual(['corner-10', 'edge-5', 'paris', 'region']);
+    expect(ids(await rm.settlementsInBox({ ...main, box: square, first: 100 }))).toEqual([
+      's-corner-10',
+      's-edge-5',
+      's-paris',
+      's-paris-2',
+      's-region',
+    ]);
+    expect(ids(await rm.locationsInBox({ ...main, box: square, first: 100 }))).toEqual([
+      'corner-10',
+      'edge-5',
+      'paris',
+      'region',
+    ]);
     // A box that overlaps the region's corner but holds none of its points still finds the region.
-    expect(ids(await rm.locationsInBox({ ...main, box: { minLon: 9, minLat: 49, maxLon: 9.5, maxLat: 49.5 }, first: 100 }))).toEqual(['region']);
+    expect(
+      ids(await rm.locationsInBox({ ...main, box: { minLon: 9, minLat: 49, maxLon: 9.5, maxLat: 49.5 }, first: 100 })),
+    ).toEqual(['region']);
   });
 
   it('crosses the antimeridian when minLon > maxLon', async () => {
     const box = { minLon: 179, minLat: -20, maxLon: -179, maxLat: -15 };
     expect(ids(await rm.settlementsInBox({ ...main, box, first: 100 }))).toEqual(['s-fiji-east', 's-fiji-west']);
     // The same corners the other way round are the rest of the world at those latitudes: Suva, not the islands.
-    expect(ids(await rm.settlementsInBox({ ...main, box: { minLon: -179, minLat: -20, maxLon: 179, maxLat: -15 }, first: 100 }))).toEqual(['s-suva']);
+    expect(
+      ids(
+        await rm.settlementsInBox({
+          ...main,
+          box: { minLon: -179, minLat: -20, maxLon: 179, maxLat: -15 },
+          first: 100,
+        }),
+      ),
+    ).toEqual(['s-suva']);
   });
 
   it('covers the polar cap', async () => {
-    expect(ids(await rm.settlementsInBox({ ...main, box: { minLon: -180, minLat: 89.8, maxLon: 180, maxLat: 90 }, first: 100 }))).toEqual(['s-pole-a', 's-pole-b']);
+    expect(
+      ids(
+        await rm.settlementsInBox({
+          ...main,
+          box: { minLon: -180, minLat: 89.8, maxLon: 180, maxLat: 90 },
+          first: 100,
+        }),
+      ),
+    ).toEqual(['s-pole-a', 's-pole-b']);
   });
 });
 
 describe('settlements in a region', () => {
   it('includes the boundary and the region itself, excludes a point just outside', async () => {
-    expect(ids(await rm.settlementsInRegion({ ...main, regionId: 'region', first: 100 }))).toEqual(['s-corner-10', 's-edge-5', 's-paris', 's-paris-2', 's-region']);
+    expect(ids(await rm.settlementsInRegion({ ...main, regionId: 'region', first: 100 }))).toEqual([
+      's-corner-10',
+      's-edge-5',
+      's-paris',
+      's-paris-2',
+      's-region',
+    ]);
   });
 
   it('is empty for a location that is not a polygon, or not there', async () => {
@@ -149,17 +222,30 @@ describe('nearest settlements', () => {
   it('nearest first, across the antimeridian', async () => {
     const center = { lon: 179.95, lat: -17.7 };
     expect(ids(await rm.nearestSettlements({ ...main, center, count: 2 }))).toEqual(['s-fiji-east', 's-fiji-west']);
-    expect(ids(await rm.nearestSettlements({ ...main, center, count: 3 }))).toEqual(['s-fiji-east', 's-fiji-west', 's-suva']);
+    expect(ids(await rm.nearestSettlements({ ...main, center, count: 3 }))).toEqual([
+      's-fiji-east',
+      's-fiji-west',
+      's-suva',
+    ]);
   });
 
   it('at the pole: the two points 180° apart tie, broken by id; then London, the nearer of the rest', async () => {
-    expect(ids(await rm.nearestSettlements({ ...main, center: { lon: 0, lat: 90 }, count: 3 }))).toEqual(['s-pole-a', 's-pole-b', 's-london']);
+    expect(ids(await rm.nearestSettlements({ ...main, center: { lon: 0, lat: 90 }, count: 3 }))).toEqual([
+      's-pole-a',
+      's-pole-b',
+      's-london',
+    ]);
   });
 
   it('two settlements at one place both count; a region holding the point is at distance 0', async () => {
     const center = { lon: points.paris[0], lat: points.paris[1] };
     expect(ids(await rm.nearestSettlements({ ...main, center, count: 2 }))).toEqual(['s-paris', 's-paris-2']);
-    expect(ids(await rm.nearestSettlements({ ...main, center, count: 4 }))).toEqual(['s-paris', 's-paris-2', 's-region', 's-london']);
+    expect(ids(await rm.nearestSettlements({ ...main, center, count: 4 }))).toEqual([
+      's-paris',
+      's-paris-2',
+      's-region',
+      's-london',
+    ]);
   });
 });
 

@@ -19,7 +19,8 @@ export interface Sql {
 
 export function createSql(connection: AbstractSqlConnection, ctx?: Transaction): Sql {
   return {
-    all: <T>(sql: string, params: readonly unknown[] = []) => connection.execute<T[] & Record<string, unknown>[]>(sql, params, 'all', ctx) as Promise<T[]>,
+    all: <T>(sql: string, params: readonly unknown[] = []) =>
+      connection.execute<T[] & Record<string, unknown>[]>(sql, params, 'all', ctx) as Promise<T[]>,
     run: async (sql: string, params: readonly unknown[] = []) => {
       const res = await connection.execute<{ affectedRows: number }>(sql, params, 'run', ctx);
       return res.affectedRows;
@@ -33,6 +34,7 @@ export function createSql(connection: AbstractSqlConnection, ctx?: Transaction):
  * Elements are quoted and escaped, so any text survives; each is parsed by the element type's input function.
  */
 export function pgArray(values: readonly unknown[]): string {
-  const element = (v: unknown) => (v === null || v === undefined ? 'NULL' : `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`)}"`);
+  const element = (v: unknown) =>
+    v === null || v === undefined ? 'NULL' : `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
   return `{${values.map(element).join(',')}}`;
 }

@@ -35,7 +35,9 @@ export interface TableDeclaration<K extends Columns = Columns, V extends Columns
 }
 
 /** A row as the read model answers it, in domain spelling, before a table's own `read` reshapes it. */
-type ReadRow<K extends Columns, V extends Columns> = Simplify<CamelValues<K> & CamelValues<Omit<V, 'deleted'>> & { seq: number }>;
+type ReadRow<K extends Columns, V extends Columns> = Simplify<
+  CamelValues<K> & CamelValues<Omit<V, 'deleted'>> & { seq: number }
+>;
 
 /** A table of the projection: every row keeps `last_seq` and `updated_at`, and deletion leaves a tombstone. */
 interface EntityTable<K extends Columns, V extends Columns, R> extends TableDeclaration<K, V> {
@@ -79,7 +81,10 @@ function named<T extends Record<string, Pick<TableDeclaration, 'key' | 'values'>
 
 /** Every table the projection writes. Column order here is the order of the statements' columns. */
 export const TABLES = named({
-  campaign: entityTable({ id: text() }, { name: text(), description: nullable(text()), owner_id: text(), archived: bool() }),
+  campaign: entityTable(
+    { id: text() },
+    { name: text(), description: nullable(text()), owner_id: text(), archived: bool() },
+  ),
   campaign_member: entityTable({ campaign_id: text(), user_id: text() }, { role: text<Role>() }),
   branch: entityTable(
     { campaign_id: text(), id: text() },
@@ -164,7 +169,11 @@ export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 export const BRANCH_SCOPED_TABLES = TABLE_NAMES.filter((t) => TABLES[t].branchScoped);
 
 /** Every table of the read model: the projection's, the checkpoint's and the parked events'. */
-export const ALL_TABLES: readonly TableDeclaration[] = [...TABLE_NAMES.map((t) => TABLES[t]), CHECKPOINT_TABLE, PARKED_EVENT_TABLE];
+export const ALL_TABLES: readonly TableDeclaration[] = [
+  ...TABLE_NAMES.map((t) => TABLES[t]),
+  CHECKPOINT_TABLE,
+  PARKED_EVENT_TABLE,
+];
 
 /** Every column of a table, key first: the order of a copied row and of the schema test. */
 export function allColumns(table: TableDeclaration): [name: string, column: Column][] {

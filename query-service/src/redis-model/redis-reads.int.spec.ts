@@ -211,7 +211,11 @@ describe('reads served by the Redis read model', () => {
     );
     expect(data.campaign.kingdoms.nodes.map((k: { id: string }) => k.id)).toEqual(['k1', 'k2']);
     expect(data.campaign.kingdoms.nodes[0].settlements.nodes).toEqual([
-      { id: 's1', structures: { nodes: [{ id: 'st1', name: 'Mill' }] }, variables: { nodes: [{ key: 'gold', value: 3 }] } },
+      {
+        id: 's1',
+        structures: { nodes: [{ id: 'st1', name: 'Mill' }] },
+        variables: { nodes: [{ key: 'gold', value: 3 }] },
+      },
       { id: 's2', structures: { nodes: [] }, variables: { nodes: [] } },
     ]);
     expect(postgresCalls.get('listPages')).toBe(4);

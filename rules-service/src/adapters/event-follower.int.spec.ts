@@ -22,7 +22,12 @@ interface Instance {
 const instances: Instance[] = [];
 
 async function publish(e: AnyEvent): Promise<number> {
-  const subject = names.eventSubject({ campaignId: e.campaignId, branchId: e.branchId, entityType: e.entityType, entityId: e.entityId });
+  const subject = names.eventSubject({
+    campaignId: e.campaignId,
+    branchId: e.branchId,
+    entityType: e.entityType,
+    entityId: e.entityId,
+  });
   return (await nats.js.publish(subject, encodeCommit({ commitId: randomUUID(), events: [e] }))).seq;
 }
 
@@ -36,12 +41,20 @@ async function instance(): Promise<Instance> {
 }
 
 const read = (i: Instance, entityType: 'settlement' | 'structure', entityId: string, fields: string[]) =>
-  Object.fromEntries(i.evaluator.evaluate({ campaignId: 'c1', branchId: 'main', entities: [{ entityType, entityId }], fields })[0]!.fields.map((f) => [f.field, f.value]));
+  Object.fromEntries(
+    i.evaluator
+      .evaluate({ campaignId: 'c1', branchId: 'main', entities: [{ entityType, entityId }], fields })[0]!
+      .fields.map((f) => [f.field, f.value]),
+  );
 const warm = (i: Instance) => {
   for (const s of ['s1', 's2']) read(i, 'settlement', s, ['wealth', 'taxes', 'rank', 'label']);
   for (const st of ['st1', 'st2', 'st3']) read(i, 'structure', st, ['sturdy', 'grand']);
 };
-const cached = (i: Instance) => i.state.cache.keys().map((k) => k.split('|').slice(3).join('.')).sort();
+const cached = (i: Instance) =>
+  i.state.cache
+    .keys()
+    .map((k) => k.split('|').slice(3).join('.'))
+    .sort();
 
 beforeAll(async () => {
   names = natsNames(`r${randomBytes(5).toString('hex')}`);
@@ -84,7 +97,13 @@ describe('two instances following the stream', () => {
 
   it('both drop a field across the branch when its condition changes', async () => {
     for (const i of instances) warm(i);
-    const seq = await publish(event('FieldConditionUpdated', { field: 'label', expression: { cat: ['#', { var: 'id' }] }, priority: 0, active: true }, 'fc-label'));
+    const seq = await publish(
+      event(
+        'FieldConditionUpdated',
+        { field: 'label', expression: { cat: ['#', { var: 'id' }] }, priority: 0, active: true },
+        'fc-label',
+      ),
+    );
     for (const i of instances) {
       expect(await i.follower.waitFor(seq, 10_000)).toBe(true);
       expect(cached(i).filter((k) => k.endsWith('.label'))).toEqual([]);

@@ -32,7 +32,11 @@ function rate(op: (i: number) => unknown, batch = 10_000): number {
 }
 
 const doc: PlainEntity = {
-  id: 's1', name: 'Millbrook', level: 3, kingdomId: 'k1', locationId: 'l1',
+  id: 's1',
+  name: 'Millbrook',
+  level: 3,
+  kingdomId: 'k1',
+  locationId: 'l1',
   variables: { population: 1200, walled: true, morale: 7, gold: 340, tags: ['river', 'trade'] },
   parent: { id: 'k1', name: 'Avalon', variables: { taxDivisor: 10 } },
 };
@@ -42,8 +46,20 @@ const twoOps = { '>': [{ var: 'variables.population' }, 1000] };
 /** Twenty operators: arithmetic, comparisons, logic, `if`, `in`, `cat` over fields, variables and the parent. */
 const twentyOps = {
   if: [
-    { and: [{ '>=': [{ var: 'level' }, 3] }, { '==': [{ var: 'variables.walled' }, true] }, { in: ['river', { var: 'variables.tags' }] }] },
-    { cat: [{ var: 'name' }, ' pays ', { '/': [{ var: 'variables.population' }, { var: 'parent.variables.taxDivisor' }] }] },
+    {
+      and: [
+        { '>=': [{ var: 'level' }, 3] },
+        { '==': [{ var: 'variables.walled' }, true] },
+        { in: ['river', { var: 'variables.tags' }] },
+      ],
+    },
+    {
+      cat: [
+        { var: 'name' },
+        ' pays ',
+        { '/': [{ var: 'variables.population' }, { var: 'parent.variables.taxDivisor' }] },
+      ],
+    },
     { or: [{ '<': [{ var: 'variables.morale' }, 3] }, { '>': [{ '-': [{ var: 'variables.gold' }, 100] }, 200] }] },
     'solvent',
     'poor',
@@ -55,7 +71,8 @@ function uncached(expression: unknown) {
   const subject = plainSubject(doc);
   const ours = rule.evaluate(subject);
   const theirs = jsonLogic.apply(expression, doc);
-  if (JSON.stringify(ours) !== JSON.stringify(theirs)) throw new Error(`results differ: ${JSON.stringify(ours)} vs ${JSON.stringify(theirs)}`);
+  if (JSON.stringify(ours) !== JSON.stringify(theirs))
+    throw new Error(`results differ: ${JSON.stringify(ours)} vs ${JSON.stringify(theirs)}`);
   const compiled = rate(() => rule.evaluate(subject));
   const reference = rate(() => jsonLogic.apply(expression, doc));
   return { compiled, jsonLogicJs: reference, speedup: Math.round((compiled / reference) * 10) / 10 };
@@ -65,26 +82,67 @@ function uncached(expression: unknown) {
 function cached() {
   const state = new RulesState(new ResultCache({ maxKeys: 10_000, ttlSeconds: 300, checkPeriodSeconds: 0 }));
   const at = { campaignId: 'c1', branchId: 'main' };
-  const ev = <T extends AnyEvent['type']>(type: T, entityType: AnyEvent['entityType'], entityId: string, data: EventData<T>) =>
-    ({ id: `${entityId}:${type}`, type, schemaVersion: 1, ...at, entityType, entityId, aggregateVersion: 1, data, metadata: {} }) as unknown as AnyEvent;
+  const ev = <T extends AnyEvent['type']>(
+    type: T,
+    entityType: AnyEvent['entityType'],
+    entityId: string,
+    data: EventData<T>,
+  ) =>
+    ({
+      id: `${entityId}:${type}`,
+      type,
+      schemaVersion: 1,
+      ...at,
+      entityType,
+      entityId,
+      aggregateVersion: 1,
+      data,
+      metadata: {},
+    }) as unknown as AnyEvent;
   let seq = 0;
   state.applyCommit([ev('KingdomCreated', 'kingdom', 'k1', { name: 'K' })], ++seq);
-  for (let i = 0; i < 1000; i++) state.applyCommit([ev('SettlementCreated', 'settlement', `s${i}`, { kingdomId: 'k1', locationId: 'l1', name: `S${i}`, level: i % 10 })], ++seq);
+  for (let i = 0; i < 1000; i++)
+    state.applyCommit(
+      [
+        ev('SettlementCreated', 'settlement', `s${i}`, {
+          kingdomId: 'k1',
+          locationId: 'l1',
+          name: `S${i}`,
+          level: i % 10,
+        }),
+      ],
+      ++seq,
+    );
   state.applyCommit(
-    [ev('FieldConditionDefined', 'field-condition', 'fc', { entityType: 'settlement', entityId: null, field: 'big', expression: { '>': [{ var: 'level' }, 5] }, priority: 0, active: true })],
+    [
+      ev('FieldConditionDefined', 'field-condition', 'fc', {
+        entityType: 'settlement',
+        entityId: null,
+        field: 'big',
+        expression: { '>': [{ var: 'level' }, 5] },
+        priority: 0,
+        active: true,
+      }),
+    ],
     ++seq,
   );
   const evaluator = new Evaluator(state);
   // Batches of 100 entities, as the query service's DataLoader sends one level of a list; each answers one field.
   const requests = Array.from({ length: 10 }, (_, r) => ({
     ...at,
-    entities: Array.from({ length: 100 }, (_, i) => ({ entityType: 'settlement' as const, entityId: `s${r * 100 + i}` })),
+    entities: Array.from({ length: 100 }, (_, i) => ({
+      entityType: 'settlement' as const,
+      entityId: `s${r * 100 + i}`,
+    })),
     fields: ['big'],
   }));
   for (const r of requests) evaluator.evaluate(r);
   const [hits, misses] = [state.cache.hits, state.cache.misses];
   const perSecond = rate((i) => evaluator.evaluate(requests[i % 10]!), 100) * 100;
-  const result = { perSecond, hitRate: (state.cache.hits - hits) / (state.cache.hits - hits + state.cache.misses - misses) };
+  const result = {
+    perSecond,
+    hitRate: (state.cache.hits - hits) / (state.cache.hits - hits + state.cache.misses - misses),
+  };
   state.cache.close();
   return result;
 }
@@ -99,5 +157,11 @@ function rawNodeCacheGet(): number {
   return perSecond;
 }
 
-const out = { budgetMs, rawNodeCacheGet: rawNodeCacheGet(), cached: cached(), uncached2: uncached(twoOps), uncached20: uncached(twentyOps) };
+const out = {
+  budgetMs,
+  rawNodeCacheGet: rawNodeCacheGet(),
+  cached: cached(),
+  uncached2: uncached(twoOps),
+  uncached20: uncached(twentyOps),
+};
 process.stdout.write(`${JSON.stringify(out)}\n`);

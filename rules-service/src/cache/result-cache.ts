@@ -30,7 +30,13 @@ export class ResultCache {
   readonly invalidations: Record<InvalidationReason, number> = { entity: 0, variable: 0, condition: 0, branch: 0 };
 
   constructor(opts: ResultCacheOptions) {
-    this.cache = new NodeCache({ stdTTL: opts.ttlSeconds, checkperiod: opts.checkPeriodSeconds, maxKeys: opts.maxKeys, useClones: false, deleteOnExpire: true });
+    this.cache = new NodeCache({
+      stdTTL: opts.ttlSeconds,
+      checkperiod: opts.checkPeriodSeconds,
+      maxKeys: opts.maxKeys,
+      useClones: false,
+      deleteOnExpire: true,
+    });
   }
 
   static key(campaignId: string, branchId: string, type: OwnerType, id: string, field: string): string {
@@ -62,9 +68,17 @@ export class ResultCache {
   }
 
   /** Drops every key of a campaign branch, optionally only of one type and some fields. */
-  dropWhere(campaignId: string, branchId: string, reason: InvalidationReason, type?: OwnerType, fields?: ReadonlySet<string>): number {
+  dropWhere(
+    campaignId: string,
+    branchId: string,
+    reason: InvalidationReason,
+    type?: OwnerType,
+    fields?: ReadonlySet<string>,
+  ): number {
     const prefix = campaignId + SEP + branchId + SEP + (type ? type + SEP : '');
-    const doomed = this.cache.keys().filter((k) => k.startsWith(prefix) && (!fields || fields.has(k.slice(k.lastIndexOf(SEP) + 1))));
+    const doomed = this.cache
+      .keys()
+      .filter((k) => k.startsWith(prefix) && (!fields || fields.has(k.slice(k.lastIndexOf(SEP) + 1))));
     return this.drop(doomed, reason);
   }
 

@@ -24,7 +24,13 @@ describe('the per-instance result cache', () => {
   });
   it('drops by prefix and field, counting by reason', () => {
     cache = new ResultCache({ maxKeys: 100, ttlSeconds: 300, checkPeriodSeconds: 0 });
-    for (const k of ['c|main|settlement|s1|a', 'c|main|settlement|s1|b', 'c|main|structure|t1|a', 'c|alt|settlement|s1|a']) cache.set(k, { field: 'f', value: 1 });
+    for (const k of [
+      'c|main|settlement|s1|a',
+      'c|main|settlement|s1|b',
+      'c|main|structure|t1|a',
+      'c|alt|settlement|s1|a',
+    ])
+      cache.set(k, { field: 'f', value: 1 });
     expect(cache.dropWhere('c', 'main', 'condition', 'settlement', new Set(['a']))).toBe(1);
     expect(cache.keys().sort()).toEqual(['c|alt|settlement|s1|a', 'c|main|settlement|s1|b', 'c|main|structure|t1|a']);
     expect(cache.dropWhere('c', 'alt', 'branch')).toBe(1);
@@ -34,10 +40,17 @@ describe('the per-instance result cache', () => {
 
 describe('rules configuration', () => {
   it('defaults to 10,000 keys, 300 s TTL and a 60 s check period', () => {
-    expect(loadRulesConfig({})).toMatchObject({ RULES_CACHE_MAX_KEYS: 10_000, RULES_CACHE_TTL: 300, RULES_CACHE_CHECK_PERIOD: 60, RULES_OPS_PORT: 4002 });
+    expect(loadRulesConfig({})).toMatchObject({
+      RULES_CACHE_MAX_KEYS: 10_000,
+      RULES_CACHE_TTL: 300,
+      RULES_CACHE_CHECK_PERIOD: 60,
+      RULES_OPS_PORT: 4002,
+    });
   });
   it('reads them from the environment', () => {
-    expect(loadRulesConfig({ RULES_CACHE_MAX_KEYS: '50', RULES_CACHE_TTL: '5', RULES_CACHE_CHECK_PERIOD: '1' })).toMatchObject({
+    expect(
+      loadRulesConfig({ RULES_CACHE_MAX_KEYS: '50', RULES_CACHE_TTL: '5', RULES_CACHE_CHECK_PERIOD: '1' }),
+    ).toMatchObject({
       RULES_CACHE_MAX_KEYS: 50,
       RULES_CACHE_TTL: 5,
       RULES_CACHE_CHECK_PERIOD: 1,

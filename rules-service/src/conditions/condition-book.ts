@@ -18,7 +18,14 @@ export interface ConditionDef {
 /** What a computed field of a type depends on, over every condition on it and through the fields it reads. */
 export type FieldDeps = { [K in keyof ExpressionDeps]: ReadonlySet<string> };
 
-const NO_DEPS: FieldDeps = { fields: new Set(), variables: new Set(), parentFields: new Set(), parentVariables: new Set(), collections: new Set(), computed: new Set() };
+const NO_DEPS: FieldDeps = {
+  fields: new Set(),
+  variables: new Set(),
+  parentFields: new Set(),
+  parentVariables: new Set(),
+  collections: new Set(),
+  computed: new Set(),
+};
 
 /**
  * Orders candidates: active first, then the higher priority, then a condition on this one entity before one on
@@ -105,7 +112,11 @@ export class ConditionBook {
 
     // Direct dependencies per field, the union over its conditions (entity-specific ones count for the type).
     const direct = new Map<string, ExpressionDeps[]>();
-    for (const [field, list] of fields) direct.set(field, list.flatMap((c) => (c.rule ? [c.rule.deps] : [])));
+    for (const [field, list] of fields)
+      direct.set(
+        field,
+        list.flatMap((c) => (c.rule ? [c.rule.deps] : [])),
+      );
     const graph = new Map([...direct].map(([f, ds]) => [f, ds.flatMap((d) => d.computed)]));
     const cyclic = new Set<string>();
     for (let cycle = findComputedCycle(graph); cycle; cycle = findComputedCycle(graph)) {
@@ -117,7 +128,12 @@ export class ConditionBook {
     const closed = new Map<string, FieldDeps>();
     for (const field of fields.keys()) {
       const acc: { [K in keyof ExpressionDeps]: Set<string> } = {
-        fields: new Set(), variables: new Set(), parentFields: new Set(), parentVariables: new Set(), collections: new Set(), computed: new Set(),
+        fields: new Set(),
+        variables: new Set(),
+        parentFields: new Set(),
+        parentVariables: new Set(),
+        collections: new Set(),
+        computed: new Set(),
       };
       const seen = new Set<string>();
       const queue = [field];
@@ -137,7 +153,16 @@ export class ConditionBook {
 
   fork(): ConditionBook {
     const copy = new ConditionBook();
-    for (const c of this.byId.values()) copy.put({ id: c.id, entityType: c.entityType, entityId: c.entityId, field: c.field, expression: c.expression, priority: c.priority, active: c.active });
+    for (const c of this.byId.values())
+      copy.put({
+        id: c.id,
+        entityType: c.entityType,
+        entityId: c.entityId,
+        field: c.field,
+        expression: c.expression,
+        priority: c.priority,
+        active: c.active,
+      });
     copy.compileErrors = 0;
     return copy;
   }

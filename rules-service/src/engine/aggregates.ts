@@ -15,7 +15,12 @@ function valueOf(child: ChildView, path: string): unknown {
  * `min_of`, `max_of` of the numbers at `path` (other values are skipped). An empty sum is 0; an empty
  * average, minimum or maximum is null.
  */
-export function aggregate(op: AggregateOperator, c: EvaluationContext, collection: string, path: string | undefined): unknown {
+export function aggregate(
+  op: AggregateOperator,
+  c: EvaluationContext,
+  collection: string,
+  path: string | undefined,
+): unknown {
   const children = c.subject.children(collection);
   c.checkArray(children.length, collection);
   c.spend(children.length);

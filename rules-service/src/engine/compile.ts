@@ -1,6 +1,22 @@
-import { AGGREGATE_OPERATORS, analyzeExpression, RULE_ENTITIES, type RuleEntityShape, RuleErrorCode, SCOPED_OPERATORS, type ExpressionDeps, type OwnerType } from '@cm/contracts';
+import {
+  AGGREGATE_OPERATORS,
+  analyzeExpression,
+  RULE_ENTITIES,
+  type RuleEntityShape,
+  RuleErrorCode,
+  SCOPED_OPERATORS,
+  type ExpressionDeps,
+  type OwnerType,
+} from '@cm/contracts';
 import { aggregate } from './aggregates.js';
-import { DEFAULT_LIMITS, EvaluationContext, RuleEvaluationError, truthy, type EvaluationLimits, type RuleSubject } from './evaluation.js';
+import {
+  DEFAULT_LIMITS,
+  EvaluationContext,
+  RuleEvaluationError,
+  truthy,
+  type EvaluationLimits,
+  type RuleSubject,
+} from './evaluation.js';
 import { operators, type Fn } from './operators.js';
 
 /** A field-condition expression compiled once into a tree of closures. */
@@ -64,7 +80,13 @@ function compileNode(k: Compiler, node: unknown, scope: Scope): Fn {
   const op = Object.keys(node)[0]!;
   const raw = (node as Record<string, unknown>)[op];
   const args = Array.isArray(raw) ? raw : [raw];
-  if (op === 'var') return compileVar(k, args[0] as string | number, args.length > 1 ? compileNode(k, args[1], scope) : undefined, scope);
+  if (op === 'var')
+    return compileVar(
+      k,
+      args[0] as string | number,
+      args.length > 1 ? compileNode(k, args[1], scope) : undefined,
+      scope,
+    );
   if (op === 'missing' || op === 'missing_some') return compileMissing(k, op, args, scope);
   if ((AGGREGATE_OPERATORS as readonly string[]).includes(op)) {
     const [collection, path] = args as [string, string | undefined];
@@ -92,7 +114,8 @@ function descend(value: unknown, segments: readonly string[]): unknown {
 
 function compileVar(k: Compiler, path: string | number, fallback: Fn | undefined, scope: Scope): Fn {
   const segments = path === '' ? [] : String(path).split('.');
-  const read = scope === 'item' ? (c: EvaluationContext, d: unknown) => descend(d, segments) : entityReader(k, segments);
+  const read =
+    scope === 'item' ? (c: EvaluationContext, d: unknown) => descend(d, segments) : entityReader(k, segments);
   return (c, d) => {
     const v = read(c, d);
     // As in json-logic-js, only an absent value takes the default; a present null stays null.
@@ -105,7 +128,8 @@ function entityReader(k: Compiler, segments: string[]): (c: EvaluationContext, d
   const [head, second, third] = segments;
   if (head === 'variables') return (c) => c.subject.variable(second!);
   if (head === 'computed') return (c) => c.subject.computed(second!);
-  if (head === 'parent') return second === 'variables' ? (c) => c.subject.parentVariable(third!) : (c) => c.subject.parentField(second!);
+  if (head === 'parent')
+    return second === 'variables' ? (c) => c.subject.parentVariable(third!) : (c) => c.subject.parentField(second!);
   if (!(head! in k.shape.children)) return (c) => c.subject.field(head!);
   const rest = segments.slice(1);
   return (c) => {

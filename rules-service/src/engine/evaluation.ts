@@ -50,15 +50,24 @@ export class EvaluationContext {
   /** Counts `n` operations; throws `RULE_LIMIT` past the bound. */
   spend(n = 1): void {
     this.ops += n;
-    if (this.ops > this.limits.maxOps) throw new RuleEvaluationError(RuleErrorCode.LIMIT, `more than ${this.limits.maxOps} operations`);
+    if (this.ops > this.limits.maxOps)
+      throw new RuleEvaluationError(RuleErrorCode.LIMIT, `more than ${this.limits.maxOps} operations`);
   }
 
   checkArray(length: number, what: string): void {
-    if (length > this.limits.maxArray) throw new RuleEvaluationError(RuleErrorCode.LIMIT, `${what}: array of ${length} elements exceeds ${this.limits.maxArray}`);
+    if (length > this.limits.maxArray)
+      throw new RuleEvaluationError(
+        RuleErrorCode.LIMIT,
+        `${what}: array of ${length} elements exceeds ${this.limits.maxArray}`,
+      );
   }
 
   checkString(s: string, what: string): string {
-    if (s.length > this.limits.maxString) throw new RuleEvaluationError(RuleErrorCode.LIMIT, `${what}: string of ${s.length} characters exceeds ${this.limits.maxString}`);
+    if (s.length > this.limits.maxString)
+      throw new RuleEvaluationError(
+        RuleErrorCode.LIMIT,
+        `${what}: string of ${s.length} characters exceeds ${this.limits.maxString}`,
+      );
     return s;
   }
 }

@@ -36,7 +36,11 @@ function arrayOf(c: EvaluationContext, v: unknown, what: string): unknown[] | un
 
 /** Runs `body` per element of the first argument's array, counting each element as an operation. */
 const scoped =
-  (onArray: (c: EvaluationContext, items: unknown[], body: Fn, d: unknown, rest: Fn[]) => unknown, otherwise: (c: EvaluationContext, d: unknown, rest: Fn[]) => unknown, what: string): Build =>
+  (
+    onArray: (c: EvaluationContext, items: unknown[], body: Fn, d: unknown, rest: Fn[]) => unknown,
+    otherwise: (c: EvaluationContext, d: unknown, rest: Fn[]) => unknown,
+    what: string,
+  ): Build =>
   ([source, body, ...rest], bodyCost = 1) =>
   (c, d) => {
     const items = arrayOf(c, source ? source(c, d) : undefined, what);
@@ -64,11 +68,18 @@ export const operators: Record<string, Build> = {
     args.length === 3
       ? eager((_, [a, b, x]) => (a as number) <= (b as number) && (b as number) <= (x as number))(args)
       : binary((a, b) => (a as number) <= (b as number))(args),
-  '!!': ([a]) => (c, d) => truthy(a ? a(c, d) : undefined),
-  '!': ([a]) => (c, d) => !truthy(a ? a(c, d) : undefined),
+  '!!':
+    ([a]) =>
+    (c, d) =>
+      truthy(a ? a(c, d) : undefined),
+  '!':
+    ([a]) =>
+    (c, d) =>
+      !truthy(a ? a(c, d) : undefined),
   '%': binary((a, b) => (a as number) % (b as number)),
   '/': binary((a, b) => (a as number) / (b as number)),
-  '-': (args) => (args.length === 1 ? eager((_, [a]) => -(a as number))(args) : binary((a, b) => (a as number) - (b as number))(args)),
+  '-': (args) =>
+    args.length === 1 ? eager((_, [a]) => -(a as number))(args) : binary((a, b) => (a as number) - (b as number))(args),
   '+': (args) =>
     args.length === 2
       ? binary((a, b) => num(a) + num(b))(args)
@@ -94,14 +105,16 @@ export const operators: Record<string, Build> = {
     }
     return s.substr(start as number, end as number);
   }),
-  in: ([x, y]) => (c, d) => {
-    const a = x ? x(c, d) : undefined;
-    const b = y ? y(c, d) : undefined;
-    if (typeof b !== 'string' && !Array.isArray(b)) return false;
-    // A search is as long as what it searches: charged like a loop.
-    c.spend(b.length);
-    return (b as string).indexOf(a as string) !== -1;
-  },
+  in:
+    ([x, y]) =>
+    (c, d) => {
+      const a = x ? x(c, d) : undefined;
+      const b = y ? y(c, d) : undefined;
+      if (typeof b !== 'string' && !Array.isArray(b)) return false;
+      // A search is as long as what it searches: charged like a loop.
+      c.spend(b.length);
+      return (b as string).indexOf(a as string) !== -1;
+    },
   merge: eager((c, vs) => {
     const out: unknown[] = [];
     for (const v of vs) {
@@ -135,15 +148,36 @@ export const operators: Record<string, Build> = {
     }
     return current;
   },
-  filter: scoped((c, items, body) => items.filter((x) => truthy(body(c, x))), () => [], 'filter'),
-  map: scoped((c, items, body) => items.map((x) => body(c, x)), () => [], 'map'),
+  filter: scoped(
+    (c, items, body) => items.filter((x) => truthy(body(c, x))),
+    () => [],
+    'filter',
+  ),
+  map: scoped(
+    (c, items, body) => items.map((x) => body(c, x)),
+    () => [],
+    'map',
+  ),
   reduce: scoped(
-    (c, items, body, d, [initial]) => items.reduce((accumulator, current) => body(c, { current, accumulator }), initial ? initial(c, d) : null),
+    (c, items, body, d, [initial]) =>
+      items.reduce((accumulator, current) => body(c, { current, accumulator }), initial ? initial(c, d) : null),
     (c, d, [initial]) => (initial ? initial(c, d) : null),
     'reduce',
   ),
-  all: scoped((c, items, body) => items.length > 0 && items.every((x) => truthy(body(c, x))), () => false, 'all'),
-  none: scoped((c, items, body) => !items.some((x) => truthy(body(c, x))), () => true, 'none'),
-  some: scoped((c, items, body) => items.some((x) => truthy(body(c, x))), () => false, 'some'),
+  all: scoped(
+    (c, items, body) => items.length > 0 && items.every((x) => truthy(body(c, x))),
+    () => false,
+    'all',
+  ),
+  none: scoped(
+    (c, items, body) => !items.some((x) => truthy(body(c, x))),
+    () => true,
+    'none',
+  ),
+  some: scoped(
+    (c, items, body) => items.some((x) => truthy(body(c, x))),
+    () => false,
+    'some',
+  ),
 };
 operators['?:'] = operators.if!;

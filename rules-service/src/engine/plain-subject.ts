@@ -8,7 +8,6 @@ export interface PlainEntity {
   computed?: Record<string, unknown>;
 }
 
-
 /** A subject over a plain document, for the semantics table and the benchmarks. */
 export function plainSubject(doc: PlainEntity): RuleSubject {
   return {

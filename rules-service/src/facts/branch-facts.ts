@@ -23,15 +23,15 @@ export interface Membership {
 }
 
 /** Which field of a child names the parent of each collection; campaign collections use the campaign id. */
-const LINKS: { parentType: OwnerType; collection: string; childType: OwnerType; link: string | null }[] = Object.entries(RULE_ENTITIES).flatMap(
-  ([parentType, shape]) =>
+const LINKS: { parentType: OwnerType; collection: string; childType: OwnerType; link: string | null }[] =
+  Object.entries(RULE_ENTITIES).flatMap(([parentType, shape]) =>
     Object.entries(shape.children).map(([collection, childType]) => ({
       parentType: parentType as OwnerType,
       collection,
       childType,
       link: parentType === 'campaign' ? null : `${parentType}Id`,
     })),
-);
+  );
 
 export const entityKey = (type: OwnerType, id: string) => `${type}:${id}`;
 
@@ -105,7 +105,8 @@ export class BranchFacts {
   }
 
   private unlink(fact: EntityFact): void {
-    for (const m of this.membershipsOf(fact)) this.children.get(`${m.parentType}:${m.parentId}:${m.collection}`)?.delete(fact.id);
+    for (const m of this.membershipsOf(fact))
+      this.children.get(`${m.parentType}:${m.parentId}:${m.collection}`)?.delete(fact.id);
   }
 
   variablesOf(type: OwnerType, id: string): Record<string, unknown> | undefined {

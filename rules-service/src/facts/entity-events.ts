@@ -14,7 +14,12 @@ export function entityEffectOf(e: AnyEvent): EntityEffect | null {
   const id = e.entityId;
   switch (e.type) {
     case 'CampaignCreated':
-      return { kind: 'create', type: 'campaign', id, fields: { id, name: e.data.name, description: e.data.description, ownerId: e.data.ownerId, archived: false } };
+      return {
+        kind: 'create',
+        type: 'campaign',
+        id,
+        fields: { id, name: e.data.name, description: e.data.description, ownerId: e.data.ownerId, archived: false },
+      };
     case 'CampaignRenamed':
       return { kind: 'patch', type: 'campaign', id, fields: { name: e.data.name } };
     case 'CampaignArchived':
@@ -32,7 +37,18 @@ export function entityEffectOf(e: AnyEvent): EntityEffect | null {
     case 'LocationDeleted':
       return { kind: 'delete', type: 'location', id };
     case 'SettlementCreated':
-      return { kind: 'create', type: 'settlement', id, fields: { id, name: e.data.name, level: e.data.level, kingdomId: e.data.kingdomId, locationId: e.data.locationId } };
+      return {
+        kind: 'create',
+        type: 'settlement',
+        id,
+        fields: {
+          id,
+          name: e.data.name,
+          level: e.data.level,
+          kingdomId: e.data.kingdomId,
+          locationId: e.data.locationId,
+        },
+      };
     case 'SettlementRenamed':
       return { kind: 'patch', type: 'settlement', id, fields: { name: e.data.name } };
     case 'SettlementLevelSet':
@@ -46,7 +62,14 @@ export function entityEffectOf(e: AnyEvent): EntityEffect | null {
         kind: 'create',
         type: 'structure',
         id,
-        fields: { id, name: e.data.name, structureType: e.data.structureType, level: e.data.level, condition: e.data.condition, settlementId: e.data.settlementId },
+        fields: {
+          id,
+          name: e.data.name,
+          structureType: e.data.structureType,
+          level: e.data.level,
+          condition: e.data.condition,
+          settlementId: e.data.settlementId,
+        },
       };
     case 'StructureRenamed':
       return { kind: 'patch', type: 'structure', id, fields: { name: e.data.name } };
@@ -63,7 +86,15 @@ export function entityEffectOf(e: AnyEvent): EntityEffect | null {
         kind: 'create',
         type: 'world-event',
         id,
-        fields: { id, name: e.data.name, description: e.data.description, status: 'scheduled', scheduledAt: e.data.scheduledAt, expiresAt: e.data.expiresAt, outcome: null },
+        fields: {
+          id,
+          name: e.data.name,
+          description: e.data.description,
+          status: 'scheduled',
+          scheduledAt: e.data.scheduledAt,
+          expiresAt: e.data.expiresAt,
+          outcome: null,
+        },
       };
     case 'WorldEventActivated':
       return { kind: 'patch', type: 'world-event', id, fields: { status: 'active' } };

@@ -1,4 +1,10 @@
-import { ServerNats, type ConsumerDeserializer, type IncomingRequest, type NatsOptions, type Serializer } from '@nestjs/microservices';
+import {
+  ServerNats,
+  type ConsumerDeserializer,
+  type IncomingRequest,
+  type NatsOptions,
+  type Serializer,
+} from '@nestjs/microservices';
 import { ErrorCode, type RulesEvaluateReply } from '@cm/contracts';
 import type { NatsConnection } from '@cm/platform';
 

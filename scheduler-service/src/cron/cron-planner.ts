@@ -58,7 +58,9 @@ export class CronPlanner {
   start(): void {
     for (const [cron, expression] of Object.entries(this.opts.expressions) as [CronJobName, string][]) {
       // `protect`: a tick still planning when the next fires is not run twice at once in this process.
-      this.timers.push(new Cron(expression, { protect: true, mode: '5-or-6-parts' }, () => this.track(this.tick(cron))));
+      this.timers.push(
+        new Cron(expression, { protect: true, mode: '5-or-6-parts' }, () => this.track(this.tick(cron))),
+      );
       this.track(this.tick(cron));
     }
   }
@@ -80,7 +82,9 @@ export class CronPlanner {
     // A refused acquisition is one round trip; a tick that held the lock reports its own (ticks of other crons overlap).
     let roundTrips = 1;
     try {
-      const held = await this.lock.withLock(`${this.opts.lockPrefix}:scheduler:lock:${cron}`, (lock) => this.plan(cron, lock.signal));
+      const held = await this.lock.withLock(`${this.opts.lockPrefix}:scheduler:lock:${cron}`, (lock) =>
+        this.plan(cron, lock.signal),
+      );
       if (!held) {
         this.metrics.lockContended.inc({ cron });
         outcome = 'another replica holds the lock';
@@ -90,7 +94,10 @@ export class CronPlanner {
         outcome = held.result;
         if (!held.releasedCleanly) {
           this.metrics.lockLost.inc({ cron });
-          this.logger.error({ cron }, 'the cron lock expired while this replica was planning; the state kept the windows from running twice');
+          this.logger.error(
+            { cron },
+            'the cron lock expired while this replica was planning; the state kept the windows from running twice',
+          );
         }
       }
     } catch (e) {
@@ -98,7 +105,10 @@ export class CronPlanner {
       if (e instanceof LockLostError) {
         // The claim stays unpublished; whoever holds the lock next publishes the same job ids.
         this.metrics.lockLost.inc({ cron });
-        this.logger.error({ cron }, 'the cron lock was lost while planning; stopped publishing, the next tick finishes the claim');
+        this.logger.error(
+          { cron },
+          'the cron lock was lost while planning; stopped publishing, the next tick finishes the claim',
+        );
       } else if (!(e instanceof StateMovedError)) this.logger.error({ err: e, cron }, 'cron tick failed');
     }
     this.metrics.lockRoundTrips.inc({ cron }, roundTrips);
@@ -115,10 +125,18 @@ export class CronPlanner {
       // A planner died between claiming these windows and publishing all their jobs: finish its work.
       await this.publish(cron, current.state.windows, signal);
       seq = await this.queue.writeState(cron, { ...current.state, published: true }, seq);
-      this.logger.warn({ cron, windows: current.state.windows }, 'published the jobs of a claim an earlier planner left unfinished');
+      this.logger.warn(
+        { cron, windows: current.state.windows },
+        'published the jobs of a claim an earlier planner left unfinished',
+      );
     }
     const now = new Date();
-    const due = dueWindows(schedule(this.opts.expressions[cron]), current ? new Date(current.state.lastWindow) : null, now, this.opts.horizonMs);
+    const due = dueWindows(
+      schedule(this.opts.expressions[cron]),
+      current ? new Date(current.state.lastWindow) : null,
+      now,
+      this.opts.horizonMs,
+    );
     if (due.initial) {
       const lastWindow = due.initial.toISOString();
       await this.queue.writeState(cron, { lastWindow, windows: [], published: true }, seq);
@@ -129,16 +147,31 @@ export class CronPlanner {
     if (due.beyondHorizon) {
       const b = due.beyondHorizon;
       this.metrics.windowsSkipped.inc({ cron }, b.count);
-      this.status[cron].beyondHorizon = { count: b.count, first: b.first.toISOString(), last: b.last.toISOString(), reportedAt: now.toISOString() };
+      this.status[cron].beyondHorizon = {
+        count: b.count,
+        first: b.first.toISOString(),
+        last: b.last.toISOString(),
+        reportedAt: now.toISOString(),
+      };
       this.logger.warn(
-        { cron, count: b.count, first: b.first.toISOString(), last: b.last.toISOString(), horizonMs: this.opts.horizonMs },
+        {
+          cron,
+          count: b.count,
+          first: b.first.toISOString(),
+          last: b.last.toISOString(),
+          horizonMs: this.opts.horizonMs,
+        },
         'missed windows beyond the catch-up horizon; reported, not run',
       );
     }
     if (due.run.length === 0) {
       if (!due.beyondHorizon) return 'nothing due';
       // Record that the reported windows are dealt with, so they are reported once.
-      await this.queue.writeState(cron, { lastWindow: due.beyondHorizon.last.toISOString(), windows: [], published: true }, seq);
+      await this.queue.writeState(
+        cron,
+        { lastWindow: due.beyondHorizon.last.toISOString(), windows: [], published: true },
+        seq,
+      );
       return 'windows beyond the horizon reported';
     }
     const windows = due.run.map((d) => d.toISOString());
@@ -166,7 +199,10 @@ export class CronPlanner {
       jobs = due.map((row) => worldEventJob(row, now));
     } else {
       const kind = cron === 'settlement-growth' ? 'settlement-growth' : 'structure-maintenance';
-      const batches = await this.readModel.batches(kind === 'settlement-growth' ? 'settlement' : 'structure', this.opts.batchSize);
+      const batches = await this.readModel.batches(
+        kind === 'settlement-growth' ? 'settlement' : 'structure',
+        this.opts.batchSize,
+      );
       jobs = batchJobs(kind, batches, windows, now);
     }
     return publishJobs(this.queue, jobs, this.metrics, signal);
@@ -174,7 +210,12 @@ export class CronPlanner {
 }
 
 /** Publishes jobs 64 at a time; returns how many the stream had not seen (duplicates are other planners' copies). */
-export async function publishJobs(queue: JobQueue, jobs: AnyJob[], metrics: SchedulerMetrics, signal?: AbortSignal): Promise<number> {
+export async function publishJobs(
+  queue: JobQueue,
+  jobs: AnyJob[],
+  metrics: SchedulerMetrics,
+  signal?: AbortSignal,
+): Promise<number> {
   let fresh = 0;
   for (let i = 0; i < jobs.length; i += 64) {
     signal?.throwIfAborted();

@@ -23,7 +23,13 @@ export function schedule(expression: string): Cron {
  * `now - horizonMs` runs, an older one is reported. At most `maxRun` windows run (the newest); older ones count as
  * beyond the horizon.
  */
-export function dueWindows(cron: Cron, lastWindow: Date | null, now: Date, horizonMs: number, maxRun = 1000): DueWindows {
+export function dueWindows(
+  cron: Cron,
+  lastWindow: Date | null,
+  now: Date,
+  horizonMs: number,
+  maxRun = 1000,
+): DueWindows {
   if (!lastWindow) {
     const [latest] = cron.previousRuns(1, new Date(now.getTime() + 1));
     return { run: [], beyondHorizon: null, initial: latest ?? null };

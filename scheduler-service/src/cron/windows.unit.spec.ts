@@ -15,7 +15,11 @@ describe('dueWindows', () => {
 
   it('runs each window since the last one once, in order', () => {
     const due = dueWindows(everyTwoSeconds, at('2026-01-01T00:00:00Z'), at('2026-01-01T00:00:06.100Z'), 60_000);
-    expect(isoList(due.run)).toEqual(['2026-01-01T00:00:02.000Z', '2026-01-01T00:00:04.000Z', '2026-01-01T00:00:06.000Z']);
+    expect(isoList(due.run)).toEqual([
+      '2026-01-01T00:00:02.000Z',
+      '2026-01-01T00:00:04.000Z',
+      '2026-01-01T00:00:06.000Z',
+    ]);
     expect(due.beyondHorizon).toBeNull();
   });
 
@@ -26,8 +30,16 @@ describe('dueWindows', () => {
 
   it('reports the windows older than the horizon and runs the rest', () => {
     const due = dueWindows(everyTwoSeconds, at('2026-01-01T00:00:00Z'), at('2026-01-01T00:00:10.500Z'), 5_000);
-    expect(isoList(due.run)).toEqual(['2026-01-01T00:00:06.000Z', '2026-01-01T00:00:08.000Z', '2026-01-01T00:00:10.000Z']);
-    expect(due.beyondHorizon).toEqual({ count: 2, first: at('2026-01-01T00:00:02Z'), last: at('2026-01-01T00:00:04Z') });
+    expect(isoList(due.run)).toEqual([
+      '2026-01-01T00:00:06.000Z',
+      '2026-01-01T00:00:08.000Z',
+      '2026-01-01T00:00:10.000Z',
+    ]);
+    expect(due.beyondHorizon).toEqual({
+      count: 2,
+      first: at('2026-01-01T00:00:02Z'),
+      last: at('2026-01-01T00:00:04Z'),
+    });
   });
 
   it('handles five-field hourly expressions', () => {
@@ -38,7 +50,11 @@ describe('dueWindows', () => {
 
   it('caps the windows it runs', () => {
     const due = dueWindows(everyTwoSeconds, at('2026-01-01T00:00:00Z'), at('2026-01-01T00:00:20Z'), 60_000, 3);
-    expect(isoList(due.run)).toEqual(['2026-01-01T00:00:16.000Z', '2026-01-01T00:00:18.000Z', '2026-01-01T00:00:20.000Z']);
+    expect(isoList(due.run)).toEqual([
+      '2026-01-01T00:00:16.000Z',
+      '2026-01-01T00:00:18.000Z',
+      '2026-01-01T00:00:20.000Z',
+    ]);
     expect(due.beyondHorizon?.count).toBe(7);
   });
 });

@@ -21,7 +21,9 @@ export class CommandSender {
   async send(command: Command): Promise<CommandOutcome> {
     let reply: CommandReply;
     try {
-      const msg = await this.nc.request(this.names.commandSubject(command.type), JSON.stringify(command), { timeout: this.timeoutMs });
+      const msg = await this.nc.request(this.names.commandSubject(command.type), JSON.stringify(command), {
+        timeout: this.timeoutMs,
+      });
       reply = msg.json<CommandReply>();
     } catch (e) {
       const message = (e as Error).message ?? String(e);
@@ -30,7 +32,10 @@ export class CommandSender {
     }
     if (reply.ok) return reply.duplicate ? 'duplicate' : 'applied';
     if (reply.error.code === ErrorCode.NOT_FOUND || reply.error.code === ErrorCode.INVALID_STATE) {
-      this.logger.debug({ commandId: command.commandId, correlationId: command.correlationId, code: reply.error.code }, 'scheduled command had nothing to do');
+      this.logger.debug(
+        { commandId: command.commandId, correlationId: command.correlationId, code: reply.error.code },
+        'scheduled command had nothing to do',
+      );
       return 'nothing-to-do';
     }
     throw AppError.from(reply.error);
@@ -41,7 +46,10 @@ export class CommandSender {
    * the ids of the entities whose commands all went through; the first failure is thrown once everything that
    * was started has settled, with the finished entities on the error (`completed`).
    */
-  async sendSteps(steps: { entityId: string; commands: Command[] }[], concurrency: number): Promise<{ completed: string[]; applied: number }> {
+  async sendSteps(
+    steps: { entityId: string; commands: Command[] }[],
+    concurrency: number,
+  ): Promise<{ completed: string[]; applied: number }> {
     const completed: string[] = [];
     let applied = 0;
     let failure: unknown;

@@ -28,8 +28,15 @@ export async function runJob(job: AnyJob, ctx: JobContext): Promise<JobResult> {
   switch (job.kind) {
     case 'settlement-growth':
     case 'structure-maintenance': {
-      const settings = resolveSettings(await ctx.readModel.campaignSettings(job.campaignId, job.branchId, SETTING_KEYS));
-      const batch = { campaignId: job.campaignId, branchId: job.branchId, afterId: job.payload.afterId, toId: job.payload.toId };
+      const settings = resolveSettings(
+        await ctx.readModel.campaignSettings(job.campaignId, job.branchId, SETTING_KEYS),
+      );
+      const batch = {
+        campaignId: job.campaignId,
+        branchId: job.branchId,
+        afterId: job.payload.afterId,
+        toId: job.payload.toId,
+      };
       steps =
         job.kind === 'settlement-growth'
           ? growthSteps(job, await ctx.readModel.settlements(batch), settings, now.toISOString())
@@ -40,7 +47,8 @@ export async function runJob(job: AnyJob, ctx: JobContext): Promise<JobResult> {
     case 'world-event-expire': {
       const row = await ctx.readModel.worldEvent(job.campaignId, job.branchId, job.payload.worldEventId);
       // The job can outrun the projection of the event's scheduling by a few milliseconds: retry, do not drop it.
-      if (!row) throw new AppError(ErrorCode.NOT_FOUND, `world event ${job.payload.worldEventId} is not in the read model yet`);
+      if (!row)
+        throw new AppError(ErrorCode.NOT_FOUND, `world event ${job.payload.worldEventId} is not in the read model yet`);
       steps = [{ entityId: row.id, commands: worldEventSteps(job, row, now) }];
       break;
     }

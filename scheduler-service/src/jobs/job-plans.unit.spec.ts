@@ -27,10 +27,22 @@ describe('batchJobs', () => {
 });
 
 describe('worldEventJob', () => {
-  const row = { campaignId: 'c1', branchId: 'main', id: 'e1', scheduledAt: '2026-01-01T12:00:00.000Z', expiresAt: '2026-01-01T13:00:00.000Z' };
+  const row = {
+    campaignId: 'c1',
+    branchId: 'main',
+    id: 'e1',
+    scheduledAt: '2026-01-01T12:00:00.000Z',
+    expiresAt: '2026-01-01T13:00:00.000Z',
+  };
   it('activates a scheduled event and expires an active one, one id per event and step', () => {
-    expect(worldEventJob({ ...row, status: 'scheduled' }, NOW)).toMatchObject({ jobId: 'world-event-activate:c1:main:e1', payload: { worldEventId: 'e1', dueAt: row.scheduledAt } });
-    expect(worldEventJob({ ...row, status: 'active' }, NOW)).toMatchObject({ jobId: 'world-event-expire:c1:main:e1', payload: { dueAt: row.expiresAt } });
+    expect(worldEventJob({ ...row, status: 'scheduled' }, NOW)).toMatchObject({
+      jobId: 'world-event-activate:c1:main:e1',
+      payload: { worldEventId: 'e1', dueAt: row.scheduledAt },
+    });
+    expect(worldEventJob({ ...row, status: 'active' }, NOW)).toMatchObject({
+      jobId: 'world-event-expire:c1:main:e1',
+      payload: { dueAt: row.expiresAt },
+    });
   });
 });
 
@@ -48,6 +60,8 @@ describe('job ids and subjects', () => {
   it('rejects a job with an unknown kind or a bad payload', () => {
     const base = { jobId: 'j', campaignId: 'c', branchId: 'main', correlationId: 'x', enqueuedAt: NOW };
     expect(() => parseJob({ ...base, kind: 'nope', payload: {} })).toThrow();
-    expect(() => parseJob({ ...base, kind: 'settlement-growth', payload: { afterId: null, toId: null, windows: [] } })).toThrow();
+    expect(() =>
+      parseJob({ ...base, kind: 'settlement-growth', payload: { afterId: null, toId: null, windows: [] } }),
+    ).toThrow();
   });
 });

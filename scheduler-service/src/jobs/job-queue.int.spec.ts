@@ -10,7 +10,11 @@ let nats: Nats;
 let queue: JobQueue;
 
 beforeAll(async () => {
-  nats = await connectNats(process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL, 'job-queue-test', createLogger('t', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }));
+  nats = await connectNats(
+    process.env.NATS_URL ?? LOCAL_DEFAULTS.NATS_URL,
+    'job-queue-test',
+    createLogger('t', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }),
+  );
   expect(await ensureJobStream(nats.jsm, names, { replicas: 1, duplicateWindowMs: 60_000 })).toBe('created');
   expect(await ensureJobStream(nats.jsm, names, { replicas: 1, duplicateWindowMs: 60_000 })).toBe('unchanged');
   queue = new JobQueue(nats, names);
@@ -38,11 +42,15 @@ describe('JobQueue', () => {
     const state = { lastWindow: '2026-01-01T12:00:00.000Z', windows: ['2026-01-01T12:00:00.000Z'], published: false };
     const seq = await queue.writeState('settlement-growth', state, 0);
     // A second planner that read "no state" (or any older state) loses.
-    await expect(queue.writeState('settlement-growth', { ...state, published: true }, 0)).rejects.toBeInstanceOf(StateMovedError);
+    await expect(queue.writeState('settlement-growth', { ...state, published: true }, 0)).rejects.toBeInstanceOf(
+      StateMovedError,
+    );
     const next = await queue.writeState('settlement-growth', { ...state, published: true }, seq);
     expect(await queue.readState('settlement-growth')).toEqual({ state: { ...state, published: true }, seq: next });
     // Only the latest state is kept.
-    expect((await nats.jsm.streams.info(names.jobStream, { subjects_filter: `${names.prefix}.job.state.>` })).state.subjects).toEqual({
+    expect(
+      (await nats.jsm.streams.info(names.jobStream, { subjects_filter: `${names.prefix}.job.state.>` })).state.subjects,
+    ).toEqual({
       [`${names.prefix}.job.state.settlement-growth`]: 1,
     });
   });
@@ -61,9 +69,20 @@ describe('JobQueue', () => {
     // Delivered and not acked: nobody else gets it.
     expect(await consumer.next({ expires: 1000 })).toBeNull();
     expect(await queue.backlog()).toMatchObject({ waiting: 0, inFlight: 1 });
-    await queue.park({ job, error: { code: 'VALIDATION', message: 'bad' }, attempts: 3, parkedAt: new Date().toISOString(), completed: [] }, m!.seq);
+    await queue.park(
+      {
+        job,
+        error: { code: 'VALIDATION', message: 'bad' },
+        attempts: 3,
+        parkedAt: new Date().toISOString(),
+        completed: [],
+      },
+      m!.seq,
+    );
     m!.ack();
-    const dead = await nats.jsm.streams.getMessage(names.jobStream, { last_by_subj: queue.subjects.dead(job.kind, job.jobId) });
+    const dead = await nats.jsm.streams.getMessage(names.jobStream, {
+      last_by_subj: queue.subjects.dead(job.kind, job.jobId),
+    });
     expect(dead?.json()).toMatchObject({ job: { jobId: job.jobId }, attempts: 3, error: { code: 'VALIDATION' } });
   });
 });

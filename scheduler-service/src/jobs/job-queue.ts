@@ -1,6 +1,14 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiError, type Consumer } from '@nats-io/jetstream';
 import { headers as natsHeaders, nanos } from '@nats-io/transport-node';
-import { JOB_ID_HEADER, jobSubjects, type AnyJob, type CronJobName, type CronRunState, type NatsNames, type ParkedJob } from '@cm/contracts';
+import {
+  JOB_ID_HEADER,
+  jobSubjects,
+  type AnyJob,
+  type CronJobName,
+  type CronRunState,
+  type NatsNames,
+  type ParkedJob,
+} from '@cm/contracts';
 import type { Nats } from '@cm/platform';
 
 /** Raised when another planner moved the cron state first (the expected last subject sequence did not match). */
@@ -31,7 +39,9 @@ export class JobQueue {
     try {
       await this.nats.jsm.streams.info(this.names.jobStream);
     } catch (e) {
-      throw new Error(`stream ${this.names.jobStream} not found (${(e as Error).message}): run \`npm run cm -- provision\``);
+      throw new Error(
+        `stream ${this.names.jobStream} not found (${(e as Error).message}): run \`npm run cm -- provision\``,
+      );
     }
   }
 
@@ -51,7 +61,8 @@ export class JobQueue {
     };
     const existing = await this.nats.jsm.consumers.info(this.names.jobStream, durable).catch(() => undefined);
     if (!existing) await this.nats.jsm.consumers.add(this.names.jobStream, config);
-    else if (existing.config.ack_wait !== config.ack_wait) await this.nats.jsm.consumers.update(this.names.jobStream, durable, config);
+    else if (existing.config.ack_wait !== config.ack_wait)
+      await this.nats.jsm.consumers.update(this.names.jobStream, durable, config);
     return this.nats.js.consumers.get(this.names.jobStream, durable);
   }
 
@@ -65,7 +76,10 @@ export class JobQueue {
   async publish(job: AnyJob, msgId = job.jobId): Promise<{ duplicate: boolean; seq: number }> {
     const h = natsHeaders();
     h.set(JOB_ID_HEADER, job.jobId);
-    const ack = await this.nats.js.publish(this.subjects.run(job.kind, job.jobId), JSON.stringify(job), { msgID: msgId, headers: h });
+    const ack = await this.nats.js.publish(this.subjects.run(job.kind, job.jobId), JSON.stringify(job), {
+      msgID: msgId,
+      headers: h,
+    });
     return { duplicate: ack.duplicate, seq: ack.seq };
   }
 
@@ -73,7 +87,10 @@ export class JobQueue {
   async park(parked: ParkedJob, attemptSeq: number): Promise<void> {
     const h = natsHeaders();
     h.set(JOB_ID_HEADER, parked.job.jobId);
-    await this.nats.js.publish(this.subjects.dead(parked.job.kind, parked.job.jobId), JSON.stringify(parked), { msgID: `dead:${parked.job.jobId}:${attemptSeq}`, headers: h });
+    await this.nats.js.publish(this.subjects.dead(parked.job.kind, parked.job.jobId), JSON.stringify(parked), {
+      msgID: `dead:${parked.job.jobId}:${attemptSeq}`,
+      headers: h,
+    });
   }
 
   async readState(cron: CronJobName): Promise<{ state: CronRunState; seq: number } | null> {
@@ -84,7 +101,9 @@ export class JobQueue {
   /** Moves the cron state if its last sequence is still `expectedSeq` (0: no state yet); returns the new sequence. */
   async writeState(cron: CronJobName, state: CronRunState, expectedSeq: number): Promise<number> {
     try {
-      const ack = await this.nats.js.publish(this.subjects.state(cron), JSON.stringify(state), { expect: { lastSubjectSequence: expectedSeq } });
+      const ack = await this.nats.js.publish(this.subjects.state(cron), JSON.stringify(state), {
+        expect: { lastSubjectSequence: expectedSeq },
+      });
       return ack.seq;
     } catch (e) {
       // 10071: the subject's last sequence is not the expected one.

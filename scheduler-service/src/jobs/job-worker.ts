@@ -82,7 +82,13 @@ export class JobWorker {
     const log = this.logger.child({ jobId: job.jobId, correlationId: job.correlationId, kind: job.kind, attempt });
     if (attempt > this.opts.maxAttempts) {
       // Redelivered past the maximum: a replica died while it held the last attempt (or while parking it).
-      await this.park(m, job, new AppError(ErrorCode.INTERNAL, 'no attempt completed (the replicas running it stopped)'), [], log);
+      await this.park(
+        m,
+        job,
+        new AppError(ErrorCode.INTERNAL, 'no attempt completed (the replicas running it stopped)'),
+        [],
+        log,
+      );
       return;
     }
     this.metrics.jobsRunning.inc({ kind: job.kind });
@@ -118,7 +124,16 @@ export class JobWorker {
   private async park(m: JsMsg, job: AnyJob, e: unknown, completed: string[], log: Logger): Promise<void> {
     const error = { code: codeOf(e), message: (e as Error)?.message ?? String(e) };
     try {
-      await this.queue.park({ job, error, attempts: m.info.deliveryCount, parkedAt: new Date().toISOString(), completed: [...new Set(completed)] }, m.seq);
+      await this.queue.park(
+        {
+          job,
+          error,
+          attempts: m.info.deliveryCount,
+          parkedAt: new Date().toISOString(),
+          completed: [...new Set(completed)],
+        },
+        m.seq,
+      );
     } catch (parkError) {
       // Not parked: leave the job to be redelivered, and parked by whoever gets it next.
       log.error({ err: parkError }, 'parking the job failed; it will be redelivered');

@@ -98,10 +98,16 @@ export class RedisLock {
    * Runs `work` under the lock of `key`, renewing it every third of the TTL, and releases it afterwards. Returns
    * `null` without running when another replica holds it. `work` gets the lock's signal, aborted when lost.
    */
-  async withLock<T>(key: string, work: (lock: HeldLock) => Promise<T>): Promise<{ result: T; releasedCleanly: boolean; roundTrips: number } | null> {
+  async withLock<T>(
+    key: string,
+    work: (lock: HeldLock) => Promise<T>,
+  ): Promise<{ result: T; releasedCleanly: boolean; roundTrips: number } | null> {
     const lock = await this.acquire(key);
     if (!lock) return null;
-    const timer = setInterval(() => void this.renew(lock).catch(() => this.markLost(lock)), Math.max(50, Math.floor(this.ttlMs / 3)));
+    const timer = setInterval(
+      () => void this.renew(lock).catch(() => this.markLost(lock)),
+      Math.max(50, Math.floor(this.ttlMs / 3)),
+    );
     try {
       const result = await work(lock);
       clearInterval(timer);

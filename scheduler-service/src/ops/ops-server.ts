@@ -5,16 +5,27 @@ import { closeServer, handleOps, type Logger, type OpsOptions } from '@cm/platfo
  * The platform's ops endpoints, with a `/health` that also tells what the scheduler is doing (jobs, crons, lock):
  * `status` stays the liveness answer, the rest is for people and `cm` commands.
  */
-export async function startSchedulerOps(opts: OpsOptions & { port: number; logger: Logger; details: () => Promise<Record<string, unknown>> }): Promise<http.Server> {
+export async function startSchedulerOps(
+  opts: OpsOptions & { port: number; logger: Logger; details: () => Promise<Record<string, unknown>> },
+): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url?.split('?')[0] === '/health') {
       // Liveness must not depend on NATS: details that cannot be read are reported as such, the answer stays 200.
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('details timed out after 1000 ms')), 1000).unref());
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('details timed out after 1000 ms')), 1000).unref(),
+      );
       void Promise.race([opts.details(), timeout])
         .catch((e: unknown) => ({ detailsError: (e as Error).message }))
         .then((details) => {
           res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-          res.end(JSON.stringify({ status: 'ok', service: opts.service, uptimeSeconds: Math.round(process.uptime()), ...details }));
+          res.end(
+            JSON.stringify({
+              status: 'ok',
+              service: opts.service,
+              uptimeSeconds: Math.round(process.uptime()),
+              ...details,
+            }),
+          );
         });
       return;
     }
@@ -27,7 +38,10 @@ export async function startSchedulerOps(opts: OpsOptions & { port: number; logge
     server.once('error', reject);
     server.listen(opts.port, '0.0.0.0', resolve);
   });
-  opts.logger.info({ port: (server.address() as { port: number }).port }, 'ops endpoints listening (/health /ready /metrics)');
+  opts.logger.info(
+    { port: (server.address() as { port: number }).port },
+    'ops endpoints listening (/health /ready /metrics)',
+  );
   return server;
 }
 

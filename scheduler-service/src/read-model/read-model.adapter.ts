@@ -81,7 +81,13 @@ export class SchedulerReadModel {
    * open so that what was created after planning still gets its turn.
    */
   async batches(table: 'settlement' | 'structure', size: number): Promise<Batch[]> {
-    const { rows } = await this.pool.query<{ campaign_id: string; branch_id: string; id: string; rn: string; n: string }>(
+    const { rows } = await this.pool.query<{
+      campaign_id: string;
+      branch_id: string;
+      id: string;
+      rn: string;
+      n: string;
+    }>(
       this.sql(`SELECT campaign_id, branch_id, id, rn, n FROM (
          SELECT t.campaign_id, t.branch_id, t.id,
                 row_number() OVER (PARTITION BY t.campaign_id, t.branch_id ORDER BY t.id) AS rn,
@@ -97,14 +103,23 @@ export class SchedulerReadModel {
     for (const r of rows) {
       const sameScope = previous?.campaignId === r.campaign_id && previous.branchId === r.branch_id;
       const last = r.rn === r.n;
-      out.push({ campaignId: r.campaign_id, branchId: r.branch_id, afterId: sameScope ? previous!.id : null, toId: last ? null : r.id });
+      out.push({
+        campaignId: r.campaign_id,
+        branchId: r.branch_id,
+        afterId: sameScope ? previous!.id : null,
+        toId: last ? null : r.id,
+      });
       previous = { campaignId: r.campaign_id, branchId: r.branch_id, id: r.id };
     }
     return out;
   }
 
   /** Campaign-owned variables of one branch, by key: the per-campaign settings. */
-  async campaignSettings(campaignId: string, branchId: string, keys: readonly string[]): Promise<Map<string, StoredValue>> {
+  async campaignSettings(
+    campaignId: string,
+    branchId: string,
+    keys: readonly string[],
+  ): Promise<Map<string, StoredValue>> {
     const { rows } = await this.pool.query<{ key: string; value_type: string; value: unknown }>(
       this.sql(`SELECT key, value_type, value FROM %s.state_variable
        WHERE campaign_id = $1 AND branch_id = $2 AND owner_type = 'campaign' AND owner_id = $1 AND key = ANY($3) AND NOT deleted`),
@@ -114,7 +129,14 @@ export class SchedulerReadModel {
   }
 
   async settlements(b: Batch): Promise<SettlementRow[]> {
-    const { rows } = await this.pool.query<{ id: string; level: number; pop_t: string | null; pop: unknown; gr_t: string | null; gr: unknown }>(
+    const { rows } = await this.pool.query<{
+      id: string;
+      level: number;
+      pop_t: string | null;
+      pop: unknown;
+      gr_t: string | null;
+      gr: unknown;
+    }>(
       this.sql(`SELECT s.id, s.level, p.value_type AS pop_t, p.value AS pop, g.value_type AS gr_t, g.value AS gr
        FROM %s.settlement s
        ${variable('p', 's', 'settlement', 'population')}
@@ -124,11 +146,23 @@ export class SchedulerReadModel {
        ORDER BY s.id`),
       [b.campaignId, b.branchId, b.afterId, b.toId],
     );
-    return rows.map((r) => ({ id: r.id, level: r.level, population: stored(r.pop_t, r.pop), growthRate: stored(r.gr_t, r.gr) }));
+    return rows.map((r) => ({
+      id: r.id,
+      level: r.level,
+      population: stored(r.pop_t, r.pop),
+      growthRate: stored(r.gr_t, r.gr),
+    }));
   }
 
   async structures(b: Batch): Promise<StructureRow[]> {
-    const { rows } = await this.pool.query<{ id: string; condition: number; d_t: string | null; d: unknown; r_t: string | null; r: unknown }>(
+    const { rows } = await this.pool.query<{
+      id: string;
+      condition: number;
+      d_t: string | null;
+      d: unknown;
+      r_t: string | null;
+      r: unknown;
+    }>(
       this.sql(`SELECT s.id, s.condition, d.value_type AS d_t, d.value AS d, r.value_type AS r_t, r.value AS r
        FROM %s.structure s
        ${variable('d', 's', 'structure', 'decayRate')}
@@ -138,15 +172,19 @@ export class SchedulerReadModel {
        ORDER BY s.id`),
       [b.campaignId, b.branchId, b.afterId, b.toId],
     );
-    return rows.map((r) => ({ id: r.id, condition: r.condition, decayRate: stored(r.d_t, r.d), needsRepair: stored(r.r_t, r.r) }));
+    return rows.map((r) => ({
+      id: r.id,
+      condition: r.condition,
+      decayRate: stored(r.d_t, r.d),
+      needsRepair: stored(r.r_t, r.r),
+    }));
   }
 
   async worldEvent(campaignId: string, branchId: string, id: string): Promise<WorldEventRow | null> {
-    const { rows } = await this.pool.query(this.sql(`${WORLD_EVENT_SELECT} WHERE w.campaign_id = $1 AND w.branch_id = $2 AND w.id = $3 AND NOT w.deleted`), [
-      campaignId,
-      branchId,
-      id,
-    ]);
+    const { rows } = await this.pool.query(
+      this.sql(`${WORLD_EVENT_SELECT} WHERE w.campaign_id = $1 AND w.branch_id = $2 AND w.id = $3 AND NOT w.deleted`),
+      [campaignId, branchId, id],
+    );
     return rows[0] ? worldEventRow(rows[0]) : null;
   }
 

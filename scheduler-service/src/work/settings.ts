@@ -21,16 +21,30 @@ export type Settings = Record<SettingKey, number>;
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
 
 /** Reads a number variable within bounds, or throws `VALIDATION` naming the variable. */
-export function numberValue(v: StoredValue | null | undefined, what: string, bounds: { min: number; max: number }): number | undefined {
+export function numberValue(
+  v: StoredValue | null | undefined,
+  what: string,
+  bounds: { min: number; max: number },
+): number | undefined {
   if (!v) return undefined;
-  if (v.type !== 'number' || typeof v.value !== 'number' || !Number.isFinite(v.value) || v.value < bounds.min || v.value > bounds.max) {
-    throw new AppError(ErrorCode.VALIDATION, `${what} must be a number in [${bounds.min}, ${bounds.max}]`, { got: v.value ?? null, type: v.type });
+  if (
+    v.type !== 'number' ||
+    typeof v.value !== 'number' ||
+    !Number.isFinite(v.value) ||
+    v.value < bounds.min ||
+    v.value > bounds.max
+  ) {
+    throw new AppError(ErrorCode.VALIDATION, `${what} must be a number in [${bounds.min}, ${bounds.max}]`, {
+      got: v.value ?? null,
+      type: v.type,
+    });
   }
   return v.value;
 }
 
 export function resolveSettings(stored: ReadonlyMap<string, StoredValue>): Settings {
   const out = {} as Settings;
-  for (const key of SETTING_KEYS) out[key] = numberValue(stored.get(key), `campaign setting ${key}`, SETTINGS[key]) ?? SETTINGS[key].default;
+  for (const key of SETTING_KEYS)
+    out[key] = numberValue(stored.get(key), `campaign setting ${key}`, SETTINGS[key]) ?? SETTINGS[key].default;
   return out;
 }

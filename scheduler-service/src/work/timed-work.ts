@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { variableAggregateId, type AnyJob, type Command, type VariableValue, type WorldEventEffect } from '@cm/contracts';
+import {
+  variableAggregateId,
+  type AnyJob,
+  type Command,
+  type VariableValue,
+  type WorldEventEffect,
+} from '@cm/contracts';
 import type { SettlementRow, StructureRow, WorldEventRow } from '../read-model/read-model.adapter.js';
 import { windowToken } from '../cron/windows.js';
 import { numberValue, SETTINGS, type Settings } from './settings.js';
@@ -23,10 +29,25 @@ export function commandId(kind: string, campaignId: string, branchId: string, ta
 }
 
 function envelope(job: AnyJob, now: string) {
-  return { campaignId: job.campaignId, branchId: job.branchId, actor: SYSTEM_ACTOR, correlationId: job.correlationId, causationId: job.jobId, issuedAt: now };
+  return {
+    campaignId: job.campaignId,
+    branchId: job.branchId,
+    actor: SYSTEM_ACTOR,
+    correlationId: job.correlationId,
+    causationId: job.jobId,
+    issuedAt: now,
+  };
 }
 
-function setVariable(job: AnyJob, now: string, id: string, ownerType: WorldEventEffect['ownerType'], ownerId: string, key: string, value: VariableValue): Command {
+function setVariable(
+  job: AnyJob,
+  now: string,
+  id: string,
+  ownerType: WorldEventEffect['ownerType'],
+  ownerId: string,
+  key: string,
+  value: VariableValue,
+): Command {
   return {
     ...envelope(job, now),
     commandId: id,
@@ -43,12 +64,19 @@ export function grow(population: number, rate: number, level: number, perLevel: 
   return Math.max(0, Math.min(cap, Math.round(population * (1 + rate))));
 }
 
-export function growthSteps(job: AnyJob & { kind: 'settlement-growth' }, rows: SettlementRow[], settings: Settings, now: string): EntitySteps[] {
+export function growthSteps(
+  job: AnyJob & { kind: 'settlement-growth' },
+  rows: SettlementRow[],
+  settings: Settings,
+  now: string,
+): EntitySteps[] {
   const out: EntitySteps[] = [];
   for (const row of rows) {
     const start = numberValue(row.population, `population of settlement ${row.id}`, { min: -Infinity, max: Infinity });
     if (start === undefined) continue; // no population yet: nothing to grow
-    const rate = numberValue(row.growthRate, `growthRate of settlement ${row.id}`, SETTINGS.settlementGrowthRate) ?? settings.settlementGrowthRate;
+    const rate =
+      numberValue(row.growthRate, `growthRate of settlement ${row.id}`, SETTINGS.settlementGrowthRate) ??
+      settings.settlementGrowthRate;
     const commands: Command[] = [];
     let population = start;
     for (const window of job.payload.windows) {
@@ -56,17 +84,26 @@ export function growthSteps(job: AnyJob & { kind: 'settlement-growth' }, rows: S
       if (next === population) continue;
       population = next;
       const id = commandId('settlement-growth', job.campaignId, job.branchId, row.id, windowToken(window));
-      commands.push(setVariable(job, now, id, 'settlement', row.id, 'population', { type: 'number', value: population }));
+      commands.push(
+        setVariable(job, now, id, 'settlement', row.id, 'population', { type: 'number', value: population }),
+      );
     }
     if (commands.length) out.push({ entityId: row.id, commands });
   }
   return out;
 }
 
-export function maintenanceSteps(job: AnyJob & { kind: 'structure-maintenance' }, rows: StructureRow[], settings: Settings, now: string): EntitySteps[] {
+export function maintenanceSteps(
+  job: AnyJob & { kind: 'structure-maintenance' },
+  rows: StructureRow[],
+  settings: Settings,
+  now: string,
+): EntitySteps[] {
   const out: EntitySteps[] = [];
   for (const row of rows) {
-    const decay = numberValue(row.decayRate, `decayRate of structure ${row.id}`, SETTINGS.structureDecayRate) ?? settings.structureDecayRate;
+    const decay =
+      numberValue(row.decayRate, `decayRate of structure ${row.id}`, SETTINGS.structureDecayRate) ??
+      settings.structureDecayRate;
     let flagged = row.needsRepair?.type === 'boolean' && row.needsRepair.value === true;
     let condition = row.condition;
     const commands: Command[] = [];
@@ -85,7 +122,17 @@ export function maintenanceSteps(job: AnyJob & { kind: 'structure-maintenance' }
       }
       if (condition < settings.structureRepairThreshold && !flagged) {
         flagged = true;
-        commands.push(setVariable(job, now, commandId('structure-flag', job.campaignId, job.branchId, row.id, token), 'structure', row.id, 'needsRepair', { type: 'boolean', value: true }));
+        commands.push(
+          setVariable(
+            job,
+            now,
+            commandId('structure-flag', job.campaignId, job.branchId, row.id, token),
+            'structure',
+            row.id,
+            'needsRepair',
+            { type: 'boolean', value: true },
+          ),
+        );
       }
     }
     if (commands.length) out.push({ entityId: row.id, commands });
@@ -98,19 +145,41 @@ export function maintenanceSteps(job: AnyJob & { kind: 'structure-maintenance' }
  * replay still sees `scheduled` and finishes, while the other order could leave an active event without effects.
  * An event whose expiry has also passed is expired in the same steps, so activation always comes first.
  */
-export function worldEventSteps(job: AnyJob & { kind: 'world-event-activate' | 'world-event-expire' }, row: WorldEventRow, now: Date): Command[] {
+export function worldEventSteps(
+  job: AnyJob & { kind: 'world-event-activate' | 'world-event-expire' },
+  row: WorldEventRow,
+  now: Date,
+): Command[] {
   const target = row.id;
   const base = { ...envelope(job, now.toISOString()), aggregateId: target, payload: {} };
   const commands: Command[] = [];
   const due = (iso: string | null) => iso !== null && Date.parse(iso) <= now.getTime();
   if (row.status === 'scheduled' && due(row.scheduledAt)) {
     (row.effects as WorldEventEffect[]).forEach((e, i) => {
-      commands.push(setVariable(job, now.toISOString(), commandId('world-event-effect', job.campaignId, job.branchId, target, String(i)), e.ownerType, e.ownerId, e.key, e.value));
+      commands.push(
+        setVariable(
+          job,
+          now.toISOString(),
+          commandId('world-event-effect', job.campaignId, job.branchId, target, String(i)),
+          e.ownerType,
+          e.ownerId,
+          e.key,
+          e.value,
+        ),
+      );
     });
-    commands.push({ ...base, commandId: commandId('world-event-activate', job.campaignId, job.branchId, target, windowToken(row.scheduledAt)), type: 'world-event.activate' });
+    commands.push({
+      ...base,
+      commandId: commandId('world-event-activate', job.campaignId, job.branchId, target, windowToken(row.scheduledAt)),
+      type: 'world-event.activate',
+    });
   }
   if ((row.status === 'scheduled' || row.status === 'active') && due(row.expiresAt)) {
-    commands.push({ ...base, commandId: commandId('world-event-expire', job.campaignId, job.branchId, target, windowToken(row.expiresAt!)), type: 'world-event.expire' });
+    commands.push({
+      ...base,
+      commandId: commandId('world-event-expire', job.campaignId, job.branchId, target, windowToken(row.expiresAt!)),
+      type: 'world-event.expire',
+    });
   }
   return commands;
 }

@@ -25,7 +25,14 @@ export function applyWorldEvent(pending: Map<string, Pending>, event: AnyEvent):
   const key = `${event.campaignId}/${event.branchId}/${event.entityId}`;
   switch (event.type) {
     case 'WorldEventScheduled':
-      pending.set(key, { campaignId: event.campaignId, branchId: event.branchId, id: event.entityId, status: 'scheduled', scheduledAt: event.data.scheduledAt, expiresAt: event.data.expiresAt });
+      pending.set(key, {
+        campaignId: event.campaignId,
+        branchId: event.branchId,
+        id: event.entityId,
+        status: 'scheduled',
+        scheduledAt: event.data.scheduledAt,
+        expiresAt: event.data.expiresAt,
+      });
       return;
     case 'WorldEventActivated': {
       const p = pending.get(key);
@@ -120,7 +127,8 @@ export class WorldEventTimer {
       if (due === null || due > now) continue;
       jobs.push(worldEventJob(p, new Date(now).toISOString()));
       // Next: its expiry, if it has one still ahead (an activation job also expires an event already past it).
-      if (p.status === 'scheduled' && p.expiresAt && Date.parse(p.expiresAt) > now) this.pending.set(key, { ...p, status: 'active' });
+      if (p.status === 'scheduled' && p.expiresAt && Date.parse(p.expiresAt) > now)
+        this.pending.set(key, { ...p, status: 'active' });
       else this.pending.delete(key);
     }
     try {

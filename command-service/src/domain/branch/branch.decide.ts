@@ -19,10 +19,14 @@ export function decide(command: BranchCommand, state: BranchState, ctx: DecideCo
     }
     // Before its first event the campaign did not exist: a branch of that moment would be a branch of nothing.
     if (atSeq !== undefined && atSeq < ctx.campaignSince) {
-      throw new AppError(ErrorCode.VALIDATION, `cannot fork at sequence ${atSeq}: the campaign begins at ${ctx.campaignSince}`, {
-        atSeq,
-        campaignSince: ctx.campaignSince,
-      });
+      throw new AppError(
+        ErrorCode.VALIDATION,
+        `cannot fork at sequence ${atSeq}: the campaign begins at ${ctx.campaignSince}`,
+        {
+          atSeq,
+          campaignSince: ctx.campaignSince,
+        },
+      );
     }
     for (const ref of refsOf(command)) mustBeActiveRef(ctx, ref);
     return [{ type: 'BranchForked', data: { name, parentBranchId, forkedAtSeq: atSeq ?? ctx.headSeq } }];

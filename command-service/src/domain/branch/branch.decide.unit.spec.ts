@@ -10,7 +10,9 @@ const deleted = { type: 'BranchDeleted', data: {} } as const;
 
 describe('branch.fork', () => {
   it('forks from main at the head of the stream', () => {
-    given(branchDecider).when(branch('branch.fork', { parentBranchId: 'main', name: 'What if' }), { headSeq: 40 }).then([forked]);
+    given(branchDecider)
+      .when(branch('branch.fork', { parentBranchId: 'main', name: 'What if' }), { headSeq: 40 })
+      .then([forked]);
   });
   it('forks at an earlier sequence', () => {
     given(branchDecider)
@@ -44,10 +46,13 @@ describe('branch.fork', () => {
   });
   it('rejects a sequence before the campaign began', () => {
     given(branchDecider)
-      .when(branch('branch.fork', { parentBranchId: 'main', name: 'What if', atSeq: 1 }), { headSeq: 40, campaignSince: 7 })
+      .when(branch('branch.fork', { parentBranchId: 'main', name: 'What if', atSeq: 1 }), {
+        headSeq: 40,
+        campaignSince: 7,
+      })
       .thenThrows(ErrorCode.VALIDATION, 'the campaign begins at 7');
   });
-  it('forks at the campaign\'s first event and at the head of the stream', () => {
+  it("forks at the campaign's first event and at the head of the stream", () => {
     const at = (atSeq: number) => branch('branch.fork', { parentBranchId: 'main', name: 'What if', atSeq });
     given(branchDecider)
       .when(at(7), { headSeq: 40, campaignSince: 7 })
@@ -73,13 +78,19 @@ describe('branch.rename', () => {
       .then([{ type: 'BranchRenamed', data: { name: 'What else' } }]);
   });
   it('changes nothing when the name is the same', () => {
-    given(branchDecider, [forked]).when(branch('branch.rename', { name: 'What if' })).then([]);
+    given(branchDecider, [forked])
+      .when(branch('branch.rename', { name: 'What if' }))
+      .then([]);
   });
   it('rejects an absent branch', () => {
-    given(branchDecider).when(branch('branch.rename', { name: 'What else' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(branchDecider)
+      .when(branch('branch.rename', { name: 'What else' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a deleted branch', () => {
-    given(branchDecider, [forked, deleted]).when(branch('branch.rename', { name: 'What else' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(branchDecider, [forked, deleted])
+      .when(branch('branch.rename', { name: 'What else' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 
@@ -88,7 +99,9 @@ describe('branch.delete', () => {
     given(branchDecider, [forked]).when(branch('branch.delete', {})).then([deleted]);
   });
   it('rejects deleting main', () => {
-    given(branchDecider).when(branch('branch.delete', {}, 'main')).thenThrows(ErrorCode.INVALID_STATE, 'the main branch cannot be deleted');
+    given(branchDecider)
+      .when(branch('branch.delete', {}, 'main'))
+      .thenThrows(ErrorCode.INVALID_STATE, 'the main branch cannot be deleted');
   });
   it('rejects an absent branch', () => {
     given(branchDecider).when(branch('branch.delete', {})).thenThrows(ErrorCode.NOT_FOUND);

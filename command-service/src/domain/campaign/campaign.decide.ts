@@ -9,15 +9,21 @@ export function decide(command: CampaignCommand, state: CampaignState): EventDra
   const id = command.aggregateId;
   // The campaign aggregate is addressed by the campaign id; anything else would create a second campaign stream.
   if (id !== command.campaignId) {
-    throw new AppError(ErrorCode.VALIDATION, `campaign commands must address the campaign itself (${command.campaignId})`, {
-      aggregateId: id,
-      campaignId: command.campaignId,
-    });
+    throw new AppError(
+      ErrorCode.VALIDATION,
+      `campaign commands must address the campaign itself (${command.campaignId})`,
+      {
+        aggregateId: id,
+        campaignId: command.campaignId,
+      },
+    );
   }
   if (command.type === 'campaign.create') {
     mustBeAbsent(state.status, 'campaign', id);
     const { name, description } = command.payload;
-    return [{ type: 'CampaignCreated', data: { name, description: description ?? null, ownerId: command.actor.userId } }];
+    return [
+      { type: 'CampaignCreated', data: { name, description: description ?? null, ownerId: command.actor.userId } },
+    ];
   }
   mustExist(state.status, 'campaign', id);
 
@@ -42,8 +48,10 @@ export function decide(command: CampaignCommand, state: CampaignState): EventDra
     case 'campaign.change-member-role': {
       const { userId, role } = command.payload;
       const current = mustBeMember(state, userId);
-      if (userId === state.ownerId) throw new AppError(ErrorCode.INVALID_STATE, "the owner's role cannot be changed", { userId });
-      if (role === 'owner') throw new AppError(ErrorCode.INVALID_STATE, 'the owner role cannot be granted', { userId, role });
+      if (userId === state.ownerId)
+        throw new AppError(ErrorCode.INVALID_STATE, "the owner's role cannot be changed", { userId });
+      if (role === 'owner')
+        throw new AppError(ErrorCode.INVALID_STATE, 'the owner role cannot be granted', { userId, role });
       if (role === current) return [];
       return [{ type: 'MemberRoleChanged', data: { userId, role } }];
     }
@@ -51,7 +59,8 @@ export function decide(command: CampaignCommand, state: CampaignState): EventDra
     case 'campaign.remove-member': {
       const { userId } = command.payload;
       mustBeMember(state, userId);
-      if (userId === state.ownerId) throw new AppError(ErrorCode.INVALID_STATE, 'the owner cannot be removed', { userId });
+      if (userId === state.ownerId)
+        throw new AppError(ErrorCode.INVALID_STATE, 'the owner cannot be removed', { userId });
       return [{ type: 'MemberRemoved', data: { userId } }];
     }
 

@@ -16,7 +16,9 @@ describe('campaign.create', () => {
       .then([{ type: 'CampaignCreated', data: { name: 'Westmarch', description: 'Hex crawl', ownerId: OWNER } }]);
   });
   it('records a missing description as null', () => {
-    given(campaignDecider).when(campaign('campaign.create', { name: 'Westmarch' })).then([created]);
+    given(campaignDecider)
+      .when(campaign('campaign.create', { name: 'Westmarch' }))
+      .then([created]);
   });
   it('makes the creator its owner', () => {
     const { state } = given(campaignDecider, [created]);
@@ -24,7 +26,9 @@ describe('campaign.create', () => {
     expect(campaignDecider.statusOf(state)).toBe('active');
   });
   it('rejects an existing campaign', () => {
-    given(campaignDecider, [created]).when(campaign('campaign.create', { name: 'Westmarch' })).thenThrows(ErrorCode.ALREADY_EXISTS);
+    given(campaignDecider, [created])
+      .when(campaign('campaign.create', { name: 'Westmarch' }))
+      .thenThrows(ErrorCode.ALREADY_EXISTS);
   });
   it('rejects an aggregate id other than the campaign id', () => {
     given(campaignDecider)
@@ -40,10 +44,14 @@ describe('campaign.rename', () => {
       .then([{ type: 'CampaignRenamed', data: { name: 'Eastmarch' } }]);
   });
   it('changes nothing when the name is the same', () => {
-    given(campaignDecider, [created]).when(campaign('campaign.rename', { name: 'Westmarch' })).then([]);
+    given(campaignDecider, [created])
+      .when(campaign('campaign.rename', { name: 'Westmarch' }))
+      .then([]);
   });
   it('rejects an absent campaign', () => {
-    given(campaignDecider).when(campaign('campaign.rename', { name: 'Eastmarch' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(campaignDecider)
+      .when(campaign('campaign.rename', { name: 'Eastmarch' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 
@@ -52,7 +60,9 @@ describe('campaign.archive', () => {
     given(campaignDecider, [created]).when(campaign('campaign.archive', {})).then([archived]);
   });
   it('rejects an archived campaign', () => {
-    given(campaignDecider, [created, archived]).when(campaign('campaign.archive', {})).thenThrows(ErrorCode.INVALID_STATE);
+    given(campaignDecider, [created, archived])
+      .when(campaign('campaign.archive', {}))
+      .thenThrows(ErrorCode.INVALID_STATE);
   });
   it('rejects an absent campaign', () => {
     given(campaignDecider).when(campaign('campaign.archive', {})).thenThrows(ErrorCode.NOT_FOUND);
@@ -61,7 +71,9 @@ describe('campaign.archive', () => {
 
 describe('campaign.add-member', () => {
   it('adds the member', () => {
-    given(campaignDecider, [created]).when(campaign('campaign.add-member', { userId: 'u-gm', role: 'gm' })).then([gmAdded]);
+    given(campaignDecider, [created])
+      .when(campaign('campaign.add-member', { userId: 'u-gm', role: 'gm' }))
+      .then([gmAdded]);
   });
   it('adds a user whose id is an Object.prototype property name', () => {
     given(campaignDecider, [created])
@@ -79,7 +91,9 @@ describe('campaign.add-member', () => {
       .thenThrows(ErrorCode.VALIDATION);
   });
   it('rejects an absent campaign', () => {
-    given(campaignDecider).when(campaign('campaign.add-member', { userId: 'u-gm', role: 'gm' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(campaignDecider)
+      .when(campaign('campaign.add-member', { userId: 'u-gm', role: 'gm' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 
@@ -90,7 +104,9 @@ describe('campaign.change-member-role', () => {
       .then([{ type: 'MemberRoleChanged', data: { userId: 'u-gm', role: 'player' } }]);
   });
   it('changes nothing when the role is the same', () => {
-    given(campaignDecider, [created, gmAdded]).when(campaign('campaign.change-member-role', { userId: 'u-gm', role: 'gm' })).then([]);
+    given(campaignDecider, [created, gmAdded])
+      .when(campaign('campaign.change-member-role', { userId: 'u-gm', role: 'gm' }))
+      .then([]);
   });
   it('rejects a non-member', () => {
     given(campaignDecider, [created])
@@ -125,15 +141,23 @@ describe('campaign.remove-member', () => {
     expect(state.members).toEqual({ [OWNER]: 'owner' });
   });
   it('rejects a non-member', () => {
-    given(campaignDecider, [created]).when(campaign('campaign.remove-member', { userId: 'u-gm' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(campaignDecider, [created])
+      .when(campaign('campaign.remove-member', { userId: 'u-gm' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a user id that is only an Object.prototype property', () => {
-    given(campaignDecider, [created]).when(campaign('campaign.remove-member', { userId: 'toString' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(campaignDecider, [created])
+      .when(campaign('campaign.remove-member', { userId: 'toString' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects removing the owner', () => {
-    given(campaignDecider, [created]).when(campaign('campaign.remove-member', { userId: OWNER })).thenThrows(ErrorCode.INVALID_STATE);
+    given(campaignDecider, [created])
+      .when(campaign('campaign.remove-member', { userId: OWNER }))
+      .thenThrows(ErrorCode.INVALID_STATE);
   });
   it('rejects an absent campaign', () => {
-    given(campaignDecider).when(campaign('campaign.remove-member', { userId: 'u-gm' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(campaignDecider)
+      .when(campaign('campaign.remove-member', { userId: 'u-gm' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });

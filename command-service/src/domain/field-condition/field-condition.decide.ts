@@ -14,7 +14,12 @@ export function decide(command: FieldConditionCommand, state: FieldConditionStat
     const { entityType, entityId, field, expression, priority, active } = command.payload;
     // The rules service compiles by the same validator: what passes here compiles there.
     validateFieldCondition({ entityType, field, expression });
-    return [{ type: 'FieldConditionDefined', data: { entityType, entityId: entityId ?? null, field, expression, priority, active } }];
+    return [
+      {
+        type: 'FieldConditionDefined',
+        data: { entityType, entityId: entityId ?? null, field, expression, priority, active },
+      },
+    ];
   }
   mustExist(state.status, 'field-condition', id);
 

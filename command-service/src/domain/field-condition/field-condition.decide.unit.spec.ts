@@ -11,7 +11,14 @@ const walled: JsonLogic = { '==': [{ var: 'variables.walled' }, true] };
 /** A condition on every settlement. */
 const defined = {
   type: 'FieldConditionDefined',
-  data: { entityType: 'settlement', entityId: null, field: 'prosperous', expression: prosperous, priority: 0, active: true },
+  data: {
+    entityType: 'settlement',
+    entityId: null,
+    field: 'prosperous',
+    expression: prosperous,
+    priority: 0,
+    active: true,
+  },
 } as const;
 const deleted = { type: 'FieldConditionDeleted', data: {} } as const;
 const defineForAll = condition('field-condition.define', {
@@ -48,7 +55,14 @@ describe('field-condition.define', () => {
       .then([
         {
           type: 'FieldConditionDefined',
-          data: { entityType: 'settlement', entityId: 's1', field: 'prosperous', expression: prosperous, priority: 5, active: false },
+          data: {
+            entityType: 'settlement',
+            entityId: 's1',
+            field: 'prosperous',
+            expression: prosperous,
+            priority: 5,
+            active: false,
+          },
         },
       ]);
   });
@@ -69,7 +83,9 @@ describe('field-condition.define', () => {
     given(fieldConditionDecider).when(defineForOne).thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects an existing condition', () => {
-    given(fieldConditionDecider, [defined]).when(defineForAll).thenThrows(ErrorCode.ALREADY_EXISTS, 'field-condition fc1 already exists');
+    given(fieldConditionDecider, [defined])
+      .when(defineForAll)
+      .thenThrows(ErrorCode.ALREADY_EXISTS, 'field-condition fc1 already exists');
   });
   it('rejects a deleted condition: ids are not reused', () => {
     given(fieldConditionDecider, [defined, deleted]).when(defineForAll).thenThrows(ErrorCode.ALREADY_EXISTS);
@@ -81,22 +97,34 @@ describe('field-condition.define', () => {
 
 describe('field-condition.update', () => {
   it('changes the field, carrying the whole definition', () => {
-    given(fieldConditionDecider, [defined]).when(update({ field: 'rich' })).then([updated({ field: 'rich' })]);
+    given(fieldConditionDecider, [defined])
+      .when(update({ field: 'rich' }))
+      .then([updated({ field: 'rich' })]);
   });
   it('changes the expression', () => {
-    given(fieldConditionDecider, [defined]).when(update({ expression: walled })).then([updated({ expression: walled })]);
+    given(fieldConditionDecider, [defined])
+      .when(update({ expression: walled }))
+      .then([updated({ expression: walled })]);
   });
   it('changes the priority', () => {
-    given(fieldConditionDecider, [defined]).when(update({ priority: -10 })).then([updated({ priority: -10 })]);
+    given(fieldConditionDecider, [defined])
+      .when(update({ priority: -10 }))
+      .then([updated({ priority: -10 })]);
   });
   it('changes the priority back to 0', () => {
-    given(fieldConditionDecider, [defined, updated({ priority: 7 })]).when(update({ priority: 0 })).then([updated({ priority: 0 })]);
+    given(fieldConditionDecider, [defined, updated({ priority: 7 })])
+      .when(update({ priority: 0 }))
+      .then([updated({ priority: 0 })]);
   });
   it('deactivates the condition', () => {
-    given(fieldConditionDecider, [defined]).when(update({ active: false })).then([updated({ active: false })]);
+    given(fieldConditionDecider, [defined])
+      .when(update({ active: false }))
+      .then([updated({ active: false })]);
   });
   it('reactivates the condition', () => {
-    given(fieldConditionDecider, [defined, updated({ active: false })]).when(update({ active: true })).then([updated({ active: true })]);
+    given(fieldConditionDecider, [defined, updated({ active: false })])
+      .when(update({ active: true }))
+      .then([updated({ active: true })]);
   });
   it('changes several parts at once', () => {
     given(fieldConditionDecider, [defined])
@@ -112,10 +140,14 @@ describe('field-condition.update', () => {
     given(fieldConditionDecider, [defined]).when(update({})).then([]);
   });
   it('changes nothing when every part is the same', () => {
-    given(fieldConditionDecider, [defined]).when(update({ field: 'prosperous', expression: prosperous, priority: 0, active: true })).then([]);
+    given(fieldConditionDecider, [defined])
+      .when(update({ field: 'prosperous', expression: prosperous, priority: 0, active: true }))
+      .then([]);
   });
   it('changes nothing for a structurally equal expression', () => {
-    const expression: JsonLogic = { and: [{ '>': [{ var: 'level' }, 3] }, { '==': [{ var: 'variables.walled' }, true] }] };
+    const expression: JsonLogic = {
+      and: [{ '>': [{ var: 'level' }, 3] }, { '==': [{ var: 'variables.walled' }, true] }],
+    };
     given(fieldConditionDecider, [defined, updated({ expression })])
       .when(update({ expression: structuredClone(expression) }))
       .then([]);
@@ -128,16 +160,22 @@ describe('field-condition.update', () => {
       .then([updated({ expression: swapped })]);
   });
   it('changes nothing when the update repeats the last one', () => {
-    given(fieldConditionDecider, [defined, updated({ field: 'rich' })]).when(update({ field: 'rich' })).then([]);
+    given(fieldConditionDecider, [defined, updated({ field: 'rich' })])
+      .when(update({ field: 'rich' }))
+      .then([]);
   });
   it('checks no other aggregate', () => {
     expect(fieldConditionDecider.refsOf(update({ field: 'rich' }))).toEqual([]);
   });
   it('rejects an absent condition', () => {
-    given(fieldConditionDecider).when(update({ field: 'rich' })).thenThrows(ErrorCode.NOT_FOUND, 'field-condition fc1 not found');
+    given(fieldConditionDecider)
+      .when(update({ field: 'rich' }))
+      .thenThrows(ErrorCode.NOT_FOUND, 'field-condition fc1 not found');
   });
   it('rejects a deleted condition', () => {
-    given(fieldConditionDecider, [defined, deleted]).when(update({ field: 'rich' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(fieldConditionDecider, [defined, deleted])
+      .when(update({ field: 'rich' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a deleted condition even when the update would change nothing', () => {
     given(fieldConditionDecider, [defined, deleted]).when(update({})).thenThrows(ErrorCode.NOT_FOUND);
@@ -155,13 +193,18 @@ describe('field-condition.delete', () => {
     given(fieldConditionDecider).when(condition('field-condition.delete', {})).thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a deleted condition', () => {
-    given(fieldConditionDecider, [defined, deleted]).when(condition('field-condition.delete', {})).thenThrows(ErrorCode.NOT_FOUND);
+    given(fieldConditionDecider, [defined, deleted])
+      .when(condition('field-condition.delete', {}))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 
 describe('field-condition state', () => {
   it('folds an update over the definition, keeping what it covers', () => {
-    const { state } = given(fieldConditionDecider, [defined, updated({ field: 'rich', expression: walled, priority: 3, active: false })]);
+    const { state } = given(fieldConditionDecider, [
+      defined,
+      updated({ field: 'rich', expression: walled, priority: 3, active: false }),
+    ]);
     expect(state).toEqual({
       status: 'active',
       entityType: 'settlement',
@@ -189,10 +232,14 @@ describe('field-condition expressions, checked at definition', () => {
     return node as JsonLogic;
   };
   it('rejects an unknown operator, naming it', () => {
-    given(fieldConditionDecider).when(defineWith({ regex: ['^a+$', 'aaa'] })).thenThrows(ErrorCode.VALIDATION, /unknown operator "regex"/);
+    given(fieldConditionDecider)
+      .when(defineWith({ regex: ['^a+$', 'aaa'] }))
+      .thenThrows(ErrorCode.VALIDATION, /unknown operator "regex"/);
   });
   it('rejects a __proto__ path', () => {
-    given(fieldConditionDecider).when(defineWith({ var: 'variables.__proto__' })).thenThrows(ErrorCode.VALIDATION, /__proto__/);
+    given(fieldConditionDecider)
+      .when(defineWith({ var: 'variables.__proto__' }))
+      .thenThrows(ErrorCode.VALIDATION, /__proto__/);
   });
   it('rejects a constructor path inside map', () => {
     given(fieldConditionDecider)
@@ -200,22 +247,47 @@ describe('field-condition expressions, checked at definition', () => {
       .thenThrows(ErrorCode.VALIDATION, /forbidden segment "constructor"/);
   });
   it('rejects nesting 10,000 deep', () => {
-    given(fieldConditionDecider).when(defineWith(deep(10_000))).thenThrows(ErrorCode.VALIDATION, /nested deeper than 64/);
+    given(fieldConditionDecider)
+      .when(defineWith(deep(10_000)))
+      .thenThrows(ErrorCode.VALIDATION, /nested deeper than 64/);
   });
   it('rejects a path the entity type does not have, naming it', () => {
-    given(fieldConditionDecider).when(defineWith({ var: 'population' })).thenThrows(ErrorCode.VALIDATION, /path "population"/);
+    given(fieldConditionDecider)
+      .when(defineWith({ var: 'population' }))
+      .thenThrows(ErrorCode.VALIDATION, /path "population"/);
   });
   it('rejects a field that reads itself', () => {
-    given(fieldConditionDecider).when(defineWith({ var: 'computed.prosperous' })).thenThrows(ErrorCode.VALIDATION, /reads itself/);
+    given(fieldConditionDecider)
+      .when(defineWith({ var: 'computed.prosperous' }))
+      .thenThrows(ErrorCode.VALIDATION, /reads itself/);
   });
   it('accepts child aggregates, parent access and other computed fields', () => {
-    const expression: JsonLogic = { '>': [{ '+': [{ sum: ['structures', 'level'] }, { var: 'parent.variables.bonus' }] }, { var: 'computed.threshold' }] };
+    const expression: JsonLogic = {
+      '>': [
+        { '+': [{ sum: ['structures', 'level'] }, { var: 'parent.variables.bonus' }] },
+        { var: 'computed.threshold' },
+      ],
+    };
     given(fieldConditionDecider)
       .when(defineWith(expression))
-      .then([{ type: 'FieldConditionDefined', data: { entityType: 'settlement', entityId: null, field: 'prosperous', expression, priority: 0, active: true } }]);
+      .then([
+        {
+          type: 'FieldConditionDefined',
+          data: {
+            entityType: 'settlement',
+            entityId: null,
+            field: 'prosperous',
+            expression,
+            priority: 0,
+            active: true,
+          },
+        },
+      ]);
   });
   it('rejects an update to a bad expression', () => {
-    given(fieldConditionDecider, [defined]).when(update({ expression: { eval: 'x' } })).thenThrows(ErrorCode.VALIDATION, /unknown operator "eval"/);
+    given(fieldConditionDecider, [defined])
+      .when(update({ expression: { eval: 'x' } }))
+      .thenThrows(ErrorCode.VALIDATION, /unknown operator "eval"/);
   });
   it('rejects renaming the field into one its expression reads', () => {
     given(fieldConditionDecider, [defined, updated({ expression: { var: 'computed.rich' } })])

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { command, given } from '../given.test-util.js';
 import { kingdomDecider, type KingdomCommand } from './kingdom.decide.js';
 
-const kingdom = <T extends KingdomCommand['type']>(type: T, payload: CommandPayload<T>) => command(type, payload, { aggregateId: 'k1' });
+const kingdom = <T extends KingdomCommand['type']>(type: T, payload: CommandPayload<T>) =>
+  command(type, payload, { aggregateId: 'k1' });
 const created = { type: 'KingdomCreated', data: { name: 'Ardan' } } as const;
 const deleted = { type: 'KingdomDeleted', data: {} } as const;
 
@@ -14,10 +15,14 @@ describe('kingdom.create', () => {
       .then([{ type: 'KingdomCreated', data: { name: 'Ardan' } }]);
   });
   it('rejects an existing kingdom', () => {
-    given(kingdomDecider, [created]).when(kingdom('kingdom.create', { name: 'Ardan' })).thenThrows(ErrorCode.ALREADY_EXISTS);
+    given(kingdomDecider, [created])
+      .when(kingdom('kingdom.create', { name: 'Ardan' }))
+      .thenThrows(ErrorCode.ALREADY_EXISTS);
   });
   it('rejects a deleted kingdom: ids are not reused', () => {
-    given(kingdomDecider, [created, deleted]).when(kingdom('kingdom.create', { name: 'Ardan' })).thenThrows(ErrorCode.ALREADY_EXISTS);
+    given(kingdomDecider, [created, deleted])
+      .when(kingdom('kingdom.create', { name: 'Ardan' }))
+      .thenThrows(ErrorCode.ALREADY_EXISTS);
   });
 });
 
@@ -28,13 +33,19 @@ describe('kingdom.rename', () => {
       .then([{ type: 'KingdomRenamed', data: { name: 'Ardania' } }]);
   });
   it('changes nothing when the name is the same', () => {
-    given(kingdomDecider, [created]).when(kingdom('kingdom.rename', { name: 'Ardan' })).then([]);
+    given(kingdomDecider, [created])
+      .when(kingdom('kingdom.rename', { name: 'Ardan' }))
+      .then([]);
   });
   it('rejects an absent kingdom', () => {
-    given(kingdomDecider).when(kingdom('kingdom.rename', { name: 'Ardania' })).thenThrows(ErrorCode.NOT_FOUND, 'kingdom k1 not found');
+    given(kingdomDecider)
+      .when(kingdom('kingdom.rename', { name: 'Ardania' }))
+      .thenThrows(ErrorCode.NOT_FOUND, 'kingdom k1 not found');
   });
   it('rejects a deleted kingdom', () => {
-    given(kingdomDecider, [created, deleted]).when(kingdom('kingdom.rename', { name: 'Ardania' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(kingdomDecider, [created, deleted])
+      .when(kingdom('kingdom.rename', { name: 'Ardania' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 

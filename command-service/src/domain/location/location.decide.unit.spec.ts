@@ -22,7 +22,9 @@ const deleted = { type: 'LocationDeleted', data: {} } as const;
 
 describe('location.create', () => {
   it('creates the location', () => {
-    given(locationDecider).when(location('location.create', { name: 'Lutetia', geometry: point })).then([created]);
+    given(locationDecider)
+      .when(location('location.create', { name: 'Lutetia', geometry: point }))
+      .then([created]);
   });
   it('rejects an existing location', () => {
     given(locationDecider, [created])
@@ -38,13 +40,19 @@ describe('location.rename', () => {
       .then([{ type: 'LocationRenamed', data: { name: 'Paris' } }]);
   });
   it('changes nothing when the name is the same', () => {
-    given(locationDecider, [created]).when(location('location.rename', { name: 'Lutetia' })).then([]);
+    given(locationDecider, [created])
+      .when(location('location.rename', { name: 'Lutetia' }))
+      .then([]);
   });
   it('rejects an absent location', () => {
-    given(locationDecider).when(location('location.rename', { name: 'Paris' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(locationDecider)
+      .when(location('location.rename', { name: 'Paris' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a deleted location', () => {
-    given(locationDecider, [created, deleted]).when(location('location.rename', { name: 'Paris' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(locationDecider, [created, deleted])
+      .when(location('location.rename', { name: 'Paris' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 
@@ -60,10 +68,14 @@ describe('location.reshape', () => {
       .then([]);
   });
   it('rejects an absent location', () => {
-    given(locationDecider).when(location('location.reshape', { geometry: square })).thenThrows(ErrorCode.NOT_FOUND);
+    given(locationDecider)
+      .when(location('location.reshape', { geometry: square }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a deleted location', () => {
-    given(locationDecider, [created, deleted]).when(location('location.reshape', { geometry: square })).thenThrows(ErrorCode.NOT_FOUND);
+    given(locationDecider, [created, deleted])
+      .when(location('location.reshape', { geometry: square }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 

@@ -6,14 +6,22 @@ import { settlementDecider, type SettlementCommand } from './settlement.decide.j
 
 const settlement = <T extends SettlementCommand['type']>(type: T, payload: CommandPayload<T>) =>
   command(type, payload, { aggregateId: 's1' });
-const created = { type: 'SettlementCreated', data: { kingdomId: 'k1', locationId: 'l1', name: 'Oakvale', level: 2 } } as const;
+const created = {
+  type: 'SettlementCreated',
+  data: { kingdomId: 'k1', locationId: 'l1', name: 'Oakvale', level: 2 },
+} as const;
 const deleted = { type: 'SettlementDeleted', data: { kingdomId: 'k1' } } as const;
-const refs = (kingdom: AggregateStatus, location: AggregateStatus) => ({ 'kingdom:k1': kingdom, 'location:l1': location });
+const refs = (kingdom: AggregateStatus, location: AggregateStatus) => ({
+  'kingdom:k1': kingdom,
+  'location:l1': location,
+});
 const create = settlement('settlement.create', { kingdomId: 'k1', locationId: 'l1', name: 'Oakvale', level: 2 });
 
 describe('settlement.create', () => {
   it('creates the settlement in a live kingdom at a live location', () => {
-    given(settlementDecider).when(create, { refs: refs('active', 'active') }).then([created]);
+    given(settlementDecider)
+      .when(create, { refs: refs('active', 'active') })
+      .then([created]);
   });
   it('refers to its kingdom and location', () => {
     expect(settlementDecider.refsOf(create)).toEqual([
@@ -22,16 +30,24 @@ describe('settlement.create', () => {
     ]);
   });
   it('rejects an existing settlement', () => {
-    given(settlementDecider, [created]).when(create, { refs: refs('active', 'active') }).thenThrows(ErrorCode.ALREADY_EXISTS);
+    given(settlementDecider, [created])
+      .when(create, { refs: refs('active', 'active') })
+      .thenThrows(ErrorCode.ALREADY_EXISTS);
   });
   it('rejects a missing kingdom', () => {
-    given(settlementDecider).when(create, { refs: refs('absent', 'active') }).thenThrows(ErrorCode.NOT_FOUND, 'kingdom k1 not found');
+    given(settlementDecider)
+      .when(create, { refs: refs('absent', 'active') })
+      .thenThrows(ErrorCode.NOT_FOUND, 'kingdom k1 not found');
   });
   it('rejects a deleted kingdom', () => {
-    given(settlementDecider).when(create, { refs: refs('deleted', 'active') }).thenThrows(ErrorCode.NOT_FOUND, 'kingdom k1');
+    given(settlementDecider)
+      .when(create, { refs: refs('deleted', 'active') })
+      .thenThrows(ErrorCode.NOT_FOUND, 'kingdom k1');
   });
   it('rejects a missing location', () => {
-    given(settlementDecider).when(create, { refs: refs('active', 'absent') }).thenThrows(ErrorCode.NOT_FOUND, 'location l1 not found');
+    given(settlementDecider)
+      .when(create, { refs: refs('active', 'absent') })
+      .thenThrows(ErrorCode.NOT_FOUND, 'location l1 not found');
   });
   it('treats a reference the shell did not load as missing', () => {
     given(settlementDecider).when(create).thenThrows(ErrorCode.NOT_FOUND);
@@ -45,13 +61,19 @@ describe('settlement.rename', () => {
       .then([{ type: 'SettlementRenamed', data: { name: 'Elmvale' } }]);
   });
   it('changes nothing when the name is the same', () => {
-    given(settlementDecider, [created]).when(settlement('settlement.rename', { name: 'Oakvale' })).then([]);
+    given(settlementDecider, [created])
+      .when(settlement('settlement.rename', { name: 'Oakvale' }))
+      .then([]);
   });
   it('rejects an absent settlement', () => {
-    given(settlementDecider).when(settlement('settlement.rename', { name: 'Elmvale' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(settlementDecider)
+      .when(settlement('settlement.rename', { name: 'Elmvale' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a deleted settlement', () => {
-    given(settlementDecider, [created, deleted]).when(settlement('settlement.rename', { name: 'Elmvale' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(settlementDecider, [created, deleted])
+      .when(settlement('settlement.rename', { name: 'Elmvale' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 
@@ -62,13 +84,19 @@ describe('settlement.set-level', () => {
       .then([{ type: 'SettlementLevelSet', data: { level: 3 } }]);
   });
   it('changes nothing when the level is the same', () => {
-    given(settlementDecider, [created]).when(settlement('settlement.set-level', { level: 2 })).then([]);
+    given(settlementDecider, [created])
+      .when(settlement('settlement.set-level', { level: 2 }))
+      .then([]);
   });
   it('rejects an absent settlement', () => {
-    given(settlementDecider).when(settlement('settlement.set-level', { level: 3 })).thenThrows(ErrorCode.NOT_FOUND);
+    given(settlementDecider)
+      .when(settlement('settlement.set-level', { level: 3 }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a deleted settlement', () => {
-    given(settlementDecider, [created, deleted]).when(settlement('settlement.set-level', { level: 3 })).thenThrows(ErrorCode.NOT_FOUND);
+    given(settlementDecider, [created, deleted])
+      .when(settlement('settlement.set-level', { level: 3 }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 
@@ -93,10 +121,14 @@ describe('settlement.move', () => {
       .thenThrows(ErrorCode.NOT_FOUND, 'location l2 not found');
   });
   it('rejects an absent settlement', () => {
-    given(settlementDecider).when(move, { refs: { 'location:l2': 'active' } }).thenThrows(ErrorCode.NOT_FOUND, 'settlement s1');
+    given(settlementDecider)
+      .when(move, { refs: { 'location:l2': 'active' } })
+      .thenThrows(ErrorCode.NOT_FOUND, 'settlement s1');
   });
   it('rejects a deleted settlement', () => {
-    given(settlementDecider, [created, deleted]).when(move, { refs: { 'location:l2': 'active' } }).thenThrows(ErrorCode.NOT_FOUND);
+    given(settlementDecider, [created, deleted])
+      .when(move, { refs: { 'location:l2': 'active' } })
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 
@@ -111,6 +143,8 @@ describe('settlement.delete', () => {
     given(settlementDecider).when(settlement('settlement.delete', {})).thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a deleted settlement', () => {
-    given(settlementDecider, [created, deleted]).when(settlement('settlement.delete', {})).thenThrows(ErrorCode.NOT_FOUND);
+    given(settlementDecider, [created, deleted])
+      .when(settlement('settlement.delete', {}))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });

@@ -17,10 +17,14 @@ export function decide(command: StateVariableCommand, state: StateVariableState,
   const expectedId = variableAggregateId(ownerType, ownerId);
   // The owner is named twice, in the id (which picks the stream) and in the payload (which the events carry).
   if (command.aggregateId !== expectedId) {
-    throw new AppError(ErrorCode.VALIDATION, `state variables of ${ownerType} ${ownerId} live in aggregate ${expectedId}`, {
-      aggregateId: command.aggregateId,
-      expected: expectedId,
-    });
+    throw new AppError(
+      ErrorCode.VALIDATION,
+      `state variables of ${ownerType} ${ownerId} live in aggregate ${expectedId}`,
+      {
+        aggregateId: command.aggregateId,
+        expected: expectedId,
+      },
+    );
   }
   const current = variableValue(state, key);
 
@@ -33,7 +37,11 @@ export function decide(command: StateVariableCommand, state: StateVariableState,
     }
     case 'state-variable.unset':
       if (current === undefined) {
-        throw new AppError(ErrorCode.NOT_FOUND, `state variable ${key} of ${ownerType} ${ownerId} is not set`, { ownerType, ownerId, key });
+        throw new AppError(ErrorCode.NOT_FOUND, `state variable ${key} of ${ownerType} ${ownerId} is not set`, {
+          ownerType,
+          ownerId,
+          key,
+        });
       }
       return [{ type: 'StateVariableUnset', data: { ownerType, ownerId, key } }];
     default:
@@ -43,7 +51,9 @@ export function decide(command: StateVariableCommand, state: StateVariableState,
 
 /** Only `set` checks the owner: unsetting what a since-deleted owner left behind is allowed. */
 export function refsOf(command: StateVariableCommand): AggregateRef[] {
-  return command.type === 'state-variable.set' ? [{ entityType: command.payload.ownerType, entityId: command.payload.ownerId }] : [];
+  return command.type === 'state-variable.set'
+    ? [{ entityType: command.payload.ownerType, entityId: command.payload.ownerId }]
+    : [];
 }
 
 export function statusOf(state: StateVariableState): AggregateStatus {

@@ -6,13 +6,20 @@ import { variableValue } from './state-variable.state.js';
 
 /** The variables of settlement s1 live in aggregate `settlement~s1`. */
 const AGGREGATE_ID = 'settlement~s1';
-const variable = <T extends StateVariableCommand['type']>(type: T, payload: CommandPayload<T>, aggregateId = AGGREGATE_ID) =>
-  command(type, payload, { aggregateId });
+const variable = <T extends StateVariableCommand['type']>(
+  type: T,
+  payload: CommandPayload<T>,
+  aggregateId = AGGREGATE_ID,
+) => command(type, payload, { aggregateId });
 const owner = { ownerType: 'settlement', ownerId: 's1' } as const;
 const liveOwner = { refs: { 'settlement:s1': 'active' } } as const;
-const populationSet = { type: 'StateVariableSet', data: { ...owner, key: 'population', value: { type: 'number', value: 1200 } } } as const;
+const populationSet = {
+  type: 'StateVariableSet',
+  data: { ...owner, key: 'population', value: { type: 'number', value: 1200 } },
+} as const;
 const populationUnset = { type: 'StateVariableUnset', data: { ...owner, key: 'population' } } as const;
-const setPopulation = (value: number) => variable('state-variable.set', { ...owner, key: 'population', value: { type: 'number', value } });
+const setPopulation = (value: number) =>
+  variable('state-variable.set', { ...owner, key: 'population', value: { type: 'number', value } });
 
 describe('state-variable aggregate id', () => {
   it('is the owner type and id joined by ~', () => {
@@ -21,22 +28,45 @@ describe('state-variable aggregate id', () => {
   });
   it('rejects a set addressed to another owner id', () => {
     given(stateVariableDecider)
-      .when(variable('state-variable.set', { ...owner, key: 'population', value: { type: 'number', value: 1 } }, 'settlement~s2'), liveOwner)
+      .when(
+        variable(
+          'state-variable.set',
+          { ...owner, key: 'population', value: { type: 'number', value: 1 } },
+          'settlement~s2',
+        ),
+        liveOwner,
+      )
       .thenThrows(ErrorCode.VALIDATION, 'live in aggregate settlement~s1');
   });
   it('rejects a set addressed to another owner type', () => {
     given(stateVariableDecider)
-      .when(variable('state-variable.set', { ...owner, key: 'population', value: { type: 'number', value: 1 } }, 'kingdom~s1'), liveOwner)
+      .when(
+        variable(
+          'state-variable.set',
+          { ...owner, key: 'population', value: { type: 'number', value: 1 } },
+          'kingdom~s1',
+        ),
+        liveOwner,
+      )
       .thenThrows(ErrorCode.VALIDATION);
   });
   it('rejects a set addressed to the bare owner id', () => {
     given(stateVariableDecider)
-      .when(variable('state-variable.set', { ...owner, key: 'population', value: { type: 'number', value: 1 } }, 's1'), liveOwner)
+      .when(
+        variable('state-variable.set', { ...owner, key: 'population', value: { type: 'number', value: 1 } }, 's1'),
+        liveOwner,
+      )
       .thenThrows(ErrorCode.VALIDATION);
   });
   it('reports the mismatch before a missing owner', () => {
     given(stateVariableDecider)
-      .when(variable('state-variable.set', { ...owner, key: 'population', value: { type: 'number', value: 1 } }, 'settlement~s2'))
+      .when(
+        variable(
+          'state-variable.set',
+          { ...owner, key: 'population', value: { type: 'number', value: 1 } },
+          'settlement~s2',
+        ),
+      )
       .thenThrows(ErrorCode.VALIDATION);
   });
   it('rejects an unset addressed to another owner, even where the key is set', () => {
@@ -63,48 +93,88 @@ describe('state-variable.set', () => {
     given(stateVariableDecider)
       .when(cmd, { refs: { 'world-event:we1': 'active' } })
       .then([
-        { type: 'StateVariableSet', data: { ownerType: 'world-event', ownerId: 'we1', key: 'casualties', value: { type: 'number', value: 3 } } },
+        {
+          type: 'StateVariableSet',
+          data: { ownerType: 'world-event', ownerId: 'we1', key: 'casualties', value: { type: 'number', value: 3 } },
+        },
       ]);
   });
   it('changes the value of a set variable', () => {
     given(stateVariableDecider, [populationSet])
       .when(setPopulation(1300), liveOwner)
-      .then([{ type: 'StateVariableSet', data: { ...owner, key: 'population', value: { type: 'number', value: 1300 } } }]);
+      .then([
+        { type: 'StateVariableSet', data: { ...owner, key: 'population', value: { type: 'number', value: 1300 } } },
+      ]);
   });
   it('sets another key beside a set one', () => {
     given(stateVariableDecider, [populationSet])
-      .when(variable('state-variable.set', { ...owner, key: 'mood', value: { type: 'string', value: 'restless' } }), liveOwner)
-      .then([{ type: 'StateVariableSet', data: { ...owner, key: 'mood', value: { type: 'string', value: 'restless' } } }]);
+      .when(
+        variable('state-variable.set', { ...owner, key: 'mood', value: { type: 'string', value: 'restless' } }),
+        liveOwner,
+      )
+      .then([
+        { type: 'StateVariableSet', data: { ...owner, key: 'mood', value: { type: 'string', value: 'restless' } } },
+      ]);
   });
   it('changes nothing when the value is the same', () => {
     given(stateVariableDecider, [populationSet]).when(setPopulation(1200), liveOwner).then([]);
   });
   it('changes nothing for an equal JSON value, whatever its key order', () => {
     given(stateVariableDecider, [
-      { type: 'StateVariableSet', data: { ...owner, key: 'trade', value: { type: 'json', value: { grain: 3, wool: [1, 2] } } } },
+      {
+        type: 'StateVariableSet',
+        data: { ...owner, key: 'trade', value: { type: 'json', value: { grain: 3, wool: [1, 2] } } },
+      },
     ])
-      .when(variable('state-variable.set', { ...owner, key: 'trade', value: { type: 'json', value: { wool: [1, 2], grain: 3 } } }), liveOwner)
+      .when(
+        variable('state-variable.set', {
+          ...owner,
+          key: 'trade',
+          value: { type: 'json', value: { wool: [1, 2], grain: 3 } },
+        }),
+        liveOwner,
+      )
       .then([]);
   });
   it('sets a JSON value whose array order differs', () => {
     given(stateVariableDecider, [
       { type: 'StateVariableSet', data: { ...owner, key: 'trade', value: { type: 'json', value: { wool: [1, 2] } } } },
     ])
-      .when(variable('state-variable.set', { ...owner, key: 'trade', value: { type: 'json', value: { wool: [2, 1] } } }), liveOwner)
-      .then([{ type: 'StateVariableSet', data: { ...owner, key: 'trade', value: { type: 'json', value: { wool: [2, 1] } } } }]);
+      .when(
+        variable('state-variable.set', { ...owner, key: 'trade', value: { type: 'json', value: { wool: [2, 1] } } }),
+        liveOwner,
+      )
+      .then([
+        {
+          type: 'StateVariableSet',
+          data: { ...owner, key: 'trade', value: { type: 'json', value: { wool: [2, 1] } } },
+        },
+      ]);
   });
   it('sets an equal value of another type', () => {
-    given(stateVariableDecider, [{ type: 'StateVariableSet', data: { ...owner, key: 'walled', value: { type: 'boolean', value: true } } }])
-      .when(variable('state-variable.set', { ...owner, key: 'walled', value: { type: 'json', value: true } }), liveOwner)
+    given(stateVariableDecider, [
+      { type: 'StateVariableSet', data: { ...owner, key: 'walled', value: { type: 'boolean', value: true } } },
+    ])
+      .when(
+        variable('state-variable.set', { ...owner, key: 'walled', value: { type: 'json', value: true } }),
+        liveOwner,
+      )
       .then([{ type: 'StateVariableSet', data: { ...owner, key: 'walled', value: { type: 'json', value: true } } }]);
   });
   it('sets again a variable that was unset', () => {
-    given(stateVariableDecider, [populationSet, populationUnset]).when(setPopulation(1200), liveOwner).then([populationSet]);
+    given(stateVariableDecider, [populationSet, populationUnset])
+      .when(setPopulation(1200), liveOwner)
+      .then([populationSet]);
   });
   it('sets a key that is an Object.prototype property name', () => {
     given(stateVariableDecider)
-      .when(variable('state-variable.set', { ...owner, key: 'constructor', value: { type: 'boolean', value: false } }), liveOwner)
-      .then([{ type: 'StateVariableSet', data: { ...owner, key: 'constructor', value: { type: 'boolean', value: false } } }]);
+      .when(
+        variable('state-variable.set', { ...owner, key: 'constructor', value: { type: 'boolean', value: false } }),
+        liveOwner,
+      )
+      .then([
+        { type: 'StateVariableSet', data: { ...owner, key: 'constructor', value: { type: 'boolean', value: false } } },
+      ]);
   });
   it('rejects a missing owner', () => {
     given(stateVariableDecider)
@@ -134,10 +204,14 @@ describe('state-variable.unset', () => {
       .then([populationUnset]);
   });
   it('rejects a variable that was never set', () => {
-    given(stateVariableDecider).when(unset('population')).thenThrows(ErrorCode.NOT_FOUND, 'state variable population of settlement s1 is not set');
+    given(stateVariableDecider)
+      .when(unset('population'))
+      .thenThrows(ErrorCode.NOT_FOUND, 'state variable population of settlement s1 is not set');
   });
   it('rejects a variable that is already unset', () => {
-    given(stateVariableDecider, [populationSet, populationUnset]).when(unset('population')).thenThrows(ErrorCode.NOT_FOUND);
+    given(stateVariableDecider, [populationSet, populationUnset])
+      .when(unset('population'))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects another key of the same owner', () => {
     given(stateVariableDecider, [populationSet]).when(unset('mood')).thenThrows(ErrorCode.NOT_FOUND);
@@ -146,7 +220,9 @@ describe('state-variable.unset', () => {
     given(stateVariableDecider, [populationSet]).when(unset('toString')).thenThrows(ErrorCode.NOT_FOUND);
   });
   it('unsets a key that is an Object.prototype property name', () => {
-    given(stateVariableDecider, [{ type: 'StateVariableSet', data: { ...owner, key: '__proto__', value: { type: 'number', value: 1 } } }])
+    given(stateVariableDecider, [
+      { type: 'StateVariableSet', data: { ...owner, key: '__proto__', value: { type: 'number', value: 1 } } },
+    ])
       .when(unset('__proto__'))
       .then([{ type: 'StateVariableUnset', data: { ...owner, key: '__proto__' } }]);
   });

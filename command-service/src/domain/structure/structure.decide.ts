@@ -36,7 +36,9 @@ export function decide(command: StructureCommand, state: StructureState, ctx: De
 }
 
 export function refsOf(command: StructureCommand): AggregateRef[] {
-  return command.type === 'structure.create' ? [{ entityType: 'settlement', entityId: command.payload.settlementId }] : [];
+  return command.type === 'structure.create'
+    ? [{ entityType: 'settlement', entityId: command.payload.settlementId }]
+    : [];
 }
 
 export function statusOf(state: StructureState): AggregateStatus {

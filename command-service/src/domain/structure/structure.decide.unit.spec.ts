@@ -12,29 +12,47 @@ const created = {
 } as const;
 const deleted = { type: 'StructureDeleted', data: { settlementId: 's1' } } as const;
 const refs = (settlement: AggregateStatus) => ({ 'settlement:s1': settlement });
-const create = structure('structure.create', { settlementId: 's1', name: 'Granary', structureType: 'granary', level: 1, condition: 100 });
+const create = structure('structure.create', {
+  settlementId: 's1',
+  name: 'Granary',
+  structureType: 'granary',
+  level: 1,
+  condition: 100,
+});
 
 describe('structure.create', () => {
   it('creates the structure in a live settlement', () => {
-    given(structureDecider).when(create, { refs: refs('active') }).then([created]);
+    given(structureDecider)
+      .when(create, { refs: refs('active') })
+      .then([created]);
   });
   it('refers to its settlement', () => {
     expect(structureDecider.refsOf(create)).toEqual([{ entityType: 'settlement', entityId: 's1' }]);
   });
   it('rejects an existing structure', () => {
-    given(structureDecider, [created]).when(create, { refs: refs('active') }).thenThrows(ErrorCode.ALREADY_EXISTS, 'structure st1 already exists');
+    given(structureDecider, [created])
+      .when(create, { refs: refs('active') })
+      .thenThrows(ErrorCode.ALREADY_EXISTS, 'structure st1 already exists');
   });
   it('rejects a deleted structure: ids are not reused', () => {
-    given(structureDecider, [created, deleted]).when(create, { refs: refs('active') }).thenThrows(ErrorCode.ALREADY_EXISTS);
+    given(structureDecider, [created, deleted])
+      .when(create, { refs: refs('active') })
+      .thenThrows(ErrorCode.ALREADY_EXISTS);
   });
   it('reports an existing structure before a missing settlement', () => {
-    given(structureDecider, [created]).when(create, { refs: refs('absent') }).thenThrows(ErrorCode.ALREADY_EXISTS);
+    given(structureDecider, [created])
+      .when(create, { refs: refs('absent') })
+      .thenThrows(ErrorCode.ALREADY_EXISTS);
   });
   it('rejects a missing settlement', () => {
-    given(structureDecider).when(create, { refs: refs('absent') }).thenThrows(ErrorCode.NOT_FOUND, 'settlement s1 not found');
+    given(structureDecider)
+      .when(create, { refs: refs('absent') })
+      .thenThrows(ErrorCode.NOT_FOUND, 'settlement s1 not found');
   });
   it('rejects a deleted settlement', () => {
-    given(structureDecider).when(create, { refs: refs('deleted') }).thenThrows(ErrorCode.NOT_FOUND, 'settlement s1 not found');
+    given(structureDecider)
+      .when(create, { refs: refs('deleted') })
+      .thenThrows(ErrorCode.NOT_FOUND, 'settlement s1 not found');
   });
   it('treats a reference the shell did not load as missing', () => {
     given(structureDecider).when(create).thenThrows(ErrorCode.NOT_FOUND, 'settlement s1');
@@ -48,7 +66,9 @@ describe('structure.rename', () => {
       .then([{ type: 'StructureRenamed', data: { name: 'Great Granary' } }]);
   });
   it('changes nothing when the name is the same', () => {
-    given(structureDecider, [created]).when(structure('structure.rename', { name: 'Granary' })).then([]);
+    given(structureDecider, [created])
+      .when(structure('structure.rename', { name: 'Granary' }))
+      .then([]);
   });
   it('compares with the latest name, not the one it was created with', () => {
     given(structureDecider, [created, { type: 'StructureRenamed', data: { name: 'Great Granary' } }])
@@ -56,10 +76,14 @@ describe('structure.rename', () => {
       .then([{ type: 'StructureRenamed', data: { name: 'Granary' } }]);
   });
   it('rejects an absent structure', () => {
-    given(structureDecider).when(structure('structure.rename', { name: 'Great Granary' })).thenThrows(ErrorCode.NOT_FOUND, 'structure st1 not found');
+    given(structureDecider)
+      .when(structure('structure.rename', { name: 'Great Granary' }))
+      .thenThrows(ErrorCode.NOT_FOUND, 'structure st1 not found');
   });
   it('rejects a deleted structure', () => {
-    given(structureDecider, [created, deleted]).when(structure('structure.rename', { name: 'Great Granary' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(structureDecider, [created, deleted])
+      .when(structure('structure.rename', { name: 'Great Granary' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 
@@ -70,7 +94,9 @@ describe('structure.set-type', () => {
       .then([{ type: 'StructureTypeSet', data: { structureType: 'warehouse' } }]);
   });
   it('changes nothing when the type is the same', () => {
-    given(structureDecider, [created]).when(structure('structure.set-type', { structureType: 'granary' })).then([]);
+    given(structureDecider, [created])
+      .when(structure('structure.set-type', { structureType: 'granary' }))
+      .then([]);
   });
   it('changes nothing when the type is what it was last set to', () => {
     given(structureDecider, [created, { type: 'StructureTypeSet', data: { structureType: 'warehouse' } }])
@@ -78,7 +104,9 @@ describe('structure.set-type', () => {
       .then([]);
   });
   it('rejects an absent structure', () => {
-    given(structureDecider).when(structure('structure.set-type', { structureType: 'warehouse' })).thenThrows(ErrorCode.NOT_FOUND);
+    given(structureDecider)
+      .when(structure('structure.set-type', { structureType: 'warehouse' }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a deleted structure', () => {
     given(structureDecider, [created, deleted])
@@ -99,7 +127,9 @@ describe('structure.set-level', () => {
       .then([{ type: 'StructureLevelSet', data: { level: 0 } }]);
   });
   it('changes nothing when the level is the same', () => {
-    given(structureDecider, [created]).when(structure('structure.set-level', { level: 1 })).then([]);
+    given(structureDecider, [created])
+      .when(structure('structure.set-level', { level: 1 }))
+      .then([]);
   });
   it('changes nothing when the level is what it was last set to', () => {
     given(structureDecider, [created, { type: 'StructureLevelSet', data: { level: 2 } }])
@@ -107,10 +137,14 @@ describe('structure.set-level', () => {
       .then([]);
   });
   it('rejects an absent structure', () => {
-    given(structureDecider).when(structure('structure.set-level', { level: 2 })).thenThrows(ErrorCode.NOT_FOUND);
+    given(structureDecider)
+      .when(structure('structure.set-level', { level: 2 }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a deleted structure', () => {
-    given(structureDecider, [created, deleted]).when(structure('structure.set-level', { level: 2 })).thenThrows(ErrorCode.NOT_FOUND);
+    given(structureDecider, [created, deleted])
+      .when(structure('structure.set-level', { level: 2 }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 
@@ -126,7 +160,9 @@ describe('structure.set-condition', () => {
       .then([{ type: 'StructureConditionSet', data: { condition: 0 } }]);
   });
   it('changes nothing when the condition is the same', () => {
-    given(structureDecider, [created]).when(structure('structure.set-condition', { condition: 100 })).then([]);
+    given(structureDecider, [created])
+      .when(structure('structure.set-condition', { condition: 100 }))
+      .then([]);
   });
   it('changes nothing when the condition is what it was last set to', () => {
     given(structureDecider, [created, { type: 'StructureConditionSet', data: { condition: 60 } }])
@@ -134,10 +170,14 @@ describe('structure.set-condition', () => {
       .then([]);
   });
   it('rejects an absent structure', () => {
-    given(structureDecider).when(structure('structure.set-condition', { condition: 60 })).thenThrows(ErrorCode.NOT_FOUND);
+    given(structureDecider)
+      .when(structure('structure.set-condition', { condition: 60 }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
   it('rejects a deleted structure', () => {
-    given(structureDecider, [created, deleted]).when(structure('structure.set-condition', { condition: 60 })).thenThrows(ErrorCode.NOT_FOUND);
+    given(structureDecider, [created, deleted])
+      .when(structure('structure.set-condition', { condition: 60 }))
+      .thenThrows(ErrorCode.NOT_FOUND);
   });
 });
 

@@ -1,7 +1,13 @@
 import { AppError, ErrorCode, type CommandOf } from '@cm/contracts';
 import type { AggregateRef, AggregateStatus, Decider, EventDraft } from '../decider.js';
 import { mustBeAbsent, mustExist, unknownCommand } from '../guards.js';
-import { evolve, initialState, type WorldEventEvent, type WorldEventState, type WorldEventStatus } from './world-event.state.js';
+import {
+  evolve,
+  initialState,
+  type WorldEventEvent,
+  type WorldEventState,
+  type WorldEventStatus,
+} from './world-event.state.js';
 
 export type WorldEventCommand = CommandOf<'world-event'>;
 
@@ -32,7 +38,9 @@ export function decide(command: WorldEventCommand, state: WorldEventState): Even
     case 'world-event.resolve':
       mustBeIn(state, ['scheduled', 'active'], 'resolved', id);
       // The effects are copied in so that whoever applies them reads one event, not the whole history.
-      return [{ type: 'WorldEventResolved', data: { outcome: command.payload.outcome ?? null, effects: state.effects } }];
+      return [
+        { type: 'WorldEventResolved', data: { outcome: command.payload.outcome ?? null, effects: state.effects } },
+      ];
     default:
       return unknownCommand(command);
   }

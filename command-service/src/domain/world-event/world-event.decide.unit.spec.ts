@@ -35,7 +35,12 @@ const histories = Object.entries(historyOf);
 
 describe('world-event.schedule', () => {
   const schedule = (payload: Partial<CommandPayload<'world-event.schedule'>>) =>
-    worldEvent('world-event.schedule', { name: 'Spring flood', scheduledAt: '2024-06-01T00:00:00.000Z', effects: [], ...payload });
+    worldEvent('world-event.schedule', {
+      name: 'Spring flood',
+      scheduledAt: '2024-06-01T00:00:00.000Z',
+      effects: [],
+      ...payload,
+    });
 
   it('schedules the event, recording what is missing as null', () => {
     given(worldEventDecider)
@@ -43,7 +48,13 @@ describe('world-event.schedule', () => {
       .then([
         {
           type: 'WorldEventScheduled',
-          data: { name: 'Spring flood', description: null, scheduledAt: '2024-06-01T00:00:00.000Z', expiresAt: null, effects: [] },
+          data: {
+            name: 'Spring flood',
+            description: null,
+            scheduledAt: '2024-06-01T00:00:00.000Z',
+            expiresAt: null,
+            effects: [],
+          },
         },
       ]);
   });
@@ -61,7 +72,9 @@ describe('world-event.schedule', () => {
       .thenThrows(ErrorCode.VALIDATION, 'expiresAt must be after scheduledAt');
   });
   it('rejects an expiry before the scheduled time', () => {
-    given(worldEventDecider).when(schedule({ expiresAt: '2024-05-31T23:59:59.999Z' })).thenThrows(ErrorCode.VALIDATION);
+    given(worldEventDecider)
+      .when(schedule({ expiresAt: '2024-05-31T23:59:59.999Z' }))
+      .thenThrows(ErrorCode.VALIDATION);
   });
   it('compares instants, not strings: a later expiry written in another offset', () => {
     given(worldEventDecider)
@@ -69,7 +82,13 @@ describe('world-event.schedule', () => {
       .then([
         {
           type: 'WorldEventScheduled',
-          data: { name: 'Spring flood', description: null, scheduledAt: '2024-06-01T12:00:00+02:00', expiresAt: '2024-06-01T11:00:00Z', effects: [] },
+          data: {
+            name: 'Spring flood',
+            description: null,
+            scheduledAt: '2024-06-01T12:00:00+02:00',
+            expiresAt: '2024-06-01T11:00:00Z',
+            effects: [],
+          },
         },
       ]);
   });
@@ -79,7 +98,9 @@ describe('world-event.schedule', () => {
       .thenThrows(ErrorCode.VALIDATION);
   });
   it.each(histories)('rejects an event that is already %s', (_status, events) => {
-    given(worldEventDecider, events).when(schedule({})).thenThrows(ErrorCode.ALREADY_EXISTS, 'world-event we1 already exists');
+    given(worldEventDecider, events)
+      .when(schedule({}))
+      .thenThrows(ErrorCode.ALREADY_EXISTS, 'world-event we1 already exists');
   });
 });
 
@@ -111,11 +132,14 @@ describe('world-event.expire', () => {
   it('expires a scheduled event that never became active', () => {
     given(worldEventDecider, [scheduled]).when(expire).then([expired]);
   });
-  it.each(['expired', 'resolved'] as const)('rejects an event that is %s, so a repeated expiry job changes nothing', (status) => {
-    given(worldEventDecider, historyOf[status])
-      .when(expire)
-      .thenThrows(ErrorCode.INVALID_STATE, `world event we1 is ${status} and cannot be expired`);
-  });
+  it.each(['expired', 'resolved'] as const)(
+    'rejects an event that is %s, so a repeated expiry job changes nothing',
+    (status) => {
+      given(worldEventDecider, historyOf[status])
+        .when(expire)
+        .thenThrows(ErrorCode.INVALID_STATE, `world event we1 is ${status} and cannot be expired`);
+    },
+  );
   it('rejects an absent event', () => {
     given(worldEventDecider).when(expire).thenThrows(ErrorCode.NOT_FOUND);
   });
@@ -123,10 +147,14 @@ describe('world-event.expire', () => {
 
 describe('world-event.resolve', () => {
   it('resolves an active event with its outcome, carrying its effects', () => {
-    given(worldEventDecider, [scheduled, activated]).when(worldEvent('world-event.resolve', { outcome: 'The levee held' })).then([resolved]);
+    given(worldEventDecider, [scheduled, activated])
+      .when(worldEvent('world-event.resolve', { outcome: 'The levee held' }))
+      .then([resolved]);
   });
   it('resolves a scheduled event', () => {
-    given(worldEventDecider, [scheduled]).when(worldEvent('world-event.resolve', { outcome: 'The levee held' })).then([resolved]);
+    given(worldEventDecider, [scheduled])
+      .when(worldEvent('world-event.resolve', { outcome: 'The levee held' }))
+      .then([resolved]);
   });
   it('records a missing outcome as null', () => {
     given(worldEventDecider, [scheduled, activated])
@@ -138,11 +166,14 @@ describe('world-event.resolve', () => {
       .when(worldEvent('world-event.resolve', {}))
       .then([{ type: 'WorldEventResolved', data: { outcome: null, effects: [] } }]);
   });
-  it.each(['expired', 'resolved'] as const)('rejects an event that is %s, so its effects apply at most once', (status) => {
-    given(worldEventDecider, historyOf[status])
-      .when(worldEvent('world-event.resolve', { outcome: 'Again' }))
-      .thenThrows(ErrorCode.INVALID_STATE, `world event we1 is ${status} and cannot be resolved`);
-  });
+  it.each(['expired', 'resolved'] as const)(
+    'rejects an event that is %s, so its effects apply at most once',
+    (status) => {
+      given(worldEventDecider, historyOf[status])
+        .when(worldEvent('world-event.resolve', { outcome: 'Again' }))
+        .thenThrows(ErrorCode.INVALID_STATE, `world event we1 is ${status} and cannot be resolved`);
+    },
+  );
   it('rejects an absent event', () => {
     given(worldEventDecider).when(worldEvent('world-event.resolve', {})).thenThrows(ErrorCode.NOT_FOUND);
   });

@@ -14,7 +14,10 @@ const tooLarge = (limit: number) =>
     extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, http: { status: 413, headers: { connection: 'close' } } },
   });
 // The same error yoga's own limit gives.
-const invalidContentLength = () => createGraphQLError('Content-Length header is invalid.', { extensions: { http: { status: 400 }, code: 'BAD_REQUEST' } });
+const invalidContentLength = () =>
+  createGraphQLError('Content-Length header is invalid.', {
+    extensions: { http: { status: 400 }, code: 'BAD_REQUEST' },
+  });
 const CONTENT_LENGTH = /^\d+$/;
 
 /** Whether a request's declared `Content-Length` is within `limit` (the fast path's side of the body limit). */
@@ -47,7 +50,11 @@ export function bodyLimitPlugin(limit: number): Plugin {
 }
 
 /** The request with a body that errors once more than `limit` bytes have streamed through (yoga's approach). */
-function countedBody(request: Request, limit: number, fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream }): Request {
+function countedBody(
+  request: Request,
+  limit: number,
+  fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream },
+): Request {
   const body = request.body;
   if (!body) return request;
   // A native ReadableStream needs the native TransformStream, a ponyfill one the ponyfill (graphql-yoga#4583).
@@ -62,5 +69,11 @@ function countedBody(request: Request, limit: number, fetchAPI: { Request: typeo
       },
     }),
   );
-  return new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, signal: request.signal, body: counted, duplex: 'half' } as RequestInit);
+  return new fetchAPI.Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    signal: request.signal,
+    body: counted,
+    duplex: 'half',
+  } as RequestInit);
 }

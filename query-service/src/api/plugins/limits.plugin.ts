@@ -20,7 +20,10 @@ export interface QueryLimits {
  * limit, which runs inside the parser and has no context, throws it.
  */
 function rejectAsTooComplex(ctx: ValidationContext | null, error: GraphQLError): void {
-  const tooComplex = createGraphQLError(stripArmorPrefix(error.message), { nodes: error.nodes, extensions: { code: ErrorCode.QUERY_TOO_COMPLEX } });
+  const tooComplex = createGraphQLError(stripArmorPrefix(error.message), {
+    nodes: error.nodes,
+    extensions: { code: ErrorCode.QUERY_TOO_COMPLEX },
+  });
   if (ctx) ctx.reportError(tooComplex);
   else throw tooComplex;
 }

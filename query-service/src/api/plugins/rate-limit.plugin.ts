@@ -27,7 +27,12 @@ function refusal(d: RateDecision) {
 }
 
 /** The fast path's side: charges the signed-in caller; `false` leaves the refusal to yoga's plugin. */
-export async function admitCaller(limits: RateLimits, context: GraphQLContext, incoming: http.IncomingMessage, operation: string): Promise<boolean> {
+export async function admitCaller(
+  limits: RateLimits,
+  context: GraphQLContext,
+  incoming: http.IncomingMessage,
+  operation: string,
+): Promise<boolean> {
   const d = await limits.charge(context.principal.userId, operation === 'mutation' ? 'mutation' : 'query');
   decisions.set(incoming, d);
   return d.allowed;
@@ -54,11 +59,22 @@ export function rateLimitPlugin(limits: RateLimits): Plugin<GraphQLContext & Ser
     async onRequest({ request, serverContext, endResponse }) {
       // Requests without a token (the GraphiQL page, a client that forgot it) are charged to their address.
       if (request.headers.get('authorization')) return;
-      const d = await decide((serverContext as ServerContext).req, callerIp((serverContext as ServerContext).req), 'anonymous');
+      const d = await decide(
+        (serverContext as ServerContext).req,
+        callerIp((serverContext as ServerContext).req),
+        'anonymous',
+      );
       byRequest.set(request, d);
       if (!d.allowed) {
-        const body = JSON.stringify({ errors: [{ message: refusal(d).message, extensions: { code: ErrorCode.RATE_LIMITED } }] });
-        endResponse(new Response(body, { status: 429, headers: { 'content-type': 'application/json; charset=utf-8', ...rateLimitHeaders(d) } }));
+        const body = JSON.stringify({
+          errors: [{ message: refusal(d).message, extensions: { code: ErrorCode.RATE_LIMITED } }],
+        });
+        endResponse(
+          new Response(body, {
+            status: 429,
+            headers: { 'content-type': 'application/json; charset=utf-8', ...rateLimitHeaders(d) },
+          }),
+        );
       }
     },
     async onExecute({ args, setResultAndStopExecution }) {

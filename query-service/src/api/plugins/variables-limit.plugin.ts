@@ -20,16 +20,24 @@ export const DEFAULT_VARIABLES_LIMITS: VariablesLimits = { maxVariablesBytes: 50
  * structure as large and deep as the body allows. `bodyBytes` (the declared length) spares measuring variables
  * that cannot be over the size limit, the common case.
  */
-export function variablesProblem(variables: unknown, limits: VariablesLimits, bodyBytes: number | undefined): AppError | undefined {
+export function variablesProblem(
+  variables: unknown,
+  limits: VariablesLimits,
+  bodyBytes: number | undefined,
+): AppError | undefined {
   if (variables === null || typeof variables !== 'object') return undefined;
   if (bodyBytes === undefined || bodyBytes > limits.maxVariablesBytes) {
     const bytes = Buffer.byteLength(JSON.stringify(variables));
     if (bytes > limits.maxVariablesBytes) {
-      return new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `variables larger than ${limits.maxVariablesBytes} bytes`, { limit: limits.maxVariablesBytes });
+      return new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `variables larger than ${limits.maxVariablesBytes} bytes`, {
+        limit: limits.maxVariablesBytes,
+      });
     }
   }
   if (deeperThan(variables, limits.maxVariablesDepth)) {
-    return new AppError(ErrorCode.VALIDATION, `variables nested deeper than ${limits.maxVariablesDepth} levels`, { limit: limits.maxVariablesDepth });
+    return new AppError(ErrorCode.VALIDATION, `variables nested deeper than ${limits.maxVariablesDepth} levels`, {
+      limit: limits.maxVariablesDepth,
+    });
   }
   return undefined;
 }

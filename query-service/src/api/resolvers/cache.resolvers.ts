@@ -5,7 +5,12 @@ import type { GraphQLContext } from '../graphql-context.js';
 /** Operators' figures are for the people who run a campaign: its owners and game masters. */
 async function requireOwnerOrGm(ctx: GraphQLContext, campaignId: string): Promise<void> {
   const role = await requireMember(ctx, campaignId);
-  if (role !== 'owner' && role !== 'gm') throw new AppError(ErrorCode.FORBIDDEN, `cache statistics and health are for owners and game masters of campaign ${campaignId}`, { campaignId });
+  if (role !== 'owner' && role !== 'gm')
+    throw new AppError(
+      ErrorCode.FORBIDDEN,
+      `cache statistics and health are for owners and game masters of campaign ${campaignId}`,
+      { campaignId },
+    );
 }
 
 const upper = (status: string) => status.toUpperCase();
@@ -24,7 +29,10 @@ export const cacheResolvers = {
       await requireOwnerOrGm(ctx, campaignId);
       if (!ctx.services.health) throw new AppError(ErrorCode.UNAVAILABLE, 'this API reports no health');
       const summary = await ctx.services.health();
-      return { status: upper(summary.status), dependencies: summary.dependencies.map((d) => ({ ...d, status: upper(d.status) })) };
+      return {
+        status: upper(summary.status),
+        dependencies: summary.dependencies.map((d) => ({ ...d, status: upper(d.status) })),
+      };
     },
   },
 };

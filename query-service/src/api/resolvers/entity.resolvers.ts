@@ -1,4 +1,10 @@
-import { ownerTypeEnum, variableTypeEnum, type OwnerType, type VariableValue, type WorldEventEffect } from '@cm/contracts';
+import {
+  ownerTypeEnum,
+  variableTypeEnum,
+  type OwnerType,
+  type VariableValue,
+  type WorldEventEffect,
+} from '@cm/contracts';
 import { requireBranch } from '../access.js';
 import { loadConnection, type PageArgs } from '../connections.js';
 import type { Connection } from '../connections.js';
@@ -43,7 +49,9 @@ export function effectToGraphQL(effect: WorldEventEffect) {
 }
 
 /** A campaign field that takes a branch: the branch must exist (see `requireBranch`), then `load` reads in it. */
-function inBranch<T>(load: (ctx: GraphQLContext, scope: { campaignId: string; branchId: string }, args: BranchArgs) => Promise<T>) {
+function inBranch<T>(
+  load: (ctx: GraphQLContext, scope: { campaignId: string; branchId: string }, args: BranchArgs) => Promise<T>,
+) {
   return async (c: CampaignRow, args: BranchArgs, ctx: GraphQLContext): Promise<T> => {
     await requireBranch(ctx, c.id, args.branchId);
     return load(ctx, { campaignId: c.id, branchId: args.branchId }, args);
@@ -57,21 +65,26 @@ function inBranch<T>(load: (ctx: GraphQLContext, scope: { campaignId: string; br
 export const entityResolvers = {
   Campaign: {
     members: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.members.load(c.id),
-    myRole: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.role.load({ campaignId: c.id, userId: ctx.principal.userId }),
+    myRole: (c: CampaignRow, _: unknown, ctx: GraphQLContext) =>
+      ctx.loaders.role.load({ campaignId: c.id, userId: ctx.principal.userId }),
     branches: (c: CampaignRow, _: unknown, ctx: GraphQLContext) => ctx.loaders.branches.load(c.id),
     kingdoms: inBranch((ctx, scope, args) => loadConnection(ctx, 'kingdomsOfBranch', scope, args)),
     locations: inBranch((ctx, scope, args) => loadConnection(ctx, 'locationsOfBranch', scope, args)),
     worldEvents: inBranch((ctx, scope, args) => loadConnection(ctx, 'worldEventsOfBranch', scope, args)),
     fieldConditions: inBranch((ctx, scope, args) => loadConnection(ctx, 'fieldConditionsOfBranch', scope, args)),
     // The campaign's own variables (owner type CAMPAIGN), like `variables` on every other entity.
-    variables: inBranch((ctx, scope, args) => loadConnection(ctx, 'variablesOfOwner', scope, args, ['campaign', scope.campaignId])),
+    variables: inBranch((ctx, scope, args) =>
+      loadConnection(ctx, 'variablesOfOwner', scope, args, ['campaign', scope.campaignId]),
+    ),
   },
   Kingdom: {
-    settlements: (k: KingdomRow, args: ListArgs, ctx: GraphQLContext) => loadConnection(ctx, 'settlementsOfKingdom', k, args, [k.id]),
+    settlements: (k: KingdomRow, args: ListArgs, ctx: GraphQLContext) =>
+      loadConnection(ctx, 'settlementsOfKingdom', k, args, [k.id]),
     variables: variablesOf('kingdom'),
   },
   Location: {
-    settlements: (l: LocationRow, args: ListArgs, ctx: GraphQLContext) => loadConnection(ctx, 'settlementsOfLocation', l, args, [l.id]),
+    settlements: (l: LocationRow, args: ListArgs, ctx: GraphQLContext) =>
+      loadConnection(ctx, 'settlementsOfLocation', l, args, [l.id]),
     variables: variablesOf('location'),
   },
   Settlement: {
@@ -79,7 +92,8 @@ export const entityResolvers = {
       ctx.loaders.kingdom.load({ campaignId: s.campaignId, branchId: s.branchId, id: s.kingdomId }),
     location: (s: SettlementRow, _: unknown, ctx: GraphQLContext) =>
       ctx.loaders.location.load({ campaignId: s.campaignId, branchId: s.branchId, id: s.locationId }),
-    structures: (s: SettlementRow, args: ListArgs, ctx: GraphQLContext) => loadConnection(ctx, 'structuresOfSettlement', s, args, [s.id]),
+    structures: (s: SettlementRow, args: ListArgs, ctx: GraphQLContext) =>
+      loadConnection(ctx, 'structuresOfSettlement', s, args, [s.id]),
     variables: variablesOf('settlement'),
   },
   Structure: {

@@ -79,11 +79,17 @@ async function runMutation(spec: MutationSpec, args: MutationArgs, ctx: GraphQLC
 }
 
 const mutations = Object.fromEntries(
-  Object.entries(mutationSpecs).map(([name, spec]) => [name, (_: unknown, args: MutationArgs, ctx: GraphQLContext) => runMutation(spec, args, ctx)]),
+  Object.entries(mutationSpecs).map(([name, spec]) => [
+    name,
+    (_: unknown, args: MutationArgs, ctx: GraphQLContext) => runMutation(spec, args, ctx),
+  ]),
 );
 
 const results = Object.fromEntries(
-  Object.entries(resultTypeOf).map(([field, typeName]) => [typeName, { [field]: (outcome: MutationOutcome) => outcome.entity() }]),
+  Object.entries(resultTypeOf).map(([field, typeName]) => [
+    typeName,
+    { [field]: (outcome: MutationOutcome) => outcome.entity() },
+  ]),
 );
 
 /** `Mutation` and the `*Result` types. */

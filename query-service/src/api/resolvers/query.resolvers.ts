@@ -70,7 +70,9 @@ export const queryResolvers = {
         : loadConnection(ctx, 'settlementsOfBranch', scope, args),
     ),
     structure: byId((ctx, key) => ctx.loaders.structure.load(key)),
-    structures: list((ctx, scope, args: ListArgs & { settlementId: string }) => loadConnection(ctx, 'structuresOfSettlement', scope, args, [args.settlementId])),
+    structures: list((ctx, scope, args: ListArgs & { settlementId: string }) =>
+      loadConnection(ctx, 'structuresOfSettlement', scope, args, [args.settlementId]),
+    ),
     variables: list((ctx, scope, args: ListArgs & { ownerType: OwnerType; ownerId: string }) =>
       loadConnection(ctx, 'variablesOfOwner', scope, args, [args.ownerType, args.ownerId]),
     ),
@@ -84,40 +86,72 @@ export const queryResolvers = {
     worldEvent: byId((ctx, key) => ctx.loaders.worldEvent.load(key)),
     worldEvents: list((ctx, scope, args: ListArgs) => loadConnection(ctx, 'worldEventsOfBranch', scope, args)),
 
-    settlementsWithinRadius: list((ctx, scope, args: SpatialArgs & { longitude: number; latitude: number; meters: number }) => {
-      if (!(args.meters >= 0)) throw new AppError(ErrorCode.VALIDATION, 'meters must be a non-negative number', { argument: 'meters' });
-      const center = lonLat(args.longitude, args.latitude);
-      return ctx.loaders.readModel.settlementsWithinRadius({ ...scope, center, meters: args.meters, first: spatialLimit(args.first, 'first') });
-    }),
+    settlementsWithinRadius: list(
+      (ctx, scope, args: SpatialArgs & { longitude: number; latitude: number; meters: number }) => {
+        if (!(args.meters >= 0))
+          throw new AppError(ErrorCode.VALIDATION, 'meters must be a non-negative number', { argument: 'meters' });
+        const center = lonLat(args.longitude, args.latitude);
+        return ctx.loaders.readModel.settlementsWithinRadius({
+          ...scope,
+          center,
+          meters: args.meters,
+          first: spatialLimit(args.first, 'first'),
+        });
+      },
+    ),
     settlementsInBox: list((ctx, scope, args: SpatialArgs & BoxArgs) =>
-      ctx.loaders.readModel.settlementsInBox({ ...scope, box: box(args.box), first: spatialLimit(args.first, 'first') }),
+      ctx.loaders.readModel.settlementsInBox({
+        ...scope,
+        box: box(args.box),
+        first: spatialLimit(args.first, 'first'),
+      }),
     ),
     locationsInBox: list((ctx, scope, args: SpatialArgs & BoxArgs) =>
       ctx.loaders.readModel.locationsInBox({ ...scope, box: box(args.box), first: spatialLimit(args.first, 'first') }),
     ),
     settlementsInRegion: list(async (ctx, scope, args: SpatialArgs & { regionId: string }) => {
       const region = await ctx.loaders.location.load({ ...scope, id: args.regionId });
-      if (!region) throw new AppError(ErrorCode.NOT_FOUND, `location ${args.regionId} not found`, { entityType: 'location', entityId: args.regionId });
+      if (!region)
+        throw new AppError(ErrorCode.NOT_FOUND, `location ${args.regionId} not found`, {
+          entityType: 'location',
+          entityId: args.regionId,
+        });
       if (region.geometry.type !== 'Polygon') {
-        throw new AppError(ErrorCode.VALIDATION, `location ${args.regionId} is a ${region.geometry.type}, not a Polygon region`, { argument: 'regionId' });
+        throw new AppError(
+          ErrorCode.VALIDATION,
+          `location ${args.regionId} is a ${region.geometry.type}, not a Polygon region`,
+          { argument: 'regionId' },
+        );
       }
-      return ctx.loaders.readModel.settlementsInRegion({ ...scope, regionId: args.regionId, first: spatialLimit(args.first, 'first') });
+      return ctx.loaders.readModel.settlementsInRegion({
+        ...scope,
+        regionId: args.regionId,
+        first: spatialLimit(args.first, 'first'),
+      });
     }),
-    nearestSettlements: list((ctx, scope, args: SpatialArgs & { longitude: number; latitude: number; count?: number | null }) =>
-      ctx.loaders.readModel.nearestSettlements({ ...scope, center: lonLat(args.longitude, args.latitude), count: spatialLimit(args.count ?? 10, 'count') }),
+    nearestSettlements: list(
+      (ctx, scope, args: SpatialArgs & { longitude: number; latitude: number; count?: number | null }) =>
+        ctx.loaders.readModel.nearestSettlements({
+          ...scope,
+          center: lonLat(args.longitude, args.latitude),
+          count: spatialLimit(args.count ?? 10, 'count'),
+        }),
     ),
   },
 };
 
 function spatialLimit(n: number | null | undefined, argument: string): number {
   const v = n ?? 100;
-  if (!Number.isInteger(v) || v < 1 || v > MAX_PAGE_SIZE) throw new AppError(ErrorCode.VALIDATION, `${argument} must be between 1 and ${MAX_PAGE_SIZE}`, { argument });
+  if (!Number.isInteger(v) || v < 1 || v > MAX_PAGE_SIZE)
+    throw new AppError(ErrorCode.VALIDATION, `${argument} must be between 1 and ${MAX_PAGE_SIZE}`, { argument });
   return v;
 }
 
 function lonLat(lon: number, lat: number) {
-  if (!(lon >= -180 && lon <= 180)) throw new AppError(ErrorCode.VALIDATION, `longitude ${lon} is outside -180..180`, { argument: 'longitude' });
-  if (!(lat >= -90 && lat <= 90)) throw new AppError(ErrorCode.VALIDATION, `latitude ${lat} is outside -90..90`, { argument: 'latitude' });
+  if (!(lon >= -180 && lon <= 180))
+    throw new AppError(ErrorCode.VALIDATION, `longitude ${lon} is outside -180..180`, { argument: 'longitude' });
+  if (!(lat >= -90 && lat <= 90))
+    throw new AppError(ErrorCode.VALIDATION, `latitude ${lat} is outside -90..90`, { argument: 'latitude' });
   return { lon, lat };
 }
 
@@ -125,6 +159,7 @@ function lonLat(lon: number, lat: number) {
 function box(b: BoxArgs['box']) {
   const min = lonLat(b.minLongitude, b.minLatitude);
   const max = lonLat(b.maxLongitude, b.maxLatitude);
-  if (min.lat > max.lat) throw new AppError(ErrorCode.VALIDATION, 'box: minLatitude is above maxLatitude', { argument: 'box' });
+  if (min.lat > max.lat)
+    throw new AppError(ErrorCode.VALIDATION, 'box: minLatitude is above maxLatitude', { argument: 'box' });
   return { minLon: min.lon, minLat: min.lat, maxLon: max.lon, maxLat: max.lat };
 }

@@ -16,11 +16,35 @@ export class Migration20260101000000_read_model extends Migration {
 
     this.addSql('create extension if not exists postgis with schema public');
     this.addSql(`create schema if not exists ${s}`);
-    this.addSql(entity('campaign', 'id text not null, name text not null, description text null, owner_id text not null, archived boolean not null default false', 'id'));
-    this.addSql(entity('campaign_member', 'campaign_id text not null, user_id text not null, role text not null', 'campaign_id, user_id'));
-    this.addSql(entity('branch', 'campaign_id text not null, id text not null, name text not null, parent_branch_id text null, forked_at_seq bigint null', 'campaign_id, id'));
+    this.addSql(
+      entity(
+        'campaign',
+        'id text not null, name text not null, description text null, owner_id text not null, archived boolean not null default false',
+        'id',
+      ),
+    );
+    this.addSql(
+      entity(
+        'campaign_member',
+        'campaign_id text not null, user_id text not null, role text not null',
+        'campaign_id, user_id',
+      ),
+    );
+    this.addSql(
+      entity(
+        'branch',
+        'campaign_id text not null, id text not null, name text not null, parent_branch_id text null, forked_at_seq bigint null',
+        'campaign_id, id',
+      ),
+    );
     this.addSql(entity('kingdom', `${scoped}, id text not null, name text not null`, 'campaign_id, branch_id, id'));
-    this.addSql(entity('location', `${scoped}, id text not null, name text not null, geometry geometry(Geometry, 4326) not null`, 'campaign_id, branch_id, id'));
+    this.addSql(
+      entity(
+        'location',
+        `${scoped}, id text not null, name text not null, geometry geometry(Geometry, 4326) not null`,
+        'campaign_id, branch_id, id',
+      ),
+    );
     this.addSql(
       entity(
         'settlement',
@@ -57,7 +81,9 @@ export class Migration20260101000000_read_model extends Migration {
         'campaign_id, branch_id, id',
       ),
     );
-    this.addSql(`create table ${s}.projection_checkpoint (name text primary key, seq bigint not null, updated_at timestamptz not null default now())`);
+    this.addSql(
+      `create table ${s}.projection_checkpoint (name text primary key, seq bigint not null, updated_at timestamptz not null default now())`,
+    );
 
     // One index per list query of the ReadModel port; the branch-scoped ones also serve the fork copy.
     this.addSql(`create index campaign_member_user_id_index on ${s}.campaign_member (user_id)`);
@@ -67,13 +93,27 @@ export class Migration20260101000000_read_model extends Migration {
     this.addSql(`create index settlement_kingdom_index on ${s}.settlement (campaign_id, branch_id, kingdom_id)`);
     this.addSql(`create index settlement_location_index on ${s}.settlement (campaign_id, branch_id, location_id)`);
     this.addSql(`create index structure_settlement_index on ${s}.structure (campaign_id, branch_id, settlement_id)`);
-    this.addSql(`create index field_condition_entity_index on ${s}.field_condition (campaign_id, branch_id, entity_type, entity_id)`);
+    this.addSql(
+      `create index field_condition_entity_index on ${s}.field_condition (campaign_id, branch_id, entity_type, entity_id)`,
+    );
     this.addSql(`create index world_event_status_index on ${s}.world_event (campaign_id, branch_id, status)`);
   }
 
   override down(): void {
     const s = `"${this.config.get('schema') ?? 'public'}"`;
-    const tables = ['projection_checkpoint', 'world_event', 'field_condition', 'state_variable', 'structure', 'settlement', 'location', 'kingdom', 'branch', 'campaign_member', 'campaign'];
+    const tables = [
+      'projection_checkpoint',
+      'world_event',
+      'field_condition',
+      'state_variable',
+      'structure',
+      'settlement',
+      'location',
+      'kingdom',
+      'branch',
+      'campaign_member',
+      'campaign',
+    ];
     for (const table of tables) this.addSql(`drop table if exists ${s}.${table}`);
   }
 }

@@ -18,7 +18,11 @@ export class Migration20261123000000_drop_prefix_indexes extends Migration {
 
   override down(): void {
     const s = `"${this.config.get('schema') ?? 'public'}"`;
-    this.addSql(`create index if not exists kingdom_campaign_id_branch_id_index on ${s}.kingdom (campaign_id, branch_id)`);
-    this.addSql(`create index if not exists location_campaign_id_branch_id_index on ${s}.location (campaign_id, branch_id)`);
+    this.addSql(
+      `create index if not exists kingdom_campaign_id_branch_id_index on ${s}.kingdom (campaign_id, branch_id)`,
+    );
+    this.addSql(
+      `create index if not exists location_campaign_id_branch_id_index on ${s}.location (campaign_id, branch_id)`,
+    );
   }
 }

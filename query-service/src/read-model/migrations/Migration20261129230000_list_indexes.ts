@@ -28,7 +28,16 @@ export class Migration20261129230000_list_indexes extends Migration {
 
   override down(): void {
     const s = `"${this.config.get('schema') ?? 'public'}"`;
-    for (const index of ['kingdom', 'location', 'settlement', 'settlement_kingdom', 'settlement_location', 'structure_settlement', 'field_condition', 'world_event']) {
+    for (const index of [
+      'kingdom',
+      'location',
+      'settlement',
+      'settlement_kingdom',
+      'settlement_location',
+      'structure_settlement',
+      'field_condition',
+      'world_event',
+    ]) {
       this.addSql(`drop index if exists ${s}.${index}_list_index`);
     }
     this.addSql(`drop index if exists ${s}.location_geography_index`);
