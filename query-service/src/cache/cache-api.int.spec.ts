@@ -161,6 +161,41 @@ describe('the cache in the query service', () => {
     expect(levels.slice(-4)).toEqual([9, 9, 9, 9]);
   });
 
+  it('caches a spatial answer under its normalised spatial: key, and a move of its location removes it', async () => {
+    const alice = client['alice']!;
+    // Within a kilometre of l1 (at 1, 2 from the first test); the 8th decimal is normalised away in the key.
+    const radius = `query($c: ID!, $lon: Float!, $m: Int) { settlementsWithinRadius(campaignId: $c, longitude: $lon, latitude: 2, meters: 1000, minSeq: $m) { id } }`;
+    const before = (await alice.ok<{ cacheStats: Stats }>(statsQuery, { c: C })).cacheStats;
+    const first = await alice.ok(radius, { c: C, lon: 1.00000001 });
+    const second = await alice.ok(radius, { c: C, lon: 1.00000002 });
+    expect(first).toEqual({ settlementsWithinRadius: [{ id: 's1' }] });
+    expect(second).toEqual(first);
+    const after = (await alice.ok<{ cacheStats: Stats }>(statsQuery, { c: C })).cacheStats;
+    expect(family(after, 'spatial').misses - family(before, 'spatial').misses).toBe(1);
+    expect(family(after, 'spatial').hits - family(before, 'spatial').hits).toBe(1);
+    expect(
+      (await cache.keys()).filter((k) => k.startsWith(`campaign:${C}:spatial:settlements-within-radius:`)),
+    ).toHaveLength(1);
+
+    const moved = await alice.ok<{ reshapeLocation: { seq: number } }>(
+      `mutation($c: ID!) { reshapeLocation(campaignId: $c, id: "l1", geometry: { type: "Point", coordinates: [50, 50] }) { seq } }`,
+      { c: C },
+    );
+    // Without minSeq, only the invalidator can take the older answer away before its TTL (300 s).
+    await expect
+      .poll(
+        async () =>
+          (await alice.ok<{ settlementsWithinRadius: unknown[] }>(radius, { c: C, lon: 1.00000001 }))
+            .settlementsWithinRadius,
+        { timeout: 15_000 },
+      )
+      .toEqual([]);
+    // A read at the move's sequence never gets an answer from before it.
+    expect(await alice.ok(radius, { c: C, lon: 1, m: moved.reshapeLocation.seq })).toEqual({
+      settlementsWithinRadius: [],
+    });
+  });
+
   it('answers cacheStats and health to owners and game masters only', async () => {
     const stats = (
       await client['alice']!.ok<{ cacheStats: Stats & { enabled: boolean; hitRate: number } }>(statsQuery, { c: C })

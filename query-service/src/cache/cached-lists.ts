@@ -3,6 +3,7 @@ import type { ListName, Page, PageQuery } from '../read-model/lists.js';
 import type { ReadModel, SettlementRow, StructureRow } from '../read-model/read-model.port.js';
 import type { Cache } from './cache.port.js';
 import { LIST_FAMILIES } from './invalidation.js';
+import { cachedSpatial } from './spatial-cache.js';
 
 /** A cached list and the read model's checkpoint before it was read: the list reflects at least that sequence. */
 interface Entry<T> {
@@ -27,7 +28,7 @@ const CACHED_PAGES: Partial<
 export interface ListCacheOptions {
   cache: Cache;
   /** `CACHE_SETTLEMENT_TTL`, `CACHE_STRUCTURE_TTL`. */
-  ttls: { settlements: number; structures: number };
+  ttls: { settlements: number; structures: number; spatial: number };
   /** The projection's applied sequence as the API knows it (the checkpoint tracker's). */
   appliedSeq(): number;
 }
@@ -81,6 +82,18 @@ export function cachedLists(base: ReadModel, opts: ListCacheOptions, requiredSeq
       return undefined;
     return campaignCacheKey(q.campaignId, buildEntityListKey(...hot.family, q.parent[0]!, q.branchId));
   };
+  const spatial = <T>(
+    q: { campaignId: string; branchId: string },
+    queryType: string,
+    params: ReadonlyArray<number | string>,
+    load: () => Promise<T>,
+  ): Promise<T> =>
+    cachedSpatial(
+      { cache: opts.cache, ttlSeconds: opts.ttls.spatial, appliedSeq: opts.appliedSeq },
+      { campaignId: q.campaignId, branchId: q.branchId, queryType, params },
+      requiredSeq(),
+      load,
+    );
   const cut = <R>(page: Page<R>, first: number): Page<R> => ({
     edges: page.edges.slice(0, first),
     hasNextPage: page.edges.length > first || page.hasNextPage,
@@ -130,6 +143,24 @@ export function cachedLists(base: ReadModel, opts: ListCacheOptions, requiredSeq
       );
       return pages.map((page, i) => (pageKey(list, queries[i]!) ? cut(page, queries[i]!.first) : page));
     }) as ReadModel['listPages'],
+    // Spatial answers under `spatial:{queryType}:{params...}:{branch}`; a settlement or location change of the branch
+    // removes them all (invalidation.ts).
+    settlementsWithinRadius: (q) =>
+      spatial(q, 'settlements-within-radius', [q.center.lon, q.center.lat, q.meters, q.first], () =>
+        base.settlementsWithinRadius(q),
+      ),
+    settlementsInBox: (q) =>
+      spatial(q, 'settlements-in-box', [q.box.minLon, q.box.minLat, q.box.maxLon, q.box.maxLat, q.first], () =>
+        base.settlementsInBox(q),
+      ),
+    locationsInBox: (q) =>
+      spatial(q, 'locations-in-box', [q.box.minLon, q.box.minLat, q.box.maxLon, q.box.maxLat, q.first], () =>
+        base.locationsInBox(q),
+      ),
+    settlementsInRegion: (q) =>
+      spatial(q, 'settlements-in-region', [q.regionId, q.first], () => base.settlementsInRegion(q)),
+    nearestSettlements: (q) =>
+      spatial(q, 'nearest-settlements', [q.center.lon, q.center.lat, q.count], () => base.nearestSettlements(q)),
   };
   return new Proxy(base, {
     get: (target, prop, receiver) =>

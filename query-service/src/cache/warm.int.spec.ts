@@ -47,7 +47,7 @@ describe('cache warming', () => {
   it("loads the named campaigns' settlement and structure lists of main, and nothing of the others", async () => {
     await warmCampaigns(
       db.readModel,
-      { cache: cache.cache, ttls: { settlements: 60, structures: 60 }, appliedSeq: () => 5 },
+      { cache: cache.cache, ttls: { settlements: 60, structures: 60, spatial: 60 }, appliedSeq: () => 5 },
       ['w1'],
       testLogger(),
     );
