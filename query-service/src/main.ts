@@ -118,7 +118,11 @@ runMain(async () => {
     if (config.CACHE_WARM_CAMPAIGNS.length) {
       const lists = {
         cache,
-        ttls: { settlements: config.CACHE_SETTLEMENT_TTL, structures: config.CACHE_STRUCTURE_TTL, spatial: config.CACHE_SPATIAL_TTL },
+        ttls: {
+          settlements: config.CACHE_SETTLEMENT_TTL,
+          structures: config.CACHE_STRUCTURE_TTL,
+          spatial: config.CACHE_SPATIAL_TTL,
+        },
         appliedSeq: () => 0,
       };
       // In the background: a cold cache is slower, not wrong.

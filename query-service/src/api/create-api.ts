@@ -131,7 +131,11 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
           cache: deps.cache,
           listCache: {
             cache: deps.cache,
-            ttls: { settlements: config.CACHE_SETTLEMENT_TTL, structures: config.CACHE_STRUCTURE_TTL, spatial: config.CACHE_SPATIAL_TTL },
+            ttls: {
+              settlements: config.CACHE_SETTLEMENT_TTL,
+              structures: config.CACHE_STRUCTURE_TTL,
+              spatial: config.CACHE_SPATIAL_TTL,
+            },
             appliedSeq: () => tracker.appliedSeq,
           },
         }
