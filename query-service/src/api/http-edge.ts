@@ -30,7 +30,7 @@ function encodingOf(accept: string | string[] | undefined): 'br' | 'gzip' | unde
 /**
  * Compresses answers larger than `thresholdBytes` for a client that accepts it, whichever path wrote them (the
  * fast path writes one buffer, yoga writes through `write`/`end`): the answer is held until `end`, then sent
- * compressed or as it was. Streams (SSE, multipart) and answers already encoded pass through untouched, and
+ * compressed or as it was. Anything but JSON (streams, GraphiQL's page) and answers already encoded pass through untouched, and
  * a small answer costs one copy and no compression (below the threshold gzip's framing outweighs what it saves).
  */
 export function compressLargeAnswers(
@@ -49,7 +49,9 @@ export function compressLargeAnswers(
     const type = String(
       res.getHeader('content-type') ?? head?.headers['content-type'] ?? head?.headers['Content-Type'] ?? '',
     );
-    return /^(text\/event-stream|multipart\/)/i.test(type) || res.getHeader('content-encoding') !== undefined;
+    // Only GraphQL's JSON answers are compressed: streams must not be held, and GraphiQL's page (development only,
+    // megabytes of inlined assets) is written in chunks whose callbacks yoga waits for.
+    return (type !== '' && !/json/i.test(type)) || res.getHeader('content-encoding') !== undefined;
   };
   const flushHead = (extra: Record<string, string>) => {
     if (head) original.writeHead(head.status, { ...head.headers, ...extra });
@@ -72,6 +74,9 @@ export function compressLargeAnswers(
       return original.write(chunk as Buffer, ...(rest as []));
     }
     chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    // A writer that waits for each chunk's callback (yoga streams a large answer so) must get it, or it waits forever.
+    const callback = rest.find((r) => typeof r === 'function') as ((err?: Error | null) => void) | undefined;
+    if (callback) process.nextTick(callback);
     return true;
   }) as typeof res.write;
   res.end = ((chunk?: unknown, ...rest: unknown[]) => {
