@@ -255,27 +255,38 @@ describe('cm seed --size', { timeout: 120_000 }, () => {
         query ($c: ID!) {
           campaign(id: $c) {
             kingdoms {
-              settlements {
-                structures {
-                  id
-                }
-                variables {
-                  key
+              nodes {
+                settlements {
+                  nodes {
+                    structures {
+                      nodes {
+                        id
+                      }
+                    }
+                    variables {
+                      nodes {
+                        key
+                      }
+                    }
+                  }
                 }
               }
             }
             fieldConditions {
-              id
+              nodes {
+                id
+              }
             }
           }
         }
       `,
       { c: campaign },
     );
-    const settlements = data.campaign.kingdoms.flatMap((k: any) => k.settlements);
+    // Lists are connections; every page here (50 by default) holds the whole list.
+    const settlements = data.campaign.kingdoms.nodes.flatMap((k: any) => k.settlements.nodes);
     expect(settlements).toHaveLength(12);
-    expect(settlements.flatMap((s: any) => s.structures)).toHaveLength(40);
-    expect(settlements.flatMap((s: any) => s.variables)).toHaveLength(30);
-    expect(data.campaign.fieldConditions).toHaveLength(4);
+    expect(settlements.flatMap((s: any) => s.structures.nodes)).toHaveLength(40);
+    expect(settlements.flatMap((s: any) => s.variables.nodes)).toHaveLength(30);
+    expect(data.campaign.fieldConditions.nodes).toHaveLength(4);
   });
 });

@@ -143,12 +143,12 @@ describe('rebuild of the Postgres read model into a shadow schema', () => {
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
           body: JSON.stringify({
             query:
-              '{ kingdoms(campaignId: "camp0") { id name } settlements(campaignId: "camp1") { id level } campaigns { id } }',
+              '{ kingdoms(campaignId: "camp0") { nodes { id name } } settlements(campaignId: "camp1") { nodes { id level } } campaigns { id } }',
           }),
         }).catch((e: Error) => ({ status: 0, json: async () => ({ errors: [{ message: e.message }] }) }));
-        const body = (await res.json()) as { errors?: unknown[]; data?: { kingdoms: unknown[] } };
+        const body = (await res.json()) as { errors?: unknown[]; data?: { kingdoms: { nodes: unknown[] } } };
         reads += 1;
-        if (res.status !== 200 || body.errors || !body.data || body.data.kingdoms.length === 0)
+        if (res.status !== 200 || body.errors || !body.data || body.data.kingdoms.nodes.length === 0)
           failures.push(JSON.stringify({ status: res.status, body }).slice(0, 300));
       }
     })();
