@@ -17,3 +17,4 @@ export * from './demo.js';
 export * from './jobs.js';
 export * from './realtime.js';
 export * from './graphql/cache.graphql.js';
+export * from './replay.js';

@@ -1,25 +1,25 @@
 import type { Sql, Statement } from '../read-model/sql.js';
-import { patchStatement, quote, tableRef, upsertStatement } from './row-statements.js';
+import { patchStatement, quote, tableRef, upsertStatement, type SeqGuard } from './row-statements.js';
 import type { WriteSet } from './write-set.js';
 
 /** Per table one multi-row upsert and one multi-row update per patched column set; each row is in one of them. */
-function writeStatements(schema: string, set: WriteSet): Statement[] {
+function writeStatements(schema: string, set: WriteSet, guard: SeqGuard = '<'): Statement[] {
   const out: Statement[] = [];
   for (const { table, upserts, patches } of set.tables()) {
-    if (upserts.length > 0) out.push(upsertStatement(schema, table, upserts));
-    for (const group of patches) out.push(patchStatement(schema, table, group.columns, group.rows));
+    if (upserts.length > 0) out.push(upsertStatement(schema, table, upserts, guard));
+    for (const group of patches) out.push(patchStatement(schema, table, group.columns, group.rows, guard));
   }
   return out;
 }
 
 /**
  * Executes a write set statement by statement, then empties it. Resolves to the number of rows changed (rows
- * the guard skipped do not count).
+ * the guard skipped do not count). `guard` is `<=` only for `cm replay --to postgres` (see entity-replay.ts).
  */
-export async function flushWrites(sql: Sql, schema: string, set: WriteSet): Promise<number> {
+export async function flushWrites(sql: Sql, schema: string, set: WriteSet, guard: SeqGuard = '<'): Promise<number> {
   if (set.size === 0) return 0;
   let changed = 0;
-  for (const { sql: text, params } of writeStatements(schema, set)) changed += await sql.run(text, params);
+  for (const { sql: text, params } of writeStatements(schema, set, guard)) changed += await sql.run(text, params);
   set.clear();
   return changed;
 }

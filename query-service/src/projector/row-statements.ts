@@ -61,10 +61,21 @@ const named = (columns: Record<string, { type: ColumnType }>): NamedColumn[] =>
   Object.entries(columns).map(([name, c]) => ({ name, type: c.type }));
 
 /**
+ * The sequence guard of a write: `<` (the projector: a row that already reflects this sequence is left alone), or
+ * `<=` (`cm replay --to`: a row whose last write came from the replayed events is rewritten, a later one is not).
+ */
+export type SeqGuard = '<' | '<=';
+
+/**
  * `INSERT ... ON CONFLICT DO UPDATE ... WHERE t.last_seq < EXCLUDED.last_seq`: creates the rows, or overwrites
  * them only if they do not already reflect this sequence. The guard is what makes redelivery a no-op.
  */
-export function upsertStatement(schema: string, table: TableName, rows: readonly MergedRow[]): Statement {
+export function upsertStatement(
+  schema: string,
+  table: TableName,
+  rows: readonly MergedRow[],
+  guard: SeqGuard = '<',
+): Statement {
   const spec = TABLES[table];
   const keys = named(spec.key);
   const values = named(spec.values);
@@ -77,7 +88,7 @@ export function upsertStatement(schema: string, table: TableName, rows: readonly
   const sql =
     `INSERT INTO ${tableRef(schema, table)} AS t (${[...columns.map((c) => quote(c.name)), quote('updated_at')].join(', ')}) ` +
     `SELECT ${select}, now() FROM ${from} ` +
-    `ON CONFLICT (${keys.map((c) => quote(c.name)).join(', ')}) DO UPDATE SET ${updates} WHERE t.last_seq < EXCLUDED.last_seq`;
+    `ON CONFLICT (${keys.map((c) => quote(c.name)).join(', ')}) DO UPDATE SET ${updates} WHERE t.last_seq ${guard} EXCLUDED.last_seq`;
   return { sql, params };
 }
 
@@ -87,6 +98,7 @@ export function patchStatement(
   table: TableName,
   columnNames: readonly string[],
   rows: readonly MergedRow[],
+  guard: SeqGuard = '<',
 ): Statement {
   const spec = TABLES[table];
   const declared = spec.values as Record<string, { type: ColumnType }>;
@@ -104,6 +116,26 @@ export function patchStatement(
     'updated_at = now()',
   ];
   const match = keys.map(({ name }) => `t.${quote(name)} = v.${quote(name)}`).join(' AND ');
-  const sql = `UPDATE ${tableRef(schema, table)} AS t SET ${sets.join(', ')} FROM ${from} WHERE ${match} AND t.last_seq < v.last_seq`;
+  const sql = `UPDATE ${tableRef(schema, table)} AS t SET ${sets.join(', ')} FROM ${from} WHERE ${match} AND t.last_seq ${guard} v.last_seq`;
+  return { sql, params };
+}
+
+/**
+ * The stored rows of `table` with these keys, each as one JSON object (`row`, geometry as GeoJSON, without
+ * `updated_at`), locked until the transaction ends when `lock`: what `cm replay --to postgres` compares.
+ */
+export function keyedRowsStatement(
+  schema: string,
+  table: TableName,
+  keys: readonly Record<string, unknown>[],
+  lock: boolean,
+): Statement {
+  const keyColumns = named(TABLES[table].key);
+  const params = keyColumns.map(({ name, type }) => pgArray(keys.map((k) => encode(type, k[name]))));
+  const arrays = keyColumns.map(({ type }) => `?::${ARRAY_TYPE[type]}`).join(', ');
+  const match = keyColumns.map(({ name }) => `t.${quote(name)} = v.${quote(name)}`).join(' AND ');
+  const sql =
+    `SELECT to_jsonb(t) - 'updated_at' AS row FROM ${tableRef(schema, table)} AS t ` +
+    `JOIN unnest(${arrays}) AS v(${keyColumns.map((c) => quote(c.name)).join(', ')}) ON ${match}${lock ? ' FOR UPDATE OF t' : ''}`;
   return { sql, params };
 }

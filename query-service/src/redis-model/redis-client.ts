@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { ENSURE_GENERATION, READ, WRITE_BATCH } from './redis-scripts.js';
+import { ENSURE_GENERATION, READ, REPLAY_ROWS, WRITE_BATCH } from './redis-scripts.js';
 
 type Reply = string | number | null | Reply[];
 
@@ -8,6 +8,8 @@ export interface ModelRedis {
   readonly redis: Redis;
   ensureGeneration(prefix: string, gen: string, target: number): Promise<[string, string, string]>;
   writeBatch(args: (string | number)[]): Promise<[string, string]>;
+  /** `cm replay --to redis`: rows only, guard `<=`, checkpoint untouched (redis-scripts.ts REPLAY_ROWS). */
+  replayRows(args: (string | number)[]): Promise<[string, string]>;
   read(args: (string | number)[]): Promise<Reply[]>;
   /**
    * Resolves true once connected, false after `timeoutMs` without a connection: commands fail at once until then
@@ -33,8 +35,9 @@ export function connectModelRedis(url: string, db: number): ModelRedis {
   redis.defineCommand('cmEnsureGeneration', { numberOfKeys: 0, lua: ENSURE_GENERATION });
   redis.defineCommand('cmWriteBatch', { numberOfKeys: 0, lua: WRITE_BATCH });
   redis.defineCommand('cmRead', { numberOfKeys: 0, lua: READ });
+  redis.defineCommand('cmReplayRows', { numberOfKeys: 0, lua: REPLAY_ROWS });
   const scripts = redis as unknown as Record<
-    'cmEnsureGeneration' | 'cmWriteBatch' | 'cmRead',
+    'cmEnsureGeneration' | 'cmWriteBatch' | 'cmRead' | 'cmReplayRows',
     (...args: (string | number)[]) => Promise<unknown>
   >;
   return {
@@ -42,6 +45,7 @@ export function connectModelRedis(url: string, db: number): ModelRedis {
     ensureGeneration: (prefix, gen, target) =>
       scripts.cmEnsureGeneration(prefix, gen, target) as Promise<[string, string, string]>,
     writeBatch: (args) => scripts.cmWriteBatch(...args) as Promise<[string, string]>,
+    replayRows: (args) => scripts.cmReplayRows(...args) as Promise<[string, string]>,
     read: (args) => scripts.cmRead(...args) as Promise<Reply[]>,
     ready: (timeoutMs) =>
       redis.status === 'ready'

@@ -20,23 +20,16 @@ end
 return redis.call('HMGET', m, 'gen', 'seq', 'state')
 `;
 
-/**
- * One batch: row writes under the per-row sequence guard, then the checkpoint, all or nothing.
- * ARGV: prefix, generation, expected checkpoint, new checkpoint, list specs (see LIST_SPECS_ARG), then per row:
- * kind (u = whole row, p = some columns), table, scope, rest, seq, field count n, n pairs of column and JSON value.
- * Returns { 'OK', rows changed } | { 'GEN', stored generation or '' } | { 'MOVED', stored checkpoint }.
- *
- * A row is written only if its stored last_seq is lower than the op's (a redelivered or replayed op changes
- * nothing); a patch of a missing row writes nothing. Deletion is `deleted = true` (a tombstone keeps the guard);
- * a tombstone leaves its lists. A row whose parent column changed moves from the old list to the new one.
- */
-export const WRITE_BATCH = `
+/** WRITE_BATCH and REPLAY_ROWS start alike: the generation fence. */
+const BATCH_HEADER = `
 local P = ARGV[1]
 local meta = P .. 'meta'
 local gen = redis.call('HGET', meta, 'gen')
 if gen ~= ARGV[2] then return {'GEN', gen or ''} end
-local stored = tonumber(redis.call('HGET', meta, 'seq'))
-if stored ~= tonumber(ARGV[3]) then return {'MOVED', tostring(stored)} end
+`;
+
+/** The row writes of WRITE_BATCH and REPLAY_ROWS from ARGV[6] on, with the sequence guard `cmp` (`<` or `<=`). */
+const rowWrites = (cmp: '<' | '<=') => `
 local specs = {}
 for line in string.gmatch(ARGV[5], '[^\\n]+') do
   local t, name, col = string.match(line, '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)$')
@@ -71,7 +64,7 @@ while i <= #ARGV do
   if scope ~= '' then dkey = dkey .. scope .. ':' end
   dkey = dkey .. rest
   local current = redis.call('HGET', dkey, 'last_seq')
-  if (current and tonumber(current) < seq) or (not current and kind == 'u') then
+  if (current and tonumber(current) ${cmp} seq) or (not current and kind == 'u') then
     local before = memberships(t, scope, dkey)
     if kind == 'u' then redis.call('DEL', dkey) end
     local args = {dkey, 'last_seq', tostring(seq)}
@@ -85,6 +78,22 @@ while i <= #ARGV do
     changed = changed + 1
   end
 end
+`;
+
+/**
+ * One batch: row writes under the per-row sequence guard, then the checkpoint, all or nothing.
+ * ARGV: prefix, generation, expected checkpoint, new checkpoint, list specs (see LIST_SPECS_ARG), then per row:
+ * kind (u = whole row, p = some columns), table, scope, rest, seq, field count n, n pairs of column and JSON value.
+ * Returns { 'OK', rows changed } | { 'GEN', stored generation or '' } | { 'MOVED', stored checkpoint }.
+ *
+ * A row is written only if its stored last_seq is lower than the op's (a redelivered or replayed op changes
+ * nothing); a patch of a missing row writes nothing. Deletion is `deleted = true` (a tombstone keeps the guard);
+ * a tombstone leaves its lists. A row whose parent column changed moves from the old list to the new one.
+ */
+export const WRITE_BATCH = `${BATCH_HEADER}
+local stored = tonumber(redis.call('HGET', meta, 'seq'))
+if stored ~= tonumber(ARGV[3]) then return {'MOVED', tostring(stored)} end
+${rowWrites('<')}
 local to = tonumber(ARGV[4])
 if to > stored then
   redis.call('HSET', meta, 'seq', ARGV[4])
@@ -92,6 +101,17 @@ if to > stored then
     redis.call('HSET', meta, 'state', 'complete')
   end
 end
+return {'OK', tostring(changed)}
+`;
+
+/**
+ * `cm replay --to redis` (projector/entity-replay.ts): WRITE_BATCH's row writes with the guard `<=`, so a row whose
+ * last write came from the replayed events is rewritten and a later one is not, fenced by the generation only: the
+ * checkpoint (ARGV 3 and 4 are ignored) stays where the live projector keeps it. Returns { 'OK', rows changed } |
+ * { 'GEN', stored generation or '' }.
+ */
+export const REPLAY_ROWS = `${BATCH_HEADER}
+${rowWrites('<=')}
 return {'OK', tostring(changed)}
 `;
 

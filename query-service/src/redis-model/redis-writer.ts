@@ -14,13 +14,28 @@ import { LIST_SPECS_ARG, REDIS_PROJECTION, RedisKeys } from './redis-keys.js';
 type RedisForkOutcome = 'already-applied' | 'replayed';
 
 /** JSON of a column value as stored: timestamps normalised the way Postgres returns them (ISO, ms, UTC). */
-function encodeValue(table: TableName, column: string, value: unknown): string {
+export function encodeValue(table: TableName, column: string, value: unknown): string {
   const spec =
     (TABLES[table].values as Record<string, { type: string }>)[column] ??
     (TABLES[table].key as Record<string, { type: string }>)[column];
   if (spec?.type === 'timestamptz' && value !== null && value !== undefined)
     return JSON.stringify(new Date(String(value)).toISOString());
   return JSON.stringify(value ?? null);
+}
+
+/** One row of a `WRITE_BATCH` or `REPLAY_ROWS` call: kind, table, scope, rest, seq, field count, fields (JSON). */
+export function pushRowArgs(
+  args: (string | number)[],
+  keys: RedisKeys,
+  kind: 'u' | 'p',
+  table: TableName,
+  row: MergedRow,
+): void {
+  const { scope, rest } = keys.address(table, row.key);
+  const fields = kind === 'u' ? { ...row.key, ...row.values } : row.values;
+  const names = Object.keys(fields);
+  args.push(kind, table, scope, rest, row.seq, names.length);
+  for (const name of names) args.push(name, encodeValue(table, name, fields[name]));
 }
 
 /**
@@ -106,11 +121,7 @@ export class RedisProjectionWriter implements ProjectionSink {
   }
 
   private pushRow(args: (string | number)[], kind: 'u' | 'p', table: TableName, row: MergedRow): void {
-    const { scope, rest } = this.keys.address(table, row.key);
-    const fields = kind === 'u' ? { ...row.key, ...row.values } : row.values;
-    const names = Object.keys(fields);
-    args.push(kind, table, scope, rest, row.seq, names.length);
-    for (const name of names) args.push(name, encodeValue(table, name, fields[name]));
+    pushRowArgs(args, this.keys, kind, table, row);
   }
 
   /**
