@@ -48,11 +48,11 @@ async function gql(query: string): Promise<number> {
   return lastSeq;
 }
 
-const row = async (table: string, id: string) =>
+const row = async (table: string, id: string, branch = 'main') =>
   (
     await db.query<{ row: Record<string, unknown> }>(
-      `SELECT to_jsonb(t) AS row FROM "${names.schema}"."${table}" t WHERE campaign_id = $1 AND id = $2`,
-      [CAMPAIGN, id],
+      `SELECT to_jsonb(t) AS row FROM "${names.schema}"."${table}" t WHERE campaign_id = $1 AND branch_id = $2 AND id = $3`,
+      [CAMPAIGN, branch, id],
     )
   ).rows[0]?.row;
 
@@ -197,6 +197,32 @@ describe('cm replay --to', { timeout: 120_000 }, () => {
     } finally {
       await holder.end();
     }
+  });
+
+  it("restores a branch's row from its lineage: the parent's events up to the fork, then the branch's own", async () => {
+    await gql(`mutation($c: ID!) { forkBranch(campaignId: $c, id: "alt", name: "Alt") { seq } }`);
+    await gql(
+      `mutation($c: ID!) { renameSettlement(campaignId: $c, branchId: "alt", id: "other", name: "Other Alt") { seq } }`,
+    );
+    await projected();
+    const healthy = await row('settlement', 'other', 'alt');
+    const mainBefore = await row('settlement', 'other');
+    await db.query(
+      `UPDATE "${names.schema}".settlement SET name = 'X', level = 50 WHERE campaign_id = $1 AND branch_id = 'alt' AND id = 'other'`,
+      [CAMPAIGN],
+    );
+    const result = await cm(['replay', '--branch', 'alt', '--entity', 'other', '--to', 'postgres', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const change = report(result).rows.find((r) => r.key.id === 'other')!;
+    expect(change).toMatchObject({ change: 'updated', key: { branch_id: 'alt' } });
+    expect(change.fields).toEqual([
+      { field: 'level', before: 50, after: 1 },
+      { field: 'name', before: 'X', after: 'Other Alt' },
+    ]);
+    const { updated_at: _restored, ...restored } = (await row('settlement', 'other', 'alt'))!;
+    const { updated_at: _healthy, ...expected } = healthy!;
+    expect(restored).toEqual(expected);
+    expect(await row('settlement', 'other')).toEqual(mainBefore);
   });
 
   it('refuses an unknown projection and an empty range with stable codes', async () => {
