@@ -39,7 +39,8 @@ runMain(async () => {
 
   const nats = await connectNats(config.NATS_URL, 'command-service', logger);
   lifecycle.onStop('nats', () => closeNats(nats));
-  // The provisioner (`cm provision`, the launcher) owns the stream's settings; a mismatch stops the start here.
+  // The provisioner (`cm provision`, the launcher) owns the stream's and the sagas' consumers' settings; a mismatch
+  // stops the start here.
   await verifyNatsResources(nats.jsm, natsResources(names, config), 'command-service');
   logger.info({ stream: names.eventStream }, 'event stream verified');
 
@@ -54,7 +55,7 @@ runMain(async () => {
     // The sagas' consumers' lag on /metrics, measured like `cm lag` (issue 13).
     new ConsumerLagMetrics(
       nats.jsm,
-      sagas.definitions().map((s) => ({ stream: names.eventStream, consumer: `saga-${s.name}` })),
+      sagas.definitions().map((s) => ({ stream: names.eventStream, consumer: names.sagaConsumer(s.name) })),
       registry,
     );
     lifecycle.onStop('sagas', () => sagas.stop());

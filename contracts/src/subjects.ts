@@ -62,9 +62,24 @@ export function natsNames(prefix = 'cm') {
     projectionConsumer(projection: string): string {
       return `projection-${projection}`;
     },
-    sagaConsumer: 'command-sagas',
+    /** Durable consumer name of a saga (`SAGAS`) on the event stream. */
+    sagaConsumer(saga: SagaName): string {
+      return `saga-${saga}`;
+    },
   };
 }
+
+/**
+ * The command service's sagas (process managers), each with the aggregate type whose events it reacts to: its
+ * durable consumer on the event stream is filtered to that type's subjects.
+ */
+export const SAGAS = {
+  'settlement-cascade': 'settlement',
+  'world-event-effects': 'world-event',
+} as const satisfies Record<string, EntityType>;
+
+export type SagaName = keyof typeof SAGAS;
+export const SAGA_NAMES = Object.keys(SAGAS) as SagaName[];
 
 export type NatsNames = ReturnType<typeof natsNames>;
 

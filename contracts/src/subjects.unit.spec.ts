@@ -16,6 +16,7 @@ describe('NATS names', () => {
       rulesEvaluateSubject: 't1a.rules.evaluate',
     });
     expect(natsNames().eventStream).toBe('CM_EVENTS');
+    expect(names.sagaConsumer('settlement-cascade')).toBe('saga-settlement-cascade');
   });
 
   it('builds the subject of an event and parses it back to the same address', () => {

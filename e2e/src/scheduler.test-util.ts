@@ -16,7 +16,7 @@ import {
 } from '@cm/contracts';
 import { isolatedNames, startSystem, type System } from '@cm/infra';
 import { WORKSPACE } from '@cm/testkit';
-import { closeNats, connectNats, createLogger, ensureJobStream, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
+import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
 
 /** Crons that never fire during a test: the job under test is the only one that runs. */
 export const NEVER = '0 0 1 1 *';
@@ -42,8 +42,7 @@ export class SchedulerHarness {
       'e2e-scheduler',
       createLogger('e2e', { LOG_LEVEL: 'silent', NODE_ENV: 'test', LOG_FORMAT: 'json' }),
     );
-    // The job stream is provisioned (cm provision); the scheduler only checks it is there.
-    await ensureJobStream(this.nats.jsm, this.nn, { replicas: 1, duplicateWindowMs: 120_000 });
+    // The launcher provisions the job stream and its consumer before it starts a replica; the scheduler verifies them.
     this.core = await startSystem({
       ...this.names,
       services: ['command-service', 'query-service'],
@@ -77,7 +76,7 @@ export class SchedulerHarness {
     });
     await waitFor(
       async () => {
-        const info = await this.nats.jsm.consumers.info(this.nn.jobStream, 'scheduler-workers');
+        const info = await this.nats.jsm.consumers.info(this.nn.jobStream, jobSubjects(this.nn).workerConsumer);
         return info.num_pending === 0 && info.num_ack_pending === 0;
       },
       60_000,

@@ -61,13 +61,15 @@ describe('cm provision and cm streams', () => {
   const upper = namespace.toUpperCase();
   afterAll(() => dropNamespace({ namespace }));
 
-  it('creates the event stream, lease bucket and projection consumer once, then finds them', async () => {
+  it('creates the streams, lease bucket and consumers once, then finds them', async () => {
     const first = await cm(['provision', '--namespace', namespace, '--lease-ttl-ms', '5000']);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(new RegExp(`${upper}_EVENTS\\s+created`));
     expect(first.stdout).toMatch(/consumer projection-postgres\s+created/);
     expect(first.stdout).toMatch(/consumer projection-redis\s+created/);
     expect(first.stdout).toMatch(/consumer cache-invalidation\s+created/);
+    expect(first.stdout).toMatch(/consumer saga-settlement-cascade\s+created/);
+    expect(first.stdout).toMatch(/consumer scheduler-workers\s+created/);
     expect(first.stdout).toMatch(new RegExp(`${upper}_JOBS\\s+created`));
     const second = await cm(['provision', '--namespace', namespace, '--lease-ttl-ms', '5000']);
     expect(second.code).toBe(0);
@@ -85,7 +87,11 @@ describe('cm provision and cm streams', () => {
       ['cache-invalidation', 0],
       ['projection-postgres', 0],
       ['projection-redis', 0],
+      ['saga-settlement-cascade', 0],
+      ['saga-world-event-effects', 0],
     ]);
+    const jobConsumers = report.find((r) => r.name === `${upper}_JOBS`)!.consumers;
+    expect(jobConsumers.map((c) => c.name)).toEqual(['scheduler-workers']);
   });
 
   it('updates a setting that changed, from the option or the variable the services read, and only then', async () => {

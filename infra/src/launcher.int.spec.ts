@@ -130,6 +130,25 @@ describe('startSystem', () => {
     });
   });
 
+  it('a service whose consumer is set up otherwise than it expects refuses to start, naming the difference', async () => {
+    const { namespace } = isolatedNames('lcc');
+    onTestFinished(() => dropNamespace({ namespace }));
+    const failed = startSystem({
+      namespace,
+      services: ['scheduler-service'],
+      serviceEnv: { 'scheduler-service': { SCHEDULER_JOB_ACK_WAIT_MS: '5000' } },
+      readyTimeoutMs: 20_000,
+    });
+    await expect(failed).rejects.toThrow(
+      'consumer scheduler-workers: ack_wait is 30000 ms, this service expects 5000 ms; run `npm run cm -- provision`',
+    );
+    await expect(failed).rejects.toThrow(/exited \(code 78\)/);
+    await withNats('launcher-test', async ({ jsm }) => {
+      const info = await jsm.consumers.info(natsNames(namespace).jobStream, 'scheduler-workers');
+      expect(info.config.ack_wait).toBe(30_000 * 1_000_000);
+    });
+  });
+
   it('stop ends every process and frees the port; cleanup deletes the namespace and the logs', async () => {
     const url = system.urls['command-service']!;
     const pid = system.pid('command-service');

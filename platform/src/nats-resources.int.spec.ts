@@ -39,6 +39,11 @@ describe('NATS resources', () => {
     await expect(check).rejects.toBeInstanceOf(ResourceMismatchError);
     await expect(check).rejects.toThrow(`stream ${names.eventStream} does not exist; run \`npm run cm -- provision\``);
     await expect(check).rejects.toThrow(`KV ${names.leaseBucket} does not exist`);
+    const sagas = verifyNatsResources(nats.jsm, natsResources(names, settings()), 'command-service');
+    await expect(sagas).rejects.toThrow(
+      `consumer saga-settlement-cascade does not exist; run \`npm run cm -- provision\``,
+    );
+    await expect(sagas).rejects.toThrow('consumer saga-world-event-effects does not exist');
   });
 
   it('provisions once, then finds everything unchanged; what it made passes every service check', async () => {
@@ -50,11 +55,17 @@ describe('NATS resources', () => {
       [`consumer ${names.projectionConsumer('postgres')}`, 'created'],
       [`consumer ${names.projectionConsumer('redis')}`, 'created'],
       ['consumer cache-invalidation', 'created'],
+      ['consumer saga-settlement-cascade', 'created'],
+      ['consumer saga-world-event-effects', 'created'],
+      ['consumer scheduler-workers', 'created'],
     ]);
     expect((await provisionNatsResources(nats, resources)).map(([, r]) => r)).toEqual([
       'unchanged',
       'unchanged',
       'unchanged',
+      'exists',
+      'exists',
+      'exists',
       'exists',
       'exists',
       'exists',
@@ -83,9 +94,30 @@ describe('NATS resources', () => {
       'exists',
       'exists',
       'exists',
+      'exists',
+      'exists',
+      'exists',
     ]);
     await expect(verifyNatsResources(nats.jsm, other, 'query-projector')).resolves.toBeUndefined();
     const info = await nats.jsm.streams.info(names.eventStream);
     expect(info.config.deny_delete && info.config.deny_purge && info.config.allow_direct).toBe(true);
+  });
+
+  it('a service whose consumer is set up otherwise names the difference; provisioning updates the consumer', async () => {
+    // The stream and bucket settings of the test before, so that only the consumer differs.
+    const env = { DUPLICATE_WINDOW_MS: '60000', PROJECTOR_LEASE_TTL_MS: '4000', SCHEDULER_JOB_ACK_WAIT_MS: '5000' };
+    const other = natsResources(names, settings(env));
+    await expect(verifyNatsResources(nats.jsm, other, 'scheduler-service')).rejects.toThrow(
+      'consumer scheduler-workers: ack_wait is 30000 ms, this service expects 5000 ms; run `npm run cm -- provision`',
+    );
+    // Only the scheduler reads that consumer.
+    await expect(verifyNatsResources(nats.jsm, other, 'command-service')).resolves.toBeUndefined();
+
+    const results = new Map(await provisionNatsResources(nats, other));
+    expect(results.get('consumer scheduler-workers')).toBe('updated');
+    expect(results.get('consumer saga-settlement-cascade')).toBe('exists');
+    await expect(verifyNatsResources(nats.jsm, other, 'scheduler-service')).resolves.toBeUndefined();
+    const info = await nats.jsm.consumers.info(names.jobStream, 'scheduler-workers');
+    expect(info.config).toMatchObject({ filter_subject: `${names.prefix}.job.run.>`, max_deliver: -1 });
   });
 });

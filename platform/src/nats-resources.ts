@@ -1,7 +1,7 @@
 import { Kvm } from '@nats-io/kv';
 import { millis, nanos } from '@nats-io/transport-node';
 import type { ConsumerConfig, JetStreamManager, StreamConfig } from '@nats-io/jetstream';
-import type { NatsNames } from '@cm/contracts';
+import { SAGA_NAMES, type NatsNames } from '@cm/contracts';
 import { z } from 'zod';
 import { ConfigError } from './config.js';
 import type { Nats } from './nats.js';
@@ -9,7 +9,9 @@ import {
   cacheInvalidationConsumerConfig,
   eventStreamConfig,
   jobStreamConfig,
+  jobWorkerConsumerConfig,
   projectionConsumerConfig,
+  sagaConsumerConfig,
   type EventStreamOptions,
 } from './streams.js';
 
@@ -35,6 +37,11 @@ export const natsResourcesConfigSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be projection names (a-z, 0-9, -)'))),
+  /**
+   * How long a job may go without an ack or a `working` heartbeat before another replica gets it: the ack wait of
+   * the scheduler's consumer.
+   */
+  SCHEDULER_JOB_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(30_000),
 });
 
 export type NatsResourcesConfig = z.output<typeof natsResourcesConfigSchema>;
@@ -71,13 +78,15 @@ export interface KvResource extends ResourceBase {
 }
 
 /**
- * A durable consumer: created when missing and otherwise left alone, because its owner moves it (a projector
- * re-creates its consumer at its checkpoint); its settings are the owner's to check.
+ * A durable consumer: created when missing, its `settings` updated when they differ and verified by the services
+ * that need it. A consumer its owner moves (a projector re-creates its consumer at its checkpoint) has no settings:
+ * once it exists it is left alone, and its settings are the owner's to check.
  */
 export interface ConsumerResource extends ResourceBase {
   kind: 'consumer';
   stream: string;
   config: Partial<ConsumerConfig> & { durable_name: string };
+  settings: readonly Setting[];
 }
 
 export type NatsResource = StreamResource | KvResource | ConsumerResource;
@@ -97,6 +106,17 @@ const JOB_STREAM_SETTINGS: readonly Setting[] = [
   { field: 'num_replicas', show: plain },
   { field: 'max_msgs_per_subject', show: plain },
 ];
+/**
+ * The settings of a consumer that the provisioner keeps and its users verify. Server 2.9 updates neither the filter
+ * nor the ack policy of a consumer: provisioning a change of those fails until the consumer is deleted.
+ */
+const CONSUMER_SETTINGS: readonly Setting[] = [
+  { field: 'filter_subject', show: plain },
+  { field: 'ack_policy', show: plain },
+  { field: 'ack_wait', show: ms },
+  { field: 'max_deliver', show: plain },
+  { field: 'max_ack_pending', show: plain },
+];
 const BUCKET_SETTINGS: readonly Setting[] = [
   { field: 'max_age', show: ms },
   { field: 'num_replicas', show: plain },
@@ -107,6 +127,7 @@ const BUCKET_SETTINGS: readonly Setting[] = [
  * test kit create from and each service verifies against. A new stream, bucket or consumer is added here.
  */
 export function natsResources(names: NatsNames, config: NatsResourcesConfig): NatsResource[] {
+  const jobWorkers = jobWorkerConsumerConfig(names, { ackWaitMs: config.SCHEDULER_JOB_ACK_WAIT_MS });
   return [
     {
       kind: 'stream',
@@ -148,6 +169,7 @@ export function natsResources(names: NatsNames, config: NatsResourcesConfig): Na
       neededBy: [],
       stream: names.eventStream,
       config: projectionConsumerConfig(names, projection),
+      settings: [],
     })),
     {
       kind: 'consumer',
@@ -155,6 +177,23 @@ export function natsResources(names: NatsNames, config: NatsResourcesConfig): Na
       neededBy: [],
       stream: names.eventStream,
       config: cacheInvalidationConsumerConfig(names),
+      settings: [],
+    },
+    ...SAGA_NAMES.map((saga): ConsumerResource => ({
+      kind: 'consumer',
+      label: `consumer ${names.sagaConsumer(saga)}`,
+      neededBy: ['command-service'],
+      stream: names.eventStream,
+      config: sagaConsumerConfig(names, saga),
+      settings: CONSUMER_SETTINGS,
+    })),
+    {
+      kind: 'consumer',
+      label: `consumer ${jobWorkers.durable_name}`,
+      neededBy: ['scheduler-service'],
+      stream: names.jobStream,
+      config: jobWorkers,
+      settings: CONSUMER_SETTINGS,
     },
   ];
 }
@@ -179,7 +218,8 @@ function differences(
 export type ProvisionResult = 'created' | 'updated' | 'unchanged' | 'exists';
 
 /**
- * Creates what is missing and brings the settings of streams and buckets to the declared values; idempotent.
+ * Creates what is missing and brings the declared settings of streams, buckets and consumers to their values;
+ * idempotent.
  * Resolves to what happened to each resource, by label, in order.
  */
 export async function provisionNatsResources(
@@ -211,13 +251,14 @@ async function provisionOne(nats: Nats, r: NatsResource): Promise<ProvisionResul
       return 'updated';
     }
     case 'consumer': {
-      const exists = await jsm.consumers.info(r.stream, r.config.durable_name).then(
-        () => true,
-        () => false,
-      );
-      if (exists) return 'exists';
-      await jsm.consumers.add(r.stream, r.config);
-      return 'created';
+      const existing = await jsm.consumers.info(r.stream, r.config.durable_name).catch(() => undefined);
+      if (!existing) {
+        await jsm.consumers.add(r.stream, r.config);
+        return 'created';
+      }
+      if (differences(r.settings, existing.config, r.config).length === 0) return 'exists';
+      await jsm.consumers.update(r.stream, r.config.durable_name, r.config);
+      return 'updated';
     }
     default: {
       const never: never = r;
@@ -296,14 +337,15 @@ export async function verifyNatsResources(
 ): Promise<void> {
   const problems: string[] = [];
   for (const r of resources.filter((x) => x.neededBy.includes(user))) {
-    if (r.kind === 'consumer') continue;
-    const stream = r.kind === 'stream' ? r.config.name : `KV_${r.bucket}`;
-    const existing = await jsm.streams.info(stream).catch(() => undefined);
+    const existing =
+      r.kind === 'consumer'
+        ? await jsm.consumers.info(r.stream, r.config.durable_name).catch(() => undefined)
+        : await jsm.streams.info(r.kind === 'stream' ? r.config.name : `KV_${r.bucket}`).catch(() => undefined);
     if (!existing) {
       problems.push(`${r.label} does not exist; ${PROVISION_HINT}`);
       continue;
     }
-    const wanted = r.kind === 'stream' ? r.config : bucketStreamConfig(r);
+    const wanted = r.kind === 'kv' ? bucketStreamConfig(r) : r.config;
     for (const d of differences(r.settings, existing.config, wanted)) {
       problems.push(
         `${r.label}: ${d.setting.field} is ${d.setting.show(d.actual)}, this service expects ${d.setting.show(d.wanted)}; ${PROVISION_HINT}`,

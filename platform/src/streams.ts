@@ -9,7 +9,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import type { NatsNames } from '@cm/contracts';
+import { jobSubjects, SAGAS, type NatsNames, type SagaName } from '@cm/contracts';
 import type { ReadinessCheck } from './ops-http.js';
 
 export interface EventStreamOptions {
@@ -100,6 +100,52 @@ export function jobStreamConfig(names: NatsNames, opts: EventStreamOptions): Par
     max_msgs_per_subject: 1,
     duplicate_window: nanos(opts.duplicateWindowMs),
     num_replicas: opts.replicas,
+  };
+}
+
+/**
+ * The shared durable pull consumer of the scheduler's workers on the job stream (DESIGN §7), on the jobs to run:
+ * every replica pulls from it, so each job goes to one of them. `ackWaitMs` (`SCHEDULER_JOB_ACK_WAIT_MS`) is how
+ * long a job may go without an ack or a `working` heartbeat before another replica gets it.
+ */
+export function jobWorkerConsumerConfig(
+  names: NatsNames,
+  opts: { ackWaitMs: number },
+): Partial<ConsumerConfig> & { durable_name: string } {
+  const subjects = jobSubjects(names);
+  return {
+    durable_name: subjects.workerConsumer,
+    description: 'scheduler jobs, shared by every scheduler replica',
+    filter_subject: subjects.runWildcard,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(opts.ackWaitMs),
+    // Attempts are counted and bounded by the worker, which parks the job itself: the server must never drop one.
+    max_deliver: -1,
+    max_ack_pending: 10_000,
+  };
+}
+
+/** Deliveries of an event to a saga; at the last one a failing saga gives up on it (and logs it as an error). */
+export const SAGA_MAX_DELIVER = 10;
+
+/**
+ * The durable pull consumer of a saga (`SAGAS`) on the event stream, `saga-<name>`, filtered to the events of its
+ * aggregate type so it reads only what it reacts to. A message is acked once the saga's commands are done and
+ * redelivered, up to `SAGA_MAX_DELIVER` times, when one fails.
+ */
+export function sagaConsumerConfig(
+  names: NatsNames,
+  saga: SagaName,
+): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: names.sagaConsumer(saga),
+    filter_subject: `${names.prefix}.evt.*.*.${SAGAS[saga]}.*`,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(30_000),
+    max_deliver: SAGA_MAX_DELIVER,
+    max_ack_pending: 1000,
   };
 }
 

@@ -33,7 +33,7 @@ const duration = (def: string) =>
     });
 
 export const schedulerConfigSchema = z.object({
-  /** The settings of the NATS resources it verifies at start (the job stream's). */
+  /** The settings of the NATS resources it verifies at start (the job stream's, its consumer's ack wait). */
   ...natsResourcesConfigSchema.shape,
   /** Port of /health, /ready and /metrics. */
   SCHEDULER_OPS_PORT: configHelpers.port.default(4003),
@@ -54,8 +54,6 @@ export const schedulerConfigSchema = z.object({
   SCHEDULER_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   /** First redelivery delay after a failed attempt; doubles per attempt, at most 60 s. */
   SCHEDULER_JOB_BACKOFF_MS: ms(1000),
-  /** How long a job may go without an ack or a `working` heartbeat before another replica gets it. */
-  SCHEDULER_JOB_ACK_WAIT_MS: ms(30_000, 1000),
   COMMAND_TIMEOUT_MS: ms(10_000, 100),
   REDIS_URL: z
     .string()

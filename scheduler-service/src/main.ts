@@ -42,6 +42,7 @@ runMain(async () => {
   const readModel = new SchedulerReadModel(config.DATABASE_URL, config.DATABASE_SCHEMA, config.DATABASE_POOL_MAX);
   lifecycle.onStop('postgres', () => readModel.close());
 
+  // The provisioner (`cm provision`, the launcher) owns the job stream and its consumer; a mismatch stops the start.
   await verifyNatsResources(nats.jsm, natsResources(names, config), service);
   const queue = new JobQueue(nats, names);
   // The job queue's consumer lag on /metrics, measured like `cm lag` (issue 13).
@@ -51,7 +52,7 @@ runMain(async () => {
 
   const sender = new CommandSender(nats.nc, names, config.COMMAND_TIMEOUT_MS, logger);
   const worker = new JobWorker(
-    await queue.consumer(config.SCHEDULER_JOB_ACK_WAIT_MS),
+    await queue.consumer(),
     queue,
     { readModel, sender, commandConcurrency: config.SCHEDULER_COMMAND_CONCURRENCY },
     {

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { natsNames, type CommandInput, type CommandReply, type CommandType, type NatsNames } from '@cm/contracts';
+import {
+  natsNames,
+  SAGA_NAMES,
+  type CommandInput,
+  type CommandReply,
+  type CommandType,
+  type NatsNames,
+} from '@cm/contracts';
 import type { Nats } from '@cm/platform';
 
 /** Sends commands to the command service as plain JSON requests, the way the API does. */
@@ -58,8 +65,8 @@ export class CommandClient {
 export async function waitForSagas(nats: Nats, names: NatsNames): Promise<void> {
   for (;;) {
     const consumers = await Promise.all(
-      ['saga-settlement-cascade', 'saga-world-event-effects'].map((c) =>
-        nats.jsm.consumers.info(names.eventStream, c).catch(() => undefined),
+      SAGA_NAMES.map((saga) =>
+        nats.jsm.consumers.info(names.eventStream, names.sagaConsumer(saga)).catch(() => undefined),
       ),
     );
     if (consumers.every((c) => c && c.num_pending === 0 && c.num_ack_pending === 0)) return;

@@ -25,11 +25,12 @@ export async function closeTestNats(nats: Nats | undefined): Promise<void> {
 }
 
 /**
- * Removes everything a test namespace created: on NATS the event stream (consumers with it) and the lease bucket,
- * and the Redis read model its query-service processes projected.
+ * Removes everything a test namespace created: on NATS the event and job streams (consumers with them) and the
+ * lease bucket, and the Redis read model its query-service processes projected.
  */
 export async function dropNamespace(nats: Nats, names: NatsNames): Promise<void> {
   await nats.jsm.streams.delete(names.eventStream).catch(() => undefined);
+  await nats.jsm.streams.delete(names.jobStream).catch(() => undefined);
   await nats.jsm.streams.delete(`KV_${names.leaseBucket}`).catch(() => undefined);
   // A query-service process of the namespace projected a Redis read model too.
   await dropRedisModel(names.prefix);

@@ -1,25 +1,31 @@
-import { AckPolicy, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
-import { AppError, decodeCommit, ErrorCode, type AnyEvent, type Command, type NatsNames } from '@cm/contracts';
-import type { Logger, Nats } from '@cm/platform';
+import type { ConsumerMessages } from '@nats-io/jetstream';
+import {
+  AppError,
+  decodeCommit,
+  ErrorCode,
+  SAGA_NAMES,
+  type AnyEvent,
+  type Command,
+  type NatsNames,
+  type SagaName,
+} from '@cm/contracts';
+import { SAGA_MAX_DELIVER, type Logger, type Nats } from '@cm/platform';
 import type { CommandProcessor } from '../application/command-processor.js';
 import type { AggregateRepository } from '../event-store/aggregate-repository.js';
 import { deciders } from '../domain/index.js';
 import { settlementCascade, worldEventEffects } from './saga-commands.js';
 
 interface SagaDefinition {
-  name: string;
-  /** Server-side filter: the saga only ever receives events of this aggregate type. */
-  entityType: 'settlement' | 'world-event';
+  name: SagaName;
+  /** The commands an event of the saga's aggregate type (`SAGAS`, its consumer's filter) calls for. */
   commandsFor(event: AnyEvent): Promise<Command[]>;
 }
 
-const MAX_DELIVER = 10;
-
 /**
- * Runs the process managers: each is a durable pull consumer on the event stream filtered to one aggregate
- * type, so it reads only the events it reacts to. Commands go straight to the processor; a message is acked
- * once all of them are done, and redelivered (bounded) when one fails for a reason other than "already done".
+ * Runs the process managers: each reads its durable pull consumer on the event stream (`sagaConsumerConfig` of
+ * @cm/platform, provisioned and verified before this starts), filtered to one aggregate type, so it reads only the
+ * events it reacts to. Commands go straight to the processor; a message is acked once all of them are done, and
+ * redelivered (bounded) when one fails for a reason other than "already done".
  */
 export class SagaRunner {
   private readonly running: ConsumerMessages[] = [];
@@ -34,37 +40,17 @@ export class SagaRunner {
   ) {}
 
   definitions(): SagaDefinition[] {
-    return [
-      {
-        name: 'settlement-cascade',
-        entityType: 'settlement',
-        commandsFor: async (event) =>
-          event.type === 'SettlementDeleted' ? settlementCascade(event, await this.structuresOf(event)) : [],
-      },
-      {
-        name: 'world-event-effects',
-        entityType: 'world-event',
-        commandsFor: async (event) => (event.type === 'WorldEventResolved' ? worldEventEffects(event) : []),
-      },
-    ];
+    const commandsFor: Record<SagaName, SagaDefinition['commandsFor']> = {
+      'settlement-cascade': async (event) =>
+        event.type === 'SettlementDeleted' ? settlementCascade(event, await this.structuresOf(event)) : [],
+      'world-event-effects': async (event) => (event.type === 'WorldEventResolved' ? worldEventEffects(event) : []),
+    };
+    return SAGA_NAMES.map((name) => ({ name, commandsFor: commandsFor[name] }));
   }
 
   async start(): Promise<void> {
     for (const saga of this.definitions()) {
-      const durable = `saga-${saga.name}`;
-      const config = {
-        durable_name: durable,
-        filter_subject: `${this.names.prefix}.evt.*.*.${saga.entityType}.*`,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(30_000),
-        max_deliver: MAX_DELIVER,
-        max_ack_pending: 1000,
-      };
-      await this.nats.jsm.consumers
-        .add(this.names.eventStream, config)
-        .catch(async () => this.nats.jsm.consumers.update(this.names.eventStream, durable, config));
-      const consumer = await this.nats.js.consumers.get(this.names.eventStream, durable);
+      const consumer = await this.nats.js.consumers.get(this.names.eventStream, this.names.sagaConsumer(saga.name));
       const messages = await consumer.consume({ max_messages: 100 });
       this.running.push(messages);
       this.loops.push(this.loop(saga, messages));
@@ -79,7 +65,7 @@ export class SagaRunner {
         }
         m.ack();
       } catch (e) {
-        const last = m.info.deliveryCount >= MAX_DELIVER;
+        const last = m.info.deliveryCount >= SAGA_MAX_DELIVER;
         this.logger[last ? 'error' : 'warn'](
           { err: e, saga: saga.name, seq: m.seq, delivery: m.info.deliveryCount },
           last ? 'saga gave up on an event' : 'saga step failed; will retry',

@@ -47,7 +47,8 @@ Options:
   -h, --help              show this help
 
 Environment: NATS_URL, DATABASE_URL, REDIS_URL, JWT_SECRET, LOG_LEVEL, LOG_FORMAT, NODE_ENV are passed on;
-EVENT_STREAM_REPLICAS, DUPLICATE_WINDOW_MS, PROJECTOR_LEASE_TTL_MS and PROJECTIONS set what is provisioned.
+EVENT_STREAM_REPLICAS, DUPLICATE_WINDOW_MS, PROJECTOR_LEASE_TTL_MS, PROJECTIONS and SCHEDULER_JOB_ACK_WAIT_MS set
+what is provisioned.
 `;
 
 export const upCommand: CliCommand = {

@@ -1,33 +1,17 @@
-import { natsNames } from '@cm/contracts';
-import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeTestNats,
-  CommandClient,
-  connectTestNats,
-  distEntry,
-  dropNamespace,
-  freePort,
-  lastSeq,
-  NATS_URL,
-  ServiceProcess,
-  testNamespace,
-  waitForSagas,
-} from '@cm/testkit';
+import { lastSeq, waitForSagas } from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { jetStreamHistory, readEvents } from './event-history.js';
-import { dropSchema, dumpTables, openTestDatabase } from './int-support.test-util.js';
+import { dumpTables } from './int-support.test-util.js';
 import { ProjectionWriter, type ApplyResult } from './projection-writer.js';
+import { ProjectorTestSystem } from './projector-system.test-util.js';
 import { projectStream } from './rebuild.js';
 import { BRANCH_SCOPED_TABLES } from '../read-model/tables.js';
 import { tableRef } from './row-statements.js';
 
-const ns = testNamespace();
-const names = natsNames(ns);
+const system = new ProjectorTestSystem('projection-writer-test');
+const { names } = system;
 const C = 'realm';
-let nats: Nats;
-let commands: ServiceProcess;
-let client: CommandClient;
 let live: Database;
 let fresh: Database;
 let writer: ProjectionWriter;
@@ -36,8 +20,8 @@ const forks: ApplyResult['forks'] = [];
 
 /** Applies everything new in the stream to the live schema, in small batches that cut across the scenario. */
 async function projectLive(): Promise<number> {
-  await waitForSagas(nats, names);
-  return projectStream(nats, names, writer, { batchSize: 7, onBatch: (r) => forks.push(...r.forks) });
+  await waitForSagas(system.nats, names);
+  return projectStream(system.nats, names, writer, { batchSize: 7, onBatch: (r) => forks.push(...r.forks) });
 }
 
 /** The branch-scoped rows of one branch, without the branch id, so that two branches can be compared. */
@@ -55,46 +39,20 @@ async function branchRows(db: Database, branchId: string): Promise<Record<string
 }
 
 beforeAll(async () => {
-  nats = await connectTestNats('projection-writer-test');
-  const port = await freePort();
-  commands = new ServiceProcess(
-    'command-service',
-    distEntry('command-service'),
-    {
-      CM_NAMESPACE: ns,
-      COMMAND_OPS_PORT: String(port),
-      NATS_URL,
-      NODE_ENV: 'test',
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
-    },
-    port,
-  );
-  commands.start();
-  await commands.waitReady();
-  client = new CommandClient(nats, ns);
-  live = await openTestDatabase(ns, `rm_${ns}`);
-  fresh = await openTestDatabase(ns, `rm_${ns}_fresh`);
-  writer = new ProjectionWriter(live, jetStreamHistory(nats, names));
-  freshWriter = new ProjectionWriter(fresh, jetStreamHistory(nats, names));
+  await system.start();
+  live = await system.database();
+  fresh = await system.database('_fresh');
+  writer = new ProjectionWriter(live, jetStreamHistory(system.nats, names));
+  freshWriter = new ProjectionWriter(fresh, jetStreamHistory(system.nats, names));
 });
 
-afterAll(async () => {
-  await commands?.kill('SIGTERM');
-  for (const db of [live, fresh]) {
-    if (!db) continue;
-    await dropSchema(db.sql, db.schema);
-    await db.close();
-  }
-  if (nats) await dropNamespace(nats, names);
-  await closeTestNats(nats);
-});
+afterAll(() => system.stop());
 
 describe('ProjectionWriter against a stream written by the command service', () => {
   let beforeForks = 0;
 
   it('projects a realistic campaign and answers the read model from it', async () => {
-    const c = client;
+    const c = system.client;
     await c.must('campaign.create', C, C, { name: 'The Realm' });
     await c.must('campaign.add-member', C, C, { userId: 'u2', role: 'player' });
     await c.must('campaign.add-member', C, C, { userId: 'u3', role: 'viewer' });
@@ -173,7 +131,7 @@ describe('ProjectionWriter against a stream written by the command service', () 
     await c.must('campaign.rename', C, C, { name: 'The Old Realm' });
 
     beforeForks = await projectLive();
-    expect(beforeForks).toBe(await lastSeq(nats, names));
+    expect(beforeForks).toBe(await lastSeq(system.nats, names));
     const rm = live.readModel;
     const main = { campaignId: C, branchId: 'main' };
     expect(await rm.campaignsByIds([C, 'nope'])).toEqual([
@@ -252,7 +210,7 @@ describe('ProjectionWriter against a stream written by the command service', () 
   it('changes nothing when batches are applied again, whole or overlapping', async () => {
     const before = await dumpTables(live.sql, live.schema, { updatedAt: true });
     const events = [];
-    for await (const e of readEvents(nats, names, { filter: names.eventWildcard, uptoSeq: beforeForks }))
+    for await (const e of readEvents(system.nats, names, { filter: names.eventWildcard, uptoSeq: beforeForks }))
       events.push(e);
     const again = await writer.apply(events);
     expect(again).toMatchObject({ checkpoint: beforeForks, rowsChanged: 0 });
@@ -264,7 +222,7 @@ describe('ProjectionWriter against a stream written by the command service', () 
   });
 
   it('fills forks: a copy at the head, a replay at an earlier sequence, forks of forks', async () => {
-    const c = client;
+    const c = system.client;
     const x = beforeForks;
     await c.must('kingdom.rename', C, 'k1', { name: 'Changed' });
     await c.must('kingdom.create', C, 'k3', { name: 'East' });
@@ -277,7 +235,7 @@ describe('ProjectionWriter against a stream written by the command service', () 
     expect(forks).toEqual(['copied', 'replayed']);
 
     // The past fork is main as it was at x: compare with a fresh projection of the stream up to x.
-    await projectStream(nats, names, freshWriter, { uptoSeq: x });
+    await projectStream(system.nats, names, freshWriter, { uptoSeq: x });
     expect(await branchRows(live, 'b-past')).toEqual(await branchRows(fresh, 'main'));
     expect(await branchRows(live, 'b-head')).toEqual(await branchRows(live, 'main'));
     const mainAtHeadFork = await branchRows(live, 'main');
@@ -322,7 +280,10 @@ describe('ProjectionWriter against a stream written by the command service', () 
     // Forks included, a second pass over the whole stream is a no-op, and a one-batch fresh projection agrees.
     const before = await dumpTables(live.sql, live.schema, { updatedAt: true });
     const events = [];
-    for await (const e of readEvents(nats, names, { filter: names.eventWildcard, uptoSeq: await lastSeq(nats, names) }))
+    for await (const e of readEvents(system.nats, names, {
+      filter: names.eventWildcard,
+      uptoSeq: await lastSeq(system.nats, names),
+    }))
       events.push(e);
     expect((await writer.apply(events)).forks).toEqual([
       'already-applied',
@@ -331,7 +292,7 @@ describe('ProjectionWriter against a stream written by the command service', () 
       'already-applied',
     ]);
     expect(await dumpTables(live.sql, live.schema, { updatedAt: true })).toEqual(before);
-    await projectStream(nats, names, freshWriter, { batchSize: 100_000 });
+    await projectStream(system.nats, names, freshWriter, { batchSize: 100_000 });
     expect(await dumpTables(fresh.sql, fresh.schema)).toEqual(await dumpTables(live.sql, live.schema));
     const rows = await live.sql.all(`SELECT count(*)::int AS n FROM ${tableRef(live.schema, 'settlement')}`);
     expect(rows[0]).toEqual({ n: 10 }); // s1, s2 in main and every fork: tombstones stay

@@ -1,25 +1,8 @@
 import { Kvm } from '@nats-io/kv';
-import { natsNames } from '@cm/contracts';
-import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeTestNats,
-  CommandClient,
-  connectTestNats,
-  distEntry,
-  dropNamespace,
-  freePort,
-  lastSeq,
-  NATS_URL,
-  ServiceProcess,
-  testNamespace,
-  waitForSagas,
-} from '@cm/testkit';
+import { lastSeq, waitForSagas, type ServiceProcess } from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
-import { jetStreamHistory } from './event-history.js';
-import { dropSchema, dumpTables, openTestDatabase } from './int-support.test-util.js';
-import { ProjectionWriter } from './projection-writer.js';
-import { projectStream } from './rebuild.js';
+import { ProjectorTestSystem } from './projector-system.test-util.js';
 import { campaignScript, type Progress } from './workload.test-util.js';
 
 /*
@@ -28,12 +11,9 @@ import { campaignScript, type Progress } from './workload.test-util.js';
  * model must equal a fresh projection of the whole stream: nothing lost, nothing applied twice, in any table.
  */
 
-const ns = testNamespace();
-const names = natsNames(ns);
-const schema = `rm_${ns}`;
+const system = new ProjectorTestSystem('projector-processes-test');
+const { names } = system;
 const CAMPAIGNS = 8;
-let nats: Nats;
-let commands: ServiceProcess;
 let projector: ServiceProcess;
 let live: Database;
 let fresh: Database;
@@ -47,54 +27,22 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs: num
 }
 
 beforeAll(async () => {
-  nats = await connectTestNats('projector-processes-test');
-  const commandPort = await freePort();
-  const common = { CM_NAMESPACE: ns, NATS_URL, NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'warn' };
-  commands = new ServiceProcess(
-    'command-service',
-    distEntry('command-service'),
-    { ...common, COMMAND_OPS_PORT: String(commandPort) },
-    commandPort,
-  );
-  commands.start();
-  await commands.waitReady();
-  const queryPort = await freePort();
-  projector = new ServiceProcess(
-    'query-service',
-    distEntry('query-service'),
-    {
-      ...common,
-      QUERY_ROLE: 'projector',
-      QUERY_HOST: '127.0.0.1',
-      QUERY_PORT: String(queryPort),
-      DATABASE_SCHEMA: schema,
-      PROJECTOR_BATCH_SIZE: '50',
-      // A SIGKILLed holder's lease lingers this long before the restarted process can take over.
-      PROJECTOR_LEASE_TTL_MS: '2000',
-    },
-    queryPort,
-  );
-  projector.start();
-  await projector.waitReady();
-  live = await openTestDatabase(ns, schema);
-  fresh = await openTestDatabase(ns, `${schema}_fresh`);
+  await system.start();
+  projector = await system.startService('query-service', {
+    QUERY_ROLE: 'projector',
+    PROJECTOR_BATCH_SIZE: '50',
+    // A SIGKILLed holder's lease lingers this long before the restarted process can take over.
+    PROJECTOR_LEASE_TTL_MS: '2000',
+  });
+  live = await system.database();
+  fresh = await system.database('_fresh');
 }, 60_000);
 
-afterAll(async () => {
-  await projector?.kill('SIGTERM');
-  await commands?.kill('SIGTERM');
-  for (const db of [live, fresh]) {
-    if (!db) continue;
-    await dropSchema(db.sql, db.schema);
-    await db.close();
-  }
-  if (nats) await dropNamespace(nats, names);
-  await closeTestNats(nats);
-}, 60_000);
+afterAll(() => system.stop(), 60_000);
 
 describe('postgres projector process under SIGKILL', () => {
   it('ends equal to a fresh projection of the whole stream', async () => {
-    const client = new CommandClient(nats, ns);
+    const { client } = system;
     const progress: Progress = { sent: 0, gate: Promise.resolve() };
     const workload = Promise.all(
       Array.from({ length: CAMPAIGNS }, (_, i) => campaignScript(client, `camp${i}`, progress)),
@@ -132,8 +80,8 @@ describe('postgres projector process under SIGKILL', () => {
     expect(secondKillAt).toBeLessThan(progress.sent - 500);
     expect(progress.sent).toBeGreaterThan(2500);
 
-    await waitForSagas(nats, names);
-    const target = await lastSeq(nats, names);
+    await waitForSagas(system.nats, names);
+    const target = await lastSeq(system.nats, names);
     await until(`checkpoint ${target}`, async () => (await live.readModel.checkpoint('postgres')) === target, 90_000);
     const ready = await fetch(`http://127.0.0.1:${projector.port}/ready`).then((r) => r.json());
     expect(ready).toMatchObject({
@@ -145,13 +93,7 @@ describe('postgres projector process under SIGKILL', () => {
       },
     });
 
-    const writer = new ProjectionWriter(fresh, jetStreamHistory(nats, names));
-    expect(await projectStream(nats, names, writer, { batchSize: 1000 })).toBe(target);
-    const [expected, actual] = await Promise.all([
-      dumpTables(fresh.sql, fresh.schema),
-      dumpTables(live.sql, live.schema),
-    ]);
-    for (const table of Object.keys(expected)) expect(actual[table], table).toEqual(expected[table]);
+    const actual = await system.expectFreshProjection(live, fresh, target);
     expect(actual.branch!.length).toBe(CAMPAIGNS * 3);
     expect(actual.structure!.length).toBeGreaterThan(CAMPAIGNS * 40 * 2);
   }, 300_000);
@@ -167,7 +109,7 @@ describe('postgres projector process under SIGKILL', () => {
     ).toBe(true);
     await projector.kill('SIGTERM');
     expect(projector.exitCode()).toBe(0);
-    const lease = await (await new Kvm(nats.js).open(names.leaseBucket)).get('projection-postgres');
+    const lease = await (await new Kvm(system.nats.js).open(names.leaseBucket)).get('projection-postgres');
     expect(lease?.operation).toBe('DEL');
   }, 60_000);
 });

@@ -1,24 +1,9 @@
-import { natsNames } from '@cm/contracts';
-import { LOCAL_DEFAULTS, type Nats } from '@cm/platform';
+import { LOCAL_DEFAULTS } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../read-model/database.js';
-import { jetStreamHistory } from './event-history.js';
-import {
-  closeTestNats,
-  CommandClient,
-  connectTestNats,
-  distEntry,
-  dropNamespace,
-  freePort,
-  lastSeq,
-  NATS_URL,
-  ServiceProcess,
-  testNamespace,
-  waitForSagas,
-} from '@cm/testkit';
-import { dropSchema, dumpTables, openTestDatabase } from './int-support.test-util.js';
-import { ProjectionWriter } from './projection-writer.js';
-import { projectStream } from './rebuild.js';
+import { lastSeq, waitForSagas, type ServiceProcess } from '@cm/testkit';
+import { dumpTables } from './int-support.test-util.js';
+import { ProjectorTestSystem } from './projector-system.test-util.js';
 import { TcpProxy } from './tcp-proxy.test-util.js';
 import { campaignScript, type Progress } from './workload.test-util.js';
 
@@ -30,14 +15,11 @@ import { campaignScript, type Progress } from './workload.test-util.js';
  * write nothing (the fenced checkpoint), so the read model equals a fresh replay and not one row changed.
  */
 
-const ns = testNamespace();
-const names = natsNames(ns);
-const schema = `rm_${ns}`;
+const system = new ProjectorTestSystem('projector-stall-test');
+const { names } = system;
 const CAMPAIGNS = 3;
 const TTL_MS = 3000;
-let nats: Nats;
 let proxy: TcpProxy;
-let commands: ServiceProcess;
 let a: ServiceProcess;
 let b: ServiceProcess;
 let live: Database;
@@ -62,83 +44,43 @@ async function ready(p: ServiceProcess): Promise<{ code: number; body: Ready }> 
   return { code: res.status, body: (await res.json()) as Ready };
 }
 
-function projectorProcess(name: string, port: number, databaseUrl: string): ServiceProcess {
-  return new ServiceProcess(
-    name,
-    distEntry('query-service'),
-    {
-      CM_NAMESPACE: ns,
-      NATS_URL,
-      NODE_ENV: 'test',
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
-      QUERY_ROLE: 'projector',
-      QUERY_HOST: '127.0.0.1',
-      QUERY_PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      DATABASE_SCHEMA: schema,
-      PROJECTOR_BATCH_SIZE: '50',
-      PROJECTOR_LEASE_TTL_MS: String(TTL_MS),
-      // Longer than the freeze: A's hung batch is still waiting for its answer when the proxy resumes, so the
-      // statement that reaches Postgres then is the one A sent while it held the lease.
-      PROJECTION_STATEMENT_TIMEOUT_MS: '120000',
-    },
-    port,
-  );
+/** Starts a projector process that reaches Postgres at `databaseUrl`. */
+function startProjector(databaseUrl: string): Promise<ServiceProcess> {
+  return system.startService('query-service', {
+    QUERY_ROLE: 'projector',
+    DATABASE_URL: databaseUrl,
+    PROJECTOR_BATCH_SIZE: '50',
+    PROJECTOR_LEASE_TTL_MS: String(TTL_MS),
+    // Longer than the freeze: A's hung batch is still waiting for its answer when the proxy resumes, so the
+    // statement that reaches Postgres then is the one A sent while it held the lease.
+    PROJECTION_STATEMENT_TIMEOUT_MS: '120000',
+  });
 }
 
 beforeAll(async () => {
-  nats = await connectTestNats('projector-stall-test');
-  const commandPort = await freePort();
-  commands = new ServiceProcess(
-    'command-service',
-    distEntry('command-service'),
-    {
-      CM_NAMESPACE: ns,
-      NATS_URL,
-      NODE_ENV: 'test',
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
-      COMMAND_OPS_PORT: String(commandPort),
-    },
-    commandPort,
-  );
-  commands.start();
-  await commands.waitReady();
+  await system.start();
   const direct = new URL(process.env.DATABASE_URL ?? LOCAL_DEFAULTS.DATABASE_URL);
   proxy = await TcpProxy.start(direct.hostname, Number(direct.port || 5432));
   const proxied = new URL(direct);
   proxied.hostname = '127.0.0.1';
   proxied.port = String(proxy.port);
-  a = projectorProcess('projector-a', await freePort(), proxied.toString());
-  a.start();
-  await a.waitReady();
+  a = await startProjector(proxied.toString());
   await until('A to be active', async () => (await ready(a)).body.checks.projector?.state === 'active', 30_000);
-  b = projectorProcess('projector-b', await freePort(), direct.toString());
-  b.start();
-  await b.waitReady();
-  live = await openTestDatabase(ns, schema);
-  fresh = await openTestDatabase(ns, `${schema}_fresh`);
+  b = await startProjector(direct.toString());
+  live = await system.database();
+  fresh = await system.database('_fresh');
 }, 90_000);
 
 afterAll(async () => {
   proxy?.resume();
-  await Promise.all([a?.kill('SIGTERM'), b?.kill('SIGTERM')]);
-  await commands?.kill('SIGTERM');
+  await system.stop();
   await proxy?.stop();
-  for (const db of [live, fresh]) {
-    if (!db) continue;
-    await dropSchema(db.sql, db.schema);
-    await db.close();
-  }
-  if (nats) await dropNamespace(nats, names);
-  await closeTestNats(nats);
 }, 60_000);
 
 describe('a projector whose database connection hangs', () => {
   it('gives up its lease to a standby, says why on /ready, and writes nothing when it wakes', async () => {
     expect((await ready(b)).body.checks.projector?.state).toBe('standby');
-    const client = new CommandClient(nats, ns);
+    const { client } = system;
     const progress: Progress = { sent: 0, gate: Promise.resolve() };
     const workload = Promise.all(
       Array.from({ length: CAMPAIGNS }, (_, i) => campaignScript(client, `camp${i}`, progress)),
@@ -154,10 +96,10 @@ describe('a projector whose database connection hangs', () => {
     // committed already; only its answer would hang, and the fence would have nothing to refuse.)
     let resumeWorkload = () => {};
     progress.gate = new Promise((resolve) => (resumeWorkload = resolve));
-    await waitForSagas(nats, names);
+    await waitForSagas(system.nats, names);
     await until(
       'A to be idle at the head',
-      async () => (await live.readModel.checkpoint('postgres')) === (await lastSeq(nats, names)),
+      async () => (await live.readModel.checkpoint('postgres')) === (await lastSeq(system.nats, names)),
       30_000,
     );
     proxy.freeze();
@@ -177,8 +119,8 @@ describe('a projector whose database connection hangs', () => {
     expect(stalled.body.checks.projector?.error).toMatch(/^projector: no progress for \d+ s/);
 
     await workload;
-    await waitForSagas(nats, names);
-    const target = await lastSeq(nats, names);
+    await waitForSagas(system.nats, names);
+    const target = await lastSeq(system.nats, names);
     await until(
       `checkpoint ${target} while A is frozen`,
       async () => (await live.readModel.checkpoint('postgres')) === target,
@@ -204,13 +146,7 @@ describe('a projector whose database connection hangs', () => {
     expect(await dumpTables(live.sql, live.schema, { updatedAt: true })).toEqual(beforeWake);
     expect((await ready(b)).body.checks.projector).toMatchObject({ status: 'up', state: 'active', checkpoint: target });
 
-    const writer = new ProjectionWriter(fresh, jetStreamHistory(nats, names));
-    expect(await projectStream(nats, names, writer, { batchSize: 1000 })).toBe(target);
-    const [expected, actual] = await Promise.all([
-      dumpTables(fresh.sql, fresh.schema),
-      dumpTables(live.sql, live.schema),
-    ]);
-    for (const table of Object.keys(expected)) expect(actual[table], table).toEqual(expected[table]);
+    const actual = await system.expectFreshProjection(live, fresh, target);
     expect(actual.branch!.length).toBe(CAMPAIGNS * 3);
   }, 300_000);
 });

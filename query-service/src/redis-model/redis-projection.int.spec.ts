@@ -1,25 +1,11 @@
-import { natsNames } from '@cm/contracts';
-import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeTestNats,
-  CommandClient,
-  connectTestNats,
-  distEntry,
-  dropNamespace,
-  freePort,
-  lastSeq,
-  NATS_URL,
-  ServiceProcess,
-  testNamespace,
-  waitForSagas,
-} from '@cm/testkit';
+import { lastSeq, waitForSagas } from '@cm/testkit';
 import { loadQueryConfig } from '../config.js';
 import { jetStreamHistory, readEvents } from '../projector/event-history.js';
-import { dropSchema, openTestDatabase } from '../projector/int-support.test-util.js';
 import { ModelLostError } from '../projector/postgres-projector.js';
 import type { SequencedEvent } from '../projector/postgres.projection.js';
 import { CheckpointMovedError, ProjectionWriter } from '../projector/projection-writer.js';
+import { ProjectorTestSystem } from '../projector/projector-system.test-util.js';
 import { projectStream } from '../projector/rebuild.js';
 import type { Database } from '../read-model/database.js';
 import { connectModelRedis, type ModelRedis } from './redis-client.js';
@@ -30,30 +16,30 @@ import { deleteUnder, dumpRedis, postgresModelRows, redisModelRows } from './mod
 
 // The Redis projection against a stream the command service writes, held to the Postgres projection of the same
 // stream row for row. Keys live under this run's own prefix in the default database and are deleted after.
-const ns = testNamespace();
-const names = natsNames(ns);
-const prefix = redisModelPrefix(ns);
+const system = new ProjectorTestSystem('redis-projection-test');
+const { names } = system;
+const prefix = redisModelPrefix(system.ns);
 const C = 'realm';
-let nats: Nats;
-let commands: ServiceProcess;
-let client: CommandClient;
 let db: Database;
 let redis: ModelRedis;
 let writer: RedisProjectionWriter;
 let pgWriter: ProjectionWriter;
 const forks: string[] = [];
 
-const head = async () => (await nats.jsm.streams.info(names.eventStream)).state.last_seq;
+const head = async () => (await system.nats.jsm.streams.info(names.eventStream)).state.last_seq;
 
 async function projectBoth(): Promise<number> {
-  await waitForSagas(nats, names);
-  await projectStream(nats, names, pgWriter);
-  return projectStream(nats, names, writer, { batchSize: 7, onBatch: (r) => forks.push(...r.forks) });
+  await waitForSagas(system.nats, names);
+  await projectStream(system.nats, names, pgWriter);
+  return projectStream(system.nats, names, writer, { batchSize: 7, onBatch: (r) => forks.push(...r.forks) });
 }
 
 async function allEvents(): Promise<SequencedEvent[]> {
   const events: SequencedEvent[] = [];
-  for await (const e of readEvents(nats, names, { filter: names.eventWildcard, uptoSeq: await lastSeq(nats, names) }))
+  for await (const e of readEvents(system.nats, names, {
+    filter: names.eventWildcard,
+    uptoSeq: await lastSeq(system.nats, names),
+  }))
     events.push(e);
   return events;
 }
@@ -88,49 +74,26 @@ async function expectListsAsPostgres(branches: string[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  nats = await connectTestNats('redis-projection-test');
-  const port = await freePort();
-  commands = new ServiceProcess(
-    'command-service',
-    distEntry('command-service'),
-    {
-      CM_NAMESPACE: ns,
-      COMMAND_OPS_PORT: String(port),
-      NATS_URL,
-      NODE_ENV: 'test',
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
-    },
-    port,
-  );
-  commands.start();
-  await commands.waitReady();
-  client = new CommandClient(nats, ns);
-  db = await openTestDatabase(ns, `rm_${ns}`);
+  await system.start();
+  db = await system.database();
   redis = connectModelRedis(loadQueryConfig({ NODE_ENV: 'test' }).REDIS_URL, 0);
-  writer = new RedisProjectionWriter(redis, prefix, jetStreamHistory(nats, names), head);
-  pgWriter = new ProjectionWriter(db, jetStreamHistory(nats, names));
+  writer = new RedisProjectionWriter(redis, prefix, jetStreamHistory(system.nats, names), head);
+  pgWriter = new ProjectionWriter(db, jetStreamHistory(system.nats, names));
 });
 
 afterAll(async () => {
-  await commands?.kill('SIGTERM');
   if (redis) {
     await deleteUnder(redis.redis, prefix);
     await redis.quit();
   }
-  if (db) {
-    await dropSchema(db.sql, db.schema);
-    await db.close();
-  }
-  if (nats) await dropNamespace(nats, names);
-  await closeTestNats(nats);
+  await system.stop();
 });
 
 describe('Redis projection', () => {
   let checkpoint = 0;
 
   it('projects a realistic campaign into the same rows and lists as Postgres', async () => {
-    const c = client;
+    const c = system.client;
     await c.must('campaign.create', C, C, { name: 'The Realm' });
     await c.must('campaign.add-member', C, C, { userId: 'u2', role: 'player' });
     await c.must('campaign.remove-member', C, C, { userId: 'u2' });
@@ -198,7 +161,7 @@ describe('Redis projection', () => {
     await c.must('settlement.delete', C, 's3', {});
 
     checkpoint = await projectBoth();
-    expect(checkpoint).toBe(await lastSeq(nats, names));
+    expect(checkpoint).toBe(await lastSeq(system.nats, names));
     const rows = await redisModelRows(redis.redis, prefix);
     expect(rows.settlement).toHaveLength(3); // s3 as a tombstone
     expect(rows).toEqual(await postgresModelRows(db));
@@ -224,7 +187,7 @@ describe('Redis projection', () => {
     await expect(writer.apply(rename, { expectedCheckpoint: checkpoint - 1 })).rejects.toBeInstanceOf(
       CheckpointMovedError,
     );
-    const stranger = new RedisProjectionWriter(redis, prefix, jetStreamHistory(nats, names), head);
+    const stranger = new RedisProjectionWriter(redis, prefix, jetStreamHistory(system.nats, names), head);
     // A writer that never read the generation has none; one whose generation was replaced is refused by the script.
     await expect(stranger.apply(rename, { expectedCheckpoint: checkpoint })).rejects.toBeInstanceOf(ModelLostError);
     await redis.redis.hset(`${prefix}meta`, 'gen', 'another-generation');
@@ -240,7 +203,7 @@ describe('Redis projection', () => {
   });
 
   it('fills forks from the stream, at the head and at an earlier sequence, forks of forks', async () => {
-    const c = client;
+    const c = system.client;
     const x = checkpoint;
     await c.must('kingdom.rename', C, 'k1', { name: 'Changed' });
     await c.must('settlement.set-level', C, 's1', { level: 9 });

@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsNames, type AnyJob } from '@cm/contracts';
-import { closeNats, connectNats, createLogger, ensureJobStream, LOCAL_DEFAULTS, type Nats } from '@cm/platform';
+import {
+  closeNats,
+  connectNats,
+  createLogger,
+  ensureJobStream,
+  LOCAL_DEFAULTS,
+  natsResources,
+  provisionNatsResources,
+  type Nats,
+} from '@cm/platform';
+import { loadSchedulerConfig } from '../config.js';
 import { JobQueue, StateMovedError } from './job-queue.js';
 
 // Against the real NATS server, in a job stream of this file's own namespace, deleted afterwards.
@@ -17,6 +27,17 @@ beforeAll(async () => {
   );
   expect(await ensureJobStream(nats.jsm, names, { replicas: 1, duplicateWindowMs: 60_000 })).toBe('created');
   expect(await ensureJobStream(nats.jsm, names, { replicas: 1, duplicateWindowMs: 60_000 })).toBe('unchanged');
+  // The workers' consumer, as the provisioner makes it for a scheduler configured so.
+  const config = loadSchedulerConfig({
+    NODE_ENV: 'test',
+    DUPLICATE_WINDOW_MS: '60000',
+    SCHEDULER_JOB_ACK_WAIT_MS: '5000',
+  });
+  const resources = natsResources(names, config).filter((r) => r.neededBy.includes('scheduler-service'));
+  expect(await provisionNatsResources(nats, resources)).toEqual([
+    [`stream ${names.jobStream}`, 'unchanged'],
+    ['consumer scheduler-workers', 'created'],
+  ]);
   queue = new JobQueue(nats, names);
 });
 
@@ -63,7 +84,7 @@ describe('JobQueue', () => {
   });
 
   it('hands a job to one worker at a time, and parks it on its dead-letter subject', async () => {
-    const consumer = await queue.consumer(5000);
+    const consumer = await queue.consumer();
     const m = await consumer.next({ expires: 2000 });
     expect(m?.json<AnyJob>().jobId).toBe(job.jobId);
     // Delivered and not acked: nobody else gets it.

@@ -1,5 +1,5 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiError, type Consumer } from '@nats-io/jetstream';
-import { headers as natsHeaders, nanos } from '@nats-io/transport-node';
+import { JetStreamApiError, type Consumer } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import {
   JOB_ID_HEADER,
   jobSubjects,
@@ -45,25 +45,9 @@ export class JobQueue {
     }
   }
 
-  /** The durable pull consumer every replica shares; created or updated like the sagas' and projectors' consumers. */
-  async consumer(ackWaitMs: number): Promise<Consumer> {
-    const durable = this.subjects.workerConsumer;
-    const config = {
-      durable_name: durable,
-      description: 'scheduler jobs, shared by every scheduler replica',
-      filter_subject: this.subjects.runWildcard,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(ackWaitMs),
-      // Attempts are counted and bounded by the worker, which parks the job itself: the server must never drop one.
-      max_deliver: -1,
-      max_ack_pending: 10_000,
-    };
-    const existing = await this.nats.jsm.consumers.info(this.names.jobStream, durable).catch(() => undefined);
-    if (!existing) await this.nats.jsm.consumers.add(this.names.jobStream, config);
-    else if (existing.config.ack_wait !== config.ack_wait)
-      await this.nats.jsm.consumers.update(this.names.jobStream, durable, config);
-    return this.nats.js.consumers.get(this.names.jobStream, durable);
+  /** The durable pull consumer every replica shares, as provisioned (`jobWorkerConsumerConfig` of @cm/platform). */
+  async consumer(): Promise<Consumer> {
+    return this.nats.js.consumers.get(this.names.jobStream, this.subjects.workerConsumer);
   }
 
   /** Jobs waiting for a worker, and jobs delivered to one and not yet acked, across all replicas. */
