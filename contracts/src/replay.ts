@@ -1,7 +1,7 @@
 import type { FieldChange } from './history.js';
 
 /**
- * `cm replay --to <projection>` (issue 13): what the CLI and the query service's replay process
+ * `cm replay --into <projection>` (issue 13): what the CLI and the query service's replay process
  * (query-service/src/projector/replay.main.ts) exchange. The CLI sends the aggregates as `EventAddress`es and reads
  * back one `ReplayReport`.
  */

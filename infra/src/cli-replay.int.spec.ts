@@ -12,7 +12,7 @@ import { databaseUrl, dropRedisModel } from './namespace-cleanup.js';
 import { repoRoot } from './paths.js';
 import { graphql } from './seed/graphql-http.js';
 
-// `cm replay --to <projection>` against the whole system as processes: a row corrupted by hand in one projection
+// `cm replay --into <projection>` against the whole system as processes: a row corrupted by hand in one projection
 // is shown (--dry-run) and restored by re-projecting its entity, and nothing else changes.
 const run = promisify(execFile);
 const cli = join(repoRoot, 'infra/dist/cli.js');
@@ -109,7 +109,7 @@ afterAll(async () => {
 });
 
 // Several CLI processes per test (each a Node start-up and a replay process), on a machine other runs share.
-describe('cm replay --to', { timeout: 120_000 }, () => {
+describe('cm replay --into', { timeout: 120_000 }, () => {
   it('shows, then restores, a Postgres row corrupted by hand; Redis and the other rows stay as they are', async () => {
     await db.query(
       `UPDATE "${names.schema}".settlement SET name = 'CORRUPT', level = 99 WHERE campaign_id = $1 AND id = 'town'`,
@@ -118,7 +118,7 @@ describe('cm replay --to', { timeout: 120_000 }, () => {
     const otherBefore = await row('settlement', 'other');
     const redisBefore = await redis.hgetall(townDoc);
 
-    const dry = await cm(['replay', '--entity', 'town', '--to', 'postgres', '--dry-run', '--json']);
+    const dry = await cm(['replay', '--entity', 'town', '--into', 'postgres', '--dry-run', '--json']);
     expect(dry.code, dry.stderr).toBe(0);
     const planned = townChange(report(dry));
     expect(report(dry)).toMatchObject({ projection: 'postgres', dryRun: true, aggregates: 1, events: 3 });
@@ -129,13 +129,13 @@ describe('cm replay --to', { timeout: 120_000 }, () => {
     ]);
     expect((await row('settlement', 'town'))!.name).toBe('CORRUPT');
 
-    const readable = await cm(['replay', '--entity', 'town', '--to', 'postgres', '--dry-run']);
+    const readable = await cm(['replay', '--entity', 'town', '--into', 'postgres', '--dry-run']);
     expect(readable.stdout).toContain('dry run, nothing written');
     expect(readable.stdout).toMatch(/settlement campaign_id=\S+ branch_id=main id=town: would be updated/);
     expect(readable.stdout).toContain('name: "CORRUPT" → "Ashford Market"');
     expect((await row('settlement', 'town'))!.name).toBe('CORRUPT');
 
-    const applied = await cm(['replay', '--entity', 'town', '--to', 'postgres', '--json']);
+    const applied = await cm(['replay', '--entity', 'town', '--into', 'postgres', '--json']);
     expect(applied.code, applied.stderr).toBe(0);
     expect(townChange(report(applied)).change).toBe('updated');
     expect(await row('settlement', 'town')).toMatchObject({ name: 'Ashford Market', level: 2, last_seq: lastSeq });
@@ -143,7 +143,7 @@ describe('cm replay --to', { timeout: 120_000 }, () => {
     expect(await redis.hgetall(townDoc)).toEqual(redisBefore);
 
     // Once restored, a replay finds nothing to change.
-    const again = await cm(['replay', '--entity', 'town', '--to', 'postgres', '--json']);
+    const again = await cm(['replay', '--entity', 'town', '--into', 'postgres', '--json']);
     expect(townChange(report(again))).toMatchObject({ change: 'unchanged', fields: [] });
   });
 
@@ -152,7 +152,7 @@ describe('cm replay --to', { timeout: 120_000 }, () => {
     const pgBefore = await row('settlement', 'town');
     const otherBefore = await redis.hgetall(`${prefix}d:settlement:${CAMPAIGN}:main:other`);
 
-    const dry = await cm(['replay', '--entity', 'town', '--to', 'redis', '--dry-run', '--json']);
+    const dry = await cm(['replay', '--entity', 'town', '--into', 'redis', '--dry-run', '--json']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(townChange(report(dry))).toMatchObject({
       change: 'updated',
@@ -160,7 +160,7 @@ describe('cm replay --to', { timeout: 120_000 }, () => {
     });
     expect(await redis.hget(townDoc, 'name')).toBe('"BROKEN"');
 
-    const applied = await cm(['replay', '--entity', 'town', '--to', 'redis']);
+    const applied = await cm(['replay', '--entity', 'town', '--into', 'redis']);
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout).toContain('name: "BROKEN" → "Ashford Market"');
     expect(await redis.hget(townDoc, 'name')).toBe('"Ashford Market"');
@@ -176,7 +176,7 @@ describe('cm replay --to', { timeout: 120_000 }, () => {
     try {
       await holder.query('BEGIN');
       await holder.query(`LOCK TABLE "${names.schema}".parked_event IN ACCESS EXCLUSIVE MODE`);
-      const replay = cm(['replay', '--entity', 'town', '--to', 'postgres', '--json']);
+      const replay = cm(['replay', '--entity', 'town', '--into', 'postgres', '--json']);
       await until(async () => {
         const waiting = await db.query(
           `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
@@ -211,7 +211,7 @@ describe('cm replay --to', { timeout: 120_000 }, () => {
       `UPDATE "${names.schema}".settlement SET name = 'X', level = 50 WHERE campaign_id = $1 AND branch_id = 'alt' AND id = 'other'`,
       [CAMPAIGN],
     );
-    const result = await cm(['replay', '--branch', 'alt', '--entity', 'other', '--to', 'postgres', '--json']);
+    const result = await cm(['replay', '--branch', 'alt', '--entity', 'other', '--into', 'postgres', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const change = report(result).rows.find((r) => r.key.id === 'other')!;
     expect(change).toMatchObject({ change: 'updated', key: { branch_id: 'alt' } });
@@ -226,16 +226,16 @@ describe('cm replay --to', { timeout: 120_000 }, () => {
   });
 
   it('refuses an unknown projection and an empty range with stable codes', async () => {
-    const bad = await cm(['replay', '--entity', 'town', '--to', 'elastic']);
+    const bad = await cm(['replay', '--entity', 'town', '--into', 'elastic']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/VALIDATION: --to "elastic" is no projection/);
-    const empty = await cm(['replay', '--entity', 'nobody', '--to', 'postgres']);
+    expect(bad.stderr).toMatch(/VALIDATION: --into "elastic" is no projection/);
+    const empty = await cm(['replay', '--entity', 'nobody', '--into', 'postgres']);
     expect(empty.code).toBe(1);
     expect(empty.stderr).toMatch(/NOT_FOUND: no event in that range/);
     const dryAlone = await cm(['replay', '--entity', 'town', '--dry-run']);
     expect(dryAlone.code).toBe(2);
     const help = await cm(['replay', '--help']);
-    expect(help.stdout).toMatch(/--to <projection>/);
+    expect(help.stdout).toMatch(/--into <projection>/);
     expect(help.stdout).toMatch(/--dry-run/);
   });
 });

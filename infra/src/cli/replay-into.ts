@@ -12,26 +12,14 @@ import {
 import { repoRoot } from '../paths.js';
 import { CliFailure, UsageError } from './command.js';
 
-/**
- * `--to` of `cm replay` names either the end of the range (a sequence or a time) or the projection to re-project
- * into; it may be given twice, once for each. A lowercase word is a projection name, never a time.
- */
-export function splitTo(values: readonly string[] | undefined): { end?: string; projection?: ReplayProjection } {
-  const out: { end?: string; projection?: ReplayProjection } = {};
-  for (const value of values ?? []) {
-    if (/^[a-z][a-z0-9-]*$/.test(value)) {
-      if (!(REPLAY_PROJECTIONS as readonly string[]).includes(value))
-        throw new UsageError(
-          `${ErrorCode.VALIDATION}: --to ${JSON.stringify(value)} is no projection a replay can write into (${REPLAY_PROJECTIONS.join(', ')}), nor a sequence or time`,
-        );
-      if (out.projection) throw new UsageError(`${ErrorCode.VALIDATION}: give one projection to --to`);
-      out.projection = value as ReplayProjection;
-    } else {
-      if (out.end !== undefined) throw new UsageError(`${ErrorCode.VALIDATION}: give one end of the range to --to`);
-      out.end = value;
-    }
-  }
-  return out;
+/** The projection `--into` names, or a usage error with the code that says which exist. */
+export function projectionOption(value: string | undefined): ReplayProjection | undefined {
+  if (value === undefined) return undefined;
+  if (!(REPLAY_PROJECTIONS as readonly string[]).includes(value))
+    throw new UsageError(
+      `${ErrorCode.VALIDATION}: --into ${JSON.stringify(value)} is no projection a replay can write into (${REPLAY_PROJECTIONS.join(', ')})`,
+    );
+  return value as ReplayProjection;
 }
 
 /** Collects the distinct aggregates of the selected events, in the order they first appear. */

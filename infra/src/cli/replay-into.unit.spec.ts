@@ -1,19 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from './command.js';
-import { formatReport, splitTo } from './replay-into.js';
+import { formatReport, projectionOption } from './replay-into.js';
 
-describe('splitTo', () => {
-  it('tells the end of the range from the projection, in any order', () => {
-    expect(splitTo(['postgres'])).toEqual({ projection: 'postgres' });
-    expect(splitTo(['42', 'redis'])).toEqual({ end: '42', projection: 'redis' });
-    expect(splitTo(['2026-11-30T01:00:00Z'])).toEqual({ end: '2026-11-30T01:00:00Z' });
-    expect(splitTo(undefined)).toEqual({});
+describe('projectionOption', () => {
+  it('takes a projection a replay can write into', () => {
+    expect(projectionOption('postgres')).toBe('postgres');
+    expect(projectionOption('redis')).toBe('redis');
+    expect(projectionOption(undefined)).toBeUndefined();
   });
 
   it('refuses an unknown projection with its code', () => {
-    expect(() => splitTo(['elastic'])).toThrow(UsageError);
-    expect(() => splitTo(['elastic'])).toThrow(/^VALIDATION: --to "elastic" is no projection/);
-    expect(() => splitTo(['postgres', 'redis'])).toThrow(/one projection/);
+    expect(() => projectionOption('elastic')).toThrow(UsageError);
+    expect(() => projectionOption('elastic')).toThrow(/^VALIDATION: --into "elastic" is no projection/);
   });
 });
 

@@ -7,11 +7,11 @@ import { formatJson, formatStory, useColour } from './event-format.js';
 import { selectedEvents } from './event-printer.js';
 import { FILTER_HELP, FILTER_OPTIONS, position, rangeOf, selection } from './event-range.js';
 import { schemaOption } from './read-model-db.js';
-import { AggregateSet, formatReport, runReplayProcess, splitTo } from './replay-into.js';
+import { AggregateSet, formatReport, projectionOption, runReplayProcess } from './replay-into.js';
 
 const help = `
 Usage: cm replay [filters] [--from <seq|time>] [--to <seq|time>] [--command <id> | --correlation <id>] [--json]
-       cm replay [filters and range as above] --to <postgres|redis> [--dry-run] [--schema <schema>] [--json]
+       cm replay [filters and range as above] --into <postgres|redis> [--dry-run] [--schema <schema>] [--json]
 
 Prints a range of the event stream as a story, oldest first, one sentence per event: who did what to which
 entity in which branch, and what it changed (asked of the command service, which folds the entity with its
@@ -22,13 +22,13 @@ Options:${FILTER_HELP}
   --to <seq|time>       last stream sequence or ISO-8601 time (default: the stream's end now)
   --command <id>        the events of one command and of every command it caused (its correlation)
   --correlation <id>    the events of one correlation id
-  --to <projection>     re-project the selected entities into one projection: postgres or redis (may be given
-                        beside --to <seq|time>); nothing else is touched
-  --dry-run             with --to <projection>: show the row changes it would make, write nothing
+  --into <projection>   re-project the selected entities into one projection, postgres or redis; nothing else
+                        is touched
+  --dry-run             with --into <projection>: show the row changes it would make, write nothing
   --schema <schema>     the Postgres read-model schema (default $DATABASE_SCHEMA or public)
   -h, --help            show this help
 
-Re-projecting (--to postgres|redis), for debugging a bad row: the range only chooses the entities (aggregates).
+Re-projecting (--into postgres|redis), for debugging a bad row: the range only chooses the entities (aggregates).
 Each is folded again from its first event (in a branch: with the parent's events up to the fork) up to the
 projection's checkpoint, through the projection's own code, and its rows are written where their last write
 came from these events (last_seq <= the fold's): a corrupted row is restored, a row a later event wrote (a live
@@ -41,7 +41,7 @@ Errors: VALIDATION (no such projection, exit 2), NOT_FOUND (no event in the rang
 Examples:
   npm run cm -- replay --campaign shattered-crown --entity-type settlement --entity thornwick
   npm run cm -- replay --command 0b7e… --json
-  npm run cm -- replay --entity thornwick --to postgres --dry-run
+  npm run cm -- replay --entity thornwick --into postgres --dry-run
 `;
 
 export const replayCommand: CliCommand = {
@@ -52,7 +52,8 @@ export const replayCommand: CliCommand = {
     const args = parseCommandArgs(this, argv, {
       ...FILTER_OPTIONS,
       from: { type: 'string' },
-      to: { type: 'string', multiple: true },
+      to: { type: 'string' },
+      into: { type: 'string' },
       command: { type: 'string' },
       correlation: { type: 'string' },
       'dry-run': { type: 'boolean' },
@@ -61,20 +62,20 @@ export const replayCommand: CliCommand = {
     if (!args) return 0;
     if (args.values.command && args.values.correlation)
       throw new UsageError('give at most one of --command and --correlation');
-    const to = splitTo(args.values.to as unknown as string[] | undefined);
-    if (args.values['dry-run'] && !to.projection)
-      throw new UsageError(`${ErrorCode.VALIDATION}: --dry-run needs --to <projection>`);
+    const projection = projectionOption(args.values.into as string | undefined);
+    if (args.values['dry-run'] && !projection)
+      throw new UsageError(`${ErrorCode.VALIDATION}: --dry-run needs --into <projection>`);
     const namespace = namespaceOption(args.values.namespace as string | undefined);
     const names = natsNames(namespace);
     const sel = selection(args.values, names);
     const range: StreamRange = {
       filter: sel.filter,
-      ...rangeOf(position(args.values.from, 'from'), position(to.end, 'to')),
+      ...rangeOf(position(args.values.from, 'from'), position(args.values.to as string | undefined, 'to')),
     };
     const schema = schemaOption(args.values.schema as string | undefined);
     const colour = useColour(process.stdout);
     return withNats('cm-cli:replay', async (nats) => {
-      const diffs = args.values['no-diff'] || to.projection ? undefined : new EventDiffs(nats, names);
+      const diffs = args.values['no-diff'] || projection ? undefined : new EventDiffs(nats, names);
       const correlation =
         (args.values.correlation as string | undefined) ??
         (args.values.command
@@ -84,7 +85,7 @@ export const replayCommand: CliCommand = {
         process.stderr.write(`no event of command ${String(args.values.command)} in that range\n`);
         return 1;
       }
-      const aggregates = to.projection ? new AggregateSet() : undefined;
+      const aggregates = projection ? new AggregateSet() : undefined;
       for await (const commit of readStream(nats, names.eventStream, range)) {
         const events = correlation
           ? commit.commit.events.filter((e) => e.metadata.correlationId === correlation)
@@ -96,7 +97,7 @@ export const replayCommand: CliCommand = {
           else process.stdout.write(`${args.values.json ? formatJson(p) : formatStory(p, colour)}\n`);
         }
       }
-      if (!aggregates || !to.projection) return 0;
+      if (!aggregates || !projection) return 0;
       if (aggregates.list().length === 0)
         throw new CliFailure(`${ErrorCode.NOT_FOUND}: no event in that range: nothing to replay`);
       const env = {
@@ -107,7 +108,7 @@ export const replayCommand: CliCommand = {
         LOG_FORMAT: 'json',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       };
-      const report = await runReplayProcess(to.projection, aggregates.list(), Boolean(args.values['dry-run']), env);
+      const report = await runReplayProcess(projection, aggregates.list(), Boolean(args.values['dry-run']), env);
       process.stdout.write(args.values.json ? `${JSON.stringify(report)}\n` : formatReport(report));
       return 0;
     });

@@ -12,7 +12,7 @@ import { isBranchScoped, projectEvent } from './postgres.projection.js';
 import { WriteSet } from './write-set.js';
 
 /**
- * `cm replay --to <projection>` (issue 13): re-projects whole aggregates from the stream, the way an operator
+ * `cm replay --into <projection>` (issue 13): re-projects whole aggregates from the stream, the way an operator
  * debugging a bad row expects ("run the projection again for these entities and show me what changes").
  *
  * Re-delivering only the selected events would change nothing: every row write is guarded by `last_seq`, and the

@@ -14,7 +14,7 @@ function writeStatements(schema: string, set: WriteSet, guard: SeqGuard = '<'): 
 
 /**
  * Executes a write set statement by statement, then empties it. Resolves to the number of rows changed (rows
- * the guard skipped do not count). `guard` is `<=` only for `cm replay --to postgres` (see entity-replay.ts).
+ * the guard skipped do not count). `guard` is `<=` only for `cm replay --into postgres` (see entity-replay.ts).
  */
 export async function flushWrites(sql: Sql, schema: string, set: WriteSet, guard: SeqGuard = '<'): Promise<number> {
   if (set.size === 0) return 0;

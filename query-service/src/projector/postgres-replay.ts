@@ -18,7 +18,7 @@ class DryRun extends Error {
 }
 
 /**
- * `cm replay --to postgres`: re-projects the aggregates (entity-replay.ts) into the Postgres read model in one
+ * `cm replay --into postgres`: re-projects the aggregates (entity-replay.ts) into the Postgres read model in one
  * transaction: the rows the fold writes are read and locked (`FOR UPDATE`, so a live batch on them waits for
  * this one and then applies its newer sequence on top), written with the `<=` guard, read again and compared.
  * A dry run does the same and rolls back. The checkpoint, the parked commits and the consumer are not touched.

@@ -1,4 +1,4 @@
-// `cm replay --to <projection>` runs this process (infra runs services as processes):
+// `cm replay --into <projection>` runs this process (infra runs services as processes):
 // node query-service/dist/projector/replay.main.js --projection postgres|redis [--dry-run], with the aggregates to
 // re-project as a JSON array of event addresses on stdin. Prints one JSON document: the `ReplayReport`, or
 // `{ "error": { code, message } }` with exit code 1.

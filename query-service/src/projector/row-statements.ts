@@ -122,7 +122,7 @@ export function patchStatement(
 
 /**
  * The stored rows of `table` with these keys, each as one JSON object (`row`, geometry as GeoJSON, without
- * `updated_at`), locked until the transaction ends when `lock`: what `cm replay --to postgres` compares.
+ * `updated_at`), locked until the transaction ends when `lock`: what `cm replay --into postgres` compares.
  */
 export function keyedRowsStatement(
   schema: string,

@@ -8,7 +8,7 @@ export interface ModelRedis {
   readonly redis: Redis;
   ensureGeneration(prefix: string, gen: string, target: number): Promise<[string, string, string]>;
   writeBatch(args: (string | number)[]): Promise<[string, string]>;
-  /** `cm replay --to redis`: rows only, guard `<=`, checkpoint untouched (redis-scripts.ts REPLAY_ROWS). */
+  /** `cm replay --into redis`: rows only, guard `<=`, checkpoint untouched (redis-scripts.ts REPLAY_ROWS). */
   replayRows(args: (string | number)[]): Promise<[string, string]>;
   read(args: (string | number)[]): Promise<Reply[]>;
   /**

@@ -8,7 +8,7 @@ import { LIST_SPECS_ARG, REDIS_PROJECTION, RedisKeys } from './redis-keys.js';
 import { encodeValue, pushRowArgs } from './redis-writer.js';
 
 /**
- * `cm replay --to redis`: re-projects the aggregates (projector/entity-replay.ts) into the Redis read model with
+ * `cm replay --into redis`: re-projects the aggregates (projector/entity-replay.ts) into the Redis read model with
  * one `REPLAY_ROWS` script call (atomic on the server, guard `<=`, fenced by the generation, checkpoint untouched).
  * The documents are read before and after and compared; a dry run computes "after" from what the script would
  * write (the same guard, on the documents as read) and writes nothing. A model with no generation (flushed, never

@@ -105,7 +105,7 @@ return {'OK', tostring(changed)}
 `;
 
 /**
- * `cm replay --to redis` (projector/entity-replay.ts): WRITE_BATCH's row writes with the guard `<=`, so a row whose
+ * `cm replay --into redis` (projector/entity-replay.ts): WRITE_BATCH's row writes with the guard `<=`, so a row whose
  * last write came from the replayed events is rewritten and a later one is not, fenced by the generation only: the
  * checkpoint (ARGV 3 and 4 are ignored) stays where the live projector keeps it. Returns { 'OK', rows changed } |
  * { 'GEN', stored generation or '' }.
