@@ -105,7 +105,9 @@ describe('stream followers (rules service, realtime gateway)', () => {
       const applyTime = (text: string) => metricValue(text, 'cm_projector_batch_duration_seconds_count', projection);
       expect(applyTime(now) - applyTime(was)).toBeGreaterThanOrEqual(10);
       expect(metricValue(now, 'cm_consumer_stream_last_seq', label)).toBe(last);
-      expect(now).toMatch(new RegExp(`^cm_consumer_seconds_behind\\{stream="${nn.eventStream}",${label}[^}]*\\} 0$`, 'm'));
+      expect(now).toMatch(
+        new RegExp(`^cm_consumer_seconds_behind\\{stream="${nn.eventStream}",${label}[^}]*\\} 0$`, 'm'),
+      );
       expect(now).toMatch(
         new RegExp(`^cm_consumer_pending_messages\\{stream="${nn.eventStream}",${label}[^}]*\\} \\d`, 'm'),
       );
