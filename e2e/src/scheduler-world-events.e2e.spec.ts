@@ -1,14 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NEVER, SchedulerHarness, waitFor } from './scheduler.test-util.js';
+import { SseReader } from './sse-client.test-util.js';
 
 // A world event set for a few seconds ahead, with an expiry a few seconds after that. The expiry cron never fires in
 // this test, so only the due-time timer (armed by the stream's WorldEventScheduled) can act on time. Structure
-// maintenance runs every 2 s on the same system.
-const h = new SchedulerHarness({
-  CRON_SETTLEMENT_GROWTH: NEVER,
-  CRON_STRUCTURE_MAINTENANCE: '*/2 * * * * *',
-  CRON_EVENT_EXPIRATION: NEVER,
-});
+// maintenance runs every 2 s on the same system. The realtime gateway runs too: a member following the campaign
+// over plain SSE sees the activation, its effect and the expiry as they happen.
+const h = new SchedulerHarness(
+  {
+    CRON_SETTLEMENT_GROWTH: NEVER,
+    CRON_STRUCTURE_MAINTENANCE: '*/2 * * * * *',
+    CRON_EVENT_EXPIRATION: NEVER,
+  },
+  { gateway: true },
+);
 const campaignId = `wev${Date.now()}`;
 
 beforeAll(async () => {
@@ -30,12 +35,22 @@ beforeAll(async () => {
   );
 });
 
+let stream: SseReader | undefined;
+
 afterAll(async () => {
+  stream?.close();
   await h.stop();
 });
 
 describe('timed world work', () => {
   it('a scheduled world event is activated with its effects at scheduledAt and expired at expiresAt, by the timer', async () => {
+    // The campaign's owner (every command of the harness is theirs) follows the campaign live, one message per event.
+    const token = await h.core.token('sched-owner');
+    stream = await SseReader.open(`${h.gatewayUrl}/events?campaign=${campaignId}&branch=main&coalesce=0`, {
+      authorization: `Bearer ${token}`,
+    });
+    expect(stream.status).toBe(200);
+
     const scheduledAt = new Date(Date.now() + 3000);
     scheduledAt.setMilliseconds(0);
     const expiresAt = new Date(scheduledAt.getTime() + 2000);
@@ -90,6 +105,20 @@ describe('timed world work', () => {
       [campaignId],
     );
     expect(Number(rows[0]?.value)).toBe(7);
+
+    // And on the gateway's stream: the effect, the activation and the expiry, each once, in stream order.
+    const live = () =>
+      stream!
+        .updates<{ seq: number; type: string; entityId: string; state: { key?: string; value?: unknown } | null }>()
+        .filter((u) => u.entityId === 'festival' || (u.entityId === 'settlement~s0000' && u.state?.key === 'morale'));
+    await stream.until((r) => r.updates().some((u) => u.seq === expired.seq), 30_000, 'the expiry on the stream');
+    expect(live().map((u) => [u.seq, u.type])).toEqual([
+      [events.find((e) => e.entityId === 'festival')!.seq, 'WorldEventScheduled'],
+      [effect.seq, 'StateVariableSet'],
+      [activated.seq, 'WorldEventActivated'],
+      [expired.seq, 'WorldEventExpired'],
+    ]);
+    expect(live()[1]!.state).toMatchObject({ key: 'morale', value: { type: 'number', value: 7 } });
   });
 
   it('structure maintenance lowers the condition by the campaign decay and flags the structure below the threshold', async () => {

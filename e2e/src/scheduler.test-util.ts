@@ -22,9 +22,10 @@ import { closeNats, connectNats, createLogger, LOCAL_DEFAULTS, type Nats } from 
 export const NEVER = '0 0 1 1 *';
 
 /**
- * A scheduler test system: the command service and the query service (API + projector) from the launcher, plus
- * any number of scheduler replicas, each its own launcher system in the same namespace and schema (the launcher
- * runs one process per service, and these replicas are the same service side by side).
+ * A scheduler test system: the command service and the query service (API + projector) from the launcher (and the
+ * realtime gateway with `{ gateway: true }`), plus any number of scheduler replicas, each its own launcher system
+ * in the same namespace and schema (the launcher runs one process per service, and these replicas are the same
+ * service side by side).
  */
 export class SchedulerHarness {
   readonly names = isolatedNames('sched');
@@ -34,7 +35,17 @@ export class SchedulerHarness {
   nats!: Nats;
   db!: pg.Client;
 
-  constructor(private readonly schedulerEnv: Record<string, string>) {}
+  constructor(
+    private readonly schedulerEnv: Record<string, string>,
+    private readonly opts: { gateway?: boolean } = {},
+  ) {}
+
+  /** Base URL of the realtime gateway (`{ gateway: true }`): `/events` for plain SSE. */
+  get gatewayUrl(): string {
+    const url = this.core.urls['realtime-gateway'];
+    if (!url) throw new Error('the harness runs no realtime gateway; construct it with { gateway: true }');
+    return url;
+  }
 
   async start(replicas: number): Promise<void> {
     this.nats = await connectNats(
@@ -45,7 +56,7 @@ export class SchedulerHarness {
     // The launcher provisions the job stream and its consumer before it starts a replica; the scheduler verifies them.
     this.core = await startSystem({
       ...this.names,
-      services: ['command-service', 'query-service'],
+      services: ['command-service', 'query-service', ...(this.opts.gateway ? (['realtime-gateway'] as const) : [])],
       env: { LOG_LEVEL: 'warn' },
     });
     for (let i = 0; i < replicas; i++) await this.addReplica();

@@ -27,10 +27,17 @@ let system: System;
 
 const infraFile = async (path: string) => readFile(join(repoRoot, 'infra', path), 'utf8');
 
-/** Metric names a PromQL expression reads. */
+/** Every prefix of the metrics the services export (the seeds' names for the cache, `realtime_` for the gateway). */
+const METRIC_PREFIXES = ['cm', 'process', 'nodejs', 'cache', 'redis', 'realtime'];
+
+/** Metric names a PromQL expression reads: not strings, label matchers, nor the label lists of `by (...)` & co. */
 function metricNames(expr: string): string[] {
-  const withoutStrings = expr.replace(/"[^"]*"/g, '""');
-  return [...withoutStrings.matchAll(/\b((?:cm|process|nodejs)_[a-z0-9_]+|up)\b(?!\s*\()/g)].map((m) => m[1]!);
+  const withoutStrings = expr
+    .replace(/"[^"]*"/g, '""')
+    .replace(/\{[^}]*\}/g, '{}')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '$1 ()');
+  const name = new RegExp(`\\b((?:${METRIC_PREFIXES.join('|')})_[a-z0-9_]+|up)\\b(?!\\s*\\()`, 'g');
+  return [...withoutStrings.matchAll(name)].map((m) => m[1]!);
 }
 
 /** Every series name a /metrics page can hold: declared names, and the histogram and summary series. */
@@ -106,8 +113,20 @@ describe('dashboards and alert rules', () => {
         'CommandErrorRate',
         'ReplicaCpuSaturated',
         'ReplicaMemoryHigh',
+        'CacheHitRateLow',
+        'CacheRedisSlow',
+        'SseSlowConsumers',
+        'SseDropsHigh',
       ]),
     );
+    // The cache and SSE rules read what the query service and the gateway export, not look-alike names.
+    const read = (alert: string) =>
+      metricNames(alerts.groups.flatMap((g) => g.rules).find((r) => r.alert === alert)!.expr);
+    expect(read('CacheHitRateLow')).toEqual(expect.arrayContaining(['cache_hits_total', 'cache_misses_total']));
+    expect(read('CacheHitRateLowSinceStart')).toContain('cache_hit_rate');
+    expect(read('CacheRedisSlow')).toEqual(['redis_ping_latency_ms']);
+    expect(read('SseSlowConsumers')).toEqual(['realtime_dropped_total']);
+    expect(read('SseDropsHigh')).toEqual(expect.arrayContaining(['realtime_dropped_total', 'realtime_subscriptions']));
   });
 
   it("exports the consumers' lag where the consumers live", async () => {
@@ -122,6 +141,13 @@ describe('dashboards and alert rules', () => {
     expect(commands).toMatch(
       /^cm_consumer_applied_seq\{stream="[A-Z0-9]+_EVENTS",consumer="saga-settlement-cascade"[^}]*\} \d/m,
     );
+    for (const [service, consumer] of [
+      ['rules-service', 'follower-rules'],
+      ['realtime-gateway', 'follower-gateway'],
+    ] as const)
+      expect(await (await fetch(`${system.urls[service]}/metrics`)).text()).toMatch(
+        new RegExp(`^cm_consumer_seconds_behind\\{stream="[A-Z0-9]+_EVENTS",consumer="${consumer}"[^}]*\\} \\d`, 'm'),
+      );
     const scheduler = await (await fetch(`${system.urls['scheduler-service']}/metrics`)).text();
     expect(scheduler).toMatch(
       /^cm_consumer_ack_pending_messages\{stream="[A-Z0-9]+_JOBS",consumer="scheduler-workers"[^}]*\} \d/m,

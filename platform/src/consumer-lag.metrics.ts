@@ -1,11 +1,18 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { Gauge, type Registry } from 'prom-client';
 import { consumerLag, type ConsumerLag } from './consumer-lag.js';
+import type { ReadinessCheck } from './ops-http.js';
 
-/** A durable consumer a service owns, and the checkpoint its projection keeps, if it keeps one. */
+/** A consumer a service owns, and the checkpoint its projection keeps, if it keeps one. */
 export interface WatchedConsumer {
   stream: string;
+  /** The `consumer` label; also the server's name of a durable consumer. */
   consumer: string;
+  /**
+   * The server's name when it is not `consumer`: an ordered consumer's, which the client re-creates under a new
+   * name after a gap (undefined while it has none).
+   */
+  serverName?: () => Promise<string | undefined>;
   checkpoint?: () => number | undefined;
 }
 
@@ -77,6 +84,26 @@ export class ConsumerLagMetrics {
     );
   }
 
+  /**
+   * A readiness check failing while `consumer` is more than `maxSeconds` behind (`setting` names the variable
+   * that set it, for the operator); none when `maxSeconds` is 0.
+   */
+  readiness(name: string, consumer: string, maxSeconds: number, setting: string): ReadinessCheck[] {
+    if (!(maxSeconds > 0)) return [];
+    return [
+      {
+        name,
+        check: async () => {
+          const l = (await this.lags()).find((x) => x.consumer === consumer);
+          if (!l) throw new Error(`consumer ${consumer} not found`);
+          if (l.secondsBehind > maxSeconds)
+            throw new Error(`${consumer} ${l.secondsBehind.toFixed(1)} s behind (over ${setting}=${maxSeconds})`);
+          return { secondsBehind: l.secondsBehind, appliedSeq: l.appliedSeq, lastSeq: l.lastSeq };
+        },
+      },
+    ];
+  }
+
   /** The current lag of every watched consumer (sampled at most once a second). */
   lags(): Promise<ConsumerLag[]> {
     const now = Date.now();
@@ -97,8 +124,9 @@ export class ConsumerLagMetrics {
         lastSeq = (await this.jsm.streams.info(c.stream)).state.last_seq;
         lastSeqs.set(c.stream, lastSeq);
       }
-      const info = await this.jsm.consumers.info(c.stream, c.consumer).catch(() => undefined);
-      if (info) out.push(await consumerLag(this.jsm, info, lastSeq, c.checkpoint?.()));
+      const name = c.serverName ? await c.serverName().catch(() => undefined) : c.consumer;
+      const info = name ? await this.jsm.consumers.info(c.stream, name).catch(() => undefined) : undefined;
+      if (info) out.push({ ...(await consumerLag(this.jsm, info, lastSeq, c.checkpoint?.())), consumer: c.consumer });
     }
     return out;
   }

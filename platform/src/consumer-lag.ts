@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 
 /**
@@ -54,7 +55,28 @@ export async function consumerLag(
   };
 }
 
-/** The lag of every durable consumer on `streams`; `checkpoints` by consumer name where a projection keeps one. */
+/**
+ * Names of the ordered consumers processes follow the event stream with (the rules service, the realtime
+ * gateway) start with this, so `cm lag` and the ops page can tell them from the other ephemeral readers (tails,
+ * replays, history reads). Each process's is its own: `follower-<role>-<pid>-<random>_<serial>`, the serial
+ * growing whenever the client re-creates it after a gap.
+ */
+export const FOLLOWER_PREFIX = 'follower-';
+
+/** The `name_prefix` of a process's ordered follower consumer. */
+export function followerNamePrefix(role: string): string {
+  return `${FOLLOWER_PREFIX}${role}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A durable consumer, or a process's ordered follower (see FOLLOWER_PREFIX). */
+export const isWatchedConsumer = (info: ConsumerInfo): boolean =>
+  Boolean(info.config.durable_name) || info.name.startsWith(FOLLOWER_PREFIX);
+
+/**
+ * The lag of every durable consumer and process follower on `streams`; `checkpoints` by consumer name where a
+ * projection keeps one. A follower has no checkpoint the server knows: its ack floor (acks are implicit for an
+ * ordered consumer) is the last message delivered to the process.
+ */
 export async function streamLags(
   jsm: JetStreamManager,
   streams: readonly string[],
@@ -64,7 +86,7 @@ export async function streamLags(
   for (const stream of streams) {
     const lastSeq = (await jsm.streams.info(stream)).state.last_seq;
     for await (const info of jsm.consumers.list(stream)) {
-      if (!info.config.durable_name) continue;
+      if (!isWatchedConsumer(info)) continue;
       out.push(await consumerLag(jsm, info, lastSeq, checkpoints.get(info.name)));
     }
   }

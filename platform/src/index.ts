@@ -12,3 +12,5 @@ export * from './ops-only-service.js';
 export * from './event-reader.js';
 export * from './consumer-lag.js';
 export * from './consumer-lag.metrics.js';
+export * from './projection.metrics.js';
+export * from './stream-follower.js';

@@ -1,6 +1,7 @@
 import { configHelpers, loadConfig, LOCAL_DEFAULTS, natsResourcesConfigSchema, z } from '@cm/platform';
 import { DEFAULT_MAX_BODY_BYTES } from './api/plugins/body-limit.plugin.js';
 import { DEFAULT_VARIABLES_LIMITS } from './api/plugins/variables-limit.plugin.js';
+import { parseProxyTrust } from './api/client-address.js';
 import { RATE_TIERS, type RateLimitSettings } from './api/rate-limit.js';
 
 const { bool, port } = configHelpers;
@@ -111,6 +112,20 @@ export const queryConfigSchema = z.object({
   RATE_LIMIT_QUERY_TIER: z.enum(RATE_TIERS).default('relaxed'),
   RATE_LIMIT_MUTATION_TIER: z.enum(RATE_TIERS).default('standard'),
   RATE_LIMIT_ANONYMOUS_TIER: z.enum(RATE_TIERS).default('strict'),
+  /**
+   * Peers whose `X-Forwarded-For` names the client for the per-address budget: empty (nobody: the TCP peer is the
+   * client), a number of proxy hops, or a comma list of addresses, CIDRs, `loopback`, `linklocal`, `uniquelocal`.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('')
+    .superRefine((value, ctx) => {
+      try {
+        parseProxyTrust(value);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      }
+    }),
   /** A GraphQL request slower than this is logged at warn (0: never). */
   SLOW_QUERY_MS: z.coerce.number().int().min(0).default(1000),
   /** GraphQL answers larger than this are compressed (gzip or brotli, as the client accepts). */
@@ -136,6 +151,7 @@ export function rateLimitSettings(config: QueryConfig): RateLimitSettings {
       mutation: config.RATE_LIMIT_MUTATION_TIER,
       anonymous: config.RATE_LIMIT_ANONYMOUS_TIER,
     },
+    trustProxy: parseProxyTrust(config.TRUST_PROXY),
   };
 }
 

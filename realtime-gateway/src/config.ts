@@ -21,6 +21,8 @@ export const realtimeConfigSchema = z.object({
   REALTIME_CORS_ORIGINS: z.string().default(''),
   /** Serve the live page at `/` and mint demo tokens at `/dev/token`; never in production. */
   REALTIME_LIVE_PAGE: configHelpers.bool.optional(),
+  /** `/ready` fails while the live consumer is more than this many seconds behind the stream (0: never for lag). */
+  REALTIME_READY_MAX_LAG_SECONDS: z.coerce.number().min(0).default(0),
   /** The read model (campaign members are read from it at start). */
   DATABASE_URL: z.string().default(LOCAL_DEFAULTS.DATABASE_URL),
   DATABASE_SCHEMA: z

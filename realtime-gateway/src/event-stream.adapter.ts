@@ -1,6 +1,6 @@
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { decodeCommit, type AnyEvent, type NatsNames } from '@cm/contracts';
-import type { Nats } from '@cm/platform';
+import type { Nats, StreamFollower } from '@cm/platform';
 
 /** One stored commit as the gateway needs it: its sequence, when it was stored, its events. */
 export interface StoredCommit {
@@ -56,25 +56,23 @@ export async function* readCommits(
 
 /**
  * The gateway's one live consumer: ordered, ephemeral, from `afterSeq + 1`, over every event. Each gateway
- * process has its own, so processes share nothing and any of them can serve any client.
+ * process has its own, so processes share nothing and any of them can serve any client. `follower` (platform)
+ * opens it and reports its lag and each commit's dispatch.
  */
 export async function followLive(
-  nats: Nats,
-  names: NatsNames,
+  follower: StreamFollower,
   afterSeq: number,
   onCommit: (c: StoredCommit) => void,
   onBadCommit: (seq: number, e: unknown) => void,
 ): Promise<{ stop(): void; done: Promise<void> }> {
-  const consumer = await nats.js.consumers.get(names.eventStream, {
-    filter_subjects: names.eventWildcard,
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: afterSeq + 1,
-  });
-  const messages = await consumer.consume({ max_messages: 1000 });
+  const messages = await follower.open(afterSeq + 1);
   const done = (async () => {
     for await (const m of messages) {
+      const started = performance.now();
       try {
-        onCommit(toStored(m));
+        const commit = toStored(m);
+        onCommit(commit);
+        follower.applied(commit.events.length, started);
       } catch (e) {
         onBadCommit(m.seq, e);
       }

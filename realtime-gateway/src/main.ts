@@ -1,6 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, ErrorCode, natsNames } from '@cm/contracts';
-import { closeNats, closeServer, connectNats, createLogger, createMetrics, Lifecycle, runMain } from '@cm/platform';
+import {
+  closeNats,
+  closeServer,
+  connectNats,
+  createLogger,
+  createMetrics,
+  Lifecycle,
+  runMain,
+  StreamFollower,
+} from '@cm/platform';
 import { loadRealtimeConfig } from './config.js';
 import { followLive, readCommits, streamBounds } from './event-stream.adapter.js';
 import { Gateway } from './gateway.js';
@@ -40,6 +49,17 @@ runMain(async () => {
     metrics,
     logger,
   );
+
+  // The live consumer's lag on /metrics and /ready, like every projection's (issue 13).
+  const follower = new StreamFollower(nats, {
+    stream: names.eventStream,
+    filter: names.eventWildcard,
+    role: 'gateway',
+    registry,
+    appliedSeq: () => gateway.liveSeq,
+    maxLagSeconds: config.REALTIME_READY_MAX_LAG_SECONDS,
+    maxLagSetting: 'REALTIME_READY_MAX_LAG_SECONDS',
+  });
 
   const sse = createSseHandler(
     gateway,
@@ -87,6 +107,7 @@ runMain(async () => {
             return { liveSeq: gateway.liveSeq };
           },
         },
+        ...follower.checks,
       ],
     },
     routes,
@@ -139,8 +160,7 @@ runMain(async () => {
   }
   gateway.liveSeq = head;
   const live = await followLive(
-    nats,
-    names,
+    follower,
     head,
     (c) => gateway.dispatch(c),
     (seq, e) => {

@@ -26,6 +26,8 @@ export const rulesConfigSchema = z.object({
   RULES_MAX_ARRAY: count(10, 10_000_000).default(10_000),
   /** Longest a request with `minSeq` waits for this instance's consumer before answering STALE_READ. */
   RULES_MIN_SEQ_TIMEOUT_MS: count(0, 60_000).default(5_000),
+  /** `/ready` fails while this instance's event follower is more than this many seconds behind (0: never for lag). */
+  RULES_READY_MAX_LAG_SECONDS: z.coerce.number().min(0).default(0),
   /** The settings of the NATS resources it verifies at start (the event stream's replicas and duplicate window). */
   ...natsResourcesConfigSchema.shape,
 });

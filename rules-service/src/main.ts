@@ -53,8 +53,11 @@ runMain(async () => {
     maxArray: config.RULES_MAX_ARRAY,
     maxString: 100_000,
   });
-  const follower = new EventFollower(nats, names, state, logger);
   const registry = createMetrics('rules-service');
+  const follower = new EventFollower(nats, names, state, logger, {
+    registry,
+    maxLagSeconds: config.RULES_READY_MAX_LAG_SECONDS,
+  });
   const metrics = new RulesMetrics(registry, cache, evaluator, state, () => follower.applyErrors);
 
   // Ops first, so /health answers while the read model loads; /ready waits for the definitions and the head.
@@ -76,6 +79,7 @@ runMain(async () => {
           return { appliedSeq: state.appliedSeq };
         },
       },
+      ...follower.checks,
     ],
   });
   lifecycle.onStop('ops server', () => closeServer(ops));

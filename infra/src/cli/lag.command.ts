@@ -10,7 +10,9 @@ const help = `
 Usage: cm lag [--namespace cm] [--schema public] [--json] [--watch [--interval 1]] [--max-lag <limit>]
 
 How far behind every durable consumer of the namespace's streams is: the Postgres projection, the command
-service's sagas, the rules and scheduler consumers, whatever else is registered. Per consumer:
+service's sagas, the rules and scheduler consumers, whatever else is registered; and every process that
+follows the event stream with its own ordered consumer (each rules service and realtime gateway process, named
+follower-<role>-<pid>-<random>_<n>; its applied seq is what the server last delivered to it). Per consumer:
   last seq        the stream's last sequence
   applied seq     the projection's checkpoint in the read model where it keeps one, else the consumer's ack floor
   pending         not yet delivered (the server's num_pending)
@@ -57,7 +59,7 @@ export function exceeds(r: LagReport, max: MaxLag): boolean {
   return 'seconds' in max ? r.secondsBehind > max.seconds : r.behind > max.events;
 }
 
-/** The lag of every durable consumer of `namespace`, with the read model's checkpoints and parked counts. */
+/** The lag of every durable consumer and process follower of `namespace`, with the read model's checkpoints and parked counts. */
 export async function measureLag(nats: Pick<Nats, 'jsm'>, namespace: string, schema: string): Promise<LagReport[]> {
   const names = natsNames(namespace);
   const state = await readProjectionState(schema);

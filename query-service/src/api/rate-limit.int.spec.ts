@@ -5,6 +5,7 @@ import { freePort, testNamespace } from '@cm/testkit';
 import { REDIS_URL, TEST_CACHE_DB } from '../cache/cache.test-util.js';
 import { testLogger } from '../projector/int-support.test-util.js';
 import { startApiEdge, type ApiEdge } from './api-edge.test-util.js';
+import { parseProxyTrust } from './client-address.js';
 import { RateLimits, type RateLimitSettings } from './rate-limit.js';
 
 // The rate-limit request step on the API's HTTP edge (the fast path in front of yoga), counting in this machine's
@@ -18,10 +19,10 @@ const settings: RateLimitSettings = {
 };
 const open: { edge: ApiEdge; redis: Redis }[] = [];
 
-async function edgeWith(redis: Redis): Promise<ApiEdge> {
+async function edgeWith(redis: Redis, extra: Partial<RateLimitSettings> = {}): Promise<ApiEdge> {
   const edge = await startApiEdge({
     secret: SECRET,
-    rateLimits: new RateLimits({ redis, settings, logger: testLogger(), keyPrefix: prefix }),
+    rateLimits: new RateLimits({ redis, settings: { ...settings, ...extra }, logger: testLogger(), keyPrefix: prefix }),
   });
   open.push({ edge, redis });
   return edge;
@@ -60,6 +61,26 @@ async function send(edge: ApiEdge, user: string | undefined, query: string) {
       (JSON.parse(await res.text()) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions
         ?.code ?? null,
   };
+}
+
+/**
+ * A request without a token claiming to come from `forwardedFor`, by either path: a JSON POST (the fast path
+ * takes it, fails to authenticate it and hands it to yoga) or a GET that only yoga serves.
+ */
+async function anonymous(edge: ApiEdge, forwardedFor: string, via: 'post' | 'get') {
+  const query = '{ me { id } }';
+  const res =
+    via === 'post'
+      ? await fetch(edge.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+          body: JSON.stringify({ query }),
+        })
+      : await fetch(`${edge.url}?query=${encodeURIComponent(query)}`, {
+          headers: { accept: 'application/json', 'x-forwarded-for': forwardedFor },
+        });
+  await res.text();
+  return [res.status, res.headers.get('x-ratelimit-remaining')];
 }
 
 const redisOn = () => new Redis(REDIS_URL, { db: TEST_CACHE_DB, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
@@ -143,5 +164,49 @@ describe('rate limits', () => {
       [429, '0', 'RATE_LIMITED'],
     ]);
     expect(answers[3]!.retryAfter).toBeGreaterThanOrEqual(1);
+  });
+
+  it('charges anonymous callers to the TCP peer when no proxy is trusted, whatever X-Forwarded-For claims', async () => {
+    const redis = redisOn();
+    await ready(redis);
+    // A long window: these tests never wait for one to pass.
+    const edge = await edgeWith(redis, { windowSeconds: 60 });
+    // A fresh made-up address each time buys nothing: all three are the same peer, 127.0.0.1.
+    expect([
+      await anonymous(edge, '198.51.100.1', 'post'),
+      await anonymous(edge, '198.51.100.2', 'get'),
+      await anonymous(edge, '198.51.100.3', 'post'),
+      await anonymous(edge, '198.51.100.4', 'get'),
+    ]).toEqual([
+      [401, '1'],
+      [401, '0'],
+      [429, '0'],
+      [429, '0'],
+    ]);
+  });
+
+  it('charges anonymous callers to their forwarded address behind a trusted proxy, on both paths', async () => {
+    const redis = redisOn();
+    await ready(redis);
+    const edge = await edgeWith(redis, { windowSeconds: 60, trustProxy: parseProxyTrust('loopback') });
+    const first = [
+      await anonymous(edge, '198.51.100.1', 'post'),
+      await anonymous(edge, '198.51.100.1', 'get'),
+      await anonymous(edge, '198.51.100.1', 'post'),
+    ];
+    // Another client behind the same proxy has a budget of its own, by either path.
+    const second = [await anonymous(edge, '198.51.100.2', 'get'), await anonymous(edge, '198.51.100.2', 'post')];
+    // What a client writes left of the proxy's entry is not read: still 198.51.100.1's spent budget.
+    const spoofed = await anonymous(edge, '203.0.113.50, 198.51.100.1', 'get');
+    expect(first).toEqual([
+      [401, '1'],
+      [401, '0'],
+      [429, '0'],
+    ]);
+    expect(second).toEqual([
+      [401, '1'],
+      [401, '0'],
+    ]);
+    expect(spoofed).toEqual([429, '0']);
   });
 });

@@ -1,6 +1,8 @@
+import type http from 'node:http';
 import type { Logger } from '@cm/platform';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { clientAddress, type ProxyTrust } from './client-address.js';
 
 /** The seeds' tiers: strict for token endpoints, standard, relaxed; requests per window. */
 export type RateTier = 'strict' | 'standard' | 'relaxed';
@@ -17,6 +19,8 @@ export interface RateLimitSettings {
   windowSeconds: number;
   tiers: Record<RateTier, number>;
   budgets: Record<RateBudget, RateTier>;
+  /** Whose `X-Forwarded-For` names the client of an anonymous request (`TRUST_PROXY`); default nobody's. */
+  trustProxy?: ProxyTrust;
 }
 
 /** One request's standing against its budget, as the X-RateLimit headers tell it. */
@@ -75,6 +79,12 @@ export class RateLimits {
     this.limiters = { query: make('query'), mutation: make('mutation'), anonymous: make('anonymous') };
     redis.on('ready', () => this.switchTo(false));
     redis.on('close', () => this.switchTo(true));
+  }
+
+  /** The budget key of a request without a token: its client's address (see `clientAddress`). */
+  anonymousCaller(req: http.IncomingMessage | undefined): string {
+    const trust = this.opts.settings.trustProxy ?? { kind: 'none' };
+    return `ip:${clientAddress(req?.socket.remoteAddress, req?.headers['x-forwarded-for'], trust)}`;
   }
 
   /** Charges a request of `caller` (a user id, or `ip:<address>`) to `budget`: `cost` points, 1 unless said. */

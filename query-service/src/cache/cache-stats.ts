@@ -39,6 +39,7 @@ export class CacheStats {
   private startTime = new Date();
   private readonly counters: Record<Op, Counter<'cache_type'>>;
   readonly pingLatency: Gauge;
+  private pinger: (() => Promise<unknown>) | undefined;
 
   constructor(
     registry: Registry,
@@ -53,12 +54,16 @@ export class CacheStats {
       deletes: counter('cache_deletes_total', 'Cache keys deleted by name'),
       patternDeletes: counter('cache_pattern_deletes_total', 'Pattern deletions (SCAN + DEL), one per pattern'),
     };
+    const stats = this;
     this.pingLatency = new Gauge({
       name: 'redis_ping_latency_ms',
-      help: 'Latency of the last PING to the cache Redis, in milliseconds',
+      help: 'Latency of the last PING to the cache Redis, in milliseconds (one PING per scrape)',
       registers,
+      // Measured when scraped, so an alert on it reads a current figure, not the last health check's.
+      async collect() {
+        await stats.pinger?.();
+      },
     });
-    const stats = this;
     new Gauge({
       name: 'cache_hit_rate',
       help: 'Cache hits / (hits + misses) since start or the last reset',
@@ -68,6 +73,20 @@ export class CacheStats {
         this.set(stats.snapshot().hitRate);
       },
     });
+  }
+
+  /**
+   * PING with every scrape (`ping` sets the gauge). Bounded by `timeoutMs`, so an unreachable Redis slows no
+   * scrape; the gauge then keeps its last value, and `/health/cache` says `down`.
+   */
+  pingOnScrape(ping: () => Promise<unknown>, timeoutMs = 1000): void {
+    this.pinger = async () => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        ping().catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ]).finally(() => clearTimeout(timer));
+    };
   }
 
   record(op: Op, family: string, n = 1): void {

@@ -41,6 +41,7 @@ export class RedisCache implements Cache {
     this.redis = opts.redis;
     this.prefix = opts.prefix ?? '';
     this.logging = opts.logging ?? false;
+    opts.stats.pingOnScrape(() => this.ping());
   }
 
   /** Cache hit/miss/invalidation logging at info level, switched at run time. */

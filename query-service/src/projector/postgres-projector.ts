@@ -163,22 +163,7 @@ export async function startProjection(deps: RunnerDeps, sink: ProjectionSink, ch
           return { state: status.state, checkpoint: status.checkpoint, parked: await runner.parkedNow() };
         },
       },
-      ...(maxLagSeconds > 0
-        ? [
-            {
-              name: 'projector-lag',
-              check: async () => {
-                const l = (await lag.lags()).find((x) => x.consumer === consumer);
-                if (!l) throw new Error('projection consumer not found');
-                if (l.secondsBehind > maxLagSeconds)
-                  throw new Error(
-                    `projection ${l.secondsBehind.toFixed(1)} s behind (over PROJECTOR_READY_MAX_LAG_SECONDS=${maxLagSeconds})`,
-                  );
-                return { secondsBehind: l.secondsBehind, appliedSeq: l.appliedSeq, lastSeq: l.lastSeq };
-              },
-            },
-          ]
-        : []),
+      ...lag.readiness('projector-lag', consumer, maxLagSeconds, 'PROJECTOR_READY_MAX_LAG_SECONDS'),
     ],
   };
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from '@cm/platform';
+import { Counter, Gauge, Histogram, ProjectionApplyMetrics, type Registry } from '@cm/platform';
 
 const BY_REGISTRY = new WeakMap<Registry, ProjectorMetrics>();
 
@@ -28,23 +28,15 @@ export class ProjectorMetrics {
 
   private constructor(registry: Registry) {
     const registers = [registry];
+    // Shared with the processes that follow the stream themselves (rules, gateway): one definition, in platform.
+    const apply = ProjectionApplyMetrics.of(registry);
+    this.eventsApplied = apply.eventsApplied;
+    this.batchDuration = apply.batchDuration;
+    this.batchSize = apply.batchSize;
     this.rebuilds = new Counter({
       name: 'cm_projector_rebuilds_total',
       help: 'Times the projection found its model lost (Redis flushed or restarted empty) and rebuilt it from the stream',
       labelNames: ['projection'],
-      registers,
-    });
-    this.eventsApplied = new Counter({
-      name: 'cm_projector_events_applied_total',
-      help: 'Events applied to the read model',
-      labelNames: ['projection'],
-      registers,
-    });
-    this.batchDuration = new Histogram({
-      name: 'cm_projector_batch_duration_seconds',
-      help: 'Time to apply one batch (transaction and checkpoint included)',
-      labelNames: ['projection'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.checkpoint = new Gauge({
@@ -69,13 +61,6 @@ export class ProjectorMetrics {
       name: 'cm_projector_lease_lost_total',
       help: 'Times the active projector lost its lease: `stalled` (gave it up: no progress applying), `renewal` (taken or not renewable)',
       labelNames: ['projection', 'cause'],
-      registers,
-    });
-    this.batchSize = new Histogram({
-      name: 'cm_projector_batch_events',
-      help: 'Events in one applied batch',
-      labelNames: ['projection'],
-      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
       registers,
     });
     this.parked = new Counter({

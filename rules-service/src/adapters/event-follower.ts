@@ -1,12 +1,13 @@
-import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import type { ConsumerMessages } from '@nats-io/jetstream';
 import { decodeCommit, type NatsNames } from '@cm/contracts';
-import type { Logger, Nats } from '@cm/platform';
+import { Registry, StreamFollower, type Logger, type Nats, type ReadinessCheck } from '@cm/platform';
 import type { RulesState } from '../rules-state.js';
 
 /**
  * This instance's own ordered consumer on the event stream (ephemeral, flow-controlled, re-created by the client
  * after a gap), starting right after the checkpoint its facts were loaded at. Every instance follows the whole
- * stream itself, so each invalidates its own cache on the same events; no instance depends on another.
+ * stream itself, so each invalidates its own cache on the same events; no instance depends on another. Its lag,
+ * events applied and apply time are on `registry` (platform's StreamFollower, projection label `rules`).
  */
 export class EventFollower {
   private messages: ConsumerMessages | undefined;
@@ -14,6 +15,7 @@ export class EventFollower {
   /** The stream's last sequence when the follower started: being past it means being at the head. */
   private startHead = 0;
   private caughtUp = false;
+  private readonly stream: StreamFollower;
   applyErrors = 0;
 
   constructor(
@@ -21,25 +23,39 @@ export class EventFollower {
     private readonly names: NatsNames,
     private readonly state: RulesState,
     private readonly logger: Logger,
-  ) {}
+    observe: { registry?: Registry; maxLagSeconds?: number } = {},
+  ) {
+    this.stream = new StreamFollower(nats, {
+      stream: names.eventStream,
+      filter: names.eventWildcard,
+      role: 'rules',
+      registry: observe.registry ?? new Registry(),
+      appliedSeq: () => state.appliedSeq,
+      maxLagSeconds: observe.maxLagSeconds ?? 0,
+      maxLagSetting: 'RULES_READY_MAX_LAG_SECONDS',
+    });
+  }
+
+  /** `/ready` fails while the follower is further behind than its `maxLagSeconds` (none when 0). */
+  get checks(): ReadinessCheck[] {
+    return this.stream.checks;
+  }
 
   async start(fromSeq: number): Promise<void> {
     this.startHead = (await this.nats.jsm.streams.info(this.names.eventStream)).state.last_seq;
     this.caughtUp = this.state.appliedSeq >= this.startHead;
-    const consumer = await this.nats.js.consumers.get(this.names.eventStream, {
-      filter_subjects: this.names.eventWildcard,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: Math.max(1, fromSeq),
-    });
-    this.messages = await consumer.consume({ max_messages: 1000 });
+    this.messages = await this.stream.open(fromSeq);
     void this.run(this.messages);
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
     for await (const m of messages) {
       if (m.seq <= this.state.appliedSeq) continue;
+      const started = performance.now();
       try {
-        this.state.applyCommit(decodeCommit(m.data).events, m.seq);
+        const events = decodeCommit(m.data).events;
+        this.state.applyCommit(events, m.seq);
+        this.stream.applied(events.length, started);
       } catch (err) {
         // An event this version cannot read must not stop the others; its entity's results may then be stale
         // until they expire, which the counter (cm_rules_apply_errors_total) makes visible.

@@ -15,10 +15,6 @@ const decisions = new WeakMap<object, RateDecision>();
 /** The node request yoga serves, when served from Node's HTTP server (not from tests calling `fetch` alone). */
 type ServerContext = { req?: http.IncomingMessage };
 
-function callerIp(req: http.IncomingMessage | undefined): string {
-  return `ip:${req?.socket.remoteAddress ?? 'unknown'}`;
-}
-
 function refusal(d: RateDecision) {
   return createGraphQLError(`rate limit exceeded: ${d.limit} requests per window; see Retry-After`, {
     // The headers (Retry-After among them) are set by onResponse, on refusals and answers alike.
@@ -61,7 +57,7 @@ export function rateLimitPlugin(limits: RateLimits): Plugin<GraphQLContext & Ser
       if (request.headers.get('authorization')) return;
       const d = await decide(
         (serverContext as ServerContext).req,
-        callerIp((serverContext as ServerContext).req),
+        limits.anonymousCaller((serverContext as ServerContext).req),
         'anonymous',
       );
       byRequest.set(request, d);
