@@ -144,17 +144,15 @@ export class CommandProcessor {
     return refs;
   }
 
-  /** The other live aggregates of the target's type in its campaign branch lineage, folded (through the cache). */
+  /** The other live aggregates of the target's type in its campaign branch lineage, folded and fresh. */
   private async siblings(
     decider: Decider<Command, AnyEvent, unknown>,
     address: EventAddress,
   ): Promise<ReadonlyMap<string, unknown>> {
-    const ids = await this.repo.aggregateIdsInLineage(address.campaignId, address.branchId, address.entityType);
+    const all = await this.repo.loadAll(decider, address.campaignId, address.branchId, address.entityType);
     const out = new Map<string, unknown>();
-    for (const entityId of ids) {
-      if (entityId === address.entityId) continue;
-      const { state } = await this.repo.load(decider, { ...address, entityId });
-      if (decider.statusOf(state) === 'active') out.set(entityId, state);
+    for (const [entityId, { state }] of all) {
+      if (entityId !== address.entityId && decider.statusOf(state) === 'active') out.set(entityId, state);
     }
     return out;
   }

@@ -44,9 +44,9 @@ export interface CommandTraits {
   /** `decide` reads `ctx.headSeq`, which then costs a stream-info request. */
   needsHeadSeq?: true;
   /**
-   * `decide` reads `ctx.siblings`, which costs listing the type's subjects in the branch lineage and loading each
-   * (through the aggregate cache). A check against siblings is a check, not a lock: see the decider for what
-   * guards a race between two siblings.
+   * `decide` reads `ctx.siblings`, which costs listing the type's subjects in the branch lineage (with their commit
+   * counts, so that a cached fold another instance made stale is read again) and loading each. A check against
+   * siblings is a check, not a lock: see the decider for what guards a race between two siblings.
    */
   needsSiblings?: true;
 }

@@ -17,8 +17,9 @@ export interface ComputedFieldDef {
  * is checked like a definition. A cycle that does not pass through this field (left by a race, see below) is
  * not this command's to refuse.
  *
- * Race: two commands on different conditions, each adding half of a cycle, each see the other absent and both
- * pass; per-aggregate optimistic concurrency does not cover a set of aggregates, and NATS 2.9 has no expectation
+ * The siblings are as fresh as the shell's listing of them (a cached fold with fewer commits than its subject is
+ * read again). Race: two commands on different conditions, each adding half of a cycle, each see the other absent
+ * and both pass; per-aggregate optimistic concurrency does not cover a set of aggregates, and NATS 2.9 has no expectation
  * on several subjects. That is accepted: the rules service marks such fields RULE_CYCLE at evaluation (tested in
  * its rules-state spec and in the computed-fields e2e), and either condition can then be updated or deleted.
  */
