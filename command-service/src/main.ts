@@ -25,10 +25,8 @@ import { JetStreamEventStore } from './event-store/jetstream.event-store.js';
 import { EntityHistory } from './history/entity-history.js';
 import { serveHistory } from './history/history.responder.js';
 import { streamCommits } from './history/subject-commits.js';
-import { PinoNestLogger } from './nest-logger.js';
 import { SagaRunner } from './sagas/saga-runner.js';
-import { PlainJsonDeserializer, PlainJsonSerializer } from './transport/plain-json.codec.js';
-import { SharedConnectionServerNats } from './transport/shared-connection.server.js';
+import { natsMicroserviceOptions } from '@cm/platform/nest';
 
 runMain(async () => {
   const config = loadCommandConfig();
@@ -61,17 +59,9 @@ runMain(async () => {
     lifecycle.onStop('sagas', () => sagas.stop());
   }
 
-  const transport = {
-    queue: names.commandQueue,
-    serializer: new PlainJsonSerializer(),
-    deserializer: new PlainJsonDeserializer(),
-  };
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(
     AppModule.register({ processor, logger, metrics, prefix: names.prefix }),
-    {
-      strategy: new SharedConnectionServerNats(transport, nats.nc),
-      logger: new PinoNestLogger(logger),
-    },
+    natsMicroserviceOptions({ connection: nats.nc, queue: names.commandQueue, logger }),
   );
   await app.listen();
   const history = new EntityHistory({

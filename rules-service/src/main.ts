@@ -21,10 +21,9 @@ import { RulesModule } from './app.module.js';
 import { ResultCache } from './cache/result-cache.js';
 import { loadRulesConfig } from './config.js';
 import { Evaluator } from './evaluator.js';
-import { PinoNestLogger } from './nest-logger.js';
 import { compileErrors, RulesMetrics } from './rules.metrics.js';
 import { RulesState } from './rules-state.js';
-import { PlainJsonDeserializer, PlainJsonSerializer, SharedConnectionServerNats } from './transport/rules-transport.js';
+import { natsMicroserviceOptions } from '@cm/platform/nest';
 
 /** Queue group of `<prefix>.rules.evaluate`: each request goes to one instance. */
 const RULES_QUEUE = 'rules-service';
@@ -108,17 +107,12 @@ runMain(async () => {
     'rules: read model loaded, following the event stream',
   );
 
-  const transport = {
-    queue: RULES_QUEUE,
-    serializer: new PlainJsonSerializer(),
-    deserializer: new PlainJsonDeserializer(),
-  };
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(
     RulesModule.register(
       { evaluator, follower, metrics, logger, minSeqTimeoutMs: config.RULES_MIN_SEQ_TIMEOUT_MS },
       names.rulesEvaluateSubject,
     ),
-    { strategy: new SharedConnectionServerNats(transport, nats.nc), logger: new PinoNestLogger(logger) },
+    natsMicroserviceOptions({ connection: nats.nc, queue: RULES_QUEUE, logger }),
   );
   await app.listen();
   // Registered last so it runs first: stop taking requests before the follower and NATS stop.

@@ -93,6 +93,13 @@ describe('evaluation', () => {
     );
     expect(fieldsOf('settlement', 's1', ['a', 'b', 'wealth'])).toEqual({ a: 'RULE_CYCLE', b: 'RULE_CYCLE', wealth: 6 });
   });
+  it('counts no cycle through an inactive condition: the field it would define reads as absent', () => {
+    apply(
+      condition('fc-a', 'settlement', 'a', { var: ['computed.b', 'no b'] }),
+      condition('fc-b', 'settlement', 'b', { var: 'computed.a' }, { active: false }),
+    );
+    expect(fieldsOf('settlement', 's1', ['a', 'b'])).toEqual({ a: 'no b' });
+  });
   it('reads a missing variable as null without throwing', () => {
     apply(condition('fc-m', 'settlement', 'morale', { var: ['variables.morale', 'unknown'] }));
     expect(fieldsOf('settlement', 's1', ['morale'])).toEqual({ morale: 'unknown' });

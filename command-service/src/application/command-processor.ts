@@ -19,6 +19,8 @@ import type { AggregateRepository, Loaded } from '../event-store/aggregate-repos
 import { WrongExpectedSequence } from '../event-store/event-store.port.js';
 import { KeyedQueue } from './keyed-queue.js';
 
+const NO_SIBLINGS: ReadonlyMap<string, unknown> = new Map();
+
 export interface ProcessorMetrics {
   conflictRetry(): void;
 }
@@ -67,7 +69,13 @@ export class CommandProcessor {
 
       const refs = await this.refStatuses(decider, command, address);
       const headSeq = traits.needsHeadSeq ? await this.repo.headSeq() : loaded.foldedSeq;
-      const drafts = decider.decide(command, loaded.state, { refs, headSeq, campaignSince: campaign.firstSeq });
+      const siblings = traits.needsSiblings ? await this.siblings(decider, address) : NO_SIBLINGS;
+      const drafts = decider.decide(command, loaded.state, {
+        refs,
+        headSeq,
+        campaignSince: campaign.firstSeq,
+        siblings,
+      });
       if (drafts.length === 0) {
         return {
           ok: true,
@@ -134,6 +142,19 @@ export class CommandProcessor {
       refs[`${ref.entityType}:${ref.entityId}`] = refDecider.statusOf(loaded.state);
     }
     return refs;
+  }
+
+  /** The other live aggregates of the target's type in its campaign branch lineage, folded and fresh. */
+  private async siblings(
+    decider: Decider<Command, AnyEvent, unknown>,
+    address: EventAddress,
+  ): Promise<ReadonlyMap<string, unknown>> {
+    const all = await this.repo.loadAll(decider, address.campaignId, address.branchId, address.entityType);
+    const out = new Map<string, unknown>();
+    for (const [entityId, { state }] of all) {
+      if (entityId !== address.entityId && decider.statusOf(state) === 'active') out.set(entityId, state);
+    }
+    return out;
   }
 
   private toEvents(

@@ -15,7 +15,7 @@ export interface AggregateRef {
 export const refKey = (ref: AggregateRef): string => `${ref.entityType}:${ref.entityId}`;
 
 /** Facts the shell loads before deciding, so that `decide` stays a pure function. */
-export interface DecideContext {
+export interface DecideContext<S = unknown> {
   /** Status of every aggregate named by `refsOf(command)`, keyed by `refKey`. */
   refs: Readonly<Record<string, AggregateStatus>>;
   /**
@@ -25,6 +25,12 @@ export interface DecideContext {
   headSeq: number;
   /** Stream sequence of the campaign's first event (0 while the campaign does not exist). */
   campaignSince: number;
+  /**
+   * The other live (not deleted) aggregates of the command's own type in its campaign branch, inherited ones
+   * included, by id: for decisions about the set, such as a cycle among computed fields. Loaded only for commands
+   * whose traits say `needsSiblings`; empty otherwise.
+   */
+  siblings: ReadonlyMap<string, S>;
 }
 
 /** What the generic shell must know about a command before it can load, decide and append. */
@@ -37,6 +43,12 @@ export interface CommandTraits {
   creates?: true;
   /** `decide` reads `ctx.headSeq`, which then costs a stream-info request. */
   needsHeadSeq?: true;
+  /**
+   * `decide` reads `ctx.siblings`, which costs listing the type's subjects in the branch lineage (with their commit
+   * counts, so that a cached fold another instance made stale is read again) and loading each. A check against
+   * siblings is a check, not a lock: see the decider for what guards a race between two siblings.
+   */
+  needsSiblings?: true;
 }
 
 /**
@@ -48,7 +60,7 @@ export interface Decider<C extends Command, E extends AnyEvent, S> {
   entityType: EntityType;
   initialState: S;
   evolve(state: S, event: E): S;
-  decide(command: C, state: S, ctx: DecideContext): EventDraft[];
+  decide(command: C, state: S, ctx: DecideContext<S>): EventDraft[];
   /** Other aggregates (same campaign and branch) whose existence `decide` checks. */
   refsOf(command: C): AggregateRef[];
   /** Whether the aggregate is absent, active or deleted, for other aggregates' checks. */

@@ -64,8 +64,8 @@ export function stored<E extends AnyEvent>(events: ReadonlyArray<GivenEvent<E>>,
 
 /**
  * Given/when/then over a decider, after Emmett's `DeciderSpecification`: folds `events` with `evolve`, then
- * runs `decide` on the result. `ctx` defaults to no refs, a head sequence of 0 and a campaign
- * that began at sequence 0.
+ * runs `decide` on the result. `ctx` defaults to no refs, a head sequence of 0, a campaign
+ * that began at sequence 0 and no siblings.
  */
 export function given<C extends Command, E extends AnyEvent, S>(
   decider: Decider<C, E, S>,
@@ -74,8 +74,9 @@ export function given<C extends Command, E extends AnyEvent, S>(
   const state = stored(events).reduce((s, e) => decider.evolve(s, e), decider.initialState);
   return {
     state,
-    when(cmd: C, ctx: Partial<DecideContext> = {}) {
-      const run = () => decider.decide(cmd, state, { refs: {}, headSeq: 0, campaignSince: 0, ...ctx });
+    when(cmd: C, ctx: Partial<DecideContext<S>> = {}) {
+      const run = () =>
+        decider.decide(cmd, state, { refs: {}, headSeq: 0, campaignSince: 0, siblings: new Map(), ...ctx });
       return {
         then(expected: EventDraft[]): void {
           expect(run()).toEqual(expected);

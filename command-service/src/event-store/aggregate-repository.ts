@@ -160,9 +160,42 @@ export class AggregateRepository {
   async aggregateIdsInLineage(campaignId: string, branchId: string, entityType: EntityType): Promise<string[]> {
     const ids = new Set<string>();
     for (const segment of await this.lineage(campaignId, branchId)) {
-      for (const id of await this.store.aggregateIds(campaignId, segment.branchId, entityType)) ids.add(id);
+      for (const id of (await this.store.aggregateIds(campaignId, segment.branchId, entityType)).keys()) ids.add(id);
     }
     return [...ids];
+  }
+
+  /**
+   * Every aggregate of a type in `branchId` or the part of its lineage it inherits, folded. Unlike `load`, a
+   * cached fold is not trusted: it is read again when its subject holds more commits than it folded (another
+   * instance wrote since), so a check against these is as fresh as the one stream-info request per lineage
+   * segment that lists them. Inherited commits (up to a fork point) never change.
+   */
+  async loadAll<S>(
+    decider: Decider<any, any, S>,
+    campaignId: string,
+    branchId: string,
+    entityType: EntityType,
+  ): Promise<Map<string, Loaded<S>>> {
+    const ownCommits = new Map<string, number>();
+    const ids = new Set<string>();
+    for (const segment of await this.lineage(campaignId, branchId)) {
+      for (const [id, commits] of await this.store.aggregateIds(campaignId, segment.branchId, entityType)) {
+        ids.add(id);
+        if (segment.branchId === branchId) ownCommits.set(id, commits);
+      }
+    }
+    const out = new Map<string, Loaded<S>>();
+    for (const entityId of ids) {
+      const address = { campaignId, branchId, entityType, entityId };
+      let loaded = await this.load(decider, address);
+      if (loaded.ownCommits !== (ownCommits.get(entityId) ?? 0)) {
+        this.invalidate(address);
+        loaded = await this.load(decider, address);
+      }
+      out.set(entityId, loaded);
+    }
+    return out;
   }
 }
 

@@ -341,4 +341,22 @@ describe('JetStream event store', () => {
       .catch((e: unknown) => e);
     expect(codeOf(err)).toBe('NOT_FOUND');
   });
+
+  it('checks a field condition against siblings another instance changed after this one cached them', async () => {
+    const [a, b] = [instance(), instance()];
+    const campaignId = await newCampaign(a);
+    const define = (id: string, field: string, reads: string, active = true) =>
+      cmd('field-condition.define', campaignId, id, {
+        entityType: 'settlement',
+        field,
+        expression: { var: `computed.${reads}` },
+        priority: 0,
+        active,
+      });
+    await a.process(define('fc-x', 'x', 'y', false)); // a now holds fc-x, inactive, in its cache
+    await b.process(cmd('field-condition.update', campaignId, 'fc-x', { active: true }));
+    const err = await a.process(define('fc-y', 'y', 'x')).catch((e: unknown) => e);
+    expect(codeOf(err)).toBe('VALIDATION');
+    expect((err as AppError).message).toContain('y -> x -> y');
+  });
 });

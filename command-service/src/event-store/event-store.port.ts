@@ -57,6 +57,9 @@ export interface EventStore {
   commitAt(seq: number): Promise<RecordedCommit | undefined>;
   /** The stream's last sequence. */
   headSeq(): Promise<number>;
-  /** Ids of the aggregates of one type with at least one commit of their own in one campaign branch. */
-  aggregateIds(campaignId: string, branchId: string, entityType: EntityType): Promise<string[]>;
+  /**
+   * The aggregates of one type with at least one commit of their own in one campaign branch: id → how many
+   * commits its subject holds (a cached fold with fewer is stale).
+   */
+  aggregateIds(campaignId: string, branchId: string, entityType: EntityType): Promise<ReadonlyMap<string, number>>;
 }

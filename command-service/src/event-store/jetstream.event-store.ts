@@ -122,10 +122,16 @@ export class JetStreamEventStore implements EventStore {
     return info.state.last_seq;
   }
 
-  async aggregateIds(campaignId: string, branchId: string, entityType: EntityType): Promise<string[]> {
+  async aggregateIds(
+    campaignId: string,
+    branchId: string,
+    entityType: EntityType,
+  ): Promise<ReadonlyMap<string, number>> {
     const filter = this.names.entityTypeFilter(campaignId, branchId, entityType);
     const info = await this.nats.jsm.streams.info(this.names.eventStream, { subjects_filter: filter });
-    return Object.keys(info.state.subjects ?? {}).map((s) => this.names.parseEventSubject(s).entityId);
+    return new Map(
+      Object.entries(info.state.subjects ?? {}).map(([s, n]) => [this.names.parseEventSubject(s).entityId, n]),
+    );
   }
 
   private onSubject(m: StoredMsg, subject: string): StoredMsg {

@@ -266,6 +266,36 @@ export function findComputedCycle(graph: ReadonlyMap<string, readonly string[]>)
   return null;
 }
 
+/**
+ * The cycle among computed fields of one entity type that passes through `field` (field → the computed fields
+ * its expression reads), as `[field, …, field]`, or null. Unlike `findComputedCycle` it ignores cycles elsewhere
+ * in the graph: a definition is refused only for a cycle it takes part in.
+ */
+export function findComputedCycleThrough(
+  graph: ReadonlyMap<string, readonly string[]>,
+  field: string,
+): string[] | null {
+  // Depth-first from `field`; a path that comes back to it is the cycle. Each field is expanded once.
+  const seen = new Set<string>([field]);
+  const path: string[] = [field];
+  const iters: Iterator<string>[] = [(graph.get(field) ?? [])[Symbol.iterator]()];
+  while (iters.length > 0) {
+    const next = iters.at(-1)!.next();
+    if (next.done) {
+      iters.pop();
+      path.pop();
+      continue;
+    }
+    const f = next.value;
+    if (f === field) return [...path, field];
+    if (seen.has(f) || !graph.has(f)) continue;
+    seen.add(f);
+    path.push(f);
+    iters.push(graph.get(f)![Symbol.iterator]());
+  }
+  return null;
+}
+
 /** Validates a definition: the expression, and that it does not read its own field back. */
 export function validateFieldCondition(def: {
   entityType: OwnerType;

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, ErrorCode } from '../errors.js';
-import { analyzeExpression, findComputedCycle, validateFieldCondition } from './expression-validator.js';
+import {
+  analyzeExpression,
+  findComputedCycle,
+  findComputedCycleThrough,
+  validateFieldCondition,
+} from './expression-validator.js';
 
 function rejection(expression: unknown, entityType: Parameters<typeof analyzeExpression>[1] = 'settlement'): AppError {
   try {
@@ -132,5 +137,28 @@ describe('findComputedCycle', () => {
   });
   it('ignores reads of fields nothing defines', () => {
     expect(findComputedCycle(new Map([['a', ['zzz']]]))).toBeNull();
+  });
+});
+
+describe('findComputedCycleThrough', () => {
+  const graph = new Map([
+    ['a', ['x', 'b']],
+    ['b', ['c']],
+    ['c', ['a']],
+    ['x', []],
+    ['p', ['q']],
+    ['q', ['p']],
+  ]);
+  it('gives the path from the field back to itself', () => {
+    expect(findComputedCycleThrough(graph, 'a')).toEqual(['a', 'b', 'c', 'a']);
+    expect(findComputedCycleThrough(graph, 'c')).toEqual(['c', 'a', 'b', 'c']);
+  });
+  it('ignores a cycle the field is not on, even one it reaches', () => {
+    expect(findComputedCycleThrough(graph, 'x')).toBeNull();
+    expect(findComputedCycleThrough(new Map([...graph, ['r', ['p']]]), 'r')).toBeNull();
+  });
+  it('finds a field reading itself, and nothing for a field the graph lacks', () => {
+    expect(findComputedCycleThrough(new Map([['s', ['s']]]), 's')).toEqual(['s', 's']);
+    expect(findComputedCycleThrough(graph, 'zzz')).toBeNull();
   });
 });

@@ -117,7 +117,11 @@ export class ConditionBook {
         field,
         list.flatMap((c) => (c.rule ? [c.rule.deps] : [])),
       );
-    const graph = new Map([...direct].map(([f, ds]) => [f, ds.flatMap((d) => d.computed)]));
+    // Cycles are among active conditions only, the graph the command service refuses to close at definition
+    // (an inactive condition never runs, so it cannot loop).
+    const graph = new Map(
+      [...fields].map(([f, list]) => [f, list.flatMap((c) => (c.active && c.rule ? c.rule.deps.computed : []))]),
+    );
     const cyclic = new Set<string>();
     for (let cycle = findComputedCycle(graph); cycle; cycle = findComputedCycle(graph)) {
       for (const f of cycle) cyclic.add(f);

@@ -17,6 +17,7 @@ import {
   type EvaluationLimits,
   type RuleSubject,
 } from './evaluation.js';
+import { literal } from './binary-operators.js';
 import { operators, type Fn } from './operators.js';
 
 /** A field-condition expression compiled once into a tree of closures. */
@@ -72,7 +73,7 @@ export function costOf(node: unknown): number {
 }
 
 function compileNode(k: Compiler, node: unknown, scope: Scope): Fn {
-  if (node === null || typeof node !== 'object') return () => node;
+  if (node === null || typeof node !== 'object') return literal(node);
   if (Array.isArray(node)) {
     const items = node.map((n) => compileNode(k, n, scope));
     return (c, d) => items.map((f) => f(c, d));
@@ -114,6 +115,10 @@ function descend(value: unknown, segments: readonly string[]): unknown {
 
 function compileVar(k: Compiler, path: string | number, fallback: Fn | undefined, scope: Scope): Fn {
   const segments = path === '' ? [] : String(path).split('.');
+  if (scope === 'entity' && !fallback) {
+    const direct = entityRead(k, segments);
+    if (direct) return direct;
+  }
   const read =
     scope === 'item' ? (c: EvaluationContext, d: unknown) => descend(d, segments) : entityReader(k, segments);
   return (c, d) => {
@@ -121,6 +126,36 @@ function compileVar(k: Compiler, path: string | number, fallback: Fn | undefined
     // As in json-logic-js, only an absent value takes the default; a present null stays null.
     return v === undefined ? notFound(fallback, c, d) : v;
   };
+}
+
+/**
+ * A `var` without a default on the entity's own fields, variables or its parent's: one closure that reads the
+ * subject and turns absent into null, instead of a generic wrapper calling a reader (a call site shared by every
+ * `var` of the process, which V8 then cannot inline). Undefined for the other paths.
+ */
+function entityRead(k: Compiler, [head, second, third, ...more]: string[]): Fn | undefined {
+  if (head === undefined || head in k.shape.children || head === 'computed') return undefined;
+  if (head === 'variables' && third === undefined)
+    return (c) => {
+      const v = c.subject.variable(second!);
+      return v === undefined ? null : v;
+    };
+  if (head === 'parent' && second === 'variables' && more.length === 0)
+    return (c) => {
+      const v = c.subject.parentVariable(third!);
+      return v === undefined ? null : v;
+    };
+  if (head === 'parent' && third === undefined)
+    return (c) => {
+      const v = c.subject.parentField(second!);
+      return v === undefined ? null : v;
+    };
+  if (second === undefined)
+    return (c) => {
+      const v = c.subject.field(head);
+      return v === undefined ? null : v;
+    };
+  return undefined;
 }
 
 /** The reader of an entity-scope path, chosen once from its first segment (the validator vouched for its shape). */

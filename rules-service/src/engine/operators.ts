@@ -1,13 +1,10 @@
+import { binaryOperators, num, type Fn } from './binary-operators.js';
 import type { EvaluationContext } from './evaluation.js';
 import { truthy } from './evaluation.js';
 
-/** A compiled node: `d` is the current array element inside `map`/`filter`/... and unused at entity scope. */
-export type Fn = (c: EvaluationContext, d: unknown) => unknown;
+export type { Fn };
 /** `bodyCost`: the static size of a loop's body (its second argument), charged per element. */
 type Build = (args: Fn[], bodyCost?: number) => Fn;
-
-/** json-logic-js's parseFloat, without the round trip through a string for what already is a number. */
-const num = (v: unknown): number => (typeof v === 'number' ? (v === 0 ? 0 : v) : parseFloat(v as string));
 
 /** Evaluates every argument into an array. */
 const eager =
@@ -17,15 +14,6 @@ const eager =
     const values = new Array<unknown>(args.length);
     for (let i = 0; i < args.length; i++) values[i] = args[i]!(c, d);
     return f(c, values);
-  };
-
-/** Two-argument operators get a closure without the argument array: most conditions are made of these. */
-const binary =
-  (f: (a: unknown, b: unknown) => unknown): Build =>
-  ([x, y]) => {
-    const a = x ?? (() => undefined);
-    const b = y ?? (() => undefined);
-    return (c, d) => f(a(c, d), b(c, d));
   };
 
 function arrayOf(c: EvaluationContext, v: unknown, what: string): unknown[] | undefined {
@@ -54,20 +42,16 @@ const scoped =
  * `+` through parseFloat, `and`/`or` returning an operand, an empty array falsy. `log` and `method` are absent.
  */
 export const operators: Record<string, Build> = {
-  '==': binary((a, b) => a == b),
-  '===': binary((a, b) => a === b),
-  '!=': binary((a, b) => a != b),
-  '!==': binary((a, b) => a !== b),
-  '>': binary((a, b) => (a as number) > (b as number)),
-  '>=': binary((a, b) => (a as number) >= (b as number)),
+  // Two-argument operators get closures without an argument array: most conditions are made of these.
+  ...binaryOperators,
   '<': (args) =>
     args.length === 3
       ? eager((_, [a, b, x]) => (a as number) < (b as number) && (b as number) < (x as number))(args)
-      : binary((a, b) => (a as number) < (b as number))(args),
+      : binaryOperators['<'](args),
   '<=': (args) =>
     args.length === 3
       ? eager((_, [a, b, x]) => (a as number) <= (b as number) && (b as number) <= (x as number))(args)
-      : binary((a, b) => (a as number) <= (b as number))(args),
+      : binaryOperators['<='](args),
   '!!':
     ([a]) =>
     (c, d) =>
@@ -76,14 +60,9 @@ export const operators: Record<string, Build> = {
     ([a]) =>
     (c, d) =>
       !truthy(a ? a(c, d) : undefined),
-  '%': binary((a, b) => (a as number) % (b as number)),
-  '/': binary((a, b) => (a as number) / (b as number)),
-  '-': (args) =>
-    args.length === 1 ? eager((_, [a]) => -(a as number))(args) : binary((a, b) => (a as number) - (b as number))(args),
+  '-': (args) => (args.length === 1 ? eager((_, [a]) => -(a as number))(args) : binaryOperators['-'](args)),
   '+': (args) =>
-    args.length === 2
-      ? binary((a, b) => num(a) + num(b))(args)
-      : eager((_, vs) => vs.reduce<number>((s, v) => s + num(v), 0))(args),
+    args.length === 2 ? binaryOperators['+'](args) : eager((_, vs) => vs.reduce<number>((s, v) => s + num(v), 0))(args),
   '*': eager((_, vs) => (vs.length === 0 ? undefined : vs.reduce((p, v) => num(p) * num(v)))),
   min: eager((c, vs) => (c.checkArray(vs.length, 'min'), Math.min(...(vs as number[])))),
   max: eager((c, vs) => (c.checkArray(vs.length, 'max'), Math.max(...(vs as number[])))),

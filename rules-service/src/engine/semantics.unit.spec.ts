@@ -106,6 +106,26 @@ const cases: Case[] = [
   { name: '<= between inclusive', expr: { '<=': [3, { var: 'level' }, 3] }, expected: true },
   { name: '< between outside', expr: { '<': [3, { var: 'level' }, 5] }, expected: false },
   { name: 'compare strings', expr: { '<': ['apple', 'banana'] }, expected: true },
+  // a literal right operand, folded at compile time
+  { name: '+ with a literal string right', expr: { '+': [{ var: 'level' }, '2.5'] }, expected: 5.5 },
+  { name: '+ with a literal null right', expr: { '+': [{ var: 'level' }, null] }, expected: Number.NaN },
+  { name: '- with a literal right, missing left', expr: { '-': [{ var: 'variables.none' }, 1] }, expected: -1 },
+  { name: '/ by a literal 0', expr: { '/': [{ var: 'level' }, 0] }, expected: Number.POSITIVE_INFINITY },
+  { name: '== loose against a literal string', expr: { '==': [{ var: 'level' }, '3'] }, expected: true },
+  { name: '=== strict against a literal string', expr: { '===': [{ var: 'level' }, '3'] }, expected: false },
+  { name: '!= against literal null, missing', expr: { '!=': [{ var: 'variables.none' }, null] }, expected: false },
+  {
+    name: '!== against literal null, present null',
+    expr: { '!==': [{ var: 'variables.nothing' }, null] },
+    expected: false,
+  },
+  { name: '>= against a literal string', expr: { '>=': [{ var: 'variables.population' }, '1200'] }, expected: true },
+  {
+    name: '<= against a literal, parent variable',
+    expr: { '<=': [{ var: 'parent.variables.taxRate' }, 0.1] },
+    expected: true,
+  },
+  { name: '> parent field against a literal', expr: { '>': [{ var: 'parent.name' }, 'A'] }, expected: true },
   // logic
   { name: 'and all true returns last', expr: { and: [true, 'x', 3] }, expected: 3 },
   { name: 'and returns first falsy', expr: { and: [true, 0, 3] }, expected: 0 },

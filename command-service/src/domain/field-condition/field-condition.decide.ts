@@ -2,11 +2,16 @@ import { validateFieldCondition, type CommandOf } from '@cm/contracts';
 import type { AggregateRef, AggregateStatus, DecideContext, Decider, EventDraft } from '../decider.js';
 import { mustBeAbsent, mustBeActiveRef, mustExist, unknownCommand } from '../guards.js';
 import { jsonEqual } from '../json-equal.js';
+import { mustNotCloseCycle } from './field-condition.cycles.js';
 import { evolve, initialState, type FieldConditionEvent, type FieldConditionState } from './field-condition.state.js';
 
 export type FieldConditionCommand = CommandOf<'field-condition'>;
 
-export function decide(command: FieldConditionCommand, state: FieldConditionState, ctx: DecideContext): EventDraft[] {
+export function decide(
+  command: FieldConditionCommand,
+  state: FieldConditionState,
+  ctx: DecideContext<FieldConditionState>,
+): EventDraft[] {
   const id = command.aggregateId;
   if (command.type === 'field-condition.define') {
     mustBeAbsent(state.status, 'field-condition', id);
@@ -14,6 +19,7 @@ export function decide(command: FieldConditionCommand, state: FieldConditionStat
     const { entityType, entityId, field, expression, priority, active } = command.payload;
     // The rules service compiles by the same validator: what passes here compiles there.
     validateFieldCondition({ entityType, field, expression });
+    mustNotCloseCycle({ entityType, field, expression, active }, ctx.siblings);
     return [
       {
         type: 'FieldConditionDefined',
@@ -32,8 +38,12 @@ export function decide(command: FieldConditionCommand, state: FieldConditionStat
         priority: priority ?? state.priority,
         active: active ?? state.active,
       };
-      if (next.field !== state.field || !jsonEqual(next.expression, state.expression)) {
+      const redefined = next.field !== state.field || !jsonEqual(next.expression, state.expression);
+      if (redefined) {
         validateFieldCondition({ entityType: state.entityType!, field: next.field, expression: next.expression });
+      }
+      if (redefined || (next.active && !state.active)) {
+        mustNotCloseCycle({ entityType: state.entityType!, ...next }, ctx.siblings);
       }
       const unchanged =
         next.field === state.field &&
@@ -68,8 +78,8 @@ export const fieldConditionDecider: Decider<FieldConditionCommand, FieldConditio
   refsOf,
   statusOf,
   commands: {
-    'field-condition.define': { creates: true },
-    'field-condition.update': {},
+    'field-condition.define': { creates: true, needsSiblings: true },
+    'field-condition.update': { needsSiblings: true },
     'field-condition.delete': {},
   },
 };

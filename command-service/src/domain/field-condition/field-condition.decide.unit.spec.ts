@@ -2,7 +2,7 @@ import { ErrorCode, type CommandPayload } from '@cm/contracts';
 import { describe, expect, it } from 'vitest';
 import { command, given } from '../given.test-util.js';
 import { fieldConditionDecider, type FieldConditionCommand } from './field-condition.decide.js';
-import type { JsonLogic } from './field-condition.state.js';
+import type { FieldConditionState, JsonLogic } from './field-condition.state.js';
 
 const condition = <T extends FieldConditionCommand['type']>(type: T, payload: CommandPayload<T>) =>
   command(type, payload, { aggregateId: 'fc1' });
@@ -293,5 +293,105 @@ describe('field-condition expressions, checked at definition', () => {
     given(fieldConditionDecider, [defined, updated({ expression: { var: 'computed.rich' } })])
       .when(update({ field: 'rich' }))
       .thenThrows(ErrorCode.VALIDATION, /reads itself/);
+  });
+});
+
+describe('cycles among computed fields (ctx.siblings: the other live conditions of the campaign branch)', () => {
+  const sibling = (
+    field: string,
+    expression: JsonLogic,
+    more: Partial<FieldConditionState> = {},
+  ): FieldConditionState => ({
+    status: 'active',
+    entityType: 'settlement',
+    entityId: null,
+    field,
+    expression,
+    priority: 0,
+    active: true,
+    ...more,
+  });
+  const reads = (...fields: string[]): JsonLogic => ({ '+': fields.map((f) => ({ var: `computed.${f}` })) });
+  const siblings = (...list: FieldConditionState[]) => new Map(list.map((s, i) => [`fc-${i}`, s]));
+  const define = (field: string, expression: JsonLogic, more: { active?: boolean; entityType?: 'structure' } = {}) =>
+    condition('field-condition.define', {
+      entityType: more.entityType ?? 'settlement',
+      field,
+      expression,
+      priority: 0,
+      active: more.active ?? true,
+    });
+
+  it('rejects a definition closing a 2-cycle, naming the path', () => {
+    given(fieldConditionDecider)
+      .when(define('b', reads('a')), { siblings: siblings(sibling('a', reads('b'))) })
+      .thenThrows(ErrorCode.VALIDATION, 'closes a cycle b -> a -> b');
+  });
+  it('rejects a definition closing a 3-cycle, naming the path', () => {
+    given(fieldConditionDecider)
+      .when(define('c', reads('a')), { siblings: siblings(sibling('a', reads('b')), sibling('b', reads('c'))) })
+      .thenThrows(ErrorCode.VALIDATION, 'closes a cycle c -> a -> b -> c');
+  });
+  it('accepts a chain', () => {
+    given(fieldConditionDecider)
+      .when(define('c', reads('b')), { siblings: siblings(sibling('a', { var: 'level' }), sibling('b', reads('a'))) })
+      .then([
+        {
+          type: 'FieldConditionDefined',
+          data: {
+            entityType: 'settlement',
+            entityId: null,
+            field: 'c',
+            expression: reads('b'),
+            priority: 0,
+            active: true,
+          },
+        },
+      ]);
+  });
+  it('counts neither inactive nor other types’ conditions, and a condition on one entity counts for its type', () => {
+    const ok = siblings(
+      sibling('a', reads('b'), { active: false }),
+      sibling('a', reads('b'), { entityType: 'structure' }),
+    );
+    expect(() => given(fieldConditionDecider).when(define('b', reads('a')), { siblings: ok })).not.toThrow();
+    given(fieldConditionDecider)
+      .when(define('b', reads('a')), { siblings: siblings(sibling('a', reads('b'), { entityId: 's1' })) })
+      .thenThrows(ErrorCode.VALIDATION, /b -> a -> b/);
+  });
+  it('accepts an inactive definition that would close a cycle, and checks it when it is activated', () => {
+    const around = siblings(sibling('a', reads('b')));
+    given(fieldConditionDecider)
+      .when(define('b', reads('a'), { active: false }), { siblings: around })
+      .then([
+        {
+          type: 'FieldConditionDefined',
+          data: {
+            entityType: 'settlement',
+            entityId: null,
+            field: 'b',
+            expression: reads('a'),
+            priority: 0,
+            active: false,
+          },
+        },
+      ]);
+    const inactiveB = { ...defined, data: { ...defined.data, field: 'b', expression: reads('a'), active: false } };
+    given(fieldConditionDecider, [inactiveB])
+      .when(update({ active: true }), { siblings: around })
+      .thenThrows(ErrorCode.VALIDATION, 'closes a cycle b -> a -> b');
+  });
+  it('rejects an update of the expression or of the field that closes a cycle', () => {
+    const around = siblings(sibling('a', reads('prosperous')), sibling('rich', reads('prosperous')));
+    given(fieldConditionDecider, [defined])
+      .when(update({ expression: reads('a') }), { siblings: around })
+      .thenThrows(ErrorCode.VALIDATION, 'closes a cycle prosperous -> a -> prosperous');
+    given(fieldConditionDecider, [defined, updated({ expression: reads('rich') })])
+      .when(update({ field: 'a' }), { siblings: siblings(sibling('rich', reads('a'))) })
+      .thenThrows(ErrorCode.VALIDATION, 'closes a cycle a -> rich -> a');
+  });
+  it('leaves a cycle elsewhere (left by a race) to the rules service', () => {
+    const loop = siblings(sibling('p', reads('q')), sibling('q', reads('p')));
+    expect(() => given(fieldConditionDecider).when(define('r', reads('p')), { siblings: loop })).not.toThrow();
   });
 });

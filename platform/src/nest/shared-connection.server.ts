@@ -1,12 +1,12 @@
 import { ServerNats, type NatsOptions } from '@nestjs/microservices';
-import type { NatsConnection } from '@cm/platform';
+import type { NatsConnection } from '../nats.js';
 
 type Subscription = ReturnType<NatsConnection['subscribe']>;
 
 /**
  * Nest's NATS server on the service's one NATS connection instead of a second one of its own. Replies then share
  * the socket with the event-store appends, so both leave in the same writes (socket writes were the largest
- * single cost of this service in a CPU profile), and the server keeps one connection per instance. Closing
+ * single cost of the command service in a CPU profile), and the server keeps one connection per instance. Closing
  * stops intake (unsubscribes) only: the connection belongs to the lifecycle, which drains it last, after the
  * sagas have finished with it.
  */

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Logger } from '@cm/platform';
+import type { Logger } from '../logger.js';
 
-/** Nest's own log lines through pino, at debug: the service logs what matters itself. */
+/** Sends Nest's own log lines through pino, so every line of the process is structured alike. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
   log(message: unknown, context?: string) {
@@ -12,5 +12,11 @@ export class PinoNestLogger implements LoggerService {
   }
   warn(message: unknown, context?: string) {
     this.logger.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string) {
+    this.logger.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string) {
+    this.logger.trace({ context }, String(message));
   }
 }
