@@ -190,8 +190,8 @@ describe('HTTP/2 over TLS', () => {
 
   it('cuts a paused HTTP/2 reader off at its bound while others keep receiving; it resumes exactly', async () => {
     // A reader that takes nothing, with a small stream window, so its bytes pile up in the gateway rather than in
-    // flight: past the 1 KB window, the HTTP/2 stream's 64 KB write buffer and the 4 KB queue, 250 events of
-    // ~420 bytes overflow it.
+    // flight: past the 1 KB window, the HTTP/2 stream's write buffer (up to 64 KB) and the 4 KB queue, 250
+    // events of ~420 bytes overflow it.
     const slowSession = tlsSession({ initialWindowSize: 1024 });
     const slow = await SseReader.openHttp2(slowSession, `/events?campaign=${C1}&coalesce=0`, auth(), {
       paused: true,
