@@ -145,12 +145,20 @@ export function createHttpServer(opts: HttpOptions): GatewayServer {
   const h1 = configureHttp1(http.createServer(handle));
   const front = net.createServer((socket) => {
     let seen = Buffer.alloc(0);
+    // Until a server owns the connection, its errors and silence are ours (an unhandled socket error would
+    // end the process).
+    const drop = () => socket.destroy();
+    socket.once('error', drop);
+    socket.setTimeout(20_000, drop);
     const sniff = (chunk: Buffer) => {
       seen = Buffer.concat([seen, chunk]);
       const n = Math.min(seen.length, H2_PREFACE.length);
       const h2c = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
       if (h2c && n < H2_PREFACE.length) return;
       socket.off('data', sniff);
+      socket.off('error', drop);
+      socket.setTimeout(0);
+      socket.removeAllListeners('timeout');
       socket.pause();
       socket.unshift(seen);
       if (h2c) {
