@@ -1,4 +1,6 @@
 import http from 'node:http';
+import type http2 from 'node:http2';
+import https from 'node:https';
 
 /** One server-sent event as a client sees it. */
 export interface SseMessage {
@@ -17,54 +19,97 @@ export class SseReader {
   body = '';
   lastEventId: string | undefined;
   ended = false;
+  /** Response headers (HTTP/2 ones include `:status`). */
+  headers: http.IncomingHttpHeaders = {};
+  /** Comment lines (heartbeats) seen. */
+  comments = 0;
   private req: http.ClientRequest | undefined;
+  private h2: http2.ClientHttp2Stream | undefined;
+  private readH2: (() => void) | undefined;
+  private buffer = '';
+  private current: Partial<SseMessage> = {};
   private waiters: (() => void)[] = [];
 
-  static open(url: string, headers: Record<string, string> = {}): Promise<SseReader> {
+  /** Over HTTP/1.1 (or HTTPS with `tls` options such as `ca`). */
+  static open(url: string, headers: Record<string, string> = {}, tls: https.RequestOptions = {}): Promise<SseReader> {
     const reader = new SseReader();
+    const get = url.startsWith('https:') ? https.get : http.get;
     return new Promise((resolve, reject) => {
-      reader.req = http.get(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+      reader.req = get(url, { ...tls, headers: { accept: 'text/event-stream', ...headers } }, (res) => {
         reader.status = res.statusCode ?? 0;
+        reader.headers = res.headers;
         res.setEncoding('utf8');
-        let buffer = '';
-        let current: Partial<SseMessage> & { data?: string } = {};
-        res.on('data', (chunk: string) => {
-          if (reader.status !== 200) {
-            reader.body += chunk;
-            return;
-          }
-          buffer += chunk;
-          let nl: number;
-          while ((nl = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, nl);
-            buffer = buffer.slice(nl + 1);
-            if (line === '') {
-              if (current.data !== undefined) {
-                if (current.id !== undefined) reader.lastEventId = current.id;
-                reader.messages.push({ id: current.id, event: current.event ?? 'message', data: current.data });
-              }
-              current = {};
-              continue;
-            }
-            if (line.startsWith(':')) continue;
-            const colon = line.indexOf(':');
-            const field = colon < 0 ? line : line.slice(0, colon);
-            const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-            if (field === 'data') current.data = current.data === undefined ? value : `${current.data}\n${value}`;
-            else if (field === 'id') current.id = value;
-            else if (field === 'event') current.event = value;
-          }
-          reader.wake();
-        });
-        res.on('end', () => {
-          reader.ended = true;
-          reader.wake();
-        });
+        res.on('data', (chunk: string) => reader.feed(chunk));
+        res.on('end', () => reader.end());
         res.on('error', () => undefined);
         resolve(reader);
       });
-      reader.req.on('error', (e) => (reader.status ? ((reader.ended = true), reader.wake()) : reject(e)));
+      reader.req.on('error', (e) => (reader.status ? reader.end() : reject(e)));
     });
+  }
+
+  /** As one stream of an HTTP/2 session: several readers multiplex on the same connection. */
+  static openHttp2(
+    session: http2.ClientHttp2Session,
+    path: string,
+    headers: Record<string, string> = {},
+    opts: { paused?: boolean } = {},
+  ): Promise<SseReader> {
+    const reader = new SseReader();
+    return new Promise((resolve, reject) => {
+      const stream = session.request({ ':path': path, accept: 'text/event-stream', ...headers });
+      reader.h2 = stream;
+      stream.once('response', (h) => {
+        reader.status = Number(h[':status']);
+        reader.headers = h;
+        resolve(reader);
+      });
+      stream.setEncoding('utf8');
+      reader.readH2 = () => stream.on('data', (chunk: string) => reader.feed(chunk));
+      if (!opts.paused) reader.readH2();
+      stream.on('end', () => reader.end());
+      stream.on('close', () => reader.end());
+      stream.on('error', (e) => (reader.status ? reader.end() : reject(e)));
+    });
+  }
+
+  private feed(chunk: string): void {
+    if (this.status !== 200) {
+      this.body += chunk;
+      return;
+    }
+    this.buffer += chunk;
+    let nl: number;
+    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      const line = this.buffer.slice(0, nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      if (line === '') {
+        const current = this.current;
+        if (current.data !== undefined) {
+          if (current.id !== undefined) this.lastEventId = current.id;
+          this.messages.push({ id: current.id, event: current.event ?? 'message', data: current.data });
+        }
+        this.current = {};
+        continue;
+      }
+      if (line.startsWith(':')) {
+        this.comments += 1;
+        continue;
+      }
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'data')
+        this.current.data = this.current.data === undefined ? value : `${this.current.data}\n${value}`;
+      else if (field === 'id') this.current.id = value;
+      else if (field === 'event') this.current.event = value;
+    }
+    this.wake();
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.wake();
   }
 
   /** Update messages (unnamed events) with their parsed payloads. */
@@ -89,8 +134,14 @@ export class SseReader {
     }
   }
 
+  /** Starts reading a stream opened `paused` (a reader that took nothing until now). */
+  read(): void {
+    this.readH2?.();
+  }
+
   close(): void {
     this.req?.destroy();
+    this.h2?.close();
   }
 
   private wake(): void {

@@ -20,7 +20,7 @@ function cookie(header: string | undefined, name: string): string | undefined {
 }
 
 /** The token of a request: `Authorization: Bearer`, else the `cm_token` cookie, else (when allowed) `?token=`. */
-export function tokenOf(req: http.IncomingMessage, url: URL, allowQuery: boolean): string | undefined {
+export function tokenOf(req: { headers: http.IncomingHttpHeaders }, url: URL, allowQuery: boolean): string | undefined {
   return (
     bearerToken(req.headers.authorization) ??
     cookie(req.headers.cookie, TOKEN_COOKIE) ??

@@ -73,6 +73,12 @@ export function createGatewayMetrics(registry: Registry) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: r,
     }),
+    /** The histogram's last observation: one broadcast's own figure, which a histogram's buckets blur. */
+    fanOutLast: new Gauge({
+      name: 'realtime_fanout_last_seconds',
+      help: 'The last live commit: event stored in the stream → written to the last subscriber socket',
+      registers: r,
+    }),
   };
 }
 

@@ -75,7 +75,15 @@ export class Gateway {
     }
     this.liveSeq = commit.seq;
     this.metrics.liveSeq.set(commit.seq);
-    if (written) this.metrics.fanOutLatency.observe(Math.max(0, Date.now() - commit.storedAtMs) / 1000);
+    if (written) {
+      // Node's HTTP/1.1 response corks its socket on a write and uncorks on the next tick, so the frames reach
+      // the kernel only then: measured on a tick queued after those, not at the last `write` call.
+      process.nextTick(() => {
+        const seconds = Math.max(0, Date.now() - commit.storedAtMs) / 1000;
+        this.metrics.fanOutLatency.observe(seconds);
+        this.metrics.fanOutLast.set(seconds);
+      });
+    }
   }
 
   /**

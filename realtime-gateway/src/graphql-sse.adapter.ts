@@ -1,4 +1,3 @@
-import type http from 'node:http';
 import {
   buildSchema,
   getArgumentValues,
@@ -17,7 +16,8 @@ import type { Gateway } from './gateway.js';
 import type { GatewayMetrics } from './gateway.metrics.js';
 import { GraphqlSink } from './graphql-sse.sink.js';
 import { subscriptionRequestOf } from './graphql-subscription.js';
-import { sendError, STREAM_HEADERS } from './sse.adapter.js';
+import { isGone, sendError, write, writeHead, type Request, type Response } from './http-server.js';
+import { STREAM_HEADERS } from './sse.adapter.js';
 
 /** The query service's types plus the subscriptions; the gateway serves only the subscriptions. */
 export const realtimeSchema = buildSchema(`${typeDefs}\n${realtimeTypeDefs}`);
@@ -42,16 +42,16 @@ export function createGraphqlSseHandler(
   opts: { jwtSecret: string; maxQueueBytes: number },
   metrics: GatewayMetrics,
 ) {
-  const callers = new WeakMap<http.IncomingMessage, Caller>();
+  const callers = new WeakMap<Request, Caller>();
   /** Single-connection mode: the response each stream token writes to. */
-  const streams = new Map<string, http.ServerResponse>();
-  const streamTokenOf = (req: http.IncomingMessage, url: URL): string | undefined => {
+  const streams = new Map<string, Response>();
+  const streamTokenOf = (req: Request, url: URL): string | undefined => {
     const h = req.headers[TOKEN_HEADER_KEY];
     return (Array.isArray(h) ? h[0] : h) ?? url.searchParams.get(TOKEN_QUERY_KEY) ?? undefined;
   };
 
   const subscribe = async (args: ExecutionArgs): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> => {
-    const { req, res, url } = args.contextValue as { req: http.IncomingMessage; res: http.ServerResponse; url: URL };
+    const { req, res, url } = args.contextValue as { req: Request; res: Response; url: URL };
     const caller = callers.get(req)!;
     const operation = getOperationAST(args.document, args.operationName);
     const fieldNode = operation?.selectionSet.selections[0] as FieldNode | undefined;
@@ -93,7 +93,7 @@ export function createGraphqlSseHandler(
     }
   };
 
-  const handler = createHandler<http.IncomingMessage, { res: http.ServerResponse; url: URL }, never>({
+  const handler = createHandler<Request, { res: Response; url: URL }, never>({
     schema: realtimeSchema,
     context: (req) => ({ req: req.raw, res: req.context.res, url: req.context.url }) as never,
     subscribe: subscribe as never,
@@ -106,7 +106,7 @@ export function createGraphqlSseHandler(
       )) as never,
   });
 
-  return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
+  return async (req: Request, res: Response, url: URL): Promise<void> => {
     try {
       callers.set(req, await authenticate(opts.jwtSecret, tokenOf(req, url, false)));
     } catch (e) {
@@ -134,8 +134,11 @@ export function createGraphqlSseHandler(
       context: { res, url },
     });
     const streaming = body !== null && typeof body !== 'string';
-    res.writeHead(init.status, init.statusText, streaming ? { ...init.headers, ...STREAM_HEADERS } : init.headers);
-    if (!streaming) return void res.end(body);
+    // graphql-sse's headers include `connection: keep-alive` and a status text, which `writeHead` leaves out on
+    // HTTP/2 (graphql-sse's own `use/http2` is this same glue over the compat API, and writes them).
+    const headers = (init.headers ?? {}) as Record<string, string>;
+    writeHead(res, init.status, streaming ? { ...headers, ...STREAM_HEADERS } : headers, init.statusText);
+    if (!streaming) return void res.end(body ?? '');
     const token = streamTokenOf(req, url);
     if (token) streams.set(token, res);
     metrics.clients.inc({ transport: 'graphql-sse' });
@@ -147,8 +150,8 @@ export function createGraphqlSseHandler(
     // Written as they come (graphql-sse's own adapter waits for each write): the response buffer is the queue
     // the sinks bound.
     for await (const chunk of body) {
-      if (res.destroyed || res.writableEnded) break;
-      res.write(chunk);
+      if (isGone(res) || res.writableEnded) break;
+      write(res, chunk);
     }
     res.end();
   };

@@ -1,9 +1,9 @@
-import type http from 'node:http';
 import { execute, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { RealtimeReason } from '@cm/contracts';
 import type { Delivery, Sink } from './core/subscriber.js';
 import { encodedOnce } from './core/update.js';
 import type { GatewayMetrics } from './gateway.metrics.js';
+import type { Response } from './http-server.js';
 
 /** One subscription operation's document, executed once per event for all subscribers that share it. */
 export interface Operation {
@@ -31,7 +31,7 @@ export class GraphqlSink implements Sink, AsyncIterableIterator<ExecutionResult>
   constructor(
     private readonly op: Operation,
     /** The response the stream is written to (its buffer is the bound). */
-    private readonly stream: () => http.ServerResponse | undefined,
+    private readonly stream: () => Response | undefined,
     private readonly maxBytes: number,
     private readonly metrics: GatewayMetrics,
   ) {}

@@ -1,7 +1,6 @@
-import type http from 'node:http';
 import { AppError, ErrorCode } from '@cm/contracts';
 import { signToken } from '@cm/platform';
-import type { Route } from './http-server.js';
+import { writeHead, type Route } from './http-server.js';
 
 /** The one user a development gateway mints tokens for: the owner of the demo campaign. */
 export const DEMO_USER = 'demo-gm';
@@ -12,15 +11,15 @@ export const DEMO_USER = 'demo-gm';
  */
 export function liveRoutes(jwtSecret: string): Record<string, Route> {
   return {
-    'GET /': (_req: http.IncomingMessage, res: http.ServerResponse) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    'GET /': (_req, res) => {
+      writeHead(res, 200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(LIVE_PAGE);
     },
     'GET /dev/token': async (_req, res, url) => {
       const user = url.searchParams.get('user') ?? DEMO_USER;
       if (user !== DEMO_USER)
         throw new AppError(ErrorCode.FORBIDDEN, `development tokens are minted for ${DEMO_USER} only`);
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      writeHead(res, 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify({ userId: user, token: await signToken(jwtSecret, user, '12h') }));
     },
   };

@@ -1,16 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, ErrorCode, natsNames } from '@cm/contracts';
-import {
-  closeNats,
-  closeServer,
-  connectNats,
-  createLogger,
-  createMetrics,
-  Lifecycle,
-  runMain,
-  StreamFollower,
-} from '@cm/platform';
-import { loadRealtimeConfig } from './config.js';
+import { closeNats, connectNats, createLogger, createMetrics, Lifecycle, runMain, StreamFollower } from '@cm/platform';
+import { loadRealtimeConfig, type Listener } from './config.js';
 import { followLive, readCommits, streamBounds } from './event-stream.adapter.js';
 import { Gateway } from './gateway.js';
 import { createGatewayMetrics } from './gateway.metrics.js';
@@ -21,6 +12,14 @@ import { loadMembers } from './membership.pg.js';
 import { createSseHandler } from './sse.adapter.js';
 
 const SERVICE = 'realtime-gateway';
+
+const protocolsOf = (l: Listener) => (l.kind === 'tls' ? (l.http2 ? 'tls-h2' : 'tls') : l.kind);
+const PROTOCOLS = {
+  http1: 'HTTP/1.1',
+  h2c: 'HTTP/1.1 and cleartext HTTP/2 (prior knowledge)',
+  tls: 'HTTP/1.1 over TLS',
+  'tls-h2': 'HTTP/2 and HTTP/1.1 over TLS (ALPN)',
+} as const;
 
 // DESIGN §6: one live consumer per process fans out to rooms in memory; resumes replay from the stream.
 runMain(async () => {
@@ -93,7 +92,7 @@ runMain(async () => {
   for (const method of ['GET', 'POST', 'PUT', 'DELETE']) routes[`${method} /graphql/stream`] = whenFollowing(graphql);
   if (config.REALTIME_LIVE_PAGE) Object.assign(routes, liveRoutes(config.JWT_SECRET));
 
-  const server = createHttpServer({
+  const { server, close: closeServer } = createHttpServer({
     ops: {
       service: SERVICE,
       registry,
@@ -114,13 +113,18 @@ runMain(async () => {
     corsOrigins: config.REALTIME_CORS_ORIGINS.split(',')
       .map((o) => o.trim())
       .filter(Boolean),
+    listener: config.listener,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.REALTIME_PORT, config.REALTIME_HOST, resolve);
   });
   logger.info(
-    { port: config.REALTIME_PORT, livePage: config.REALTIME_LIVE_PAGE },
+    {
+      port: config.REALTIME_PORT,
+      protocols: PROTOCOLS[protocolsOf(config.listener)],
+      livePage: config.REALTIME_LIVE_PAGE,
+    },
     'realtime gateway listening (/events, /graphql/stream, /health, /ready, /metrics)',
   );
   // Registered last so it runs first: tell open streams to reconnect (with their last seq), stop the server,
@@ -128,7 +132,7 @@ runMain(async () => {
   lifecycle.onStop('streams and http server', async () => {
     sse.stop();
     gateway.closeAll();
-    await closeServer(server);
+    await closeServer();
   });
 
   // The command service creates the stream; a gateway started first waits for it (not ready meanwhile).

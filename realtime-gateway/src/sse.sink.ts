@@ -1,10 +1,10 @@
-import type http from 'node:http';
 import type { RealtimeReason } from '@cm/contracts';
 import { BoundedQueue } from './core/bounded-queue.js';
 import { noticeFrame, updateFrame } from './core/sse-frames.js';
 import type { Delivery, Sink } from './core/subscriber.js';
 import type { Update } from './core/update.js';
 import type { GatewayMetrics } from './gateway.metrics.js';
+import { isGone, write, type Response } from './http-server.js';
 
 /**
  * A plain-SSE response as a subscriber's sink. Frames go straight to the socket while it takes them; once
@@ -16,7 +16,7 @@ export class SseSink implements Sink {
   private waiters: (() => void)[] = [];
 
   constructor(
-    private readonly res: http.ServerResponse,
+    private readonly res: Response,
     bounds: { maxBytes: number; maxMessages: number },
     private readonly metrics: GatewayMetrics,
   ) {
@@ -35,7 +35,7 @@ export class SseSink implements Sink {
 
   /** Writes or queues one frame; false when the queue is past its bound. */
   write(frame: Buffer): boolean {
-    if (this.res.destroyed || this.res.writableEnded) return true;
+    if (isGone(this.res) || this.res.writableEnded) return true;
     if (this.queue.length > 0 && !this.backedUp()) this.drain();
     if (this.queue.length > 0 || this.backedUp()) return this.queue.push(frame, frame.length);
     this.put(frame);
@@ -55,22 +55,23 @@ export class SseSink implements Sink {
     this.queue.takeAll();
     this.wake();
     if (this.res.writableEnded) return;
-    if (reason !== 'CLIENT_GONE') this.res.write(noticeFrame(reason, { code: reason, message }));
+    if (reason !== 'CLIENT_GONE') write(this.res, noticeFrame(reason, { code: reason, message }));
     this.res.end();
     // A client that does not read would hold its socket (and what is buffered for it) forever.
     setTimeout(() => this.res.destroy(), 2_000).unref();
   }
 
   /**
-   * Node's own buffer past its high-water mark: the kernel is not taking more. (Measured by length rather
-   * than `writableNeedDrain`, which stayed false with megabytes buffered once writes had been corked.)
+   * Node's own buffer past its high-water mark: the kernel (HTTP/1.1) or the stream's flow-control window
+   * (HTTP/2) is not taking more. (Measured by length rather than `writableNeedDrain`, which stayed false with
+   * megabytes buffered once writes had been corked.)
    */
   private backedUp(): boolean {
     return this.res.writableLength >= this.res.writableHighWaterMark;
   }
 
   private put(frame: Buffer): void {
-    this.res.write(frame);
+    write(this.res, frame);
     this.metrics.tally.messages += 1;
     this.metrics.tally.bytes += frame.length;
   }

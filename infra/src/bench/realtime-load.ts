@@ -1,3 +1,4 @@
+import { fork } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeliverPolicy } from '@nats-io/jetstream';
@@ -19,11 +20,19 @@ export interface RealtimeResults {
     connected: number;
     broadcasts: number;
     deliveries: number;
+    /** End to end: mutation acknowledged → `id:` read by each client (the client shares the cores). */
     latencyMs: LatencySummary;
     gatewayBytesPerConnection: number;
     /** The gateway's own measure: event stored → written to the last subscriber's socket, mean per broadcast. */
     gatewayFanOutMeanMs: number;
+    /** The same, per broadcast (`realtime_fanout_last_seconds` read after each), over the broadcasts. */
+    gatewayFanOutMs: LatencySummary;
   };
+  /**
+   * Raw limit of the broadcast: plain node:net writing one Buffer to as many sockets, a process of its own, read by
+   * the same client: message sent → `id:` read by each client, and its own time to the last write.
+   */
+  rawBroadcast: { connected: number; latencyMs: LatencySummary; lastWriteMs: LatencySummary };
 }
 
 export interface RealtimeLoadOptions {
@@ -72,6 +81,8 @@ function sseConnection(url: URL, token: string, onId: (seq: number, at: number) 
 }
 
 const HTTP_OK = Buffer.from('HTTP/1.1 200');
+/** About the size of a broadcast's `data:` line (a KingdomRenamed update). */
+const RAW_DATA_BYTES = 230;
 const ID_LINE = Buffer.from('id: ');
 
 const metric = async (base: string, name: string): Promise<number> => {
@@ -198,22 +209,24 @@ export async function measureRealtime(opts: RealtimeLoadOptions): Promise<Realti
     log(`realtime: ${sockets.length} connected (gateway RSS ${Math.round(rssAfter / 2 ** 20)} MiB); broadcasting`);
     const broadcast = new Samples();
     const BROADCASTS = 5;
-    const fanOutBefore = [
-      await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_sum'),
-      await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_count'),
-    ];
-    for (let b = 0; b < BROADCASTS; b++) {
+    const gatewayFanOut = new Samples();
+    // One unmeasured broadcast first, here and in the raw limit: the first pass over 10,000 sockets runs colder code.
+    for (let b = -1; b < BROADCASTS; b++) {
       const seq = await call(RENAME, { c: campaign, id: 'k0', n: `broadcast${b}` });
       const at = performance.now();
       const deadline = Date.now() + 10_000;
       while ((arrivals.get(seq)?.length ?? 0) < sockets.length && Date.now() < deadline) await sleep(20);
-      for (const t of arrivals.get(seq) ?? []) broadcast.add(Math.max(0, t - at));
+      if (b >= 0) {
+        for (const t of arrivals.get(seq) ?? []) broadcast.add(Math.max(0, t - at));
+        gatewayFanOut.add((await metric(opts.gatewayUrl, 'realtime_fanout_last_seconds')) * 1000);
+      }
       await sleep(500);
     }
-    const fanOutAfter = [
-      await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_sum'),
-      await metric(opts.gatewayUrl, 'realtime_fanout_latency_seconds_count'),
-    ];
+    const connected = sockets.length;
+    for (const s of sockets.splice(0)) s.destroy();
+
+    // 4. Raw limit of the broadcast: the same client, the same number of sockets, plain node:net behind them.
+    const rawFanOut = await rawBroadcast(opts.subscribers, BROADCASTS, opts.token, log);
     return {
       ackToSse: {
         rate: round(load.rate),
@@ -229,18 +242,75 @@ export async function measureRealtime(opts: RealtimeLoadOptions): Promise<Realti
       },
       broadcast: {
         subscribers: opts.subscribers,
-        connected: sockets.length,
+        connected,
         broadcasts: BROADCASTS,
         deliveries: broadcast.count,
         latencyMs: broadcast.summary(),
-        gatewayBytesPerConnection: Math.round((rssAfter - rssBefore) / Math.max(1, sockets.length)),
-        gatewayFanOutMeanMs: round(
-          ((fanOutAfter[0]! - fanOutBefore[0]!) * 1000) / Math.max(1, fanOutAfter[1]! - fanOutBefore[1]!),
-        ),
+        gatewayBytesPerConnection: Math.round((rssAfter - rssBefore) / Math.max(1, connected)),
+        gatewayFanOutMeanMs: gatewayFanOut.summary().mean,
+        gatewayFanOutMs: gatewayFanOut.summary(),
       },
+      rawBroadcast: rawFanOut,
     };
   } finally {
     for (const s of sockets) s.destroy();
     gql.close();
+  }
+}
+
+/** Broadcasts to `subscribers` sockets of `raw-sse-fanout.js` in a child process, read by this process's client. */
+async function rawBroadcast(
+  subscribers: number,
+  broadcasts: number,
+  token: string,
+  log: (s: string) => void,
+): Promise<RealtimeResults['rawBroadcast']> {
+  const child = fork(new URL('./raw-sse-fanout.js', import.meta.url), {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const replies: ((m: { port?: number; lastWriteMs?: number }) => void)[] = [];
+  child.on('message', (m: { port?: number; lastWriteMs?: number }) => replies.shift()?.(m));
+  const reply = () => new Promise<{ port?: number; lastWriteMs?: number }>((resolve) => replies.push(resolve));
+  const sockets: net.Socket[] = [];
+  try {
+    const { port } = await reply();
+    log(`realtime: raw limit, ${subscribers} connections to plain node:net on port ${port}`);
+    const arrivals = new Map<number, number[]>();
+    const url = new URL(`http://127.0.0.1:${port}/events`);
+    for (let opened = 0; opened < subscribers;) {
+      const batch = Math.min(250, subscribers - opened);
+      const results = await Promise.allSettled(
+        Array.from({ length: batch }, () =>
+          sseConnection(url, token, (seq, at) => {
+            let list = arrivals.get(seq);
+            if (!list) arrivals.set(seq, (list = []));
+            list.push(at);
+          }),
+        ),
+      );
+      for (const r of results) if (r.status === 'fulfilled') sockets.push(r.value);
+      opened += batch;
+    }
+    await sleep(2000);
+    const latency = new Samples();
+    const lastWrite = new Samples();
+    for (let b = -1; b < broadcasts; b++) {
+      const seq = 1_000_000 + b;
+      const answered = reply();
+      const at = performance.now();
+      child.send({ seq, dataBytes: RAW_DATA_BYTES });
+      const { lastWriteMs } = await answered;
+      const deadline = Date.now() + 10_000;
+      while ((arrivals.get(seq)?.length ?? 0) < sockets.length && Date.now() < deadline) await sleep(20);
+      if (b >= 0) {
+        lastWrite.add(lastWriteMs!);
+        for (const t of arrivals.get(seq) ?? []) latency.add(Math.max(0, t - at));
+      }
+      await sleep(500);
+    }
+    return { connected: sockets.length, latencyMs: latency.summary(), lastWriteMs: lastWrite.summary() };
+  } finally {
+    for (const s of sockets) s.destroy();
+    child.kill();
   }
 }
