@@ -114,22 +114,24 @@ beforeEach(async () => {
   expect(await cache.keys()).toEqual(ALL);
 });
 
-/** Writes `e` to the stream and waits until the invalidator has handled it; the keys left. */
+/** Writes `e` to the stream and waits until the invalidator has handled it; the entries left (marks aside). */
 async function afterEvent(e: AnyEvent): Promise<string[]> {
   const seq = await publishCommit(nats, names, [e]);
   for (let i = 0; i < 500 && invalidator.handledSeq < seq; i += 1) await new Promise((r) => setTimeout(r, 10));
   expect(invalidator.handledSeq).toBeGreaterThanOrEqual(seq);
-  return cache.keys();
+  return (await cache.keys()).filter((k) => !k.includes(':computed-fields-mark:'));
 }
 const without = (removed: string[]) => ALL.filter((k) => !removed.includes(k));
 const at = (entityId: string, branchId = 'main', campaignId = 'c1') => ({ campaignId, branchId, entityId });
 
 describe('each invalidation trigger removes exactly its entries', () => {
-  it('settlement change: its computed fields, its kingdom settlement list, spatial results of its branch', async () => {
+  it('settlement change: its computed fields, its kingdom (computed fields and settlement list), its structures, spatial results of its branch', async () => {
     expect(await afterEvent(event('SettlementRenamed', { name: 'renamed' }, at('s1')))).toEqual(
       without(
         inC1Main(
           'computed-fields:settlement:s1:main',
+          'computed-fields:kingdom:k1:main',
+          'computed-fields:structure:st1:main',
           'settlements:kingdom:k1:main',
           'spatial:settlements-within-radius:1:2.500000:500:main',
           'spatial:entities-within-bounds:0:0:1.250000:1:main',
@@ -143,6 +145,8 @@ describe('each invalidation trigger removes exactly its entries', () => {
       without(
         inC1Main(
           'computed-fields:settlement:s2:main',
+          'computed-fields:kingdom:k2:main',
+          'computed-fields:structure:st2:main',
           'settlements:kingdom:k2:main',
           'spatial:settlements-within-radius:1:2.500000:500:main',
           'spatial:entities-within-bounds:0:0:1.250000:1:main',
@@ -172,6 +176,44 @@ describe('each invalidation trigger removes exactly its entries', () => {
     expect(await afterEvent(e)).toEqual(
       without(inC1Main('computed-fields:structure:st2:main', 'computed-fields:settlement:s2:main')),
     );
+  });
+
+  it('state-variable change of a settlement: its kingdom aggregates it, its structures read it as parent', async () => {
+    const e = event(
+      'StateVariableSet',
+      { ownerType: 'settlement', ownerId: 's1', key: 'gold', value: { type: 'number', value: 3 } },
+      at('v2'),
+    );
+    expect(await afterEvent(e)).toEqual(
+      without(
+        inC1Main(
+          'computed-fields:settlement:s1:main',
+          'computed-fields:kingdom:k1:main',
+          'computed-fields:structure:st1:main',
+        ),
+      ),
+    );
+  });
+
+  it('kingdom change: its computed fields, the campaign aggregate and its settlements (which read it as parent)', async () => {
+    expect(await afterEvent(event('KingdomRenamed', { name: 'renamed' }, at('k2')))).toEqual(
+      without(
+        inC1Main(
+          'computed-fields:kingdom:k2:main',
+          'computed-fields:campaign:c1:main',
+          'computed-fields:settlement:s2:main',
+        ),
+      ),
+    );
+  });
+
+  it('raises the branch mark of computed fields to the event sequence, never lowers it', async () => {
+    const markKey = campaignCacheKey('c1', 'computed-fields-mark:main');
+    const seq = await publishCommit(nats, names, [event('StructureLevelSet', { level: 4 }, at('st1'))]);
+    await afterEvent(event('LocationReshaped', { geometry: { type: 'Point', coordinates: [3, 4] } }, at('l1')));
+    expect(Number(await cache.redis.get(`${ns}:${markKey}`))).toBe(seq);
+    await invalidator.handle([event('StructureLevelSet', { level: 5 }, at('st1'))], 1);
+    expect(Number(await cache.redis.get(`${ns}:${markKey}`))).toBe(seq);
   });
 
   it('location change: spatial results of its branch', async () => {
