@@ -93,7 +93,8 @@ export class CacheInvalidator {
    *
    * Computed fields come from the rules service, which follows the stream on its own and may answer from before
    * the commit even after the read model has applied it. Their branch's mark is raised to `seq` before anything is
-   * deleted, and a write-back below the mark is refused (computed-fields-cache.ts), so none is left stale.
+   * deleted, and a write-back below the mark is refused (computed-fields-cache.ts), so none is left stale and they
+   * are not deleted a second time.
    */
   async handle(events: readonly AnyEvent[], seq?: number): Promise<void> {
     if (seq !== undefined && this.opts.readModelAt) await this.opts.readModelAt(seq);
@@ -110,8 +111,14 @@ export class CacheInvalidator {
     if (seq !== undefined && marks.size)
       await this.opts.cache.raiseMarks([...marks], seq, this.opts.markTtlSeconds ?? markTtlSeconds(0));
     await this.remove([...keys], [...patterns]);
+    // Computed fields need no second deletion when their mark was raised: a late write-back is refused, and a second
+    // deletion would only drop the fresh entries written since.
+    const guarded = (k: string) => seq !== undefined && k.includes(':computed-fields:');
+    const againKeys = [...keys].filter((k) => !guarded(k));
+    const againPatterns = [...patterns].filter((p) => !guarded(p));
+    if (againKeys.length === 0 && againPatterns.length === 0) return;
     const again = setTimeout(() => {
-      this.remove([...keys], [...patterns]).catch((err: unknown) =>
+      this.remove(againKeys, againPatterns).catch((err: unknown) =>
         this.opts.logger.warn({ err: (err as Error).message }, 'cache re-invalidation failed'),
       );
     }, this.opts.redeleteMs ?? REDELETE_MS);
