@@ -121,12 +121,23 @@ export class RedisCache implements Cache {
       this.unreachable('mget', err);
       raws = keys.map(() => null);
     }
-    return raws.map((raw, i) => {
+    // Counted per family once per call: a batch of a thousand keys is one family, not a thousand counter updates.
+    const counts = new Map<string, { hits: number; misses: number }>();
+    const values = raws.map((raw, i) => {
       const key = keys[i]!;
-      this.opts.stats.record(raw === null ? 'misses' : 'hits', cacheFamilyOf(key));
+      const family = cacheFamilyOf(key);
+      let c = counts.get(family);
+      if (!c) counts.set(family, (c = { hits: 0, misses: 0 }));
+      if (raw === null) c.misses += 1;
+      else c.hits += 1;
       if (this.logging) this.opts.logger.info({ key }, raw === null ? 'cache miss' : 'cache hit');
       return raw === null ? undefined : (JSON.parse(raw) as T);
     });
+    for (const [family, c] of counts) {
+      this.opts.stats.record('hits', family, c.hits);
+      this.opts.stats.record('misses', family, c.misses);
+    }
+    return values;
   }
 
   async set(key: string, value: unknown, ttlSeconds?: number): Promise<void> {
