@@ -4,7 +4,8 @@ import type { CacheStatsSnapshot } from './cache-stats.js';
  * The read side's cache: JSON values under the seeds' keys (contracts' builders, scoped to their campaign with
  * `campaignCacheKey`), each with a TTL. Every operation degrades instead of failing: a read that cannot reach
  * Redis is a miss, a write or delete that cannot is skipped (and logged), so a request never fails because the
- * cache is down. The rules service will read `computed-fields:` entries through this same port.
+ * cache is down. The computed-field loader (api/computed-fields.ts) reads `computed-fields:` entries through it
+ * before it asks the rules service.
  */
 export interface Cache {
   get<T>(key: string): Promise<T | undefined>;
