@@ -74,14 +74,14 @@ export class RedisCache implements Cache {
   private down = false;
 
   constructor(private readonly opts: RedisCacheOptions) {
+    // EVALSHA with a fallback to EVAL: the scripts travel once per connection, not with every call.
+    if (!('cmSetUnlessStale' in opts.redis)) {
+      opts.redis.defineCommand('cmSetUnlessStale', { lua: SET_UNLESS_STALE });
+      opts.redis.defineCommand('cmRaiseMarks', { lua: RAISE_MARKS });
+    }
     this.redis = opts.redis;
     this.prefix = opts.prefix ?? '';
     this.logging = opts.logging ?? false;
-    // EVALSHA with a fallback to EVAL: the scripts travel once per connection, not with every call.
-    if (!('cmSetUnlessStale' in this.redis)) {
-      this.redis.defineCommand('cmSetUnlessStale', { lua: SET_UNLESS_STALE });
-      this.redis.defineCommand('cmRaiseMarks', { lua: RAISE_MARKS });
-    }
   }
 
   private script(name: 'cmSetUnlessStale' | 'cmRaiseMarks'): ScriptCall {
