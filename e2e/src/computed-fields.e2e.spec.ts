@@ -141,6 +141,56 @@ describe('computed fields over GraphQL', () => {
     ]);
   });
 
+  it('serves a second read from the cache without a rules request; an invalidating event makes the next read fresh', async () => {
+    const WEALTH = `query($c: ID!, $minSeq: Int) { settlement(campaignId: $c, id: "s3", minSeq: $minSeq) { computed(field: "wealth") { value } } }`;
+    const hits = async () =>
+      (await (await fetch(`${system.urls['query-service']}/metrics`)).text())
+        .split('\n')
+        .filter((l) => l.startsWith('cache_hits_total{') && l.includes('cache_type="computed-fields"'))
+        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    // The cache invalidator may still be working through the setup's events, each of which rightly drops s3's
+    // entry: read until a read fills it, then the next read must come from Redis alone.
+    let first = await gm.ok<any>(WEALTH, { c: C });
+    let before = await rulesRequests();
+    let hitsBefore = await hits();
+    for (let i = 0; i < 50; i += 1) {
+      const again = await gm.ok<any>(WEALTH, { c: C });
+      if ((await rulesRequests()) === before) break;
+      first = again;
+      before = await rulesRequests();
+      hitsBefore = await hits();
+    }
+    expect(await gm.ok<any>(WEALTH, { c: C })).toEqual(first);
+    expect(await rulesRequests()).toBe(before);
+    expect(await hits()).toBeGreaterThan(hitsBefore);
+
+    // A mutation of one of s3's structures: the invalidator deletes s3's entry, and the next read (without minSeq)
+    // asks the rules service again and sees the new level.
+    const seq = await mutate(`mutation($c: ID!) { setStructureLevel(campaignId: $c, id: "s3-b1", level: 4) { seq } }`);
+    expect(seq).toBeGreaterThan(0);
+    let value = first.settlement.computed.value;
+    for (let i = 0; i < 200 && value !== 4 + 2; i += 1) {
+      await sleep(25);
+      value = (await gm.ok<any>(WEALTH, { c: C })).settlement.computed.value;
+    }
+    expect(value).toBe(6);
+    expect(await rulesRequests()).toBeGreaterThan(before);
+    const fresh = await rulesRequests();
+    expect((await gm.ok<any>(WEALTH, { c: C })).settlement.computed.value).toBe(6);
+    expect(await rulesRequests()).toBe(fresh);
+    const stats = await gm.ok<any>(
+      `query($c: ID!) { cacheStats(campaignId: $c) { families { family hits misses sets } } }`,
+      { c: C },
+    );
+    expect(stats.cacheStats.families.find((f: any) => f.family === 'computed-fields')).toMatchObject({
+      hits: expect.any(Number),
+      sets: expect.any(Number),
+    });
+    expect(stats.cacheStats.families.find((f: any) => f.family === 'computed-fields').hits).toBeGreaterThan(0);
+    // Back to level 1: later cases expect s3 as the setup left it.
+    await mutate(`mutation($c: ID!) { setStructureLevel(campaignId: $c, id: "s3-b1", level: 1) { seq } }`);
+  });
+
   it('explains a computed field: the winning condition, the candidates and the inputs', async () => {
     const data = await gm.ok<any>(
       `query($c: ID!) { explainComputedField(campaignId: $c, entityType: SETTLEMENT, entityId: "s1", field: "rank") { field value condition { id priority expression } candidates { id priority active } inputs } }`,
@@ -161,8 +211,15 @@ describe('computed fields over GraphQL', () => {
 
 describe('two rules services side by side', () => {
   it('both invalidate on the same event, and a read with minSeq never sees a stale computed field (500 times)', async () => {
-    // Enough requests that the queue group hands both instances some, so both hold s2's results.
-    for (let i = 0; i < 30; i++) await gm.ok(SETTLEMENT, { c: C, id: 's2' });
+    // Enough requests that the queue group hands both instances some, so both hold s2's results. Each read asks
+    // for a sequence past the cached entry's (an unrelated rename moves the stream on), so it reaches a rules service.
+    for (let i = 0; i < 30; i++) {
+      const minSeq = await mutate(
+        `mutation($c: ID!, $n: String!) { renameLocation(campaignId: $c, id: "l1", name: $n) { seq } }`,
+        { n: `Vale ${i}` },
+      );
+      await gm.ok(SETTLEMENT, { c: C, id: 's2', minSeq });
+    }
     const before = await Promise.all(rulesUrls().map((u) => metric(u, 'cm_rules_invalidations_total')));
     const seq = await mutate(`mutation($c: ID!) { setStructureLevel(campaignId: $c, id: "s2-b1", level: 10) { seq } }`);
     await gm.ok(SETTLEMENT, { c: C, id: 's2', minSeq: seq });

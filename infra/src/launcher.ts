@@ -98,6 +98,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     // Pretty logs only where a person reads them as they come; files get JSON lines.
     LOG_FORMAT: process.env.LOG_FORMAT ?? (output === 'inherit' && nodeEnv === 'development' ? 'pretty' : 'json'),
     ...(jwtSecret ? { JWT_SECRET: jwtSecret } : {}),
+    // Systems of their own namespace (tests, benches) share the cache database: their keys stay apart too.
+    ...(namespace !== 'cm' && !process.env.CACHE_KEY_PREFIX ? { CACHE_KEY_PREFIX: `${namespace}:` } : {}),
     ...opts.env,
   };
 

@@ -21,6 +21,7 @@ import { RateLimits } from './api/rate-limit.js';
 import { healthSummary } from './cache/cache-health.js';
 import { CacheInvalidator } from './cache/cache-invalidator.js';
 import { handleCacheOps, type CacheEdge } from './cache/cache-ops.js';
+import { markTtlSeconds } from './cache/computed-fields-cache.js';
 import { CacheStats } from './cache/cache-stats.js';
 import { openCacheRedis, RedisCache } from './cache/redis-cache.js';
 import { warmCampaigns } from './cache/warm.js';
@@ -84,6 +85,7 @@ runMain(async () => {
       stats: new CacheStats(registry, config.CACHE_METRICS_ENABLED),
       logger: logger.child({ component: 'cache' }),
       logging: config.CACHE_LOGGING_ENABLED,
+      defaultTtlSeconds: config.CACHE_DEFAULT_TTL,
     });
     const rateLimits = rateLimited(config)
       ? new RateLimits({ redis, settings: rateLimitSettings(config), logger, keyPrefix: config.CACHE_KEY_PREFIX })
@@ -110,6 +112,7 @@ runMain(async () => {
       readModel: db.readModel,
       logger: logger.child({ component: 'cache-invalidation' }),
       readModelAt: (seq) => created.readModelAt(seq),
+      markTtlSeconds: markTtlSeconds(config.CACHE_COMPUTED_FIELDS_TTL),
     });
     await invalidator.start();
     lifecycle.onStop('cache invalidation', () => invalidator.stop());

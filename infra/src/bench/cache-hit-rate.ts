@@ -229,7 +229,7 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
 }
 
 /** Deletes the run's keys from the cache database (DB 1 unless REDIS_CACHE_DB says otherwise), with SCAN. */
-async function dropCacheKeys(prefix: string): Promise<void> {
+export async function dropCacheKeys(prefix: string): Promise<void> {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
     db: Number(process.env.REDIS_CACHE_DB ?? 1),
   });

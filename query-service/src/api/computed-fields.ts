@@ -10,6 +10,7 @@ import {
   type RulesEvaluateRequest,
 } from '@cm/contracts';
 import type { NatsConnection } from '@cm/platform';
+import { cachedComputedFields, type ComputedEntry, type ComputedFieldsOf } from '../cache/computed-fields-cache.js';
 import { requireBranch, requireMember } from './access.js';
 import type { GraphQLContext } from './graphql-context.js';
 
@@ -17,7 +18,8 @@ const decoder = new TextDecoder();
 
 /**
  * Asks the rules service (`<prefix>.rules.evaluate`, queue group) for computed fields. The Redis
- * `computed-fields:` cache of the read side belongs in front of `evaluate`: it is the one seam to put it in.
+ * `computed-fields:` cache of the read side stands in front of it in the loader below; `explainComputedField`
+ * asks it directly (an explanation is never cached).
  */
 export class RulesClient {
   constructor(private readonly opts: { nc: NatsConnection; names: NatsNames; timeoutMs: number }) {}
@@ -42,51 +44,55 @@ export class RulesClient {
   }
 }
 
-interface EntityKey {
-  campaignId: string;
-  branchId: string;
-  entityType: OwnerType;
-  entityId: string;
-}
+type EntityKey = ComputedFieldsOf;
 
 type ComputedLoader = DataLoader<EntityKey, ComputedFieldValue[], string>;
 const loaders = new WeakMap<GraphQLContext, ComputedLoader>();
 
 /**
- * The request's computed-field loader: every entity asked for in one tick (one level of a nested list) goes to
- * the rules service as one batch per campaign branch. The batch asks for at least the sequence the read model
- * had applied when it was sent, which is at or past the request's `minSeq` once the root field waited for it.
+ * The request's computed-field loader: every entity asked for in one tick (one level of a nested list) is looked
+ * up in the cache with one MGET (when the API has one), and the misses go to the rules service as one batch per
+ * campaign branch. The batch asks for at least the sequence the read model had applied when it was sent, which
+ * is at or past the request's `minSeq` once the root field waited for it; a cached entry serves only if it
+ * reflects the request's `minSeq` (see cache/computed-fields-cache.ts).
  */
 function loaderOf(ctx: GraphQLContext): ComputedLoader {
   let loader = loaders.get(ctx);
   if (loader) return loader;
   const rules = rulesOf(ctx);
+  const evaluate = async (keys: readonly EntityKey[]): Promise<ComputedEntry[]> => {
+    const groups = new Map<string, EntityKey[]>();
+    for (const k of keys) {
+      const g = `${k.campaignId}|${k.branchId}`;
+      const group = groups.get(g);
+      if (group) group.push(k);
+      else groups.set(g, [k]);
+    }
+    const answers = new Map<string, ComputedEntry>();
+    const minSeq = Math.max(ctx.services.tracker.appliedSeq, ctx.requiredSeq());
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const { campaignId, branchId } = group[0]!;
+        const reply = await rules.evaluate({
+          campaignId,
+          branchId,
+          minSeq,
+          entities: group.map(({ entityType, entityId }) => ({ entityType, entityId })),
+          correlationId: ctx.correlationId,
+        });
+        reply.entities.forEach((e: EntityComputedFields, i) =>
+          answers.set(cacheKey(group[i]!), { seq: reply.seq, fields: e.fields }),
+        );
+      }),
+    );
+    return keys.map((k) => answers.get(cacheKey(k)) ?? { seq: 0, fields: [] });
+  };
+  const cache = ctx.services.computedFieldsCache;
   loader = new DataLoader<EntityKey, ComputedFieldValue[], string>(
-    async (keys) => {
-      const groups = new Map<string, EntityKey[]>();
-      for (const k of keys) {
-        const g = `${k.campaignId}|${k.branchId}`;
-        const group = groups.get(g);
-        if (group) group.push(k);
-        else groups.set(g, [k]);
-      }
-      const answers = new Map<string, ComputedFieldValue[]>();
-      const minSeq = ctx.services.tracker.appliedSeq;
-      await Promise.all(
-        [...groups.values()].map(async (group) => {
-          const { campaignId, branchId } = group[0]!;
-          const reply = await rules.evaluate({
-            campaignId,
-            branchId,
-            minSeq,
-            entities: group.map(({ entityType, entityId }) => ({ entityType, entityId })),
-            correlationId: ctx.correlationId,
-          });
-          reply.entities.forEach((e: EntityComputedFields, i) => answers.set(cacheKey(group[i]!), e.fields));
-        }),
-      );
-      return keys.map((k) => answers.get(cacheKey(k)) ?? []);
-    },
+    async (keys) =>
+      cache
+        ? cachedComputedFields(cache, keys, ctx.requiredSeq(), evaluate)
+        : (await evaluate(keys)).map((e) => e.fields),
     { cacheKeyFn: cacheKey },
   );
   loaders.set(ctx, loader);

@@ -138,6 +138,7 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
             },
             appliedSeq: () => tracker.appliedSeq,
           },
+          computedFieldsCache: { cache: deps.cache, ttlSeconds: config.CACHE_COMPUTED_FIELDS_TTL },
         }
       : {}),
     ...(deps.health ? { health: deps.health } : {}),

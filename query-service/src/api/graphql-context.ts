@@ -11,6 +11,7 @@ import { redisFirstReadModel, type ReadModelMetrics } from '../redis-model/redis
 import type { RedisReadModel } from '../redis-model/redis-read-model.js';
 import type { Cache } from '../cache/cache.port.js';
 import { cachedLists, type ListCacheOptions } from '../cache/cached-lists.js';
+import type { ComputedFieldsCacheOptions } from '../cache/computed-fields-cache.js';
 import type { DependencyHealth, HealthStatus } from '../cache/cache-health.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
@@ -40,6 +41,8 @@ export interface ApiServices {
   cache?: Cache;
   /** Hot lists served from the cache (see cached-lists.ts); absent: every list from the read model. */
   listCache?: ListCacheOptions;
+  /** Computed fields served from the cache before the rules service; absent: every one from the rules service. */
+  computedFieldsCache?: ComputedFieldsCacheOptions;
   /** Every dependency's state (the `health` query). */
   health?: () => Promise<{ status: HealthStatus; dependencies: DependencyHealth[] }>;
 }
@@ -55,6 +58,8 @@ export interface GraphQLContext {
    * throws `STALE_READ` when it does not within the bound.
    */
   readAfter(minSeq?: number | null): Promise<void>;
+  /** The highest `minSeq` (header or argument) this request has asked for so far: no answer may be older. */
+  requiredSeq(): number;
 }
 
 /** What a context is built from: the request's headers, read like a fetch `Request`'s. */
@@ -113,6 +118,7 @@ async function buildContext(
     correlationId,
     loaders: createLoaders(readModel),
     services,
+    requiredSeq: () => floor,
     readAfter(minSeq) {
       const target = Math.max(headerMinSeq, parseMinSeq(minSeq, 'minSeq') ?? 0);
       floor = Math.max(floor, target);

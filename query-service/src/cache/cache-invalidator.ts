@@ -3,6 +3,7 @@ import { decodeCommit, type AnyEvent, type NatsNames } from '@cm/contracts';
 import { CACHE_INVALIDATION_CONSUMER, type Logger, type Nats } from '@cm/platform';
 import type { ReadModel } from '../read-model/read-model.port.js';
 import type { Cache } from './cache.port.js';
+import { markTtlSeconds } from './computed-fields-cache.js';
 import { factNeeded, invalidationOf, type Fact, type FactNeed } from './invalidation.js';
 
 export interface CacheInvalidatorOptions {
@@ -10,7 +11,14 @@ export interface CacheInvalidatorOptions {
   names: NatsNames;
   cache: Cache;
   /** Where the parents an event does not name are looked up. */
-  readModel: Pick<ReadModel, 'settlementsByKeys' | 'structuresByKeys' | 'fieldConditionsByKeys'>;
+  readModel: Pick<
+    ReadModel,
+    | 'settlementsByKeys'
+    | 'structuresByKeys'
+    | 'fieldConditionsByKeys'
+    | 'structuresBySettlements'
+    | 'settlementsByParents'
+  >;
   logger: Logger;
   /**
    * Resolves once the read model the cache is filled from has applied `seq` (rejects after a bound). Absent: the
@@ -19,6 +27,8 @@ export interface CacheInvalidatorOptions {
   readModelAt?: (seq: number) => Promise<void>;
   /** The second deletion's delay, in ms (see `handle`). */
   redeleteMs?: number;
+  /** How long a computed-field mark lives (computed-fields-cache.ts `markTtlSeconds`). */
+  markTtlSeconds?: number;
 }
 
 /** How long after the first deletion the same entries are deleted again (see `handle`). */
@@ -80,20 +90,35 @@ export class CacheInvalidator {
    * be filled again at once from the read model as it was before the commit, and stay for its TTL. A fill that read
    * the read model just before the commit and writes just after the deletion would still leave such an entry, so
    * the same entries are deleted once more a moment later (a reader's round trip is far shorter than that).
+   *
+   * Computed fields come from the rules service, which follows the stream on its own and may answer from before
+   * the commit even after the read model has applied it. Their branch's mark is raised to `seq` before anything is
+   * deleted, and a write-back below the mark is refused (computed-fields-cache.ts), so none is left stale and they
+   * are not deleted a second time.
    */
   async handle(events: readonly AnyEvent[], seq?: number): Promise<void> {
     if (seq !== undefined && this.opts.readModelAt) await this.opts.readModelAt(seq);
     const keys = new Set<string>();
     const patterns = new Set<string>();
+    const marks = new Set<string>();
     for (const event of events) {
       const need = factNeeded(event);
-      const { keys: k, patterns: p } = invalidationOf(event, need ? await this.lookUp(event, need) : null);
-      for (const key of k) keys.add(key);
-      for (const pattern of p) patterns.add(pattern);
+      const found = invalidationOf(event, need ? await this.lookUp(event, need) : null);
+      for (const key of found.keys) keys.add(key);
+      for (const pattern of found.patterns) patterns.add(pattern);
+      for (const mark of found.marks) marks.add(mark);
     }
+    if (seq !== undefined && marks.size)
+      await this.opts.cache.raiseMarks([...marks], seq, this.opts.markTtlSeconds ?? markTtlSeconds(0));
     await this.remove([...keys], [...patterns]);
+    // Computed fields need no second deletion when their mark was raised: a late write-back is refused, and a second
+    // deletion would only drop the fresh entries written since.
+    const guarded = (k: string) => seq !== undefined && k.includes(':computed-fields:');
+    const againKeys = [...keys].filter((k) => !guarded(k));
+    const againPatterns = [...patterns].filter((p) => !guarded(p));
+    if (againKeys.length === 0 && againPatterns.length === 0) return;
     const again = setTimeout(() => {
-      this.remove([...keys], [...patterns]).catch((err: unknown) =>
+      this.remove(againKeys, againPatterns).catch((err: unknown) =>
         this.opts.logger.warn({ err: (err as Error).message }, 'cache re-invalidation failed'),
       );
     }, this.opts.redeleteMs ?? REDELETE_MS);
@@ -109,8 +134,22 @@ export class CacheInvalidator {
     const scope = { campaignId: event.campaignId, branchId: event.branchId };
     const { readModel } = this.opts;
     switch (need.kind) {
-      case 'settlement-kingdom':
-        return (await readModel.settlementsByKeys([{ ...scope, id: need.settlementId }]))[0]?.kingdomId ?? null;
+      case 'settlement-kingdom': {
+        const [[row], [structures]] = await Promise.all([
+          readModel.settlementsByKeys([{ ...scope, id: need.settlementId }]),
+          readModel.structuresBySettlements([{ ...scope, settlementId: need.settlementId }]),
+        ]);
+        return {
+          parent: row?.kingdomId ?? null,
+          location: row?.locationId ?? null,
+          // A settlement the read model does not hold: its structures are not known either.
+          children: row ? (structures ?? []).map((s) => s.id) : null,
+        };
+      }
+      case 'kingdom-settlements': {
+        const [settlements] = await readModel.settlementsByParents([{ ...scope, kingdomId: need.kingdomId }]);
+        return { children: (settlements ?? []).map((s) => s.id) };
+      }
       case 'structure-settlement':
         return (await readModel.structuresByKeys([{ ...scope, id: need.structureId }]))[0]?.settlementId ?? null;
       case 'condition-entity-type':

@@ -1,11 +1,45 @@
 import { cacheFamilyOf } from '@cm/contracts';
 import type { Logger } from '@cm/platform';
 import { Redis } from 'ioredis';
-import type { Cache } from './cache.port.js';
+import type { Cache, GuardedEntry } from './cache.port.js';
 import type { CacheStats } from './cache-stats.js';
 
 /** Keys deleted per DEL while a pattern is scanned; SCAN's COUNT is a hint of the same size. */
 const SCAN_BATCH = 500;
+
+/** The TTL of a family without its own setting, when the options name none (`CACHE_DEFAULT_TTL`'s default). */
+const DEFAULT_TTL_SECONDS = 300;
+
+/**
+ * KEYS: entry, mark, entry, mark, ...; ARGV: ttl, seq, value, seq, value, ... Writes each entry whose seq is at or
+ * past its mark's, atomically with the check, so an invalidation (which raises the mark first) cannot fall between
+ * them. Answers one flag per entry (1 written).
+ */
+const SET_UNLESS_STALE = `
+local ttl = ARGV[1]
+local out = {}
+for i = 1, #KEYS, 2 do
+  local mark = tonumber(redis.call('GET', KEYS[i + 1]) or '0') or 0
+  local seq = tonumber(ARGV[i + 1])
+  if seq >= mark then
+    redis.call('SET', KEYS[i], ARGV[i + 2], 'EX', ttl)
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out`;
+
+/** KEYS: marks; ARGV: seq, ttl. Raises each mark to seq, never lowers it. */
+const RAISE_MARKS = `
+local seq = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local cur = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+  if seq > cur then redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[2]) end
+end
+return 0`;
+
+type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 
 export interface RedisCacheOptions {
   /** A client on the cache's own logical database (`REDIS_CACHE_DB`), never the read model's. */
@@ -16,6 +50,8 @@ export interface RedisCacheOptions {
   prefix?: string;
   /** `CACHE_LOGGING_ENABLED` at start; operators switch it at run time (`setLogging`). */
   logging?: boolean;
+  /** `CACHE_DEFAULT_TTL`: the TTL of a `set` that names none (a family without a setting of its own). */
+  defaultTtlSeconds?: number;
 }
 
 /** Opens the cache's Redis client: commands fail fast while Redis is away instead of queueing behind it. */
@@ -38,10 +74,19 @@ export class RedisCache implements Cache {
   private down = false;
 
   constructor(private readonly opts: RedisCacheOptions) {
+    // EVALSHA with a fallback to EVAL: the scripts travel once per connection, not with every call.
+    if (!('cmSetUnlessStale' in opts.redis)) {
+      opts.redis.defineCommand('cmSetUnlessStale', { lua: SET_UNLESS_STALE });
+      opts.redis.defineCommand('cmRaiseMarks', { lua: RAISE_MARKS });
+    }
     this.redis = opts.redis;
     this.prefix = opts.prefix ?? '';
     this.logging = opts.logging ?? false;
     opts.stats.pingOnScrape(() => this.ping());
+  }
+
+  private script(name: 'cmSetUnlessStale' | 'cmRaiseMarks'): ScriptCall {
+    return (this.redis as unknown as Record<string, ScriptCall>)[name]!.bind(this.redis);
   }
 
   /** Cache hit/miss/invalidation logging at info level, switched at run time. */
@@ -77,20 +122,68 @@ export class RedisCache implements Cache {
       this.unreachable('mget', err);
       raws = keys.map(() => null);
     }
-    return raws.map((raw, i) => {
+    // Counted per family once per call: a batch of a thousand keys is one family, not a thousand counter updates.
+    const counts = new Map<string, { hits: number; misses: number }>();
+    const values = raws.map((raw, i) => {
       const key = keys[i]!;
-      this.opts.stats.record(raw === null ? 'misses' : 'hits', cacheFamilyOf(key));
+      const family = cacheFamilyOf(key);
+      let c = counts.get(family);
+      if (!c) counts.set(family, (c = { hits: 0, misses: 0 }));
+      if (raw === null) c.misses += 1;
+      else c.hits += 1;
       if (this.logging) this.opts.logger.info({ key }, raw === null ? 'cache miss' : 'cache hit');
       return raw === null ? undefined : (JSON.parse(raw) as T);
     });
+    for (const [family, c] of counts) {
+      this.opts.stats.record('hits', family, c.hits);
+      this.opts.stats.record('misses', family, c.misses);
+    }
+    return values;
   }
 
-  async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
+  async set(key: string, value: unknown, ttlSeconds?: number): Promise<void> {
     try {
-      await this.redis.set(this.prefix + key, JSON.stringify(value), 'EX', ttlSeconds);
+      const ttl = ttlSeconds ?? this.opts.defaultTtlSeconds ?? DEFAULT_TTL_SECONDS;
+      await this.redis.set(this.prefix + key, JSON.stringify(value), 'EX', ttl);
       this.opts.stats.record('sets', cacheFamilyOf(key));
     } catch (err) {
       this.unreachable('set', err);
+    }
+  }
+
+  async setUnlessStale(entries: readonly GuardedEntry[], ttlSeconds: number): Promise<number> {
+    if (entries.length === 0) return 0;
+    const keys: string[] = [];
+    const args: (string | number)[] = [ttlSeconds];
+    for (const e of entries) {
+      keys.push(this.prefix + e.key, this.prefix + e.mark);
+      args.push(e.seq, JSON.stringify(e.value));
+    }
+    let flags: number[];
+    try {
+      flags = (await this.script('cmSetUnlessStale')(keys.length, ...keys, ...args)) as number[];
+    } catch (err) {
+      this.unreachable('setUnlessStale', err);
+      return 0;
+    }
+    let written = 0;
+    flags.forEach((flag, i) => {
+      const { key, seq } = entries[i]!;
+      if (flag === 1) {
+        written += 1;
+        this.opts.stats.record('sets', cacheFamilyOf(key));
+      } else if (this.logging) this.opts.logger.info({ key, seq }, 'cache write skipped: invalidated since');
+    });
+    return written;
+  }
+
+  async raiseMarks(marks: readonly string[], seq: number, ttlSeconds: number): Promise<void> {
+    if (marks.length === 0) return;
+    try {
+      await this.script('cmRaiseMarks')(marks.length, ...marks.map((m) => this.prefix + m), seq, ttlSeconds);
+    } catch (err) {
+      this.unreachable('raiseMarks', err);
+      throw err;
     }
   }
 
@@ -130,7 +223,7 @@ export class RedisCache implements Cache {
     return deleted;
   }
 
-  async cached<T>(key: string, ttlSeconds: number, load: () => Promise<T>): Promise<T> {
+  async cached<T>(key: string, ttlSeconds: number | undefined, load: () => Promise<T>): Promise<T> {
     const hit = await this.get<T>(key);
     if (hit !== undefined) return hit;
     const value = await load();
