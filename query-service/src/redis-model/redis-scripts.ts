@@ -6,39 +6,86 @@
  */
 
 /**
+ * The generation a writer or reader works on. `base` is the model's prefix (`<namespace>:rm:`); `<base>current`
+ * names the live generation's key prefix (set by the swap of `cm rebuild redis`), and without it the live
+ * generation lives under `base` itself (a model that was never rebuilt, or a flushed Redis). A shadow writer
+ * passes base '' and its own prefix.
+ */
+const RESOLVE = `
+local function resolve(base, fixed)
+  if base == '' then return fixed end
+  return redis.call('GET', base .. 'current') or base
+end
+`;
+
+/**
  * Starts a generation if the marker is missing (a fresh or flushed Redis): checkpoint 0, `building` until the
  * checkpoint reaches `target` (the stream head when it started), `complete` at once on an empty stream.
- * ARGV: prefix, new generation id, target. Returns the stored { gen, seq, state }.
+ * ARGV: base, fixed prefix (for base ''), new generation id, target. Returns { prefix, gen, seq, state }.
  */
-export const ENSURE_GENERATION = `
-local m = ARGV[1] .. 'meta'
+export const ENSURE_GENERATION = `${RESOLVE}
+local P = resolve(ARGV[1], ARGV[2])
+local m = P .. 'meta'
 if redis.call('EXISTS', m) == 0 then
   local state = 'building'
-  if tonumber(ARGV[3]) <= 0 then state = 'complete' end
-  redis.call('HSET', m, 'gen', ARGV[2], 'seq', '0', 'state', state, 'target', ARGV[3])
+  if tonumber(ARGV[4]) <= 0 then state = 'complete' end
+  redis.call('HSET', m, 'gen', ARGV[3], 'seq', '0', 'state', state, 'target', ARGV[4])
 end
-return redis.call('HMGET', m, 'gen', 'seq', 'state')
+local g = redis.call('HMGET', m, 'gen', 'seq', 'state')
+return {P, g[1], g[2], g[3]}
+`;
+
+/** The live generation, without starting one. ARGV: base. Returns { prefix, gen or '', seq or '0', state or '' }. */
+export const GENERATION = `${RESOLVE}
+local P = resolve(ARGV[1], '')
+local g = redis.call('HMGET', P .. 'meta', 'gen', 'seq', 'state')
+return {P, g[1] or '', g[2] or '0', g[3] or ''}
+`;
+
+/**
+ * The swap of `cm rebuild redis`: makes the shadow generation under `ARGV[2]` the live one, if it is complete and
+ * at or past the live checkpoint, by pointing `<base>current` at it; the previous generation is recorded in
+ * `<base>old` (prefix → ARGV[3], when) until dropped, and `<base>shadow` is cleared. Readers and the live writer
+ * resolve the pointer inside their own scripts, so each runs wholly before or wholly after the swap.
+ * ARGV: base, shadow prefix, time. Returns { 'OK', live checkpoint, old prefix } | { 'BEHIND', live checkpoint } |
+ * { 'GONE' } (no shadow marker there).
+ */
+export const SWAP = `${RESOLVE}
+local base, S = ARGV[1], ARGV[2]
+local L = resolve(base, '')
+local liveSeq = tonumber(redis.call('HGET', L .. 'meta', 'seq') or '0')
+local s = redis.call('HMGET', S .. 'meta', 'gen', 'seq', 'state')
+if not s[1] then return {'GONE'} end
+if s[3] ~= 'complete' or tonumber(s[2]) < liveSeq then return {'BEHIND', tostring(liveSeq)} end
+redis.call('SET', base .. 'current', S)
+redis.call('HSET', base .. 'old', L, ARGV[3])
+redis.call('HDEL', base .. 'old', S)
+if redis.call('GET', base .. 'shadow') == S then redis.call('DEL', base .. 'shadow') end
+return {'OK', tostring(liveSeq), L}
 `;
 
 /**
  * One batch: row writes under the per-row sequence guard, then the checkpoint, all or nothing.
- * ARGV: prefix, generation, expected checkpoint, new checkpoint, list specs (see LIST_SPECS_ARG), then per row:
+ * ARGV: base ('' for a shadow), prefix of the generation, generation, expected checkpoint, new checkpoint, list specs
+ * (see LIST_SPECS_ARG), then per row:
  * kind (u = whole row, p = some columns), table, scope, rest, seq, field count n, n pairs of column and JSON value.
- * Returns { 'OK', rows changed } | { 'GEN', stored generation or '' } | { 'MOVED', stored checkpoint }.
+ * Returns { 'OK', rows changed } | { 'GEN', stored generation or '' } | { 'MOVED', stored checkpoint }; 'GEN' also when
+ * the live generation is no longer the one under the given prefix (a rebuild swapped another in).
  *
  * A row is written only if its stored last_seq is lower than the op's (a redelivered or replayed op changes
  * nothing); a patch of a missing row writes nothing. Deletion is `deleted = true` (a tombstone keeps the guard);
  * a tombstone leaves its lists. A row whose parent column changed moves from the old list to the new one.
  */
-export const WRITE_BATCH = `
-local P = ARGV[1]
+export const WRITE_BATCH = `${RESOLVE}
+local P = ARGV[2]
+if resolve(ARGV[1], P) ~= P then return {'GEN', 'swapped'} end
 local meta = P .. 'meta'
 local gen = redis.call('HGET', meta, 'gen')
-if gen ~= ARGV[2] then return {'GEN', gen or ''} end
+if gen ~= ARGV[3] then return {'GEN', gen or ''} end
 local stored = tonumber(redis.call('HGET', meta, 'seq'))
-if stored ~= tonumber(ARGV[3]) then return {'MOVED', tostring(stored)} end
+if stored ~= tonumber(ARGV[4]) then return {'MOVED', tostring(stored)} end
 local specs = {}
-for line in string.gmatch(ARGV[5], '[^\\n]+') do
+for line in string.gmatch(ARGV[6], '[^\\n]+') do
   local t, name, col = string.match(line, '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)$')
   specs[t] = specs[t] or {}
   table.insert(specs[t], {name, col})
@@ -61,7 +108,7 @@ local function memberships(t, scope, dkey)
   return out
 end
 local changed = 0
-local i = 6
+local i = 7
 while i <= #ARGV do
   local kind, t, scope, rest = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local seq, n = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
@@ -85,9 +132,9 @@ while i <= #ARGV do
     changed = changed + 1
   end
 end
-local to = tonumber(ARGV[4])
+local to = tonumber(ARGV[5])
 if to > stored then
-  redis.call('HSET', meta, 'seq', ARGV[4])
+  redis.call('HSET', meta, 'seq', ARGV[5])
   if redis.call('HGET', meta, 'state') == 'building' and to >= tonumber(redis.call('HGET', meta, 'target')) then
     redis.call('HSET', meta, 'state', 'complete')
   end
@@ -96,21 +143,24 @@ return {'OK', tostring(changed)}
 `;
 
 /**
- * Reads for the API, answered only by a complete generation at or past `floor` (the request's minSeq);
- * otherwise { 0 } and the caller reads Postgres. ARGV: prefix, floor, mode, then
+ * Reads for the API, answered only by a complete live generation at or past `floor` (the request's minSeq);
+ * otherwise { 0 } and the caller reads Postgres. Keys are relative to the live generation's prefix, resolved here,
+ * so a read sees one generation whole, before or after a swap. ARGV: base, floor, mode, then
  *   mode d: document keys                        → { 1, HGETALL per key }
  *   mode l: pairs of list key and document prefix → { 1, per list: HGETALL of each member }
  */
-export const READ = `
-local m = redis.call('HMGET', ARGV[1] .. 'meta', 'state', 'seq')
+export const READ = `${RESOLVE}
+local P = resolve(ARGV[1], '')
+local m = redis.call('HMGET', P .. 'meta', 'state', 'seq')
 if m[1] ~= 'complete' or tonumber(m[2]) < tonumber(ARGV[2]) then return {0} end
 local out = {1}
 if ARGV[3] == 'd' then
-  for i = 4, #ARGV do out[#out + 1] = redis.call('HGETALL', ARGV[i]) end
+  for i = 4, #ARGV do out[#out + 1] = redis.call('HGETALL', P .. ARGV[i]) end
 else
   for i = 4, #ARGV, 2 do
     local rows = {}
-    for _, id in ipairs(redis.call('SMEMBERS', ARGV[i])) do rows[#rows + 1] = redis.call('HGETALL', ARGV[i + 1] .. id) end
+    local docs = P .. ARGV[i + 1]
+    for _, id in ipairs(redis.call('SMEMBERS', P .. ARGV[i])) do rows[#rows + 1] = redis.call('HGETALL', docs .. id) end
     out[#out + 1] = rows
   end
 end
