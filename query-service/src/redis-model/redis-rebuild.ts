@@ -99,7 +99,9 @@ async function openRedisShadow(client: ModelRedis, opts: ShadowRebuildOptions): 
         const [status, liveSeq, old] = await client.swap(base, shadow, new Date().toISOString());
         if (status === 'OK') return { old: old!, liveCheckpoint: Number(liveSeq) };
         if (status === 'GONE')
-          throw new Error(`the shadow generation ${shadow} disappeared (a flushed Redis or another --restart); run again`);
+          throw new Error(
+            `the shadow generation ${shadow} disappeared (a flushed Redis or another --restart); run again`,
+          );
         const head = await streamHead();
         if (shadowCheckpoint() < head) await project(head);
         else await new Promise((resolve) => setTimeout(resolve, 50));
