@@ -61,12 +61,13 @@ export interface ShadowTarget {
   liveCheckpoint(): Promise<number>;
   /**
    * Brings the shadow at least to the live checkpoint (through `project`) and makes it the live model in one
-   * atomic step; resolves to the name the previous generation is kept under and the live checkpoint replaced.
+   * atomic step; resolves to the name of the model now live, the name the previous generation is kept under and
+   * the live checkpoint replaced.
    */
   swap(
     project: (upto: number) => Promise<void>,
     shadowCheckpoint: () => number,
-  ): Promise<{ old: string; liveCheckpoint: number }>;
+  ): Promise<{ live: string; old: string; liveCheckpoint: number }>;
   /** Rows (Postgres) or documents (Redis) per table of the model now live. */
   counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -118,10 +119,10 @@ export async function runShadowRebuild(
     if (liveCheckpoint - checkpoint <= SWAP_WITHIN_EVENTS) break;
     await project(goal);
   }
-  const { old, liveCheckpoint } = await target.swap(project, () => checkpoint);
+  const { live, old, liveCheckpoint } = await target.swap(project, () => checkpoint);
   return {
     phase: 'swapped',
-    live: target.live,
+    live,
     old,
     checkpoint,
     liveCheckpoint,
@@ -197,7 +198,7 @@ async function openPostgresShadow(opts: ShadowRebuildOptions): Promise<ShadowTar
         await sql.run(`ALTER SCHEMA "${live}" RENAME TO "${old}"`);
         await sql.run(`ALTER SCHEMA "${shadow}" RENAME TO "${live}"`);
       });
-      return { old, liveCheckpoint };
+      return { live, old, liveCheckpoint };
     },
     counts: () => tableCounts(liveDb, live),
     async close() {

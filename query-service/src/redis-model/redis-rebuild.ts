@@ -97,7 +97,7 @@ async function openRedisShadow(client: ModelRedis, opts: ShadowRebuildOptions): 
     async swap(project, shadowCheckpoint) {
       for (;;) {
         const [status, liveSeq, old] = await client.swap(base, shadow, new Date().toISOString());
-        if (status === 'OK') return { old: old!, liveCheckpoint: Number(liveSeq) };
+        if (status === 'OK') return { live: shadow, old: old!, liveCheckpoint: Number(liveSeq) };
         if (status === 'GONE')
           throw new Error(
             `the shadow generation ${shadow} disappeared (a flushed Redis or another --restart); run again`,
