@@ -90,21 +90,27 @@ for line in string.gmatch(ARGV[6], '[^\\n]+') do
   specs[t] = specs[t] or {}
   table.insert(specs[t], {name, col})
 end
-local function listKey(t, spec, scope, dkey)
+-- A column of the row: from what this op writes if it writes it (no read), else from the stored hash.
+local function column(dkey, fields, name)
+  local v = fields and fields[name]
+  if v then return v end
+  return redis.call('HGET', dkey, name)
+end
+local function listKey(t, spec, scope, dkey, fields)
   local k = P .. 'l:' .. t .. ':' .. spec[1]
   if scope ~= '' then k = k .. ':' .. scope end
   if spec[2] ~= '' then
-    local v = redis.call('HGET', dkey, spec[2])
+    local v = column(dkey, fields, spec[2])
     if not v then return nil end
     k = k .. ':' .. v
   end
   return k
 end
-local function memberships(t, scope, dkey)
+-- The lists an existing row is in (none while it is a tombstone).
+local function memberships(lists, t, scope, dkey, fields)
   local out = {}
-  local lists = specs[t]
-  if not lists or redis.call('EXISTS', dkey) == 0 or redis.call('HGET', dkey, 'deleted') == 'true' then return out end
-  for j, spec in ipairs(lists) do out[j] = listKey(t, spec, scope, dkey) end
+  if column(dkey, fields, 'deleted') == 'true' then return out end
+  for j, spec in ipairs(lists) do out[j] = listKey(t, spec, scope, dkey, fields) end
   return out
 end
 local changed = 0
@@ -119,16 +125,26 @@ while i <= #ARGV do
   dkey = dkey .. rest
   local current = redis.call('HGET', dkey, 'last_seq')
   if (current and tonumber(current) < seq) or (not current and kind == 'u') then
-    local before = memberships(t, scope, dkey)
-    if kind == 'u' then redis.call('DEL', dkey) end
+    local lists = specs[t]
+    -- A row without last_seq does not exist: it is in no list and has nothing to delete.
+    local before = {}
+    if current and lists then before = memberships(lists, t, scope, dkey, nil) end
+    if current and kind == 'u' then redis.call('DEL', dkey) end
     local args = {dkey, 'last_seq', tostring(seq)}
-    for f = first, first + 2 * n - 1 do args[#args + 1] = ARGV[f] end
-    redis.call('HSET', unpack(args))
-    local after = memberships(t, scope, dkey)
-    for j, key in pairs(before) do
-      if after[j] ~= key then redis.call('SREM', key, rest) end
+    local fields = {}
+    for f = first, first + 2 * n - 1, 2 do
+      args[#args + 1] = ARGV[f]
+      args[#args + 1] = ARGV[f + 1]
+      fields[ARGV[f]] = ARGV[f + 1]
     end
-    for _, key in pairs(after) do redis.call('SADD', key, rest) end
+    redis.call('HSET', unpack(args))
+    if lists then
+      local after = memberships(lists, t, scope, dkey, fields)
+      for j, key in pairs(before) do
+        if after[j] ~= key then redis.call('SREM', key, rest) end
+      end
+      for _, key in pairs(after) do redis.call('SADD', key, rest) end
+    end
     changed = changed + 1
   end
 end
