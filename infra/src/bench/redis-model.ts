@@ -58,7 +58,7 @@ async function rawHgetall(redis: Redis, keys: string[], durationMs: number): Pro
  * Raw Redis writes: what one projected KingdomCreated becomes (a document of seven fields and a list entry),
  * pipelined 500 at a time (the projector's batch) from one connection, for `durationMs`.
  */
-async function rawPipelinedWrites(
+export async function rawPipelinedWrites(
   redis: Redis,
   prefix: string,
   durationMs: number,
@@ -102,6 +102,8 @@ export async function runRedisModelBench(log: (s: string) => void, durationMs: n
     LOG_LEVEL: 'warn',
     JWT_SECRET: randomBytes(24).toString('hex'),
     REDIS_READ_MODEL: 'on',
+    // The reads measure the server, not its rate limits (as main.ts and cache-hit-rate.ts do).
+    RATE_LIMIT_ENABLED: 'false',
   };
   let system: System | undefined;
   let nats: Nats | undefined;
