@@ -110,23 +110,32 @@ export class RedisProjectionWriter implements ProjectionSink {
 
   private async flush(set: WriteSet, expected: number, to: number): Promise<void> {
     if (this.generation === undefined) throw new ModelLostError('no generation read yet');
-    const args: (string | number)[] = [this.base, this.keys.prefix, this.generation, expected, to, LIST_SPECS_ARG];
+    const rows: string[] = [];
     for (const { table, upserts, patches } of set.tables()) {
-      for (const row of upserts) this.pushRow(args, 'u', table, row);
-      for (const group of patches) for (const row of group.rows) this.pushRow(args, 'p', table, row);
+      for (const row of upserts) this.pushRow(rows, 'u', table, row);
+      for (const group of patches) for (const row of group.rows) this.pushRow(rows, 'p', table, row);
     }
     set.clear();
-    const [status, detail] = await this.client.writeBatch(args);
+    const [status, detail] = await this.client.writeBatch([
+      this.base,
+      this.keys.prefix,
+      this.generation,
+      expected,
+      to,
+      LIST_SPECS_ARG,
+      JSON.stringify(rows),
+    ]);
     if (status === 'GEN') throw new ModelLostError(describeLoss(detail, this.generation));
     if (status === 'MOVED') throw new CheckpointMovedError(expected, Number(detail));
   }
 
-  private pushRow(args: (string | number)[], kind: 'u' | 'p', table: TableName, row: MergedRow): void {
+  /** One row as the script reads it, every element a string (see WRITE_BATCH). */
+  private pushRow(rows: string[], kind: 'u' | 'p', table: TableName, row: MergedRow): void {
     const { scope, rest } = this.keys.address(table, row.key);
     const fields = kind === 'u' ? { ...row.key, ...row.values } : row.values;
     const names = Object.keys(fields);
-    args.push(kind, table, scope, rest, row.seq, names.length);
-    for (const name of names) args.push(name, encodeValue(table, name, fields[name]));
+    rows.push(kind, table, scope, rest, String(row.seq), String(names.length));
+    for (const name of names) rows.push(name, encodeValue(table, name, fields[name]));
   }
 
   /**
