@@ -1,18 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { natsNames } from '@cm/contracts';
-import { signToken, type Nats } from '@cm/platform';
+import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeTestNats,
   CommandClient,
   connectTestNats,
-  distEntry,
   dropNamespace,
-  freePort,
   lastSeq,
   NATS_URL,
-  ServiceProcess,
+  type ServiceProcess,
   testNamespace,
   waitForSagas,
 } from '@cm/testkit';
@@ -21,6 +17,13 @@ import { jetStreamHistory } from './event-history.js';
 import { dumpTables, openTestDatabase } from './int-support.test-util.js';
 import { ProjectionWriter } from './projection-writer.js';
 import { projectStream } from './rebuild.js';
+import {
+  killRebuildProcesses,
+  readThroughout,
+  runRebuildProcess,
+  startServices,
+  until,
+} from './rebuild-process.test-util.js';
 import { oldSchemaPrefix, shadowSchema, type RebuildProgress } from './shadow-rebuild.js';
 import { campaignScript, type Progress } from './workload.test-util.js';
 
@@ -41,75 +44,24 @@ let commands: ServiceProcess;
 let query: ServiceProcess;
 let live: Database;
 let fresh: Database;
-const children: ChildProcess[] = [];
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Runs the rebuild process; `onProgress` may kill it. Resolves to its progress lines and exit. */
-function rebuild(
-  args: string[],
-  onProgress: (p: RebuildProgress, child: ChildProcess) => void = () => {},
-): Promise<{ lines: RebuildProgress[]; code: number | null; signal: NodeJS.Signals | null }> {
-  const child = spawn(
-    process.execPath,
-    [distEntry('query-service').replace(/main\.js$/, 'projector/rebuild.main.js'), ...args],
-    {
-      env: { ...process.env, ...common, DATABASE_SCHEMA: schema },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  children.push(child);
-  const lines: RebuildProgress[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const parsed = JSON.parse(line) as RebuildProgress | { level: number };
-    if ('phase' in parsed) {
-      lines.push(parsed);
-      onProgress(parsed, child);
-    }
-  });
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ lines, code, signal })));
-}
+/** Runs the rebuild process; `onProgress` may kill it. */
+const rebuild = (args: string[], onProgress?: Parameters<typeof runRebuildProcess>[2]) =>
+  runRebuildProcess({ ...common, DATABASE_SCHEMA: schema }, args, onProgress);
 
 beforeAll(async () => {
   nats = await connectTestNats('shadow-rebuild-test');
-  const commandPort = await freePort();
-  commands = new ServiceProcess(
-    'command-service',
-    distEntry('command-service'),
-    { ...common, COMMAND_OPS_PORT: String(commandPort) },
-    commandPort,
-  );
-  commands.start();
-  await commands.waitReady();
-  const queryPort = await freePort();
-  query = new ServiceProcess(
-    'query-service',
-    distEntry('query-service'),
-    {
-      ...common,
-      QUERY_ROLE: 'all',
-      QUERY_HOST: '127.0.0.1',
-      QUERY_PORT: String(queryPort),
-      DATABASE_SCHEMA: schema,
-      JWT_SECRET: secret,
-      PROJECTOR_BATCH_SIZE: '50',
-    },
-    queryPort,
-  );
-  query.start();
-  await query.waitReady();
+  ({ commands, query } = await startServices(common, {
+    DATABASE_SCHEMA: schema,
+    JWT_SECRET: secret,
+    PROJECTOR_BATCH_SIZE: '50',
+  }));
   live = await openTestDatabase(ns, schema);
   fresh = await openTestDatabase(ns, `${schema}_fresh`);
 }, 120_000);
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  killRebuildProcesses();
   await query?.kill('SIGTERM');
   await commands?.kill('SIGTERM');
   if (live) {
@@ -132,30 +84,17 @@ describe('rebuild of the Postgres read model into a shadow schema', () => {
     await Promise.all([campaignScript(client, 'camp0', progress), campaignScript(client, 'camp1', progress)]);
 
     // Load during the rebuild: two more campaigns written, and owners reading theirs, until told to stop.
-    let stopReading = false;
-    const failures: string[] = [];
-    let reads = 0;
-    const token = await signToken(secret, 'gm-1');
-    const reader = (async () => {
-      while (!stopReading) {
-        const res = await fetch(`http://127.0.0.1:${query.port}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({
-            query:
-              '{ kingdoms(campaignId: "camp0") { nodes { id name } } settlements(campaignId: "camp1") { nodes { id level } } campaigns { id } }',
-          }),
-        }).catch((e: Error) => ({ status: 0, json: async () => ({ errors: [{ message: e.message }] }) }));
-        const body = (await res.json()) as { errors?: unknown[]; data?: { kingdoms: { nodes: unknown[] } } };
-        reads += 1;
-        if (res.status !== 200 || body.errors || !body.data || body.data.kingdoms.nodes.length === 0)
-          failures.push(JSON.stringify({ status: res.status, body }).slice(0, 300));
-      }
-    })();
+    const reader = readThroughout(
+      query.port,
+      secret,
+      'gm-1',
+      '{ kingdoms(campaignId: "camp0") { nodes { id name } } settlements(campaignId: "camp1") { nodes { id level } } campaigns { id } }',
+      (data) => (data.kingdoms as { nodes: unknown[] }).nodes.length > 0,
+    );
     const writing = Promise.all([campaignScript(client, 'camp2', progress), campaignScript(client, 'camp3', progress)]);
 
     // Small batches, so that half way is a point between many commits.
-    const interrupted = await rebuild(['--batch-size', '25'], (p, child) => {
+    const interrupted = await rebuild(['--batch-size', '25'], (p: RebuildProgress, child) => {
       if (p.phase === 'project' && p.checkpoint >= p.target / 2) child.kill('SIGKILL');
     });
     expect(interrupted.signal).toBe('SIGKILL');
@@ -176,8 +115,7 @@ describe('rebuild of the Postgres read model into a shadow schema', () => {
     expect(swapped.rows.kingdom).toBeGreaterThan(0);
 
     await writing;
-    stopReading = true;
-    await reader;
+    const { reads, failures } = await reader.stop();
     expect(failures).toEqual([]);
     expect(reads).toBeGreaterThan(10);
 

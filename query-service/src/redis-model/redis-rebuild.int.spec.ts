@@ -1,18 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { natsNames } from '@cm/contracts';
-import { signToken, type Nats } from '@cm/platform';
+import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeTestNats,
   CommandClient,
   connectTestNats,
-  distEntry,
   dropNamespace,
-  freePort,
   lastSeq,
   NATS_URL,
-  ServiceProcess,
+  type ServiceProcess,
   testNamespace,
   waitForSagas,
 } from '@cm/testkit';
@@ -20,6 +16,13 @@ import { loadQueryConfig } from '../config.js';
 import { jetStreamHistory } from '../projector/event-history.js';
 import { openTestDatabase } from '../projector/int-support.test-util.js';
 import { projectStream } from '../projector/rebuild.js';
+import {
+  killRebuildProcesses,
+  readThroughout,
+  runRebuildProcess,
+  startServices,
+  until,
+} from '../projector/rebuild-process.test-util.js';
 import type { RebuildProgress } from '../projector/shadow-rebuild.js';
 import { campaignScript, type Progress } from '../projector/workload.test-util.js';
 import type { Database } from '../read-model/database.js';
@@ -56,39 +59,10 @@ let commands: ServiceProcess;
 let query: ServiceProcess;
 let db: Database;
 let redis: ModelRedis;
-const children: ChildProcess[] = [];
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-type Dropped = { phase: 'dropped'; generations: string[] };
-
-/** Runs the rebuild process for Redis; `onProgress` may kill it. Resolves to its progress lines and exit. */
-function rebuild(
-  args: string[],
-  onProgress: (p: RebuildProgress, child: ChildProcess) => void = () => {},
-): Promise<{ lines: (RebuildProgress | Dropped)[]; code: number | null; signal: NodeJS.Signals | null }> {
-  const child = spawn(
-    process.execPath,
-    [distEntry('query-service').replace(/main\.js$/, 'projector/rebuild.main.js'), '--projection', 'redis', ...args],
-    { env: { ...process.env, ...common, DATABASE_SCHEMA: schema }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  children.push(child);
-  const lines: (RebuildProgress | Dropped)[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const parsed = JSON.parse(line) as RebuildProgress | Dropped | { level: number };
-    if ('phase' in parsed) {
-      lines.push(parsed);
-      if (parsed.phase !== 'dropped') onProgress(parsed, child);
-    }
-  });
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ lines, code, signal })));
-}
+/** Runs the rebuild process for Redis; `onProgress` may kill it. */
+const rebuild = (args: string[], onProgress?: Parameters<typeof runRebuildProcess>[2]) =>
+  runRebuildProcess({ ...common, DATABASE_SCHEMA: schema }, ['--projection', 'redis', ...args], onProgress);
 
 /** The live generation's prefix and checkpoint, as the scripts resolve it. */
 async function liveGeneration(): Promise<{ prefix: string; seq: number; state: string }> {
@@ -110,38 +84,17 @@ async function keyCount(pattern: string): Promise<number> {
 beforeAll(async () => {
   nats = await connectTestNats('redis-rebuild-test');
   redis = connectModelRedis(config.REDIS_URL, config.REDIS_MODEL_DB);
-  const commandPort = await freePort();
-  commands = new ServiceProcess(
-    'command-service',
-    distEntry('command-service'),
-    { ...common, COMMAND_OPS_PORT: String(commandPort) },
-    commandPort,
-  );
-  commands.start();
-  await commands.waitReady();
-  const queryPort = await freePort();
-  query = new ServiceProcess(
-    'query-service',
-    distEntry('query-service'),
-    {
-      ...common,
-      QUERY_ROLE: 'all',
-      QUERY_HOST: '127.0.0.1',
-      QUERY_PORT: String(queryPort),
-      DATABASE_SCHEMA: schema,
-      JWT_SECRET: secret,
-      PROJECTOR_BATCH_SIZE: '50',
-      REDIS_READ_MODEL: 'on',
-    },
-    queryPort,
-  );
-  query.start();
-  await query.waitReady();
+  ({ commands, query } = await startServices(common, {
+    DATABASE_SCHEMA: schema,
+    JWT_SECRET: secret,
+    PROJECTOR_BATCH_SIZE: '50',
+    REDIS_READ_MODEL: 'on',
+  }));
   db = await openTestDatabase(ns, schema);
 }, 120_000);
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  killRebuildProcesses();
   await query?.kill('SIGTERM');
   await commands?.kill('SIGTERM');
   if (redis) {
@@ -166,39 +119,17 @@ describe('rebuild of the Redis read model into a shadow generation', () => {
 
     // Load during the rebuild: two more campaigns written, and owners reading theirs (Redis answers the lists
     // and by-id reads of a complete generation), until told to stop.
-    let stopReading = false;
-    const failures: string[] = [];
-    let reads = 0;
-    const token = await signToken(secret, 'gm-1');
-    const reader = (async () => {
-      while (!stopReading) {
-        const res = await fetch(`http://127.0.0.1:${query.port}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({
-            query:
-              '{ kingdoms(campaignId: "camp0") { nodes { id name settlements { nodes { id level } } } } kingdom(campaignId: "camp1", id: "k1") { id name } campaigns { id } }',
-          }),
-        }).catch((e: Error) => ({ status: 0, json: async () => ({ errors: [{ message: e.message }] }) }));
-        const body = (await res.json()) as {
-          errors?: unknown[];
-          data?: { kingdoms: { nodes: unknown[] }; kingdom: unknown };
-        };
-        reads += 1;
-        if (
-          res.status !== 200 ||
-          body.errors ||
-          !body.data ||
-          body.data.kingdoms.nodes.length === 0 ||
-          !body.data.kingdom
-        )
-          failures.push(JSON.stringify({ status: res.status, body }).slice(0, 300));
-      }
-    })();
+    const reader = readThroughout(
+      query.port,
+      secret,
+      'gm-1',
+      '{ kingdoms(campaignId: "camp0") { nodes { id name settlements { nodes { id level } } } } kingdom(campaignId: "camp1", id: "k1") { id name } campaigns { id } }',
+      (data) => (data.kingdoms as { nodes: unknown[] }).nodes.length > 0 && data.kingdom !== null,
+    );
     const writing = Promise.all([campaignScript(client, 'camp2', progress), campaignScript(client, 'camp3', progress)]);
 
     // Small batches, so that half way is a point between many commits.
-    const interrupted = await rebuild(['--batch-size', '25'], (p, child) => {
+    const interrupted = await rebuild(['--batch-size', '25'], (p: RebuildProgress, child) => {
       if (p.phase === 'project' && p.checkpoint >= p.target / 2) child.kill('SIGKILL');
     });
     expect(interrupted.signal).toBe('SIGKILL');
@@ -230,8 +161,7 @@ describe('rebuild of the Redis read model into a shadow generation', () => {
     await writing;
     // And after the swap: the live projector carries on in the new generation.
     await campaignScript(client, 'camp4', progress);
-    stopReading = true;
-    await reader;
+    const { reads, failures } = await reader.stop();
     expect(failures).toEqual([]);
     expect(reads).toBeGreaterThan(10);
 
