@@ -204,5 +204,20 @@ describe('rebuild of the Redis read model into a shadow generation', () => {
     expect(await keyCount(`${base}l:*`)).toBe(0);
     expect(await redis.redis.exists(`${base}meta`, `${base}old`)).toBe(0);
     expect(await redisModelRows(redis.redis, base)).toEqual(live);
+
+    // --restart drops an interrupted shadow and starts a new one from sequence 1.
+    const killed = await rebuild(['--batch-size', '25'], (p: RebuildProgress, child) => {
+      if (p.phase === 'project' && p.checkpoint >= p.target / 2) child.kill('SIGKILL');
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const stale = (await redis.redis.get(`${base}shadow`))!;
+    expect(await keyCount(`${stale}d:*`)).toBeGreaterThan(0);
+    const restarted = await rebuild(['--restart']);
+    expect(restarted.code).toBe(0);
+    const restart = restarted.lines.find((l) => l.phase === 'start')!;
+    expect(restart).toMatchObject({ phase: 'start', resumedAt: 0 });
+    expect(restart.phase === 'start' && restart.shadow).not.toBe(stale);
+    expect(await keyCount(`${stale}d:*`)).toBe(0);
+    expect(await redisModelRows(redis.redis, base)).toEqual(live);
   }, 600_000);
 });
