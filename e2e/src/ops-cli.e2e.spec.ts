@@ -36,7 +36,8 @@ interface LagLine {
 
 async function cm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const namespace = args.includes('--drop-old') ? [] : ['--namespace', names.namespace];
+    // Postgres's --drop-old needs only the schema; Redis's generations live under the namespace's prefix.
+    const namespace = args.includes('--drop-old') && args[1] !== 'redis' ? [] : ['--namespace', names.namespace];
     const { stdout, stderr } = await run(process.execPath, [cli, ...args, ...namespace], {
       env: { ...process.env, DATABASE_SCHEMA: names.schema },
     });
@@ -175,5 +176,22 @@ describe('operator CLI: cm lag, cm parked, cm rebuild', () => {
     const dropped = await cm(['rebuild', '--drop-old']);
     expect(dropped).toMatchObject({ code: 0 });
     expect(dropped.stdout).toMatch(new RegExp(`^dropped ${names.schema}_old_\\d{14}\n$`));
+  });
+
+  it('cm rebuild redis swaps in a rebuilt generation with a final report; --drop-old drops the old one', async () => {
+    const base = `${names.namespace}:rm:`;
+    const rebuilt = await cm(['rebuild', 'redis', '--batch-size', '10']);
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.stderr).toMatch(
+      new RegExp(`rebuilding ${base} into ${base}g:\\d{14}-[0-9a-f]{6}: from sequence 1, up to \\d+`),
+    );
+    expect(rebuilt.stdout).toMatch(new RegExp(`swapped: ${base}g:\\d{14}-[0-9a-f]{6}: \\(the generation`));
+    expect(rebuilt.stdout).toContain(
+      `previous generation kept as ${base} (drop it with: npm run cm -- rebuild redis --drop-old)`,
+    );
+    expect(rebuilt.stdout).toMatch(/documents:\n[\s\S]*kingdom\s+30\n/);
+    const dropped = await cm(['rebuild', 'redis', '--drop-old']);
+    expect(dropped).toMatchObject({ code: 0, stdout: `dropped ${base}\n` });
+    expect((await cm(['rebuild', 'redis', '--drop-old'])).stdout).toBe('no old generations to drop\n');
   });
 });

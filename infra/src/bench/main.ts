@@ -90,7 +90,7 @@ a system of its own.
 --only cache runs only the cache hit-rate benchmark on a read-mostly Zipf mix (infra/src/bench/cache-hit-rate.ts).
 --only rebuild runs only the read-model rebuild benchmark (infra/src/bench/rebuild-bench.ts): cm rebuild postgres of
 --rebuild-events events (default 100,000; the issue's figure is 1,000,000) beside the raw ordered-consumer read and
-batched upsert rates of the same run.
+batched upsert rates of the same run, then cm rebuild redis of the same stream beside the raw pipelined Redis write rate.
 `);
   process.exit(0);
 }

@@ -1,7 +1,9 @@
 // `npm run bench -- --only rebuild [--rebuild-events N]`: `cm rebuild postgres` of a stream of N events (new
 // kingdoms, one commit each) into the Postgres read model, beside the two raw limits measured in the same run on
 // the same data: an ordered consumer reading the stream without decoding, and the batched upsert of raw rows
-// (projection-catchup's measureRawUpsert). Target: rebuild rate >= 0.5 of the lower of the two.
+// (projection-catchup's measureRawUpsert). Then `cm rebuild redis` of the same stream into the Redis read model,
+// beside the same read and the raw pipelined Redis write of the same documents (redis-model.ts). Target for each:
+// rebuild rate >= 0.5 of the lower of its two raw limits.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +11,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DeliverPolicy } from '@nats-io/jetstream';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { natsNames, type NatsNames } from '@cm/contracts';
 import { closeNats, connectNats, ensureEventStream, type Nats } from '@cm/platform';
@@ -18,6 +21,7 @@ import { natsUrl, toolLogger } from '../nats-admin.js';
 import { repoRoot } from '../paths.js';
 import { measureRawUpsert } from './projection-catchup.js';
 import { sampleCommit } from './raw-publish.js';
+import { rawPipelinedWrites } from './redis-model.js';
 import { markdownTable, row } from './report.js';
 import { round } from './stats.js';
 
@@ -54,14 +58,16 @@ async function rawOrderedRead(nats: Nats, nn: NatsNames, events: number): Promis
   return n / ((performance.now() - started) / 1000);
 }
 
-/** Runs the rebuild process (what `cm rebuild postgres` runs) to its swap; resolves to its final report. */
+/** Runs the rebuild process (what `cm rebuild postgres|redis` runs) to its swap; resolves to its final report. */
 function runRebuild(
   namespace: string,
   schema: string,
   log: (s: string) => void,
+  projection: 'postgres' | 'redis' = 'postgres',
 ): Promise<{ events: number; elapsedMs: number; wallMs: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [join(repoRoot, 'query-service/dist/projector/rebuild.main.js')], {
+  const main = join(repoRoot, 'query-service/dist/projector/rebuild.main.js');
+  const child = spawn(process.execPath, [main, '--projection', projection], {
     env: {
       ...process.env,
       CM_NAMESPACE: namespace,
@@ -118,6 +124,13 @@ export async function runRebuildBench(events: number, log: (s: string) => void):
     // After the rebuild, so the schema (its kingdom table, which the raw upsert copies) exists.
     const upsert = await measureRawUpsert(names.schema, 5000, log);
     const floor = Math.min(readRate, upsert.rate);
+    log(`cm rebuild redis of ${events} events`);
+    const redisRebuilt = await runRebuild(names.namespace, names.schema, log, 'redis');
+    const redisRate = redisRebuilt.events / (redisRebuilt.elapsedMs / 1000);
+    log('raw pipelined Redis writes (document + list entry per event, 500 per pipeline)');
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { db: 0 });
+    const rawRedis = await rawPipelinedWrites(redis, `${names.namespace}:rm:`, 5000).finally(() => redis.disconnect());
+    const redisFloor = Math.min(readRate, rawRedis.rate);
     const rows = [
       row('raw ordered-consumer read', readRate, 'events/s'),
       row('raw batched upsert (500 rows per statement)', upsert.rate, 'rows/s'),
@@ -125,6 +138,11 @@ export async function runRebuildBench(events: number, log: (s: string) => void):
         rawLimit: floor,
       }),
       row('rebuild / lower raw limit', rebuildRate / floor, '×', { target: { op: '>=', value: 0.5 } }),
+      row('raw pipelined Redis writes (document + list entry, 500 per pipeline)', rawRedis.rate, 'events/s'),
+      row(`cm rebuild redis, ${events} events into a shadow generation, to the swap`, redisRate, 'events/s', {
+        rawLimit: redisFloor,
+      }),
+      row('Redis rebuild / lower raw limit', redisRate / redisFloor, '×', { target: { op: '>=', value: 0.5 } }),
     ];
     const results = {
       startedAt: startedAt.toISOString(),
@@ -141,6 +159,12 @@ export async function runRebuildBench(events: number, log: (s: string) => void):
         seconds: round(rebuilt.elapsedMs / 1000, 2),
         processSeconds: round(rebuilt.wallMs / 1000, 2),
         fillRate: round(fillRate),
+      },
+      redisRebuild: {
+        events: redisRebuilt.events,
+        seconds: round(redisRebuilt.elapsedMs / 1000, 2),
+        processSeconds: round(redisRebuilt.wallMs / 1000, 2),
+        rawWrites: rawRedis,
       },
       rows,
     };

@@ -7,7 +7,8 @@ import { schemaOption } from './read-model-db.js';
 
 const help = `
 Usage: cm rebuild postgres [--namespace cm] [--schema public] [--restart] [--batch-size 500] [--json]
-       cm rebuild --drop-old [--schema public]
+       cm rebuild redis [--namespace cm] [--restart] [--batch-size 500] [--json]
+       cm rebuild [postgres|redis] --drop-old [--schema public]
 
 Rebuilds the Postgres read model from sequence 1 into a shadow schema (<schema>_rebuild) while the live one
 keeps serving, with a progress bar (events/s, ETA); once the shadow has caught up with the live projection the
@@ -17,12 +18,18 @@ statement, so their next statement reads the new generation). The previous gener
 next run (or starts over with --restart). Runs query-service/dist/projector/rebuild.main.js, with the
 DATABASE_URL and NATS_URL of this environment.
 
+cm rebuild redis does the same for the Redis read model (REDIS_URL, REDIS_MODEL_DB): it projects into a shadow
+generation under <namespace>:rm:g:<time>-<id>: while the live one serves, then one script points
+<namespace>:rm:current at it once it is at or past the live projection's checkpoint (every read and the live
+projector's writes resolve that pointer in their own script, so none sees a half-built generation). The
+previous generation is kept until cm rebuild redis --drop-old. Without a projection, --drop-old drops Postgres's.
+
 Options:
   --namespace <ns>     namespace prefix (default $CM_NAMESPACE or cm)
-  --schema <schema>    the live read-model schema (default $DATABASE_SCHEMA or public)
+  --schema <schema>    the live read-model schema (default $DATABASE_SCHEMA or public; Postgres only)
   --restart            drop an interrupted shadow and start from sequence 1
   --batch-size <n>     events per shadow transaction (default PROJECTOR_BATCH_SIZE)
-  --drop-old           drop the generations earlier rebuilds kept, and nothing else
+  --drop-old           drop the generations earlier rebuilds of the projection kept, and nothing else
   --json               progress and the report as JSON lines
   -h, --help           show this help
 `;
@@ -31,7 +38,7 @@ type Progress = Record<string, unknown> & { phase: string };
 
 export const rebuildCommand: CliCommand = {
   name: 'rebuild',
-  summary: 'rebuild the Postgres read model into a shadow schema and swap it in atomically; --drop-old',
+  summary: 'rebuild the Postgres or Redis read model into a shadow and swap it in atomically; --drop-old',
   help,
   async run(argv) {
     const args = parseCommandArgs(
@@ -51,16 +58,19 @@ export const rebuildCommand: CliCommand = {
     const dropOld = Boolean(args.values['drop-old']);
     const [projection, ...rest] = args.positionals;
     if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
-    if (!dropOld && projection !== 'postgres')
+    if (!(projection === 'postgres' || projection === 'redis' || (dropOld && projection === undefined)))
       throw new UsageError(
-        `name the projection to rebuild: postgres${projection ? ` (not ${JSON.stringify(projection)})` : ''}`,
+        `name the projection to rebuild: postgres or redis${projection ? ` (not ${JSON.stringify(projection)})` : ''}`,
       );
     const batch = args.values['batch-size'] as string | undefined;
     if (batch !== undefined && !(Number.isInteger(Number(batch)) && Number(batch) > 0))
       throw new UsageError('--batch-size must be a positive integer');
-    const childArgs = dropOld
-      ? ['--drop-old']
-      : [...(args.values.restart ? ['--restart'] : []), ...(batch ? ['--batch-size', batch] : [])];
+    const childArgs = [
+      ...(projection === 'redis' ? ['--projection', 'redis'] : []),
+      ...(dropOld
+        ? ['--drop-old']
+        : [...(args.values.restart ? ['--restart'] : []), ...(batch ? ['--batch-size', batch] : [])]),
+    ];
     const env = {
       ...process.env,
       CM_NAMESPACE: namespaceOption(args.values.namespace as string | undefined),
@@ -70,7 +80,7 @@ export const rebuildCommand: CliCommand = {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     };
     const json = Boolean(args.values.json);
-    const view = json ? jsonView() : barView();
+    const view = json ? jsonView() : barView(projection ?? 'postgres');
     const code = await runRebuild(childArgs, env, view);
     if (code !== 0)
       throw new CliFailure(
@@ -121,7 +131,7 @@ function jsonView(): View {
 }
 
 /** A progress bar on a terminal (one line redrawn), a line every few seconds otherwise, and the final report. */
-function barView(): View {
+function barView(projection: string): View {
   const tty = Boolean(process.stderr.isTTY);
   let lastLine = 0;
   const view: View = {
@@ -151,14 +161,15 @@ function barView(): View {
         const rows = Object.entries(p.rows as Record<string, number>)
           .map(([t, n]) => `  ${t.padEnd(22)} ${String(n).padStart(10)}`)
           .join('\n');
+        const redis = projection === 'redis';
         process.stdout.write(
-          `swapped: ${p.live} is the rebuilt generation (checkpoint ${p.checkpoint}; the live projection was at ${p.liveCheckpoint})\n` +
-            `previous generation kept as ${p.old} (drop it with: npm run cm -- rebuild --drop-old)\n` +
-            `${p.events} events in ${(Number(p.elapsedMs) / 1000).toFixed(1)} s (${Math.round(Number(p.events) / Math.max(0.001, Number(p.elapsedMs) / 1000))} events/s)\nrows:\n${rows}\n`,
+          `swapped: ${redis ? `${p.live} (the generation <namespace>:rm:current names now)` : p.live} is the rebuilt generation (checkpoint ${p.checkpoint}; the live projection was at ${p.liveCheckpoint})\n` +
+            `previous generation kept as ${p.old} (drop it with: npm run cm -- rebuild ${projection} --drop-old)\n` +
+            `${p.events} events in ${(Number(p.elapsedMs) / 1000).toFixed(1)} s (${Math.round(Number(p.events) / Math.max(0.001, Number(p.elapsedMs) / 1000))} events/s)\n${redis ? 'documents' : 'rows'}:\n${rows}\n`,
         );
       } else if (p.phase === 'dropped') {
-        const schemas = p.schemas as string[];
-        process.stdout.write(schemas.length ? `dropped ${schemas.join(', ')}\n` : 'no old generations to drop\n');
+        const dropped = (p.schemas ?? p.generations) as string[];
+        process.stdout.write(dropped.length ? `dropped ${dropped.join(', ')}\n` : 'no old generations to drop\n');
       }
     },
   };

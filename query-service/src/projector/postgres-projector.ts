@@ -326,10 +326,11 @@ class ProjectorRunner {
     let reset = false;
     while (!this.stopping && this.lease.isValid()) {
       if (this.lostModel !== undefined) {
-        // The model is gone (Redis flushed): start a new generation at the checkpoint it has now (0), from the stream.
+        // The model is gone (Redis flushed): start a new generation at the checkpoint it has now (0), from the
+        // stream. Or a rebuild swapped another generation in: carry on from its checkpoint (the swap's).
         this.logger.warn(
           { reason: this.lostModel, checkpoint: this.checkpoint },
-          'read model lost; rebuilding from the stream',
+          'read model lost or replaced; continuing from the checkpoint of the generation now live',
         );
         this.metrics.rebuilds.inc(this.labels());
         this.lostModel = undefined;

@@ -5,7 +5,7 @@ import type { SequencedEvent } from './postgres.projection.js';
 import type { ApplyResult } from './projection-writer.js';
 
 /** What `projectStream` writes through: the Postgres `ProjectionWriter`, or any other model's writer. */
-interface BatchWriter<R extends { checkpoint: number }> {
+export interface BatchWriter<R extends { checkpoint: number }> {
   checkpoint(): Promise<number>;
   apply(events: readonly SequencedEvent[], opts: { expectedCheckpoint: number }): Promise<R>;
 }

@@ -1,10 +1,29 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { signToken } from '@cm/platform';
+import { natsNames } from '@cm/contracts';
+import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { distEntry, lastSeq, waitForSagas, type ServiceProcess } from '@cm/testkit';
+import {
+  closeTestNats,
+  CommandClient,
+  connectTestNats,
+  dropNamespace,
+  lastSeq,
+  NATS_URL,
+  type ServiceProcess,
+  testNamespace,
+  waitForSagas,
+} from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
-import { ProjectorTestSystem } from './projector-system.test-util.js';
+import { jetStreamHistory } from './event-history.js';
+import { dumpTables, openTestDatabase } from './int-support.test-util.js';
+import { ProjectionWriter } from './projection-writer.js';
+import { projectStream } from './rebuild.js';
+import {
+  killRebuildProcesses,
+  readThroughout,
+  runRebuildProcess,
+  startServices,
+  until,
+} from './rebuild-process.test-util.js';
 import { oldSchemaPrefix, shadowSchema, type RebuildProgress } from './shadow-rebuild.js';
 import { campaignScript, type Progress } from './workload.test-util.js';
 
@@ -15,94 +34,67 @@ import { campaignScript, type Progress } from './workload.test-util.js';
  * the live projector then carried on) must equal a fresh projection of the stream, row for row.
  */
 
-const system = new ProjectorTestSystem('shadow-rebuild-test');
-const { names, schema } = system;
-const secret = `rebuild-${system.ns}-secret-0123456789`;
+const ns = testNamespace();
+const names = natsNames(ns);
+const schema = `rm_${ns}`;
+const secret = `rebuild-${ns}-secret-0123456789`;
+const common = { CM_NAMESPACE: ns, NATS_URL, NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'warn' };
+let nats: Nats;
+let commands: ServiceProcess;
 let query: ServiceProcess;
 let live: Database;
 let fresh: Database;
-const children: ChildProcess[] = [];
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Runs the rebuild process; `onProgress` may kill it. Resolves to its progress lines and exit. */
-function rebuild(
-  args: string[],
-  onProgress: (p: RebuildProgress, child: ChildProcess) => void = () => {},
-): Promise<{ lines: RebuildProgress[]; code: number | null; signal: NodeJS.Signals | null }> {
-  const child = spawn(
-    process.execPath,
-    [distEntry('query-service').replace(/main\.js$/, 'projector/rebuild.main.js'), ...args],
-    {
-      env: { ...process.env, ...system.env, DATABASE_SCHEMA: schema },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  children.push(child);
-  const lines: RebuildProgress[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const parsed = JSON.parse(line) as RebuildProgress | { level: number };
-    if ('phase' in parsed) {
-      lines.push(parsed);
-      onProgress(parsed, child);
-    }
-  });
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ lines, code, signal })));
-}
+/** Runs the rebuild process; `onProgress` may kill it. */
+const rebuild = (args: string[], onProgress?: Parameters<typeof runRebuildProcess>[2]) =>
+  runRebuildProcess({ ...common, DATABASE_SCHEMA: schema }, args, onProgress);
 
 beforeAll(async () => {
-  await system.start();
-  query = await system.startService('query-service', {
-    QUERY_ROLE: 'all',
+  nats = await connectTestNats('shadow-rebuild-test');
+  ({ commands, query } = await startServices(common, {
+    DATABASE_SCHEMA: schema,
     JWT_SECRET: secret,
     PROJECTOR_BATCH_SIZE: '50',
-  });
-  live = await system.database();
-  fresh = await system.database('_fresh');
+  }));
+  live = await openTestDatabase(ns, schema);
+  fresh = await openTestDatabase(ns, `${schema}_fresh`);
 }, 120_000);
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
-  await system.stop();
+  killRebuildProcesses();
+  await query?.kill('SIGTERM');
+  await commands?.kill('SIGTERM');
+  if (live) {
+    const schemas = await live.sql.all<{ nspname: string }>(
+      'SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?)',
+      [schema],
+    );
+    for (const { nspname } of schemas) await live.sql.run(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+    await live.close();
+  }
+  await fresh?.close();
+  if (nats) await dropNamespace(nats, names);
+  await closeTestNats(nats);
 }, 60_000);
 
 describe('rebuild of the Postgres read model into a shadow schema', () => {
   it('swaps in a rebuilt generation while commands flow and queries read; a SIGKILL half way resumes; the result equals a fresh projection', async () => {
-    const { client } = system;
+    const client = new CommandClient(nats, ns);
     const progress: Progress = { sent: 0, gate: Promise.resolve() };
     await Promise.all([campaignScript(client, 'camp0', progress), campaignScript(client, 'camp1', progress)]);
 
     // Load during the rebuild: two more campaigns written, and owners reading theirs, until told to stop.
-    let stopReading = false;
-    const failures: string[] = [];
-    let reads = 0;
-    const token = await signToken(secret, 'gm-1');
-    const reader = (async () => {
-      while (!stopReading) {
-        const res = await fetch(`http://127.0.0.1:${query.port}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({
-            query:
-              '{ kingdoms(campaignId: "camp0") { nodes { id name } } settlements(campaignId: "camp1") { nodes { id level } } campaigns { id } }',
-          }),
-        }).catch((e: Error) => ({ status: 0, json: async () => ({ errors: [{ message: e.message }] }) }));
-        const body = (await res.json()) as { errors?: unknown[]; data?: { kingdoms: { nodes: unknown[] } } };
-        reads += 1;
-        if (res.status !== 200 || body.errors || !body.data || body.data.kingdoms.nodes.length === 0)
-          failures.push(JSON.stringify({ status: res.status, body }).slice(0, 300));
-      }
-    })();
+    const reader = readThroughout(
+      query.port,
+      secret,
+      'gm-1',
+      '{ kingdoms(campaignId: "camp0") { nodes { id name } } settlements(campaignId: "camp1") { nodes { id level } } campaigns { id } }',
+      (data) => (data.kingdoms as { nodes: unknown[] }).nodes.length > 0,
+    );
     const writing = Promise.all([campaignScript(client, 'camp2', progress), campaignScript(client, 'camp3', progress)]);
 
     // Small batches, so that half way is a point between many commits.
-    const interrupted = await rebuild(['--batch-size', '25'], (p, child) => {
+    const interrupted = await rebuild(['--batch-size', '25'], (p: RebuildProgress, child) => {
       if (p.phase === 'project' && p.checkpoint >= p.target / 2) child.kill('SIGKILL');
     });
     expect(interrupted.signal).toBe('SIGKILL');
@@ -123,16 +115,22 @@ describe('rebuild of the Postgres read model into a shadow schema', () => {
     expect(swapped.rows.kingdom).toBeGreaterThan(0);
 
     await writing;
-    stopReading = true;
-    await reader;
+    const { reads, failures } = await reader.stop();
     expect(failures).toEqual([]);
     expect(reads).toBeGreaterThan(10);
 
     // The live projector carried on in the new generation; it must end equal to a fresh projection.
-    await waitForSagas(system.nats, names);
-    const target = await lastSeq(system.nats, names);
+    await waitForSagas(nats, names);
+    const target = await lastSeq(nats, names);
     await until(`checkpoint ${target}`, async () => (await live.readModel.checkpoint('postgres')) === target);
-    const actual = await system.expectFreshProjection(live, fresh, target);
+    expect(
+      await projectStream(nats, names, new ProjectionWriter(fresh, jetStreamHistory(nats, names)), { batchSize: 1000 }),
+    ).toBe(target);
+    const [expected, actual] = await Promise.all([
+      dumpTables(fresh.sql, fresh.schema),
+      dumpTables(live.sql, live.schema),
+    ]);
+    for (const table of Object.keys(expected)) expect(actual[table], table).toEqual(expected[table]);
     expect(actual.branch!.length).toBe(4 * 3);
 
     // The old generation stays until dropped; the shadow is gone (it is the live schema now).

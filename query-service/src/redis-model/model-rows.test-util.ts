@@ -38,8 +38,12 @@ const sorted = (rows: unknown[]) =>
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, r]) => r);
 
-/** Every row of every table in the Redis model, tombstones included, as the row readers answer them (+ `deleted`). */
-export async function redisModelRows(redis: Redis, prefix: string): Promise<Record<string, unknown[]>> {
+/**
+ * Every row of every table in the Redis model's live generation (the one `<prefix>current` names after a rebuild,
+ * else the one under `prefix`), tombstones included, as the row readers answer them (+ `deleted`).
+ */
+export async function redisModelRows(redis: Redis, base: string): Promise<Record<string, unknown[]>> {
+  const prefix = (await redis.get(`${base}current`)) ?? base;
   const out: Record<string, unknown[]> = {};
   for (const table of TABLE_NAMES) {
     const rows: unknown[] = [];

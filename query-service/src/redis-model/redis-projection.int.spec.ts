@@ -77,7 +77,7 @@ beforeAll(async () => {
   await system.start();
   db = await system.database();
   redis = connectModelRedis(loadQueryConfig({ NODE_ENV: 'test' }).REDIS_URL, 0);
-  writer = new RedisProjectionWriter(redis, prefix, jetStreamHistory(system.nats, names), head);
+  writer = new RedisProjectionWriter(redis, { live: prefix }, jetStreamHistory(system.nats, names), head);
   pgWriter = new ProjectionWriter(db, jetStreamHistory(system.nats, names));
 });
 
@@ -187,7 +187,7 @@ describe('Redis projection', () => {
     await expect(writer.apply(rename, { expectedCheckpoint: checkpoint - 1 })).rejects.toBeInstanceOf(
       CheckpointMovedError,
     );
-    const stranger = new RedisProjectionWriter(redis, prefix, jetStreamHistory(system.nats, names), head);
+    const stranger = new RedisProjectionWriter(redis, { live: prefix }, jetStreamHistory(system.nats, names), head);
     // A writer that never read the generation has none; one whose generation was replaced is refused by the script.
     await expect(stranger.apply(rename, { expectedCheckpoint: checkpoint })).rejects.toBeInstanceOf(ModelLostError);
     await redis.redis.hset(`${prefix}meta`, 'gen', 'another-generation');

@@ -5,7 +5,7 @@ import { RedisProjectionWriter } from './redis-writer.js';
 
 export interface RedisProjectorDeps extends RunnerDeps {
   redis: ModelRedis;
-  /** Key prefix of the model (`<namespace>:rm:`). */
+  /** Base key prefix of the model (`<namespace>:rm:`), whose pointer names the live generation. */
   prefix: string;
   /** Where forks re-read history; the event stream by default. */
   history?: EventHistory;
@@ -22,7 +22,7 @@ export function startRedisProjector(deps: RedisProjectorDeps): Promise<Projector
   const streamHead = async () => (await nats.jsm.streams.info(names.eventStream)).state.last_seq;
   const writer = new RedisProjectionWriter(
     deps.redis,
-    deps.prefix,
+    { live: deps.prefix },
     deps.history ?? jetStreamHistory(nats, names),
     streamHead,
   );

@@ -29,18 +29,18 @@ const byNameThenId = (a: { name: string; id: string }, b: { name: string; id: st
  * Postgres. Errors (Redis down) are the caller's to fall back on too.
  */
 export class RedisReadModel {
-  readonly keys: RedisKeys;
+  /** Keys relative to the live generation's prefix, which each read script resolves from `base` itself. */
+  readonly keys = new RedisKeys('');
 
   constructor(
     private readonly client: ModelRedis,
-    prefix: string,
-  ) {
-    this.keys = new RedisKeys(prefix);
-  }
+    /** The model's base prefix (`<namespace>:rm:`). */
+    private readonly base: string,
+  ) {}
 
-  /** The checkpoint of a complete generation, 0 while none is (the fallback then answers every read). */
+  /** The checkpoint of a complete live generation, 0 while none is (the fallback then answers every read). */
   async servingCheckpoint(): Promise<number> {
-    const [state, seq] = await this.client.redis.hmget(this.keys.meta, 'state', 'seq');
+    const [, , seq, state] = await this.client.generation(this.base);
     return state === 'complete' ? Number(seq) : 0;
   }
 
@@ -49,7 +49,7 @@ export class RedisReadModel {
     keys: readonly Record<string, unknown>[],
     floor: number,
   ): Promise<(RowOf<T> | null)[] | undefined> {
-    const reply = await this.client.read([this.keys.prefix, floor, 'd', ...keys.map((k) => this.keys.doc(table, k))]);
+    const reply = await this.client.read([this.base, floor, 'd', ...keys.map((k) => this.keys.doc(table, k))]);
     if (reply[0] !== 1) return undefined;
     const { map } = READERS[table] as RowReader<RowOf<T>>;
     return (reply.slice(1) as Flat[]).map((flat) => {
@@ -64,7 +64,7 @@ export class RedisReadModel {
     inputs: readonly { list: string; scope: string }[],
     floor: number,
   ): Promise<RowOf<T>[][] | undefined> {
-    const args: (string | number)[] = [this.keys.prefix, floor, 'l'];
+    const args: (string | number)[] = [this.base, floor, 'l'];
     for (const { list, scope } of inputs) args.push(list, this.keys.docPrefix(table, scope));
     const reply = await this.client.read(args);
     if (reply[0] !== 1) return undefined;

@@ -9,7 +9,8 @@ import { encodeValue, pushRowArgs } from './redis-writer.js';
 
 /**
  * `cm replay --into redis`: re-projects the aggregates (projector/entity-replay.ts) into the Redis read model with
- * one `REPLAY_ROWS` script call (atomic on the server, guard `<=`, fenced by the generation, checkpoint untouched).
+ * one `REPLAY_ROWS` script call (atomic on the server, guard `<=`, fenced by the live generation the pointer names
+ * when it started, checkpoint untouched).
  * The documents are read before and after and compared; a dry run computes "after" from what the script would
  * write (the same guard, on the documents as read) and writes nothing. A model with no generation (flushed, never
  * built) is refused: the live projector rebuilds it from the stream.
@@ -22,17 +23,17 @@ export async function replayIntoRedis(
   aggregates: readonly EventAddress[],
   dryRun: boolean,
 ): Promise<ReplayReport> {
-  const keys = new RedisKeys(prefix);
-  const [gen, seq, state] = await client.redis.hmget(keys.meta, 'gen', 'seq', 'state');
-  if (gen == null || seq == null)
+  const [live, gen, seq, state] = await client.generation(prefix);
+  const keys = new RedisKeys(live);
+  if (gen === '')
     throw new AppError(
       ErrorCode.INVALID_STATE,
-      `no Redis read model under ${prefix} (no generation marker): nothing to replay into`,
+      `no Redis read model under ${live} (no generation marker): nothing to replay into`,
     );
   if (state !== 'complete')
     throw new AppError(
       ErrorCode.INVALID_STATE,
-      `the Redis read model under ${prefix} is still being built (${state}); replay once it is complete`,
+      `the Redis read model under ${live} is still being built (${state}); replay once it is complete`,
     );
   const uptoSeq = Number(seq);
   const fold = await foldAggregates(nats, names, aggregates, uptoSeq);
@@ -47,9 +48,9 @@ export async function replayIntoRedis(
   if (dryRun) {
     after = written.map((w, i) => wouldWrite(w.kind, w.table, w.row, before[i]));
   } else {
-    const args: (string | number)[] = [prefix, gen, 0, 0, LIST_SPECS_ARG];
-    for (const { kind, table, row } of written) pushRowArgs(args, keys, kind, table, row);
-    const [status, detail] = await client.replayRows(args);
+    const rows: string[] = [];
+    for (const { kind, table, row } of written) pushRowArgs(rows, keys, kind, table, row);
+    const [status, detail] = await client.replayRows([prefix, live, gen, 0, 0, LIST_SPECS_ARG, JSON.stringify(rows)]);
     if (status === 'GEN')
       throw new AppError(
         ErrorCode.CONFLICT,

@@ -6,58 +6,111 @@
  */
 
 /**
+ * The generation a writer or reader works on. `base` is the model's prefix (`<namespace>:rm:`); `<base>current`
+ * names the live generation's key prefix (set by the swap of `cm rebuild redis`), and without it the live
+ * generation lives under `base` itself (a model that was never rebuilt, or a flushed Redis). A shadow writer
+ * passes base '' and its own prefix.
+ */
+const RESOLVE = `
+local function resolve(base, fixed)
+  if base == '' then return fixed end
+  return redis.call('GET', base .. 'current') or base
+end
+`;
+
+/**
  * Starts a generation if the marker is missing (a fresh or flushed Redis): checkpoint 0, `building` until the
  * checkpoint reaches `target` (the stream head when it started), `complete` at once on an empty stream.
- * ARGV: prefix, new generation id, target. Returns the stored { gen, seq, state }.
+ * ARGV: base, fixed prefix (for base ''), new generation id, target. Returns { prefix, gen, seq, state }.
  */
-export const ENSURE_GENERATION = `
-local m = ARGV[1] .. 'meta'
+export const ENSURE_GENERATION = `${RESOLVE}
+local P = resolve(ARGV[1], ARGV[2])
+local m = P .. 'meta'
 if redis.call('EXISTS', m) == 0 then
   local state = 'building'
-  if tonumber(ARGV[3]) <= 0 then state = 'complete' end
-  redis.call('HSET', m, 'gen', ARGV[2], 'seq', '0', 'state', state, 'target', ARGV[3])
+  if tonumber(ARGV[4]) <= 0 then state = 'complete' end
+  redis.call('HSET', m, 'gen', ARGV[3], 'seq', '0', 'state', state, 'target', ARGV[4])
 end
-return redis.call('HMGET', m, 'gen', 'seq', 'state')
+local g = redis.call('HMGET', m, 'gen', 'seq', 'state')
+return {P, g[1], g[2], g[3]}
 `;
 
-/** WRITE_BATCH and REPLAY_ROWS start alike: the generation fence. */
-const BATCH_HEADER = `
-local P = ARGV[1]
+/** The live generation, without starting one. ARGV: base. Returns { prefix, gen or '', seq or '0', state or '' }. */
+export const GENERATION = `${RESOLVE}
+local P = resolve(ARGV[1], '')
+local g = redis.call('HMGET', P .. 'meta', 'gen', 'seq', 'state')
+return {P, g[1] or '', g[2] or '0', g[3] or ''}
+`;
+
+/**
+ * The swap of `cm rebuild redis`: makes the shadow generation under `ARGV[2]` the live one, if it is complete and
+ * at or past the live checkpoint, by pointing `<base>current` at it; the previous generation is recorded in
+ * `<base>old` (prefix → ARGV[3], when) until dropped, and `<base>shadow` is cleared. Readers and the live writer
+ * resolve the pointer inside their own scripts, so each runs wholly before or wholly after the swap.
+ * ARGV: base, shadow prefix, time. Returns { 'OK', live checkpoint, old prefix } | { 'BEHIND', live checkpoint } |
+ * { 'GONE' } (no shadow marker there).
+ */
+export const SWAP = `${RESOLVE}
+local base, S = ARGV[1], ARGV[2]
+local L = resolve(base, '')
+local liveSeq = tonumber(redis.call('HGET', L .. 'meta', 'seq') or '0')
+local s = redis.call('HMGET', S .. 'meta', 'gen', 'seq', 'state')
+if not s[1] then return {'GONE'} end
+if s[3] ~= 'complete' or tonumber(s[2]) < liveSeq then return {'BEHIND', tostring(liveSeq)} end
+redis.call('SET', base .. 'current', S)
+redis.call('HSET', base .. 'old', L, ARGV[3])
+redis.call('HDEL', base .. 'old', S)
+if redis.call('GET', base .. 'shadow') == S then redis.call('DEL', base .. 'shadow') end
+return {'OK', tostring(liveSeq), L}
+`;
+
+/** WRITE_BATCH and REPLAY_ROWS start alike: the live generation still the one under the prefix, and its marker. */
+const BATCH_HEADER = `${RESOLVE}
+local P = ARGV[2]
+if resolve(ARGV[1], P) ~= P then return {'GEN', 'swapped'} end
 local meta = P .. 'meta'
 local gen = redis.call('HGET', meta, 'gen')
-if gen ~= ARGV[2] then return {'GEN', gen or ''} end
+if gen ~= ARGV[3] then return {'GEN', gen or ''} end
 `;
 
-/** The row writes of WRITE_BATCH and REPLAY_ROWS from ARGV[6] on, with the sequence guard `cmp` (`<` or `<=`). */
+/** The row writes of WRITE_BATCH and REPLAY_ROWS (ARGV 6 and 7), with the sequence guard `cmp` (`<` or `<=`). */
 const rowWrites = (cmp: '<' | '<=') => `
 local specs = {}
-for line in string.gmatch(ARGV[5], '[^\\n]+') do
+for line in string.gmatch(ARGV[6], '[^\\n]+') do
   local t, name, col = string.match(line, '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)$')
   specs[t] = specs[t] or {}
   table.insert(specs[t], {name, col})
 end
-local function listKey(t, spec, scope, dkey)
+-- A column of the row: from what this op writes if it writes it (no read), else from the stored hash.
+local function column(dkey, fields, name)
+  local v = fields and fields[name]
+  if v then return v end
+  return redis.call('HGET', dkey, name)
+end
+local function listKey(t, spec, scope, dkey, fields)
   local k = P .. 'l:' .. t .. ':' .. spec[1]
   if scope ~= '' then k = k .. ':' .. scope end
   if spec[2] ~= '' then
-    local v = redis.call('HGET', dkey, spec[2])
+    local v = column(dkey, fields, spec[2])
     if not v then return nil end
     k = k .. ':' .. v
   end
   return k
 end
-local function memberships(t, scope, dkey)
+-- The lists an existing row is in (none while it is a tombstone).
+local function memberships(lists, t, scope, dkey, fields)
   local out = {}
-  local lists = specs[t]
-  if not lists or redis.call('EXISTS', dkey) == 0 or redis.call('HGET', dkey, 'deleted') == 'true' then return out end
-  for j, spec in ipairs(lists) do out[j] = listKey(t, spec, scope, dkey) end
+  if column(dkey, fields, 'deleted') == 'true' then return out end
+  for j, spec in ipairs(lists) do out[j] = listKey(t, spec, scope, dkey, fields) end
   return out
 end
+local R = cjson.decode(ARGV[7])
 local changed = 0
-local i = 6
-while i <= #ARGV do
-  local kind, t, scope, rest = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local seq, n = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+local i = 1
+while i <= #R do
+  local kind, t, scope, rest = R[i], R[i + 1], R[i + 2], R[i + 3]
+  local seqText, n = R[i + 4], tonumber(R[i + 5])
+  local seq = tonumber(seqText)
   local first = i + 6
   i = first + 2 * n
   local dkey = P .. 'd:' .. t .. ':'
@@ -65,16 +118,26 @@ while i <= #ARGV do
   dkey = dkey .. rest
   local current = redis.call('HGET', dkey, 'last_seq')
   if (current and tonumber(current) ${cmp} seq) or (not current and kind == 'u') then
-    local before = memberships(t, scope, dkey)
-    if kind == 'u' then redis.call('DEL', dkey) end
-    local args = {dkey, 'last_seq', tostring(seq)}
-    for f = first, first + 2 * n - 1 do args[#args + 1] = ARGV[f] end
-    redis.call('HSET', unpack(args))
-    local after = memberships(t, scope, dkey)
-    for j, key in pairs(before) do
-      if after[j] ~= key then redis.call('SREM', key, rest) end
+    local lists = specs[t]
+    -- A row without last_seq does not exist: it is in no list and has nothing to delete.
+    local before = {}
+    if current and lists then before = memberships(lists, t, scope, dkey, nil) end
+    if current and kind == 'u' then redis.call('DEL', dkey) end
+    local args = {dkey, 'last_seq', seqText}
+    local fields = {}
+    for f = first, first + 2 * n - 1, 2 do
+      args[#args + 1] = R[f]
+      args[#args + 1] = R[f + 1]
+      fields[R[f]] = R[f + 1]
     end
-    for _, key in pairs(after) do redis.call('SADD', key, rest) end
+    redis.call('HSET', unpack(args))
+    if lists then
+      local after = memberships(lists, t, scope, dkey, fields)
+      for j, key in pairs(before) do
+        if after[j] ~= key then redis.call('SREM', key, rest) end
+      end
+      for _, key in pairs(after) do redis.call('SADD', key, rest) end
+    end
     changed = changed + 1
   end
 end
@@ -82,9 +145,13 @@ end
 
 /**
  * One batch: row writes under the per-row sequence guard, then the checkpoint, all or nothing.
- * ARGV: prefix, generation, expected checkpoint, new checkpoint, list specs (see LIST_SPECS_ARG), then per row:
- * kind (u = whole row, p = some columns), table, scope, rest, seq, field count n, n pairs of column and JSON value.
- * Returns { 'OK', rows changed } | { 'GEN', stored generation or '' } | { 'MOVED', stored checkpoint }.
+ * ARGV: base ('' for a shadow), prefix of the generation, generation, expected checkpoint, new checkpoint, list specs
+ * (see LIST_SPECS_ARG), and the rows as one JSON array of strings, per row: kind (u = whole row, p = some columns),
+ * table, scope, rest, seq, field count n, n pairs of column and JSON value. (One argument rather than one per
+ * string: the client's per-argument encoding was the largest cost of a batch after decoding the events, and
+ * cjson.decode does the same split in C; every element is a string, so no number passes through a double.)
+ * Returns { 'OK', rows changed } | { 'GEN', stored generation or '' } | { 'MOVED', stored checkpoint }; 'GEN' also when
+ * the live generation is no longer the one under the given prefix (a rebuild swapped another in).
  *
  * A row is written only if its stored last_seq is lower than the op's (a redelivered or replayed op changes
  * nothing); a patch of a missing row writes nothing. Deletion is `deleted = true` (a tombstone keeps the guard);
@@ -92,11 +159,11 @@ end
  */
 export const WRITE_BATCH = `${BATCH_HEADER}
 local stored = tonumber(redis.call('HGET', meta, 'seq'))
-if stored ~= tonumber(ARGV[3]) then return {'MOVED', tostring(stored)} end
+if stored ~= tonumber(ARGV[4]) then return {'MOVED', tostring(stored)} end
 ${rowWrites('<')}
-local to = tonumber(ARGV[4])
+local to = tonumber(ARGV[5])
 if to > stored then
-  redis.call('HSET', meta, 'seq', ARGV[4])
+  redis.call('HSET', meta, 'seq', ARGV[5])
   if redis.call('HGET', meta, 'state') == 'building' and to >= tonumber(redis.call('HGET', meta, 'target')) then
     redis.call('HSET', meta, 'state', 'complete')
   end
@@ -107,8 +174,8 @@ return {'OK', tostring(changed)}
 /**
  * `cm replay --into redis` (projector/entity-replay.ts): WRITE_BATCH's row writes with the guard `<=`, so a row whose
  * last write came from the replayed events is rewritten and a later one is not, fenced by the generation only: the
- * checkpoint (ARGV 3 and 4 are ignored) stays where the live projector keeps it. Returns { 'OK', rows changed } |
- * { 'GEN', stored generation or '' }.
+ * checkpoint (ARGV 4 and 5 are ignored) stays where the live projector keeps it. Same ARGV as WRITE_BATCH.
+ * Returns { 'OK', rows changed } | { 'GEN', stored generation, '' or 'swapped' }.
  */
 export const REPLAY_ROWS = `${BATCH_HEADER}
 ${rowWrites('<=')}
@@ -116,21 +183,24 @@ return {'OK', tostring(changed)}
 `;
 
 /**
- * Reads for the API, answered only by a complete generation at or past `floor` (the request's minSeq);
- * otherwise { 0 } and the caller reads Postgres. ARGV: prefix, floor, mode, then
+ * Reads for the API, answered only by a complete live generation at or past `floor` (the request's minSeq);
+ * otherwise { 0 } and the caller reads Postgres. Keys are relative to the live generation's prefix, resolved here,
+ * so a read sees one generation whole, before or after a swap. ARGV: base, floor, mode, then
  *   mode d: document keys                        → { 1, HGETALL per key }
  *   mode l: pairs of list key and document prefix → { 1, per list: HGETALL of each member }
  */
-export const READ = `
-local m = redis.call('HMGET', ARGV[1] .. 'meta', 'state', 'seq')
+export const READ = `${RESOLVE}
+local P = resolve(ARGV[1], '')
+local m = redis.call('HMGET', P .. 'meta', 'state', 'seq')
 if m[1] ~= 'complete' or tonumber(m[2]) < tonumber(ARGV[2]) then return {0} end
 local out = {1}
 if ARGV[3] == 'd' then
-  for i = 4, #ARGV do out[#out + 1] = redis.call('HGETALL', ARGV[i]) end
+  for i = 4, #ARGV do out[#out + 1] = redis.call('HGETALL', P .. ARGV[i]) end
 else
   for i = 4, #ARGV, 2 do
     local rows = {}
-    for _, id in ipairs(redis.call('SMEMBERS', ARGV[i])) do rows[#rows + 1] = redis.call('HGETALL', ARGV[i + 1] .. id) end
+    local docs = P .. ARGV[i + 1]
+    for _, id in ipairs(redis.call('SMEMBERS', P .. ARGV[i])) do rows[#rows + 1] = redis.call('HGETALL', docs .. id) end
     out[#out + 1] = rows
   end
 end

@@ -10,6 +10,16 @@ import { TABLES, type TableName } from '../read-model/tables.js';
 import type { ModelRedis } from './redis-client.js';
 import { LIST_SPECS_ARG, REDIS_PROJECTION, RedisKeys } from './redis-keys.js';
 
+/** Where a writer writes: the live generation (following the pointer under the model's base prefix) or a shadow. */
+export type ModelLocation = { live: string } | { shadow: string };
+
+/** Why the generation a writer was writing is not the one to write any more (`stored`: what the script found). */
+function describeLoss(stored: string, mine: string): string {
+  if (stored === '') return 'generation marker missing (Redis flushed or restarted empty)';
+  if (stored === 'swapped') return `generation ${mine} replaced by a rebuild's swap`;
+  return `generation ${stored} replaced ${mine}`;
+}
+
 /** How a fork was filled in Redis: skipped (its branch row is already there) or replayed from the stream. */
 type RedisForkOutcome = 'already-applied' | 'replayed';
 
@@ -23,19 +33,13 @@ export function encodeValue(table: TableName, column: string, value: unknown): s
   return JSON.stringify(value ?? null);
 }
 
-/** One row of a `WRITE_BATCH` or `REPLAY_ROWS` call: kind, table, scope, rest, seq, field count, fields (JSON). */
-export function pushRowArgs(
-  args: (string | number)[],
-  keys: RedisKeys,
-  kind: 'u' | 'p',
-  table: TableName,
-  row: MergedRow,
-): void {
+/** One row as WRITE_BATCH and REPLAY_ROWS read it, every element a string. */
+export function pushRowArgs(rows: string[], keys: RedisKeys, kind: 'u' | 'p', table: TableName, row: MergedRow): void {
   const { scope, rest } = keys.address(table, row.key);
   const fields = kind === 'u' ? { ...row.key, ...row.values } : row.values;
   const names = Object.keys(fields);
-  args.push(kind, table, scope, rest, row.seq, names.length);
-  for (const name of names) args.push(name, encodeValue(table, name, fields[name]));
+  rows.push(kind, table, scope, rest, String(row.seq), String(names.length));
+  for (const name of names) rows.push(name, encodeValue(table, name, fields[name]));
 }
 
 /**
@@ -46,34 +50,45 @@ export function pushRowArgs(
  */
 export class RedisProjectionWriter implements ProjectionSink {
   readonly projection = REDIS_PROJECTION;
-  readonly keys: RedisKeys;
+  /** Keys of the generation written, known once `checkpoint()` has resolved the live one. */
+  keys: RedisKeys;
   private generation: string | undefined;
+  /** The model's base prefix, whose pointer names the live generation; '' for a shadow's writer. */
+  private readonly base: string;
 
   constructor(
     private readonly client: ModelRedis,
-    prefix: string,
+    /** The live generation (`live`: the model's base prefix, following its pointer) or a shadow at a fixed prefix. */
+    location: ModelLocation,
     private readonly history: EventHistory,
     /** The stream's last sequence: a new generation is `complete` once its checkpoint reaches it. */
     private readonly streamHead: () => Promise<number>,
   ) {
-    this.keys = new RedisKeys(prefix);
+    this.base = 'live' in location ? location.live : '';
+    this.keys = new RedisKeys('live' in location ? location.live : location.shadow);
   }
 
-  /** The stored checkpoint of the current generation; starts one at 0 when the marker is missing. */
+  /**
+   * The stored checkpoint of the generation written (the live one: wherever a rebuild's swap pointed it); starts a
+   * generation at 0 when its marker is missing.
+   */
   async checkpoint(): Promise<number> {
     const target = await this.streamHead();
-    const [gen, seq] = await this.client.ensureGeneration(this.keys.prefix, randomUUID(), target);
+    const [prefix, gen, seq] = await this.client.ensureGeneration(this.base, this.keys.prefix, randomUUID(), target);
+    this.keys = new RedisKeys(prefix);
     this.generation = gen;
     return Number(seq);
   }
 
   async lost(): Promise<string | undefined> {
     if (this.generation === undefined) return undefined;
-    const gen = await this.client.redis.hget(this.keys.meta, 'gen');
-    if (gen === this.generation) return undefined;
-    return gen === null
-      ? 'generation marker missing (Redis flushed or restarted empty)'
-      : `generation ${gen} replaced ${this.generation}`;
+    if (this.base === '') {
+      const gen = await this.client.redis.hget(this.keys.meta, 'gen');
+      return gen === this.generation ? undefined : describeLoss(gen ?? '', this.generation);
+    }
+    const [prefix, gen] = await this.client.generation(this.base);
+    if (prefix !== this.keys.prefix) return describeLoss('swapped', this.generation);
+    return gen === this.generation ? undefined : describeLoss(gen, this.generation);
   }
 
   /** `events` in stream order; several may share a sequence (one commit). */
@@ -104,24 +119,27 @@ export class RedisProjectionWriter implements ProjectionSink {
 
   private async flush(set: WriteSet, expected: number, to: number): Promise<void> {
     if (this.generation === undefined) throw new ModelLostError('no generation read yet');
-    const args: (string | number)[] = [this.keys.prefix, this.generation, expected, to, LIST_SPECS_ARG];
+    const rows: string[] = [];
     for (const { table, upserts, patches } of set.tables()) {
-      for (const row of upserts) this.pushRow(args, 'u', table, row);
-      for (const group of patches) for (const row of group.rows) this.pushRow(args, 'p', table, row);
+      for (const row of upserts) this.pushRow(rows, 'u', table, row);
+      for (const group of patches) for (const row of group.rows) this.pushRow(rows, 'p', table, row);
     }
     set.clear();
-    const [status, detail] = await this.client.writeBatch(args);
-    if (status === 'GEN')
-      throw new ModelLostError(
-        detail === ''
-          ? 'generation marker missing (Redis flushed or restarted empty)'
-          : `generation ${detail} replaced ${this.generation}`,
-      );
+    const [status, detail] = await this.client.writeBatch([
+      this.base,
+      this.keys.prefix,
+      this.generation,
+      expected,
+      to,
+      LIST_SPECS_ARG,
+      JSON.stringify(rows),
+    ]);
+    if (status === 'GEN') throw new ModelLostError(describeLoss(detail, this.generation));
     if (status === 'MOVED') throw new CheckpointMovedError(expected, Number(detail));
   }
 
-  private pushRow(args: (string | number)[], kind: 'u' | 'p', table: TableName, row: MergedRow): void {
-    pushRowArgs(args, this.keys, kind, table, row);
+  private pushRow(rows: string[], kind: 'u' | 'p', table: TableName, row: MergedRow): void {
+    pushRowArgs(rows, this.keys, kind, table, row);
   }
 
   /**
