@@ -22,7 +22,8 @@ import { projectStream } from './rebuild.js';
  * What the projector integration specs run against, in a test namespace of their own: the command service writing
  * the event stream as a real process (the test kit provisions the namespace's NATS resources before it starts a
  * service), query-service processes the spec starts, and read-model schemas opened on demand. `stop` ends the
- * processes, last started first, and removes what the system made: its schemas, streams and Redis read model.
+ * processes, last started first, and removes what the system made: its schemas and streams (a spec that writes a
+ * Redis read model removes its keys itself).
  * Made at the spec's top level, started in `beforeAll` and stopped in `afterAll`, also after a start that failed.
  */
 export class ProjectorTestSystem {

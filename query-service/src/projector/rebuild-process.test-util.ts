@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { signToken } from '@cm/platform';
-import { distEntry, freePort, ServiceProcess } from '@cm/testkit';
+import { distEntry } from '@cm/testkit';
 import type { RebuildProgress } from './shadow-rebuild.js';
 
 /*
  * What the rebuild specs (`shadow-rebuild.int.spec.ts` for Postgres, `redis-rebuild.int.spec.ts` for Redis) share:
- * the real command and query services as processes, a GraphQL reader running throughout, and the rebuild process
- * with its progress lines.
+ * a GraphQL reader running throughout, and the rebuild process with its progress lines (the system itself is a
+ * `ProjectorTestSystem`).
  */
 
 export type Dropped = { phase: 'dropped'; schemas?: string[]; generations?: string[] };
@@ -51,32 +51,6 @@ export function runRebuildProcess(
 /** Kills every rebuild process a spec left running. */
 export function killRebuildProcesses(): void {
   for (const child of running) child.kill('SIGKILL');
-}
-
-/** The command service and the query service (API and projectors, `QUERY_ROLE=all`) as processes. */
-export async function startServices(
-  common: Record<string, string>,
-  queryEnv: Record<string, string>,
-): Promise<{ commands: ServiceProcess; query: ServiceProcess }> {
-  const commandPort = await freePort();
-  const commands = new ServiceProcess(
-    'command-service',
-    distEntry('command-service'),
-    { ...common, COMMAND_OPS_PORT: String(commandPort) },
-    commandPort,
-  );
-  commands.start();
-  await commands.waitReady();
-  const queryPort = await freePort();
-  const query = new ServiceProcess(
-    'query-service',
-    distEntry('query-service'),
-    { ...common, QUERY_ROLE: 'all', QUERY_HOST: '127.0.0.1', QUERY_PORT: String(queryPort), ...queryEnv },
-    queryPort,
-  );
-  query.start();
-  await query.waitReady();
-  return { commands, query };
 }
 
 /**

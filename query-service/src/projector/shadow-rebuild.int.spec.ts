@@ -1,29 +1,8 @@
-import { natsNames } from '@cm/contracts';
-import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeTestNats,
-  CommandClient,
-  connectTestNats,
-  dropNamespace,
-  lastSeq,
-  NATS_URL,
-  type ServiceProcess,
-  testNamespace,
-  waitForSagas,
-} from '@cm/testkit';
+import { lastSeq, type ServiceProcess, waitForSagas } from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
-import { jetStreamHistory } from './event-history.js';
-import { dumpTables, openTestDatabase } from './int-support.test-util.js';
-import { ProjectionWriter } from './projection-writer.js';
-import { projectStream } from './rebuild.js';
-import {
-  killRebuildProcesses,
-  readThroughout,
-  runRebuildProcess,
-  startServices,
-  until,
-} from './rebuild-process.test-util.js';
+import { ProjectorTestSystem } from './projector-system.test-util.js';
+import { killRebuildProcesses, readThroughout, runRebuildProcess, until } from './rebuild-process.test-util.js';
 import { oldSchemaPrefix, shadowSchema, type RebuildProgress } from './shadow-rebuild.js';
 import { campaignScript, type Progress } from './workload.test-util.js';
 
@@ -34,52 +13,36 @@ import { campaignScript, type Progress } from './workload.test-util.js';
  * the live projector then carried on) must equal a fresh projection of the stream, row for row.
  */
 
-const ns = testNamespace();
-const names = natsNames(ns);
-const schema = `rm_${ns}`;
-const secret = `rebuild-${ns}-secret-0123456789`;
-const common = { CM_NAMESPACE: ns, NATS_URL, NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'warn' };
-let nats: Nats;
-let commands: ServiceProcess;
+const system = new ProjectorTestSystem('shadow-rebuild-test');
+const { schema } = system;
+const secret = `rebuild-${system.ns}-secret-0123456789`;
 let query: ServiceProcess;
 let live: Database;
 let fresh: Database;
 
 /** Runs the rebuild process; `onProgress` may kill it. */
 const rebuild = (args: string[], onProgress?: Parameters<typeof runRebuildProcess>[2]) =>
-  runRebuildProcess({ ...common, DATABASE_SCHEMA: schema }, args, onProgress);
+  runRebuildProcess({ ...system.env, DATABASE_SCHEMA: schema }, args, onProgress);
 
 beforeAll(async () => {
-  nats = await connectTestNats('shadow-rebuild-test');
-  ({ commands, query } = await startServices(common, {
-    DATABASE_SCHEMA: schema,
+  await system.start();
+  query = await system.startService('query-service', {
+    QUERY_ROLE: 'all',
     JWT_SECRET: secret,
     PROJECTOR_BATCH_SIZE: '50',
-  }));
-  live = await openTestDatabase(ns, schema);
-  fresh = await openTestDatabase(ns, `${schema}_fresh`);
+  });
+  live = await system.database();
+  fresh = await system.database('_fresh');
 }, 120_000);
 
 afterAll(async () => {
   killRebuildProcesses();
-  await query?.kill('SIGTERM');
-  await commands?.kill('SIGTERM');
-  if (live) {
-    const schemas = await live.sql.all<{ nspname: string }>(
-      'SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?)',
-      [schema],
-    );
-    for (const { nspname } of schemas) await live.sql.run(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
-    await live.close();
-  }
-  await fresh?.close();
-  if (nats) await dropNamespace(nats, names);
-  await closeTestNats(nats);
+  await system.stop();
 }, 60_000);
 
 describe('rebuild of the Postgres read model into a shadow schema', () => {
   it('swaps in a rebuilt generation while commands flow and queries read; a SIGKILL half way resumes; the result equals a fresh projection', async () => {
-    const client = new CommandClient(nats, ns);
+    const { client } = system;
     const progress: Progress = { sent: 0, gate: Promise.resolve() };
     await Promise.all([campaignScript(client, 'camp0', progress), campaignScript(client, 'camp1', progress)]);
 
@@ -120,17 +83,10 @@ describe('rebuild of the Postgres read model into a shadow schema', () => {
     expect(reads).toBeGreaterThan(10);
 
     // The live projector carried on in the new generation; it must end equal to a fresh projection.
-    await waitForSagas(nats, names);
-    const target = await lastSeq(nats, names);
+    await waitForSagas(system.nats, system.names);
+    const target = await lastSeq(system.nats, system.names);
     await until(`checkpoint ${target}`, async () => (await live.readModel.checkpoint('postgres')) === target);
-    expect(
-      await projectStream(nats, names, new ProjectionWriter(fresh, jetStreamHistory(nats, names)), { batchSize: 1000 }),
-    ).toBe(target);
-    const [expected, actual] = await Promise.all([
-      dumpTables(fresh.sql, fresh.schema),
-      dumpTables(live.sql, live.schema),
-    ]);
-    for (const table of Object.keys(expected)) expect(actual[table], table).toEqual(expected[table]);
+    const actual = await system.expectFreshProjection(live, fresh, target);
     expect(actual.branch!.length).toBe(4 * 3);
 
     // The old generation stays until dropped; the shadow is gone (it is the live schema now).

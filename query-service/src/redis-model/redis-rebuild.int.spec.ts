@@ -1,26 +1,13 @@
-import { natsNames } from '@cm/contracts';
-import type { Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeTestNats,
-  CommandClient,
-  connectTestNats,
-  dropNamespace,
-  lastSeq,
-  NATS_URL,
-  type ServiceProcess,
-  testNamespace,
-  waitForSagas,
-} from '@cm/testkit';
+import { lastSeq, type ServiceProcess, waitForSagas } from '@cm/testkit';
 import { loadQueryConfig } from '../config.js';
 import { jetStreamHistory } from '../projector/event-history.js';
-import { openTestDatabase } from '../projector/int-support.test-util.js';
+import { ProjectorTestSystem } from '../projector/projector-system.test-util.js';
 import { projectStream } from '../projector/rebuild.js';
 import {
   killRebuildProcesses,
   readThroughout,
   runRebuildProcess,
-  startServices,
   until,
 } from '../projector/rebuild-process.test-util.js';
 import type { RebuildProgress } from '../projector/shadow-rebuild.js';
@@ -39,30 +26,23 @@ import { RedisProjectionWriter } from './redis-writer.js';
  * model row for row; the previous generation stays until `--drop-old`.
  */
 
-const ns = testNamespace();
-const names = natsNames(ns);
+const system = new ProjectorTestSystem('redis-rebuild-test');
+const { names, schema } = system;
 const base = redisModelPrefix(names.prefix);
-const schema = `rm_${ns}`;
-const secret = `rebuild-${ns}-secret-0123456789`;
+const secret = `rebuild-${system.ns}-secret-0123456789`;
 const config = loadQueryConfig({ NODE_ENV: 'test' });
-const common = {
-  CM_NAMESPACE: ns,
-  NATS_URL,
-  NODE_ENV: 'test',
-  LOG_FORMAT: 'json',
-  LOG_LEVEL: 'warn',
-  REDIS_URL: config.REDIS_URL,
-  REDIS_MODEL_DB: String(config.REDIS_MODEL_DB),
-};
-let nats: Nats;
-let commands: ServiceProcess;
+const redisEnv = { REDIS_URL: config.REDIS_URL, REDIS_MODEL_DB: String(config.REDIS_MODEL_DB) };
 let query: ServiceProcess;
 let db: Database;
 let redis: ModelRedis;
 
 /** Runs the rebuild process for Redis; `onProgress` may kill it. */
 const rebuild = (args: string[], onProgress?: Parameters<typeof runRebuildProcess>[2]) =>
-  runRebuildProcess({ ...common, DATABASE_SCHEMA: schema }, ['--projection', 'redis', ...args], onProgress);
+  runRebuildProcess(
+    { ...system.env, ...redisEnv, DATABASE_SCHEMA: schema },
+    ['--projection', 'redis', ...args],
+    onProgress,
+  );
 
 /** The live generation's prefix and checkpoint, as the scripts resolve it. */
 async function liveGeneration(): Promise<{ prefix: string; seq: number; state: string }> {
@@ -82,36 +62,30 @@ async function keyCount(pattern: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  nats = await connectTestNats('redis-rebuild-test');
   redis = connectModelRedis(config.REDIS_URL, config.REDIS_MODEL_DB);
-  ({ commands, query } = await startServices(common, {
-    DATABASE_SCHEMA: schema,
+  await system.start();
+  query = await system.startService('query-service', {
+    ...redisEnv,
+    QUERY_ROLE: 'all',
     JWT_SECRET: secret,
     PROJECTOR_BATCH_SIZE: '50',
     REDIS_READ_MODEL: 'on',
-  }));
-  db = await openTestDatabase(ns, schema);
+  });
+  db = await system.database();
 }, 120_000);
 
 afterAll(async () => {
   killRebuildProcesses();
-  await query?.kill('SIGTERM');
-  await commands?.kill('SIGTERM');
+  await system.stop();
   if (redis) {
     await deleteUnder(redis.redis, base);
     await redis.quit();
   }
-  if (db) {
-    await db.sql.run(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await db.close();
-  }
-  if (nats) await dropNamespace(nats, names);
-  await closeTestNats(nats);
 }, 60_000);
 
 describe('rebuild of the Redis read model into a shadow generation', () => {
   it('swaps in a rebuilt generation while commands flow and queries read; a SIGKILL half way resumes; the result equals a fresh projection and Postgres', async () => {
-    const client = new CommandClient(nats, ns);
+    const { client } = system;
     const progress: Progress = { sent: 0, gate: Promise.resolve() };
     await Promise.all([campaignScript(client, 'camp0', progress), campaignScript(client, 'camp1', progress)]);
     const before = await liveGeneration();
@@ -165,8 +139,8 @@ describe('rebuild of the Redis read model into a shadow generation', () => {
     expect(failures).toEqual([]);
     expect(reads).toBeGreaterThan(10);
 
-    await waitForSagas(nats, names);
-    const target = await lastSeq(nats, names);
+    await waitForSagas(system.nats, names);
+    const target = await lastSeq(system.nats, names);
     await until(`Redis checkpoint ${target}`, async () => {
       const g = await liveGeneration();
       return g.seq === target && g.state === 'complete';
@@ -177,10 +151,10 @@ describe('rebuild of the Redis read model into a shadow generation', () => {
     const freshWriter = new RedisProjectionWriter(
       redis,
       { shadow: freshBase },
-      jetStreamHistory(nats, names),
+      jetStreamHistory(system.nats, names),
       async () => target,
     );
-    expect(await projectStream(nats, names, freshWriter, { uptoSeq: target, batchSize: 1000 })).toBe(target);
+    expect(await projectStream(system.nats, names, freshWriter, { uptoSeq: target, batchSize: 1000 })).toBe(target);
     const [live, fresh, postgres] = await Promise.all([
       redisModelRows(redis.redis, base),
       redisModelRows(redis.redis, freshBase),
