@@ -87,24 +87,12 @@ export async function runBench(spec: BenchSpec, measure: (ctx: BenchContext) => 
     const results = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model,
-        loadAverage: os.loadavg().map((l) => round(l, 2)),
-        node: process.version,
-        ...(connected ? { natsServer: connected.nc.info?.version } : {}),
-      },
+      machine: machineInfo(connected),
       settings: { namespace: names.namespace, ...settings },
       ...data,
       rows,
     };
-    const json = JSON.stringify(results, null, 2);
-    const dir = join(repoRoot, 'bench-results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `bench-${spec.name}-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${json}\n`);
-    process.stdout.write(`${json}\n\n${markdownTable(rows)}\n`);
-    log(`results written to ${file}`);
+    writeResults(`bench-${spec.name}`, startedAt, results, log);
     return 0;
   } catch (e) {
     log(`${spec.title ?? spec.name} benchmark could not run: ${(e as Error).message}`);
@@ -120,4 +108,26 @@ export async function runBench(spec: BenchSpec, measure: (ctx: BenchContext) => 
         .catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
     await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
   }
+}
+
+/** The machine a run measured on (with the NATS server's version when it used NATS), to read its figures by. */
+export function machineInfo(nats?: Nats): Record<string, unknown> {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    loadAverage: os.loadavg().map((l) => round(l, 2)),
+    node: process.version,
+    ...(nats ? { natsServer: nats.nc.info?.version } : {}),
+  };
+}
+
+/** Writes `results` to bench-results/<stem>-<start time>.json and prints it as JSON and its rows as a table. */
+export function writeResults(stem: string, startedAt: Date, results: { rows: ReportRow[] }, log: (s: string) => void) {
+  const json = JSON.stringify(results, null, 2);
+  const dir = join(repoRoot, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${stem}-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${json}\n`);
+  process.stdout.write(`${json}\n\n${markdownTable(results.rows)}\n`);
+  log(`results written to ${file}`);
 }
