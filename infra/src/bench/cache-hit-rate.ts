@@ -95,12 +95,15 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
     };
     // The seeding's last event is projected once a read at its sequence answers.
     const head = (await n.jsm.streams.info(nn.eventStream)).state.last_seq;
-    await gql(`query($c: ID!, $m: Int) { kingdoms(campaignId: $c, minSeq: $m) { id } }`, { c: campaignId, m: head });
+    await gql(`query($c: ID!, $m: Int) { kingdoms(campaignId: $c, minSeq: $m) { nodes { id } } }`, {
+      c: campaignId,
+      m: head,
+    });
 
     // Steady state, not a cold start: every list is read once first (what CACHE_WARM_CAMPAIGNS does at start),
     // and the ideal cache below starts as warm.
     log(`priming: reading each of the ${KINGDOMS} kingdoms' settlement lists once`);
-    const listQuery = `query($c: ID!, $k: ID!) { settlements(campaignId: $c, kingdomId: $k) { id name level } }`;
+    const listQuery = `query($c: ID!, $k: ID!) { settlements(campaignId: $c, kingdomId: $k) { nodes { id name level } } }`;
     await closedLoop({
       concurrency: CONCURRENCY,
       durationMs: 600_000,
