@@ -3,21 +3,12 @@
 // (a settlement's level) drawn from the same distribution, so the hottest lists are also the most invalidated.
 // Beside it, the same run's raw limit: the hit rate a perfect invalidate-on-write cache (no TTL, no lag) would
 // have had on the very sequence of operations sent. Both start warm: every list is read once before measuring.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { join } from 'node:path';
-import { natsNames } from '@cm/contracts';
-import { closeNats, connectNats, signToken, type Nats } from '@cm/platform';
+import { signToken } from '@cm/platform';
 import { Redis } from 'ioredis';
-import { isolatedNames } from '../isolation.js';
-import { startSystem, type System } from '../launcher.js';
-import { dropNamespace } from '../namespace-cleanup.js';
-import { natsUrl, toolLogger } from '../nats-admin.js';
-import { repoRoot } from '../paths.js';
 import { sendCommand } from './command-load.js';
 import { closedLoop } from './load.js';
-import { markdownTable, row } from './report.js';
+import { row } from './report.js';
+import { runBench } from './runner.js';
 import { round } from './stats.js';
 
 const KINGDOMS = 500;
@@ -55,30 +46,14 @@ async function metric(url: string, name: string, type: string): Promise<number> 
 }
 
 export async function runCacheBench(log: (s: string) => void): Promise<number> {
-  const startedAt = new Date();
-  const names = isolatedNames('bcache');
-  const nn = natsNames(names.namespace);
-  const jwtSecret = randomBytes(24).toString('hex');
-  const prefix = `${names.namespace}:`;
-  // Rate limits off: this measures the cache, and one user sends every request.
-  const env = {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    JWT_SECRET: jwtSecret,
-    CACHE_KEY_PREFIX: prefix,
-    RATE_LIMIT_ENABLED: 'false',
-  };
-  let system: System | undefined;
-  let nats: Nats | undefined;
-  try {
-    nats = await connectNats(natsUrl(), 'bench-cache', toolLogger('bench'));
-    system = await startSystem({
-      ...names,
-      env,
-      output: 'files',
+  return runBench({ name: 'cache', label: 'bcache', log }, async ({ names, nn, jwtSecret, ...ctx }) => {
+    const prefix = `${names.namespace}:`;
+    ctx.defer(() => dropCacheKeys(prefix));
+    const n = await ctx.nats();
+    const system = await ctx.start({
+      env: { CACHE_KEY_PREFIX: prefix },
       services: ['command-service', 'query-api', 'query-projector'],
     });
-    const n = nats;
     const campaignId = 'cache-bench';
     log(`seeding ${KINGDOMS} kingdoms with ${SETTLEMENTS_PER_KINGDOM} settlements each`);
     const must = async (...args: Parameters<typeof sendCommand>) => {
@@ -120,12 +95,15 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
     };
     // The seeding's last event is projected once a read at its sequence answers.
     const head = (await n.jsm.streams.info(nn.eventStream)).state.last_seq;
-    await gql(`query($c: ID!, $m: Int) { kingdoms(campaignId: $c, minSeq: $m) { id } }`, { c: campaignId, m: head });
+    await gql(`query($c: ID!, $m: Int) { kingdoms(campaignId: $c, minSeq: $m) { nodes { id } } }`, {
+      c: campaignId,
+      m: head,
+    });
 
     // Steady state, not a cold start: every list is read once first (what CACHE_WARM_CAMPAIGNS does at start),
     // and the ideal cache below starts as warm.
     log(`priming: reading each of the ${KINGDOMS} kingdoms' settlement lists once`);
-    const listQuery = `query($c: ID!, $k: ID!) { settlements(campaignId: $c, kingdomId: $k) { id name level } }`;
+    const listQuery = `query($c: ID!, $k: ID!) { settlements(campaignId: $c, kingdomId: $k) { nodes { id name level } } }`;
     await closedLoop({
       concurrency: CONCURRENCY,
       durationMs: 600_000,
@@ -185,12 +163,8 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
         'ops/s',
       ),
     ];
-    const results = {
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
+    return {
       settings: {
-        namespace: names.namespace,
         kingdoms: KINGDOMS,
         settlementsPerKingdom: SETTLEMENTS_PER_KINGDOM,
         zipfS: ZIPF_S,
@@ -198,34 +172,21 @@ export async function runCacheBench(log: (s: string) => void): Promise<number> {
         concurrency: CONCURRENCY,
         durationMs: DURATION_MS,
       },
-      cache: {
-        reads,
-        writes,
-        hits,
-        misses,
-        hitRate: hitRate === null ? null : round(hitRate, 4),
-        idealHitRate: idealRate === null ? null : round(idealRate, 4),
-        errors: load.errors,
-        errorKinds: load.errorKinds,
+      data: {
+        cache: {
+          reads,
+          writes,
+          hits,
+          misses,
+          hitRate: hitRate === null ? null : round(hitRate, 4),
+          idealHitRate: idealRate === null ? null : round(idealRate, 4),
+          errors: load.errors,
+          errorKinds: load.errorKinds,
+        },
       },
       rows,
     };
-    const dir = join(repoRoot, 'bench-results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `bench-cache-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n\n${markdownTable(rows)}\n`);
-    log(`results written to ${file}`);
-    return 0;
-  } catch (e) {
-    log(`cache benchmark could not run: ${(e as Error).message}`);
-    return 1;
-  } finally {
-    if (nats) await closeNats(nats);
-    await system?.stop().catch(() => undefined);
-    await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
-    await dropCacheKeys(prefix).catch((e: unknown) => log(`cache cleanup failed: ${(e as Error).message}`));
-  }
+  });
 }
 
 /** Deletes the run's keys from the cache database (DB 1 unless REDIS_CACHE_DB says otherwise), with SCAN. */

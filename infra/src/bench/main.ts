@@ -1,7 +1,7 @@
 // `npm run bench`: measures the system against the raw limits of this machine and prints JSON and a Markdown
 // table. It asserts nothing: targets are reported as pass/fail, and the exit code is 0 whenever it could measure.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +19,7 @@ import { measureCatchUp, measureRawUpsert, type CatchUp, type RawUpsert } from '
 import { measureGraphql, type GraphqlResults } from './graphql-load.js';
 import { measureRawPublish } from './raw-publish.js';
 import { runRealtimeBench } from './realtime-main.js';
-import { markdownTable, row, type ReportRow } from './report.js';
+import { row, type ReportRow } from './report.js';
 import { runRulesBench } from './rules-bench.js';
 import { round } from './stats.js';
 import { waitForProjections, type SettleResult } from './settle.js';
@@ -29,6 +29,7 @@ import { runNestedBench } from './nested-query.js';
 import { runRedisModelBench } from './redis-model.js';
 import { runHistoryBench } from './entity-history.js';
 import { runCacheBench } from './cache-hit-rate.js';
+import { machineInfo, writeResults } from './runner.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -372,13 +373,7 @@ try {
   const results = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      natsServer: nats.nc.info?.version,
-    },
+    machine: { ...machineInfo(nats), memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     settings: {
       namespace: names.namespace,
       schema: names.schema,
@@ -402,13 +397,7 @@ try {
     graphql: graphql ?? null,
     rows,
   };
-  const json = JSON.stringify(results, null, 2);
-  const dir = join(repoRoot, 'bench-results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${json}\n`);
-  process.stdout.write(`${json}\n\n${markdownTable(rows)}\n`);
-  log(`results written to ${file}`);
+  writeResults('bench', startedAt, results, log);
 } catch (e) {
   log(`benchmark could not run: ${(e as Error).message}`);
   exitCode = 1;

@@ -1,15 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { natsNames } from '@cm/contracts';
-import { closeNats, connectNats } from '@cm/platform';
-import { isolatedNames } from '../isolation.js';
-import { startSystem, type System } from '../launcher.js';
-import { dropNamespace } from '../namespace-cleanup.js';
-import { natsUrl, toolLogger } from '../nats-admin.js';
-import { repoRoot } from '../paths.js';
 import { measureRealtime } from './realtime-load.js';
-import { markdownTable, row } from './report.js';
+import { row } from './report.js';
+import { runBench } from './runner.js';
 
 /**
  * `npm run bench -- --only realtime`: the realtime gateway's rows alone, in a system of their own (command
@@ -22,17 +13,8 @@ export async function runRealtimeBench(opts: {
   log: (s: string) => void;
 }): Promise<number> {
   const { log } = opts;
-  const startedAt = new Date();
-  const names = isolatedNames('benchrt');
-  const JWT_SECRET = randomBytes(24).toString('hex');
-  let system: System | undefined;
-  let nats: Awaited<ReturnType<typeof connectNats>> | undefined;
-  try {
-    system = await startSystem({
-      ...names,
-      // One bench user drives far past any per-user budget, as in the main bench.
-      env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET, RATE_LIMIT_ENABLED: 'false' },
-      output: 'files',
+  return runBench({ name: 'realtime', label: 'benchrt', log }, async ({ nn, ...ctx }) => {
+    const system = await ctx.start({
       services: ['command-service', 'query-api', 'query-projector', 'realtime-gateway'],
       serviceEnv: {
         'realtime-gateway': {
@@ -41,10 +23,9 @@ export async function runRealtimeBench(opts: {
         },
       },
     });
-    nats = await connectNats(natsUrl(), 'bench', toolLogger('bench'));
     const r = await measureRealtime({
-      nats,
-      names: natsNames(names.namespace),
+      nats: await ctx.nats(),
+      names: nn,
       graphqlUrl: system.graphqlUrl,
       gatewayUrl: system.urls['realtime-gateway']!,
       token: await system.token('bench-user'),
@@ -84,28 +65,10 @@ export async function runRealtimeBench(opts: {
         { target: { op: '<=', value: 20 } },
       ),
     ];
-    const json = JSON.stringify(
-      {
-        startedAt: startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        settings: { ...opts, log: undefined, namespace: names.namespace },
-        realtime: r,
-        rows,
-      },
-      null,
-      2,
-    );
-    const dir = join(repoRoot, 'bench-results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `bench-realtime-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), `${json}\n`);
-    process.stdout.write(`${json}\n\n${markdownTable(rows)}\n`);
-    return 0;
-  } catch (e) {
-    log(`realtime benchmark could not run: ${(e as Error).message}`);
-    return 1;
-  } finally {
-    if (nats) await closeNats(nats);
-    if (system) await system.stop().catch((e: unknown) => log(`stopping the system: ${(e as Error).message}`));
-    await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
-  }
+    return {
+      settings: { durationMs: opts.durationMs, rate: opts.rate, subscribers: opts.subscribers },
+      data: { realtime: r },
+      rows,
+    };
+  });
 }

@@ -6,23 +6,21 @@
 // rebuild rate >= 0.5 of the lower of its two raw limits.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { natsNames, type NatsNames } from '@cm/contracts';
-import { closeNats, connectNats, ensureEventStream, type Nats } from '@cm/platform';
-import { isolatedNames } from '../isolation.js';
-import { databaseUrl, dropNamespace } from '../namespace-cleanup.js';
-import { natsUrl, toolLogger } from '../nats-admin.js';
+import { type NatsNames } from '@cm/contracts';
+import { ensureEventStream, type Nats } from '@cm/platform';
+import { databaseUrl } from '../namespace-cleanup.js';
+import { natsUrl } from '../nats-admin.js';
 import { repoRoot } from '../paths.js';
 import { measureRawUpsert } from './projection-catchup.js';
 import { sampleCommit } from './raw-publish.js';
 import { rawPipelinedWrites } from './redis-model.js';
-import { markdownTable, row } from './report.js';
+import { row } from './report.js';
+import { runBench } from './runner.js';
 import { round } from './stats.js';
 
 const FILL_IN_FLIGHT = 1000;
@@ -107,12 +105,10 @@ function runRebuild(
 }
 
 export async function runRebuildBench(events: number, log: (s: string) => void): Promise<number> {
-  const startedAt = new Date();
-  const names = isolatedNames('brbld');
-  const nn = natsNames(names.namespace);
-  let nats: Nats | undefined;
-  try {
-    nats = await connectNats(natsUrl(), 'bench-rebuild', toolLogger('bench'));
+  return runBench({ name: 'rebuild', label: 'brbld', log }, async ({ names, nn, ...ctx }) => {
+    const nats = await ctx.nats();
+    // The old generation and any shadow the rebuild left beside the schema the namespace's cleanup drops.
+    ctx.defer(() => dropGenerations(names.schema));
     await ensureEventStream(nats.jsm, nn, { replicas: 1, duplicateWindowMs: 120_000 });
     log(`filling the event stream with ${events} events (one new kingdom per commit)`);
     const fillRate = await fill(nats, nn, events, log);
@@ -144,45 +140,25 @@ export async function runRebuildBench(events: number, log: (s: string) => void):
       }),
       row('Redis rebuild / lower raw limit', redisRate / redisFloor, '×', { target: { op: '>=', value: 0.5 } }),
     ];
-    const results = {
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model,
-        node: process.version,
-        loadavg: os.loadavg().map((l) => round(l, 2)),
-      },
-      settings: { namespace: names.namespace, events, rebuildBatch: 'PROJECTOR_BATCH_SIZE default (500)' },
-      rebuild: {
-        events: rebuilt.events,
-        seconds: round(rebuilt.elapsedMs / 1000, 2),
-        processSeconds: round(rebuilt.wallMs / 1000, 2),
-        fillRate: round(fillRate),
-      },
-      redisRebuild: {
-        events: redisRebuilt.events,
-        seconds: round(redisRebuilt.elapsedMs / 1000, 2),
-        processSeconds: round(redisRebuilt.wallMs / 1000, 2),
-        rawWrites: rawRedis,
+    return {
+      settings: { events, rebuildBatch: 'PROJECTOR_BATCH_SIZE default (500)' },
+      data: {
+        rebuild: {
+          events: rebuilt.events,
+          seconds: round(rebuilt.elapsedMs / 1000, 2),
+          processSeconds: round(rebuilt.wallMs / 1000, 2),
+          fillRate: round(fillRate),
+        },
+        redisRebuild: {
+          events: redisRebuilt.events,
+          seconds: round(redisRebuilt.elapsedMs / 1000, 2),
+          processSeconds: round(redisRebuilt.wallMs / 1000, 2),
+          rawWrites: rawRedis,
+        },
       },
       rows,
     };
-    const dir = join(repoRoot, 'bench-results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `bench-rebuild-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n\n${markdownTable(rows)}\n`);
-    log(`results written to ${file}`);
-    return 0;
-  } catch (e) {
-    log(`rebuild benchmark could not run: ${(e as Error).message}`);
-    return 1;
-  } finally {
-    if (nats) await closeNats(nats);
-    await dropGenerations(names.schema).catch(() => undefined);
-    await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
-  }
+  });
 }
 
 /** The old generation and any shadow the rebuild left beside the schema dropNamespace drops. */

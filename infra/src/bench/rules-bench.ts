@@ -6,22 +6,19 @@
 // rules service) and once warm (every query served by one MGET).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { natsNames } from '@cm/contracts';
 import { CACHE_INVALIDATION_CONSUMER, closeNats, connectNats } from '@cm/platform';
 import { Redis } from 'ioredis';
-import { isolatedNames } from '../isolation.js';
 import { natsUrl, toolLogger } from '../nats-admin.js';
-import { startSystem, type System } from '../launcher.js';
-import { dropNamespace } from '../namespace-cleanup.js';
+import { type System } from '../launcher.js';
 import { repoRoot } from '../paths.js';
 import { dropCacheKeys } from './cache-hit-rate.js';
 import { KeepAliveClient } from './http-client.js';
-import { markdownTable, row } from './report.js';
+import { row } from './report.js';
+import { runBench } from './runner.js';
 import { Samples, type LatencySummary } from './stats.js';
 
 interface EngineFigures {
@@ -119,43 +116,30 @@ async function invalidatorCaughtUp(namespace: string): Promise<void> {
 /** Runs the rules rows; returns the process exit code. */
 export async function runRulesBench(opts: { durationMs: number; log: (s: string) => void }): Promise<number> {
   const { log } = opts;
-  const names = isolatedNames('rbench');
-  const startedAt = new Date();
-  let system: System | undefined;
-  let client: KeepAliveClient | undefined;
-  const cachePrefix = `${names.namespace}:`;
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
-    db: Number(process.env.REDIS_CACHE_DB ?? 1),
-    lazyConnect: true,
-  });
-  try {
+  return runBench({ name: 'rules', label: 'rbench', log }, async ({ names, ...ctx }) => {
+    const cachePrefix = `${names.namespace}:`;
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+      db: Number(process.env.REDIS_CACHE_DB ?? 1),
+      lazyConnect: true,
+    });
+    ctx.defer(() => dropCacheKeys(cachePrefix));
+    ctx.defer(() => redis.disconnect());
     log('rules engine in one process');
     const engine = await engineFigures(Math.max(1000, Math.round(opts.durationMs / 2)));
     log(`starting command-service, query-service and rules-service in ${names.namespace}`);
-    const JWT_SECRET = randomBytes(24).toString('hex');
-    // The cost limit multiplies by the literal `first: 1000`: the computed list costs 23,000 against the default 20,000.
-    // Rate limits off (on by default in production): one user sends the 1,000 seeding mutations.
-    const env = {
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      JWT_SECRET,
-      GRAPHQL_MAX_COST: '100000',
-      RATE_LIMIT_ENABLED: 'false',
-    };
-    system = await startSystem({
-      ...names,
-      // The entries the cold measurement deletes are named under this prefix.
-      env: { ...env, CACHE_KEY_PREFIX: cachePrefix },
-      output: 'files',
+    const system = await ctx.start({
+      // The cost limit multiplies by the literal `first: 1000`: the computed list costs 23,000 against the default
+      // 20,000. The entries the cold measurement deletes are named under the cache prefix.
+      env: { GRAPHQL_MAX_COST: '100000', CACHE_KEY_PREFIX: cachePrefix },
       services: ['command-service', 'query-service', 'rules-service'],
     });
     const url = new URL(system.graphqlUrl);
-    client = new KeepAliveClient(url.origin, 50);
+    const client = new KeepAliveClient(url.origin, 50);
+    ctx.defer(() => client.close());
     const token = await system.token('bench-user');
     const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
-    const kc = client;
     const gql = async (query: string, variables: Record<string, unknown>) => {
-      const res = await kc.request('POST', url.pathname, JSON.stringify({ query, variables }), headers);
+      const res = await client.request('POST', url.pathname, JSON.stringify({ query, variables }), headers);
       const body = JSON.parse(res.body) as { errors?: { message: string }[] };
       if (res.status !== 200 || body.errors?.length)
         throw new Error(`GraphQL ${res.status}: ${JSON.stringify(body.errors)}`);
@@ -217,36 +201,19 @@ export async function runRulesBench(opts: { durationMs: number; log: (s: string)
       }),
       row('rules: requests per query, cache warm', perWarmQuery, 'requests', { target: { op: '<=', value: 0 } }),
     ];
-    const results = {
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, loadAverage: os.loadavg(), node: process.version },
-      settings: { namespace: names.namespace, schema: names.schema, settlements: SETTLEMENTS, rounds },
-      engine,
-      graphql: {
-        plain,
-        computed,
-        warm,
-        rulesRequestsPerQuery: perQuery,
-        rulesRequestsPerWarmQuery: perWarmQuery,
+    return {
+      settings: { schema: names.schema, settlements: SETTLEMENTS, rounds },
+      data: {
+        engine,
+        graphql: {
+          plain,
+          computed,
+          warm,
+          rulesRequestsPerQuery: perQuery,
+          rulesRequestsPerWarmQuery: perWarmQuery,
+        },
       },
       rows,
     };
-    const dir = join(repoRoot, 'bench-results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `bench-rules-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n\n${markdownTable(rows)}\n`);
-    log(`results written to ${file}`);
-    return 0;
-  } catch (e) {
-    log(`rules benchmark could not run: ${(e as Error).message}`);
-    return 1;
-  } finally {
-    client?.close();
-    redis.disconnect();
-    if (system) await system.stop().catch((e: unknown) => log(`stopping the system: ${(e as Error).message}`));
-    await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
-    await dropCacheKeys(cachePrefix).catch((e: unknown) => log(`cache cleanup failed: ${(e as Error).message}`));
-  }
+  });
 }

@@ -2,20 +2,12 @@
 // fires, the lock holder plans the jobs, the replicas' jobs read the read model and send one command per
 // settlement, the commands are appended and projected), beside the same number of plain commands sent straight
 // to the command service in the same run; and the Redis round trips the cron lock cost per tick.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { join } from 'node:path';
-import { natsNames, type NatsNames } from '@cm/contracts';
-import { closeNats, connectNats, ensureJobStream, type Nats } from '@cm/platform';
-import { isolatedNames } from '../isolation.js';
-import { startSystem, type System } from '../launcher.js';
-import { dropNamespace } from '../namespace-cleanup.js';
-import { natsUrl, toolLogger } from '../nats-admin.js';
-import { repoRoot } from '../paths.js';
+import { type NatsNames } from '@cm/contracts';
+import { ensureJobStream, type Nats } from '@cm/platform';
 import { sendCommand } from './command-load.js';
 import { closedLoop } from './load.js';
-import { markdownTable, row } from './report.js';
+import { row } from './report.js';
+import { runBench } from './runner.js';
 import { round } from './stats.js';
 
 const SETTLEMENTS = 10_000;
@@ -70,23 +62,10 @@ async function metricValue(url: string, name: string, cron: string): Promise<num
 }
 
 export async function runSchedulerBench(log: (s: string) => void): Promise<number> {
-  const startedAt = new Date();
-  const names = isolatedNames('bsched');
-  const nn = natsNames(names.namespace);
-  const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET: randomBytes(24).toString('hex') };
-  let core: System | undefined;
-  let scheduler: System | undefined;
-  let nats: Nats | undefined;
-  try {
-    nats = await connectNats(natsUrl(), 'bench-scheduler', toolLogger('bench'));
-    await ensureJobStream(nats.jsm, nn, { replicas: 1, duplicateWindowMs: 120_000 });
-    core = await startSystem({
-      ...names,
-      env,
-      output: 'files',
-      services: ['command-service', 'query-api', 'query-projector'],
-    });
-    const n = nats;
+  return runBench({ name: 'scheduler', label: 'bsched', log }, async ({ nn, ...ctx }) => {
+    const n = await ctx.nats();
+    await ensureJobStream(n.jsm, nn, { replicas: 1, duplicateWindowMs: 120_000 });
+    await ctx.start({ services: ['command-service', 'query-api', 'query-projector'] });
 
     const campaignId = 'growth';
     log(`seeding ${SETTLEMENTS} settlements with a population`);
@@ -128,15 +107,12 @@ export async function runSchedulerBench(log: (s: string) => void): Promise<numbe
     // The tick: one growth window a few seconds after a scheduler replica is up (cron fields in local time).
     const at = new Date(Date.now() + 12_000);
     at.setMilliseconds(0);
-    scheduler = await startSystem({
-      ...names,
+    const scheduler = await ctx.start({
       env: {
-        ...env,
         CRON_SETTLEMENT_GROWTH: `${at.getSeconds()} ${at.getMinutes()} ${at.getHours()} * * *`,
         CRON_STRUCTURE_MAINTENANCE: NEVER,
         CRON_EVENT_EXPIRATION: NEVER,
       },
-      output: 'files',
       services: ['scheduler-service'],
     });
     const before = await lastSeq(n, nn);
@@ -167,39 +143,22 @@ export async function runSchedulerBench(log: (s: string) => void): Promise<numbe
         target: { op: '<=', value: 2 },
       }),
     ];
-    const results = {
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
+    return {
       settings: {
-        namespace: names.namespace,
         settlements: SETTLEMENTS,
         schedulerDefaults:
           'SCHEDULER_BATCH_SIZE 500, SCHEDULER_CONCURRENCY 3, SCHEDULER_COMMAND_CONCURRENCY 64, one replica',
       },
-      scheduler: {
-        plainSeconds: round(plainSeconds, 2),
-        tickSeconds: round(tickSeconds, 2),
-        appended,
-        lockRoundTrips: roundTrips,
-        ticks,
+      data: {
+        scheduler: {
+          plainSeconds: round(plainSeconds, 2),
+          tickSeconds: round(tickSeconds, 2),
+          appended,
+          lockRoundTrips: roundTrips,
+          ticks,
+        },
       },
       rows,
     };
-    const dir = join(repoRoot, 'bench-results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `bench-scheduler-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n\n${markdownTable(rows)}\n`);
-    log(`results written to ${file}`);
-    return 0;
-  } catch (e) {
-    log(`scheduler benchmark could not run: ${(e as Error).message}`);
-    return 1;
-  } finally {
-    if (nats) await closeNats(nats);
-    await scheduler?.stop().catch(() => undefined);
-    await core?.stop().catch(() => undefined);
-    await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
-  }
+  });
 }
