@@ -188,6 +188,9 @@ return {'OK', tostring(changed)}
  * so a read sees one generation whole, before or after a swap. ARGV: base, floor, mode, then
  *   mode d: document keys                        → { 1, HGETALL per key }
  *   mode l: pairs of list key and document prefix → { 1, per list: HGETALL of each member }
+ *   mode p: the member bound, then per list its key, document prefix and a variable's key prefix and suffix ('' for
+ *           none) → { 1, per list: -1 if it holds more members than the bound (SCARD), else HGETALL of each member
+ *           that, when a variable is named, owns it live (`<prefix><member><suffix>` exists and is no tombstone) }
  */
 export const READ = `${RESOLVE}
 local P = resolve(ARGV[1], '')
@@ -196,6 +199,25 @@ if m[1] ~= 'complete' or tonumber(m[2]) < tonumber(ARGV[2]) then return {0} end
 local out = {1}
 if ARGV[3] == 'd' then
   for i = 4, #ARGV do out[#out + 1] = redis.call('HGETALL', P .. ARGV[i]) end
+elseif ARGV[3] == 'p' then
+  local bound = tonumber(ARGV[4])
+  for i = 5, #ARGV, 4 do
+    local list, docs, vPrefix, vSuffix = P .. ARGV[i], P .. ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+    if redis.call('SCARD', list) > bound then
+      out[#out + 1] = -1
+    else
+      local rows = {}
+      for _, id in ipairs(redis.call('SMEMBERS', list)) do
+        local owns = true
+        if vPrefix ~= '' then
+          local v = redis.call('HMGET', P .. vPrefix .. id .. vSuffix, 'last_seq', 'deleted')
+          owns = v[1] and v[2] ~= 'true'
+        end
+        if owns then rows[#rows + 1] = redis.call('HGETALL', docs .. id) end
+      end
+      out[#out + 1] = rows
+    end
+  end
 else
   for i = 4, #ARGV, 2 do
     local rows = {}
