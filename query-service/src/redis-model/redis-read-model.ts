@@ -1,7 +1,7 @@
 import { LISTS, type ListName, type ListQuery, type ListRow, type Page, type PageQuery } from '../read-model/lists.js';
 import type { BranchRef, EntityKey, OwnerKey, Scope } from '../read-model/read-model.port.js';
 import { READERS, type DbRow, type RowReader } from '../read-model/row-mappers.js';
-import type { RowOf, TableName } from '../read-model/tables.js';
+import { TABLE_NAMES, TABLES, type RowOf, type TableName } from '../read-model/tables.js';
 import type { ModelRedis } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
 import { cutPage, listRead, sortRows, type ListRead, type Unserved } from './redis-lists.js';
@@ -18,6 +18,11 @@ function dbRow(flat: Flat): DbRow | null {
   }
   return row.deleted === true ? null : row;
 }
+
+/** Every column of a table's documents, `last_seq` first (the READ script's mode p reads them by name). */
+const DOC_COLUMNS = Object.fromEntries(
+  TABLE_NAMES.map((t) => [t, ['last_seq', ...Object.keys(TABLES[t].key), ...Object.keys(TABLES[t].values)]]),
+) as Record<TableName, string[]>;
 
 /** Postgres orders text bytewise here (the database collation is C.UTF-8); so does this. */
 const bytewise = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -213,18 +218,25 @@ export class RedisReadModel {
     const reads = queries.map((q) => (this.listMaxMembers > 0 ? listRead(name, q) : ('not-served' as const)));
     const servable = reads.filter((r): r is ListRead => typeof r !== 'string');
     if (servable.length === 0) return reads as Unserved[];
-    const args: (string | number)[] = [this.base, floor, 'p', this.listMaxMembers];
-    for (const r of servable) args.push(...r.args);
-    const reply = await this.client.read(args);
+    const columns = DOC_COLUMNS[LISTS[name].table];
+    const reply = await this.client.read([
+      this.base,
+      floor,
+      'p',
+      this.listMaxMembers,
+      columns.join('\t'),
+      JSON.stringify(servable.flatMap((r) => r.args)),
+    ]);
     if (reply[0] !== 1) return undefined;
-    let j = 1;
+    const lists = JSON.parse(reply[1] as string) as (DbRow[] | -1)[];
+    let j = 0;
     return reads.map((r) => {
       if (typeof r === 'string') return r;
-      const got = reply[j++]!;
+      const got = lists[j++]!;
       if (got === -1) return 'too-large';
       return sortRows(
         name,
-        (got as Flat[]).map(dbRow).filter((row): row is DbRow => row !== null && r.keep(row)),
+        got.filter((row) => row.deleted !== true && r.keep(row)),
       );
     });
   }
