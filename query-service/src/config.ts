@@ -33,6 +33,12 @@ export const queryConfigSchema = z.object({
   REDIS_READ_MODEL: z.enum(['on', 'off']).default('on'),
   /** Logical database of the Redis read model (keys under `<CM_NAMESPACE>:rm:`); the cache has its own. */
   REDIS_MODEL_DB: z.coerce.number().int().min(0).max(15).default(0),
+  /**
+   * A paginated list (a branch's kingdoms, a kingdom's settlements, ...) is answered from the Redis model only while
+   * it holds at most this many members: Redis reads it whole and pages it in the API; longer lists read Postgres's
+   * index. 0: every page from Postgres.
+   */
+  REDIS_LIST_MAX_MEMBERS: z.coerce.number().int().min(0).max(100_000).default(1000),
   /** Events per projector batch (one transaction, one checkpoint). */
   PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /**

@@ -90,7 +90,7 @@ runMain(async () => {
     const rateLimits = rateLimited(config)
       ? new RateLimits({ redis, settings: rateLimitSettings(config), logger, keyPrefix: config.CACHE_KEY_PREFIX })
       : undefined;
-    const redisModel = modelRedis ? new RedisReadModel(modelRedis, prefix) : undefined;
+    const redisModel = modelRedis ? new RedisReadModel(modelRedis, prefix, config.REDIS_LIST_MAX_MEMBERS) : undefined;
     const created = await createApi({
       config,
       logger,

@@ -1,15 +1,23 @@
 // `npm run bench -- --only nested`: the nested query campaign → kingdoms → settlements → structures → variables
-// over 1,000 settlements through the GraphQL API (a query-api process), against the raw Postgres time for the
-// same rows fetched with one hand-written query per level, in the same run.
+// over 1,000 settlements through the GraphQL API (a query-api process, its data written through commands so that
+// both the Postgres and the Redis read models hold it), against the raw Postgres time for the same rows fetched
+// with one hand-written query per level, in the same run. It reports which model served the list pages.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
+import { natsNames } from '@cm/contracts';
+import { closeNats, connectNats, type Nats } from '@cm/platform';
 import { isolatedNames } from '../isolation.js';
 import { startSystem, type System } from '../launcher.js';
 import { databaseUrl, dropNamespace } from '../namespace-cleanup.js';
+import { natsUrl, toolLogger } from '../nats-admin.js';
 import { repoRoot } from '../paths.js';
+import { sendCommand } from './command-load.js';
+import { closedLoop } from './load.js';
+import { redisAt } from './redis-model.js';
 import { markdownTable, row } from './report.js';
 import { round } from './stats.js';
 
@@ -44,12 +52,24 @@ async function rawLevels(client: pg.Client, s: string, campaignId: string): Prom
   return c.rowCount! + k.rowCount! + st.rowCount! + sr.rowCount! + v.rowCount!;
 }
 
-async function readModelCalls(url: string): Promise<number> {
+async function metricSum(url: string, name: string, ...labels: string[]): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return text
     .split('\n')
-    .filter((l) => l.startsWith('cm_read_model_calls_total{'))
+    .filter((l) => l.startsWith(`${name}{`) && labels.every((m) => l.includes(m)))
     .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+const readModelCalls = (url: string) => metricSum(url, 'cm_read_model_calls_total');
+
+/** Polls the Postgres projection's checkpoint until it is at `seq` or later. */
+async function postgresAt(client: pg.Client, s: string, seq: number, timeoutMs = 300_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const r = await client.query(`SELECT seq FROM ${s}.projection_checkpoint WHERE name = 'postgres'`);
+    if (Number(r.rows[0]?.seq ?? 0) >= seq) return;
+    if (performance.now() > deadline) throw new Error(`the Postgres projection did not reach ${seq}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -64,45 +84,85 @@ export async function runNestedBench(log: (s: string) => void): Promise<number> 
     LOG_LEVEL: 'warn',
     JWT_SECRET: randomBytes(24).toString('hex'),
     GRAPHQL_MAX_COST: '1000000000',
+    REDIS_READ_MODEL: 'on',
+    RATE_LIMIT_ENABLED: 'false',
   };
   let system: System | undefined;
+  let nats: Nats | undefined;
   const client = new pg.Client({ connectionString: databaseUrl() });
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { db: 0 });
   try {
-    system = await startSystem({ ...names, env, output: 'files', services: ['query-api'] });
+    nats = await connectNats(natsUrl(), 'bench-nested', toolLogger('bench'));
+    system = await startSystem({
+      ...names,
+      env,
+      output: 'files',
+      services: ['command-service', 'query-api', 'query-projector'],
+    });
     await client.connect();
     const s = `"${names.schema}"`;
     const campaignId = 'nested';
     const settlements = KINGDOMS * SETTLEMENTS_PER_KINGDOM;
+    // Seeded through commands, so that both projections (Postgres and the Redis model) hold the rows and the API
+    // answers from whichever it reads; `cm_read_model_reads_total` below says which model served the pages.
     log(
-      `writing ${settlements} settlements, ${settlements * STRUCTURES_PER_SETTLEMENT} structures and as many variables into the read model`,
+      `seeding ${settlements} settlements, ${settlements * STRUCTURES_PER_SETTLEMENT} structures and as many variables through commands`,
     );
-    await client.query(
-      `INSERT INTO ${s}.campaign (id, name, owner_id, last_seq) VALUES ($1, 'Nested', 'bench-user', 1)`,
-      [campaignId],
-    );
-    await client.query(
-      `INSERT INTO ${s}.campaign_member (campaign_id, user_id, role, last_seq) VALUES ($1, 'bench-user', 'owner', 1)`,
-      [campaignId],
-    );
-    await client.query(
-      `INSERT INTO ${s}.kingdom (campaign_id, branch_id, id, name, last_seq) SELECT $1, 'main', 'k' || g, 'Kingdom ' || g, 1 FROM generate_series(0, ${KINGDOMS - 1}) g`,
-      [campaignId],
-    );
-    await client.query(
-      `INSERT INTO ${s}.settlement (campaign_id, branch_id, id, kingdom_id, location_id, name, level, last_seq) ` +
-        `SELECT $1, 'main', 's' || g, 'k' || (g % ${KINGDOMS}), 'l0', 'Town ' || g, g % 10, 1 FROM generate_series(1, ${settlements}) g`,
-      [campaignId],
-    );
-    await client.query(
-      `INSERT INTO ${s}.structure (campaign_id, branch_id, id, settlement_id, name, structure_type, level, condition, last_seq) ` +
-        `SELECT $1, 'main', 's' || g || '-' || j, 's' || g, 'Building ' || j, 'keep', j, 100, 1 FROM generate_series(1, ${settlements}) g, generate_series(1, ${STRUCTURES_PER_SETTLEMENT}) j`,
-      [campaignId],
-    );
-    await client.query(
-      `INSERT INTO ${s}.state_variable (campaign_id, branch_id, owner_type, owner_id, key, value_type, value, last_seq) ` +
-        `SELECT $1, 'main', 'structure', 's' || g || '-' || j, 'staff', 'number', to_jsonb(j), 1 FROM generate_series(1, ${settlements}) g, generate_series(1, ${STRUCTURES_PER_SETTLEMENT}) j`,
-      [campaignId],
-    );
+    const n = nats;
+    const nn = natsNames(names.namespace);
+    const send = async (...args: Parameters<typeof sendCommand> extends [unknown, unknown, ...infer R] ? R : never) => {
+      const reply = await sendCommand(n, nn, ...args);
+      if (!reply.ok) throw new Error(`${args[0]}: ${reply.error.code} ${reply.error.message}`);
+    };
+    const sendAll = async (count: number, make: (i: number) => Parameters<typeof send>) => {
+      const result = await closedLoop({
+        concurrency: 64,
+        durationMs: 600_000,
+        maxOps: count,
+        op: (i) => send(...make(i)),
+      });
+      if (result.ok !== count) throw new Error(`only ${result.ok} of ${count} commands succeeded`);
+    };
+    await send('campaign.create', campaignId, campaignId, { name: 'Nested' });
+    await send('location.create', campaignId, 'l0', {
+      name: 'Place',
+      geometry: { type: 'Point', coordinates: [0, 0] },
+    });
+    await sendAll(KINGDOMS, (i) => ['kingdom.create', campaignId, `k${i}`, { name: `Kingdom ${i}` }]);
+    await sendAll(settlements, (i) => [
+      'settlement.create',
+      campaignId,
+      `s${i + 1}`,
+      { kingdomId: `k${(i + 1) % KINGDOMS}`, locationId: 'l0', name: `Town ${i + 1}`, level: (i + 1) % 10 },
+    ]);
+    const structure = (i: number) =>
+      `s${Math.floor(i / STRUCTURES_PER_SETTLEMENT) + 1}-${(i % STRUCTURES_PER_SETTLEMENT) + 1}`;
+    await sendAll(settlements * STRUCTURES_PER_SETTLEMENT, (i) => [
+      'structure.create',
+      campaignId,
+      structure(i),
+      {
+        settlementId: `s${Math.floor(i / STRUCTURES_PER_SETTLEMENT) + 1}`,
+        name: `Building ${(i % STRUCTURES_PER_SETTLEMENT) + 1}`,
+        structureType: 'keep',
+        level: (i % STRUCTURES_PER_SETTLEMENT) + 1,
+        condition: 100,
+      },
+    ]);
+    await sendAll(settlements * STRUCTURES_PER_SETTLEMENT, (i) => [
+      'state-variable.set',
+      campaignId,
+      `structure~${structure(i)}`,
+      {
+        ownerType: 'structure',
+        ownerId: structure(i),
+        key: 'staff',
+        value: { type: 'number', value: (i % STRUCTURES_PER_SETTLEMENT) + 1 },
+      },
+    ]);
+    const head = (await n.jsm.streams.info(nn.eventStream)).state.last_seq;
+    await redisAt(redis, `${names.namespace}:rm:`, head);
+    await postgresAt(client, s, head);
     await client.query(
       `ANALYZE ${s}.campaign, ${s}.campaign_member, ${s}.kingdom, ${s}.settlement, ${s}.structure, ${s}.state_variable`,
     );
@@ -127,9 +187,23 @@ export async function runNestedBench(log: (s: string) => void): Promise<number> 
       await ask();
       await rawLevels(client, s, campaignId);
     }
-    const before = await readModelCalls(api);
+    // Round trips to either model: Postgres statements, and the Redis reads that answered (one script each).
+    const redisReads = () => metricSum(api, 'cm_read_model_reads_total', 'model="redis"');
+    const before = (await readModelCalls(api)) + (await redisReads());
+    const pagesBefore = {
+      redis: await metricSum(api, 'cm_read_model_reads_total', 'method="listPages"', 'model="redis"'),
+      postgres: await metricSum(api, 'cm_read_model_reads_total', 'method="listPages"', 'model="postgres"'),
+    };
     const got = await ask();
-    const roundTrips = (await readModelCalls(api)) - before;
+    const roundTrips = (await readModelCalls(api)) + (await redisReads()) - before;
+    const pagesFrom = {
+      redis:
+        (await metricSum(api, 'cm_read_model_reads_total', 'method="listPages"', 'model="redis"')) - pagesBefore.redis,
+      postgres:
+        (await metricSum(api, 'cm_read_model_reads_total', 'method="listPages"', 'model="postgres"')) -
+        pagesBefore.postgres,
+    };
+    log(`list page reads of one nested query: ${pagesFrom.redis} from Redis, ${pagesFrom.postgres} from Postgres`);
     if (got !== settlements) throw new Error(`the nested query answered ${got} settlements, not ${settlements}`);
     const apiMs: number[] = [];
     const rawMs: number[] = [];
@@ -178,7 +252,13 @@ export async function runNestedBench(log: (s: string) => void): Promise<number> 
         runs: RUNS,
         query: NESTED,
       },
-      nested: { roundTrips, apiMs: apiMs.map((m) => round(m, 1)), rawMs: rawMs.map((m) => round(m, 1)), rawRows: rows },
+      nested: {
+        roundTrips,
+        listPageReads: pagesFrom,
+        apiMs: apiMs.map((m) => round(m, 1)),
+        rawMs: rawMs.map((m) => round(m, 1)),
+        rawRows: rows,
+      },
       rows: table,
     };
     const dir = join(repoRoot, 'bench-results');
@@ -193,6 +273,8 @@ export async function runNestedBench(log: (s: string) => void): Promise<number> 
     return 1;
   } finally {
     await client.end().catch(() => undefined);
+    redis.disconnect();
+    if (nats) await closeNats(nats).catch(() => undefined);
     await system?.stop().catch(() => undefined);
     await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
   }

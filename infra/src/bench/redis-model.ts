@@ -26,7 +26,7 @@ const BACKLOG = 20_000;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Polls the model's generation marker until it is complete at `seq` or later; resolves to when it got there. */
-async function redisAt(redis: Redis, prefix: string, seq: number, timeoutMs = 300_000): Promise<number> {
+export async function redisAt(redis: Redis, prefix: string, seq: number, timeoutMs = 300_000): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const [state, at] = await redis.hmget(`${prefix}meta`, 'state', 'seq');

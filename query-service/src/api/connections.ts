@@ -57,16 +57,35 @@ export interface Connection<R> {
   count: () => Promise<number>;
 }
 
+/** An edge whose cursor is encoded only if a client selects it (most ask for `nodes` alone). */
+class LazyEdge<R> {
+  constructor(
+    private readonly list: ListName,
+    private readonly key: readonly string[],
+    readonly node: R,
+  ) {}
+
+  get cursor(): string {
+    return encodeCursor(this.list, this.key);
+  }
+}
+
 function toConnection<L extends ListName>(
   list: L,
   page: Page<ListRow<L>>,
   count: () => Promise<number>,
 ): Connection<ListRow<L>> {
-  const edges = page.edges.map((e) => ({ cursor: encodeCursor(list, e.key), node: e.row }));
+  const edges = page.edges.map((e) => new LazyEdge(list, e.key, e.row));
+  const last = edges.at(-1);
   return {
     edges,
-    nodes: edges.map((e) => e.node),
-    pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+    nodes: page.edges.map((e) => e.row),
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      get endCursor() {
+        return last ? last.cursor : null;
+      },
+    },
     count,
   };
 }

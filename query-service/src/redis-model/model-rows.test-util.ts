@@ -1,7 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Database } from '../read-model/database.js';
 import { READERS, type DbRow } from '../read-model/row-mappers.js';
-import { TABLE_NAMES, type TableName } from '../read-model/tables.js';
+import { TABLE_NAMES, TABLES, type TableName } from '../read-model/tables.js';
+import type { ModelRedis } from './redis-client.js';
+import { LIST_SPECS_ARG, RedisKeys } from './redis-keys.js';
+import { pushRowArgs } from './redis-writer.js';
 
 async function keysUnder(redis: Redis, pattern: string): Promise<string[]> {
   const keys: string[] = [];
@@ -67,4 +71,33 @@ export async function postgresModelRows(db: Database): Promise<Record<string, un
     out[table] = sorted(rows.map((r) => ({ ...(map(r) as object), deleted: r.deleted })));
   }
   return out;
+}
+
+/**
+ * Writes the rows of `tables` in Postgres into the Redis model's live generation through its own batch script
+ * (WRITE_BATCH: documents and child lists as the projection keeps them), starting a complete generation at
+ * checkpoint 0 if there is none: for tests whose fixtures are written straight into Postgres (list-fixtures).
+ */
+export async function copyPostgresIntoRedis(
+  db: Database,
+  client: ModelRedis,
+  base: string,
+  tables: readonly TableName[],
+): Promise<void> {
+  const [prefix, gen, seq] = await client.ensureGeneration(base, base, randomUUID(), 0);
+  const keys = new RedisKeys(prefix);
+  for (const table of tables) {
+    const rows = await db.sql.all<DbRow>(`SELECT ${READERS[table].select}, t.deleted FROM "${db.schema}"."${table}" t`);
+    const keyNames = Object.keys(TABLES[table].key);
+    for (let i = 0; i < rows.length; i += 500) {
+      const args: string[] = [];
+      for (const r of rows.slice(i, i + 500)) {
+        const key = Object.fromEntries(keyNames.map((k) => [k, r[k]]));
+        const values = Object.fromEntries(Object.entries(r).filter(([k]) => !keyNames.includes(k) && k !== 'last_seq'));
+        pushRowArgs(args, keys, 'u', table, { kind: 'upsert', key, values, seq: Number(r.last_seq) });
+      }
+      const [ok] = await client.writeBatch([base, prefix, gen, seq, seq, LIST_SPECS_ARG, JSON.stringify(args)]);
+      if (ok !== 'OK') throw new Error(`copying ${table} into Redis: ${ok}`);
+    }
+  }
 }

@@ -1,8 +1,10 @@
+import { LISTS, type ListName, type ListQuery, type ListRow, type Page, type PageQuery } from '../read-model/lists.js';
 import type { BranchRef, EntityKey, OwnerKey, Scope } from '../read-model/read-model.port.js';
 import { READERS, type DbRow, type RowReader } from '../read-model/row-mappers.js';
-import type { RowOf, TableName } from '../read-model/tables.js';
+import { TABLE_NAMES, TABLES, type RowOf, type TableName } from '../read-model/tables.js';
 import type { ModelRedis } from './redis-client.js';
 import { RedisKeys } from './redis-keys.js';
+import { cutPage, listRead, sortRows, type ListRead, type Unserved } from './redis-lists.js';
 
 type Flat = string[];
 
@@ -16,6 +18,11 @@ function dbRow(flat: Flat): DbRow | null {
   }
   return row.deleted === true ? null : row;
 }
+
+/** Every column of a table's documents, `last_seq` first (the READ script's mode p reads them by name). */
+const DOC_COLUMNS = Object.fromEntries(
+  TABLE_NAMES.map((t) => [t, ['last_seq', ...Object.keys(TABLES[t].key), ...Object.keys(TABLES[t].values)]]),
+) as Record<TableName, string[]>;
 
 /** Postgres orders text bytewise here (the database collation is C.UTF-8); so does this. */
 const bytewise = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -36,6 +43,8 @@ export class RedisReadModel {
     private readonly client: ModelRedis,
     /** The model's base prefix (`<namespace>:rm:`). */
     private readonly base: string,
+    /** A paginated list is read here only while it holds at most this many members (`REDIS_LIST_MAX_MEMBERS`). */
+    private readonly listMaxMembers = 1000,
   ) {}
 
   /** The checkpoint of a complete live generation, 0 while none is (the fallback then answers every read). */
@@ -168,5 +177,67 @@ export class RedisReadModel {
     return rows?.map((list, i) =>
       list.filter((v) => v.ownerType === owners[i]!.ownerType).sort((a, b) => bytewise(a.key, b.key)),
     );
+  }
+
+  /**
+   * Pages of a paginated list (lists.ts), each exactly as Postgres answers it (redis-lists.ts), from one script
+   * for the whole batch; a query Redis does not answer says why (its list, filter or cursor, or its size).
+   */
+  async listPages<L extends ListName>(
+    name: L,
+    queries: readonly PageQuery[],
+    floor: number,
+  ): Promise<(Page<ListRow<L>> | Unserved)[] | undefined> {
+    const rows = await this.listRows(name, queries, floor);
+    const { map } = READERS[LISTS[name].table] as unknown as RowReader<ListRow<L>>;
+    return rows?.map((sorted, i) => {
+      if (typeof sorted === 'string') return sorted;
+      const page = cutPage(sorted, queries[i]!);
+      return { edges: page.edges.map((e) => ({ row: map(e.row), key: e.key })), hasNextPage: page.hasNextPage };
+    });
+  }
+
+  /** How many rows each query's list holds with its filters, as `listPages` would walk them. */
+  async listCounts(
+    name: ListName,
+    queries: readonly ListQuery[],
+    floor: number,
+  ): Promise<(number | Unserved)[] | undefined> {
+    return (await this.listRows(name, queries, floor))?.map((sorted) =>
+      typeof sorted === 'string' ? sorted : sorted.length,
+    );
+  }
+
+  /** Each query's rows after its filters, in list order; one READ (mode p) for all the queries Redis can answer. */
+  private async listRows(
+    name: ListName,
+    queries: readonly (ListQuery & { after?: readonly string[] | null })[],
+    floor: number,
+  ): Promise<({ row: DbRow; key: string[] }[] | Unserved)[] | undefined> {
+    // A bound of 0 turns Redis pages off.
+    const reads = queries.map((q) => (this.listMaxMembers > 0 ? listRead(name, q) : ('not-served' as const)));
+    const servable = reads.filter((r): r is ListRead => typeof r !== 'string');
+    if (servable.length === 0) return reads as Unserved[];
+    const columns = DOC_COLUMNS[LISTS[name].table];
+    const reply = await this.client.read([
+      this.base,
+      floor,
+      'p',
+      this.listMaxMembers,
+      columns.join('\t'),
+      JSON.stringify(servable.flatMap((r) => r.args)),
+    ]);
+    if (reply[0] !== 1) return undefined;
+    const lists = JSON.parse(reply[1] as string) as (DbRow[] | -1)[];
+    let j = 0;
+    return reads.map((r) => {
+      if (typeof r === 'string') return r;
+      const got = lists[j++]!;
+      if (got === -1) return 'too-large';
+      return sortRows(
+        name,
+        got.filter((row) => row.deleted !== true && r.keep(row)),
+      );
+    });
   }
 }

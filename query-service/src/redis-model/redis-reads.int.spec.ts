@@ -164,13 +164,14 @@ const SERVED = [
   'structuresBySettlements',
   'variablesByOwners',
   'locationsByKeys',
+  'listPages',
 ];
 const servedFromPostgres = () => SERVED.reduce((n, m) => n + (postgresCalls.get(m) ?? 0), 0);
 
 describe('reads served by the Redis read model', () => {
-  // Lists are connections now (cursor pages, filters, counts: query-service/src/read-model/lists.ts), read from
-  // Postgres by `listPages`, one statement per level; the Redis child lists are not used by them.
-  it('answers by-id reads from Redis, without a Postgres read of them; list pages come from Postgres, one per level', async () => {
+  // Lists are connections (cursor pages, filters, counts: query-service/src/read-model/lists.ts); the pages of the
+  // lists Redis holds come from its child lists, one script per level (redis-lists.int.spec.ts holds them to Postgres).
+  it('answers by-id reads and list pages from Redis, without a Postgres read of them', async () => {
     await gql(`mutation($c: ID!) { createCampaign(id: $c, name: "Redis reads") { seq } }`, { c: C });
     for (const k of ['k2', 'k1'])
       await gql(`mutation($c: ID!, $k: ID!, $n: String!) { createKingdom(campaignId: $c, id: $k, name: $n) { seq } }`, {
@@ -200,6 +201,7 @@ describe('reads served by the Redis read model', () => {
 
     postgresCalls.clear();
     const redisReadsBefore = await metricSum('cm_read_model_reads_total', { model: 'redis' });
+    const listPagesBefore = await metricSum('cm_read_model_reads_total', { model: 'redis', method: 'listPages' });
     const data = await gql(
       `query($c: ID!, $m: Int) {
         campaign(id: $c, minSeq: $m) { kingdoms { nodes { id settlements { nodes { id structures { nodes { id name } } variables { nodes { key value } } } } } } }
@@ -218,7 +220,10 @@ describe('reads served by the Redis read model', () => {
       },
       { id: 's2', structures: { nodes: [] }, variables: { nodes: [] } },
     ]);
-    expect(postgresCalls.get('listPages')).toBe(4);
+    expect(postgresCalls.get('listPages') ?? 0).toBe(0);
+    expect(await metricSum('cm_read_model_reads_total', { model: 'redis', method: 'listPages' })).toBe(
+      listPagesBefore + 4,
+    );
     expect(data.kingdom).toEqual({ name: 'k1' });
     expect(data.settlement).toEqual({ name: 's1', level: 2, location: { id: 'l1' } });
     expect(data.structure).toEqual({ structureType: 'mill' });

@@ -188,6 +188,12 @@ return {'OK', tostring(changed)}
  * so a read sees one generation whole, before or after a swap. ARGV: base, floor, mode, then
  *   mode d: document keys                        → { 1, HGETALL per key }
  *   mode l: pairs of list key and document prefix → { 1, per list: HGETALL of each member }
+ *   mode p: the member bound, the columns to read (tab-separated), and one JSON array of strings holding per list
+ *           its key, document prefix and a variable's key prefix and suffix ('' for none) → { 1, JSON text: per list
+ *           -1 if it holds more members than the bound (SCARD), else the documents (objects of the columns, values
+ *           as stored) of its members that, when a variable is named, own it live (`<prefix><member><suffix>`
+ *           exists and is no tombstone) }. One argument and one reply string: per-element encoding and parsing in
+ *           the client cost far more than the script for lists of thousands of rows.
  */
 export const READ = `${RESOLVE}
 local P = resolve(ARGV[1], '')
@@ -196,6 +202,44 @@ if m[1] ~= 'complete' or tonumber(m[2]) < tonumber(ARGV[2]) then return {0} end
 local out = {1}
 if ARGV[3] == 'd' then
   for i = 4, #ARGV do out[#out + 1] = redis.call('HGETALL', P .. ARGV[i]) end
+elseif ARGV[3] == 'p' then
+  local bound = tonumber(ARGV[4])
+  local columns = {}
+  for c in string.gmatch(ARGV[5], '[^\t]+') do columns[#columns + 1] = c end
+  local L = cjson.decode(ARGV[6])
+  local lists = {}
+  for i = 1, #L, 4 do
+    local list, docs, vPrefix, vSuffix = P .. L[i], P .. L[i + 1], L[i + 2], L[i + 3]
+    if redis.call('SCARD', list) > bound then
+      lists[#lists + 1] = '-1'
+    else
+      local rows = {}
+      for _, id in ipairs(redis.call('SMEMBERS', list)) do
+        local owns = true
+        if vPrefix ~= '' then
+          local v = redis.call('HMGET', P .. vPrefix .. id .. vSuffix, 'last_seq', 'deleted')
+          owns = v[1] and v[2] ~= 'true'
+        end
+        if owns then
+          local v = redis.call('HMGET', docs .. id, unpack(columns))
+          -- Stored values are JSON already: the row is their concatenation (last_seq, plain digits, as text).
+          if v[1] then
+            local parts = {'{"', columns[1], '":"', v[1], '"'}
+            for c = 2, #columns do
+              if v[c] then
+                parts[#parts + 1] = ',"' .. columns[c] .. '":'
+                parts[#parts + 1] = v[c]
+              end
+            end
+            parts[#parts + 1] = '}'
+            rows[#rows + 1] = table.concat(parts)
+          end
+        end
+      end
+      lists[#lists + 1] = '[' .. table.concat(rows, ',') .. ']'
+    end
+  end
+  out[2] = '[' .. table.concat(lists, ',') .. ']'
 else
   for i = 4, #ARGV, 2 do
     local rows = {}
