@@ -42,6 +42,7 @@ let server: http.Server;
 let service: RunningCommandService;
 let registry: Registry;
 let url: string;
+let startRedis: () => Promise<Projector>;
 let token: string;
 
 /** Calls per read-model method that reached Postgres: a real counter on the port the API reads through. */
@@ -118,7 +119,7 @@ beforeAll(async () => {
   redis = connectModelRedis(config.REDIS_URL, config.REDIS_MODEL_DB);
   projectors = [
     await startProjector({ config, logger, nats, names, db, registry }),
-    await startRedisProjector({ config, logger, nats, names, registry, redis, prefix }),
+    await (startRedis = () => startRedisProjector({ config, logger, nats, names, registry, redis, prefix }))(),
   ];
   api = await createApi({
     config,
@@ -296,5 +297,26 @@ describe('reads served by the Redis read model', () => {
     const data = await gql(`query($c: ID!) { kingdom(campaignId: $c, id: "k1") { name } }`, { c: C });
     expect(data.kingdom.name).toBe(`v${WRITES}`);
     expect(servedFromPostgres()).toBe(0);
+  });
+  it("answers a mutation's entity from a model that has applied the write, while the Redis model is complete but behind", async () => {
+    await redisServing(await streamHead());
+    await projectors[1]!.stop();
+    try {
+      const r = await gql(
+        `mutation($c: ID!) { renameKingdom(campaignId: $c, id: "k2", name: "renamed while Redis stood still") { seq kingdom { name } } }`,
+        { c: C },
+      );
+      // Redis still serves (complete) at its older checkpoint: the write's sequence is the floor of the entity read.
+      expect(await new RedisReadModel(redis, prefix).servingCheckpoint()).toBeLessThan(r.renameKingdom.seq);
+      expect(r.renameKingdom.kingdom).toEqual({ name: 'renamed while Redis stood still' });
+      const read = await gql(`query($c: ID!, $m: Int) { kingdom(campaignId: $c, id: "k2", minSeq: $m) { name } }`, {
+        c: C,
+        m: r.renameKingdom.seq,
+      });
+      expect(read.kingdom).toEqual({ name: 'renamed while Redis stood still' });
+    } finally {
+      projectors[1] = await startRedis();
+    }
+    await redisServing(await streamHead());
   });
 });

@@ -70,7 +70,9 @@ async function runMutation(spec: MutationSpec, args: MutationArgs, ctx: GraphQLC
     // before the next mutation of the same request starts.)
     entity: async () => {
       if (spec.deletes) return null;
-      await services.tracker.waitFor(reply.seq, services.minSeqTimeoutMs);
+      // The write's sequence becomes the request's floor: the wait ends once either model has applied it, and
+      // each read then answers from a model at or past it (Redis can be behind Postgres, or ahead of it).
+      await ctx.readAfter(reply.seq);
       // Rows this request read before the write (an earlier mutation's result, say) are stale now.
       ctx.loaders.clearAll();
       return loadEntity[spec.result](ctx.loaders, command);
