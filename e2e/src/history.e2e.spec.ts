@@ -194,6 +194,13 @@ describe('entityHistory', () => {
   it('is refused to a player and to a stranger alike', async () => {
     expect(await bob.codes(HISTORY, { c: CAMPAIGN, b: 'main' })).toEqual(['FORBIDDEN']);
     expect(await bob.codes(HISTORY, { c: `${CAMPAIGN}x`, b: 'main' })).toEqual(['FORBIDDEN']);
+    // The first page is asked for while the role is looked up; the refusal still comes before a bad argument.
+    expect(
+      await bob.codes(
+        `query($c: ID!) { entityHistory(campaignId: $c, entityType: KINGDOM, entityId: "realm", first: 0) { endCursor } }`,
+        { c: CAMPAIGN },
+      ),
+    ).toEqual(['FORBIDDEN']);
   });
 });
 

@@ -33,7 +33,7 @@ const FOLD_BATCH = 500;
  * the state `entityAt` answers are the ones the command service decides on. Pages go forward by stream
  * sequence (a branch's own commits all come after its fork point, so the lineage is one increasing sequence):
  * a page after `after` folds the commits up to `after` and reads one page plus one commit, so the first page
- * of a long history is cheap and a later page costs its position. Commits come from an ordered consumer on the
+ * of a long history is cheap and a later page costs its position. Commits come from a bounded read of the
  * aggregate's subject, asked for only as many as the page needs.
  */
 export class EntityHistory {

@@ -19,9 +19,8 @@ export type CommitSource = (
 ) => AsyncIterable<TimedCommit>;
 
 /**
- * An ordered consumer on the subject (one direct get first to see whether anything is there): a page of 20
- * commits costs about three round trips instead of a direct get per commit, and a fold of a long history streams
- * with flow control. Nothing durable is created.
+ * The subject read through `readStream`'s bounded read: a page of 20 commits (21 asked for) costs one round trip,
+ * and a fold of a long history streams in batches. Nothing is left on the server.
  */
 export function streamCommits(nats: Nats, stream: string): CommitSource {
   return async function* (subject, afterSeq, uptoSeq, batch) {

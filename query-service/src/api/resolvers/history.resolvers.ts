@@ -50,6 +50,28 @@ function address(a: EntityArgs): EventAddress {
   };
 }
 
+/**
+ * Reads after the caller's role allows it. A first page (`early`) is asked for while the role is looked up, a
+ * round trip less: it is a bounded read (`first + 1` commits at most), so a stranger can make the command service
+ * do little, and the answer is dropped, the refusal or a bad argument told in the same order as if the role had
+ * been checked first. A later page or a snapshot folds everything up to its position, so it waits for the role.
+ */
+async function authorisedRead<T>(
+  ctx: GraphQLContext,
+  campaignId: string,
+  read: () => Promise<T>,
+  early = false,
+): Promise<T> {
+  if (!early) {
+    await requireHistoryReader(ctx, campaignId);
+    return read();
+  }
+  const reading = Promise.resolve().then(read);
+  reading.catch(() => undefined);
+  await requireHistoryReader(ctx, campaignId);
+  return reading;
+}
+
 /** An event as `HistoryEvent` shows it: the stored event flattened with its position and metadata. */
 export function historyEvent({ seq, time, event }: StoredEvent) {
   return { ...event, ...event.metadata, seq, time };
@@ -99,8 +121,13 @@ export const historyResolvers = {
       args: EntityArgs & { after?: number | null; first?: number | null },
       ctx: GraphQLContext,
     ) => {
-      await requireHistoryReader(ctx, args.campaignId);
-      const page = await client(ctx).entityPage(address(args), args.after ?? 0, pageSize(args.first, 20));
+      const after = args.after ?? 0;
+      const page = await authorisedRead(
+        ctx,
+        args.campaignId,
+        () => client(ctx).entityPage(address(args), after, pageSize(args.first, 20)),
+        after === 0,
+      );
       return {
         ...page,
         entries: page.entries.map((e) => ({
@@ -115,11 +142,12 @@ export const historyResolvers = {
       args: EntityArgs & { seq?: number | null; time?: string | null },
       ctx: GraphQLContext,
     ) => {
-      await requireHistoryReader(ctx, args.campaignId);
-      const snapshot = await client(ctx).entityAt(address(args), {
-        ...(args.seq != null ? { seq: args.seq } : {}),
-        ...(args.time ? { time: args.time } : {}),
-      });
+      const snapshot = await authorisedRead(ctx, args.campaignId, () =>
+        client(ctx).entityAt(address(args), {
+          ...(args.seq != null ? { seq: args.seq } : {}),
+          ...(args.time ? { time: args.time } : {}),
+        }),
+      );
       return { ...snapshot, entityType: args.entityType, entityId: args.entityId, branchId: args.branchId };
     },
 
