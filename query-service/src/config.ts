@@ -33,6 +33,21 @@ export const queryConfigSchema = z.object({
   REDIS_READ_MODEL: z.enum(['on', 'off']).default('on'),
   /** Logical database of the Redis read model (keys under `<CM_NAMESPACE>:rm:`); the cache has its own. */
   REDIS_MODEL_DB: z.coerce.number().int().min(0).max(15).default(0),
+  /**
+   * Which projections a `projector` or `all` process runs, comma-separated: both by default. `redis` alone gives
+   * the Redis projection a process (and an event loop) of its own beside a `postgres` one; each keeps its own
+   * consumer, lease and checkpoint either way.
+   */
+  QUERY_PROJECTIONS: z
+    .string()
+    .default('postgres,redis')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['postgres', 'redis'])).min(1)),
   /** Events per projector batch (one transaction, one checkpoint). */
   PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /**
