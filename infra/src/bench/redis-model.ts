@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { natsNames } from '@cm/contracts';
+import { cpuPerOperation, cpuSampler } from './cpu.js';
 import { closeNats, connectNats, type Nats } from '@cm/platform';
 import { isolatedNames } from '../isolation.js';
 import { startSystem, type System } from '../launcher.js';
@@ -205,30 +206,38 @@ export async function runRedisModelBench(
 
     // Measured before the catch-up, on a quiet system: measured after it, the raw rate shared the machine with the
     // Postgres projection still catching up in the projector process, and swung 3,600-27,000 events/s between runs.
+    const projectorPids = Object.fromEntries(
+      services.filter((s) => s.endsWith('projector')).map((s) => [s, system!.pid(s)]),
+    );
+    const cpu = cpuSampler(projectorPids);
     log('raw pipelined Redis writes (document + list entry per event, 500 per pipeline)');
+    const rawCpuFrom = cpu();
     const rawWrites = await rawPipelinedWrites(redis, prefix, durationMs);
-    log(`  ${rawWrites.rate} events/s`);
+    const rawCpu = cpuPerOperation(rawCpuFrom, cpu(), rawWrites.docs, rawWrites.seconds, os.cpus().length);
+    log(`  ${rawWrites.rate} events/s; CPU µs per event ${JSON.stringify(rawCpu.usPerOp)}, busy ${rawCpu.busyShare}`);
 
     // Catch-up: the projector process paused while 20,000 commands are appended, then timed to the head.
     // Both projector processes of the split shape are paused, so that both projections catch up as in `shared`.
-    const projectorPids = services.filter((s) => s.endsWith('projector')).map((s) => system!.pid(s)!);
     log(`Redis projection catch-up (${shape}): projectors paused while ${BACKLOG} commands are written`);
     const from = (await n.jsm.streams.info(nn.eventStream)).state.last_seq;
-    for (const pid of projectorPids) process.kill(pid, 'SIGSTOP');
+    for (const pid of Object.values(projectorPids)) process.kill(pid!, 'SIGSTOP');
     let written: number;
     try {
       written = await writeBurst(n, nn, BACKLOG, 8_000);
     } finally {
-      for (const pid of projectorPids) process.kill(pid, 'SIGCONT');
+      for (const pid of Object.values(projectorPids)) process.kill(pid!, 'SIGCONT');
     }
     const resumed = performance.now();
+    const catchUpCpuFrom = cpu();
     const head = (await n.jsm.streams.info(nn.eventStream)).state.last_seq;
     const caughtUp = await redisAt(redis, prefix, head);
     const catchUpSeconds = (caughtUp - resumed) / 1000;
     const backlog = head - from;
     const catchUpRate = round(backlog / catchUpSeconds, 0);
+    // Per event of the backlog, from the resume to the Redis model at the head (the Postgres projection works on).
+    const catchUpCpu = cpuPerOperation(catchUpCpuFrom, cpu(), backlog, catchUpSeconds, os.cpus().length);
     log(
-      `  ${written} commands written; ${backlog} events applied to Redis in ${round(catchUpSeconds, 2)} s (${catchUpRate} events/s)`,
+      `  ${written} commands written; ${backlog} events applied to Redis in ${round(catchUpSeconds, 2)} s (${catchUpRate} events/s); CPU µs per event ${JSON.stringify(catchUpCpu.usPerOp)}, busy ${catchUpCpu.busyShare}`,
     );
 
     const readRows =
@@ -276,7 +285,7 @@ export async function runRedisModelBench(
         services,
       },
       reads: { trivial, byId, rawGet, fromRedis, fromPostgres },
-      catchUp: { backlog, seconds: round(catchUpSeconds, 2), rate: catchUpRate, rawWrites },
+      catchUp: { backlog, seconds: round(catchUpSeconds, 2), rate: catchUpRate, cpu: catchUpCpu, rawWrites, rawCpu },
       rows,
     };
     const dir = join(repoRoot, 'bench-results');
