@@ -220,6 +220,13 @@ export async function runRedisModelBench(
     // Both projector processes of the split shape are paused, so that both projections catch up as in `shared`.
     log(`Redis projection catch-up (${shape}): projectors paused while ${BACKLOG} commands are written`);
     const from = (await n.jsm.streams.info(nn.eventStream)).state.last_seq;
+    // How much of the catch-up the Redis runner spent in its batches (decode, script, ack) rather than waiting.
+    const redisRunnerUrl = system.urls[shape === 'split' ? 'query-redis-projector' : 'query-projector']!;
+    const applying = async () => ({
+      seconds: await metric(redisRunnerUrl, 'cm_projector_batch_duration_seconds_sum', 'projection="redis"'),
+      batches: await metric(redisRunnerUrl, 'cm_projector_batch_duration_seconds_count', 'projection="redis"'),
+    });
+    const applyingFrom = await applying();
     for (const pid of Object.values(projectorPids)) process.kill(pid!, 'SIGSTOP');
     let written: number;
     try {
@@ -236,6 +243,14 @@ export async function runRedisModelBench(
     const catchUpRate = round(backlog / catchUpSeconds, 0);
     // Per event of the backlog, from the resume to the Redis model at the head (the Postgres projection works on).
     const catchUpCpu = cpuPerOperation(catchUpCpuFrom, cpu(), backlog, catchUpSeconds, os.cpus().length);
+    const applyingTo = await applying();
+    const inBatches = {
+      seconds: round(applyingTo.seconds - applyingFrom.seconds, 2),
+      batches: applyingTo.batches - applyingFrom.batches,
+    };
+    log(
+      `  the Redis runner was in its batches for ${inBatches.seconds} s of ${round(catchUpSeconds, 2)} (${inBatches.batches} batches)`,
+    );
     log(
       `  ${written} commands written; ${backlog} events applied to Redis in ${round(catchUpSeconds, 2)} s (${catchUpRate} events/s); CPU µs per event ${JSON.stringify(catchUpCpu.usPerOp)}, busy ${catchUpCpu.busyShare}`,
     );
@@ -303,6 +318,7 @@ export async function runRedisModelBench(
         seconds: round(catchUpSeconds, 2),
         rate: catchUpRate,
         cpu: catchUpCpu,
+        inBatches,
         rawWrites,
         rawCpu,
         rawAfter,
