@@ -184,27 +184,6 @@ function delivered(seq: number, events: AnyEvent[]): DeliveredCommit {
   };
 }
 
-/** A batch as read from the consumer, with the events of each message that decoded. */
-interface Fetched {
-  messages: JsMsg[];
-  decoded: ReadonlyMap<JsMsg, AnyEvent[]>;
-}
-
-const NOTHING: Promise<Fetched> = Promise.resolve({ messages: [], decoded: new Map() });
-
-/** Decodes while the batch before is written; a commit that does not decode is left for `apply` to fail on. */
-function decodeAhead(messages: JsMsg[]): Map<JsMsg, AnyEvent[]> {
-  const decoded = new Map<JsMsg, AnyEvent[]>();
-  for (const m of messages) {
-    try {
-      decoded.set(m, decodeCommit(m.data).events);
-    } catch {
-      // apply decodes it again and fails the batch as it always did
-    }
-  }
-  return decoded;
-}
-
 class ProjectorRunner {
   private readonly projection: string;
   /** The store the projection writes, as messages name it: `Postgres`, `Redis`. */
@@ -382,31 +361,23 @@ class ProjectorRunner {
     }
   }
 
-  /**
-   * Applies batches until the session ends (`gap`: the consumer must restart at the checkpoint). The next batch is
-   * read and decoded while the current one is written: only read, since it is ordered against the checkpoint, acked
-   * and applied after the write before it committed. If that write fails, the batch read ahead is dropped unacked
-   * and the consumer restarts at the checkpoint, so it comes again, in order.
-   */
+  /** Applies batches until the session ends (`gap`: the consumer must restart at the checkpoint). */
   private async consume(session: ConsumerSession): Promise<'ended' | 'gap'> {
-    const read = (): Promise<Fetched> =>
-      session
-        .next(this.deps.config.PROJECTOR_BATCH_SIZE, this.deps.config.PROJECTOR_LINGER_MS ?? 0)
-        .then((messages) => ({ messages, decoded: decodeAhead(messages) }));
     let first = true;
-    this.watch.waiting();
-    let ahead = read();
     while (!this.stopping && this.lease.isValid()) {
-      const { messages, decoded } = await ahead;
+      this.watch.waiting();
+      const messages = await session.next(
+        this.deps.config.PROJECTOR_BATCH_SIZE,
+        this.deps.config.PROJECTOR_LINGER_MS ?? 0,
+      );
       this.watch.working();
       if (messages.length === 0 || this.lostModel !== undefined) return 'ended';
       const { batch, stale, gap } = this.ordered(messages, first && session.fresh);
       first = false;
       stale.at(-1)?.ack(); // the consumer acks all: the last acks every one before it
-      ahead = gap ? NOTHING : read();
       if (batch.length > 0) {
         if (!this.lease.isValid()) return 'ended'; // lost while waiting: the next holder starts from our checkpoint
-        await this.exclusive(() => this.apply(batch, decoded));
+        await this.exclusive(() => this.apply(batch));
       }
       if (gap) {
         // Something before `gap` is still in flight on the server (after a reconnect, say); only a consumer
@@ -417,7 +388,6 @@ class ProjectorRunner {
         );
         return 'gap';
       }
-      this.watch.waiting();
     }
     return 'ended';
   }
@@ -444,10 +414,9 @@ class ProjectorRunner {
     return { batch, stale };
   }
 
-  /** `decoded`: the commits read ahead, by message; one that failed to decode is decoded (and fails) here. */
-  private async apply(messages: JsMsg[], decoded: ReadonlyMap<JsMsg, AnyEvent[]>): Promise<void> {
+  private async apply(messages: JsMsg[]): Promise<void> {
     const started = performance.now();
-    const commits = messages.map((m) => delivered(m.seq, decoded.get(m) ?? decodeCommit(m.data).events));
+    const commits = messages.map((m) => delivered(m.seq, decodeCommit(m.data).events));
     const outcome = this.guard
       ? await this.guard.apply(commits)
       : await this.write(commits, []).then(() => ({ parked: [] }));

@@ -11,10 +11,10 @@ import type { SequencedEvent } from './postgres.projection.js';
 import { POSTGRES_PROJECTION, ProjectionWriter } from './projection-writer.js';
 
 /*
- * The runner reads and decodes the next batch while the current one is written. What that must not change: a
- * batch is acked only once its write committed, and a write that fails (with the next batch already read) is
- * retried from the checkpoint, every event applied once and in stream order. The sink is the real Postgres writer
- * on the real stream; the wrapper only holds writes back, records what it was asked, and fails one write once.
+ * A batch is acked only once its write committed, and a write that fails (with later messages already delivered to
+ * the runner) is retried from the checkpoint, every event applied once and in stream order. The sink is the real
+ * Postgres writer on the real stream; the wrapper only holds writes back, records what it was asked, and fails one
+ * write once. (Written for a runner that read the next batch while writing, tried and not kept: docs/perf.md.)
  */
 
 const ns = testNamespace();
@@ -86,7 +86,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 }
 
 beforeAll(async () => {
-  nats = await connectTestNats('read-ahead-test');
+  nats = await connectTestNats('failed-write-test');
   await ensureEventStream(nats.jsm, names, { replicas: 1, duplicateWindowMs: 120_000 });
   db = await openTestDatabase(ns, schema);
 });
@@ -101,18 +101,18 @@ afterAll(async () => {
   await closeTestNats(nats);
 });
 
-describe('a projection runner that reads the next batch while it writes', () => {
+describe('a projection runner whose write fails', () => {
   it('acks a batch only after its write, and retries a failed write in order, each event applied once', async () => {
     let head = 0;
     for (let i = 0; i < COMMITS; i += 1)
       head = await publishCommit(nats, names, [
         event('KingdomCreated', { name: `Kingdom ${i}` }, { campaignId: C, entityId: `k${i}` }),
       ]);
-    // The second write fails: the first has committed and been acked, the third batch is read while it is held.
+    // The second write fails: the first has committed, and the consumer has delivered more than the batch.
     const sink = new RecordingSink(new ProjectionWriter(db, jetStreamHistory(nats, names)), 1);
     const config = testConfig(ns, schema, { PROJECTOR_LEASE_TTL_MS: '3000', PROJECTOR_BATCH_SIZE: '10' });
     projector = await startProjection(
-      { config, logger: testLogger(), nats, names, registry: createMetrics('read-ahead-test') },
+      { config, logger: testLogger(), nats, names, registry: createMetrics('failed-write-test') },
       sink,
       'projector',
     );
