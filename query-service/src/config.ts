@@ -39,6 +39,21 @@ export const queryConfigSchema = z.object({
    * index. 0: every page from Postgres.
    */
   REDIS_LIST_MAX_MEMBERS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /**
+   * Which projections a `projector` or `all` process runs, comma-separated: both by default. `redis` alone gives
+   * the Redis projection a process (and an event loop) of its own beside a `postgres` one; each keeps its own
+   * consumer, lease and checkpoint either way.
+   */
+  QUERY_PROJECTIONS: z
+    .string()
+    .default('postgres,redis')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['postgres', 'redis'])).min(1)),
   /** Events per projector batch (one transaction, one checkpoint). */
   PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /**

@@ -137,14 +137,16 @@ runMain(async () => {
   if (role === 'projector' || role === 'all') {
     // A pool of its own, where every statement runs under PROJECTION_STATEMENT_TIMEOUT_MS; API reads and
     // migrations (which may rightly take longer) use the other.
-    const projectionDb = await openDatabase(config, logger, {
-      statementTimeoutMs: config.PROJECTION_STATEMENT_TIMEOUT_MS,
-    });
-    lifecycle.onStop('projection database', () => projectionDb.close());
-    const projector = await startProjector({ config, logger, nats, names, db: projectionDb, registry });
-    lifecycle.onStop('projector', () => projector.stop());
-    checks.push(...projector.checks);
-    if (modelRedis) {
+    if (config.QUERY_PROJECTIONS.includes('postgres')) {
+      const projectionDb = await openDatabase(config, logger, {
+        statementTimeoutMs: config.PROJECTION_STATEMENT_TIMEOUT_MS,
+      });
+      lifecycle.onStop('projection database', () => projectionDb.close());
+      const projector = await startProjector({ config, logger, nats, names, db: projectionDb, registry });
+      lifecycle.onStop('projector', () => projector.stop());
+      checks.push(...projector.checks);
+    }
+    if (modelRedis && config.QUERY_PROJECTIONS.includes('redis')) {
       const redisProjector = await startRedisProjector({
         config,
         logger,

@@ -47,6 +47,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     subscribers: { type: 'string', default: '10000' },
     'rebuild-events': { type: 'string', default: '100000' },
+    /** `--only redis`: `shared` (the Redis projection beside the Postgres one in one process) or `split`. */
+    'redis-projector': { type: 'string', default: 'shared' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -83,6 +85,8 @@ command phases run on a stream of a given size.
 (infra/src/bench/nested-query.ts).
 --only redis runs only the Redis read-model benchmark (infra/src/bench/redis-model.ts): by-id reads served from
 Redis beside { __typename } and raw Redis reads, and the Redis projection's catch-up beside raw pipelined writes.
+With --redis-projector split the Redis projection runs in a process of its own (query-redis-projector); with
+--skip-graphql only the catch-up rows are measured.
 --only realtime measures only the realtime gateway (mutation ack → SSE client at --rate for --duration-ms, beside
 raw JetStream delivery; a broadcast to --subscribers SSE connections and gateway memory per connection).
 --only rules measures the rules service alone (engine in one process, computedFields on 1,000 settlements) in
@@ -104,7 +108,10 @@ if (args.only === 'rebuild')
   );
 if (args.only === 'redis')
   process.exit(
-    await runRedisModelBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])),
+    await runRedisModelBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms']), {
+      shape: args['redis-projector'] === 'split' ? 'split' : 'shared',
+      catchUpOnly: args['skip-graphql'],
+    }),
   );
 if (args.only === 'history')
   process.exit(await runHistoryBench((s) => void process.stderr.write(`[bench] ${s}\n`), Number(args['duration-ms'])));

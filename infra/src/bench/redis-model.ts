@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { natsNames } from '@cm/contracts';
+import { cpuPerOperation, cpuSampler } from './cpu.js';
 import { closeNats, connectNats, type Nats } from '@cm/platform';
 import { isolatedNames } from '../isolation.js';
 import { startSystem, type System } from '../launcher.js';
@@ -92,7 +93,29 @@ export async function rawPipelinedWrites(
   return { rate: round(n / seconds, 0), docs: n, seconds: round(seconds, 2) };
 }
 
-export async function runRedisModelBench(log: (s: string) => void, durationMs: number): Promise<number> {
+/**
+ * Where the Redis projection runs: `shared`, in the projector process beside the Postgres projection (the launcher's
+ * `query-projector`, both projections in one event loop); `split`, in a process of its own (`query-redis-projector`
+ * beside `query-projector` with `QUERY_PROJECTIONS=postgres`).
+ */
+export type RedisProjectorShape = 'shared' | 'split';
+
+export interface RedisBenchOptions {
+  shape?: RedisProjectorShape;
+  /** Only the catch-up rows (no GraphQL reads): `--skip-graphql`. */
+  catchUpOnly?: boolean;
+}
+
+export async function runRedisModelBench(
+  log: (s: string) => void,
+  durationMs: number,
+  opts: RedisBenchOptions = {},
+): Promise<number> {
+  const shape = opts.shape ?? 'shared';
+  const services =
+    shape === 'split'
+      ? (['command-service', 'query-api', 'query-projector', 'query-redis-projector'] as const)
+      : (['command-service', 'query-api', 'query-projector'] as const);
   const startedAt = new Date();
   const names = isolatedNames('bredis');
   const nn = natsNames(names.namespace);
@@ -114,7 +137,8 @@ export async function runRedisModelBench(log: (s: string) => void, durationMs: n
       ...names,
       env,
       output: 'files',
-      services: ['command-service', 'query-api', 'query-projector'],
+      services: [...services],
+      ...(shape === 'split' ? { serviceEnv: { 'query-projector': { QUERY_PROJECTIONS: 'postgres' } } } : {}),
     });
     const n = nats;
     const campaignId = 'redis-bench';
@@ -146,85 +170,134 @@ export async function runRedisModelBench(log: (s: string) => void, durationMs: n
       if (body.errors?.length) return body.errors[0]?.extensions?.code ?? 'GRAPHQL_ERROR';
     };
     const BY_ID = 'query($c: ID!, $id: ID!) { kingdom(campaignId: $c, id: $id) { id name } }';
-    let trivial: LoadResult;
-    let byId: LoadResult;
-    let fromRedis: number;
-    let fromPostgres: number;
-    try {
-      log('GraphQL { __typename }, 64 connections');
-      trivial = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op: () => gql('{ __typename }') });
-      log(`  ${trivial.rate} req/s, p99 ${trivial.latencyMs.p99} ms`);
-      const apiUrl = system.urls['query-api']!;
-      const redisBefore = await metric(apiUrl, 'cm_read_model_reads_total', 'method="kingdomsByKeys",reason=""');
-      const pgBefore = await metric(apiUrl, 'cm_read_model_reads_total', 'model="postgres",method="kingdomsByKeys"');
-      log('GraphQL kingdom by id (served from Redis), 64 connections');
-      byId = await closedLoop({
-        concurrency: 64,
-        durationMs,
-        warmupMs: 500,
-        op: (i) => gql(BY_ID, { c: campaignId, id: `k${(i * 7919) % KINGDOMS}` }),
-      });
-      fromRedis =
-        (await metric(apiUrl, 'cm_read_model_reads_total', 'method="kingdomsByKeys",reason=""')) - redisBefore;
-      fromPostgres =
-        (await metric(apiUrl, 'cm_read_model_reads_total', 'model="postgres",method="kingdomsByKeys"')) - pgBefore;
-      log(
-        `  ${byId.rate} req/s, p99 ${byId.latencyMs.p99} ms, ${byId.errors} errors; kingdom reads from Redis ${fromRedis}, from Postgres ${fromPostgres}`,
-      );
-    } finally {
-      client.close();
-    }
-    log('raw Redis HGETALL of the kingdom documents, 64 in flight');
+    let trivial: LoadResult | undefined;
+    let byId: LoadResult | undefined;
+    let fromRedis = 0;
+    let fromPostgres = 0;
+    if (!opts.catchUpOnly)
+      try {
+        log('GraphQL { __typename }, 64 connections');
+        trivial = await closedLoop({ concurrency: 64, durationMs, warmupMs: 500, op: () => gql('{ __typename }') });
+        log(`  ${trivial.rate} req/s, p99 ${trivial.latencyMs.p99} ms`);
+        const apiUrl = system.urls['query-api']!;
+        const redisBefore = await metric(apiUrl, 'cm_read_model_reads_total', 'method="kingdomsByKeys",reason=""');
+        const pgBefore = await metric(apiUrl, 'cm_read_model_reads_total', 'model="postgres",method="kingdomsByKeys"');
+        log('GraphQL kingdom by id (served from Redis), 64 connections');
+        byId = await closedLoop({
+          concurrency: 64,
+          durationMs,
+          warmupMs: 500,
+          op: (i) => gql(BY_ID, { c: campaignId, id: `k${(i * 7919) % KINGDOMS}` }),
+        });
+        fromRedis =
+          (await metric(apiUrl, 'cm_read_model_reads_total', 'method="kingdomsByKeys",reason=""')) - redisBefore;
+        fromPostgres =
+          (await metric(apiUrl, 'cm_read_model_reads_total', 'model="postgres",method="kingdomsByKeys"')) - pgBefore;
+        log(
+          `  ${byId.rate} req/s, p99 ${byId.latencyMs.p99} ms, ${byId.errors} errors; kingdom reads from Redis ${fromRedis}, from Postgres ${fromPostgres}`,
+        );
+      } finally {
+        client.close();
+      }
+    if (!opts.catchUpOnly) log('raw Redis HGETALL of the kingdom documents, 64 in flight');
     const docKeys = Array.from({ length: KINGDOMS }, (_, i) => `${prefix}d:kingdom:${campaignId}:main:k${i}`);
-    const rawGet = await rawHgetall(redis, docKeys, durationMs);
-    log(`  ${rawGet.rate} reads/s`);
+    const rawGet = opts.catchUpOnly ? undefined : await rawHgetall(redis, docKeys, durationMs);
+    if (rawGet) log(`  ${rawGet.rate} reads/s`);
 
     // Measured before the catch-up, on a quiet system: measured after it, the raw rate shared the machine with the
     // Postgres projection still catching up in the projector process, and swung 3,600-27,000 events/s between runs.
+    const projectorPids = Object.fromEntries(
+      services.filter((s) => s.endsWith('projector')).map((s) => [s, system!.pid(s)]),
+    );
+    const cpu = cpuSampler(projectorPids);
     log('raw pipelined Redis writes (document + list entry per event, 500 per pipeline)');
+    const rawCpuFrom = cpu();
     const rawWrites = await rawPipelinedWrites(redis, prefix, durationMs);
-    log(`  ${rawWrites.rate} events/s`);
+    const rawCpu = cpuPerOperation(rawCpuFrom, cpu(), rawWrites.docs, rawWrites.seconds, os.cpus().length);
+    log(`  ${rawWrites.rate} events/s; CPU µs per event ${JSON.stringify(rawCpu.usPerOp)}, busy ${rawCpu.busyShare}`);
 
     // Catch-up: the projector process paused while 20,000 commands are appended, then timed to the head.
-    const projectorPid = system.pid('query-projector')!;
-    log(`Redis projection catch-up: projector paused while ${BACKLOG} commands are written`);
+    // Both projector processes of the split shape are paused, so that both projections catch up as in `shared`.
+    log(`Redis projection catch-up (${shape}): projectors paused while ${BACKLOG} commands are written`);
     const from = (await n.jsm.streams.info(nn.eventStream)).state.last_seq;
-    process.kill(projectorPid, 'SIGSTOP');
+    // How much of the catch-up the Redis runner spent in its batches (decode, script, ack) rather than waiting.
+    const redisRunnerUrl = system.urls[shape === 'split' ? 'query-redis-projector' : 'query-projector']!;
+    const applying = async () => ({
+      seconds: await metric(redisRunnerUrl, 'cm_projector_batch_duration_seconds_sum', 'projection="redis"'),
+      batches: await metric(redisRunnerUrl, 'cm_projector_batch_duration_seconds_count', 'projection="redis"'),
+    });
+    const applyingFrom = await applying();
+    for (const pid of Object.values(projectorPids)) process.kill(pid!, 'SIGSTOP');
     let written: number;
     try {
       written = await writeBurst(n, nn, BACKLOG, 8_000);
     } finally {
-      process.kill(projectorPid, 'SIGCONT');
+      for (const pid of Object.values(projectorPids)) process.kill(pid!, 'SIGCONT');
     }
     const resumed = performance.now();
+    const catchUpCpuFrom = cpu();
     const head = (await n.jsm.streams.info(nn.eventStream)).state.last_seq;
     const caughtUp = await redisAt(redis, prefix, head);
     const catchUpSeconds = (caughtUp - resumed) / 1000;
     const backlog = head - from;
     const catchUpRate = round(backlog / catchUpSeconds, 0);
+    // Per event of the backlog, from the resume to the Redis model at the head (the Postgres projection works on).
+    const catchUpCpu = cpuPerOperation(catchUpCpuFrom, cpu(), backlog, catchUpSeconds, os.cpus().length);
+    const applyingTo = await applying();
+    const inBatches = {
+      seconds: round(applyingTo.seconds - applyingFrom.seconds, 2),
+      batches: applyingTo.batches - applyingFrom.batches,
+    };
     log(
-      `  ${written} commands written; ${backlog} events applied to Redis in ${round(catchUpSeconds, 2)} s (${catchUpRate} events/s)`,
+      `  the Redis runner was in its batches for ${inBatches.seconds} s of ${round(catchUpSeconds, 2)} (${inBatches.batches} batches)`,
+    );
+    log(
+      `  ${written} commands written; ${backlog} events applied to Redis in ${round(catchUpSeconds, 2)} s (${catchUpRate} events/s); CPU µs per event ${JSON.stringify(catchUpCpu.usPerOp)}, busy ${catchUpCpu.busyShare}`,
     );
 
+    // The raw rate again once both projections are at the head: the other load on this machine moves between the
+    // two measurements, and the row beside the target shows how far (the target row keeps the rate measured first).
+    const projectorUrl = system.urls['query-projector']!;
+    const pgDeadline = performance.now() + 300_000;
+    while ((await metric(projectorUrl, 'cm_projector_checkpoint', 'projection="postgres"')) < head) {
+      if (performance.now() > pgDeadline) throw new Error(`the Postgres projection did not reach ${head}`);
+      await sleep(50);
+    }
+    const rawAfter = await rawPipelinedWrites(redis, `${prefix}after:`, durationMs);
+    log(`  raw pipelined Redis writes again, both projections at the head: ${rawAfter.rate} events/s`);
+
+    const readRows =
+      trivial && byId && rawGet
+        ? [
+            row('GraphQL { __typename }, 64 connections', trivial.rate, 'req/s'),
+            row('GraphQL kingdom by id served from Redis, 64 connections', byId.rate, 'req/s', {
+              rawLimit: trivial.rate,
+            }),
+            row('by-id from Redis / { __typename }', byId.rate / trivial.rate, '×', {
+              target: { op: '>=', value: 0.6 },
+            }),
+            row('raw Redis HGETALL of a model document, 64 in flight', rawGet.rate, 'reads/s'),
+            row(
+              'share of by-id reads answered by Redis',
+              fromRedis + fromPostgres > 0 ? fromRedis / (fromRedis + fromPostgres) : null,
+              '×',
+            ),
+          ]
+        : [];
+    const where =
+      shape === 'split'
+        ? 'the Postgres projection catches up in a process of its own'
+        : 'the Postgres projection catches up in the same process';
     const rows = [
-      row('GraphQL { __typename }, 64 connections', trivial.rate, 'req/s'),
-      row('GraphQL kingdom by id served from Redis, 64 connections', byId.rate, 'req/s', { rawLimit: trivial.rate }),
-      row('by-id from Redis / { __typename }', byId.rate / trivial.rate, '×', { target: { op: '>=', value: 0.6 } }),
-      row('raw Redis HGETALL of a model document, 64 in flight', rawGet.rate, 'reads/s'),
-      row(
-        'share of by-id reads answered by Redis',
-        fromRedis + fromPostgres > 0 ? fromRedis / (fromRedis + fromPostgres) : null,
-        '×',
-      ),
-      row(
-        `Redis projection catch-up after a pause (${backlog}-event backlog; the Postgres projection catches up in the same process)`,
-        catchUpRate,
-        'events/s',
-        { rawLimit: rawWrites.rate },
-      ),
+      ...readRows,
+      row(`Redis projection catch-up after a pause (${backlog}-event backlog; ${where})`, catchUpRate, 'events/s', {
+        rawLimit: rawWrites.rate,
+      }),
       row('Redis catch-up / raw pipelined Redis writes', catchUpRate / rawWrites.rate, '×', {
         target: { op: '>=', value: 0.5 },
       }),
+      row('raw pipelined Redis writes again, after the catch-up', rawAfter.rate, 'events/s'),
+      row('Redis catch-up / the mean of both raw rates', (2 * catchUpRate) / (rawWrites.rate + rawAfter.rate), '×'),
     ];
     const results = {
       startedAt: startedAt.toISOString(),
@@ -235,10 +308,21 @@ export async function runRedisModelBench(log: (s: string) => void, durationMs: n
         kingdoms: KINGDOMS,
         backlog: BACKLOG,
         durationMs,
-        services: ['command-service', 'query-api', 'query-projector'],
+        shape,
+        projectorBatchSize: process.env.PROJECTOR_BATCH_SIZE ?? 'default',
+        services,
       },
       reads: { trivial, byId, rawGet, fromRedis, fromPostgres },
-      catchUp: { backlog, seconds: round(catchUpSeconds, 2), rate: catchUpRate, rawWrites },
+      catchUp: {
+        backlog,
+        seconds: round(catchUpSeconds, 2),
+        rate: catchUpRate,
+        cpu: catchUpCpu,
+        inBatches,
+        rawWrites,
+        rawCpu,
+        rawAfter,
+      },
       rows,
     };
     const dir = join(repoRoot, 'bench-results');

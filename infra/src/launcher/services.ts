@@ -4,6 +4,7 @@ export const SERVICE_NAMES = [
   'query-service',
   'query-api',
   'query-projector',
+  'query-redis-projector',
   'rules-service',
   'scheduler-service',
   'realtime-gateway',
@@ -16,7 +17,7 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 export const DEFAULT_SERVICES = ['command-service', 'query-service'] as const satisfies readonly ServiceName[];
 
 /** Keys of `SystemOptions.ports`; query-service and query-api share `query` because both serve GraphQL there. */
-export type PortKey = 'query' | 'command' | 'projector' | 'rules' | 'scheduler' | 'realtime';
+export type PortKey = 'query' | 'command' | 'projector' | 'redisProjector' | 'rules' | 'scheduler' | 'realtime';
 
 /** How the launcher runs one service. */
 export interface ServiceSpec {
@@ -64,6 +65,15 @@ export const SERVICES: Record<ServiceName, ServiceSpec> = {
     portKey: 'projector',
     defaultPort: 4005,
     env: { QUERY_ROLE: 'projector' },
+    graphql: false,
+  },
+  /** The Redis projection alone; beside it, `query-projector` with `QUERY_PROJECTIONS=postgres` runs the other. */
+  'query-redis-projector': {
+    main: 'query-service/dist/main.js',
+    portEnv: 'QUERY_PORT',
+    portKey: 'redisProjector',
+    defaultPort: 4006,
+    env: { QUERY_ROLE: 'projector', QUERY_PROJECTIONS: 'redis' },
     graphql: false,
   },
   'rules-service': {
