@@ -2,40 +2,20 @@
 // GraphQL (p99, target ≤ 20 ms), beside the raw limit measured in the same run: one direct get of the
 // aggregate's subject, which is what each commit of the page costs at the bottom. The history request to the
 // command service (the fold without HTTP and GraphQL) sits between the two.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { join } from 'node:path';
-import { natsNames, type HistoryReply } from '@cm/contracts';
-import { closeNats, connectNats, type Nats } from '@cm/platform';
-import { isolatedNames } from '../isolation.js';
-import { startSystem, type System } from '../launcher.js';
-import { dropNamespace } from '../namespace-cleanup.js';
-import { natsUrl, toolLogger } from '../nats-admin.js';
-import { repoRoot } from '../paths.js';
+import { type HistoryReply } from '@cm/contracts';
 import { sendCommand } from './command-load.js';
 import { closedLoop } from './load.js';
-import { markdownTable, row } from './report.js';
+import { row } from './report.js';
+import { runBench } from './runner.js';
 import { waitForProjections } from './settle.js';
 
 const EVENTS = 10_000;
 const PAGE = 20;
 
 export async function runHistoryBench(log: (s: string) => void, durationMs: number): Promise<number> {
-  const startedAt = new Date();
-  const names = isolatedNames('bhist');
-  const nn = natsNames(names.namespace);
-  let system: System | undefined;
-  let nats: Nats | undefined;
-  try {
-    system = await startSystem({
-      ...names,
-      env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET: randomBytes(24).toString('hex') },
-      output: 'files',
-      services: ['command-service', 'query-service'],
-    });
-    nats = await connectNats(natsUrl(), 'bench-history', toolLogger('bench'));
-    const n = nats;
+  return runBench({ name: 'history', label: 'bhist', log }, async ({ nn, ...ctx }) => {
+    const system = await ctx.start({ services: ['command-service', 'query-service'] });
+    const n = await ctx.nats();
     const campaignId = 'history';
     // sendCommand acts as bench-user, who becomes the campaign's owner and so may read its history.
     for (const [type, id, payload] of [
@@ -111,7 +91,7 @@ export async function runHistoryBench(log: (s: string) => void, durationMs: numb
       durationMs,
       warmupMs: 500,
       op: async () => {
-        const r = await fetch(system!.graphqlUrl, {
+        const r = await fetch(system.graphqlUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
           body: query,
@@ -137,33 +117,10 @@ export async function runHistoryBench(log: (s: string) => void, durationMs: numb
       }),
       row(`entityHistory over GraphQL, first page, p50`, graphql.latencyMs.p50, 'ms', { rawLimit: raw.latencyMs.p50 }),
     ];
-    const results = {
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model,
-        loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
-        node: process.version,
-        natsServer: n.nc.info?.version,
-      },
-      settings: { namespace: names.namespace, events: EVENTS, page: PAGE, durationMs },
-      history: { raw, fold, graphql },
+    return {
+      settings: { events: EVENTS, page: PAGE, durationMs },
+      data: { history: { raw, fold, graphql } },
       rows,
     };
-    const dir = join(repoRoot, 'bench-results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `bench-history-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n\n${markdownTable(rows)}\n`);
-    log(`results written to ${file}`);
-    return 0;
-  } catch (e) {
-    log(`history benchmark could not run: ${(e as Error).message}`);
-    return 1;
-  } finally {
-    if (nats) await closeNats(nats);
-    await system?.stop().catch(() => undefined);
-    await dropNamespace(names).catch((e: unknown) => log(`cleanup failed: ${(e as Error).message}`));
-  }
+  });
 }
