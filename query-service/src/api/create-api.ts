@@ -136,7 +136,10 @@ export async function createApi(deps: ApiDeps): Promise<Api> {
               structures: config.CACHE_STRUCTURE_TTL,
               spatial: config.CACHE_SPATIAL_TTL,
             },
-            appliedSeq: () => tracker.appliedSeq,
+            // What a list read reflects at least: it is answered by Redis (at or past the floor) or Postgres,
+            // so the lower of the two checkpoints before the read; Postgres's alone could overstate a Redis answer.
+            appliedSeq: () =>
+              redisModel ? Math.min(tracker.appliedSeq, redisModel.tracker.appliedSeq) : tracker.appliedSeq,
           },
           computedFieldsCache: { cache: deps.cache, ttlSeconds: config.CACHE_COMPUTED_FIELDS_TTL },
         }

@@ -247,6 +247,22 @@ describe('each invalidation trigger removes exactly its entries', () => {
     expect(await afterEvent(event('BranchDeleted', {}, at('b1')))).toEqual(without(entriesOf('c1', 'b1')));
   });
 
+  it('keeps an entry that already reflects the event (read after it was applied); an older one goes', async () => {
+    const [list, spatial, computed] = inC1Main(
+      'settlements:kingdom:k1:main',
+      'spatial:settlements-within-radius:1:2.500000:500:main',
+      'computed-fields:settlement:s1:main',
+    );
+    await cache.cache.set(list!, { seq: 1e12, rows: [] }, 60); // a key the event names
+    await cache.cache.set(spatial!, { seq: 1e12, value: [] }, 60); // a key a pattern of the event finds
+    await cache.cache.set(computed!, { seq: 1, fields: [] }, 60); // read before the event
+    const left = await afterEvent(event('SettlementRenamed', { name: 'renamed again' }, at('s1')));
+    expect(left).toContain(list);
+    expect(left).toContain(spatial);
+    expect(left).not.toContain(computed);
+    expect(left).not.toContain(campaignCacheKey('c1', 'computed-fields:kingdom:k1:main'));
+  });
+
   it('the other campaign and the other branch are each reached only by their own events', async () => {
     expect(await afterEvent(event('StructureDeleted', { settlementId: 's2' }, at('st2', 'b1', 'c2')))).toEqual(
       without(

@@ -2,7 +2,7 @@ import type { ConsumerMessages } from '@nats-io/jetstream';
 import { decodeCommit, type AnyEvent, type NatsNames } from '@cm/contracts';
 import { CACHE_INVALIDATION_CONSUMER, type Logger, type Nats } from '@cm/platform';
 import type { ReadModel } from '../read-model/read-model.port.js';
-import type { Cache } from './cache.port.js';
+import type { Cache, DeleteOptions } from './cache.port.js';
 import { markTtlSeconds } from './computed-fields-cache.js';
 import { factNeeded, invalidationOf, type Fact, type FactNeed } from './invalidation.js';
 
@@ -89,7 +89,9 @@ export class CacheInvalidator {
    * so often their keys). They wait until the read model has applied the commit: deleted earlier, an entry could
    * be filled again at once from the read model as it was before the commit, and stay for its TTL. A fill that read
    * the read model just before the commit and writes just after the deletion would still leave such an entry, so
-   * the same entries are deleted once more a moment later (a reader's round trip is far shorter than that).
+   * the same entries are deleted once more a moment later (a reader's round trip is far shorter than that). An
+   * entry that already reflects the commit (its `seq` at or past it: filled after the read model applied it) is
+   * kept both times: deleting it would only cost the next reader a miss.
    *
    * Computed fields come from the rules service, which follows the stream on its own and may answer from before
    * the commit even after the read model has applied it. Their branch's mark is raised to `seq` before anything is
@@ -110,7 +112,8 @@ export class CacheInvalidator {
     }
     if (seq !== undefined && marks.size)
       await this.opts.cache.raiseMarks([...marks], seq, this.opts.markTtlSeconds ?? markTtlSeconds(0));
-    await this.remove([...keys], [...patterns]);
+    const fresher = seq === undefined ? {} : { below: seq };
+    await this.remove([...keys], [...patterns], fresher);
     // Computed fields need no second deletion when their mark was raised: a late write-back is refused, and a second
     // deletion would only drop the fresh entries written since.
     const guarded = (k: string) => seq !== undefined && k.includes(':computed-fields:');
@@ -118,16 +121,16 @@ export class CacheInvalidator {
     const againPatterns = [...patterns].filter((p) => !guarded(p));
     if (againKeys.length === 0 && againPatterns.length === 0) return;
     const again = setTimeout(() => {
-      this.remove(againKeys, againPatterns).catch((err: unknown) =>
+      this.remove(againKeys, againPatterns, fresher).catch((err: unknown) =>
         this.opts.logger.warn({ err: (err as Error).message }, 'cache re-invalidation failed'),
       );
     }, this.opts.redeleteMs ?? REDELETE_MS);
     again.unref();
   }
 
-  private async remove(keys: string[], patterns: string[]): Promise<void> {
-    await this.opts.cache.del(keys);
-    for (const pattern of patterns) await this.opts.cache.delPattern(pattern);
+  private async remove(keys: string[], patterns: string[], opts: DeleteOptions): Promise<void> {
+    await this.opts.cache.del(keys, opts);
+    for (const pattern of patterns) await this.opts.cache.delPattern(pattern, opts);
   }
 
   private async lookUp(event: AnyEvent, need: FactNeed): Promise<Fact> {

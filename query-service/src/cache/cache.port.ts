@@ -24,10 +24,10 @@ export interface Cache {
    * when Redis cannot be reached: an invalidation must not be skipped.
    */
   raiseMarks(marks: readonly string[], seq: number, ttlSeconds: number): Promise<void>;
-  /** Deletes the keys named; resolves to how many existed. */
-  del(keys: readonly string[]): Promise<number>;
-  /** Deletes every key matching a Redis glob, found with SCAN (never KEYS); resolves to how many there were. */
-  delPattern(pattern: string): Promise<number>;
+  /** Deletes the keys named (see `DeleteOptions`); resolves to how many were deleted. */
+  del(keys: readonly string[], opts?: DeleteOptions): Promise<number>;
+  /** Deletes every key matching a Redis glob, found with SCAN (never KEYS); resolves to how many were deleted. */
+  delPattern(pattern: string, opts?: DeleteOptions): Promise<number>;
   /** The cached value of `key`, or `load()`'s, stored for `ttlSeconds` (an `undefined` result is not stored). */
   cached<T>(key: string, ttlSeconds: number | undefined, load: () => Promise<T>): Promise<T>;
   stats(): CacheStatsSnapshot;
@@ -41,4 +41,12 @@ export interface GuardedEntry {
   value: unknown;
   seq: number;
   mark: string;
+}
+
+export interface DeleteOptions {
+  /**
+   * The stream sequence of the event that invalidates: an entry that already reflects it (its `seq` at or past it,
+   * read after the event was applied) is kept; without it every key named is deleted.
+   */
+  below?: number;
 }

@@ -1,7 +1,7 @@
 import { cacheFamilyOf } from '@cm/contracts';
 import type { Logger } from '@cm/platform';
 import { Redis } from 'ioredis';
-import type { Cache, GuardedEntry } from './cache.port.js';
+import type { Cache, DeleteOptions, GuardedEntry } from './cache.port.js';
 import type { CacheStats } from './cache-stats.js';
 
 /** Keys deleted per DEL while a pattern is scanned; SCAN's COUNT is a hint of the same size. */
@@ -38,6 +38,26 @@ for i = 1, #KEYS do
   if seq > cur then redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[2]) end
 end
 return 0`;
+
+/**
+ * KEYS: entries; ARGV: seq. Deletes each entry unless it already reflects `seq`: every entry this cache writes is
+ * `{"seq":N,...}` (the stream sequence its value reflects, first), and one at or past the invalidating event was read
+ * after it. Anything else (no seq, another shape) is deleted. Answers how many were deleted.
+ */
+const DEL_BELOW = `
+local seq = tonumber(ARGV[1])
+local n = 0
+for i = 1, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v then
+    local s = tonumber(string.match(v, '^{"seq":(%d+)[,}]'))
+    if not s or s < seq then
+      redis.call('DEL', KEYS[i])
+      n = n + 1
+    end
+  end
+end
+return n`;
 
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -78,6 +98,7 @@ export class RedisCache implements Cache {
     if (!('cmSetUnlessStale' in opts.redis)) {
       opts.redis.defineCommand('cmSetUnlessStale', { lua: SET_UNLESS_STALE });
       opts.redis.defineCommand('cmRaiseMarks', { lua: RAISE_MARKS });
+      opts.redis.defineCommand('cmDelBelow', { lua: DEL_BELOW });
     }
     this.redis = opts.redis;
     this.prefix = opts.prefix ?? '';
@@ -85,7 +106,7 @@ export class RedisCache implements Cache {
     opts.stats.pingOnScrape(() => this.ping());
   }
 
-  private script(name: 'cmSetUnlessStale' | 'cmRaiseMarks'): ScriptCall {
+  private script(name: 'cmSetUnlessStale' | 'cmRaiseMarks' | 'cmDelBelow'): ScriptCall {
     return (this.redis as unknown as Record<string, ScriptCall>)[name]!.bind(this.redis);
   }
 
@@ -187,11 +208,14 @@ export class RedisCache implements Cache {
     }
   }
 
-  async del(keys: readonly string[]): Promise<number> {
+  async del(keys: readonly string[], opts: DeleteOptions = {}): Promise<number> {
     if (keys.length === 0) return 0;
     let deleted = 0;
     try {
-      deleted = await this.redis.del(...keys.map((k) => this.prefix + k));
+      deleted = await this.delete(
+        keys.map((k) => this.prefix + k),
+        opts,
+      );
     } catch (err) {
       this.unreachable('del', err);
       throw err;
@@ -205,14 +229,14 @@ export class RedisCache implements Cache {
    * SCAN walks the keyspace in steps without blocking Redis the way KEYS would; keys added during the walk may
    * be missed, which is harmless here: a value written after the event that invalidates it was read after it.
    */
-  async delPattern(pattern: string): Promise<number> {
+  async delPattern(pattern: string, opts: DeleteOptions = {}): Promise<number> {
     let cursor = '0';
     let deleted = 0;
     try {
       do {
         const [next, found] = await this.redis.scan(cursor, 'MATCH', this.prefix + pattern, 'COUNT', SCAN_BATCH);
         cursor = next;
-        if (found.length) deleted += await this.redis.unlink(...found);
+        if (found.length) deleted += await this.delete(found, opts);
       } while (cursor !== '0');
     } catch (err) {
       this.unreachable('delPattern', err);
@@ -221,6 +245,12 @@ export class RedisCache implements Cache {
     this.opts.stats.record('patternDeletes', cacheFamilyOf(pattern));
     if (this.logging) this.opts.logger.info({ pattern, deleted }, 'cache cascade invalidation');
     return deleted;
+  }
+
+  /** Full keys: unlinked, or with `below`, deleted unless they already reflect that sequence (DEL_BELOW). */
+  private async delete(keys: string[], { below }: DeleteOptions): Promise<number> {
+    if (below === undefined) return this.redis.unlink(...keys);
+    return (await this.script('cmDelBelow')(keys.length, ...keys, below)) as number;
   }
 
   async cached<T>(key: string, ttlSeconds: number | undefined, load: () => Promise<T>): Promise<T> {
