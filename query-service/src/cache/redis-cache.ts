@@ -42,14 +42,15 @@ return 0`;
 /**
  * KEYS: entries; ARGV: seq. Deletes each entry unless it already reflects `seq`: every entry this cache writes is
  * `{"seq":N,...}` (the stream sequence its value reflects, first), and one at or past the invalidating event was read
- * after it. Anything else (no seq, another shape) is deleted. Answers how many were deleted.
+ * after it. Anything else (no seq, another shape) is deleted. Only the head of each value is read (GETRANGE): a list
+ * entry can be large, and the sequence is its first field. Answers how many were deleted.
  */
 const DEL_BELOW = `
 local seq = tonumber(ARGV[1])
 local n = 0
 for i = 1, #KEYS do
-  local v = redis.call('GET', KEYS[i])
-  if v then
+  local v = redis.call('GETRANGE', KEYS[i], 0, 31)
+  if v ~= '' then
     local s = tonumber(string.match(v, '^{"seq":(%d+)[,}]'))
     if not s or s < seq then
       redis.call('DEL', KEYS[i])

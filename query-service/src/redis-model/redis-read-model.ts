@@ -1,3 +1,4 @@
+import { LIST_MAX_MEMBERS_DEFAULT } from '../config.js';
 import { LISTS, type ListName, type ListQuery, type ListRow, type Page, type PageQuery } from '../read-model/lists.js';
 import type { BranchRef, EntityKey, OwnerKey, Scope } from '../read-model/read-model.port.js';
 import { READERS, type DbRow, type RowReader } from '../read-model/row-mappers.js';
@@ -44,7 +45,7 @@ export class RedisReadModel {
     /** The model's base prefix (`<namespace>:rm:`). */
     private readonly base: string,
     /** A paginated list is read here only while it holds at most this many members (`REDIS_LIST_MAX_MEMBERS`). */
-    private readonly listMaxMembers = 1000,
+    private readonly listMaxMembers = LIST_MAX_MEMBERS_DEFAULT,
   ) {}
 
   /** The checkpoint of a complete live generation, 0 while none is (the fallback then answers every read). */
