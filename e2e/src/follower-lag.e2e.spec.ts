@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsNames } from '@cm/contracts';
 import { isolatedNames, startSystem, type System } from '@cm/infra';
 import type { Nats } from '@cm/platform';
-import { closeTestNats, CommandClient, connectTestNats } from '@cm/testkit';
+import { closeTestNats, CommandClient, connectTestNats, until } from '@cm/testkit';
 import { metricValue } from './realtime.test-util.js';
 
 // The processes that follow the event stream with their own ordered consumer (rules service, realtime gateway)
@@ -44,14 +43,6 @@ async function lag(): Promise<LagLine[]> {
 }
 
 const metrics = async (service: string) => (await fetch(`${system.urls[service as 'rules-service']}/metrics`)).text();
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 async function kingdoms(campaignId: string, from: number, count: number): Promise<number> {
   for (let i = from; i < from + count; i += 1)

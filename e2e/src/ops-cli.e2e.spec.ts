@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsNames } from '@cm/contracts';
 import { isolatedNames, startSystem, type System } from '@cm/infra';
 import type { Nats } from '@cm/platform';
-import { closeTestNats, CommandClient, connectTestNats } from '@cm/testkit';
+import { closeTestNats, CommandClient, connectTestNats, until } from '@cm/testkit';
 
 // `cm lag` against the real system: the command service writing, the projector process applying, the built CLI
 // run as an operator runs it. The projector is frozen with SIGSTOP (a process that hangs, not one that exits) to
@@ -55,14 +55,6 @@ async function lag(extra: string[] = []): Promise<{ code: number; lines: LagLine
 }
 
 const projection = (lines: LagLine[]) => lines.find((l) => l.consumer === nn.projectionConsumer('postgres'))!;
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 async function kingdoms(campaignId: string, from: number, count: number): Promise<void> {
   for (let i = from; i < from + count; i += 1) {

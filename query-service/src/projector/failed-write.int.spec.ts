@@ -1,7 +1,7 @@
 import { natsNames } from '@cm/contracts';
 import { createMetrics, ensureEventStream, type Nats } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestNats, connectTestNats, dropNamespace, testNamespace } from '@cm/testkit';
+import { closeTestNats, connectTestNats, dropNamespace, testNamespace, until } from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { event, publishCommit } from './events.test-util.js';
 import { jetStreamHistory } from './event-history.js';
@@ -72,16 +72,6 @@ class RecordingSink implements ProjectionSink {
     const result = await this.inner.apply(events, opts);
     call.ok = true;
     return result;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

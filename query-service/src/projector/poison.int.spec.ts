@@ -1,7 +1,7 @@
 import { natsNames } from '@cm/contracts';
 import { createMetrics, ensureEventStream, type Nats, type Registry } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestNats, connectTestNats, dropNamespace, testNamespace } from '@cm/testkit';
+import { closeTestNats, connectTestNats, dropNamespace, testNamespace, until } from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { event, publishCommit } from './events.test-util.js';
 import { dropSchema, openTestDatabase, testConfig, testLogger } from './int-support.test-util.js';
@@ -21,16 +21,6 @@ const C = 'c1';
 let nats: Nats;
 let db: Database;
 let projector: Projector | undefined;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function metric(registry: Registry, name: string): Promise<number> {
   const m = await registry.getSingleMetric(name)!.get();

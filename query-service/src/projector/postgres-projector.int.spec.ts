@@ -1,7 +1,7 @@
 import { natsNames } from '@cm/contracts';
 import { createMetrics, ensureEventStream, type Nats, type Registry } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestNats, connectTestNats, dropNamespace, lastSeq, testNamespace } from '@cm/testkit';
+import { closeTestNats, connectTestNats, dropNamespace, lastSeq, testNamespace, until } from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { event, publishCommit } from './events.test-util.js';
 import { jetStreamHistory } from './event-history.js';
@@ -16,20 +16,6 @@ const C = 'c1';
 let nats: Nats;
 let db: Database;
 const running: Projector[] = [];
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function applied(registry: Registry): Promise<number> {
   const metric = await registry.getSingleMetric('cm_projector_events_applied_total')!.get();

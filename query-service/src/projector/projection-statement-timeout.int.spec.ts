@@ -3,7 +3,7 @@ import { createMetrics, ensureEventStream, LOCAL_DEFAULTS, type Nats } from '@cm
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../read-model/database.js';
 import { event, publishCommit } from './events.test-util.js';
-import { closeTestNats, connectTestNats, dropNamespace, testNamespace } from '@cm/testkit';
+import { closeTestNats, connectTestNats, dropNamespace, testNamespace, until } from '@cm/testkit';
 import { dropSchema, openTestDatabase, testConfig, testLogger } from './int-support.test-util.js';
 import { startProjector, type Projector } from './postgres-projector.js';
 import { TcpProxy } from './tcp-proxy.test-util.js';
@@ -17,20 +17,6 @@ let nats: Nats;
 let direct: Database;
 let proxy: TcpProxy;
 const closing: Array<() => Promise<void>> = [];
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   nats = await connectTestNats('statement-timeout-test');

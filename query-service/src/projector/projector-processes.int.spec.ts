@@ -1,6 +1,6 @@
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastSeq, waitForSagas, type ServiceProcess } from '@cm/testkit';
+import { lastSeq, waitForSagas, type ServiceProcess, until } from '@cm/testkit';
 import type { Database } from '../read-model/database.js';
 import { ProjectorTestSystem } from './projector-system.test-util.js';
 import { campaignScript, type Progress } from './workload.test-util.js';
@@ -17,14 +17,6 @@ const CAMPAIGNS = 8;
 let projector: ServiceProcess;
 let live: Database;
 let fresh: Database;
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   await system.start();

@@ -1,11 +1,15 @@
 import { LOCAL_DEFAULTS } from '@cm/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../read-model/database.js';
-import { lastSeq, waitForSagas, type ServiceProcess } from '@cm/testkit';
+import { lastSeq, waitForSagas, type ServiceProcess, until } from '@cm/testkit';
 import { dumpTables } from './int-support.test-util.js';
 import { ProjectorTestSystem } from './projector-system.test-util.js';
 import { TcpProxy } from './tcp-proxy.test-util.js';
 import { campaignScript, type Progress } from './workload.test-util.js';
+
+/** Waits as `until` does; a probe of a process that is stopped or gone throws, which counts as not yet. */
+const untilReachable = (what: string, probe: () => Promise<boolean>, timeoutMs: number) =>
+  until(what, () => probe().catch(() => false), timeoutMs);
 
 /*
  * A projector that cannot write must not keep its lease. Projector A reaches Postgres through a TCP proxy of the
@@ -24,14 +28,6 @@ let a: ServiceProcess;
 let b: ServiceProcess;
 let live: Database;
 let fresh: Database;
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Ready {
   status: string;
@@ -65,7 +61,11 @@ beforeAll(async () => {
   proxied.hostname = '127.0.0.1';
   proxied.port = String(proxy.port);
   a = await startProjector(proxied.toString());
-  await until('A to be active', async () => (await ready(a)).body.checks.projector?.state === 'active', 30_000);
+  await untilReachable(
+    'A to be active',
+    async () => (await ready(a)).body.checks.projector?.state === 'active',
+    30_000,
+  );
   b = await startProjector(direct.toString());
   live = await system.database();
   fresh = await system.database('_fresh');
@@ -86,7 +86,7 @@ describe('a projector whose database connection hangs', () => {
       Array.from({ length: CAMPAIGNS }, (_, i) => campaignScript(client, `camp${i}`, progress)),
     );
 
-    await until(
+    await untilReachable(
       '300 commands applied by A',
       async () => progress.sent >= 300 && (await live.readModel.checkpoint('postgres')) > 0,
       90_000,
@@ -97,7 +97,7 @@ describe('a projector whose database connection hangs', () => {
     let resumeWorkload = () => {};
     progress.gate = new Promise((resolve) => (resumeWorkload = resolve));
     await waitForSagas(system.nats, names);
-    await until(
+    await untilReachable(
       'A to be idle at the head',
       async () => (await live.readModel.checkpoint('postgres')) === (await lastSeq(system.nats, names)),
       30_000,
@@ -107,8 +107,12 @@ describe('a projector whose database connection hangs', () => {
     resumeWorkload();
 
     // B takes over while A is frozen, and the read model moves on past where A stopped.
-    await until('B to take over', async () => (await ready(b)).body.checks.projector?.state === 'active', 30_000);
-    await until(
+    await untilReachable(
+      'B to take over',
+      async () => (await ready(b)).body.checks.projector?.state === 'active',
+      30_000,
+    );
+    await untilReachable(
       'the read model to move past the freeze',
       async () => (await live.readModel.checkpoint('postgres')) > frozenAt,
       30_000,
@@ -121,7 +125,7 @@ describe('a projector whose database connection hangs', () => {
     await workload;
     await waitForSagas(system.nats, names);
     const target = await lastSeq(system.nats, names);
-    await until(
+    await untilReachable(
       `checkpoint ${target} while A is frozen`,
       async () => (await live.readModel.checkpoint('postgres')) === target,
       90_000,
@@ -131,7 +135,7 @@ describe('a projector whose database connection hangs', () => {
 
     // A wakes: its hung batch reaches Postgres, is refused by the fence, and A becomes a healthy standby.
     proxy.resume();
-    await until(
+    await untilReachable(
       'A to be a ready standby again',
       async () => {
         const r = await ready(a);

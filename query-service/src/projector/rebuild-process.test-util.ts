@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { signToken } from '@cm/platform';
 import { distEntry } from '@cm/testkit';
+
+export { until } from '@cm/testkit';
 import type { RebuildProgress } from './shadow-rebuild.js';
 
 /*
@@ -88,12 +90,4 @@ export function readThroughout(
       return { reads, failures };
     },
   };
-}
-
-export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -12,7 +12,7 @@ import {
   type Nats,
   type Registry,
 } from '@cm/platform';
-import { startCommandService, type RunningCommandService } from '@cm/testkit';
+import { startCommandService, type RunningCommandService, until } from '@cm/testkit';
 import { createApi, type Api } from '../api/create-api.js';
 import { loadQueryConfig } from '../config.js';
 import { testLogger } from '../projector/int-support.test-util.js';
@@ -70,16 +70,6 @@ async function gql<T = any>(query: string, variables?: Record<string, unknown>):
   if (body.errors?.length || !body.data)
     throw new Error(`operation failed (${res.status}): ${JSON.stringify(body.errors)}\n${query}`);
   return body.data;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const streamHead = async () => (await nats.jsm.streams.info(names.eventStream)).state.last_seq;
