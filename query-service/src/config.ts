@@ -10,7 +10,7 @@ const { bool, port } = configHelpers;
  * A paginated list (a branch's kingdoms, a kingdom's settlements, ...) is answered from the Redis model only while it
  * holds at most this many members (`REDIS_LIST_MAX_MEMBERS`). Redis reads such a list whole and the API pages it, so
  * a first page costs the whole list: 200 is four default pages (50); a longer list reads Postgres's index, which
- * stops at the page. (At 1,000 members the nested bench's pages were slower from Redis than from Postgres.)
+ * stops at the page. (Even at 100 members, the nested bench's pages were no faster from Redis: docs/perf.md.)
  */
 export const LIST_MAX_MEMBERS_DEFAULT = 200;
 
